@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of the `pmo-sync` command. Re-runs itself on Node 24 where the machine's
+// node is too old, then loads the TypeScript sources through tsx (no build step).
+import { fileURLToPath } from 'node:url';
+import { isModern, runOnModernNode } from '../scripts/node24.mjs';
+
+if (!isModern()) {
+  runOnModernNode(fileURLToPath(import.meta.url), process.argv.slice(2));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,33 @@
+// Registry of tracker adapters: config `kind` → factory. A test checks it matches the folders.
+import type { Logger } from 'pino';
+import type { Connection } from '../src/config/schema.ts';
+import { createAdoConnector } from './azure-devops/index.ts';
+import { createJiraConnector } from './jira/index.ts';
+import { createRefResolver } from './resolve-ref.ts';
+import type { Connector, RefResolver } from './types.ts';
+
+export const CONNECTOR_KINDS = ['jira', 'azure-devops'] as const;
+
+export interface CreateConnectorOptions {
+  log: Logger;
+  resolveRef: RefResolver;
+  /** Per-connection base URL overrides (the demo and tests point connections at simulators). */
+  baseUrls?: Record<string, string>;
+}
+
+export function createConnector(conn: Connection, opts: CreateConnectorOptions): Connector {
+  const log = opts.log.child({ connection: conn.id });
+  const baseUrl = opts.baseUrls?.[conn.id];
+  switch (conn.kind) {
+    case 'jira':
+      return createJiraConnector({ config: conn, log, resolveRef: opts.resolveRef, baseUrl });
+    case 'azure-devops':
+      return createAdoConnector({ config: conn, log, resolveRef: opts.resolveRef, baseUrl });
+  }
+}
+
+/** One connector per configured connection, sharing one ref resolver. */
+export function createConnectors(connections: readonly Connection[], opts: Omit<CreateConnectorOptions, 'resolveRef'>) {
+  const resolveRef = createRefResolver(connections);
+  return new Map<string, Connector>(connections.map((c) => [c.id, createConnector(c, { ...opts, resolveRef })]));
+}

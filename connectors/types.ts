@@ -1,0 +1,180 @@
+// The one interface every tracker adapter implements (Renovate's platform pattern): the sync
+// engine, write-back and webhooks talk only to this, never to a tracker SDK.
+import type { Logger } from 'pino';
+import type { AdoConnection, JiraConnection } from '../src/config/schema.ts';
+import type { Person, Tracker, WorkItem } from '../src/model/work-item.ts';
+
+/** Request counters for one connection since it was created. The engine diffs snapshots per run. */
+export interface ConnectorStats {
+  requests: number;
+  /** Responses that told us to slow down (429, Retry-After, throttling headers that forced a wait). */
+  throttled: number;
+  retries: number;
+  /** Requests by endpoint label (`GET search/jql`, `POST wit/workitemsbatch`…). */
+  byEndpoint: Record<string, number>;
+}
+
+export interface PullOptions {
+  /** What the previous pull returned; `null` reads everything in scope. Opaque to the engine. */
+  cursor: string | null;
+  /**
+   * Called with each page of normalized items, awaited before the next page is stored, so the
+   * database paces the pull. The same item may appear twice across pages (overlap windows);
+   * the engine upserts by ref.
+   */
+  onPage(items: WorkItem[]): Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  /** Cursor to store for the next incremental pull. */
+  cursor: string;
+}
+
+/** Inline text in a bot comment. */
+export interface CommentText {
+  text: string;
+  bold?: boolean;
+  code?: boolean;
+  href?: string;
+}
+
+export type CommentBlock =
+  | { type: 'heading'; text: string }
+  | { type: 'paragraph'; content: CommentText[] }
+  | { type: 'bullets'; items: CommentText[][] };
+
+/**
+ * A tracker-neutral comment. Each connector renders it (Atlassian Document Format for Jira,
+ * HTML for Azure DevOps) with `marker` embedded so the bot's comment can be found again if
+ * its stored id is lost.
+ */
+export interface CommentDoc {
+  marker: string;
+  blocks: CommentBlock[];
+}
+
+export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface EnsureCommentInput {
+  key: string;
+  doc: CommentDoc;
+  /** Id of the bot comment as last stored; `null` when unknown (then found by marker). */
+  commentId: string | null;
+}
+
+export interface EnsureCommentResult {
+  outcome: EnsureOutcome;
+  commentId: string;
+}
+
+export interface DeleteCommentInput {
+  key: string;
+  commentId: string | null;
+  marker: string;
+}
+
+export interface LabelChange {
+  key: string;
+  /** Labels (Jira) or tags (Azure DevOps) to add and to remove; others are left as they are. */
+  add: string[];
+  remove: string[];
+}
+
+export interface FieldChange {
+  key: string;
+  /** Tracker field id → value (`customfield_12345`, `Custom.PMOHealth`). */
+  fields: Record<string, string | number | null>;
+}
+
+export type WebhookEventKind = 'created' | 'updated' | 'deleted' | 'restored' | 'commented' | 'linked' | 'other';
+
+/** A verified, parsed webhook delivery. */
+export interface TrackerEvent {
+  /** Dedupe id: Jira `X-Atlassian-Webhook-Identifier`, Azure DevOps notification id. */
+  deliveryId: string;
+  kind: WebhookEventKind;
+  /** Keys of the items to re-read (an issue-link event names two). */
+  keys: string[];
+  /** When the change happened in the tracker, if the payload says. */
+  occurredAt: string | null;
+  /** Item revision after the change, if the payload says (Azure DevOps `rev`, Jira `updated`). */
+  revision: string | null;
+  actor: Person | null;
+  /** True when our own account caused the change: never triggers another write. */
+  echo: boolean;
+  /** Field names the change touched, when the payload lists them. */
+  changedFields: string[];
+}
+
+export interface WebhookRequest {
+  headers: Headers;
+  /** The body exactly as received: signatures are over these bytes. */
+  rawBody: string;
+}
+
+export interface WebhookRegistration {
+  id: string;
+  action: 'created' | 'unchanged' | 'refreshed';
+  url: string;
+  events: string[];
+  expiresAt: string | null;
+}
+
+/** A mapping that no longer fits the tracker (a status with an unknown category, a vanished field). */
+export interface MappingDrift {
+  what: 'status' | 'type' | 'field';
+  name: string;
+  message: string;
+}
+
+export interface Connector {
+  readonly id: string;
+  readonly tracker: Tracker;
+
+  /** The account pmo-sync writes as; events it caused are echoes. */
+  whoami(): Promise<Person>;
+
+  /** Reads every item in scope changed since the cursor (all items when it is null). */
+  pull(opts: PullOptions): Promise<PullResult>;
+
+  /** Keys of every item currently in scope, ids only, for the reconcile sweep. */
+  listKeys(opts?: { signal?: AbortSignal }): Promise<string[]>;
+
+  /** Authoritative re-read of some items in batches; keys missing from the result no longer exist. */
+  fetchItems(keys: string[]): Promise<WorkItem[]>;
+
+  /** One bot comment per item: create, or edit in place when the rendered body differs. */
+  ensureComment(input: EnsureCommentInput): Promise<EnsureCommentResult>;
+  deleteComment(input: DeleteCommentInput): Promise<'deleted' | 'absent'>;
+  updateLabels(change: LabelChange): Promise<'updated' | 'unchanged'>;
+  updateFields(change: FieldChange): Promise<'updated' | 'unchanged'>;
+
+  /** Throws WebhookVerificationError unless the request carries valid credentials. */
+  verifyWebhook(req: WebhookRequest): void;
+  /** Throws WebhookPayloadError on a body that is not what the tracker sends. */
+  parseWebhook(req: WebhookRequest): TrackerEvent;
+
+  installWebhooks?(input: { url: string; secret?: string }): Promise<WebhookRegistration[]>;
+  checkMapping?(): Promise<MappingDrift[]>;
+
+  stats(): ConnectorStats;
+  close(): Promise<void>;
+}
+
+/**
+ * Turns a pointer at another tracker's item (a URL, or a bare key with its tracker) into a
+ * ref, using the configured connections. `null` when no configured connection owns it.
+ */
+export type RefResolver = (pointer: { tracker?: Tracker; url?: string; key?: string }) => string | null;
+
+export interface ConnectorDeps<C> {
+  config: C;
+  log: Logger;
+  resolveRef: RefResolver;
+  /** Override of the tracker's base URL (tests point it at a simulator). */
+  baseUrl?: string;
+}
+
+export type JiraConnectorDeps = ConnectorDeps<JiraConnection>;
+export type AdoConnectorDeps = ConnectorDeps<AdoConnection>;

@@ -1,0 +1,280 @@
+// The one database schema, for PGlite and Postgres alike. Deterministic keys (`ref` =
+// `<connection>:<key>`) mean every table can be rebuilt from the trackers. Migrations are
+// generated from this file by drizzle-kit (`npm run db:generate`) and committed.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { ItemLink, Iteration, Person } from '../src/model/work-item.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+/** Normalized work items (the common model) with the tracker's raw JSON beside them. */
+export const workItems = pgTable(
+  'work_items',
+  {
+    ref: text('ref').primaryKey(),
+    connection: text('connection').notNull(),
+    tracker: text('tracker').notNull(),
+    key: text('key').notNull(),
+    project: text('project').notNull(),
+    kind: text('kind').notNull(),
+    type: text('type').notNull(),
+    title: text('title').notNull(),
+    status: text('status').notNull(),
+    statusCategory: text('status_category').notNull(),
+    assignee: jsonb('assignee').$type<Person | null>(),
+    owner: jsonb('owner').$type<Person | null>(),
+    priority: text('priority'),
+    labels: jsonb('labels').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    created: ts('created').notNull(),
+    updated: ts('updated').notNull(),
+    started: ts('started'),
+    resolved: ts('resolved'),
+    start: ts('start'),
+    due: ts('due'),
+    points: doublePrecision('points'),
+    estimateHours: doublePrecision('estimate_hours'),
+    remainingHours: doublePrecision('remaining_hours'),
+    parent: text('parent'),
+    links: jsonb('links').$type<ItemLink[]>().notNull().default(sql`'[]'::jsonb`),
+    iteration: jsonb('iteration').$type<Iteration | null>(),
+    fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    url: text('url').notNull(),
+    revision: text('revision').notNull(),
+    raw: jsonb('raw'),
+    /** Hash of the normalized content (not `raw`): unchanged items are not rewritten or re-evaluated. */
+    contentHash: text('content_hash').notNull(),
+    /** Set when the tracker no longer has the item (reconcile) or it was deleted (webhook). */
+    deletedAt: ts('deleted_at'),
+    firstSyncedAt: ts('first_synced_at').notNull().defaultNow(),
+    lastSyncedAt: ts('last_synced_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('work_items_connection_idx').on(t.connection, t.project),
+    index('work_items_parent_idx').on(t.parent),
+    index('work_items_kind_idx').on(t.kind),
+  ],
+);
+
+/** Resolved links as a join table, so dependency queries need not unpack jsonb. */
+export const itemLinks = pgTable(
+  'item_links',
+  {
+    source: text('source').notNull(),
+    target: text('target').notNull(),
+    type: text('type').notNull(),
+    relation: text('relation'),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.target, t.type] }), index('item_links_target_idx').on(t.target)],
+);
+
+/** Incremental-pull cursors, one per connection. */
+export const syncCursors = pgTable('sync_cursors', {
+  connection: text('connection').primaryKey(),
+  cursor: text('cursor').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** One row per (item, rule): the finding's lifecycle open → resolved | waived, kept for audit. */
+export const findings = pgTable(
+  'findings',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ref: text('ref').notNull(),
+    rule: text('rule').notNull(),
+    severity: text('severity').notNull(),
+    status: text('status').notNull(),
+    message: text('message').notNull(),
+    firstSeen: ts('first_seen').notNull(),
+    lastSeen: ts('last_seen').notNull(),
+    resolvedAt: ts('resolved_at'),
+    waivedReason: text('waived_reason'),
+    waivedUntil: date('waived_until', { mode: 'string' }),
+    /** Content hashes at the last evaluation: answers "why was this flagged on date X". */
+    ruleHash: text('rule_hash').notNull(),
+    itemHash: text('item_hash').notNull(),
+  },
+  (t) => [uniqueIndex('findings_ref_rule_uq').on(t.ref, t.rule), index('findings_status_idx').on(t.status, t.rule)],
+);
+
+/** Every change of a finding's status, with the hashes that caused it. */
+export const findingHistory = pgTable(
+  'finding_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ref: text('ref').notNull(),
+    rule: text('rule').notNull(),
+    status: text('status').notNull(),
+    at: ts('at').notNull().defaultNow(),
+    message: text('message').notNull(),
+    ruleHash: text('rule_hash').notNull(),
+    itemHash: text('item_hash').notNull(),
+  },
+  (t) => [index('finding_history_ref_idx').on(t.ref, t.at)],
+);
+
+/** Latest rollup per scope: `epic:<ref>`, `project:<connection>:<key>`, `program:<id>`, `portfolio`. */
+export const rollups = pgTable('rollups', {
+  scope: text('scope').primaryKey(),
+  kind: text('kind').notNull(),
+  percentComplete: doublePrecision('percent_complete'),
+  health: text('health').notNull(),
+  healthReason: text('health_reason').notNull(),
+  metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
+  computedAt: ts('computed_at').notNull().defaultNow(),
+});
+
+/** One rollup per scope per day, for trends. */
+export const rollupSnapshots = pgTable(
+  'rollup_snapshots',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    scope: text('scope').notNull(),
+    percentComplete: doublePrecision('percent_complete'),
+    health: text('health').notNull(),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.scope] })],
+);
+
+/**
+ * Transactional outbox of tracker writes. Planned in the same transaction as the findings that
+ * caused them; claimed by workers with FOR UPDATE SKIP LOCKED and a lease.
+ */
+export const writeOutbox = pgTable(
+  'write_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    ref: text('ref').notNull(),
+    /** `comment`, `labels` or `fields`. */
+    target: text('target').notNull(),
+    payload: jsonb('payload').notNull(),
+    desiredHash: text('desired_hash').notNull(),
+    /** `pending`, `in_flight`, `done`, `dead`, `superseded`, `planned` (dry-run). */
+    status: text('status').notNull().default('pending'),
+    /** Lower runs first: webhook-triggered work ahead of backfill. */
+    priority: integer('priority').notNull().default(100),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    leaseUntil: ts('lease_until'),
+    leasedBy: text('leased_by'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('write_outbox_claim_idx').on(t.status, t.priority, t.nextAttemptAt),
+    index('write_outbox_ref_idx').on(t.ref, t.target),
+  ],
+);
+
+/** What pmo-sync last applied per item and target: a write equal to this is never sent. */
+export const appliedState = pgTable(
+  'applied_state',
+  {
+    ref: text('ref').notNull(),
+    target: text('target').notNull(),
+    hash: text('hash').notNull(),
+    /** The bot comment's id for `comment`; unused otherwise. */
+    externalId: text('external_id'),
+    value: jsonb('value'),
+    appliedAt: ts('applied_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.ref, t.target] })],
+);
+
+/** Webhook deliveries, stored before they are acknowledged. */
+export const webhookInbox = pgTable(
+  'webhook_inbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    tracker: text('tracker').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    event: text('event').notNull(),
+    keys: jsonb('keys').$type<string[]>().notNull(),
+    occurredAt: ts('occurred_at'),
+    echo: boolean('echo').notNull().default(false),
+    body: jsonb('body').notNull(),
+    /** `pending`, `processing`, `done`, `dead`. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    leaseUntil: ts('lease_until'),
+    lastError: text('last_error'),
+    processedAt: ts('processed_at'),
+  },
+  (t) => [
+    uniqueIndex('webhook_inbox_delivery_uq').on(t.connection, t.deliveryId),
+    index('webhook_inbox_status_idx').on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** Every sync, reconcile and webhook pass, with its counters. */
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** `sync`, `reconcile`, `webhook`. */
+    kind: text('kind').notNull(),
+    mode: text('mode').notNull(),
+    connection: text('connection'),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+    /** `running`, `ok`, `failed`. */
+    status: text('status').notNull().default('running'),
+    summary: jsonb('summary').$type<Record<string, unknown>>(),
+    error: text('error'),
+  },
+  (t) => [index('sync_runs_started_idx').on(t.startedAt)],
+);
+
+/** REST API tokens; only the SHA-256 of the token is stored. */
+export const apiTokens = pgTable('api_tokens', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  name: text('name').notNull(),
+  scope: text('scope').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+});
+
+/** Every request that changed a tracker: when, which item, what, and how the tracker answered. */
+export const writeAudit = pgTable(
+  'write_audit',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    connection: text('connection').notNull(),
+    ref: text('ref').notNull(),
+    target: text('target').notNull(),
+    action: text('action').notNull(),
+    httpStatus: integer('http_status'),
+    outboxId: bigint('outbox_id', { mode: 'number' }),
+    detail: jsonb('detail'),
+  },
+  (t) => [index('write_audit_ref_idx').on(t.ref, t.at)],
+);
+
+/** Small key/value state (webhook registrations, generated secrets, mapping drift). */
+export const kv = pgTable('kv', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Runs a Node script on Node >= 22.12. Where the machine's node is older, fetches the
+// `node@24` package from the npm registry once into a git-ignored cache (.cache/node24)
+// and re-runs on it. Plain JavaScript on purpose: it must run on old Node versions.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MIN = [22, 12];
+
+export function isModern(version = process.versions.node) {
+  const [major, minor] = version.split('.').map(Number);
+  return major > MIN[0] || (major === MIN[0] && minor >= MIN[1]);
+}
+
+/** Path of a Node binary that is new enough: this one, or the cached node@24. */
+export function modernNode() {
+  if (isModern()) return process.execPath;
+  const cache = join(root, '.cache', 'node24');
+  const bin = join(cache, 'node_modules', 'node', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  process.stderr.write(
+    `pmo-sync: Node ${process.versions.node} is older than ${MIN.join('.')}; fetching Node 24 from the npm registry into .cache/node24 (once).\n`,
+  );
+  // Install beside the cache and rename, so an interrupted download never leaves a half cache.
+  const tmp = `${cache}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(
+    npm,
+    [
+      'install',
+      '--prefix',
+      tmp,
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      'node@24',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    process.stderr.write(
+      'pmo-sync: could not install node@24 from the npm registry; install Node.js 22.12+ and retry.\n',
+    );
+    process.exit(1);
+  }
+  rmSync(cache, { recursive: true, force: true });
+  renameSync(tmp, cache);
+  return bin;
+}
+
+/** Runs `script args…` on a modern Node, forwarding stdio, signals and the exit status. */
+export function runOnModernNode(script, args) {
+  const node = modernNode();
+  const env = {
+    ...process.env,
+    PATH: `${dirname(node)}${process.platform === 'win32' ? ';' : ':'}${process.env.PATH ?? ''}`,
+  };
+  const child = spawn(node, [script, ...args], { stdio: 'inherit', env });
+  // The child gets Ctrl-C from the terminal itself; we only wait for it to finish.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [script, ...args] = process.argv.slice(2);
+  if (!script) {
+    process.stderr.write('usage: node scripts/node24.mjs <script> [args…]\n');
+    process.exit(2);
+  }
+  runOnModernNode(resolve(script), args);
+}

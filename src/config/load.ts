@@ -1,0 +1,222 @@
+// Reads pmo-sync.yaml: YAML → ${VAR} interpolation → zod validation. Every problem is reported
+// with its key path and line, all at once, so a user fixes a file in one go.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { Config } from './schema.ts';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the file read. */
+  file: string;
+  /** Values that must never reach logs, errors or API output. */
+  secrets: string[];
+}
+
+export interface LoadOptions {
+  /** Explicit path (CLI `--config`); otherwise PMO_SYNC_CONFIG, then ./pmo-sync.yaml. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+const SECRET_KEY = /(token|secret|password|pat|apikey)$/i;
+const PLACEHOLDER = '__PMO_SYNC_VAR_';
+const PLACEHOLDER_RE = /__PMO_SYNC_VAR_(\d+)__/g;
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Finds the config file to read; `null` when there is none (the CLI then runs the demo). */
+export function findConfigFile(opts: LoadOptions = {}): string | null {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const named = opts.path ?? env.PMO_SYNC_CONFIG;
+  if (named) {
+    const file = resolve(cwd, named);
+    if (!existsSync(file)) {
+      throw new ConfigError([
+        {
+          path: '',
+          message: `config file ${file} does not exist (named by ${opts.path ? '--config' : 'PMO_SYNC_CONFIG'})`,
+        },
+      ]);
+    }
+    return file;
+  }
+  const file = resolve(cwd, 'pmo-sync.yaml');
+  return existsSync(file) ? file : null;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig | null {
+  const file = findConfigFile(opts);
+  if (!file) return null;
+  return { ...parseConfig(readFileSync(file, 'utf8'), { env: opts.env ?? process.env, fileName: file }), file };
+}
+
+/** Parses config text; throws ConfigError listing every problem. */
+export function parseConfig(
+  text: string,
+  opts: { env?: NodeJS.ProcessEnv; fileName?: string } = {},
+): { config: Config; secrets: string[] } {
+  const env = opts.env ?? process.env;
+  // `${VAR}` may stand inside YAML flow mappings (`{ apiToken: ${TOKEN} }`), where braces are
+  // syntax. Swap each for a plain placeholder before parsing, and back after.
+  const vars: string[] = [];
+  const masked = text.replace(VAR, (m) => `${PLACEHOLDER}${vars.push(m) - 1}__`);
+  const lines = new LineCounter();
+  const doc = parseDocument(masked, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `line ${line}, column ${col}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: '',
+        message: `YAML syntax error at ${at(e.pos[0])}: ${e.message.split('\n')[0]}`,
+      })),
+      opts.fileName,
+    );
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const problems: { path: string; message: string }[] = [];
+  const secrets: string[] = [];
+
+  const interpolate = (value: unknown, path: (string | number)[]): unknown => {
+    if (typeof value === 'string') {
+      let usedVar = false;
+      const unmasked = value.replace(PLACEHOLDER_RE, (_m, i: string) => vars[Number(i)] ?? '');
+      const out = unmasked.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+        usedVar = true;
+        const v = env[name];
+        if (v === undefined || v === '') {
+          if (fallback !== undefined) return fallback;
+          problems.push({
+            path: formatPath(path) + lineOf(doc, path, at),
+            message: `environment variable ${name} is not set (export ${name}=… or put it in the service's environment)`,
+          });
+          return '';
+        }
+        return v;
+      });
+      const key = path[path.length - 1];
+      if (typeof key === 'string' && SECRET_KEY.test(key) && out.length > 0) secrets.push(out);
+      else if (usedVar && path.includes('auth') && out.length > 0) secrets.push(out);
+      // `port: ${PORT}` means a number, as it would had the value been written inline.
+      if (usedVar && /^\$\{[^}]+\}$/.test(unmasked)) {
+        if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
+        if (out === 'true' || out === 'false') return out === 'true';
+      }
+      return out;
+    }
+    if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i]));
+    if (value && typeof value === 'object' && !(value instanceof Date)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k])]));
+    }
+    return value;
+  };
+  const interpolated = interpolate(raw, []);
+  if (problems.length > 0) throw new ConfigError(problems, opts.fileName);
+
+  const parsed = Config.safeParse(interpolated);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => describeIssue(issue, interpolated, doc, at)),
+      opts.fileName,
+    );
+  }
+  return { config: parsed.data, secrets: [...new Set(secrets)] };
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(top level)';
+}
+
+function lineOf(doc: Document, path: (string | number)[], at: (o: number) => string): string {
+  let node: unknown = doc.contents;
+  let found: unknown = node;
+  for (const key of path) {
+    if (isMap(node) || isSeq(node)) {
+      const next = node.get(key, true);
+      if (next === undefined) break;
+      node = next;
+      found = next;
+    } else break;
+  }
+  const range = (found as { range?: [number, number, number] } | null)?.range;
+  return range ? ` (${at(range[0])})` : '';
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function describeFound(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  const s = JSON.stringify(v);
+  return `${typeof v} ${s.length > 40 ? `${s.slice(0, 37)}…` : s}`;
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  root: unknown,
+  doc: Document,
+  at: (o: number) => string,
+): { path: string; message: string } {
+  const path = issue.path as (string | number)[];
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    const first = [...path, keys[0] as string];
+    return {
+      path: formatPath(first) + lineOf(doc, first, at),
+      message: `unknown key${keys.length > 1 ? `s ${keys.map((k) => `"${k}"`).join(', ')}` : ` "${keys[0]}"`} : remove it or fix its spelling (docs/configuration.md lists every key)`,
+    };
+  }
+  const found = valueAt(root, path);
+  const where = formatPath(path) + lineOf(doc, path, at);
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return {
+      path: where,
+      message: `expected one of the connection kinds "jira", "azure-devops", found ${describeFound(found)}`,
+    };
+  }
+  if (issue.code === 'invalid_union' || issue.code === 'invalid_type') {
+    const expected = issue.code === 'invalid_type' ? issue.expected : 'one of the documented forms';
+    const msg = issue.message && !issue.message.startsWith('Invalid input') ? issue.message : `expected ${expected}`;
+    return { path: where, message: `${msg}, found ${describeFound(found)}` };
+  }
+  if (issue.code === 'invalid_value') {
+    return {
+      path: where,
+      message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeFound(found)}`,
+    };
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const sign = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
+    const bound = `${sign} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}`;
+    const what =
+      issue.origin === 'array'
+        ? `a list with ${bound} entries`
+        : issue.origin === 'string'
+          ? `text of length ${bound}`
+          : `a number ${bound}`;
+    return { path: where, message: `expected ${what}, found ${describeFound(found)}` };
+  }
+  if (issue.code === 'custom') return { path: where, message: issue.message };
+  const msg = issue.message.startsWith('Invalid') ? issue.message : `expected ${issue.message}`;
+  return { path: where, message: `${msg}, found ${describeFound(found)}` };
+}

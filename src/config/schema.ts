@@ -1,0 +1,180 @@
+// The shape of pmo-sync.yaml (DESIGN.md, "Configuration"). Strict objects: an unknown key is a
+// mistake the user wants to hear about at start, not a setting silently ignored.
+import { z } from 'zod';
+import { KINDS } from '../model/work-item.ts';
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'an id of letters, digits, "-" or "_"')
+  .max(64);
+const nonEmpty = z.string().min(1, 'a non-empty string');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+const cron = z.string().regex(/^(\S+\s+){4}\S+$/, 'a cron expression with five fields, like "*/5 * * * *"');
+
+export const Limits = z.strictObject({
+  concurrency: z.number().int().min(1).max(64).default(4),
+  requestsPerSecond: z.number().positive().max(1000).default(10),
+});
+
+const TypeMap = z.record(z.string(), z.enum(KINDS));
+
+const JiraWriteback = z.strictObject({
+  comment: z.boolean().default(true),
+  labels: z.boolean().default(true),
+  fields: z.record(z.string(), nonEmpty).default({}),
+  /** What to do with the bot comment once an item is compliant again. */
+  whenCompliant: z.enum(['update', 'delete']).default('update'),
+});
+
+export const JiraConnection = z.strictObject({
+  id,
+  kind: z.literal('jira'),
+  baseUrl: httpUrl,
+  auth: z.union([z.strictObject({ email: nonEmpty, apiToken: nonEmpty }), z.strictObject({ bearerToken: nonEmpty })]),
+  scope: z.union([z.strictObject({ projects: z.array(nonEmpty).min(1) }), z.strictObject({ jql: nonEmpty })]),
+  /** Jira field ids by friendly name: points, start, sprint, epicLink, owner, and any extras rules read. */
+  fields: z.record(z.string(), nonEmpty).default({}),
+  typeMap: TypeMap.default({}),
+  webhookSecret: nonEmpty.optional(),
+  /** The previous secret during a rotation; either verifies. */
+  webhookSecretPrevious: nonEmpty.optional(),
+  writeback: JiraWriteback.default({ comment: true, labels: true, fields: {}, whenCompliant: 'update' }),
+  limits: Limits.default({ concurrency: 4, requestsPerSecond: 10 }),
+});
+export type JiraConnection = z.infer<typeof JiraConnection>;
+
+const AdoWriteback = z.strictObject({
+  comment: z.boolean().default(true),
+  tags: z.boolean().default(true),
+  fields: z.record(z.string(), nonEmpty).default({}),
+  whenCompliant: z.enum(['update', 'delete']).default('update'),
+});
+
+export const AdoConnection = z.strictObject({
+  id,
+  kind: z.literal('azure-devops'),
+  orgUrl: httpUrl,
+  auth: z.strictObject({ pat: nonEmpty }),
+  scope: z.union([
+    z.strictObject({ projects: z.array(nonEmpty).min(1) }),
+    z.strictObject({ wiql: nonEmpty, project: nonEmpty.optional() }),
+  ]),
+  fields: z.record(z.string(), nonEmpty).default({}),
+  typeMap: TypeMap.default({}),
+  webhookAuth: z.strictObject({ username: nonEmpty, password: nonEmpty }).optional(),
+  writeback: AdoWriteback.default({ comment: true, tags: true, fields: {}, whenCompliant: 'update' }),
+  limits: Limits.default({ concurrency: 4, requestsPerSecond: 10 }),
+});
+export type AdoConnection = z.infer<typeof AdoConnection>;
+
+export const Connection = z.discriminatedUnion('kind', [JiraConnection, AdoConnection]);
+export type Connection = z.infer<typeof Connection>;
+
+const isoDate = z.iso.date({ error: 'a date like 2027-03-31' });
+
+export const Waiver = z
+  .strictObject({
+    rule: nonEmpty,
+    ref: nonEmpty.optional(),
+    project: nonEmpty.optional(),
+    until: z.union([isoDate, z.date().transform((d) => d.toISOString().slice(0, 10))]),
+    reason: nonEmpty,
+  })
+  .refine((w) => w.ref || w.project, { error: 'a waiver needs "ref" or "project"' });
+export type Waiver = z.infer<typeof Waiver>;
+
+export const RuleOverride = z.strictObject({
+  enabled: z.boolean().optional(),
+  severity: z.enum(['error', 'warning', 'info']).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  scope: z
+    .strictObject({
+      connections: z.array(nonEmpty).optional(),
+      projects: z.array(nonEmpty).optional(),
+      kinds: z.array(z.enum(KINDS)).optional(),
+    })
+    .optional(),
+});
+
+export const RulesConfig = z.strictObject({
+  packs: z.array(nonEmpty).default(['pmo-standard']),
+  files: z.array(nonEmpty).default([]),
+  overrides: z.record(z.string(), RuleOverride).default({}),
+  waivers: z.array(Waiver).default([]),
+});
+
+export const Program = z.strictObject({
+  id,
+  name: nonEmpty,
+  include: z.array(z.strictObject({ connection: nonEmpty, project: nonEmpty })).min(1),
+});
+
+export const HealthThresholds = z.strictObject({
+  /** Schedule index below which a scope is amber / red. */
+  scheduleAmber: z.number().default(0.9),
+  scheduleRed: z.number().default(0.7),
+  /** Compliance score below which a scope is amber / red. */
+  complianceAmber: z.number().default(0.8),
+  complianceRed: z.number().default(0.5),
+});
+
+export const Config = z
+  .strictObject({
+    database: z.strictObject({ url: nonEmpty.optional() }).default({}),
+    server: z
+      .strictObject({
+        port: z.number().int().min(0).max(65535).default(8787),
+        host: nonEmpty.default('0.0.0.0'),
+        publicUrl: httpUrl.optional(),
+      })
+      .default({ port: 8787, host: '0.0.0.0' }),
+    mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+    log: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .default({ level: 'info' }),
+    connections: z.array(Connection).min(1, 'at least one connection'),
+    rules: RulesConfig.default({ packs: ['pmo-standard'], files: [], overrides: {}, waivers: [] }),
+    portfolio: z
+      .strictObject({
+        programs: z.array(Program).default([]),
+        health: HealthThresholds.default({
+          scheduleAmber: 0.9,
+          scheduleRed: 0.7,
+          complianceAmber: 0.8,
+          complianceRed: 0.5,
+        }),
+      })
+      .default({
+        programs: [],
+        health: { scheduleAmber: 0.9, scheduleRed: 0.7, complianceAmber: 0.8, complianceRed: 0.5 },
+      }),
+    schedule: z.strictObject({ sync: cron.default('*/5 * * * *'), reconcile: cron.default('0 2 * * *') }).default({
+      sync: '*/5 * * * *',
+      reconcile: '0 2 * * *',
+    }),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.connections.forEach((c, i) => {
+      if (seen.has(c.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'id'],
+          message: `duplicate connection id "${c.id}" (also connections[${seen.get(c.id)}])`,
+        });
+      }
+      seen.set(c.id, i);
+    });
+    cfg.portfolio.programs.forEach((p, i) => {
+      p.include.forEach((inc, j) => {
+        if (!seen.has(inc.connection)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['portfolio', 'programs', i, 'include', j, 'connection'],
+            message: `unknown connection "${inc.connection}" (known: ${[...seen.keys()].join(', ')})`,
+          });
+        }
+      });
+    });
+  });
+export type Config = z.infer<typeof Config>;
