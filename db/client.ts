@@ -20,7 +20,22 @@ export interface Database {
   /** Where the data lives, with any password removed: safe to log. */
   location: string;
   migrate(): Promise<void>;
+  /**
+   * Takes a session advisory lock named `name` without waiting: the release function, or null
+   * when another session holds it. The lock dies with its session, so a crashed holder frees it.
+   */
+  tryLock(name: string): Promise<(() => Promise<void>) | null>;
   close(): Promise<void>;
+}
+
+/** A stable 64-bit lock key for a name (two int4 halves would also do; one bigint is simpler). */
+export function lockKey(name: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const ch of Buffer.from(`pmo-sync:${name}`)) {
+    h ^= BigInt(ch);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return BigInt.asIntN(64, h);
 }
 
 export const DEFAULT_DB_PATH = './.pmo-sync/db';
@@ -65,6 +80,7 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
     location = dir;
   }
   await client.waitReady;
+  const held = new Set<string>();
   const db = drizzle({ client, schema }) as unknown as Db;
   return {
     db,
@@ -72,6 +88,18 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
     location,
     migrate: async () => {
       await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    tryLock: async (name) => {
+      // PGlite has one session, and advisory locks stack within a session: the set of held
+      // names is what excludes this process's other passes.
+      if (held.has(name)) return null;
+      held.add(name);
+      const key = lockKey(name).toString();
+      await client.query(`select pg_advisory_lock(${key}::bigint)`);
+      return async () => {
+        held.delete(name);
+        await client.query(`select pg_advisory_unlock(${key}::bigint)`);
+      };
     },
     close: async () => {
       await client.close();
@@ -99,6 +127,22 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
         await conn`select pg_advisory_unlock(${MIGRATE_LOCK})`.catch(() => {});
         conn.release();
       }
+    },
+    tryLock: async (name) => {
+      const key = lockKey(name).toString();
+      const conn = await sql.reserve();
+      const [row] = await conn`select pg_try_advisory_lock(${key}::bigint) as ok`;
+      if (!row?.ok) {
+        conn.release();
+        return null;
+      }
+      return async () => {
+        try {
+          await conn`select pg_advisory_unlock(${key}::bigint)`;
+        } finally {
+          conn.release();
+        }
+      };
     },
     close: async () => {
       await sql.end({ timeout: 5 });

@@ -74,8 +74,12 @@ export function runOnModernNode(script, args) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [script, ...args] = process.argv.slice(2);
+  if (script === '--which') {
+    process.stdout.write(`${modernNode()}\n`);
+    process.exit(0);
+  }
   if (!script) {
-    process.stderr.write('usage: node scripts/node24.mjs <script> [args…]\n');
+    process.stderr.write('usage: node scripts/node24.mjs <script> [args…] | --which\n');
     process.exit(2);
   }
   runOnModernNode(resolve(script), args);

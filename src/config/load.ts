@@ -2,7 +2,7 @@
 // with its key path and line, all at once, so a user fixes a file in one go.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { Config } from './schema.ts';
@@ -139,17 +139,23 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function lineOf(doc: Document, path: (string | number)[], at: (o: number) => string): string {
+  // Point at the key when the path ends in a mapping key (that is where the eye goes), else
+  // at the deepest node that exists.
   let node: unknown = doc.contents;
-  let found: unknown = node;
+  let range: [number, number, number] | undefined = (node as { range?: [number, number, number] } | null)?.range;
   for (const key of path) {
-    if (isMap(node) || isSeq(node)) {
-      const next = node.get(key, true);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+      if (!pair) break;
+      range = (pair.key as { range?: [number, number, number] } | null)?.range ?? range;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const next = node.get(key as number, true) as { range?: [number, number, number] } | undefined;
       if (next === undefined) break;
+      range = next.range ?? range;
       node = next;
-      found = next;
     } else break;
   }
-  const range = (found as { range?: [number, number, number] } | null)?.range;
   return range ? ` (${at(range[0])})` : '';
 }
 
@@ -165,7 +171,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function describeFound(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
   if (typeof v === 'object') return 'a mapping';
   const s = JSON.stringify(v);
   return `${typeof v} ${s.length > 40 ? `${s.slice(0, 37)}…` : s}`;
@@ -183,7 +189,7 @@ function describeIssue(
     const first = [...path, keys[0] as string];
     return {
       path: formatPath(first) + lineOf(doc, first, at),
-      message: `unknown key${keys.length > 1 ? `s ${keys.map((k) => `"${k}"`).join(', ')}` : ` "${keys[0]}"`} : remove it or fix its spelling (docs/configuration.md lists every key)`,
+      message: `unknown key${keys.length > 1 ? `s ${keys.map((k) => `"${k}"`).join(', ')}` : ` "${keys[0]}"`}: remove it or fix its spelling (docs/configuration.md lists every key)`,
     };
   }
   const found = valueAt(root, path);
@@ -195,7 +201,15 @@ function describeIssue(
     };
   }
   if (issue.code === 'invalid_union' || issue.code === 'invalid_type') {
-    const expected = issue.code === 'invalid_type' ? issue.expected : 'one of the documented forms';
+    const names: Record<string, string> = {
+      array: 'a list',
+      object: 'a mapping',
+      string: 'text',
+      number: 'a number',
+      boolean: 'true or false',
+    };
+    const expected =
+      issue.code === 'invalid_type' ? (names[issue.expected] ?? issue.expected) : 'one of the documented forms';
     const msg = issue.message && !issue.message.startsWith('Invalid input') ? issue.message : `expected ${expected}`;
     return { path: where, message: `${msg}, found ${describeFound(found)}` };
   }

@@ -1,0 +1,212 @@
+// One sync pass over the configured connections: pull from each connection's cursor, store
+// what changed, sweep for deletions when asked, evaluate rules over what the change can
+// affect, and record the run. Later stages (rollups, write planning) hook in through `stages`.
+import { eq, sql } from 'drizzle-orm';
+import type { Connector, ConnectorStats } from '../../connectors/types.ts';
+import type { Database, Db } from '../../db/client.ts';
+import { syncCursors, syncRuns } from '../../db/schema.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { makeRef } from '../model/work-item.ts';
+import { markDeleted, storedRefs, storeItems } from './store.ts';
+import {
+  type ConnectionSummary,
+  emptyFindings,
+  type FindingsSummary,
+  type SyncSummary,
+  type WritesSummary,
+} from './summary.ts';
+
+export interface SyncStages {
+  /** Evaluates rules for the changed refs (all stored items when `refs` is undefined). */
+  evaluate?(db: Db, opts: { refs: string[] | undefined; now: Date }): Promise<FindingsSummary>;
+  /** Recomputes rollups and plans writes after evaluation. */
+  afterEvaluate?(
+    db: Db,
+    opts: { changedRefs: string[]; findings: FindingsSummary; now: Date; dryRun: boolean },
+  ): Promise<WritesSummary>;
+}
+
+export interface SyncDeps {
+  database: Database;
+  config: Config;
+  connectors: ReadonlyMap<string, Connector>;
+  log: Logger;
+  stages?: SyncStages;
+  now?: () => Date;
+}
+
+export interface SyncOptions {
+  /** Only these connections (default: all). */
+  connections?: string[];
+  /** Ignore cursors and re-read everything; also sweeps for deletions. */
+  full?: boolean;
+  /** Sweep for deleted and missed items (the reconcile pass). */
+  reconcile?: boolean;
+  dryRun?: boolean;
+  onProgress?(event: { connection: string; pulled: number }): void;
+  signal?: AbortSignal;
+}
+
+export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<SyncSummary> {
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const t0 = performance.now();
+  const { db } = deps.database;
+  const mode = opts.dryRun || deps.config.mode === 'dry-run' ? 'dry-run' : 'enforce';
+  const ids = opts.connections ?? [...deps.connectors.keys()];
+  const [run] = await db
+    .insert(syncRuns)
+    .values({
+      kind: opts.reconcile && !opts.full ? 'reconcile' : 'sync',
+      mode,
+      connection: ids.length === 1 ? ids[0] : null,
+    })
+    .returning({ id: syncRuns.id });
+
+  const warnings: string[] = [];
+  const connections: ConnectionSummary[] = [];
+  const changed = new Set<string>();
+  for (const id of ids) {
+    const connector = deps.connectors.get(id);
+    if (!connector) throw new Error(`unknown connection "${id}"`);
+    const summary = await syncConnection(deps, connector, opts, now, changed);
+    if (summary.error) warnings.push(`${id}: ${summary.error}`);
+    connections.push(summary);
+  }
+
+  let findings = emptyFindings();
+  let writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
+  const anyOk = connections.some((c) => c.status === 'ok');
+  if (deps.stages?.evaluate && anyOk) {
+    // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
+    findings = await deps.stages.evaluate(db, { refs: opts.full ? undefined : [...changed], now: started });
+  }
+  if (deps.stages?.afterEvaluate && anyOk) {
+    writes = await deps.stages.afterEvaluate(db, {
+      changedRefs: [...changed],
+      findings,
+      now: started,
+      dryRun: mode === 'dry-run',
+    });
+  }
+  const { changedRefs: _c, ...findingCounts } = findings;
+  const summary: SyncSummary = {
+    runId: run?.id ?? null,
+    mode,
+    full: opts.full === true,
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    connections,
+    findings: findingCounts,
+    writes,
+    warnings,
+  };
+  const failed = connections.some((c) => c.status === 'failed');
+  await db
+    .update(syncRuns)
+    .set({
+      finishedAt: new Date().toISOString(),
+      status: failed ? 'failed' : 'ok',
+      summary: summary as unknown as Record<string, unknown>,
+      error: failed ? warnings.join('; ') : null,
+    })
+    .where(eq(syncRuns.id, run!.id));
+  return summary;
+}
+
+async function syncConnection(
+  deps: SyncDeps,
+  connector: Connector,
+  opts: SyncOptions,
+  now: () => Date,
+  changed: Set<string>,
+): Promise<ConnectionSummary> {
+  const { db } = deps.database;
+  const log = deps.log.child({ connection: connector.id });
+  const out: ConnectionSummary = {
+    id: connector.id,
+    tracker: connector.tracker,
+    status: 'ok',
+    itemsPulled: 0,
+    itemsChanged: 0,
+    itemsDeleted: 0,
+    itemsRepaired: 0,
+    requests: 0,
+    throttled: 0,
+    retries: 0,
+  };
+  const release = await deps.database.tryLock(`sync:${connector.id}`);
+  if (!release) {
+    out.status = 'skipped';
+    out.error = 'another sync of this connection is running; skipped';
+    return out;
+  }
+  const before = snapshot(connector.stats());
+  try {
+    const [row] = await db.select().from(syncCursors).where(eq(syncCursors.connection, connector.id));
+    const cursor = opts.full ? null : (row?.cursor ?? null);
+    log.info({ incremental: cursor !== null }, 'pull started');
+    const result = await connector.pull({
+      cursor,
+      signal: opts.signal,
+      onPage: async (items) => {
+        out.itemsPulled += items.length;
+        const stored = await storeItems(db, items, now());
+        for (const ref of stored.changed) changed.add(ref);
+        out.itemsChanged += stored.changed.length;
+        opts.onProgress?.({ connection: connector.id, pulled: out.itemsPulled });
+      },
+    });
+    if (opts.full || opts.reconcile) {
+      const sweep = await reconcileConnection(db, connector, now());
+      out.itemsDeleted += sweep.deleted.length;
+      out.itemsRepaired += sweep.repaired.length;
+      for (const ref of [...sweep.deleted, ...sweep.repaired]) changed.add(ref);
+    }
+    await db
+      .insert(syncCursors)
+      .values({ connection: connector.id, cursor: result.cursor })
+      .onConflictDoUpdate({ target: syncCursors.connection, set: { cursor: result.cursor, updatedAt: sql`now()` } });
+    log.info({ pulled: out.itemsPulled, changed: out.itemsChanged }, 'pull finished');
+  } catch (err) {
+    out.status = 'failed';
+    out.error = err instanceof Error ? err.message : String(err);
+    log.error({ err }, 'sync of connection failed');
+  } finally {
+    await release();
+  }
+  const after = connector.stats();
+  out.requests = after.requests - before.requests;
+  out.throttled = after.throttled - before.throttled;
+  out.retries = after.retries - before.retries;
+  return out;
+}
+
+/**
+ * Compares the tracker's keys with the stored ones: items gone from the tracker are marked
+ * deleted, items the tracker has but we lack (a missed webhook beyond the cursor) are read.
+ */
+export async function reconcileConnection(
+  db: Db,
+  connector: Connector,
+  now: Date,
+): Promise<{ deleted: string[]; repaired: string[] }> {
+  const keys = await connector.listKeys();
+  const live = new Set(keys.map((k) => makeRef(connector.id, k)));
+  const stored = new Set(await storedRefs(db, connector.id));
+  const gone = [...stored].filter((r) => !live.has(r));
+  const missing = keys.filter((k) => !stored.has(makeRef(connector.id, k)));
+  const deleted = await markDeleted(db, gone, now);
+  const repaired: string[] = [];
+  if (missing.length > 0) {
+    const items = await connector.fetchItems(missing);
+    const stored = await storeItems(db, items, now);
+    repaired.push(...stored.changed);
+  }
+  return { deleted, repaired };
+}
+
+function snapshot(s: ConnectorStats): ConnectorStats {
+  return { ...s, byEndpoint: { ...s.byEndpoint } };
+}

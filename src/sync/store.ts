@@ -1,0 +1,169 @@
+// Stores normalized items: one batched upsert per page, writing only rows whose content or
+// revision changed, never letting an older revision overwrite a newer one.
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { itemLinks, workItems } from '../../db/schema.ts';
+import type { WorkItem } from '../model/work-item.ts';
+import { hashOf } from '../util/hash.ts';
+
+/**
+ * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
+ * that only bumps them (our own comment, say) must not trigger re-evaluation.
+ */
+export function contentHash(item: WorkItem): string {
+  const { raw: _raw, updated: _updated, revision: _revision, ...content } = item;
+  return hashOf(content);
+}
+
+/** Orders two revisions: numbers numerically (Azure DevOps rev), otherwise as timestamps. */
+export function compareRevision(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) - Number(b);
+  const ta = Date.parse(normalizeOffset(a));
+  const tb = Date.parse(normalizeOffset(b));
+  if (Number.isNaN(ta) || Number.isNaN(tb)) return a < b ? -1 : a > b ? 1 : 0;
+  return ta - tb;
+}
+
+// Jira writes offsets as +0300; Date.parse wants +03:00.
+const normalizeOffset = (s: string) => s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
+
+export interface StoreResult {
+  /** Refs whose content changed (new, edited or undeleted): these need re-evaluation. */
+  changed: string[];
+  /** Rows written at all (content changes plus revision-only touches). */
+  written: number;
+}
+
+export async function storeItems(db: Db, items: readonly WorkItem[], now: Date = new Date()): Promise<StoreResult> {
+  if (items.length === 0) return { changed: [], written: 0 };
+  // Within one page the same item may appear twice (overlap windows): keep the newest.
+  const byRef = new Map<string, WorkItem>();
+  for (const it of items) {
+    const prev = byRef.get(it.ref);
+    if (!prev || compareRevision(it.revision, prev.revision) >= 0) byRef.set(it.ref, it);
+  }
+  const refs = [...byRef.keys()];
+  const existing = await db
+    .select({
+      ref: workItems.ref,
+      hash: workItems.contentHash,
+      revision: workItems.revision,
+      deletedAt: workItems.deletedAt,
+    })
+    .from(workItems)
+    .where(inArray(workItems.ref, refs));
+  const known = new Map(existing.map((r) => [r.ref, r]));
+
+  const nowIso = now.toISOString();
+  const changed: string[] = [];
+  const rows: (typeof workItems.$inferInsert)[] = [];
+  for (const item of byRef.values()) {
+    const hash = contentHash(item);
+    const prev = known.get(item.ref);
+    if (prev && compareRevision(item.revision, prev.revision) < 0 && prev.deletedAt === null) continue;
+    const contentChanged = !prev || prev.hash !== hash || prev.deletedAt !== null;
+    if (!contentChanged && prev.revision === item.revision) continue;
+    if (contentChanged) changed.push(item.ref);
+    rows.push(toRow(item, hash, nowIso));
+  }
+  if (rows.length > 0) {
+    await db.insert(workItems).values(rows).onConflictDoUpdate({ target: workItems.ref, set: UPSERT_SET });
+  }
+  if (changed.length > 0)
+    await replaceLinks(
+      db,
+      changed.map((r) => byRef.get(r)!),
+    );
+  return { changed, written: rows.length };
+}
+
+function toRow(item: WorkItem, hash: string, nowIso: string): typeof workItems.$inferInsert {
+  return {
+    ref: item.ref,
+    connection: item.connection,
+    tracker: item.tracker,
+    key: item.key,
+    project: item.project,
+    kind: item.kind,
+    type: item.type,
+    title: item.title,
+    status: item.status,
+    statusCategory: item.statusCategory,
+    assignee: item.assignee,
+    owner: item.owner,
+    priority: item.priority,
+    labels: item.labels,
+    created: item.created,
+    updated: item.updated,
+    started: item.started,
+    resolved: item.resolved,
+    start: item.start,
+    due: item.due,
+    points: item.points,
+    estimateHours: item.estimateHours,
+    remainingHours: item.remainingHours,
+    parent: item.parent,
+    links: item.links,
+    iteration: item.iteration,
+    fields: item.fields,
+    url: item.url,
+    revision: item.revision,
+    raw: item.raw ?? null,
+    contentHash: hash,
+    deletedAt: null,
+    firstSyncedAt: nowIso,
+    lastSyncedAt: nowIso,
+  };
+}
+
+const excluded = (col: string) => sql.raw(`excluded.${col}`);
+const UPSERT_SET = Object.fromEntries(
+  Object.entries(workItems)
+    .filter(([k, v]) => typeof v === 'object' && v !== null && 'name' in v && k !== 'ref' && k !== 'firstSyncedAt')
+    .map(([k, v]) => [k, excluded((v as { name: string }).name)]),
+);
+
+async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
+  const sources = items.map((i) => i.ref);
+  await db.delete(itemLinks).where(inArray(itemLinks.source, sources));
+  const rows = new Map<string, typeof itemLinks.$inferInsert>();
+  for (const it of items) {
+    for (const l of it.links) {
+      rows.set(`${it.ref}|${l.target}|${l.type}`, {
+        source: it.ref,
+        target: l.target,
+        type: l.type,
+        relation: l.relation ?? null,
+      });
+    }
+  }
+  if (rows.size > 0)
+    await db
+      .insert(itemLinks)
+      .values([...rows.values()])
+      .onConflictDoNothing();
+}
+
+/** Marks items the tracker no longer has as deleted; returns the refs newly marked. */
+export async function markDeleted(db: Db, refs: readonly string[], now: Date = new Date()): Promise<string[]> {
+  if (refs.length === 0) return [];
+  const out: string[] = [];
+  for (let i = 0; i < refs.length; i += 1000) {
+    const rows = await db
+      .update(workItems)
+      .set({ deletedAt: now.toISOString() })
+      .where(and(inArray(workItems.ref, refs.slice(i, i + 1000)), isNull(workItems.deletedAt)))
+      .returning({ ref: workItems.ref });
+    out.push(...rows.map((r) => r.ref));
+  }
+  return out;
+}
+
+/** Refs of a connection's stored, not deleted items. */
+export async function storedRefs(db: Db, connection: string): Promise<string[]> {
+  const rows = await db
+    .select({ ref: workItems.ref })
+    .from(workItems)
+    .where(and(eq(workItems.connection, connection), isNull(workItems.deletedAt)));
+  return rows.map((r) => r.ref);
+}

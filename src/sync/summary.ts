@@ -1,0 +1,82 @@
+// The sync summary: the `sync --json` contract of DESIGN.md, and its human rendering.
+
+export interface ConnectionSummary {
+  id: string;
+  tracker: string;
+  status: 'ok' | 'failed' | 'skipped';
+  itemsPulled: number;
+  itemsChanged: number;
+  itemsDeleted: number;
+  /** Items the reconcile sweep found missing from the database and repaired. */
+  itemsRepaired: number;
+  requests: number;
+  throttled: number;
+  retries: number;
+  error?: string;
+}
+
+export interface FindingsSummary {
+  evaluated: number;
+  checks: number;
+  open: number;
+  opened: number;
+  resolved: number;
+  waived: number;
+  byRule: Record<string, number>;
+  changedRefs: string[];
+}
+
+export interface WritesSummary {
+  planned: number;
+  sent: number;
+  skippedUnchanged: number;
+  failed: number;
+}
+
+export interface SyncSummary {
+  runId: number | null;
+  mode: 'enforce' | 'dry-run';
+  full: boolean;
+  startedAt: string;
+  durationMs: number;
+  connections: ConnectionSummary[];
+  findings: Omit<FindingsSummary, 'changedRefs'>;
+  writes: WritesSummary;
+  /** Problems worth a human's attention (mapping drift, skipped rules, failed connections). */
+  warnings: string[];
+}
+
+export const emptyFindings = (): FindingsSummary => ({
+  evaluated: 0,
+  checks: 0,
+  open: 0,
+  opened: 0,
+  resolved: 0,
+  waived: 0,
+  byRule: {},
+  changedRefs: [],
+});
+
+export function formatSummary(s: SyncSummary): string {
+  const lines: string[] = [];
+  lines.push(`pmo-sync ${s.full ? 'full ' : ''}sync (${s.mode}) in ${(s.durationMs / 1000).toFixed(1)} s`);
+  for (const c of s.connections) {
+    const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}`;
+    const api = `${c.requests} requests, ${c.throttled} throttled, ${c.retries} retries`;
+    lines.push(
+      `  ${c.id} (${c.tracker}): ${c.status === 'ok' ? '' : `${c.status.toUpperCase()} `}${counts}; ${api}${c.error ? ` — ${c.error}` : ''}`,
+    );
+  }
+  const f = s.findings;
+  lines.push(
+    `  findings: ${f.open} open (${f.opened} opened, ${f.resolved} resolved, ${f.waived} waived) over ${f.evaluated} items`,
+  );
+  const top = Object.entries(f.byRule)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10);
+  for (const [rule, n] of top) lines.push(`    ${String(n).padStart(6)}  ${rule}`);
+  const w = s.writes;
+  lines.push(`  writes: ${w.planned} planned, ${w.sent} sent, ${w.skippedUnchanged} unchanged, ${w.failed} failed`);
+  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  return `${lines.join('\n')}\n`;
+}
