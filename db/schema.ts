@@ -57,6 +57,8 @@ export const workItems = pgTable(
     raw: jsonb('raw'),
     /** Hash of the normalized content (not `raw`): unchanged items are not rewritten or re-evaluated. */
     contentHash: text('content_hash').notNull(),
+    /** How many rules applied to the item at its last evaluation: the compliance denominator. */
+    ruleChecks: integer('rule_checks'),
     /** Set when the tracker no longer has the item (reconcile) or it was deleted (webhook). */
     deletedAt: ts('deleted_at'),
     firstSyncedAt: ts('first_synced_at').notNull().defaultNow(),

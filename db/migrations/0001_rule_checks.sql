@@ -1,0 +1,1 @@
+ALTER TABLE "work_items" ADD COLUMN "rule_checks" integer;

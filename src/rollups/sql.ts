@@ -1,0 +1,197 @@
+// The rollup aggregates in one SQL statement, so PGlite and Postgres compute the same numbers
+// from the same rows. Membership of an item in a scope:
+//   epic:<ref>                 the container and all its descendants (recursive, cycle-safe)
+//   project:<connection>:<key> every item of that tracker project
+//   program:<id>               every item of the program's (connection, project) pairs
+//   portfolio                  every item
+// "Leaf" work (stories, bugs, tasks…) makes the counts and points; containers (initiatives,
+// epics, features) give the planned dates; findings count for every member.
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
+
+export const CONTAINER_KINDS = ['initiative', 'epic', 'feature'] as const;
+
+export interface ScopeAggregate {
+  scope: string;
+  total: number;
+  todo: number;
+  inProgress: number;
+  done: number;
+  removed: number;
+  pointsTotal: number;
+  pointsDone: number;
+  overdue: number;
+  blocked: number;
+  wip: number;
+  doneLast4Weeks: number;
+  cycleP50: number | null;
+  cycleP85: number | null;
+  findingsError: number;
+  findingsWarning: number;
+  findingsInfo: number;
+  checks: number | null;
+  checksFailed: number;
+  plannedStart: string | null;
+  plannedDue: string | null;
+  overdueContainers: number;
+  members: number;
+}
+
+export interface ProgramMembership {
+  id: string;
+  include: { connection: string; project: string }[];
+}
+
+export interface AggregateOptions {
+  now: Date;
+  programs: ProgramMembership[];
+  /** Limit epic scopes to these container refs (incremental); all when undefined. */
+  epicRoots?: string[];
+  /** Compute project/program/portfolio scopes too (default true). */
+  aggregates?: boolean;
+}
+
+const containers = sql.raw(CONTAINER_KINDS.map((k) => `'${k}'`).join(','));
+
+export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<ScopeAggregate[]> {
+  const now = opts.now.toISOString();
+  const rootFilter: SQL =
+    opts.epicRoots === undefined
+      ? sql``
+      : opts.epicRoots.length === 0
+        ? sql` and false`
+        : sql` and ref in (${sql.join(
+            opts.epicRoots.map((r) => sql`${r}`),
+            sql`, `,
+          )})`;
+  const memberSets: SQL[] = [sql`select 'epic:' || root as scope, ref from tree`];
+  if (opts.aggregates !== false) {
+    memberSets.push(sql`select 'project:' || connection || ':' || project, ref from live`);
+    const pairs = opts.programs.flatMap((p) => p.include.map((inc) => sql`(${p.id}, ${inc.connection}, ${inc.project})`));
+    if (pairs.length > 0) {
+      memberSets.push(sql`select 'program:' || p.id, l.ref from live l
+        join (values ${sql.join(pairs, sql`, `)}) as p(id, connection, project)
+          on p.connection = l.connection and p.project = l.project`);
+    }
+    memberSets.push(sql`select 'portfolio', ref from live`);
+  }
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`
+    with recursive
+    live as (
+      select ref, connection, project, kind, status_category as sc, points, due, start, started, resolved, created,
+             rule_checks, parent, kind in (${containers}) as container
+      from work_items where deleted_at is null
+    ),
+    tree(root, ref) as (
+      select ref, ref from live where container${rootFilter}
+      union
+      select t.root, c.ref from tree t join live c on c.parent = t.ref
+    ),
+    members(scope, ref) as (${sql.join(memberSets, sql` union all `)}),
+    blocked as (
+      select distinct l.source as ref
+      from item_links l join live t on t.ref = l.target
+      where (l.type in ('blocked_by', 'depends_on') or l.relation in ('blocked_by', 'depends_on'))
+        and t.sc in ('todo', 'in_progress', 'removed')
+    ),
+    fc as (
+      select ref,
+        count(*) filter (where severity = 'error') as e,
+        count(*) filter (where severity = 'warning') as w,
+        count(*) filter (where severity = 'info') as i
+      from findings where status = 'open' group by ref
+    )
+    select m.scope,
+      count(*) filter (where not i.container)::int as total,
+      count(*) filter (where not i.container and i.sc = 'todo')::int as todo,
+      count(*) filter (where not i.container and i.sc = 'in_progress')::int as in_progress,
+      count(*) filter (where not i.container and i.sc = 'done')::int as done,
+      count(*) filter (where not i.container and i.sc = 'removed')::int as removed,
+      coalesce(sum(i.points) filter (where not i.container and i.sc <> 'removed'), 0)::float8 as points_total,
+      coalesce(sum(i.points) filter (where not i.container and i.sc = 'done'), 0)::float8 as points_done,
+      count(*) filter (where not i.container and i.sc in ('todo', 'in_progress') and i.due < ${now}::timestamptz)::int as overdue,
+      count(*) filter (where not i.container and i.sc in ('todo', 'in_progress') and b.ref is not null)::int as blocked,
+      count(*) filter (where not i.container and i.sc = 'in_progress')::int as wip,
+      count(*) filter (where not i.container and i.sc = 'done' and i.resolved >= ${now}::timestamptz - interval '28 days')::int as done_4w,
+      percentile_cont(0.5) within group (order by extract(epoch from (i.resolved - i.started)) / 86400.0)
+        filter (where not i.container and i.sc = 'done' and i.started is not null and i.resolved >= i.started
+                and i.resolved >= ${now}::timestamptz - interval '90 days') as cycle_p50,
+      percentile_cont(0.85) within group (order by extract(epoch from (i.resolved - i.started)) / 86400.0)
+        filter (where not i.container and i.sc = 'done' and i.started is not null and i.resolved >= i.started
+                and i.resolved >= ${now}::timestamptz - interval '90 days') as cycle_p85,
+      coalesce(sum(f.e), 0)::int as f_error,
+      coalesce(sum(f.w), 0)::int as f_warning,
+      coalesce(sum(f.i), 0)::int as f_info,
+      sum(i.rule_checks)::int as checks,
+      coalesce(sum(coalesce(f.e, 0) + coalesce(f.w, 0) + coalesce(f.i, 0)) filter (where i.rule_checks is not null), 0)::int as checks_failed,
+      min(coalesce(i.start, i.started, i.created)) filter (where i.container) as planned_start,
+      max(i.due) filter (where i.container) as planned_due,
+      count(*) filter (where i.container and i.sc in ('todo', 'in_progress') and i.due < ${now}::timestamptz)::int as overdue_containers,
+      count(*)::int as members
+    from members m
+    join live i on i.ref = m.ref
+    left join blocked b on b.ref = i.ref
+    left join fc f on f.ref = i.ref
+    group by m.scope
+    order by m.scope`,
+  );
+  return rows.map((r) => ({
+    scope: String(r.scope),
+    total: Number(r.total),
+    todo: Number(r.todo),
+    inProgress: Number(r.in_progress),
+    done: Number(r.done),
+    removed: Number(r.removed),
+    pointsTotal: Number(r.points_total),
+    pointsDone: Number(r.points_done),
+    overdue: Number(r.overdue),
+    blocked: Number(r.blocked),
+    wip: Number(r.wip),
+    doneLast4Weeks: Number(r.done_4w),
+    cycleP50: r.cycle_p50 === null ? null : round(Number(r.cycle_p50), 2),
+    cycleP85: r.cycle_p85 === null ? null : round(Number(r.cycle_p85), 2),
+    findingsError: Number(r.f_error),
+    findingsWarning: Number(r.f_warning),
+    findingsInfo: Number(r.f_info),
+    checks: r.checks === null ? null : Number(r.checks),
+    checksFailed: Number(r.checks_failed),
+    plannedStart: toIso(r.planned_start),
+    plannedDue: toIso(r.planned_due),
+    overdueContainers: Number(r.overdue_containers),
+    members: Number(r.members),
+  }));
+}
+
+/** Refs of every container above the given items (and the items themselves when containers). */
+export async function ancestorContainers(db: Db, refs: readonly string[]): Promise<string[]> {
+  if (refs.length === 0) return [];
+  const out = new Set<string>();
+  for (let i = 0; i < refs.length; i += 5000) {
+    const chunk = refs.slice(i, i + 5000);
+    const rows = await queryRows<{ ref: string }>(
+      db,
+      sql`
+      with recursive up(ref, parent, kind) as (
+        select ref, parent, kind from work_items where ref in (${sql.join(
+          chunk.map((r) => sql`${r}`),
+          sql`, `,
+        )})
+        union
+        select w.ref, w.parent, w.kind from work_items w join up on w.ref = up.parent
+      )
+      select ref from up where kind in (${containers})`,
+    );
+    for (const r of rows) out.add(r.ref);
+  }
+  return [...out];
+}
+
+const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
+
+function toIso(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return new Date(v as string).toISOString();
+}
