@@ -57,6 +57,12 @@ export const workItems = pgTable(
     raw: jsonb('raw'),
     /** Hash of the normalized content (not `raw`): unchanged items are not rewritten or re-evaluated. */
     contentHash: text('content_hash').notNull(),
+    /**
+     * contentHash as of the last evaluation that committed its findings and planned writes.
+     * Differs from contentHash while an item still needs evaluating (e.g. after a crash between
+     * storing a page and evaluating it), so no change is ever left unevaluated.
+     */
+    evaluatedHash: text('evaluated_hash'),
     /** How many rules applied to the item at its last evaluation: the compliance denominator. */
     ruleChecks: integer('rule_checks'),
     /** Set when the tracker no longer has the item (reconcile) or it was deleted (webhook). */
@@ -68,6 +74,7 @@ export const workItems = pgTable(
     index('work_items_connection_idx').on(t.connection, t.project),
     index('work_items_parent_idx').on(t.parent),
     index('work_items_kind_idx').on(t.kind),
+    index('work_items_unevaluated_idx').on(t.ref).where(sql`evaluated_hash is distinct from content_hash`),
   ],
 );
 
@@ -181,6 +188,10 @@ export const writeOutbox = pgTable(
   (t) => [
     index('write_outbox_claim_idx').on(t.status, t.priority, t.nextAttemptAt),
     index('write_outbox_ref_idx').on(t.ref, t.target),
+    // At most one waiting write per item and target: a newer plan replaces the waiting one,
+    // so two workers can never hold two versions of the same comment at once.
+    uniqueIndex('write_outbox_pending_uq').on(t.ref, t.target).where(sql`status = 'pending'`),
+    uniqueIndex('write_outbox_planned_uq').on(t.ref, t.target).where(sql`status = 'planned'`),
   ],
 );
 

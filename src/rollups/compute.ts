@@ -26,7 +26,12 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
   const previous = new Map(
     (
       await db
-        .select({ scope: rollups.scope, health: rollups.health, reason: rollups.healthReason, pc: rollups.percentComplete })
+        .select({
+          scope: rollups.scope,
+          health: rollups.health,
+          reason: rollups.healthReason,
+          pc: rollups.percentComplete,
+        })
         .from(rollups)
         .where(
           inArray(
@@ -77,7 +82,11 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
       )
       .onConflictDoUpdate({
         target: [rollupSnapshots.day, rollupSnapshots.scope],
-        set: { percentComplete: sql`excluded.percent_complete`, health: sql`excluded.health`, metrics: sql`excluded.metrics` },
+        set: {
+          percentComplete: sql`excluded.percent_complete`,
+          health: sql`excluded.health`,
+          metrics: sql`excluded.metrics`,
+        },
       });
   }
   if (opts.changedRefs === undefined) {

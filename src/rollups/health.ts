@@ -82,7 +82,12 @@ export function buildRollup(a: ScopeAggregate, t: HealthThresholds, now: Date): 
   return { scope: a.scope, kind, percentComplete: done, health, healthReason: reason, metrics };
 }
 
-export function assessHealth(kind: Rollup['kind'], m: RollupMetrics, t: HealthThresholds, now: Date): { health: Health; reason: string } {
+export function assessHealth(
+  kind: Rollup['kind'],
+  m: RollupMetrics,
+  t: HealthThresholds,
+  now: Date,
+): { health: Health; reason: string } {
   const red: string[] = [];
   const amber: string[] = [];
   const complete = m.percentComplete ?? 0;
@@ -90,11 +95,16 @@ export function assessHealth(kind: Rollup['kind'], m: RollupMetrics, t: HealthTh
     const late = Math.floor((now.getTime() - Date.parse(m.plannedDue)) / day);
     red.push(`past its target date ${m.plannedDue.slice(0, 10)} by ${late} days at ${pct(complete)} complete`);
   }
-  if (m.scheduleIndex !== null && m.scheduleIndex < t.scheduleRed) red.push(`schedule index ${m.scheduleIndex} below ${t.scheduleRed}`);
-  else if (m.scheduleIndex !== null && m.scheduleIndex < t.scheduleAmber) amber.push(`schedule index ${m.scheduleIndex} below ${t.scheduleAmber}`);
-  if (m.compliance !== null && m.compliance < t.complianceRed) red.push(`compliance ${pct(m.compliance)} below ${pct(t.complianceRed)}`);
-  else if (m.compliance !== null && m.compliance < t.complianceAmber) amber.push(`compliance ${pct(m.compliance)} below ${pct(t.complianceAmber)}`);
-  if (kind !== 'epic' && m.overdueEpics > 0) amber.push(`${m.overdueEpics} epic${m.overdueEpics === 1 ? '' : 's'} past target date`);
+  if (m.scheduleIndex !== null && m.scheduleIndex < t.scheduleRed)
+    red.push(`schedule index ${m.scheduleIndex} below ${t.scheduleRed}`);
+  else if (m.scheduleIndex !== null && m.scheduleIndex < t.scheduleAmber)
+    amber.push(`schedule index ${m.scheduleIndex} below ${t.scheduleAmber}`);
+  if (m.compliance !== null && m.compliance < t.complianceRed)
+    red.push(`compliance ${pct(m.compliance)} below ${pct(t.complianceRed)}`);
+  else if (m.compliance !== null && m.compliance < t.complianceAmber)
+    amber.push(`compliance ${pct(m.compliance)} below ${pct(t.complianceAmber)}`);
+  if (kind !== 'epic' && m.overdueEpics > 0)
+    amber.push(`${m.overdueEpics} epic${m.overdueEpics === 1 ? '' : 's'} past target date`);
   if (m.overdue > 0) amber.push(`${m.overdue} of ${m.counts.total} items overdue`);
   if (m.blocked > 0) amber.push(`${m.blocked} item${m.blocked === 1 ? '' : 's'} blocked by unfinished work`);
   if (m.findings.error > 0) amber.push(`${m.findings.error} open error finding${m.findings.error === 1 ? '' : 's'}`);

@@ -68,7 +68,9 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   const memberSets: SQL[] = [sql`select 'epic:' || root as scope, ref from tree`];
   if (opts.aggregates !== false) {
     memberSets.push(sql`select 'project:' || connection || ':' || project, ref from live`);
-    const pairs = opts.programs.flatMap((p) => p.include.map((inc) => sql`(${p.id}, ${inc.connection}, ${inc.project})`));
+    const pairs = opts.programs.flatMap((p) =>
+      p.include.map((inc) => sql`(${p.id}, ${inc.connection}, ${inc.project})`),
+    );
     if (pairs.length > 0) {
       memberSets.push(sql`select 'program:' || p.id, l.ref from live l
         join (values ${sql.join(pairs, sql`, `)}) as p(id, connection, project)

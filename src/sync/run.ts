@@ -8,6 +8,7 @@ import { syncCursors, syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef } from '../model/work-item.ts';
+import { commitChanges } from './commit.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
 import {
   type ConnectionSummary,
@@ -20,11 +21,22 @@ import {
 export interface SyncStages {
   /** Evaluates rules for the changed refs (all stored items when `refs` is undefined). */
   evaluate?(db: Db, opts: { refs: string[] | undefined; now: Date }): Promise<FindingsSummary>;
-  /** Recomputes rollups and plans writes after evaluation. */
+  /**
+   * Recomputes rollups and plans writes after evaluation, in the same transaction as the
+   * findings (the transactional outbox). `changedRefs` is undefined on a full pass.
+   */
   afterEvaluate?(
     db: Db,
-    opts: { changedRefs: string[]; findings: FindingsSummary; now: Date; dryRun: boolean },
-  ): Promise<WritesSummary>;
+    opts: {
+      changedRefs: string[] | undefined;
+      findings: FindingsSummary;
+      now: Date;
+      dryRun: boolean;
+      priority?: number;
+    },
+  ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'>>;
+  /** Sends planned writes once the plan is committed (never in dry-run). */
+  send?(opts: { connections: string[] }): Promise<Pick<WritesSummary, 'sent' | 'failed'>>;
 }
 
 export interface SyncDeps {
@@ -76,20 +88,21 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   }
 
   let findings = emptyFindings();
-  let writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
+  const writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
   const anyOk = connections.some((c) => c.status === 'ok');
-  if (deps.stages?.evaluate && anyOk) {
+  const stages = deps.stages ?? {};
+  if (anyOk) {
     // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
-    findings = await deps.stages.evaluate(db, { refs: opts.full ? undefined : [...changed], now: started });
-  }
-  if (deps.stages?.afterEvaluate && anyOk) {
-    writes = await deps.stages.afterEvaluate(db, {
-      changedRefs: [...changed],
-      findings,
+    const committed = await commitChanges(db, stages, {
+      refs: opts.full ? undefined : [...changed],
       now: started,
       dryRun: mode === 'dry-run',
     });
+    findings = committed.findings;
+    writes.planned = committed.planned;
+    writes.skippedUnchanged = committed.skippedUnchanged;
   }
+  if (anyOk && stages.send && mode === 'enforce') Object.assign(writes, await stages.send({ connections: ids }));
   const { changedRefs: _c, ...findingCounts } = findings;
   const summary: SyncSummary = {
     runId: run?.id ?? null,

@@ -167,3 +167,26 @@ export async function storedRefs(db: Db, connection: string): Promise<string[]> 
     .where(and(eq(workItems.connection, connection), isNull(workItems.deletedAt)));
   return rows.map((r) => r.ref);
 }
+
+/** Items stored but not yet evaluated (their evaluation never committed). */
+export async function unevaluatedRefs(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ ref: workItems.ref })
+    .from(workItems)
+    .where(sql`${workItems.evaluatedHash} is distinct from ${workItems.contentHash}`);
+  return rows.map((r) => r.ref);
+}
+
+/** Records that these items' current content has been evaluated and its writes planned. */
+export async function markEvaluated(db: Db, refs: readonly string[] | undefined): Promise<void> {
+  if (refs === undefined) {
+    await db.update(workItems).set({ evaluatedHash: sql`${workItems.contentHash}` });
+    return;
+  }
+  for (let i = 0; i < refs.length; i += 5000) {
+    await db
+      .update(workItems)
+      .set({ evaluatedHash: sql`${workItems.contentHash}` })
+      .where(inArray(workItems.ref, refs.slice(i, i + 5000)));
+  }
+}

@@ -40,7 +40,13 @@ export function registerSync(program: Command, ctx: CliContext): void {
       });
       const progress = !flags.json && ctx.io.isTTY ? createProgress(selected.map((c) => c.id)) : null;
       const summary = await runSync(
-        { database, config, connectors, log, stages: await buildSyncStages({ config, cwd: ctx.io.cwd, log }) },
+        {
+          database,
+          config,
+          connectors,
+          log,
+          stages: await buildSyncStages({ config, cwd: ctx.io.cwd, log, database, connectors }),
+        },
         {
           full: flags.full,
           reconcile: flags.reconcile,

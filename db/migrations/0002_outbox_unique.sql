@@ -1,0 +1,2 @@
+CREATE UNIQUE INDEX "write_outbox_pending_uq" ON "write_outbox" USING btree ("ref","target") WHERE status = 'pending';--> statement-breakpoint
+CREATE UNIQUE INDEX "write_outbox_planned_uq" ON "write_outbox" USING btree ("ref","target") WHERE status = 'planned';

@@ -1,0 +1,2 @@
+ALTER TABLE "work_items" ADD COLUMN "evaluated_hash" text;--> statement-breakpoint
+CREATE INDEX "work_items_unevaluated_idx" ON "work_items" USING btree ("ref") WHERE evaluated_hash is distinct from content_hash;

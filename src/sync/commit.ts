@@ -1,0 +1,45 @@
+// The one place where stored changes become findings, rollups and planned writes, in one
+// transaction (the transactional outbox). Sync passes and webhook processing both end here.
+import type { Db } from '../../db/client.ts';
+import type { SyncStages } from './run.ts';
+import { markEvaluated, unevaluatedRefs } from './store.ts';
+import { emptyFindings, type FindingsSummary } from './summary.ts';
+
+export interface CommitOptions {
+  /** Refs that changed; undefined re-evaluates everything (a full pass). */
+  refs: string[] | undefined;
+  now: Date;
+  dryRun: boolean;
+  priority?: number;
+}
+
+export interface CommitResult {
+  findings: FindingsSummary;
+  planned: number;
+  skippedUnchanged: number;
+}
+
+export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOptions): Promise<CommitResult> {
+  const result: CommitResult = { findings: emptyFindings(), planned: 0, skippedUnchanged: 0 };
+  if (!stages.evaluate && !stages.afterEvaluate) return result;
+  await db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    // Items stored by an earlier pass that died before this point are evaluated now.
+    const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...(await unevaluatedRefs(tx))])];
+    if (refs !== undefined && refs.length === 0) return;
+    if (stages.evaluate) result.findings = await stages.evaluate(tx, { refs, now: opts.now });
+    if (stages.afterEvaluate) {
+      const w = await stages.afterEvaluate(tx, {
+        changedRefs: refs,
+        findings: result.findings,
+        now: opts.now,
+        dryRun: opts.dryRun,
+        priority: opts.priority,
+      });
+      result.planned = w.planned;
+      result.skippedUnchanged = w.skippedUnchanged;
+    }
+    await markEvaluated(tx, refs);
+  });
+  return result;
+}

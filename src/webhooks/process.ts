@@ -1,0 +1,219 @@
+// Turns stored webhook events into fresh items, findings and planned writes. Bursts are
+// coalesced (events younger than the debounce wait for their siblings), items are re-read
+// authoritatively in batches, late deliveries never regress an item (the store compares
+// revisions), an item not yet readable is retried later, and a poison event is retried with
+// backoff, then dead-lettered — it never holds up the others.
+import { eq, sql } from 'drizzle-orm';
+import type { Connector } from '../../connectors/types.ts';
+import type { Database } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
+import { webhookInbox } from '../../db/schema.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { makeRef } from '../model/work-item.ts';
+import { commitChanges } from '../sync/commit.ts';
+import type { SyncStages } from '../sync/run.ts';
+import { markDeleted, storeItems } from '../sync/store.ts';
+import { PRIORITY_WEBHOOK } from '../writeback/plan.ts';
+
+export interface WebhookProcessorDeps {
+  database: Database;
+  connectors: ReadonlyMap<string, Connector>;
+  config: Config;
+  log: Logger;
+  stages: SyncStages;
+  /** Events younger than this wait, so a burst on one item becomes one re-read. */
+  debounceMs?: number;
+  leaseMs?: number;
+  maxAttempts?: number;
+  /** Times an event may find its item unreadable (search lag) before it counts as deleted. */
+  unreadableRetries?: number;
+}
+
+export interface ProcessResult {
+  claimed: number;
+  processed: number;
+  retried: number;
+  dead: number;
+  itemsChanged: number;
+  writesPlanned: number;
+  writesSent: number;
+}
+
+interface InboxRow {
+  id: number;
+  connection: string;
+  event: string;
+  keys: string[];
+  attempts: number;
+}
+
+export function createWebhookProcessor(deps: WebhookProcessorDeps) {
+  const { db } = deps.database;
+  const debounceMs = deps.debounceMs ?? 250;
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const maxAttempts = deps.maxAttempts ?? 6;
+  const unreadableRetries = deps.unreadableRetries ?? 4;
+  const log = deps.log.child({ component: 'webhooks' });
+
+  async function claim(): Promise<InboxRow[]> {
+    await db.execute(sql`
+      update webhook_inbox set status = 'pending', lease_until = null
+      where status = 'processing' and lease_until < now()`);
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`
+      update webhook_inbox w set status = 'processing', attempts = w.attempts + 1,
+        lease_until = now() + (${leaseMs} * interval '1 millisecond')
+      where w.id in (
+        select id from webhook_inbox
+        where status = 'pending' and next_attempt_at <= now()
+          and received_at <= now() - (${debounceMs} * interval '1 millisecond')
+        order by id limit 500
+        for update skip locked
+      )
+      returning w.id, w.connection, w.event, w.keys, w.attempts`,
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      connection: String(r.connection),
+      event: String(r.event),
+      keys: (typeof r.keys === 'string' ? JSON.parse(r.keys) : r.keys) as string[],
+      attempts: Number(r.attempts),
+    }));
+  }
+
+  async function retryLater(row: InboxRow, error: string): Promise<'retried' | 'dead'> {
+    if (row.attempts >= maxAttempts) {
+      await db
+        .update(webhookInbox)
+        .set({ status: 'dead', leaseUntil: null, lastError: error })
+        .where(eq(webhookInbox.id, row.id));
+      log.error({ id: row.id, connection: row.connection, keys: row.keys, error }, 'webhook event dead-lettered');
+      return 'dead';
+    }
+    const delay = Math.min(60_000, 500 * 2 ** row.attempts);
+    await db.execute(sql`
+      update webhook_inbox set status = 'pending', lease_until = null, last_error = ${error},
+        next_attempt_at = now() + (${delay} * interval '1 millisecond')
+      where id = ${row.id}`);
+    return 'retried';
+  }
+
+  /** Re-reads the items of some events of one connection and stores them. */
+  async function readBatch(
+    connector: Connector,
+    rows: InboxRow[],
+  ): Promise<{ changed: string[]; done: InboxRow[]; unreadable: InboxRow[] }> {
+    const keys = [...new Set(rows.flatMap((r) => r.keys))];
+    const items = await connector.fetchItems(keys);
+    const found = new Set(items.map((i) => i.key));
+    const stored = await storeItems(db, items);
+    const changed = [...stored.changed];
+    const done: InboxRow[] = [];
+    const unreadable: InboxRow[] = [];
+    const gone: string[] = [];
+    for (const row of rows) {
+      const missing = row.keys.filter((k) => !found.has(k));
+      if (missing.length === 0 || row.event === 'deleted' || row.attempts > unreadableRetries) {
+        gone.push(...missing.map((k) => makeRef(connector.id, k)));
+        done.push(row);
+      } else {
+        unreadable.push(row);
+      }
+    }
+    changed.push(...(await markDeleted(db, [...new Set(gone)])));
+    return { changed, done, unreadable };
+  }
+
+  async function finish(changed: string[], done: InboxRow[]): Promise<number> {
+    const { planned } = await commitChanges(db, deps.stages, {
+      refs: changed,
+      now: new Date(),
+      dryRun: deps.config.mode === 'dry-run',
+      priority: PRIORITY_WEBHOOK,
+    });
+    if (done.length > 0) {
+      await db.execute(sql`
+        update webhook_inbox set status = 'done', processed_at = now(), lease_until = null, last_error = null
+        where id in (${sql.join(
+          done.map((r) => sql`${r.id}`),
+          sql`, `,
+        )})`);
+    }
+    return planned;
+  }
+
+  async function runOnce(): Promise<ProcessResult> {
+    const rows = await claim();
+    const result: ProcessResult = {
+      claimed: rows.length,
+      processed: 0,
+      retried: 0,
+      dead: 0,
+      itemsChanged: 0,
+      writesPlanned: 0,
+      writesSent: 0,
+    };
+    if (rows.length === 0) return result;
+    const byConnection = new Map<string, InboxRow[]>();
+    for (const r of rows) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r]);
+    const touched: string[] = [];
+    for (const [connection, group] of byConnection) {
+      const connector = deps.connectors.get(connection);
+      if (!connector) {
+        for (const r of group) result[await retryLater(r, `no connector for ${connection}`)]++;
+        continue;
+      }
+      // The whole burst in one read; if that fails, each event alone, so one poison event
+      // cannot hold the rest back.
+      const batches = [group];
+      while (batches.length > 0) {
+        const batch = batches.shift()!;
+        try {
+          const { changed, done, unreadable } = await readBatch(connector, batch);
+          const planned = await finish(changed, done);
+          result.processed += done.length;
+          result.itemsChanged += changed.length;
+          result.writesPlanned += planned;
+          for (const r of unreadable) result[await retryLater(r, 'item not readable yet')]++;
+          touched.push(connection);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          if (batch.length > 1) {
+            log.warn({ connection, events: batch.length, err: message }, 'batch failed; retrying events one by one');
+            batches.push(...batch.map((r) => [r]));
+          } else {
+            result[await retryLater(batch[0]!, message)]++;
+          }
+        }
+      }
+    }
+    if (touched.length > 0 && deps.stages.send && deps.config.mode !== 'dry-run') {
+      const sent = await deps.stages.send({ connections: [...new Set(touched)] });
+      result.writesSent += sent.sent;
+    }
+    return result;
+  }
+
+  return {
+    runOnce,
+    /** Processes until nothing is claimable now. */
+    async drain(): Promise<ProcessResult> {
+      const total: ProcessResult = {
+        claimed: 0,
+        processed: 0,
+        retried: 0,
+        dead: 0,
+        itemsChanged: 0,
+        writesPlanned: 0,
+        writesSent: 0,
+      };
+      for (;;) {
+        const r = await runOnce();
+        for (const k of Object.keys(total) as (keyof ProcessResult)[]) total[k] += r[k];
+        if (r.claimed === 0) return total;
+      }
+    },
+  };
+}

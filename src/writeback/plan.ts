@@ -1,0 +1,167 @@
+// Plans tracker writes: compares each item's desired state with what pmo-sync last applied
+// (and with the item's actual labels) and stores only the differences in the outbox. Runs in
+// the same transaction as the findings and rollups that caused it.
+import { and, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { appliedState, findings, rollups, workItems, writeOutbox } from '../../db/schema.ts';
+import type { Config, Connection } from '../config/schema.ts';
+import type { RollupMetrics } from '../rollups/health.ts';
+import { hashOf } from '../util/hash.ts';
+import { type Desired, desiredState, type WritebackSettings } from './desired.ts';
+
+export const PRIORITY_WEBHOOK = 10;
+export const PRIORITY_SYNC = 100;
+
+export interface PlanOptions {
+  refs: readonly string[];
+  dryRun: boolean;
+  priority?: number;
+}
+
+export interface PlanResult {
+  planned: number;
+  skippedUnchanged: number;
+}
+
+export type WriteTarget = 'comment' | 'labels' | 'fields';
+
+export interface OutboxPayload {
+  comment?: Extract<Desired['comment'], object>;
+  labels?: { add: string[]; remove: string[] };
+  fields?: Record<string, string | number | null>;
+}
+
+export function writebackSettings(conn: Connection): WritebackSettings {
+  const w = conn.writeback;
+  return {
+    comment: w.comment,
+    labels: conn.kind === 'jira' ? conn.writeback.labels : conn.writeback.tags,
+    fields: w.fields,
+    whenCompliant: w.whenCompliant,
+  };
+}
+
+export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
+  const settings = new Map(config.connections.map((c) => [c.id, writebackSettings(c)]));
+  const status = opts.dryRun ? 'planned' : 'pending';
+  const priority = opts.priority ?? PRIORITY_SYNC;
+  const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
+  const refs = [...new Set(opts.refs)];
+  for (let i = 0; i < refs.length; i += 500) {
+    const chunk = refs.slice(i, i + 500);
+    const [items, itemFindings, itemRollups, applied, waiting] = await Promise.all([
+      db
+        .select({
+          ref: workItems.ref,
+          connection: workItems.connection,
+          kind: workItems.kind,
+          labels: workItems.labels,
+          ruleChecks: workItems.ruleChecks,
+        })
+        .from(workItems)
+        .where(and(inArray(workItems.ref, chunk), isNull(workItems.deletedAt))),
+      db
+        .select()
+        .from(findings)
+        .where(and(inArray(findings.ref, chunk), inArray(findings.status, ['open', 'waived']))),
+      db
+        .select()
+        .from(rollups)
+        .where(
+          inArray(
+            rollups.scope,
+            chunk.map((r) => `epic:${r}`),
+          ),
+        ),
+      db.select().from(appliedState).where(inArray(appliedState.ref, chunk)),
+      db
+        .select({ ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash })
+        .from(writeOutbox)
+        .where(and(inArray(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight']))),
+    ]);
+    const findingsByRef = groupBy(itemFindings, (f) => f.ref);
+    const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
+    const appliedBy = new Map(applied.map((a) => [`${a.ref}|${a.target}`, a]));
+    const waitingBy = new Map<string, string[]>();
+    for (const w of waiting)
+      waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
+
+    const rows: (typeof writeOutbox.$inferInsert)[] = [];
+    for (const it of items) {
+      const s = settings.get(it.connection);
+      if (!s) continue;
+      const appliedComment = appliedBy.get(`${it.ref}|comment`);
+      const rollup = rollupByRef.get(it.ref);
+      const desired = desiredState(
+        {
+          ref: it.ref,
+          kind: it.kind,
+          labels: it.labels,
+          ruleChecks: it.ruleChecks,
+          findings: findingsByRef.get(it.ref) ?? [],
+          rollup: rollup
+            ? {
+                health: rollup.health,
+                healthReason: rollup.healthReason,
+                percentComplete: rollup.percentComplete,
+                metrics: rollup.metrics as unknown as RollupMetrics,
+              }
+            : null,
+          hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
+        },
+        s,
+      );
+      const consider = (target: WriteTarget, payload: OutboxPayload | null, hash: string) => {
+        if (!payload) return;
+        const key = `${it.ref}|${target}`;
+        // Labels are diffed against the item as read, so there is no applied hash to compare.
+        if (target !== 'labels' && appliedBy.get(key)?.hash === hash) {
+          result.skippedUnchanged++;
+          return;
+        }
+        if (waitingBy.get(key)?.includes(hash)) {
+          result.skippedUnchanged++;
+          return;
+        }
+        rows.push({ connection: it.connection, ref: it.ref, target, payload, desiredHash: hash, status, priority });
+      };
+      if (desired.comment) {
+        const hash = desired.comment.action === 'delete' ? 'deleted' : hashOf(desired.comment.doc);
+        consider('comment', { comment: desired.comment }, hash);
+      } else if (appliedComment) result.skippedUnchanged++;
+      if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
+      if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
+    }
+    if (rows.length > 0) {
+      await db
+        .insert(writeOutbox)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: [writeOutbox.ref, writeOutbox.target],
+          targetWhere: sql.raw(`status = '${status}'`),
+          set: {
+            payload: sql`excluded.payload`,
+            desiredHash: sql`excluded.desired_hash`,
+            priority: sql`least(${writeOutbox.priority}, excluded.priority)`,
+            attempts: 0,
+            nextAttemptAt: sql`now()`,
+            lastError: null,
+            updatedAt: sql`now()`,
+          },
+        });
+      result.planned += rows.length;
+    }
+  }
+  return result;
+}
+
+function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}

@@ -1,0 +1,236 @@
+// Sends planned writes from the outbox. Workers on any number of processes claim rows with
+// FOR UPDATE SKIP LOCKED and a lease; a row whose item already has a write in flight waits,
+// so two versions of one comment are never sent at once. A crash leaves the lease to expire
+// and the row is sent again: ensureComment finds the bot comment by its marker, so a resend
+// edits rather than duplicates.
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Connector } from '../../connectors/types.ts';
+import type { Database } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
+import { appliedState, writeAudit, writeOutbox } from '../../db/schema.ts';
+import { ConnectorError, NotFoundError, RateLimitError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { splitRef } from '../model/work-item.ts';
+import { markerFor } from './desired.ts';
+import type { OutboxPayload, WriteTarget } from './plan.ts';
+
+export interface WriteWorkerDeps {
+  database: Database;
+  connectors: ReadonlyMap<string, Connector>;
+  log: Logger;
+  workerId?: string;
+  leaseMs?: number;
+  maxAttempts?: number;
+  /** Called after each write lands (the freshness histogram hooks in here). */
+  onApplied?(row: ClaimedWrite): void;
+}
+
+export interface ClaimedWrite {
+  id: number;
+  connection: string;
+  ref: string;
+  target: WriteTarget;
+  payload: OutboxPayload;
+  desiredHash: string;
+  attempts: number;
+  createdAt: string;
+}
+
+export interface WorkerRunResult {
+  claimed: number;
+  sent: number;
+  unchanged: number;
+  failed: number;
+  dead: number;
+}
+
+export interface WriteWorker {
+  readonly id: string;
+  runOnce(limit?: number): Promise<WorkerRunResult>;
+  /** Runs until nothing is claimable now (rows waiting for a retry time are left for later). */
+  drain(opts?: { signal?: AbortSignal }): Promise<WorkerRunResult>;
+}
+
+export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
+  const id = deps.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+  const leaseMs = deps.leaseMs ?? 120_000;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const { db } = deps.database;
+  const connections = [...deps.connectors.keys()];
+  const log = deps.log.child({ worker: id });
+
+  async function releaseExpiredLeases(): Promise<void> {
+    // An expired lease means its worker died mid-write. Hand the row back, unless a newer plan
+    // for the same item and target is already waiting: that one carries the latest state.
+    await db.execute(sql`
+      update write_outbox o set
+        status = case when exists (
+          select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending'
+        ) then 'superseded' else 'pending' end,
+        lease_until = null, leased_by = null, updated_at = now()
+      where o.status = 'in_flight' and o.lease_until < now()`);
+  }
+
+  async function claim(limit: number): Promise<ClaimedWrite[]> {
+    if (connections.length === 0) return [];
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`
+      update write_outbox o set status = 'in_flight', leased_by = ${id}, attempts = o.attempts + 1,
+        lease_until = now() + (${leaseMs} * interval '1 millisecond'), updated_at = now()
+      where o.id in (
+        select c.id from write_outbox c
+        where c.status = 'pending' and c.next_attempt_at <= now()
+          and c.connection in (${sql.join(
+            connections.map((c) => sql`${c}`),
+            sql`, `,
+          )})
+          and not exists (
+            select 1 from write_outbox f where f.ref = c.ref and f.target = c.target and f.status = 'in_flight'
+          )
+        order by c.priority, c.id
+        limit ${limit}
+        for update skip locked
+      )
+      returning o.id, o.connection, o.ref, o.target, o.payload, o.desired_hash, o.attempts, o.created_at`,
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      connection: String(r.connection),
+      ref: String(r.ref),
+      target: r.target as WriteTarget,
+      payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as OutboxPayload,
+      desiredHash: String(r.desired_hash),
+      attempts: Number(r.attempts),
+      createdAt: new Date(r.created_at as string).toISOString(),
+    }));
+  }
+
+  async function execute(row: ClaimedWrite): Promise<{ action: string; externalId: string | null }> {
+    const connector = deps.connectors.get(row.connection);
+    if (!connector) throw new Error(`no connector for connection ${row.connection}`);
+    const { key } = splitRef(row.ref);
+    if (row.target === 'comment') {
+      const plan = row.payload.comment!;
+      const [applied] = await db
+        .select({ externalId: appliedState.externalId })
+        .from(appliedState)
+        .where(and(eq(appliedState.ref, row.ref), eq(appliedState.target, 'comment')));
+      const commentId = applied?.externalId ?? null;
+      if (plan.action === 'delete') {
+        const r = await connector.deleteComment({ key, commentId, marker: markerFor(row.ref) });
+        return { action: r, externalId: null };
+      }
+      const r = await connector.ensureComment({ key, doc: plan.doc, commentId });
+      return { action: r.outcome, externalId: r.commentId };
+    }
+    if (row.target === 'labels') {
+      const r = await connector.updateLabels({ key, ...row.payload.labels! });
+      return { action: r, externalId: null };
+    }
+    const r = await connector.updateFields({ key, fields: row.payload.fields! });
+    return { action: r, externalId: null };
+  }
+
+  async function complete(row: ClaimedWrite, action: string, externalId: string | null): Promise<void> {
+    await db.transaction(async (tx) => {
+      await tx
+        .insert(appliedState)
+        .values({ ref: row.ref, target: row.target, hash: row.desiredHash, externalId, value: row.payload })
+        .onConflictDoUpdate({
+          target: [appliedState.ref, appliedState.target],
+          set: { hash: row.desiredHash, externalId, value: row.payload, appliedAt: sql`now()` },
+        });
+      await tx
+        .update(writeOutbox)
+        .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: sql`now()` })
+        .where(eq(writeOutbox.id, row.id));
+      await tx.insert(writeAudit).values({
+        connection: row.connection,
+        ref: row.ref,
+        target: row.target,
+        action,
+        httpStatus: action === 'unchanged' || action === 'absent' ? null : 200,
+        outboxId: row.id,
+        detail: { attempt: row.attempts, worker: id },
+      });
+    });
+  }
+
+  async function fail(row: ClaimedWrite, err: unknown): Promise<'failed' | 'dead'> {
+    const message = err instanceof Error ? err.message : String(err);
+    const httpStatus = err instanceof ConnectorError ? (err.httpStatus ?? null) : null;
+    const dead = err instanceof NotFoundError || row.attempts >= maxAttempts;
+    const delayMs =
+      err instanceof RateLimitError
+        ? Math.max(1000, err.retryAfterMs)
+        : Math.min(300_000, 1000 * 2 ** (row.attempts - 1)) * (0.75 + Math.random() * 0.5);
+    await db.insert(writeAudit).values({
+      connection: row.connection,
+      ref: row.ref,
+      target: row.target,
+      action: 'error',
+      httpStatus,
+      outboxId: row.id,
+      detail: { attempt: row.attempts, worker: id, error: message },
+    });
+    if (dead) {
+      await db
+        .update(writeOutbox)
+        .set({ status: 'dead', leaseUntil: null, lastError: message, updatedAt: sql`now()` })
+        .where(eq(writeOutbox.id, row.id));
+      log.error({ ref: row.ref, target: row.target, attempts: row.attempts, err: message }, 'write dead-lettered');
+      return 'dead';
+    }
+    await db.execute(sql`
+      update write_outbox o set
+        status = case when exists (
+          select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending' and p.id <> o.id
+        ) then 'superseded' else 'pending' end,
+        lease_until = null, leased_by = null, last_error = ${message},
+        next_attempt_at = now() + (${Math.round(delayMs)} * interval '1 millisecond'), updated_at = now()
+      where o.id = ${row.id}`);
+    log.warn(
+      { ref: row.ref, target: row.target, attempts: row.attempts, retryInMs: Math.round(delayMs), err: message },
+      'write failed, will retry',
+    );
+    return 'failed';
+  }
+
+  async function runOnce(limit = 50): Promise<WorkerRunResult> {
+    await releaseExpiredLeases();
+    const rows = await claim(limit);
+    const out: WorkerRunResult = { claimed: rows.length, sent: 0, unchanged: 0, failed: 0, dead: 0 };
+    await Promise.all(
+      rows.map(async (row) => {
+        try {
+          const { action, externalId } = await execute(row);
+          await complete(row, action, externalId);
+          if (action === 'unchanged' || action === 'absent') out.unchanged++;
+          else out.sent++;
+          deps.onApplied?.(row);
+        } catch (err) {
+          const r = await fail(row, err);
+          out[r]++;
+        }
+      }),
+    );
+    return out;
+  }
+
+  return {
+    id,
+    runOnce,
+    async drain(opts = {}) {
+      const total: WorkerRunResult = { claimed: 0, sent: 0, unchanged: 0, failed: 0, dead: 0 };
+      for (;;) {
+        if (opts.signal?.aborted) break;
+        const r = await runOnce();
+        for (const k of Object.keys(total) as (keyof WorkerRunResult)[]) total[k] += r[k];
+        if (r.claimed === 0) break;
+      }
+      return total;
+    },
+  };
+}
