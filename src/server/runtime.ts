@@ -1,0 +1,137 @@
+// The background work of `serve`: the webhook processor, the write-back worker and the
+// scheduled syncs and reconcile sweeps. Any number of replicas may run this on one Postgres:
+// inbox and outbox rows are claimed with SKIP LOCKED, and each scheduled job runs on exactly
+// one replica at a time (an advisory lock; it dies with its session, so another replica
+// takes over when the holder dies).
+import { Cron } from 'croner';
+import type { Connector } from '../../connectors/types.ts';
+import type { Database } from '../../db/client.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { runSync, type SyncOptions, type SyncStages } from '../sync/run.ts';
+import type { SyncSummary } from '../sync/summary.ts';
+import { createWebhookProcessor } from '../webhooks/process.ts';
+import { createWriteWorker } from '../writeback/worker.ts';
+
+export interface RuntimeDeps {
+  config: Config;
+  database: Database;
+  connectors: ReadonlyMap<string, Connector>;
+  log: Logger;
+  stages: SyncStages;
+  /** How often idle loops look for work (a wake-up makes them look at once). */
+  pollMs?: number;
+  debounceMs?: number;
+  /** Run the cron schedule (off in tests that trigger syncs themselves). */
+  schedule?: boolean;
+}
+
+export interface Runtime {
+  /** A webhook was stored: process it after the debounce. */
+  wake(): void;
+  /** Runs a sync now unless another replica or pass holds the schedule lock. */
+  triggerSync(opts?: SyncOptions): Promise<SyncSummary | null>;
+  stop(): Promise<void>;
+}
+
+export function startRuntime(deps: RuntimeDeps): Runtime {
+  const pollMs = deps.pollMs ?? 1000;
+  const debounceMs = deps.debounceMs ?? 250;
+  const log = deps.log.child({ component: 'runtime' });
+  const processor = createWebhookProcessor({ ...deps, debounceMs });
+  const worker = createWriteWorker({ database: deps.database, connectors: deps.connectors, log: deps.log });
+  const stopping = new AbortController();
+  let wakeWebhooks: (() => void) | null = null;
+
+  const sleep = (ms: number, onWake?: (fn: () => void) => void) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      onWake?.(() => {
+        clearTimeout(t);
+        resolve();
+      });
+      stopping.signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
+  async function loop(name: string, step: () => Promise<boolean>, idle: () => Promise<void>) {
+    while (!stopping.signal.aborted) {
+      try {
+        const busy = await step();
+        if (!busy) await idle();
+      } catch (err) {
+        log.error({ err, loop: name }, 'background loop failed; retrying');
+        await sleep(pollMs);
+      }
+    }
+  }
+
+  const webhookLoop = loop(
+    'webhooks',
+    async () => (await processor.runOnce()).claimed > 0,
+    async () => {
+      await sleep(pollMs, (fn) => {
+        wakeWebhooks = fn;
+      });
+      wakeWebhooks = null;
+      // Let a burst on the same item gather before it is read.
+      if (!stopping.signal.aborted) await sleep(debounceMs);
+    },
+  );
+  const writeLoop =
+    deps.config.mode === 'dry-run'
+      ? Promise.resolve()
+      : loop(
+          'writes',
+          async () => (await worker.runOnce()).claimed > 0,
+          () => sleep(pollMs),
+        );
+
+  async function scheduled(lockName: string, opts: SyncOptions): Promise<SyncSummary | null> {
+    const release = await deps.database.tryLock(lockName);
+    if (!release) {
+      log.debug({ job: lockName }, 'another replica runs this job');
+      return null;
+    }
+    try {
+      const summary = await runSync(deps, { ...opts, signal: stopping.signal });
+      log.info(
+        { job: lockName, durationMs: summary.durationMs, connections: summary.connections.map((c) => [c.id, c.status, c.itemsChanged]) },
+        'scheduled pass finished',
+      );
+      return summary;
+    } finally {
+      await release();
+    }
+  }
+
+  const jobs: Cron[] = [];
+  if (deps.schedule !== false) {
+    jobs.push(
+      new Cron(deps.config.schedule.sync, { protect: true, catch: (err) => log.error({ err }, 'scheduled sync failed') }, async () => {
+        await scheduled('schedule:sync', {});
+      }
+      ),
+      new Cron(deps.config.schedule.reconcile, { protect: true, catch: (err) => log.error({ err }, 'reconcile failed') }, async () => {
+        await scheduled('schedule:sync', { reconcile: true });
+      }
+      ),
+    );
+  }
+
+  return {
+    wake() {
+      wakeWebhooks?.();
+    },
+    triggerSync(opts = {}) {
+      return scheduled('schedule:sync', opts);
+    },
+    async stop() {
+      for (const j of jobs) j.stop();
+      stopping.abort();
+      await Promise.allSettled([webhookLoop, writeLoop]);
+    },
+  };
+}
