@@ -75,7 +75,7 @@ export const Rollup = z
     scope: z.string().openapi({ example: 'program:payments' }),
     kind: z.string(),
     percentComplete: z.number().nullable(),
-    health: z.enum(['green', 'amber', 'red']),
+    health: z.string().openapi({ description: 'green, amber or red', example: 'amber' }),
     healthReason: z.string(),
     metrics: z.record(z.string(), z.unknown()),
     computedAt: z.string(),
@@ -84,7 +84,12 @@ export const Rollup = z
 
 export const Headline = z
   .object({
-    epics: z.object({ total: z.number().int(), green: z.number().int(), amber: z.number().int(), red: z.number().int() }),
+    epics: z.object({
+      total: z.number().int(),
+      green: z.number().int(),
+      amber: z.number().int(),
+      red: z.number().int(),
+    }),
     compliance: z.number().nullable().openapi({ description: 'Passed rule checks ÷ applicable checks, 0–1.' }),
     overdueEpics: z.number().int(),
     openFindings: z.number().int(),
@@ -113,7 +118,7 @@ export const EpicSummary = z
     due: z.string().nullable(),
     url: z.string(),
     openFindings: z.number().int(),
-    rollup: Rollup.nullable(),
+    rollup: z.union([Rollup, z.null()]),
   })
   .openapi('EpicSummary');
 
@@ -122,13 +127,13 @@ export const ProgramSummary = z
     id: z.string(),
     name: z.string(),
     include: z.array(z.object({ connection: z.string(), project: z.string() })),
-    rollup: Rollup.nullable(),
+    rollup: z.union([Rollup, z.null()]),
   })
   .openapi('ProgramSummary');
 
 export const Portfolio = z
   .object({
-    rollup: Rollup.nullable(),
+    rollup: z.union([Rollup, z.null()]),
     headline: Headline,
     programs: z.array(ProgramSummary),
     projects: z.array(Rollup),
@@ -146,18 +151,16 @@ export const ProjectDetail = z
   .object({
     connection: z.string(),
     project: z.string(),
-    rollup: Rollup.nullable(),
+    rollup: z.union([Rollup, z.null()]),
     headline: Headline,
     epics: z.array(EpicSummary),
   })
   .openapi('ProjectDetail');
 
-export const ItemsPage = z
-  .object({ items: z.array(Item), nextCursor: z.string().nullable() })
-  .openapi('ItemsPage');
+export const ItemsPage = z.object({ items: z.array(Item), nextCursor: z.string().nullable() }).openapi('ItemsPage');
 
 export const ItemDetail = z
-  .object({ item: Item, findings: z.array(Finding), rollup: Rollup.nullable() })
+  .object({ item: Item, findings: z.array(Finding), rollup: z.union([Rollup, z.null()]) })
   .openapi('ItemDetail');
 
 export const FindingsPage = z
@@ -195,13 +198,19 @@ const format = z
   .openapi({ param: { name: 'format', in: 'query' }, description: 'csv: every matching row, no paging.' });
 
 export const ScopeQuery = z.object({
-  program: text(64).optional().openapi({ param: { name: 'program', in: 'query' } }),
+  program: text(64)
+    .optional()
+    .openapi({ param: { name: 'program', in: 'query' } }),
   tracker: z
     .enum(TRACKERS)
     .optional()
     .openapi({ param: { name: 'tracker', in: 'query' } }),
-  connection: text(64).optional().openapi({ param: { name: 'connection', in: 'query' } }),
-  project: text(200).optional().openapi({ param: { name: 'project', in: 'query' } }),
+  connection: text(64)
+    .optional()
+    .openapi({ param: { name: 'connection', in: 'query' } }),
+  project: text(200)
+    .optional()
+    .openapi({ param: { name: 'project', in: 'query' } }),
 });
 
 export const ItemsQuery = ScopeQuery.extend({
@@ -216,7 +225,10 @@ export const ItemsQuery = ScopeQuery.extend({
   hasFindings: z
     .enum(['true', 'false'])
     .optional()
-    .openapi({ param: { name: 'hasFindings', in: 'query' }, description: 'Only items with (or without) open findings.' }),
+    .openapi({
+      param: { name: 'hasFindings', in: 'query' },
+      description: 'Only items with (or without) open findings.',
+    }),
   q: text(200)
     .optional()
     .openapi({ param: { name: 'q', in: 'query' }, description: 'Case-insensitive text in the title or ref.' }),
@@ -227,7 +239,9 @@ export const ItemsQuery = ScopeQuery.extend({
 export type ItemsQuery = z.infer<typeof ItemsQuery>;
 
 export const FindingsQuery = z.object({
-  rule: text(200).optional().openapi({ param: { name: 'rule', in: 'query' } }),
+  rule: text(200)
+    .optional()
+    .openapi({ param: { name: 'rule', in: 'query' } }),
   severity: z
     .enum(SEVERITIES)
     .optional()
@@ -236,8 +250,12 @@ export const FindingsQuery = z.object({
     .enum(FINDING_STATUSES)
     .optional()
     .openapi({ param: { name: 'status', in: 'query' } }),
-  program: text(64).optional().openapi({ param: { name: 'program', in: 'query' } }),
-  ref: text(300).optional().openapi({ param: { name: 'ref', in: 'query' } }),
+  program: text(64)
+    .optional()
+    .openapi({ param: { name: 'program', in: 'query' } }),
+  ref: text(300)
+    .optional()
+    .openapi({ param: { name: 'ref', in: 'query' } }),
   limit,
   cursor,
   format,

@@ -4,7 +4,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Connector, ConnectorStats } from '../../connectors/types.ts';
 import type { Database, Db } from '../../db/client.ts';
-import { syncCursors, syncRuns } from '../../db/schema.ts';
+import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef } from '../model/work-item.ts';
@@ -84,6 +84,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     if (!connector) throw new Error(`unknown connection "${id}"`);
     const summary = await syncConnection(deps, connector, opts, now, changed);
     if (summary.error) warnings.push(`${id}: ${summary.error}`);
+    for (const d of summary.drift ?? []) warnings.push(`${id}: mapping drift: ${d}`);
     connections.push(summary);
   }
 
@@ -176,6 +177,16 @@ async function syncConnection(
       out.itemsDeleted += sweep.deleted.length;
       out.itemsRepaired += sweep.repaired.length;
       for (const ref of [...sweep.deleted, ...sweep.repaired]) changed.add(ref);
+    }
+    if (connector.checkMapping) {
+      // A mapping that no longer fits must be loud: say it in the summary and keep it for /readyz.
+      const drift = await connector.checkMapping();
+      out.drift = drift.map((d) => `${d.what} "${d.name}": ${d.message}`);
+      await db
+        .insert(kv)
+        .values({ key: `drift:${connector.id}`, value: drift })
+        .onConflictDoUpdate({ target: kv.key, set: { value: drift, updatedAt: sql`now()` } });
+      if (drift.length > 0) log.warn({ drift }, 'tracker mapping drift');
     }
     await db
       .insert(syncCursors)

@@ -1,6 +1,7 @@
 // Assembles the sync stages: rule evaluation, rollups, write planning and sending. Kept apart
 // from runSync so tests can run a sync with exactly the stages they want.
 import type { Connector } from '../../connectors/types.ts';
+import { evaluateFindings, loadRuleSet } from '../../rules/index.ts';
 import type { Database } from '../../db/client.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -19,7 +20,14 @@ export interface StageDeps {
 
 export async function buildSyncStages(deps: StageDeps): Promise<SyncStages> {
   const { config } = deps;
+  const ruleSet = loadRuleSet({ config: config.rules, cwd: deps.cwd, log: deps.log });
+  for (const p of ruleSet.problems) {
+    deps.log.warn({ file: p.file, line: p.line, rule: p.ruleId }, `rule skipped: ${p.message}`);
+  }
   return {
+    evaluate(db, { refs, now }) {
+      return evaluateFindings(db, ruleSet, { refs, now, waivers: config.rules.waivers });
+    },
     async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority }) {
       const { changedEpics } = await recomputeRollups(db, {
         now,

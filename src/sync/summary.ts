@@ -13,6 +13,8 @@ export interface ConnectionSummary {
   throttled: number;
   retries: number;
   error?: string;
+  /** Mappings that no longer fit the tracker (unknown status category, vanished field). */
+  drift?: string[];
 }
 
 export interface FindingsSummary {

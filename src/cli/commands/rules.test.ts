@@ -2,6 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../db/client.ts';
+import { workItems } from '../../../db/schema.ts';
+import { testItem } from '../../../rules/testing.ts';
 import { configDir, runCli, tempDir } from '../../../test/helpers/cli.ts';
 
 const CONFIG = (extra = '') => `
@@ -141,6 +144,33 @@ describe('pmo-sync rules', () => {
       code: 0,
       stdout:
         '\n1 rules over 0 items (0 checks): 0 would open, 0 would resolve, 0 would be waived, 0 would change message\n',
+      stderr: '',
+    });
+  });
+
+  it('previews a rule file against stored items: what would open, without writing', async () => {
+    const dir = tempDir();
+    const dbDir = join(dir, 'db');
+    const database = await openDatabase(dbDir);
+    await database.migrate();
+    const now = new Date();
+    for (const it of [
+      testItem({ ref: 'jira-main:EP-1', kind: 'epic', statusCategory: 'in_progress' }, 'x', now),
+      testItem({ ref: 'jira-main:EP-2', kind: 'epic', fields: { budget: 5000 } }, 'x', now),
+    ]) {
+      await database.db.insert(workItems).values({ ...it, contentHash: it.ref });
+    }
+    await database.close();
+    writeFileSync(join(dir, 'pmo-sync.yaml'), CONFIG().replace('memory://', dbDir));
+    writeFileSync(join(dir, 'org-rules.yaml'), ORG);
+
+    const r = await runCli(['rules', 'preview', 'org-rules.yaml'], { cwd: dir });
+
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        'open     jira-main:EP-1  epic-budget (info): Add the approved budget to EP-1.\n' +
+        '\n1 rules over 2 items (2 checks): 1 would open, 0 would resolve, 0 would be waived, 0 would change message\n',
       stderr: '',
     });
   });

@@ -1,0 +1,108 @@
+// Dashboard routes: sign-in with an API token kept in an http-only, SameSite=Strict cookie, the
+// server-rendered page, and static assets (our CSS/JS and Chart.js from node_modules, no CDN).
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { AppDeps } from '../http/app.ts';
+import { authenticate } from '../http/auth.ts';
+import { loadDashboard } from './data.ts';
+import { DashboardPage, SignIn } from './page.tsx';
+
+export const SESSION_COOKIE = 'pmo_session';
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+  "base-uri 'none'",
+].join('; ');
+
+const HTML_HEADERS = {
+  'content-security-policy': CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'assets');
+
+function assetFiles(): Record<string, { path: () => string; type: string }> {
+  return {
+    'dashboard.css': { path: () => join(ASSETS_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+    'dashboard.js': { path: () => join(ASSETS_DIR, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
+    'chart.umd.min.js': {
+      // chart.js exports only its module entry points; the UMD build sits beside them in dist/.
+      path: () => join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
+      type: 'text/javascript; charset=utf-8',
+    },
+  };
+}
+
+const str = (v: string | undefined) => (v && v.length <= 300 ? v : undefined);
+
+export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Date): void {
+  const { db } = deps.database;
+  const files = assetFiles();
+  // Per app, not per module: assets are read once on first request and kept with this app.
+  const cache = new Map<string, string>();
+
+  const secure = (c: Context) => deps.secureCookies ?? new URL(c.req.url).protocol === 'https:';
+
+  app.get('/assets/:name', async (c) => {
+    const file = files[c.req.param('name')];
+    if (!file) return c.notFound();
+    let body = cache.get(c.req.param('name'));
+    if (body === undefined) {
+      body = await readFile(file.path(), 'utf8');
+      cache.set(c.req.param('name'), body);
+    }
+    return c.body(body, 200, {
+      'content-type': file.type,
+      'cache-control': 'public, max-age=3600',
+      'x-content-type-options': 'nosniff',
+    });
+  });
+
+  app.get('/', async (c) => {
+    const caller = await authenticate(db, getCookie(c, SESSION_COOKIE));
+    if (!caller) {
+      if (getCookie(c, SESSION_COOKIE)) deleteCookie(c, SESSION_COOKIE, { path: '/' });
+      return c.html(<SignIn />, 200, HTML_HEADERS);
+    }
+    const filter = {
+      program: str(c.req.query('program')),
+      tracker: str(c.req.query('tracker')),
+      project: str(c.req.query('project')),
+    };
+    const at = now();
+    const data = await loadDashboard(db, deps.config, filter, at);
+    return c.html(<DashboardPage data={data} now={at} filter={data.filter} />, 200, HTML_HEADERS);
+  });
+
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    const caller = await authenticate(db, token);
+    if (!caller) return c.html(<SignIn error="That token is unknown or revoked." />, 401, HTML_HEADERS);
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: secure(c),
+      path: '/',
+      maxAge: 12 * 3600,
+    });
+    return c.redirect('/', 303);
+  });
+
+  app.post('/logout', (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secure(c) });
+    return c.redirect('/', 303);
+  });
+}

@@ -1,0 +1,85 @@
+// The HTTP application: REST API, OpenAPI document and docs page, dashboard and operations
+// routes, built from explicit dependencies so tests call `app.request()` with no server and the
+// serve/demo commands mount their own routes (webhooks) beside ours.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
+import type { Database } from '../../db/client.ts';
+import type { Config } from '../config/schema.ts';
+import { registerDashboard } from '../dashboard/routes.tsx';
+import type { Logger } from '../log.ts';
+import { requireToken } from './auth.ts';
+import './context.ts';
+import { registerDocs } from './docs.tsx';
+import { type AppMetrics, createMetrics } from './metrics.ts';
+import { OPENAPI_INFO, registerSecurity } from './openapi.ts';
+import { problemResponse, renderError, zodProblems } from './problem.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerItemRoutes } from './routes/items.ts';
+import { registerOpsRoutes } from './routes/ops.ts';
+import { registerPortfolioRoutes } from './routes/portfolio.ts';
+
+export interface ReadinessReport {
+  ok: boolean;
+  checks: Record<string, unknown>;
+}
+
+export interface AppDeps {
+  database: Database;
+  /** The loaded config; null serves whatever the database holds (programs from rollups). */
+  config: Config | null;
+  log: Logger;
+  /** Clock for freshness, overdue and lag figures (tests pin it). */
+  now?: () => Date;
+  /** Adds routes the HTTP layer does not own (webhooks); called before the catch-all 404. */
+  mount?: (app: Hono) => void;
+  /** Extra readiness checks (connection freshness, webhook gap, mapping drift); merged into /readyz. */
+  readiness?: () => Promise<ReadinessReport>;
+  /** The active rules for GET /api/v1/rules; [] when absent. */
+  rules?: () => Promise<unknown[]>;
+  /** Starts a sync for POST /api/v1/sync; should resolve once the sync is queued. 503 when absent. */
+  triggerSync?: () => Promise<unknown>;
+  /** Metrics to serve; pass one made by createMetrics() to observe sync durations or add metrics. */
+  metrics?: AppMetrics;
+  /** Mark the dashboard cookie Secure; defaults to true when the request came over https. */
+  secureCookies?: boolean;
+}
+
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? createMetrics({ db: deps.database.db, log: deps.log, now });
+  const app = new OpenAPIHono({
+    // One hook for every validation failure: a problem body naming each bad parameter.
+    defaultHook: (result) => {
+      if (!result.success) {
+        return problemResponse(400, 'Some parameters are invalid.', { errors: zodProblems(result.error) });
+      }
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const end = metrics.httpDuration.startTimer();
+    await next();
+    // The matched pattern, never the raw path: refs in paths would explode label cardinality.
+    const route = c.res.status === 404 && c.req.routePath === '*' ? 'unmatched' : c.req.routePath;
+    end({ method: c.req.method, route });
+    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+  });
+  app.use('/api/*', requireToken(deps.database.db));
+
+  registerSecurity(app);
+  registerPortfolioRoutes(app, deps, now);
+  registerItemRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  registerOpsRoutes(app, deps, metrics);
+  registerDocs(app);
+  registerDashboard(app, deps, now);
+  deps.mount?.(app as unknown as Hono);
+
+  app.notFound((c) => problemResponse(404, `No route for ${c.req.method} ${c.req.path}.`));
+  app.onError((err, c) => renderError(err, c, deps.log));
+  return app;
+}
+
+export function openApiDocument(app: OpenAPIHono) {
+  return app.getOpenAPI31Document(OPENAPI_INFO);
+}

@@ -1,0 +1,363 @@
+// Read queries behind the API and the dashboard: items and findings with filters and keyset
+// pagination, headline figures and epic tables for a scope filter, data freshness, snapshots.
+import { and, asc, desc, eq, gt, gte, inArray, isNull, like, lte, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
+import { findings, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
+import type { Config } from '../config/schema.ts';
+import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem } from '../report/load.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { FindingsQuery, ItemsQuery } from './schemas.ts';
+import { type ScopeFilter, scopeCondition } from './scope.ts';
+
+export const DEFAULT_LIMIT = 100;
+/** CSV exports read in pages of this size so one export never holds a huge result set twice. */
+const EXPORT_PAGE = 1000;
+
+const live = isNull(workItems.deletedAt);
+const openFindingExists = sql`exists (select 1 from ${findings} f where f.ref = ${workItems.ref} and f.status = 'open')`;
+
+export function toRollup(r: typeof rollups.$inferSelect): ReportRollup {
+  return {
+    scope: r.scope,
+    kind: r.kind,
+    percentComplete: r.percentComplete,
+    health: r.health,
+    healthReason: r.healthReason,
+    metrics: r.metrics,
+    computedAt: new Date(r.computedAt).toISOString(),
+  };
+}
+
+export function toFinding(f: typeof findings.$inferSelect): ReportFinding {
+  return {
+    ref: f.ref,
+    rule: f.rule,
+    severity: f.severity,
+    status: f.status,
+    message: f.message,
+    firstSeen: new Date(f.firstSeen).toISOString(),
+    lastSeen: new Date(f.lastSeen).toISOString(),
+    resolvedAt: f.resolvedAt === null ? null : new Date(f.resolvedAt).toISOString(),
+    waivedReason: f.waivedReason,
+    waivedUntil: f.waivedUntil,
+  };
+}
+
+function itemsWhere(config: Config | null, q: ItemsQuery): SQL | undefined {
+  const lowered = q.q?.toLowerCase();
+  return and(
+    live,
+    scopeCondition(config, q),
+    q.kind ? eq(workItems.kind, q.kind) : undefined,
+    q.statusCategory ? eq(workItems.statusCategory, q.statusCategory) : undefined,
+    q.hasFindings === 'true' ? openFindingExists : undefined,
+    q.hasFindings === 'false' ? sql`not ${openFindingExists}` : undefined,
+    // position() rather than LIKE: the caller's text needs no escaping of % and _.
+    lowered
+      ? sql`(position(${lowered} in lower(${workItems.title})) > 0 or position(${lowered} in lower(${workItems.ref})) > 0)`
+      : undefined,
+  );
+}
+
+export async function listItems(
+  db: Db,
+  config: Config | null,
+  q: ItemsQuery,
+): Promise<{ items: ReportItem[]; nextCursor: string | null }> {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, 'string');
+  const rows = await db
+    .select()
+    .from(workItems)
+    .where(and(itemsWhere(config, q), after === undefined ? undefined : gt(workItems.ref, after)))
+    .orderBy(asc(workItems.ref))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map(toReportItem),
+    nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.ref) : null,
+  };
+}
+
+/** Every matching item, in ref order, for exports. */
+export async function* allItems(db: Db, config: Config | null, q: ItemsQuery): AsyncGenerator<ReportItem[]> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listItems(db, config, { ...q, limit: EXPORT_PAGE, cursor });
+    yield page.items;
+    if (!page.nextCursor) return;
+    cursor = page.nextCursor;
+  }
+}
+
+function findingsWhere(config: Config | null, q: FindingsQuery): SQL | undefined {
+  const scope = q.program === undefined ? undefined : scopeCondition(config, { program: q.program });
+  return and(
+    q.rule ? eq(findings.rule, q.rule) : undefined,
+    q.severity ? eq(findings.severity, q.severity) : undefined,
+    q.status ? eq(findings.status, q.status) : undefined,
+    q.ref ? eq(findings.ref, q.ref) : undefined,
+    scope ? inArray(findings.ref, db_refs(scope)) : undefined,
+  );
+}
+
+// A subquery of live item refs matching a scope condition.
+const db_refs = (scope: SQL) => sql`(select ${workItems.ref} from ${workItems} where ${and(live, scope)})`;
+
+export async function listFindings(
+  db: Db,
+  config: Config | null,
+  q: FindingsQuery,
+): Promise<{ findings: ReportFinding[]; nextCursor: string | null }> {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, 'number');
+  const rows = await db
+    .select()
+    .from(findings)
+    .where(and(findingsWhere(config, q), after === undefined ? undefined : gt(findings.id, after)))
+    .orderBy(asc(findings.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    findings: page.map(toFinding),
+    nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null,
+  };
+}
+
+export async function* allFindings(db: Db, config: Config | null, q: FindingsQuery): AsyncGenerator<ReportFinding[]> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listFindings(db, config, { ...q, limit: EXPORT_PAGE, cursor });
+    yield page.findings;
+    if (!page.nextCursor) return;
+    cursor = page.nextCursor;
+  }
+}
+
+export async function getItem(db: Db, ref: string) {
+  const [row] = await db.select().from(workItems).where(eq(workItems.ref, ref));
+  if (!row) return null;
+  const itemFindings = await db.select().from(findings).where(eq(findings.ref, ref)).orderBy(asc(findings.rule));
+  const [rollup] = await db
+    .select()
+    .from(rollups)
+    .where(eq(rollups.scope, `epic:${ref}`));
+  return { item: toReportItem(row), findings: itemFindings.map(toFinding), rollup: rollup ? toRollup(rollup) : null };
+}
+
+export async function rollupsByPrefix(db: Db, prefix: string): Promise<ReportRollup[]> {
+  const rows = await db
+    .select()
+    .from(rollups)
+    .where(like(rollups.scope, `${prefix.replace(/[\\%_]/g, '\\$&')}%`))
+    .orderBy(asc(rollups.scope));
+  return rows.map(toRollup);
+}
+
+export async function rollupFor(db: Db, scope: string): Promise<ReportRollup | null> {
+  const [row] = await db.select().from(rollups).where(eq(rollups.scope, scope));
+  return row ? toRollup(row) : null;
+}
+
+export interface Headline {
+  epics: { total: number; green: number; amber: number; red: number };
+  compliance: number | null;
+  overdueEpics: number;
+  openFindings: number;
+  items: number;
+}
+
+/**
+ * The dashboard's headline for a scope filter. Epics are items of kind `epic` that were not
+ * removed; compliance uses the rollups' formula (passed checks ÷ applicable checks), so for no
+ * filter it equals the portfolio rollup's compliance.
+ */
+export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
+  const where = and(live, scopeCondition(config, f));
+  const nowIso = now.toISOString();
+  const [row] = await db
+    .select({
+      items: sql<number>`count(*)::int`,
+      epics: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed')::int`,
+      green: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'green')::int`,
+      amber: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'amber')::int`,
+      red: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'red')::int`,
+      overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
+      checks: sql<number | null>`sum(${workItems.ruleChecks})::int`,
+      failed: sql<number>`coalesce(sum(fc.n) filter (where ${workItems.ruleChecks} is not null), 0)::int`,
+      open: sql<number>`coalesce(sum(fc.n), 0)::int`,
+    })
+    .from(workItems)
+    .leftJoin(sql`${rollups} r`, sql`r.scope = 'epic:' || ${workItems.ref}`)
+    .leftJoin(
+      sql`(select ref, count(*) as n from ${findings} where status = 'open' group by ref) fc`,
+      sql`fc.ref = ${workItems.ref}`,
+    )
+    .where(where);
+  const checks = row?.checks === null || row?.checks === undefined ? null : Number(row.checks);
+  const failed = Number(row?.failed ?? 0);
+  return {
+    epics: {
+      total: Number(row?.epics ?? 0),
+      green: Number(row?.green ?? 0),
+      amber: Number(row?.amber ?? 0),
+      red: Number(row?.red ?? 0),
+    },
+    compliance: checks && checks > 0 ? Math.round((Math.max(0, checks - failed) / checks) * 10_000) / 10_000 : null,
+    overdueEpics: Number(row?.overdue ?? 0),
+    openFindings: Number(row?.open ?? 0),
+    items: Number(row?.items ?? 0),
+  };
+}
+
+export interface EpicRow {
+  ref: string;
+  title: string;
+  tracker: string;
+  connection: string;
+  project: string;
+  status: string;
+  statusCategory: string;
+  due: string | null;
+  url: string;
+  openFindings: number;
+  rollup: ReportRollup | null;
+}
+
+const HEALTH_ORDER: Record<string, number> = { red: 0, amber: 1, green: 2 };
+
+/** Epics in a scope, red first, then by target date. */
+export async function loadEpics(db: Db, config: Config | null, f: ScopeFilter, max = 500): Promise<EpicRow[]> {
+  const rows = await db
+    .select({ item: workItems, rollup: rollups })
+    .from(workItems)
+    .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
+    .where(and(live, eq(workItems.kind, 'epic'), scopeCondition(config, f)))
+    .orderBy(asc(workItems.ref))
+    .limit(max);
+  const refs = rows.map((r) => r.item.ref);
+  const counts = new Map<string, number>();
+  if (refs.length > 0) {
+    const open = await db
+      .select({ ref: findings.ref, n: sql<number>`count(*)::int` })
+      .from(findings)
+      .where(and(eq(findings.status, 'open'), inArray(findings.ref, refs)))
+      .groupBy(findings.ref);
+    for (const o of open) counts.set(o.ref, Number(o.n));
+  }
+  return rows
+    .map(({ item, rollup }) => ({
+      ref: item.ref,
+      title: item.title,
+      tracker: item.tracker,
+      connection: item.connection,
+      project: item.project,
+      status: item.status,
+      statusCategory: item.statusCategory,
+      due: item.due === null ? null : new Date(item.due).toISOString(),
+      url: item.url,
+      openFindings: counts.get(item.ref) ?? 0,
+      rollup: rollup ? toRollup(rollup) : null,
+    }))
+    .sort(
+      (a, b) =>
+        (HEALTH_ORDER[a.rollup?.health ?? ''] ?? 3) - (HEALTH_ORDER[b.rollup?.health ?? ''] ?? 3) ||
+        (a.due ?? '9999').localeCompare(b.due ?? '9999') ||
+        a.ref.localeCompare(b.ref),
+    );
+}
+
+export interface RuleCount {
+  rule: string;
+  severity: string;
+  open: number;
+}
+
+export async function topRules(db: Db, config: Config | null, f: ScopeFilter, max = 10): Promise<RuleCount[]> {
+  const scope = scopeCondition(config, f);
+  const rows = await db
+    .select({ rule: findings.rule, severity: sql<string>`max(${findings.severity})`, open: sql<number>`count(*)::int` })
+    .from(findings)
+    .where(and(eq(findings.status, 'open'), inArray(findings.ref, db_refs(scope ?? sql`true`))))
+    .groupBy(findings.rule)
+    .orderBy(desc(sql`count(*)`), asc(findings.rule))
+    .limit(max);
+  return rows.map((r) => ({ rule: r.rule, severity: r.severity, open: Number(r.open) }));
+}
+
+export interface Freshness {
+  connection: string;
+  lastSuccessAt: string | null;
+  ageSeconds: number | null;
+  lastStatus: string | null;
+}
+
+/**
+ * When each connection last synced successfully. A run over several connections records each
+ * one's outcome in its summary, so both the run's own connection and the summary count.
+ */
+export async function loadFreshness(db: Db, config: Config | null, now: Date): Promise<Freshness[]> {
+  const rows = await queryRows<{ connection: string; last_ok: string | null; last_status: string | null }>(
+    db,
+    sql`
+    with outcomes as (
+      select coalesce(c->>'id', r.connection) as connection, r.finished_at,
+             coalesce(c->>'status', r.status) as status
+      from ${syncRuns} r
+      left join lateral jsonb_array_elements(
+        case when jsonb_typeof(r.summary->'connections') = 'array' then r.summary->'connections' else '[]'::jsonb end
+      ) c on true
+      where r.finished_at is not null
+    )
+    select connection,
+      max(finished_at) filter (where status = 'ok') as last_ok,
+      (array_agg(status order by finished_at desc))[1] as last_status
+    from outcomes where connection is not null group by connection order by connection`,
+  );
+  const byId = new Map(rows.map((r) => [r.connection, r]));
+  const ids = new Set([...(config?.connections.map((c) => c.id) ?? []), ...byId.keys()]);
+  return [...ids].map((connection) => {
+    const r = byId.get(connection);
+    const last = r?.last_ok ? new Date(r.last_ok).toISOString() : null;
+    return {
+      connection,
+      lastSuccessAt: last,
+      ageSeconds: last ? Math.max(0, Math.round((now.getTime() - Date.parse(last)) / 1000)) : null,
+      lastStatus: r?.last_status ?? null,
+    };
+  });
+}
+
+export interface SnapshotRow {
+  day: string;
+  percentComplete: number | null;
+  health: string;
+  compliance: number | null;
+  metrics: Record<string, unknown>;
+}
+
+export async function loadHistory(
+  db: Db,
+  scope: string,
+  range: { from?: string; to?: string } = {},
+): Promise<SnapshotRow[]> {
+  const rows = await db
+    .select()
+    .from(rollupSnapshots)
+    .where(
+      and(
+        eq(rollupSnapshots.scope, scope),
+        range.from ? gte(rollupSnapshots.day, range.from) : undefined,
+        range.to ? lte(rollupSnapshots.day, range.to) : undefined,
+      ),
+    )
+    .orderBy(asc(rollupSnapshots.day));
+  return rows.map((r) => ({
+    day: String(r.day).slice(0, 10),
+    percentComplete: r.percentComplete,
+    health: r.health,
+    compliance: typeof r.metrics.compliance === 'number' ? r.metrics.compliance : null,
+    metrics: r.metrics,
+  }));
+}

@@ -1,0 +1,135 @@
+// Rollup routes: the portfolio, one program, one tracker project, and daily snapshots.
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppDeps } from '../app.ts';
+import { bearer, json, problems } from '../openapi.ts';
+import { notFound } from '../problem.ts';
+import { loadEpics, loadFreshness, loadHeadline, loadHistory, rollupFor, rollupsByPrefix } from '../queries.ts';
+import { History, HistoryQuery, Portfolio, ProgramDetail, ProjectDetail, ScopeQuery } from '../schemas.ts';
+import { findProgram, programsOf } from '../scope.ts';
+
+const portfolioRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/portfolio',
+  tags: ['Rollups'],
+  summary: 'Portfolio rollup, headline, programs, projects and data freshness',
+  description: 'Scope filters narrow the headline only; the rollups are the stored ones.',
+  security: bearer,
+  request: { query: ScopeQuery },
+  responses: { 200: json(Portfolio, 'The portfolio'), ...problems(400, 401) },
+});
+
+const programRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/programs/{id}',
+  tags: ['Rollups'],
+  summary: 'One program: its rollup, projects and epics',
+  security: bearer,
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'id', in: 'path' } }),
+    }),
+  },
+  responses: { 200: json(ProgramDetail, 'The program'), ...problems(400, 401, 404) },
+});
+
+const projectRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/projects/{connection}/{project}',
+  tags: ['Rollups'],
+  summary: 'One tracker project: its rollup and epics',
+  security: bearer,
+  request: {
+    params: z.object({
+      connection: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'connection', in: 'path' } }),
+      project: z
+        .string()
+        .min(1)
+        .max(200)
+        .openapi({ param: { name: 'project', in: 'path' } }),
+    }),
+  },
+  responses: { 200: json(ProjectDetail, 'The project'), ...problems(400, 401, 404) },
+});
+
+const historyRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/history',
+  tags: ['Rollups'],
+  summary: 'Daily rollup snapshots of one scope, oldest first',
+  security: bearer,
+  request: { query: HistoryQuery },
+  responses: { 200: json(History, 'Snapshots'), ...problems(400, 401, 404) },
+});
+
+export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: () => Date): void {
+  const { db } = deps.database;
+  const config = deps.config;
+
+  app.openapi(portfolioRoute, async (c) => {
+    const filter = c.req.valid('query');
+    const headline = await loadHeadline(db, config, filter, now());
+    const [rollup, programRollups, projects, freshness] = await Promise.all([
+      rollupFor(db, 'portfolio'),
+      rollupsByPrefix(db, 'program:'),
+      rollupsByPrefix(db, 'project:'),
+      loadFreshness(db, config, now()),
+    ]);
+    const byScope = new Map(programRollups.map((r) => [r.scope, r]));
+    const programs = programsOf(
+      config,
+      programRollups.map((r) => r.scope),
+    ).map((p) => ({ ...p, rollup: byScope.get(`program:${p.id}`) ?? null }));
+    return c.json({ rollup, headline, programs, projects, freshness }, 200);
+  });
+
+  app.openapi(programRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const rollup = await rollupFor(db, `program:${id}`);
+    const program = findProgram(config, id) ?? (rollup && config === null ? { id, name: id, include: [] } : undefined);
+    if (!program) throw notFound(`No program "${id}".`);
+    const projects = (
+      await Promise.all(program.include.map((inc) => rollupFor(db, `project:${inc.connection}:${inc.project}`)))
+    ).filter((r) => r !== null);
+    const filter = { program: id };
+    const [headline, epics] =
+      program.include.length === 0
+        ? [await emptyHeadline(), []]
+        : await Promise.all([loadHeadline(db, config, filter, now()), loadEpics(db, config, filter)]);
+    return c.json({ ...program, rollup, headline, projects, epics }, 200);
+  });
+
+  app.openapi(projectRoute, async (c) => {
+    const { connection, project } = c.req.valid('param');
+    const rollup = await rollupFor(db, `project:${connection}:${project}`);
+    const filter = { connection, project };
+    const headline = await loadHeadline(db, config, filter, now());
+    if (!rollup && headline.items === 0) throw notFound(`No project "${project}" on connection "${connection}".`);
+    const epics = await loadEpics(db, config, filter);
+    return c.json({ connection, project, rollup, headline, epics }, 200);
+  });
+
+  app.openapi(historyRoute, async (c) => {
+    const { scope, from, to } = c.req.valid('query');
+    const days = await loadHistory(db, scope, { from, to });
+    if (days.length === 0 && !(await rollupFor(db, scope))) throw notFound(`No rollup or snapshots for "${scope}".`);
+    return c.json({ scope, days }, 200);
+  });
+}
+
+async function emptyHeadline() {
+  return {
+    epics: { total: 0, green: 0, amber: 0, red: 0 },
+    compliance: null,
+    overdueEpics: 0,
+    openFindings: 0,
+    items: 0,
+  };
+}
