@@ -12,7 +12,7 @@ import './context.ts';
 import { registerDocs } from './docs.tsx';
 import { type AppMetrics, createMetrics } from './metrics.ts';
 import { OPENAPI_INFO, registerSecurity } from './openapi.ts';
-import { problemResponse, renderError, zodProblems } from './problem.ts';
+import { badRequest, problemResponse, renderError, zodProblems } from './problem.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerItemRoutes } from './routes/items.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
@@ -63,6 +63,11 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     const route = c.res.status === 404 && c.req.routePath === '*' ? 'unmatched' : c.req.routePath;
     end({ method: c.req.method, route });
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+  });
+  app.use('*', async (c, next) => {
+    // Postgres text cannot hold NUL; a %00 anywhere in the URL would otherwise end as a 500.
+    if (/%00/.test(c.req.url)) throw badRequest('The URL contains a NUL byte (%00).');
+    await next();
   });
   app.use('/api/*', requireToken(deps.database.db));
 

@@ -20,7 +20,7 @@ export function decodeCursor<T extends 'string' | 'number'>(
   const key = (parsed as { v?: unknown; k?: unknown } | undefined)?.k;
   const ok =
     (parsed as { v?: unknown } | undefined)?.v === 1 &&
-    (type === 'string' ? typeof key === 'string' : Number.isSafeInteger(key));
+    (type === 'string' ? typeof key === 'string' && !key.includes('\u0000') : Number.isSafeInteger(key));
   if (!ok) throw badRequest('The cursor is not one this API issued; pass nextCursor from the previous page.');
   return key as T extends 'string' ? string : number;
 }

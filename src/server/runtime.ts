@@ -98,7 +98,11 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
     try {
       const summary = await runSync(deps, { ...opts, signal: stopping.signal });
       log.info(
-        { job: lockName, durationMs: summary.durationMs, connections: summary.connections.map((c) => [c.id, c.status, c.itemsChanged]) },
+        {
+          job: lockName,
+          durationMs: summary.durationMs,
+          connections: summary.connections.map((c) => [c.id, c.status, c.itemsChanged]),
+        },
         'scheduled pass finished',
       );
       return summary;
@@ -110,13 +114,19 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   const jobs: Cron[] = [];
   if (deps.schedule !== false) {
     jobs.push(
-      new Cron(deps.config.schedule.sync, { protect: true, catch: (err) => log.error({ err }, 'scheduled sync failed') }, async () => {
-        await scheduled('schedule:sync', {});
-      }
+      new Cron(
+        deps.config.schedule.sync,
+        { protect: true, catch: (err) => log.error({ err }, 'scheduled sync failed') },
+        async () => {
+          await scheduled('schedule:sync', {});
+        },
       ),
-      new Cron(deps.config.schedule.reconcile, { protect: true, catch: (err) => log.error({ err }, 'reconcile failed') }, async () => {
-        await scheduled('schedule:sync', { reconcile: true });
-      }
+      new Cron(
+        deps.config.schedule.reconcile,
+        { protect: true, catch: (err) => log.error({ err }, 'reconcile failed') },
+        async () => {
+          await scheduled('schedule:sync', { reconcile: true });
+        },
       ),
     );
   }

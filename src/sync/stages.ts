@@ -1,8 +1,8 @@
 // Assembles the sync stages: rule evaluation, rollups, write planning and sending. Kept apart
 // from runSync so tests can run a sync with exactly the stages they want.
 import type { Connector } from '../../connectors/types.ts';
-import { evaluateFindings, loadRuleSet } from '../../rules/index.ts';
 import type { Database } from '../../db/client.ts';
+import { evaluateFindings, loadRuleSet } from '../../rules/index.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { recomputeRollups } from '../rollups/compute.ts';

@@ -5,7 +5,11 @@ import type { Logger } from '../log.ts';
 import type { Tracker } from '../model/work-item.ts';
 import type { ReceiveInput, ReceiveResult } from './receive.ts';
 
-export function mountWebhookRoutes(app: Hono, receive: (input: ReceiveInput) => Promise<ReceiveResult>, log: Logger): void {
+export function mountWebhookRoutes(
+  app: Hono,
+  receive: (input: ReceiveInput) => Promise<ReceiveResult>,
+  log: Logger,
+): void {
   const route = (tracker: Tracker) => async (c: import('hono').Context) => {
     let rawBody: string;
     try {
@@ -14,7 +18,12 @@ export function mountWebhookRoutes(app: Hono, receive: (input: ReceiveInput) => 
       return c.json({ title: 'Bad Request', status: 400, detail: 'unreadable body' }, 400, problem);
     }
     try {
-      const r = await receive({ tracker, connection: c.req.param('connection') ?? '', headers: c.req.raw.headers, rawBody });
+      const r = await receive({
+        tracker,
+        connection: c.req.param('connection') ?? '',
+        headers: c.req.raw.headers,
+        rawBody,
+      });
       return c.json(r.body, r.status, r.status === 202 ? undefined : problem);
     } catch (err) {
       log.error({ err, tracker }, 'webhook could not be stored');

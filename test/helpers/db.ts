@@ -24,7 +24,7 @@ async function openMigrated(url: string): Promise<Database> {
 }
 
 /** A throwaway database on the server (CREATE DATABASE), dropped when the test file ends. */
-export async function openIsolatedPostgres(baseUrl: string): Promise<Database> {
+export async function openIsolatedPostgres(baseUrl: string): Promise<Database & { url: string }> {
   const name = `pmo_test_${randomBytes(6).toString('hex')}`;
   const { default: postgres } = await import('postgres');
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
@@ -46,5 +46,5 @@ export async function openIsolatedPostgres(baseUrl: string): Promise<Database> {
   afterAll(async () => {
     await db.close().catch(() => {});
   });
-  return db;
+  return Object.assign(db, { url: url.toString() });
 }

@@ -55,7 +55,14 @@ export async function startPortfolio(opts: PortfolioOptions): Promise<Portfolio>
     seed: 7,
   });
   ado.addProject('Payments', 'Agile');
-  const seeded = ado.seedPortfolio({ process: 'Agile', project: 'Payments', epics: opts.adoEpics ?? 2, featuresPerEpic: 2, storiesPerFeature: 3, seed: 11 });
+  const seeded = ado.seedPortfolio({
+    process: 'Agile',
+    project: 'Payments',
+    epics: opts.adoEpics ?? 2,
+    featuresPerEpic: 2,
+    storiesPerFeature: 3,
+    seed: 11,
+  });
   const when = opts.whenCompliant ?? 'update';
   const { config } = parseConfig(
     `
@@ -91,7 +98,9 @@ ${opts.extraYaml ?? ''}
     const [conn, key] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
     if (conn === 'jira-main') {
       const issue = jira.store.getIssue(key);
-      return (issue?.comments ?? []).filter((c) => c.author.accountId === jira.me.accountId).map((c) => JSON.stringify(c.body));
+      return (issue?.comments ?? [])
+        .filter((c) => c.author.accountId === jira.me.accountId)
+        .map((c) => JSON.stringify(c.body));
     }
     const it = ado.store.get(Number(key));
     return it.comments.filter((c) => !c.isDeleted && c.createdBy.id === ado.identity.id).map((c) => c.text);

@@ -22,7 +22,9 @@ for (const target of dbTargets()) {
 
     it('initial sync stores every item, opens findings, rolls up and writes one comment per flagged item', async () => {
       const s = await p.sync();
-      expect(s.connections.map((c) => ({ id: c.id, status: c.status, pulled: c.itemsPulled, changed: c.itemsChanged }))).toEqual([
+      expect(
+        s.connections.map((c) => ({ id: c.id, status: c.status, pulled: c.itemsPulled, changed: c.itemsChanged })),
+      ).toEqual([
         { id: 'jira-main', status: 'ok', pulled: p.jiraKeys.length, changed: p.jiraKeys.length },
         { id: 'ado-main', status: 'ok', pulled: p.adoIds.length, changed: p.adoIds.length },
       ]);
@@ -39,7 +41,9 @@ for (const target of dbTargets()) {
       expect(scopes).toContain('project:ado-main:Payments');
 
       const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
-      const containers = report.items.filter((i) => ['epic', 'feature', 'initiative'].includes(i.kind)).map((i) => i.ref);
+      const containers = report.items
+        .filter((i) => ['epic', 'feature', 'initiative'].includes(i.kind))
+        .map((i) => i.ref);
       for (const ref of new Set([...flagged, ...containers])) {
         expect({ ref, comments: p.botComments(ref).length }).toEqual({ ref, comments: 1 });
       }
@@ -52,7 +56,11 @@ for (const target of dbTargets()) {
       // Our own writes changed items in the trackers: the next pass reads them back once.
       await p.sync();
       const s = await p.sync();
-      expect({ planned: s.writes.planned, sent: s.writes.sent, failed: s.writes.failed }).toEqual({ planned: 0, sent: 0, failed: 0 });
+      expect({ planned: s.writes.planned, sent: s.writes.sent, failed: s.writes.failed }).toEqual({
+        planned: 0,
+        sent: 0,
+        failed: 0,
+      });
       expect(s.connections.map((c) => ({ id: c.id, changed: c.itemsChanged }))).toEqual([
         { id: 'jira-main', changed: 0 },
         { id: 'ado-main', changed: 0 },

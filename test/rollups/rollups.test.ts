@@ -23,7 +23,13 @@ const programs = [
 
 const portfolio = [
   item('jira-main:PAY-1', { kind: 'epic', statusCategory: 'in_progress', start: d(-30), due: d(30) }),
-  item('jira-main:PAY-2', { parent: 'jira-main:PAY-1', points: 5, statusCategory: 'done', started: d(-10), resolved: d(-3) }),
+  item('jira-main:PAY-2', {
+    parent: 'jira-main:PAY-1',
+    points: 5,
+    statusCategory: 'done',
+    started: d(-10),
+    resolved: d(-3),
+  }),
   item('jira-main:PAY-3', {
     parent: 'jira-main:PAY-1',
     points: 3,
@@ -46,7 +52,10 @@ for (const target of dbTargets()) {
       database = await target.open();
       const { db } = database;
       await storeItems(db, portfolio, now);
-      await db.update(workItems).set({ ruleChecks: 4 }).where(inArray(workItems.ref, ['jira-main:PAY-2', 'jira-main:PAY-3']));
+      await db
+        .update(workItems)
+        .set({ ruleChecks: 4 })
+        .where(inArray(workItems.ref, ['jira-main:PAY-2', 'jira-main:PAY-3']));
       const f = { status: 'open', message: 'm', firstSeen: d(-1), lastSeen: d(-1), ruleHash: 'r', itemHash: 'i' };
       await db.insert(findings).values([
         { ...f, ref: 'jira-main:PAY-3', rule: 'owner-required', severity: 'error' },
@@ -61,7 +70,15 @@ for (const target of dbTargets()) {
 
     const stored = async (scope: string) => {
       const [row] = await database.db.select().from(rollups).where(eq(rollups.scope, scope));
-      return row && { kind: row.kind, percentComplete: row.percentComplete, health: row.health, healthReason: row.healthReason, metrics: row.metrics };
+      return (
+        row && {
+          kind: row.kind,
+          percentComplete: row.percentComplete,
+          health: row.health,
+          healthReason: row.healthReason,
+          metrics: row.metrics,
+        }
+      );
     };
 
     it('rolls up a Jira epic: points-weighted progress, overdue, a cross-tracker block, flow', async () => {
@@ -146,7 +163,11 @@ for (const target of dbTargets()) {
 
     it('recomputes only the epics above a changed item', async () => {
       const { db } = database;
-      await storeItems(db, [item('ado-main:101', { parent: 'ado-main:100', points: 8, statusCategory: 'done', revision: '2' })], now);
+      await storeItems(
+        db,
+        [item('ado-main:101', { parent: 'ado-main:100', points: 8, statusCategory: 'done', revision: '2' })],
+        now,
+      );
       const result = await recomputeRollups(db, { now, programs, thresholds, changedRefs: ['ado-main:101'] });
       expect(result.rollups.filter((r) => r.kind === 'epic').map((r) => r.scope)).toEqual(['epic:ado-main:100']);
       expect(result.changedEpics).toEqual(['ado-main:100']);
