@@ -1,0 +1,141 @@
+// The webhook routes through the real app with real captured payloads, signed with the real
+// algorithms; and 5,000 generated requests that must only ever get 2xx or 4xx answers.
+import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnectors } from '../../connectors/index.ts';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { webhookInbox } from '../../db/schema.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
+import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
+
+const SECRET = "It's a Secret to Everybody";
+const BASIC = `Basic ${Buffer.from('pmo-sync:hook-password').toString('base64')}`;
+const jiraDir = new URL('../../connectors/jira/__fixtures__/webhooks/', import.meta.url);
+const adoDir = new URL('../../connectors/azure-devops/__fixtures__/', import.meta.url);
+const jiraCaptures = readdirSync(jiraDir)
+  .filter((f) => /^\d+_.*\.json$/.test(f))
+  .map((f) => ({ name: f, body: readFileSync(new URL(f, jiraDir), 'utf8') }));
+const adoCaptures = readdirSync(adoDir)
+  .filter((f) => f.startsWith('hook-workitem.'))
+  .map((f) => ({ name: f, body: readFileSync(new URL(f, adoDir), 'utf8').replace(/^\uFEFF/, '') }));
+
+const sign = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+describe('webhook routes', () => {
+  let database: Database;
+  let app: Hono;
+  beforeAll(async () => {
+    database = await openDatabase('memory://');
+    await database.migrate();
+    const { config } = parseConfig(
+      `
+connections:
+  - { id: jira-main, kind: jira, baseUrl: "http://127.0.0.1:9", auth: { email: a@b.test, apiToken: t-1234 }, scope: { projects: [PAY] }, webhookSecret: "${SECRET}" }
+  - { id: ado-main, kind: azure-devops, orgUrl: "http://127.0.0.1:9/acme", auth: { pat: p-1234 }, scope: { projects: [Fabrikam-Fiber-Git] }, webhookAuth: { username: pmo-sync, password: hook-password } }
+`,
+      { env: {} },
+    );
+    const log = silentLogger();
+    app = new Hono();
+    mountWebhookRoutes(app, createWebhookReceiver({ db: database.db, connectors: createConnectors(config.connections, { log }), log }), log);
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  const postJira = (body: string, headers: Record<string, string>, connection = 'jira-main') =>
+    app.request(`/webhooks/jira/${connection}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const postAdo = (body: string, headers: Record<string, string>, connection = 'ado-main') =>
+    app.request(`/webhooks/azure-devops/${connection}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+  it('accepts every captured Jira Cloud payload signed with the secret, once per delivery id', async () => {
+    expect(jiraCaptures.length).toBeGreaterThanOrEqual(4);
+    for (const [i, c] of jiraCaptures.entries()) {
+      const headers = { 'x-hub-signature': sign(c.body), 'x-atlassian-webhook-identifier': `delivery-${i}` };
+      const first = await postJira(c.body, headers);
+      expect({ name: c.name, status: first.status }).toEqual({ name: c.name, status: 202 });
+      expect(['accepted', 'echo']).toContain(((await first.json()) as { status: string }).status);
+      const again = await postJira(c.body, headers);
+      expect(await again.json()).toEqual({ status: 'duplicate', deliveryId: `delivery-${i}` });
+    }
+  });
+
+  it('accepts every Azure DevOps service hook payload with the configured basic auth, once per notification', async () => {
+    expect(adoCaptures.length).toBe(5);
+    for (const c of adoCaptures) {
+      const first = await postAdo(c.body, { authorization: BASIC });
+      expect({ name: c.name, status: first.status }).toEqual({ name: c.name, status: 202 });
+      const again = await postAdo(c.body, { authorization: BASIC });
+      expect(((await again.json()) as { status: string }).status).toBe('duplicate');
+    }
+  });
+
+  it('rejects bad signatures and credentials with 401 and no detail', async () => {
+    const body = jiraCaptures[0]!.body;
+    for (const headers of [
+      {},
+      { 'x-hub-signature': sign(body, 'wrong secret') },
+      { 'x-hub-signature': sign(`${body} `) },
+      { 'x-hub-signature': 'sha256=' },
+      { 'x-hub-signature': 'sha1=abc' },
+    ]) {
+      const res = await postJira(body, headers);
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 401, body: { status: 'unauthorized', title: 'Unauthorized' } });
+    }
+    for (const authorization of [undefined, `Basic ${Buffer.from('pmo-sync:nope').toString('base64')}`, 'Bearer x']) {
+      const res = await postAdo(adoCaptures[0]!.body, authorization ? { authorization } : {});
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('answers 404 for an unknown connection or the wrong tracker, 400 for a signed body that is not a webhook', async () => {
+    const body = jiraCaptures[0]!.body;
+    expect((await postJira(body, { 'x-hub-signature': sign(body) }, 'nope')).status).toBe(404);
+    expect((await postAdo(adoCaptures[0]!.body, { authorization: BASIC }, 'jira-main')).status).toBe(404);
+    for (const bad of ['{not json', '[]', '{"webhookEvent": 42}', '']) {
+      const res = await postJira(bad, { 'x-hub-signature': sign(bad), 'x-atlassian-webhook-identifier': `bad-${bad.length}` });
+      expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+    }
+  });
+
+  it('only ever answers 2xx or 4xx to 5,000 generated requests, and stays up', async () => {
+    const before = (await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox))[0]!.n;
+    const body = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc.constantFrom(...jiraCaptures.map((c) => c.body), ...adoCaptures.map((c) => c.body)),
+      fc.jsonValue().map((v) => JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: v, eventType: 'workitem.updated', resource: v })),
+    );
+    const headerValue = fc.oneof(fc.string(), fc.constant(BASIC), fc.constant('sha256=00'), fc.string({ unit: fc.constantFrom(...'0123456789abcdef') }).map((h) => `sha256=${h}`));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('jira', 'azure-devops'),
+        fc.constantFrom('jira-main', 'ado-main', 'other'),
+        body,
+        fc.dictionary(fc.constantFrom('x-hub-signature', 'authorization', 'x-atlassian-webhook-identifier', 'content-type'), headerValue),
+        fc.boolean(),
+        async (tracker, connection, raw, headers, signIt) => {
+          const h: Record<string, string> = {};
+          for (const [k, v] of Object.entries(headers)) if (/^[\t\x20-\x7e]*$/.test(v)) h[k] = v;
+          if (signIt) {
+            h['x-hub-signature'] = sign(raw);
+            h.authorization = BASIC;
+          }
+          const res = await app.request(`/webhooks/${tracker}/${connection}`, { method: 'POST', body: raw, headers: h });
+          expect(res.status).toBeGreaterThanOrEqual(200);
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 5000, seed: 20261121 },
+    );
+    const after = (await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox))[0]!.n;
+    expect(after).toBeGreaterThanOrEqual(before);
+    expect((await postJira(jiraCaptures[0]!.body, { 'x-hub-signature': sign(jiraCaptures[0]!.body) })).status).toBe(202);
+  });
+});
