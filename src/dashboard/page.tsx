@@ -27,6 +27,7 @@ export function Layout(props: { title: string; children: Child; signedIn?: boole
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{props.title}</title>
+          <link rel="icon" href="data:," />
           <link rel="stylesheet" href="/assets/dashboard.css" />
         </head>
         <body>
@@ -162,7 +163,7 @@ function Headline(props: { data: DashboardData }) {
           <span data-testid="items-total">{h.items}</span> items in view
         </p>
       </div>
-      <div class="card stat">
+      <div class="card stat wide-sm">
         <h3>Data freshness</h3>
         <ul class="fresh" data-testid="freshness">
           {freshness.length === 0 ? <li class="muted">no connections</li> : null}
@@ -187,7 +188,7 @@ function Programs(props: { data: DashboardData }) {
           <thead>
             <tr>
               <th>Program</th>
-              <th>Trackers</th>
+              <th class="hide-sm">Trackers</th>
               <th>Health</th>
               <th class="n">Complete</th>
               <th class="n">Compliance</th>
@@ -210,7 +211,7 @@ function Programs(props: { data: DashboardData }) {
                   <td>
                     <a href={`/?program=${encodeURIComponent(p.id)}`}>{p.name}</a>
                   </td>
-                  <td>
+                  <td class="hide-sm">
                     {p.trackers.map((t) => (
                       <span class={`tracker ${t}`}>{TRACKER_LABEL[t] ?? t}</span>
                     ))}
@@ -251,7 +252,7 @@ function EpicLine(props: { e: EpicRow; now: Date }) {
         {e.rollup ? <div class="muted small hide-sm">{e.rollup.healthReason}</div> : null}
       </td>
       <td class="n">
-        <progress max={1} value={e.rollup?.percentComplete ?? 0} aria-label="complete" />{' '}
+        <progress class="hide-sm" max={1} value={e.rollup?.percentComplete ?? 0} aria-label="complete" />{' '}
         {pct(e.rollup?.percentComplete)}
       </td>
       <td class={`n ${overdue ? 'bad' : ''}`}>{day(e.due)}</td>

@@ -49,6 +49,7 @@ export function registerDocs(app: OpenAPIHono): void {
             <meta charset="utf-8" />
             <meta name="viewport" content="width=device-width, initial-scale=1" />
             <title>{doc.info.title}</title>
+            <link rel="icon" href="data:," />
             <link rel="stylesheet" href="/assets/dashboard.css" />
           </head>
           <body class="docs">

@@ -86,7 +86,6 @@ export function renderError(err: Error, c: Context, log: Logger): Response {
     return problemResponse(err.status, err.message || undefined);
   }
   if (err instanceof PmoSyncError && err.status < 500) return problemResponse(err.status, err.message);
-  if (err instanceof PmoSyncError && err.status === 503) return problemResponse(503, err.message);
   log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
   return problemResponse(500, 'The server could not complete the request; the error is in its log.');
 }

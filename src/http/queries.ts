@@ -98,12 +98,12 @@ function findingsWhere(config: Config | null, q: FindingsQuery): SQL | undefined
     q.severity ? eq(findings.severity, q.severity) : undefined,
     q.status ? eq(findings.status, q.status) : undefined,
     q.ref ? eq(findings.ref, q.ref) : undefined,
-    scope ? inArray(findings.ref, db_refs(scope)) : undefined,
+    scope ? inArray(findings.ref, liveRefsWhere(scope)) : undefined,
   );
 }
 
 // A subquery of live item refs matching a scope condition.
-const db_refs = (scope: SQL) => sql`(select ${workItems.ref} from ${workItems} where ${and(live, scope)})`;
+const liveRefsWhere = (scope: SQL) => sql`(select ${workItems.ref} from ${workItems} where ${and(live, scope)})`;
 
 export async function listFindings(
   db: Db,
@@ -279,7 +279,7 @@ export async function topRules(db: Db, config: Config | null, f: ScopeFilter, ma
   const rows = await db
     .select({ rule: findings.rule, severity: sql<string>`max(${findings.severity})`, open: sql<number>`count(*)::int` })
     .from(findings)
-    .where(and(eq(findings.status, 'open'), inArray(findings.ref, db_refs(scope ?? sql`true`))))
+    .where(and(eq(findings.status, 'open'), inArray(findings.ref, liveRefsWhere(scope ?? sql`true`))))
     .groupBy(findings.rule)
     .orderBy(desc(sql`count(*)`), asc(findings.rule))
     .limit(max);

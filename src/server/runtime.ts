@@ -24,6 +24,8 @@ export interface RuntimeDeps {
   debounceMs?: number;
   /** Run the cron schedule (off in tests that trigger syncs themselves). */
   schedule?: boolean;
+  onWriteApplied?(w: { ref: string; changedAt: string | null; priority: number }): void;
+  onSync?(summary: SyncSummary): void;
 }
 
 export interface Runtime {
@@ -39,7 +41,13 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   const debounceMs = deps.debounceMs ?? 250;
   const log = deps.log.child({ component: 'runtime' });
   const processor = createWebhookProcessor({ ...deps, debounceMs });
-  const worker = createWriteWorker({ database: deps.database, connectors: deps.connectors, log: deps.log });
+  const worker = createWriteWorker({
+    database: deps.database,
+    connectors: deps.connectors,
+    log: deps.log,
+    onApplied: (row) =>
+      deps.onWriteApplied?.({ ref: row.ref, changedAt: row.payload.changedAt ?? null, priority: row.priority }),
+  });
   const stopping = new AbortController();
   let wakeWebhooks: (() => void) | null = null;
 
@@ -97,6 +105,7 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
     }
     try {
       const summary = await runSync(deps, { ...opts, signal: stopping.signal });
+      deps.onSync?.(summary);
       log.info(
         {
           job: lockName,

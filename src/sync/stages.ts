@@ -2,7 +2,7 @@
 // from runSync so tests can run a sync with exactly the stages they want.
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
-import { evaluateFindings, loadRuleSet } from '../../rules/index.ts';
+import { evaluateFindings, loadRuleSet, type RuleSet } from '../../rules/index.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { recomputeRollups } from '../rollups/compute.ts';
@@ -18,13 +18,14 @@ export interface StageDeps {
   connectors: ReadonlyMap<string, Connector>;
 }
 
-export async function buildSyncStages(deps: StageDeps): Promise<SyncStages> {
+export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { ruleSet: RuleSet }> {
   const { config } = deps;
   const ruleSet = loadRuleSet({ config: config.rules, cwd: deps.cwd, log: deps.log });
   for (const p of ruleSet.problems) {
     deps.log.warn({ file: p.file, line: p.line, rule: p.ruleId }, `rule skipped: ${p.message}`);
   }
   return {
+    ruleSet,
     evaluate(db, { refs, now }) {
       return evaluateFindings(db, ruleSet, { refs, now, waivers: config.rules.waivers });
     },

@@ -26,6 +26,8 @@ export interface PlanResult {
 export type WriteTarget = 'comment' | 'labels' | 'fields';
 
 export interface OutboxPayload {
+  /** The item's `updated` when this write was planned: the start of change-to-write latency. */
+  changedAt?: string;
   comment?: Extract<Desired['comment'], object>;
   labels?: { add: string[]; remove: string[] };
   fields?: Record<string, string | number | null>;
@@ -57,6 +59,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           kind: workItems.kind,
           labels: workItems.labels,
           ruleChecks: workItems.ruleChecks,
+          updated: workItems.updated,
         })
         .from(workItems)
         .where(and(inArray(workItems.ref, chunk), isNull(workItems.deletedAt))),
@@ -123,7 +126,15 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           result.skippedUnchanged++;
           return;
         }
-        rows.push({ connection: it.connection, ref: it.ref, target, payload, desiredHash: hash, status, priority });
+        rows.push({
+          connection: it.connection,
+          ref: it.ref,
+          target,
+          payload: { ...payload, changedAt: new Date(it.updated).toISOString() },
+          desiredHash: hash,
+          status,
+          priority,
+        });
       };
       if (desired.comment) {
         const hash = desired.comment.action === 'delete' ? 'deleted' : hashOf(desired.comment.doc);

@@ -34,6 +34,7 @@ export interface ClaimedWrite {
   payload: OutboxPayload;
   desiredHash: string;
   attempts: number;
+  priority: number;
   createdAt: string;
 }
 
@@ -93,7 +94,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
         limit ${limit}
         for update skip locked
       )
-      returning o.id, o.connection, o.ref, o.target, o.payload, o.desired_hash, o.attempts, o.created_at`,
+      returning o.id, o.connection, o.ref, o.target, o.payload, o.desired_hash, o.attempts, o.priority, o.created_at`,
     );
     return rows.map((r) => ({
       id: Number(r.id),
@@ -103,6 +104,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
       payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as OutboxPayload,
       desiredHash: String(r.desired_hash),
       attempts: Number(r.attempts),
+      priority: Number(r.priority),
       createdAt: new Date(r.created_at as string).toISOString(),
     }));
   }

@@ -38,7 +38,19 @@ const VALUES = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.integer().map(String),
   fc.double().map(String),
-  fc.constantFrom('', 'csv', 'json', 'epic', 'true', 'portfolio', 'program:payments', '%', "'; drop table x; --", '\u0000', 'a\u0000b'),
+  fc.constantFrom(
+    '',
+    'csv',
+    'json',
+    'epic',
+    'true',
+    'portfolio',
+    'program:payments',
+    '%',
+    "'; drop table x; --",
+    '\u0000',
+    'a\u0000b',
+  ),
   fc.base64String({ maxLength: 60 }),
 );
 

@@ -26,7 +26,7 @@ export async function openHarness(target: TestDbTarget): Promise<ApiHarness> {
     tokens,
     app,
     appWith: (over) => createApp({ ...deps, ...over }),
-    get: (path, token = tokens.read, on = app) =>
+    get: async (path, token = tokens.read, on = app) =>
       on.request(path, { headers: token === null ? {} : { authorization: `Bearer ${token}` } }),
   };
 }

@@ -27,7 +27,10 @@ for (const target of dbTargets()) {
       expect(refs(body)).toEqual(sorted(ITEMS.map((i) => i.ref)));
       expect(body.nextCursor).toBeNull();
       const { raw: _raw, ...model } = ITEMS.find((i) => i.ref === 'jira-main:PAY-3')!;
-      expect(body.items.find((i: { ref: string }) => i.ref === 'jira-main:PAY-3')).toEqual({ ...model, deleted: false });
+      expect(body.items.find((i: { ref: string }) => i.ref === 'jira-main:PAY-3')).toEqual({
+        ...model,
+        deleted: false,
+      });
     });
 
     it.each([
@@ -177,7 +180,9 @@ for (const target of dbTargets()) {
       const second = await json(`/api/v1/findings?limit=4&cursor=${first.nextCursor}`);
       expect(second.findings).toHaveLength(2);
       expect(second.nextCursor).toBeNull();
-      const all = [...first.findings, ...second.findings].map((f: { ref: string; rule: string }) => `${f.ref} ${f.rule}`);
+      const all = [...first.findings, ...second.findings].map(
+        (f: { ref: string; rule: string }) => `${f.ref} ${f.rule}`,
+      );
       expect(new Set(all).size).toBe(FINDINGS.length);
     });
 

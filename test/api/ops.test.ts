@@ -107,6 +107,13 @@ for (const target of dbTargets()) {
       expect(text).toContain('pmo_sync_sync_duration_seconds_sum{connection="jira-main",kind="sync"} 3.5');
     });
 
+    it('mounts extra routes (webhooks) without a token, before the catch-all 404', async () => {
+      const app = h.appWith({ mount: (a) => a.post('/webhooks/test/:connection', (c) => c.body(null, 202)) });
+      const res = await app.request('/webhooks/test/jira-main', { method: 'POST', body: '{}' });
+      expect(res.status).toBe(202);
+      expect((await app.request('/webhooks/nope', { method: 'POST' })).status).toBe(404);
+    });
+
     it('serves an OpenAPI 3.1 document that a validator accepts and that lists every route', async () => {
       const doc = await (await h.get('/openapi.json', null)).json();
       const validator = new Validator();

@@ -74,6 +74,9 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+    });
     return page;
   };
 
@@ -116,6 +119,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     await page.goto(`${base}/`);
     await page.getByLabel('Token').fill(readToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
     await page.getByTestId('compliance').waitFor();
 
     const cookies = await context.cookies(base);

@@ -78,21 +78,30 @@ describe('pmo-sync CLI', () => {
     });
   });
 
-  it('says a feature is not yet available instead of pretending, with exit code 1', async () => {
-    const r = await runCli(['webhooks', 'install']);
+  it('refuses webhooks install without server.publicUrl, naming the key', async () => {
+    const dir = configDir(JIRA('memory://'));
+    const r = await runCli(['webhooks', 'install'], { cwd: dir, env: { JIRA_API_TOKEN: 'x-token' } });
     expect(r).toEqual({
-      code: 1,
+      code: 2,
       stdout: '',
-      stderr:
-        'pmo-sync: Webhook installation (pmo-sync webhooks install) is not yet available in this version of pmo-sync\n',
+      stderr: 'pmo-sync: set server.publicUrl (the URL the trackers can reach) before installing webhooks\n',
     });
   });
 
   it('shows the stack only with --verbose', async () => {
-    const plain = await runCli(['webhooks', 'install']);
-    const verbose = await runCli(['--verbose', 'webhooks', 'install']);
+    const plain = await runCli(['sync']);
+    const verbose = await runCli(['--verbose', 'sync']);
     expect(plain.stderr).not.toContain('    at ');
     expect(verbose.stderr).toContain('    at ');
+  });
+
+  it('rejects a bad --port for serve', async () => {
+    const dir = configDir(JIRA('memory://'));
+    const r = await runCli(['serve', '--port', 'eighty'], { cwd: dir, env: { JIRA_API_TOKEN: 'x-token' } });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 2,
+      stderr: 'pmo-sync: --port must be a port number, not "eighty"\n',
+    });
   });
 
   it('migrates the default embedded database without any config', async () => {

@@ -43,16 +43,28 @@ connections:
     );
     const log = silentLogger();
     app = new Hono();
-    mountWebhookRoutes(app, createWebhookReceiver({ db: database.db, connectors: createConnectors(config.connections, { log }), log }), log);
+    mountWebhookRoutes(
+      app,
+      createWebhookReceiver({ db: database.db, connectors: createConnectors(config.connections, { log }), log }),
+      log,
+    );
   });
   afterAll(async () => {
     await database.close();
   });
 
   const postJira = (body: string, headers: Record<string, string>, connection = 'jira-main') =>
-    app.request(`/webhooks/jira/${connection}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    app.request(`/webhooks/jira/${connection}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   const postAdo = (body: string, headers: Record<string, string>, connection = 'ado-main') =>
-    app.request(`/webhooks/azure-devops/${connection}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    app.request(`/webhooks/azure-devops/${connection}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
   it('accepts every captured Jira Cloud payload signed with the secret, once per delivery id', async () => {
     expect(jiraCaptures.length).toBeGreaterThanOrEqual(4);
@@ -86,7 +98,10 @@ connections:
       { 'x-hub-signature': 'sha1=abc' },
     ]) {
       const res = await postJira(body, headers);
-      expect({ status: res.status, body: await res.json() }).toEqual({ status: 401, body: { status: 'unauthorized', title: 'Unauthorized' } });
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 401,
+        body: { status: 'unauthorized', title: 'Unauthorized' },
+      });
     }
     for (const authorization of [undefined, `Basic ${Buffer.from('pmo-sync:nope').toString('base64')}`, 'Bearer x']) {
       const res = await postAdo(adoCaptures[0]!.body, authorization ? { authorization } : {});
@@ -99,7 +114,10 @@ connections:
     expect((await postJira(body, { 'x-hub-signature': sign(body) }, 'nope')).status).toBe(404);
     expect((await postAdo(adoCaptures[0]!.body, { authorization: BASIC }, 'jira-main')).status).toBe(404);
     for (const bad of ['{not json', '[]', '{"webhookEvent": 42}', '']) {
-      const res = await postJira(bad, { 'x-hub-signature': sign(bad), 'x-atlassian-webhook-identifier': `bad-${bad.length}` });
+      const res = await postJira(bad, {
+        'x-hub-signature': sign(bad),
+        'x-atlassian-webhook-identifier': `bad-${bad.length}`,
+      });
       expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
     }
   });
@@ -110,15 +128,27 @@ connections:
       fc.string(),
       fc.json(),
       fc.constantFrom(...jiraCaptures.map((c) => c.body), ...adoCaptures.map((c) => c.body)),
-      fc.jsonValue().map((v) => JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: v, eventType: 'workitem.updated', resource: v })),
+      fc
+        .jsonValue()
+        .map((v) =>
+          JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: v, eventType: 'workitem.updated', resource: v }),
+        ),
     );
-    const headerValue = fc.oneof(fc.string(), fc.constant(BASIC), fc.constant('sha256=00'), fc.string({ unit: fc.constantFrom(...'0123456789abcdef') }).map((h) => `sha256=${h}`));
+    const headerValue = fc.oneof(
+      fc.string(),
+      fc.constant(BASIC),
+      fc.constant('sha256=00'),
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdef') }).map((h) => `sha256=${h}`),
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('jira', 'azure-devops'),
         fc.constantFrom('jira-main', 'ado-main', 'other'),
         body,
-        fc.dictionary(fc.constantFrom('x-hub-signature', 'authorization', 'x-atlassian-webhook-identifier', 'content-type'), headerValue),
+        fc.dictionary(
+          fc.constantFrom('x-hub-signature', 'authorization', 'x-atlassian-webhook-identifier', 'content-type'),
+          headerValue,
+        ),
         fc.boolean(),
         async (tracker, connection, raw, headers, signIt) => {
           const h: Record<string, string> = {};
@@ -127,7 +157,11 @@ connections:
             h['x-hub-signature'] = sign(raw);
             h.authorization = BASIC;
           }
-          const res = await app.request(`/webhooks/${tracker}/${connection}`, { method: 'POST', body: raw, headers: h });
+          const res = await app.request(`/webhooks/${tracker}/${connection}`, {
+            method: 'POST',
+            body: raw,
+            headers: h,
+          });
           expect(res.status).toBeGreaterThanOrEqual(200);
           expect(res.status).toBeLessThan(500);
         },
@@ -136,6 +170,8 @@ connections:
     );
     const after = (await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox))[0]!.n;
     expect(after).toBeGreaterThanOrEqual(before);
-    expect((await postJira(jiraCaptures[0]!.body, { 'x-hub-signature': sign(jiraCaptures[0]!.body) })).status).toBe(202);
+    expect((await postJira(jiraCaptures[0]!.body, { 'x-hub-signature': sign(jiraCaptures[0]!.body) })).status).toBe(
+      202,
+    );
   });
 });

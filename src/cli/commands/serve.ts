@@ -1,12 +1,28 @@
 import type { Command } from 'commander';
-import { NotAvailableError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
+import { startServer, untilSignal } from '../../server/start.ts';
+import { applyStoredSecrets } from '../../webhooks/secrets.ts';
 import type { CliContext } from '../context.ts';
 
-export function registerServe(program: Command, _ctx: CliContext): void {
+export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description('serve the HTTP API, dashboard, webhooks, scheduler and write-back worker')
-    .action(() => {
-      throw new NotAvailableError('The server (pmo-sync serve)');
+    .option('--port <port>', 'HTTP port (default: server.port, 8787)')
+    .option('--no-schedule', 'do not run the cron schedule (webhooks and writes still run)')
+    .action(async (opts: { port?: string; schedule: boolean }) => {
+      const port = opts.port === undefined ? undefined : Number(opts.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+        throw new UsageError(`--port must be a port number, not "${opts.port}"`);
+      }
+      const { config } = ctx.requireConfig();
+      const log = ctx.log();
+      const database = await ctx.database();
+      await applyStoredSecrets(database.db, config);
+      const server = await startServer({ config, database, log, cwd: ctx.io.cwd, port, schedule: opts.schedule });
+      ctx.io.stderr(`pmo-sync serving on ${server.url} (dashboard /, API /api/v1, docs /docs); Ctrl-C stops\n`);
+      const sig = await untilSignal();
+      log.info({ signal: sig }, 'stopping');
+      await server.stop();
     });
 }

@@ -1,9 +1,8 @@
 // Operations routes, open without a token: liveness, readiness and Prometheus metrics.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
-import { MIGRATIONS_FOLDER } from '../../../db/client.ts';
+// Imported rather than read from disk: the journal ships inside the bundle (Workers has no fs).
+import journal from '../../../db/migrations/meta/_journal.json' with { type: 'json' };
 import { queryRows } from '../../../db/query.ts';
 import type { AppDeps } from '../app.ts';
 import type { AppMetrics } from '../metrics.ts';
@@ -36,10 +35,6 @@ const metricsRoute = createRoute({
   responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format' } },
 });
 
-interface Journal {
-  entries: { tag: string; when: number }[];
-}
-
 async function checkDatabase(deps: AppDeps): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   try {
@@ -54,7 +49,6 @@ async function checkDatabase(deps: AppDeps): Promise<Record<string, unknown>> {
 /** Migrations are current when the newest applied one is the newest in the migrations folder. */
 async function checkMigrations(deps: AppDeps): Promise<Record<string, unknown>> {
   try {
-    const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as Journal;
     const latest = journal.entries.at(-1);
     const [row] = await queryRows<{ applied: number; newest: string | null }>(
       deps.database.db,

@@ -3,7 +3,15 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../app.ts';
 import { bearer, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
-import { loadEpics, loadFreshness, loadHeadline, loadHistory, rollupFor, rollupsByPrefix } from '../queries.ts';
+import {
+  type Headline,
+  loadEpics,
+  loadFreshness,
+  loadHeadline,
+  loadHistory,
+  rollupFor,
+  rollupsByPrefix,
+} from '../queries.ts';
 import { History, HistoryQuery, Portfolio, ProgramDetail, ProjectDetail, ScopeQuery } from '../schemas.ts';
 import { findProgram, programsOf } from '../scope.ts';
 
@@ -101,7 +109,7 @@ export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
     const filter = { program: id };
     const [headline, epics] =
       program.include.length === 0
-        ? [await emptyHeadline(), []]
+        ? [EMPTY_HEADLINE, []]
         : await Promise.all([loadHeadline(db, config, filter, now()), loadEpics(db, config, filter)]);
     return c.json({ ...program, rollup, headline, projects, epics }, 200);
   });
@@ -124,12 +132,10 @@ export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
   });
 }
 
-async function emptyHeadline() {
-  return {
-    epics: { total: 0, green: 0, amber: 0, red: 0 },
-    compliance: null,
-    overdueEpics: 0,
-    openFindings: 0,
-    items: 0,
-  };
-}
+const EMPTY_HEADLINE: Headline = {
+  epics: { total: 0, green: 0, amber: 0, red: 0 },
+  compliance: null,
+  overdueEpics: 0,
+  openFindings: 0,
+  items: 0,
+};

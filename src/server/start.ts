@@ -1,0 +1,115 @@
+// Everything `serve` runs in one process: HTTP (API, dashboard, webhooks, ops endpoints) and
+// the background runtime. The demo starts the same thing against its simulators.
+import type { AddressInfo } from 'node:net';
+import { serve as serveHttp } from '@hono/node-server';
+import { Histogram } from 'prom-client';
+import { createConnectors } from '../../connectors/index.ts';
+import type { Connector } from '../../connectors/types.ts';
+import type { Database } from '../../db/client.ts';
+import type { Config } from '../config/schema.ts';
+import { createApp } from '../http/app.ts';
+import { createMetrics } from '../http/metrics.ts';
+import type { Logger } from '../log.ts';
+import { buildSyncStages } from '../sync/stages.ts';
+import { createWebhookReceiver } from '../webhooks/receive.ts';
+import { mountWebhookRoutes } from '../webhooks/routes.ts';
+import { createReadiness } from './readiness.ts';
+import { type Runtime, startRuntime } from './runtime.ts';
+
+export interface ServerOptions {
+  config: Config;
+  database: Database;
+  log: Logger;
+  cwd: string;
+  port?: number;
+  host?: string;
+  /** Run the cron schedule (default true). */
+  schedule?: boolean;
+  connectors?: Map<string, Connector>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  runtime: Runtime;
+  connectors: Map<string, Connector>;
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { config, database, log } = opts;
+  const connectors = opts.connectors ?? createConnectors(config.connections, { log });
+  const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });
+  const metrics = createMetrics({ db: database.db, log, now: () => new Date() });
+  const freshness = new Histogram({
+    name: 'pmo_sync_change_to_write_seconds',
+    help: 'Tracker change (item updated) to pmo-sync write applied, for webhook-triggered writes',
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
+    registers: [metrics.registry],
+  });
+  const runtime = startRuntime({
+    config,
+    database,
+    connectors,
+    log,
+    stages,
+    schedule: opts.schedule,
+    onWriteApplied: (w) => {
+      if (w.changedAt && w.priority <= 10)
+        freshness.observe(Math.max(0, (Date.now() - Date.parse(w.changedAt)) / 1000));
+    },
+    onSync: (s) => {
+      for (const c of s.connections)
+        metrics.syncDuration.observe({ connection: c.id, kind: s.full ? 'full' : 'sync' }, s.durationMs / 1000);
+    },
+  });
+  const receive = createWebhookReceiver({ db: database.db, connectors, log, onStored: () => runtime.wake() });
+  const app = createApp({
+    database,
+    config,
+    log,
+    metrics,
+    mount: (a) => mountWebhookRoutes(a, receive, log),
+    readiness: createReadiness({ db: database.db, config }),
+    rules: async () =>
+      stages.ruleSet.rules.map((r) => ({
+        id: r.id,
+        title: r.title,
+        severity: r.severity,
+        area: r.area ?? null,
+        source: r.source,
+      })),
+    triggerSync: async () => {
+      void runtime.triggerSync().catch((err) => log.error({ err }, 'triggered sync failed'));
+      return { queued: true };
+    },
+  });
+  const host = opts.host ?? config.server.host;
+  const server = serveHttp({ fetch: app.fetch, port: opts.port ?? config.server.port, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    runtime,
+    connectors,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.stop();
+      for (const c of connectors.values()) await c.close();
+    },
+  };
+}
+
+/** Resolves on SIGINT or SIGTERM (Ctrl-C), so callers can stop cleanly. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once('SIGINT', on('SIGINT'));
+    process.once('SIGTERM', on('SIGTERM'));
+  });
+}

@@ -1,0 +1,82 @@
+// The zero-config demo: both simulators seeded, first sync written back, dashboard and API
+// served, and a change in a tracker reaching pmo-sync through webhooks alone.
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workItems } from '../../db/schema.ts';
+import { type Demo, startDemo } from '../../src/demo/run.ts';
+import { silentLogger } from '../../src/log.ts';
+import { loadReport } from '../../src/report/load.ts';
+import { tempDir } from '../helpers/cli.ts';
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, tries = 100): Promise<T> {
+  let v = await fn();
+  for (let i = 0; i < tries && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await fn();
+  }
+  return v;
+}
+
+describe('demo', () => {
+  let demo: Demo;
+  beforeAll(async () => {
+    demo = await startDemo({ cwd: tempDir(), log: silentLogger(), port: 0, databaseUrl: 'memory://' });
+  }, 120_000);
+  afterAll(async () => {
+    await demo.stop();
+  });
+
+  it('seeds two programs across both trackers with at least 10 epics and 200 items, and writes back', async () => {
+    const report = await loadReport(demo.database.db, { config: demo.config });
+    expect(report.items.length).toBeGreaterThanOrEqual(200);
+    expect(report.items.filter((i) => i.kind === 'epic').length).toBeGreaterThanOrEqual(10);
+    expect(new Set(report.items.map((i) => i.tracker))).toEqual(new Set(['jira', 'azure-devops']));
+    const programs = report.rollups.filter((r) => r.scope.startsWith('program:')).map((r) => r.scope);
+    expect(programs.sort()).toEqual(['program:digital', 'program:payments']);
+    const open = report.findings.filter((f) => f.status === 'open');
+    const flaggedItems = new Set(open.map((f) => f.ref));
+    expect(flaggedItems.size).toBeGreaterThan(20);
+    expect(flaggedItems.size).toBeLessThan(report.items.length);
+    expect(demo.firstSync.writes.sent).toBeGreaterThan(0);
+    expect(demo.firstSync.writes.failed).toBe(0);
+    expect(demo.example).not.toBeNull();
+    const comments = demo.jira.store
+      .getIssue(demo.example!.key)!
+      .comments.filter((c) => c.author.accountId === demo.jira.me.accountId);
+    expect(comments).toHaveLength(1);
+  });
+
+  it('resolves cross-tracker dependencies to refs', async () => {
+    const rows = await demo.database.db.select({ ref: workItems.ref, links: workItems.links }).from(workItems);
+    const cross = rows.flatMap((r) =>
+      r.links.filter((l) => l.type === 'cross_tracker').map((l) => `${r.ref}->${l.target}`),
+    );
+    expect(cross.length).toBeGreaterThanOrEqual(demo.seed.crossLinks.length);
+    for (const l of demo.seed.crossLinks) expect(cross).toContain(`${l.from}->${l.to}`);
+  });
+
+  it('serves the API with the printed read token', async () => {
+    const res = await fetch(`${demo.url.replace('localhost', '127.0.0.1')}/api/v1/portfolio`, {
+      headers: { authorization: `Bearer ${demo.token}` },
+    });
+    expect(res.status).toBe(200);
+    const anonymous = await fetch(`${demo.url.replace('localhost', '127.0.0.1')}/api/v1/portfolio`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('picks up a change in the tracker through webhooks, without a sync', async () => {
+    const key = demo.example!.key;
+    demo.jira.store.updateIssue(key, { summary: 'Edited in the demo' });
+    const row = await eventually(
+      async () =>
+        (
+          await demo.database.db
+            .select({ title: workItems.title })
+            .from(workItems)
+            .where(eq(workItems.ref, `jira-main:${key}`))
+        )[0],
+      (r) => r?.title === 'Edited in the demo',
+    );
+    expect(row?.title).toBe('Edited in the demo');
+  });
+});
