@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppDeps } from '../http/app.ts';
 import { authenticate } from '../http/auth.ts';
@@ -85,6 +85,19 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
     const data = await loadDashboard(db, deps.config, filter, at);
     return c.html(<DashboardPage data={data} now={at} filter={data.filter} />, 200, HTML_HEADERS);
   });
+
+  // Login CSRF: SameSite=Strict guards the session, but a cross-site form could still sign a
+  // victim in with the attacker's token. Browsers label such posts with Sec-Fetch-Site; the
+  // Origin header is not compared because a TLS-terminating proxy changes what we see of it.
+  const sameSiteForms: MiddlewareHandler = async (c, next) => {
+    const site = c.req.header('sec-fetch-site');
+    if (site === 'cross-site' || site === 'same-site') {
+      return c.html(<SignIn error="Sign-in must come from this site's own form." />, 403, HTML_HEADERS);
+    }
+    await next();
+  };
+  app.use('/login', sameSiteForms);
+  app.use('/logout', sameSiteForms);
 
   app.post('/login', async (c) => {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);

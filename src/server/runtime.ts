@@ -4,8 +4,10 @@
 // one replica at a time (an advisory lock; it dies with its session, so another replica
 // takes over when the holder dies).
 import { Cron } from 'croner';
+import { and, eq, gte } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
+import { syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { runSync, type SyncOptions, type SyncStages } from '../sync/run.ts';
@@ -24,6 +26,8 @@ export interface RuntimeDeps {
   debounceMs?: number;
   /** Run the cron schedule (off in tests that trigger syncs themselves). */
   schedule?: boolean;
+  /** How long a claimed write or webhook event stays leased before another replica may take it. */
+  leaseMs?: number;
   onWriteApplied?(w: { ref: string; changedAt: string | null; priority: number }): void;
   onSync?(summary: SyncSummary): void;
 }
@@ -40,11 +44,12 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   const pollMs = deps.pollMs ?? 1000;
   const debounceMs = deps.debounceMs ?? 250;
   const log = deps.log.child({ component: 'runtime' });
-  const processor = createWebhookProcessor({ ...deps, debounceMs });
+  const processor = createWebhookProcessor({ ...deps, debounceMs, leaseMs: deps.leaseMs });
   const worker = createWriteWorker({
     database: deps.database,
     connectors: deps.connectors,
     log: deps.log,
+    leaseMs: deps.leaseMs,
     onApplied: (row) =>
       deps.onWriteApplied?.({ ref: row.ref, changedAt: row.payload.changedAt ?? null, priority: row.priority }),
   });
@@ -97,13 +102,25 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
           () => sleep(pollMs),
         );
 
-  async function scheduled(lockName: string, opts: SyncOptions): Promise<SyncSummary | null> {
+  async function scheduled(lockName: string, opts: SyncOptions, tick?: Date): Promise<SyncSummary | null> {
     const release = await deps.database.tryLock(lockName);
     if (!release) {
       log.debug({ job: lockName }, 'another replica runs this job');
       return null;
     }
     try {
+      if (tick) {
+        // Every replica's cron fires on the same tick: the first one to get the lock runs it,
+        // the others see its run and skip, even when it finished before they looked.
+        const [ran] = await deps.database.db
+          .select({ id: syncRuns.id })
+          .from(syncRuns)
+          .where(
+            and(gte(syncRuns.startedAt, tick.toISOString()), eq(syncRuns.kind, opts.reconcile ? 'reconcile' : 'sync')),
+          )
+          .limit(1);
+        if (ran) return null;
+      }
       const summary = await runSync(deps, { ...opts, signal: stopping.signal });
       deps.onSync?.(summary);
       log.info(
@@ -126,15 +143,15 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
       new Cron(
         deps.config.schedule.sync,
         { protect: true, catch: (err) => log.error({ err }, 'scheduled sync failed') },
-        async () => {
-          await scheduled('schedule:sync', {});
+        async (job: Cron) => {
+          await scheduled('schedule:sync', {}, job.currentRun() ?? new Date());
         },
       ),
       new Cron(
         deps.config.schedule.reconcile,
         { protect: true, catch: (err) => log.error({ err }, 'reconcile failed') },
-        async () => {
-          await scheduled('schedule:sync', { reconcile: true });
+        async (job: Cron) => {
+          await scheduled('schedule:sync', { reconcile: true }, job.currentRun() ?? new Date());
         },
       ),
     );

@@ -26,6 +26,8 @@ export interface ServerOptions {
   /** Run the cron schedule (default true). */
   schedule?: boolean;
   connectors?: Map<string, Connector>;
+  /** Lease of claimed work; a replica that dies is taken over after this (default 2 minutes). */
+  leaseMs?: number;
 }
 
 export interface RunningServer {
@@ -54,6 +56,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log,
     stages,
     schedule: opts.schedule,
+    leaseMs: opts.leaseMs,
     onWriteApplied: (w) => {
       if (w.changedAt && w.priority <= 10)
         freshness.observe(Math.max(0, (Date.now() - Date.parse(w.changedAt)) / 1000));

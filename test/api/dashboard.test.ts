@@ -62,6 +62,18 @@ for (const target of dbTargets()) {
       expect(secure.headers.get('set-cookie')).toContain('Secure');
     });
 
+    it('refuses sign-in and sign-out posted from another site', async () => {
+      for (const path of ['/login', '/logout']) {
+        const res = await h.app.request(path, {
+          method: 'POST',
+          headers: { 'sec-fetch-site': 'cross-site' },
+          body: new URLSearchParams({ token: h.tokens.read }),
+        });
+        expect(res.status, path).toBe(403);
+        expect(res.headers.get('set-cookie')).toBeNull();
+      }
+    });
+
     it('shows the same headline as the API, programs across both trackers, epics and rules', async () => {
       const { cookie } = await signIn(h.tokens.read);
       const html = await page('/', cookie);

@@ -19,7 +19,17 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const log = ctx.log();
       const database = await ctx.database();
       await applyStoredSecrets(database.db, config);
-      const server = await startServer({ config, database, log, cwd: ctx.io.cwd, port, schedule: opts.schedule });
+      // PMO_SYNC_LEASE_MS tunes how fast a dead replica's claimed work is taken over.
+      const leaseMs = ctx.io.env.PMO_SYNC_LEASE_MS ? Number(ctx.io.env.PMO_SYNC_LEASE_MS) : undefined;
+      const server = await startServer({
+        config,
+        database,
+        log,
+        cwd: ctx.io.cwd,
+        port,
+        schedule: opts.schedule,
+        leaseMs,
+      });
       ctx.io.stderr(`pmo-sync serving on ${server.url} (dashboard /, API /api/v1, docs /docs); Ctrl-C stops\n`);
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping');
