@@ -90,13 +90,14 @@ connections:
 
   it('rejects bad signatures and credentials with 401 and no detail', async () => {
     const body = jiraCaptures[0]!.body;
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       {},
       { 'x-hub-signature': sign(body, 'wrong secret') },
       { 'x-hub-signature': sign(`${body} `) },
       { 'x-hub-signature': 'sha256=' },
       { 'x-hub-signature': 'sha1=abc' },
-    ]) {
+    ];
+    for (const headers of cases) {
       const res = await postJira(body, headers);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 401,
