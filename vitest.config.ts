@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+// `npm test`: everything but the slow suites (process kills, replicas, large pulls), which
+// `npm run test:slow` runs; CI runs both.
 export default defineConfig({
   test: {
     include: [
@@ -9,9 +11,9 @@ export default defineConfig({
       'rules/**/*.test.ts',
       'db/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**', 'test/browser/**', 'test/slow/**'],
+    exclude: ['**/node_modules/**', '**/*.slow.test.ts', 'test/browser/**', 'test/worker/**'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     pool: 'forks',
   },
 });
