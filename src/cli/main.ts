@@ -6,7 +6,7 @@ import { PmoSyncError, UsageError } from '../errors.ts';
 import { scrub } from '../log.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerMigrate } from './commands/migrate.ts';
-import { registerReport } from './commands/report.ts';
+import { registerReport, registerWrites } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSync } from './commands/sync.ts';
@@ -34,6 +34,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerServe(program, ctx);
   registerSync(program, ctx);
   registerReport(program, ctx);
+  registerWrites(program, ctx);
   registerRules(program, ctx);
   registerWebhooks(program, ctx);
   registerToken(program, ctx);

@@ -163,7 +163,7 @@ function Headline(props: { data: DashboardData }) {
           <span data-testid="items-total">{h.items}</span> items in view
         </p>
       </div>
-      <div class="card stat wide-sm">
+      <div class="card stat">
         <h3>Data freshness</h3>
         <ul class="fresh" data-testid="freshness">
           {freshness.length === 0 ? <li class="muted">no connections</li> : null}

@@ -31,40 +31,45 @@ const HTML_HEADERS = {
   'cache-control': 'no-store',
 };
 
-const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'assets');
+export const ASSET_NAMES = ['dashboard.css', 'dashboard.js', 'chart.umd.min.js'] as const;
+export type AssetName = (typeof ASSET_NAMES)[number];
 
-function assetFiles(): Record<string, { path: () => string; type: string }> {
-  return {
-    'dashboard.css': { path: () => join(ASSETS_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
-    'dashboard.js': { path: () => join(ASSETS_DIR, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
-    'chart.umd.min.js': {
-      // chart.js exports only its module entry points; the UMD build sits beside them in dist/.
-      path: () => join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
-      type: 'text/javascript; charset=utf-8',
-    },
-  };
+const ASSET_TYPES: Record<AssetName, string> = {
+  'dashboard.css': 'text/css; charset=utf-8',
+  'dashboard.js': 'text/javascript; charset=utf-8',
+  'chart.umd.min.js': 'text/javascript; charset=utf-8',
+};
+
+/** Reads an asset from disk. Paths are worked out on use, never at import: a Worker bundle has no files. */
+async function readAsset(name: AssetName): Promise<string> {
+  if (name === 'chart.umd.min.js') {
+    // chart.js exports only its module entry points; the UMD build sits beside them in dist/.
+    return readFile(join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  }
+  return readFile(join(dirname(fileURLToPath(import.meta.url)), 'assets', name), 'utf8');
 }
+
+const isAsset = (name: string): name is AssetName => (ASSET_NAMES as readonly string[]).includes(name);
 
 const str = (v: string | undefined) => (v && v.length <= 300 ? v : undefined);
 
 export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Date): void {
   const { db } = deps.database;
-  const files = assetFiles();
   // Per app, not per module: assets are read once on first request and kept with this app.
-  const cache = new Map<string, string>();
+  const cache = new Map<AssetName, string>(Object.entries(deps.assets ?? {}) as [AssetName, string][]);
 
   const secure = (c: Context) => deps.secureCookies ?? new URL(c.req.url).protocol === 'https:';
 
   app.get('/assets/:name', async (c) => {
-    const file = files[c.req.param('name')];
-    if (!file) return c.notFound();
-    let body = cache.get(c.req.param('name'));
+    const name = c.req.param('name');
+    if (!isAsset(name)) return c.notFound();
+    let body = cache.get(name);
     if (body === undefined) {
-      body = await readFile(file.path(), 'utf8');
-      cache.set(c.req.param('name'), body);
+      body = await readAsset(name);
+      cache.set(name, body);
     }
     return c.body(body, 200, {
-      'content-type': file.type,
+      'content-type': ASSET_TYPES[name],
       'cache-control': 'public, max-age=3600',
       'x-content-type-options': 'nosniff',
     });

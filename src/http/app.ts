@@ -5,7 +5,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import type { Database } from '../../db/client.ts';
 import type { Config } from '../config/schema.ts';
-import { registerDashboard } from '../dashboard/routes.tsx';
+import { type AssetName, registerDashboard } from '../dashboard/routes.tsx';
 import type { Logger } from '../log.ts';
 import { requireToken } from './auth.ts';
 import './context.ts';
@@ -40,6 +40,13 @@ export interface AppDeps {
   triggerSync?: () => Promise<unknown>;
   /** Metrics to serve; pass one made by createMetrics() to observe sync durations or add metrics. */
   metrics?: AppMetrics;
+  /** Require an API token (any scope) for /metrics; it is open by default, like /healthz. */
+  protectMetrics?: boolean;
+  /**
+   * Dashboard assets by name, for runtimes without a file system (Workers): `dashboard.css`,
+   * `dashboard.js`, `chart.umd.min.js`. Missing ones are read from disk on first request.
+   */
+  assets?: Partial<Record<AssetName, string>>;
   /** Mark the dashboard cookie Secure; defaults to true when the request came over https. */
   secureCookies?: boolean;
 }
@@ -70,6 +77,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     await next();
   });
   app.use('/api/*', requireToken(deps.database.db));
+  if (deps.protectMetrics) app.use('/metrics', requireToken(deps.database.db));
 
   registerSecurity(app);
   registerPortfolioRoutes(app, deps, now);

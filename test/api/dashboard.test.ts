@@ -161,5 +161,11 @@ for (const target of dbTargets()) {
       expect(missing.status).toBe(404);
       expect((await h.app.request('/assets/nope.js')).status).toBe(404);
     });
+
+    it('serves assets handed in by the caller (runtimes without a file system)', async () => {
+      const app = h.appWith({ assets: { 'dashboard.css': 'body { color: red; }' } });
+      const res = await app.request('/assets/dashboard.css');
+      expect(await res.text()).toBe('body { color: red; }');
+    });
   });
 }

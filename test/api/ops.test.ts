@@ -99,6 +99,13 @@ for (const target of dbTargets()) {
       expect(text).not.toContain('PAY-1');
     });
 
+    it('can require a token for /metrics', async () => {
+      const app = h.appWith({ protectMetrics: true });
+      expect((await h.get('/metrics', null, app)).status).toBe(401);
+      expect((await h.get('/metrics', h.tokens.read, app)).status).toBe(200);
+      expect((await h.get('/healthz', null, app)).status).toBe(200);
+    });
+
     it('serves metrics registered by the caller on a shared registry', async () => {
       const metrics = createMetrics({ db: h.database.db, log: silentLogger(), now: () => NOW });
       metrics.syncDuration.observe({ connection: 'jira-main', kind: 'sync' }, 3.5);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { appliedState, writeOutbox } from '../../db/schema.ts';
 import { loadReport } from '../../src/report/load.ts';
+import { listWrites, retryDeadWrites } from '../../src/writeback/admin.ts';
 import { NONCOMPLIANT_LABEL } from '../../src/writeback/desired.ts';
 import { createWriteWorker } from '../../src/writeback/worker.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -64,6 +65,39 @@ for (const target of dbTargets()) {
         .split(';')
         .map((t) => t.trim());
       expect(tags).toEqual(expect.arrayContaining(['customer-escalation', NONCOMPLIANT_LABEL]));
+    });
+
+    it('dead-letters a write the tracker keeps refusing, shows it, and sends it when retried', async () => {
+      p.config.mode = 'enforce';
+      const report = await loadReport(database.db, { config: p.config });
+      const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
+      const story = report.items.find(
+        (i) =>
+          i.connection === 'jira-main' &&
+          i.kind === 'story' &&
+          i.statusCategory === 'todo' &&
+          i.assignee &&
+          !flagged.has(i.ref),
+      )!;
+      p.jira.store.updateIssue(story.key, { assignee: null });
+      await p.sync({ connections: ['jira-main'], dryRun: true });
+      await database.db.update(writeOutbox).set({ status: 'pending' }).where(eq(writeOutbox.status, 'planned'));
+      p.jira.failNext({ endpoint: 'POST issue/{key}/comment', kind: 400, times: 1 });
+      const worker = createWriteWorker({ database, connectors: p.connectors, log: p.log, maxAttempts: 1 });
+      const first = await worker.drain();
+      expect(first.dead).toBe(1);
+      const dead = await listWrites(database.db, { statuses: ['dead'] });
+      expect(dead.map((d) => ({ ref: d.ref, target: d.target, attempts: d.attempts }))).toEqual([
+        { ref: story.ref, target: 'comment', attempts: 1 },
+      ]);
+      expect(dead[0]!.lastError).toMatch(/400/);
+      expect(p.botComments(story.ref)).toEqual([]);
+      expect(await retryDeadWrites(database.db)).toEqual({ retried: 1, superseded: 0 });
+      const second = await worker.drain();
+      expect({ sent: second.sent, dead: second.dead }).toEqual({ sent: 1, dead: 0 });
+      expect(p.botComments(story.ref)).toHaveLength(1);
+      p.jira.store.updateIssue(story.key, { assignee: { accountId: 'person-2', displayName: 'Grace' } });
+      await p.sync();
     });
 
     it('removes the bot comment once an item is compliant when configured to', async () => {

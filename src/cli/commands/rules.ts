@@ -84,6 +84,7 @@ export function registerRules(program: Command, ctx: CliContext): void {
             title: r.title,
             severity: r.severity,
             area: r.area ?? null,
+            rationale: r.rationale ?? null,
             source: r.source,
             params: r.def.params,
             scope: r.scope ?? null,
@@ -159,11 +160,15 @@ export function registerRules(program: Command, ctx: CliContext): void {
         printProblems(ctx, problems, ctx.io.cwd);
         for (const r of results) {
           const where = formatProblem({ file: r.file, line: r.line, ruleId: r.rule, message: r.name }, ctx.io.cwd);
-          ctx.io.stdout(r.ok ? `ok    ${r.rule}: ${r.name}\n` : `FAIL  ${where}: ${r.reason}\n`);
+          const ok = r.actual === 'inactive' ? `skip  ${r.rule}: ${r.name} (disabled)` : `ok    ${r.rule}: ${r.name}`;
+          ctx.io.stdout(r.ok ? `${ok}\n` : `FAIL  ${where}: ${r.reason}\n`);
         }
         const tested = new Set(results.map((r) => r.rule));
         const untested = set.rules.filter((r) => !tested.has(r.id)).map((r) => r.id);
-        ctx.io.stdout(`\n${results.length - failed.length} passed, ${failed.length} failed, ${results.length} cases\n`);
+        const skipped = results.filter((r) => r.actual === 'inactive' && r.ok).length;
+        ctx.io.stdout(
+          `\n${results.length - failed.length - skipped} passed, ${failed.length} failed, ${skipped} skipped, ${results.length} cases\n`,
+        );
         if (untested.length > 0) ctx.io.stdout(`rules without test cases: ${untested.join(', ')}\n`);
       }
       if (problems.length > 0) throw new RuleProblemsError(problems.length);

@@ -1,0 +1,115 @@
+// The webhook processor on its own: an event for an item not readable yet is retried, then
+// treated as deleted; a poison event is retried with backoff and dead-lettered without holding
+// up the events stored beside it; late deliveries never regress an item.
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { webhookInbox, workItems } from '../../db/schema.ts';
+import { storeItems } from '../../src/sync/store.ts';
+import { createWebhookProcessor } from '../../src/webhooks/process.ts';
+import { item } from '../helpers/items.ts';
+import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
+
+describe('webhook processor', () => {
+  let database: Database;
+  let p: Portfolio;
+  beforeAll(async () => {
+    database = await openDatabase('memory://');
+    await database.migrate();
+    p = await startPortfolio({ database });
+  });
+  afterAll(async () => {
+    await p.close();
+    await database.close();
+  });
+
+  const inbox = (connection: string, deliveryId: string, keys: string[], event = 'updated') =>
+    database.db
+      .insert(webhookInbox)
+      .values({
+        connection,
+        tracker: connection.startsWith('ado') ? 'azure-devops' : 'jira',
+        deliveryId,
+        event,
+        keys,
+        body: {},
+      });
+  const status = async (deliveryId: string) =>
+    (
+      await database.db
+        .select({ status: webhookInbox.status, attempts: webhookInbox.attempts })
+        .from(webhookInbox)
+        .where(eq(webhookInbox.deliveryId, deliveryId))
+    )[0];
+
+  it('dead-letters a poison event after its retries while its neighbours go through', async () => {
+    const good = String(p.adoIds[0]);
+    await inbox('ado-main', 'good-1', [good]);
+    await inbox('ado-main', 'poison-1', ['not-a-work-item-id']);
+    const processor = createWebhookProcessor({
+      database,
+      connectors: p.connectors,
+      config: p.config,
+      log: p.log,
+      stages: p.stages,
+      debounceMs: 0,
+      maxAttempts: 2,
+    });
+    const first = await processor.drain();
+    expect({ processed: first.processed, retried: first.retried, dead: first.dead }).toEqual({
+      processed: 1,
+      retried: 1,
+      dead: 0,
+    });
+    expect(await status('good-1')).toEqual({ status: 'done', attempts: 1 });
+    const [stored] = await database.db
+      .select({ ref: workItems.ref })
+      .from(workItems)
+      .where(eq(workItems.ref, `ado-main:${good}`));
+    expect(stored?.ref).toBe(`ado-main:${good}`);
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await processor.drain();
+    expect(second.dead).toBe(1);
+    expect(await status('poison-1')).toMatchObject({ status: 'dead', attempts: 2 });
+  });
+
+  it('retries an item that is not readable yet, then treats it as gone', async () => {
+    await inbox('jira-main', 'lag-1', ['PAY-9999'], 'created');
+    const processor = createWebhookProcessor({
+      database,
+      connectors: p.connectors,
+      config: p.config,
+      log: p.log,
+      stages: p.stages,
+      debounceMs: 0,
+      unreadableRetries: 1,
+    });
+    const first = await processor.drain();
+    expect(first.retried).toBe(1);
+    expect(await status('lag-1')).toMatchObject({ status: 'pending', attempts: 1 });
+    await new Promise((r) => setTimeout(r, 1100));
+    await processor.drain();
+    expect(await status('lag-1')).toMatchObject({ status: 'done', attempts: 2 });
+  });
+
+  it('never lets an older revision overwrite a newer one', async () => {
+    const newer = item('jira-main:PAY-1', {
+      title: 'Newer',
+      revision: '2026-03-02T10:45:00.000+0100',
+      updated: '2026-03-02T09:45:00.000Z',
+    });
+    const older = item('jira-main:PAY-1', {
+      title: 'Older',
+      revision: '2026-03-02T09:30:00.000+0000',
+      updated: '2026-03-02T09:30:00.000Z',
+    });
+    await storeItems(database.db, [newer]);
+    const r = await storeItems(database.db, [older]);
+    expect(r).toEqual({ changed: [], written: 0 });
+    const [row] = await database.db
+      .select({ title: workItems.title })
+      .from(workItems)
+      .where(eq(workItems.ref, 'jira-main:PAY-1'));
+    expect(row?.title).toBe('Newer');
+  });
+});
