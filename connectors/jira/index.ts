@@ -1,7 +1,81 @@
-// Placeholder until the Jira connector lands (issue 3): refuses clearly instead of pretending.
-import { NotAvailableError } from '../../src/errors.ts';
-import type { Connector, JiraConnectorDeps } from '../types.ts';
+// The Jira Cloud connector: wires the polite transport, jira.js's endpoint catalogue, the reader,
+// the writer and the webhook receiver behind the shared Connector interface.
+import type { Person } from '../../src/model/work-item.ts';
+import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
+import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
+import { createReader } from './read.ts';
+import { JiraUser } from './schema.ts';
+import { parseJiraWebhook, verifyJiraSignature } from './webhook.ts';
+import { createWriter } from './write.ts';
 
-export function createJiraConnector(_deps: JiraConnectorDeps): Connector {
-  throw new NotAvailableError('The Jira connector');
+export type { JiraTuning } from './client.ts';
+
+export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning = {}): Connector {
+  const { config, log } = deps;
+  const transport = createJiraTransport({
+    connection: config.id,
+    baseUrl: deps.baseUrl ?? config.baseUrl,
+    auth: config.auth,
+    limits: config.limits,
+    log,
+    tuning,
+  });
+  const api = createJiraApi(transport);
+  let self: Person | null = null;
+  const reader = createReader({
+    api,
+    config,
+    log,
+    resolveRef: deps.resolveRef,
+    siteUrl: config.baseUrl,
+    now: tuning.now ?? Date.now,
+  });
+  const whoami = async (): Promise<Person> => {
+    const me = validate(JiraUser, await api.myself.getCurrentUser(), 'GET myself', config.id);
+    self = { id: me.accountId, name: me.displayName ?? me.accountId };
+    return self;
+  };
+  const writer = createWriter({ api, transport, config, selfAccountId: async () => (self ?? (await whoami())).id });
+
+  return {
+    id: config.id,
+    tracker: 'jira',
+
+    whoami,
+
+    pull: reader.pull,
+    listKeys: reader.listKeys,
+    fetchItems: reader.fetchItems,
+    ensureComment: writer.ensureComment,
+    deleteComment: writer.deleteComment,
+    updateLabels: writer.updateLabels,
+    updateFields: writer.updateFields,
+    installWebhooks: writer.installWebhooks,
+
+    verifyWebhook(req: WebhookRequest) {
+      verifyJiraSignature(req, [config.webhookSecret, config.webhookSecretPrevious]);
+    },
+
+    /** Echo detection needs `whoami()` to have run once; until then no event counts as ours. */
+    parseWebhook(req: WebhookRequest) {
+      return parseJiraWebhook(req, self?.id ?? null);
+    },
+
+    async checkMapping(): Promise<MappingDrift[]> {
+      // Reuses this run's field list (discovery may have just read it); older than a minute, re-reads.
+      const fields = await reader.siteFields(60_000);
+      const known = new Set(fields.map((f) => f.id));
+      const configured = { ...config.fields, ...config.writeback.fields };
+      return Object.entries(configured)
+        .filter(([, fieldId]) => !known.has(fieldId))
+        .map(([name, fieldId]) => ({
+          what: 'field' as const,
+          name,
+          message: `field "${name}" is configured as ${fieldId}, which this Jira site does not have`,
+        }));
+    },
+
+    stats: () => transport.stats(),
+    close: () => transport.close(),
+  };
 }

@@ -41,6 +41,13 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, database, log } = opts;
   const connectors = opts.connectors ?? createConnectors(config.connections, { log });
+  // Echo detection needs to know our own account in each tracker before the first webhook.
+  const identities = await Promise.allSettled([...connectors.values()].map((c) => c.whoami()));
+  identities.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      log.warn({ connection: [...connectors.keys()][i], err: r.reason }, 'could not read our tracker identity yet; echoes are recognised once it is known');
+    }
+  });
   const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });
   const metrics = createMetrics({ db: database.db, log, now: () => new Date() });
   const freshness = new Histogram({

@@ -12,6 +12,7 @@ import type { SyncStages } from './run.ts';
 
 export interface StageDeps {
   config: Config;
+  /** Folder that `rules.files` are relative to: the config file's folder. */
   cwd: string;
   log: Logger;
   database: Database;
@@ -20,10 +21,8 @@ export interface StageDeps {
 
 export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { ruleSet: RuleSet }> {
   const { config } = deps;
+  // Reports each broken rule once through `log` and skips it; the others still run.
   const ruleSet = loadRuleSet({ config: config.rules, cwd: deps.cwd, log: deps.log });
-  for (const p of ruleSet.problems) {
-    deps.log.warn({ file: p.file, line: p.line, rule: p.ruleId }, `rule skipped: ${p.message}`);
-  }
   return {
     ruleSet,
     evaluate(db, { refs, now }) {

@@ -39,6 +39,11 @@ for (const target of dbTargets()) {
       expect(scopes).toContain('program:payments');
       expect(scopes).toContain('project:jira-main:PAY');
       expect(scopes).toContain('project:ado-main:Payments');
+      // Compliance = passed checks / applicable checks over every item of the scope.
+      const portfolio = report.rollups.find((r) => r.scope === 'portfolio')!;
+      const compliance = portfolio.metrics.compliance as number;
+      expect(compliance).toBeGreaterThan(0);
+      expect(compliance).toBeLessThan(1);
 
       const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
       const containers = report.items

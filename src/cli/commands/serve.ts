@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { startServer, untilSignal } from '../../server/start.ts';
@@ -15,7 +16,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
         throw new UsageError(`--port must be a port number, not "${opts.port}"`);
       }
-      const { config } = ctx.requireConfig();
+      const { config, file } = ctx.requireConfig();
       const log = ctx.log();
       const database = await ctx.database();
       await applyStoredSecrets(database.db, config);
@@ -25,7 +26,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         config,
         database,
         log,
-        cwd: ctx.io.cwd,
+        cwd: dirname(file),
         port,
         schedule: opts.schedule,
         leaseMs,

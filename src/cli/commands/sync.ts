@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createConnectors } from '../../../connectors/index.ts';
 import { UsageError } from '../../errors.ts';
@@ -25,7 +26,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'plan writes, send none')
     .option('--json', 'print one JSON object on stdout (logs go to stderr)')
     .action(async (flags: SyncFlags) => {
-      const { config } = ctx.requireConfig();
+      const { config, file } = ctx.requireConfig();
       const known = config.connections.map((c) => c.id);
       for (const id of flags.connection ?? []) {
         if (!known.includes(id))
@@ -45,7 +46,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
           config,
           connectors,
           log,
-          stages: await buildSyncStages({ config, cwd: ctx.io.cwd, log, database, connectors }),
+          stages: await buildSyncStages({ config, cwd: dirname(file), log, database, connectors }),
         },
         {
           full: flags.full,

@@ -1,0 +1,304 @@
+// Azure DevOps simulator: a real HTTP server on 127.0.0.1 speaking the REST subset the connector
+// and azure-devops-node-api use, with a seeded organization, a TSTU-like budget that answers with
+// the real throttling headers, injected faults, latency, request counters by endpoint, and service
+// hooks delivered (or dropped, duplicated, delayed) with basic auth.
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { endpointLabel } from '../endpoint.ts';
+import { createHooks, type DeliveryFaults, type DeliveryRecord, type SimSubscription } from './hooks.ts';
+import type { ProcessName } from './processes.ts';
+import { apiError, type SimResponse } from './protocol.ts';
+import { createRoutes } from './routes.ts';
+import { type SeedOptions, type SeedResult, seedPortfolio } from './seed.ts';
+import { createStore, PERSON, type SimIdentity, type SimStore, type SimWorkItem } from './store.ts';
+
+export type {
+  DeliveryFaults,
+  DeliveryRecord,
+  ProcessName,
+  SeedOptions,
+  SeedResult,
+  SimIdentity,
+  SimStore,
+  SimWorkItem,
+};
+export { PERSON };
+
+export interface ThrottleBudget {
+  /** TSTUs allowed in the sliding window before requests are delayed or blocked. */
+  limit: number;
+  windowMs: number;
+  /** TSTUs one request costs (default 1). */
+  costPerRequest?: number;
+  /** Over budget: `delay` answers 200 with X-RateLimit-Delay and Retry-After; `block` answers 429. */
+  mode: 'delay' | 'block';
+  /** Seconds sent in Retry-After (default 1). */
+  retryAfterSeconds?: number;
+}
+
+export interface FaultSpec {
+  /** Endpoint label as in requestCounts() (`POST wit/workitemsbatch`); omitted: any request. */
+  endpoint?: string;
+  status: number;
+  /** How many matching requests fail (default 1). */
+  times?: number;
+  retryAfterSeconds?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface AdoSimulatorOptions {
+  org?: string;
+  /** Accepted PATs; omitted: any non-empty PAT. */
+  pats?: string[];
+  /** Identity the PATs act as (revisions and comments made through REST carry it). */
+  identity?: SimIdentity;
+  latencyMs?: number;
+  budget?: ThrottleBudget | null;
+  /** Millisecond clock for System.ChangedDate (kept strictly increasing). */
+  now?: () => number;
+}
+
+export interface AdoSimulator {
+  /** Organization URL: `http://127.0.0.1:<port>/<org>`. */
+  readonly url: string;
+  readonly store: SimStore;
+  readonly identity: SimIdentity;
+  addProject(name: string, process: ProcessName): void;
+  seedPortfolio(o: SeedOptions): SeedResult;
+  /** Loads Microsoft's `$expand=all` example work items (297, 299, 300 in Fabrikam-Fiber-Git, Scrum). */
+  seedFromExamples(): number[];
+  /** Registers a service hook target like a `webHooks` subscription with basic auth. */
+  subscribe(s: { url: string; eventTypes?: string[]; username?: string; password?: string }): SimSubscription[];
+  setDeliveryFaults(f: DeliveryFaults): void;
+  deliveries(): DeliveryRecord[];
+  /** Waits until every delivery in flight has been answered. */
+  flushDeliveries(): Promise<void>;
+  configure(o: Pick<AdoSimulatorOptions, 'latencyMs' | 'budget' | 'pats'>): void;
+  injectFault(f: FaultSpec): void;
+  requestCounts(): Record<string, number>;
+  totalRequests(): number;
+  /** Most requests in flight at once since the last resetCounts(). */
+  maxInFlight(): number;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+const BOT: SimIdentity = {
+  id: 'b0b0b0b0-0000-4000-8000-000000000001',
+  displayName: 'pmo-sync',
+  uniqueName: 'pmo-sync@example.com',
+};
+const ALL_EVENTS = [
+  'workitem.created',
+  'workitem.updated',
+  'workitem.deleted',
+  'workitem.restored',
+  'workitem.commented',
+];
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise<AdoSimulator> {
+  const org = opts.org ?? 'acme';
+  const bot = opts.identity ?? BOT;
+  const behaviour = { latencyMs: opts.latencyMs ?? 0, budget: opts.budget ?? null, pats: opts.pats ?? null };
+  const counts: Record<string, number> = {};
+  const faults: (FaultSpec & { left: number })[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let usage = 0;
+  let usageAt = Date.now();
+  let url = '';
+  const store = createStore({ baseUrl: () => url, onChange: (c) => hooks.emit(c), now: opts.now });
+  const hooks = createHooks(store, () => url);
+  const route = createRoutes({ store, hooks, url: () => url, bot });
+
+  const authorized = (h: string | undefined) => {
+    const m = /^Basic\s+(\S+)$/i.exec(h ?? '');
+    if (!m) return false;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const pat = decoded.slice(decoded.indexOf(':') + 1);
+    return pat.length > 0 && (behaviour.pats === null || behaviour.pats.includes(pat));
+  };
+
+  /** Leaky bucket: usage drains linearly over the window; headers mirror the service's. */
+  const throttle = (): { headers: Record<string, string>; blocked: boolean; delaySec: number } => {
+    const b = behaviour.budget;
+    if (!b) return { headers: {}, blocked: false, delaySec: 0 };
+    const now = Date.now();
+    usage = Math.max(0, usage - ((now - usageAt) / b.windowMs) * b.limit);
+    usageAt = now;
+    usage += b.costPerRequest ?? 1;
+    const over = usage > b.limit;
+    const headers: Record<string, string> = {
+      'X-RateLimit-Resource': 'Core',
+      'X-RateLimit-Limit': String(b.limit),
+      'X-RateLimit-Remaining': String(Math.max(0, Math.floor(b.limit - usage))),
+      'X-RateLimit-Reset': String(Math.ceil((now + (usage / b.limit) * b.windowMs) / 1000)),
+    };
+    if (!over) return { headers, blocked: false, delaySec: 0 };
+    headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
+    if (b.mode === 'block') {
+      usage -= b.costPerRequest ?? 1; // a blocked request consumes nothing
+      return { headers, blocked: true, delaySec: 0 };
+    }
+    headers['X-RateLimit-Delay'] = '0.050';
+    return { headers, blocked: false, delaySec: 0.05 };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const label = endpointLabel(method, u.pathname);
+    counts[label] = (counts[label] ?? 0) + 1;
+    const raw = await readBody(req);
+    const send = (r: SimResponse, extra: Record<string, string> = {}) => {
+      const headers: Record<string, string> = { ...extra, ...r.headers };
+      if (r.body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
+      res.writeHead(r.status, headers);
+      res.end(r.body === undefined ? undefined : JSON.stringify(r.body));
+    };
+    if (behaviour.latencyMs > 0) await new Promise((r) => setTimeout(r, behaviour.latencyMs));
+    const segs = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (segs[0]?.toLowerCase() !== org.toLowerCase())
+      return send(apiError(404, `Organization not found: ${segs[0] ?? ''}`));
+    if (!authorized(req.headers.authorization)) {
+      return send(
+        apiError(401, 'TF400813: The user is not authorized to access this resource.', 'UnauthorizedRequestException'),
+      );
+    }
+    const fault = faults.find((f) => f.left > 0 && (!f.endpoint || f.endpoint === label));
+    if (fault) {
+      fault.left--;
+      const headers = {
+        ...fault.headers,
+        ...(fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {}),
+      };
+      return send({
+        status: fault.status,
+        body: fault.body ?? apiError(fault.status, `Injected fault ${fault.status}.`).body,
+        headers,
+      });
+    }
+    const t = throttle();
+    if (t.blocked) {
+      return send(
+        apiError(
+          429,
+          'TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource Core.',
+          'RequestBlockedException',
+        ),
+        t.headers,
+      );
+    }
+    if (t.delaySec > 0) await new Promise((r) => setTimeout(r, t.delaySec * 1000));
+    let body: unknown = null;
+    if (raw) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return send(apiError(400, 'The request body is not valid JSON.'), t.headers);
+      }
+    }
+    send(route({ method, segments: segs.slice(1), query: u.searchParams, body }), t.headers);
+  };
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    handle(req, res)
+      .catch((err: unknown) => {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ message: `simulator error: ${(err as Error).message}` }));
+      })
+      .finally(() => {
+        inFlight--;
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${org}`;
+
+  return {
+    get url() {
+      return url;
+    },
+    store,
+    identity: bot,
+    addProject: (name, process) => store.addProject(name, process),
+    seedPortfolio: (o) => seedPortfolio(store, o),
+    seedFromExamples() {
+      const file = new URL('../__fixtures__/wit-workitems-expand-all.json', import.meta.url);
+      const example = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as {
+        responses: {
+          200: {
+            body: {
+              value: {
+                id: number;
+                rev: number;
+                fields: Record<string, unknown>;
+                relations?: SimWorkItem['relations'];
+              }[];
+            };
+          };
+        };
+      };
+      const ids: number[] = [];
+      for (const w of example.responses[200].body.value) {
+        const project = String(w.fields['System.TeamProject']);
+        if (![...store.projects.values()].some((p) => p.name === project)) store.addProject(project, 'Scrum');
+        const rebased = (w.relations ?? []).map((r) => ({
+          ...r,
+          url: r.url.replace(/^https:\/\/dev\.azure\.com\/fabrikam/, url),
+        }));
+        const it = store.create({
+          project,
+          type: String(w.fields['System.WorkItemType']),
+          title: String(w.fields['System.Title']),
+          id: w.id,
+          silent: true,
+          createdDate: String(w.fields['System.CreatedDate']),
+        });
+        it.fields = { ...w.fields };
+        it.rev = w.rev;
+        it.relations = rebased;
+        ids.push(w.id);
+      }
+      return ids;
+    },
+    subscribe: (s) =>
+      (s.eventTypes ?? ALL_EVENTS).map((eventType) =>
+        hooks.subscribe({ eventType, url: s.url, username: s.username, password: s.password }),
+      ),
+    setDeliveryFaults: (f) => hooks.setFaults(f),
+    deliveries: () => hooks.deliveries(),
+    flushDeliveries: () => hooks.flush(),
+    configure(o) {
+      if (o.latencyMs !== undefined) behaviour.latencyMs = o.latencyMs;
+      if (o.budget !== undefined) {
+        behaviour.budget = o.budget;
+        usage = 0;
+        usageAt = Date.now();
+      }
+      if (o.pats !== undefined) behaviour.pats = o.pats;
+    },
+    injectFault: (f) => void faults.push({ ...f, left: f.times ?? 1 }),
+    requestCounts: () => ({ ...counts }),
+    totalRequests: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    maxInFlight: () => maxInFlight,
+    resetCounts() {
+      for (const k of Object.keys(counts)) delete counts[k];
+      maxInFlight = inFlight;
+    },
+    async close() {
+      await hooks.flush();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+    },
+  };
+}

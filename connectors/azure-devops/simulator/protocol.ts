@@ -1,0 +1,30 @@
+// The simulator's request/response shapes and the service's JSON error body.
+
+export interface SimRequest {
+  method: string;
+  /** Path segments after the organization, `_apis` included. */
+  segments: string[];
+  query: URLSearchParams;
+  body: unknown;
+}
+
+export interface SimResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export function apiError(status: number, message: string, typeKey = 'VssServiceException'): SimResponse {
+  return {
+    status,
+    body: {
+      $id: '1',
+      innerException: null,
+      message,
+      typeName: `Microsoft.VisualStudio.Services.WebApi.${typeKey}`,
+      typeKey,
+      errorCode: 0,
+      eventId: 3000,
+    },
+  };
+}

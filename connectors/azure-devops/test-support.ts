@@ -1,0 +1,67 @@
+// Shared by this folder's tests: a parsed connection config, fixture loading and the nock
+// interceptors for the SDK's discovery requests. Not imported by production code.
+import { readFileSync } from 'node:fs';
+import type nock from 'nock';
+import { AdoConnection } from '../../src/config/schema.ts';
+import { areaLocations, resourceAreasBody } from './locations.ts';
+
+export const HOST = 'https://dev.azure.com';
+export const ORG_URL = `${HOST}/acme`;
+
+export function adoConfig(over: Record<string, unknown> = {}): AdoConnection {
+  return AdoConnection.parse({
+    id: 'ado',
+    kind: 'azure-devops',
+    orgUrl: ORG_URL,
+    auth: { pat: 'pat-SECRET-123456' },
+    scope: { projects: ['Fabrikam-Fiber-Git'] },
+    webhookAuth: { username: 'pmo-sync', password: 'hook-pass' },
+    limits: { concurrency: 4, requestsPerSecond: 1000 },
+    ...over,
+  });
+}
+
+/** A fixture from `__fixtures__/`, BOM stripped. */
+export function fixture<T = unknown>(name: string): T {
+  return JSON.parse(fixtureText(name)) as T;
+}
+
+export function fixtureText(name: string): string {
+  return readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8').replace(/^\uFEFF/, '');
+}
+
+/** OPTIONS Location, GET resourceAreas, OPTIONS wit: what the SDK asks before its first call. */
+export function nockDiscovery(scope: nock.Scope): nock.Scope {
+  return scope
+    .options('/acme/_apis/Location')
+    .reply(200, areaLocations('Location'))
+    .get((uri) => uri.startsWith('/acme/_apis/resourceAreas'))
+    .reply(200, resourceAreasBody(ORG_URL))
+    .options('/acme/_apis/wit')
+    .reply(200, areaLocations('wit'));
+}
+
+/** GET connectionData: who the PAT is (the connector asks once, before its first write). */
+export function nockWhoami(scope: nock.Scope): nock.Scope {
+  const user = {
+    id: 'b0b0b0b0-0000-4000-8000-000000000001',
+    providerDisplayName: 'pmo-sync',
+    properties: { Account: { $type: 'System.String', $value: 'pmo-sync@example.com' } },
+  };
+  // The work item client resolves the Location area itself: its own OPTIONS, then the GET.
+  return scope
+    .options('/acme/_apis/Location')
+    .reply(200, areaLocations('Location'))
+    .get((uri) => uri.startsWith('/acme/_apis/connectionData'))
+    .reply(200, { authenticatedUser: user, authorizedUser: user });
+}
+
+/** What normalizing a Task of Fabrikam-Fiber-Git reads once: the type's states and the iteration tree. */
+export function nockTaskMetadata(scope: nock.Scope, states: unknown): nock.Scope {
+  return scope
+    .get('/acme/Fabrikam-Fiber-Git/_apis/wit/workitemtypes/Task/states')
+    .reply(200, states)
+    .get('/acme/Fabrikam-Fiber-Git/_apis/wit/classificationNodes/Iterations')
+    .query(true)
+    .reply(200, { name: 'Fabrikam-Fiber-Git' });
+}

@@ -1,0 +1,241 @@
+// Write-back: the bot comment (Comments API) and tags/fields (JSON Patch guarded by a `test` on
+// `/rev`). A failed revision test means a person changed the item since we read it: we re-read and
+// re-plan from their version, a bounded number of times, and never overwrite their edit.
+import type { AdoConnection } from '../../src/config/schema.ts';
+import { ConflictError } from '../../src/errors.ts';
+import type {
+  DeleteCommentInput,
+  EnsureCommentInput,
+  EnsureCommentResult,
+  FieldChange,
+  LabelChange,
+} from '../types.ts';
+import { type AdoClient, TRACKER } from './client.ts';
+import { commentHash, readFooter, renderComment } from './comment.ts';
+import { LOCATIONS } from './locations.ts';
+import { joinTags, splitTags } from './map.ts';
+import {
+  type AdoComment,
+  AdoCommentList,
+  AdoComment as AdoCommentSchema,
+  type AdoIdentity,
+  AdoWorkItem,
+} from './schema.ts';
+
+export const MAX_CONFLICT_ATTEMPTS = 3;
+
+/**
+ * The tags after adding and removing ours, others kept in place; `null` when that is the same set.
+ * ADO tags are case-insensitive, so "PMO-Red" already satisfies an add of "pmo-red".
+ */
+export function planTags(
+  current: readonly string[],
+  add: readonly string[],
+  remove: readonly string[],
+): string[] | null {
+  const lc = (s: string) => s.toLowerCase();
+  const drop = new Set(remove.map(lc));
+  const next = current.filter((t) => !drop.has(lc(t)));
+  for (const t of add) if (!next.some((n) => lc(n) === lc(t))) next.push(t);
+  const same = next.length === current.length && next.every((t) => current.some((c) => lc(c) === lc(t)));
+  return same ? null : next;
+}
+
+type PatchOp = { op: 'test' | 'add' | 'replace' | 'remove'; path: string; value?: unknown };
+
+export interface WriteDeps {
+  client: AdoClient;
+  config: AdoConnection;
+  /** Project of an item, remembered from pulls; read from the item when unknown. */
+  projects: Map<string, string>;
+  /** Whether an identity is the one pmo-sync writes as (known after whoami). */
+  isSelf: (who: AdoIdentity | undefined) => boolean;
+}
+
+export function createWriter({ client, config, projects, isSelf }: WriteDeps) {
+  const wi = LOCATIONS.workItems;
+  const cm = LOCATIONS.comments;
+
+  const readItem = async (key: string, fields: readonly string[]) => {
+    const reply = await client.call({
+      method: 'GET',
+      area: wi.area,
+      locationId: wi.id,
+      apiVersion: wi.apiVersion,
+      routeValues: { id: key },
+      query: { fields: ['System.TeamProject', ...fields].join(',') },
+      what: `read work item ${key}`,
+    });
+    const item = client.parse(AdoWorkItem, reply.body, `work item ${key}`);
+    const project = item.fields['System.TeamProject'];
+    if (typeof project === 'string') projects.set(key, project);
+    return item;
+  };
+
+  const projectOf = async (key: string) =>
+    projects.get(key) ?? String((await readItem(key, [])).fields['System.TeamProject']);
+
+  /** Reads, plans and patches until the revision test holds; `null` from plan means nothing to do. */
+  const patchGuarded = async (
+    key: string,
+    fields: readonly string[],
+    plan: (item: AdoWorkItem) => PatchOp[] | null,
+  ): Promise<'updated' | 'unchanged'> => {
+    for (let attempt = 1; attempt <= MAX_CONFLICT_ATTEMPTS; attempt++) {
+      const item = await readItem(key, fields);
+      const ops = plan(item);
+      if (!ops || ops.length === 0) return 'unchanged';
+      try {
+        await client.call({
+          method: 'PATCH',
+          area: wi.area,
+          locationId: wi.id,
+          apiVersion: wi.apiVersion,
+          routeValues: { id: key },
+          body: [{ op: 'test', path: '/rev', value: item.rev }, ...ops],
+          contentType: 'application/json-patch+json',
+          what: `update work item ${key}`,
+        });
+        return 'updated';
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt === MAX_CONFLICT_ATTEMPTS) {
+          if (err instanceof ConflictError) {
+            throw new ConflictError(
+              `Azure DevOps (${config.id}): work item ${key} kept changing under us (${attempt} attempts); left as the person edited it`,
+              { tracker: TRACKER, connection: config.id, httpStatus: err.httpStatus, cause: err },
+            );
+          }
+          throw err;
+        }
+      }
+    }
+    /* c8 ignore next */
+    throw new Error('unreachable');
+  };
+
+  const commentCall = (
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    project: string,
+    key: string,
+    extra: {
+      commentId?: string;
+      body?: unknown;
+      query?: Record<string, string | number>;
+      accept?: number[];
+      createsSomething?: boolean;
+    },
+    what: string,
+  ) =>
+    client.call({
+      method,
+      area: cm.area,
+      locationId: cm.id,
+      apiVersion: cm.apiVersion,
+      routeValues: { project, workItemId: key, ...(extra.commentId ? { commentId: extra.commentId } : {}) },
+      query: extra.query,
+      body: extra.body,
+      accept: extra.accept,
+      createsSomething: extra.createsSomething,
+      what,
+    });
+
+  // A person may quote our footer in their own comment: only a comment we wrote is ours to edit.
+  const ours = (c: AdoComment, marker: string) =>
+    !c.isDeleted && readFooter(c.text)?.marker === marker && isSelf(c.createdBy);
+
+  const findComment = async (project: string, key: string, commentId: string | null, marker: string) => {
+    if (commentId) {
+      const r = await commentCall(
+        'GET',
+        project,
+        key,
+        { commentId, accept: [404] },
+        `read comment ${commentId} on ${key}`,
+      );
+      if (r.status !== 404) {
+        const c = client.parse(AdoCommentSchema, r.body, 'comment');
+        if (ours(c, marker)) return c;
+      }
+    }
+    let token: string | null | undefined;
+    do {
+      const query: Record<string, string | number> = { $top: 200 };
+      if (token) query.continuationToken = token;
+      const r = await commentCall('GET', project, key, { query }, `list comments on ${key}`);
+      const page = client.parse(AdoCommentList, r.body, 'comment list');
+      const hit = page.comments.find((c) => ours(c, marker));
+      if (hit) return hit;
+      token = page.continuationToken;
+    } while (token);
+    return null;
+  };
+
+  return {
+    async ensureComment({ key, doc, commentId }: EnsureCommentInput): Promise<EnsureCommentResult> {
+      const project = await projectOf(key);
+      const html = renderComment(doc);
+      const existing = await findComment(project, key, commentId, doc.marker);
+      if (existing) {
+        const id = String(existing.id);
+        if (readFooter(existing.text)?.hash === commentHash(doc)) return { outcome: 'unchanged', commentId: id };
+        await commentCall(
+          'PATCH',
+          project,
+          key,
+          { commentId: id, body: { text: html } },
+          `edit comment ${id} on ${key}`,
+        );
+        return { outcome: 'updated', commentId: id };
+      }
+      const r = await commentCall(
+        'POST',
+        project,
+        key,
+        { body: { text: html }, createsSomething: true },
+        `comment on ${key}`,
+      );
+      const created = client.parse(AdoCommentSchema, r.body, 'created comment');
+      return { outcome: 'created', commentId: String(created.id) };
+    },
+
+    async deleteComment({ key, commentId, marker }: DeleteCommentInput): Promise<'deleted' | 'absent'> {
+      const project = await projectOf(key);
+      const existing = await findComment(project, key, commentId, marker);
+      if (!existing) return 'absent';
+      const r = await commentCall(
+        'DELETE',
+        project,
+        key,
+        { commentId: String(existing.id), accept: [404] },
+        `delete comment ${existing.id} on ${key}`,
+      );
+      return r.status === 404 ? 'absent' : 'deleted';
+    },
+
+    updateLabels({ key, add, remove }: LabelChange): Promise<'updated' | 'unchanged'> {
+      return patchGuarded(key, ['System.Tags'], (item) => {
+        const current = splitTags(item.fields['System.Tags']);
+        const next = planTags(current, add, remove);
+        if (next === null) return null;
+        if (next.length === 0) return [{ op: 'remove', path: '/fields/System.Tags' }];
+        const op = item.fields['System.Tags'] === undefined ? 'add' : 'replace';
+        return [{ op, path: '/fields/System.Tags', value: joinTags(next) }];
+      });
+    },
+
+    updateFields({ key, fields }: FieldChange): Promise<'updated' | 'unchanged'> {
+      return patchGuarded(key, Object.keys(fields), (item) => {
+        const ops: PatchOp[] = [];
+        for (const [ref, value] of Object.entries(fields)) {
+          const cur = item.fields[ref];
+          if (value === null) {
+            if (cur !== undefined && cur !== null) ops.push({ op: 'remove', path: `/fields/${ref}` });
+          } else if (cur === undefined || cur === null || String(cur) !== String(value)) {
+            ops.push({ op: 'add', path: `/fields/${ref}`, value });
+          }
+        }
+        return ops.length ? ops : null;
+      });
+    },
+  };
+}

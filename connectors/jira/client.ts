@@ -1,0 +1,332 @@
+// The polite HTTP layer under jira.js. jira.js knows Jira's endpoints (paths, parameters, bodies);
+// this transport decides when and how often they are sent: per-connection concurrency and
+// request-rate caps (p-queue), Jira's per-issue write limit, Retry-After, backoff with jitter,
+// a connection-wide pause on quota limits, typed errors without secrets, and request counters.
+import { createCloudClient } from 'jira.js';
+import type { Client, SendRequestOptions } from 'jira.js/core';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { JiraConnection } from '../../src/config/schema.ts';
+import {
+  AuthError,
+  ConflictError,
+  ConnectorError,
+  type ConnectorErrorOptions,
+  NotFoundError,
+  RateLimitError,
+  SchemaError,
+} from '../../src/errors.ts';
+import type { ConnectorStats } from '../types.ts';
+
+/** Knobs tests turn; production uses the defaults. */
+export interface JiraTuning {
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  timeoutMs?: number;
+  /** Per-issue write limit (Jira Cloud: 20 writes / 2 s and 100 / 30 s per issue). */
+  issueWriteLimits?: { max: number; windowMs: number }[];
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface TransportOptions {
+  connection: string;
+  baseUrl: string;
+  auth: JiraConnection['auth'];
+  limits: JiraConnection['limits'];
+  log: Logger;
+  tuning?: JiraTuning;
+}
+
+export const ISSUE_WRITE_LIMITS = [
+  { max: 20, windowMs: 2_000 },
+  { max: 100, windowMs: 30_000 },
+];
+
+/** RateLimit-Reason values that mean the whole connection is out of quota, not one endpoint. */
+const QUOTA_REASONS = /quota/i;
+
+/** POSTs that only read: safe to send again after a 5xx or a dropped connection. */
+const READ_POSTS = new Set(['search/jql', 'search/approximate-count', 'issue/bulkfetch', 'changelog/bulkfetch']);
+
+interface Sent {
+  method: string;
+  label: string;
+  idempotent: boolean;
+  issueKey: string | null;
+}
+
+/** `PUT /rest/api/3/issue/PAY-1/comment/10` → `PUT issue/{key}/comment/{id}`, plus what it touches. */
+export function describeRequest(method: string, url: string): Sent {
+  const path = url.split('?')[0]!.replace(/^\/?rest\/(api\/[23]|webhooks\/1\.0)\//, '');
+  const issue = /^issue\/([^/]+)(\/|$)/.exec(path);
+  const isBulk = issue?.[1] === 'bulkfetch' || issue?.[1] === 'bulk';
+  const shape = path
+    .replace(/^issue\/(?!bulkfetch$|bulk$)[^/]+/, 'issue/{key}')
+    .replace(/\/comment\/[^/]+/, '/comment/{id}')
+    .replace(/^webhook\/\d+/, 'webhook/{id}');
+  const m = method.toUpperCase();
+  const write = m !== 'GET' && m !== 'HEAD' && !READ_POSTS.has(path);
+  return {
+    method: m,
+    label: `${m} ${shape}`,
+    idempotent: m !== 'POST' || READ_POSTS.has(path),
+    issueKey: write && issue && !isBulk ? decodeURIComponent(issue[1]!) : null,
+  };
+}
+
+function buildUrl(base: string, url: string, params?: Record<string, unknown>): string {
+  const u = new URL(url.startsWith('/') ? url : `/${url}`, base.endsWith('/') ? base : `${base}/`);
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) {
+      if (v.length) u.searchParams.set(k, v.join(','));
+    } else u.searchParams.set(k, String(v));
+  }
+  return u.toString();
+}
+
+function retryAfterMs(res: Response, now: number): number | null {
+  const h = res.headers.get('retry-after');
+  if (h) {
+    const s = Number(h);
+    if (Number.isFinite(s)) return Math.max(0, s * 1000);
+    const at = Date.parse(h);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  const reset = res.headers.get('x-ratelimit-reset');
+  if (reset) {
+    const at = Date.parse(reset);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  return null;
+}
+
+export interface JiraTransport extends Client {
+  stats(): ConnectorStats;
+  close(): Promise<void>;
+}
+
+export function createJiraTransport(opts: TransportOptions): JiraTransport {
+  const t = opts.tuning ?? {};
+  const maxAttempts = t.maxAttempts ?? 5;
+  const baseDelay = t.baseDelayMs ?? 500;
+  const maxDelay = t.maxDelayMs ?? 30_000;
+  const timeoutMs = t.timeoutMs ?? 30_000;
+  const sleep = t.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = t.now ?? Date.now;
+  const random = t.random ?? Math.random;
+  const writeLimits = t.issueWriteLimits ?? ISSUE_WRITE_LIMITS;
+  const rps = opts.limits.requestsPerSecond;
+  // One request every 1000/rps ms rather than rps at the top of each second: no self-made bursts.
+  const queue = new PQueue({
+    concurrency: opts.limits.concurrency,
+    interval: Math.max(1, Math.ceil(1000 / rps)),
+    intervalCap: Math.max(1, Math.round(rps / 1000)),
+  });
+  const secrets = 'apiToken' in opts.auth ? [opts.auth.apiToken] : [opts.auth.bearerToken];
+  const authHeader =
+    'apiToken' in opts.auth
+      ? `Basic ${Buffer.from(`${opts.auth.email}:${opts.auth.apiToken}`).toString('base64')}`
+      : `Bearer ${opts.auth.bearerToken}`;
+  secrets.push(authHeader.split(' ')[1]!);
+  const credential = 'apiToken' in opts.auth ? `the API token for ${opts.auth.email}` : 'the bearer token';
+  const stats: ConnectorStats = { requests: 0, throttled: 0, retries: 0, byEndpoint: {} };
+  const writesByIssue = new Map<string, { t: number }[]>();
+  let pausedUntil = 0;
+  let closed = false;
+
+  const redact = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), s);
+  const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
+    tracker: 'jira',
+    connection: opts.connection,
+    httpStatus,
+    cause,
+  });
+  const backoff = (attempt: number) => Math.round(random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)));
+
+  async function waitForPause(): Promise<void> {
+    while (now() < pausedUntil) await sleep(pausedUntil - now());
+  }
+
+  /**
+   * Waits for room under the per-issue write limit and reserves it. The reservation is stamped
+   * again when the answer arrives: Jira counts the write when it reaches Jira, which is no later
+   * than that, so our window never opens before Jira's does.
+   */
+  async function waitForIssueSlot(key: string): Promise<{ t: number }> {
+    for (;;) {
+      const at = now();
+      const longest = Math.max(...writeLimits.map((l) => l.windowMs));
+      const slots = (writesByIssue.get(key) ?? []).filter((x) => x.t > at - longest);
+      writesByIssue.set(key, slots);
+      let wait = 0;
+      for (const l of writeLimits) {
+        const inWindow = slots
+          .filter((x) => x.t > at - l.windowMs)
+          .map((x) => x.t)
+          .sort((a, b) => a - b);
+        if (inWindow.length >= l.max) wait = Math.max(wait, inWindow[inWindow.length - l.max]! + l.windowMs - at);
+      }
+      if (wait <= 0) {
+        const slot = { t: at };
+        slots.push(slot);
+        return slot;
+      }
+      stats.throttled += 1;
+      await sleep(wait);
+    }
+  }
+
+  async function errorFor(res: Response, sent: Sent, wait: number | null): Promise<ConnectorError> {
+    const text = await res.text().catch(() => '');
+    let detail = '';
+    try {
+      const j = JSON.parse(text) as { errorMessages?: string[]; errors?: Record<string, string>; message?: string };
+      detail = [
+        ...(j.errorMessages ?? []),
+        ...Object.entries(j.errors ?? {}).map(([k, v]) => `${k}: ${v}`),
+        j.message ?? '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+    } catch {
+      detail = text.slice(0, 200);
+    }
+    const tail = detail ? `: ${redact(detail)}` : '';
+    const s = res.status;
+    if (s === 401) {
+      return new AuthError(
+        `Jira rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired`,
+        errOpts(s),
+      );
+    }
+    if (s === 403) {
+      return new AuthError(
+        `Jira refused ${sent.label} for ${credential} (403): the account lacks the permission${tail}`,
+        errOpts(s),
+      );
+    }
+    if (s === 404) return new NotFoundError(`${sent.label}: not found in Jira${tail}`, errOpts(s));
+    if (s === 409) return new ConflictError(`${sent.label}: conflict${tail}`, errOpts(s));
+    if (s === 429) {
+      return new RateLimitError(`${sent.label}: Jira is still rate limiting after ${maxAttempts} attempts${tail}`, {
+        ...errOpts(s),
+        retryAfterMs: wait ?? 0,
+      });
+    }
+    return new ConnectorError(`${sent.label} failed with HTTP ${s}${tail}`, errOpts(s));
+  }
+
+  async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+    return queue.add(async () => {
+      // Requests already queued when a quota pause began wait here too, not just new callers.
+      await waitForPause();
+      return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    }) as Promise<Response>;
+  }
+
+  async function sendRequest<T>(req: SendRequestOptions<T>): Promise<T> {
+    if (closed) throw new ConnectorError('the Jira connection is closed', errOpts());
+    const sent = describeRequest(req.method ?? 'GET', req.url);
+    const url = buildUrl(opts.baseUrl, req.url, req.searchParams as Record<string, unknown> | undefined);
+    const headers: Record<string, string> = { Accept: 'application/json', Authorization: authHeader, ...req.headers };
+    const hasBody = req.body !== undefined && req.body !== null;
+    if (hasBody) headers['Content-Type'] = 'application/json';
+    const init: RequestInit = { method: sent.method, headers, body: hasBody ? JSON.stringify(req.body) : undefined };
+
+    for (let attempt = 1; ; attempt++) {
+      await waitForPause();
+      const slot = sent.issueKey ? await waitForIssueSlot(sent.issueKey) : null;
+      stats.requests += 1;
+      stats.byEndpoint[sent.label] = (stats.byEndpoint[sent.label] ?? 0) + 1;
+      let res: Response;
+      try {
+        res = await fetchOnce(url, init);
+        if (slot) slot.t = now();
+      } catch (cause) {
+        // A dropped connection may have reached Jira: only calls that are safe twice go again.
+        if (sent.idempotent && attempt < maxAttempts) {
+          stats.retries += 1;
+          opts.log.debug({ endpoint: sent.label, attempt }, 'jira request failed in transit; retrying');
+          await sleep(backoff(attempt));
+          continue;
+        }
+        const why =
+          cause instanceof Error
+            ? cause.name === 'TimeoutError'
+              ? `timed out after ${timeoutMs} ms`
+              : cause.message
+            : 'network error';
+        throw new ConnectorError(`${sent.label}: ${redact(why)}`, errOpts(undefined, cause));
+      }
+      if (res.ok) {
+        if (res.status === 204) return undefined as T;
+        const text = await res.text();
+        if (text.length === 0) return undefined as T;
+        try {
+          return JSON.parse(text) as T;
+        } catch {
+          throw new SchemaError(sent.label, [{ path: '', message: 'response is not JSON' }], errOpts(res.status));
+        }
+      }
+      const wait = retryAfterMs(res, now());
+      if (res.status === 429 || (res.status === 503 && wait !== null)) {
+        stats.throttled += 1;
+        const reason = res.headers.get('ratelimit-reason') ?? '';
+        const minWait = wait ?? backoff(attempt + 2);
+        if (QUOTA_REASONS.test(reason)) pausedUntil = Math.max(pausedUntil, now() + minWait);
+        // A 429 is refused before Jira does anything, so even a non-idempotent call is safe to resend.
+        if (attempt < maxAttempts && (res.status === 429 || sent.idempotent)) {
+          await res.body?.cancel();
+          stats.retries += 1;
+          opts.log.debug(
+            { endpoint: sent.label, status: res.status, reason, waitMs: minWait },
+            'jira asked us to slow down',
+          );
+          // Retry-After is a minimum: jitter only ever adds to it, so a crowd of clients spreads out.
+          await sleep(minWait + Math.round(random() * Math.min(1000, baseDelay)));
+          continue;
+        }
+        throw await errorFor(res, sent, wait);
+      }
+      if (res.status >= 500 && sent.idempotent && attempt < maxAttempts) {
+        await res.body?.cancel();
+        stats.retries += 1;
+        await sleep(wait ?? backoff(attempt));
+        continue;
+      }
+      throw await errorFor(res, sent, wait);
+    }
+  }
+
+  return {
+    sendRequest,
+    stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint } }),
+    async close() {
+      closed = true;
+      queue.clear();
+      await queue.onIdle();
+    },
+  };
+}
+
+/** jira.js's endpoint catalogue over our transport. */
+export function createJiraApi(transport: JiraTransport) {
+  return createCloudClient(transport);
+}
+export type JiraApi = ReturnType<typeof createJiraApi>;
+
+/** Validates a response against our schema; a mismatch names the field, never the value. */
+export function validate<S extends z.ZodType>(schema: S, data: unknown, what: string, connection: string): z.infer<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  throw new SchemaError(
+    what,
+    r.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
+    { tracker: 'jira', connection },
+  );
+}

@@ -1,0 +1,326 @@
+// Reading from Jira: field discovery, the incremental pull over the enhanced JQL search, the
+// ids-only listing for the reconcile sweep, and authoritative re-reads by key.
+import type { Logger } from 'pino';
+import type { JiraConnection } from '../../src/config/schema.ts';
+import type { WorkItem } from '../../src/model/work-item.ts';
+import type { PullOptions, PullResult, RefResolver } from '../types.ts';
+import { type JiraApi, validate } from './client.ts';
+import {
+  type JiraFieldIds,
+  type MapContext,
+  MODEL_FIELD_NAMES,
+  startedFromChangelog,
+  startedWithoutChangelog,
+  toWorkItem,
+} from './map.ts';
+import {
+  JiraBulkChangelog,
+  JiraBulkFetch,
+  type JiraField,
+  JiraFieldList,
+  type JiraIssue,
+  JiraKeyPage,
+  JiraSearchPage,
+} from './schema.ts';
+
+/** Jira's page cap for searches that ask for fields (`maxResults` above it is silently lowered). */
+export const SEARCH_PAGE = 100;
+/** Jira's page cap when only ids/keys are requested. */
+export const KEY_PAGE = 5000;
+/** `issue/bulkfetch` takes at most 100 keys. */
+export const BULKFETCH_MAX = 100;
+/** `changelog/bulkfetch` takes at most 1000 issues, and pages of up to 10000 changelogs. */
+export const CHANGELOG_ISSUES_MAX = 1000;
+export const CHANGELOG_PAGE = 10_000;
+/**
+ * How far each incremental pull reaches back before the previous one started: covers Jira's
+ * search lag (a fresh change is not searchable at once) and clock skew between us and Jira.
+ */
+export const OVERLAP_MS = 2 * 60_000;
+
+const BASE_FIELDS = [
+  'summary',
+  'issuetype',
+  'status',
+  'project',
+  'created',
+  'updated',
+  'assignee',
+  'priority',
+  'labels',
+  'resolutiondate',
+  'duedate',
+  'statuscategorychangedate',
+  'parent',
+  'issuelinks',
+  'timetracking',
+];
+
+export function scopeJql(scope: JiraConnection['scope']): string {
+  if ('projects' in scope) return `project in (${scope.projects.map((p) => JSON.stringify(p)).join(', ')})`;
+  // Our ORDER BY decides paging stability, so the user's own ordering is dropped.
+  return `(${scope.jql.replace(/\border\s+by\b[\s\S]*$/i, '').trim()})`;
+}
+
+interface Cursor {
+  v: 1;
+  /** When the pull that wrote this cursor started (our clock). */
+  since: string;
+}
+
+export function decodeCursor(cursor: string | null): Cursor | null {
+  if (!cursor) return null;
+  try {
+    const c = JSON.parse(cursor) as Partial<Cursor>;
+    if (c.v === 1 && typeof c.since === 'string' && !Number.isNaN(Date.parse(c.since))) return c as Cursor;
+  } catch {}
+  return null;
+}
+
+/**
+ * JQL dates are read in the API user's profile time zone; a relative period (`-15m`) is not, so
+ * the window is expressed as "minutes ago", rounded outward.
+ */
+export function pullJql(scope: JiraConnection['scope'], since: Cursor | null, nowMs: number): string {
+  // ORDER BY key: an item's position does not move when it is edited while we page.
+  if (!since) return `${scopeJql(scope)} ORDER BY key ASC`;
+  const minutes = Math.max(1, Math.ceil((nowMs - Date.parse(since.since) + OVERLAP_MS) / 60_000));
+  return `${scopeJql(scope)} AND updated >= "-${minutes}m" ORDER BY key ASC`;
+}
+
+const DISCOVERY: Record<'points' | 'start' | 'sprint' | 'epicLink', { custom: RegExp; name: RegExp }> = {
+  points: { custom: /:jsw-story-points$/, name: /^story ?points?( estimate)?$/i },
+  start: { custom: /:jpo-custom-field-baseline-start$/, name: /^start date$/i },
+  sprint: { custom: /:gh-sprint$/, name: /^sprint$/i },
+  epicLink: { custom: /:gh-epic-link$/, name: /^epic link$/i },
+};
+
+export function discoverFieldIds(
+  configured: Record<string, string>,
+  fields: readonly JiraField[] | null,
+): JiraFieldIds {
+  const find = (what: keyof typeof DISCOVERY) => {
+    if (configured[what]) return configured[what]!;
+    if (!fields) return null;
+    const d = DISCOVERY[what];
+    return (
+      fields.find((f) => f.schema?.custom && d.custom.test(f.schema.custom))?.id ??
+      fields.find((f) => f.custom && d.name.test(f.name))?.id ??
+      null
+    );
+  };
+  return {
+    points: find('points'),
+    start: find('start'),
+    sprint: find('sprint'),
+    epicLink: find('epicLink'),
+    owner: configured.owner ?? null,
+    crossTracker: configured.crossTracker ?? null,
+  };
+}
+
+export interface ReaderDeps {
+  api: JiraApi;
+  config: JiraConnection;
+  log: Logger;
+  resolveRef: RefResolver;
+  siteUrl: string;
+  now: () => number;
+}
+
+export function createReader(deps: ReaderDeps) {
+  const { api, config } = deps;
+  const extras = Object.fromEntries(
+    Object.entries(config.fields).filter(([name]) => !(MODEL_FIELD_NAMES as readonly string[]).includes(name)),
+  );
+  let context: Promise<MapContext> | null = null;
+  let siteFieldList: { at: number; list: Promise<JiraField[]> } | null = null;
+
+  /**
+   * The site's field list, shared by discovery and mapping checks so one run asks once;
+   * `maxAgeMs` lets a long-lived process notice fields that changed since.
+   */
+  function siteFields(maxAgeMs = Number.POSITIVE_INFINITY): Promise<JiraField[]> {
+    if (!siteFieldList || deps.now() - siteFieldList.at > maxAgeMs) {
+      const list = (async () => validate(JiraFieldList, await api.issueFields.getFields(), 'GET field', config.id))();
+      const entry = { at: deps.now(), list };
+      siteFieldList = entry;
+      list.catch(() => {
+        if (siteFieldList === entry) siteFieldList = null;
+      });
+    }
+    return siteFieldList.list;
+  }
+
+  /** Field ids, discovered at most once per connector (concurrent callers share the request). */
+  function mapContext(): Promise<MapContext> {
+    context ??= (async () => {
+      const need = (['points', 'start', 'sprint', 'epicLink'] as const).some((k) => !config.fields[k]);
+      const list = need ? await siteFields() : null;
+      const fieldIds = discoverFieldIds(config.fields, list);
+      deps.log.debug({ connection: config.id, fieldIds }, 'jira field ids');
+      return {
+        connection: config.id,
+        siteUrl: deps.siteUrl,
+        fieldIds,
+        extras,
+        typeMap: config.typeMap,
+        resolveRef: deps.resolveRef,
+      };
+    })();
+    // A failed discovery is retried by the next caller rather than cached.
+    context.catch(() => {
+      context = null;
+    });
+    return context;
+  }
+
+  function fieldList(ctx: MapContext): string[] {
+    const ids = ctx.fieldIds;
+    const custom = [
+      ids.points,
+      ids.start,
+      ids.sprint,
+      ids.epicLink,
+      ids.owner,
+      ids.crossTracker,
+      ...Object.values(extras),
+    ];
+    return [...new Set([...BASE_FIELDS, ...custom.filter((x): x is string => !!x)])];
+  }
+
+  /** `started` for done items from their status history, in as few requests as Jira allows. */
+  async function changelogStarts(issues: readonly JiraIssue[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (let i = 0; i < issues.length; i += CHANGELOG_ISSUES_MAX) {
+      const batch = issues.slice(i, i + CHANGELOG_ISSUES_MAX);
+      const byId = new Map<string, JiraIssue['changelog'] & object>();
+      let token: string | undefined;
+      do {
+        const page = validate(
+          JiraBulkChangelog,
+          await api.issues.getBulkChangelogs({
+            issueIdsOrKeys: batch.map((x) => x.id),
+            fieldIds: ['status'],
+            maxResults: CHANGELOG_PAGE,
+            nextPageToken: token,
+          }),
+          'POST changelog/bulkfetch',
+          config.id,
+        );
+        for (const log of page.issueChangeLogs) {
+          const h = byId.get(log.issueId) ?? { histories: [] };
+          h.histories.push(...log.changeHistories);
+          byId.set(log.issueId, h);
+        }
+        token = page.nextPageToken ?? undefined;
+      } while (token);
+      for (const issue of batch) out.set(issue.id, startedFromChangelog(byId.get(issue.id)?.histories ?? []));
+    }
+    return out;
+  }
+
+  /** Maps issues; those whose `started` needs the changelog are handed back instead. */
+  function mapReady(issues: readonly JiraIssue[], ctx: MapContext): { items: WorkItem[]; pending: JiraIssue[] } {
+    const items: WorkItem[] = [];
+    const pending: JiraIssue[] = [];
+    for (const issue of issues) {
+      const s = startedWithoutChangelog(issue);
+      if (s.needsChangelog) pending.push(issue);
+      else items.push(toWorkItem(issue, ctx, s.started));
+    }
+    return { items, pending };
+  }
+
+  async function mapPending(pending: readonly JiraIssue[], ctx: MapContext): Promise<WorkItem[]> {
+    if (pending.length === 0) return [];
+    const starts = await changelogStarts(pending);
+    return pending.map((issue) => toWorkItem(issue, ctx, starts.get(issue.id) ?? null));
+  }
+
+  async function pull(opts: PullOptions): Promise<PullResult> {
+    const ctx = await mapContext();
+    const startedAt = deps.now();
+    const since = decodeCursor(opts.cursor);
+    if (opts.cursor && !since)
+      deps.log.warn({ connection: config.id }, 'unreadable Jira cursor; reading everything in scope');
+    const jql = pullJql(config.scope, since, startedAt);
+    const fields = fieldList(ctx);
+    // A key is emitted once per pull; an edit made while we page is picked up by the next pull,
+    // whose window starts before this one did.
+    const seen = new Set<string>();
+    let pending: JiraIssue[] = [];
+    let token: string | undefined;
+    do {
+      opts.signal?.throwIfAborted();
+      const page = validate(
+        JiraSearchPage,
+        await api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
+          jql,
+          fields,
+          maxResults: SEARCH_PAGE,
+          nextPageToken: token,
+        }),
+        'POST search/jql',
+        config.id,
+      );
+      const fresh = page.issues.filter((i) => !seen.has(i.key));
+      for (const i of fresh) seen.add(i.key);
+      const { items, pending: more } = mapReady(fresh, ctx);
+      pending.push(...more);
+      if (items.length) await opts.onPage(items);
+      // Done items wait for one changelog request per thousand, instead of one per page.
+      while (pending.length >= CHANGELOG_ISSUES_MAX) {
+        await opts.onPage(await mapPending(pending.slice(0, CHANGELOG_ISSUES_MAX), ctx));
+        pending = pending.slice(CHANGELOG_ISSUES_MAX);
+      }
+      token = page.nextPageToken ?? undefined;
+    } while (token);
+    if (pending.length) await opts.onPage(await mapPending(pending, ctx));
+    return { cursor: JSON.stringify({ v: 1, since: new Date(startedAt).toISOString() } satisfies Cursor) };
+  }
+
+  async function listKeys(opts?: { signal?: AbortSignal }): Promise<string[]> {
+    const keys: string[] = [];
+    const jql = `${scopeJql(config.scope)} ORDER BY key ASC`;
+    let token: string | undefined;
+    do {
+      opts?.signal?.throwIfAborted();
+      const page = validate(
+        JiraKeyPage,
+        await api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
+          jql,
+          fields: ['id'],
+          maxResults: KEY_PAGE,
+          nextPageToken: token,
+        }),
+        'POST search/jql',
+        config.id,
+      );
+      keys.push(...page.issues.map((i) => i.key));
+      token = page.nextPageToken ?? undefined;
+    } while (token);
+    return keys;
+  }
+
+  async function fetchItems(keys: string[]): Promise<WorkItem[]> {
+    const ctx = await mapContext();
+    const fields = fieldList(ctx);
+    const issues: JiraIssue[] = [];
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += BULKFETCH_MAX) {
+      const res = validate(
+        JiraBulkFetch,
+        await api.issues.bulkFetchIssues({ issueIdsOrKeys: unique.slice(i, i + BULKFETCH_MAX), fields }),
+        'POST issue/bulkfetch',
+        config.id,
+      );
+      issues.push(...res.issues);
+    }
+    const { items, pending } = mapReady(issues, ctx);
+    return [...items, ...(await mapPending(pending, ctx))];
+  }
+
+  return { mapContext, siteFields, pull, listKeys, fetchItems };
+}
+export type JiraReader = ReturnType<typeof createReader>;

@@ -1,0 +1,307 @@
+// The simulator's HTTP face: the Jira Cloud REST subset pmo-sync uses, answered from the store,
+// with faults applied before each answer and every request counted by endpoint.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { JiraSimFaultControl } from './faults.ts';
+import { fieldList, KNOWN_FIELDS } from './fields.ts';
+import { badRequest, createReadApi, HttpError } from './read-api.ts';
+import type { JiraSimStore, SimIssue, SimUser } from './store.ts';
+import { userJson } from './store.ts';
+
+export interface ServerDeps {
+  store: JiraSimStore;
+  faults: JiraSimFaultControl;
+  site: () => string;
+  now: () => number;
+  /** The account the API acts as. */
+  me: SimUser;
+  /** When set, only these credentials are accepted. */
+  auth?: { email: string; apiToken: string } | { bearerToken: string };
+}
+
+export interface RequestRecord {
+  at: number;
+  label: string;
+  status: number | 'reset' | 'timeout';
+}
+
+/** Endpoint label (the same shape the connector counts) and the issue a write touches. */
+export function labelOf(
+  method: string,
+  path: string,
+): { label: string; writeKey: string | null; issue: string | null } {
+  const p = path.replace(/^\/rest\/(api\/3|webhooks\/1\.0)\//, '');
+  const m = /^issue\/([^/]+)(\/.*)?$/.exec(p);
+  const issue = m && m[1] !== 'bulkfetch' ? decodeURIComponent(m[1]!) : null;
+  const shape = p
+    .replace(/^issue\/(?!bulkfetch$)[^/]+/, 'issue/{key}')
+    .replace(/\/comment\/[^/]+/, '/comment/{id}')
+    .replace(/^webhook\/\d+/, 'webhook/{id}');
+  const write = issue !== null && method !== 'GET';
+  return { label: `${method} ${shape}`, writeKey: write ? issue : null, issue };
+}
+
+export function createJiraSimServer(deps: ServerDeps) {
+  const { store, faults } = deps;
+  const counts: Record<string, number> = {};
+  const log: RequestRecord[] = [];
+  const hanging = new Set<NodeJS.Timeout>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+
+  const { issueJson, commentJson, fieldsParam, mustIssue, search, changelogBulk } = createReadApi({
+    store,
+    site: deps.site,
+    now: deps.now,
+  });
+
+  function editIssue(
+    key: string,
+    body: {
+      fields?: Record<string, unknown>;
+      update?: Record<string, { add?: unknown; remove?: unknown; set?: unknown }[]>;
+    },
+  ) {
+    const issue = mustIssue(key);
+    const patch: Record<string, unknown> = {};
+    const errors: Record<string, string> = {};
+    for (const [f, v] of Object.entries(body.fields ?? {})) {
+      if (!KNOWN_FIELDS.has(f))
+        errors[f] = `Field '${f}' cannot be set. It is not on the appropriate screen, or unknown.`;
+      else patch[f] = v;
+    }
+    for (const [f, ops] of Object.entries(body.update ?? {})) {
+      if (f !== 'labels') {
+        errors[f] = `Field '${f}' cannot be set. It is not on the appropriate screen, or unknown.`;
+        continue;
+      }
+      let labels = [...((patch.labels ?? issue.fields.labels ?? []) as string[])];
+      for (const op of ops) {
+        if (op.set !== undefined) labels = [...(op.set as string[])];
+        if (typeof op.add === 'string' && !labels.includes(op.add)) labels.push(op.add);
+        if (typeof op.remove === 'string') labels = labels.filter((l) => l !== op.remove);
+      }
+      patch.labels = labels;
+    }
+    if (Object.keys(errors).length) throw new HttpError(400, { errorMessages: [], errors });
+    store.updateIssue(key, patch, { actor: deps.me });
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization ?? '';
+    if (!deps.auth) return h.length > 0;
+    if ('bearerToken' in deps.auth) return h === `Bearer ${deps.auth.bearerToken}`;
+    return h === `Basic ${Buffer.from(`${deps.auth.email}:${deps.auth.apiToken}`).toString('base64')}`;
+  }
+
+  async function route(method: string, url: URL, body: unknown): Promise<{ status: number; body?: unknown }> {
+    const path = url.pathname;
+    const qp = Object.fromEntries(url.searchParams);
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (path === '/rest/api/3/search/jql') return { status: 200, body: search(method === 'GET' ? qp : b) };
+    if (path === '/rest/api/3/search/approximate-count' && method === 'POST') {
+      const r = search({ jql: b.jql, maxResults: 5000, fields: 'id' });
+      let count = r.issues.length;
+      // Counting is approximate in Jira; here it is exact, paging through the keyset.
+      let token = r.nextPageToken;
+      while (token) {
+        const more = search({ jql: b.jql, maxResults: 5000, fields: 'id', nextPageToken: token });
+        count += more.issues.length;
+        token = more.nextPageToken;
+      }
+      return { status: 200, body: { count } };
+    }
+    if (path === '/rest/api/3/issue/bulkfetch' && method === 'POST') {
+      const keys = (b.issueIdsOrKeys as string[] | undefined) ?? [];
+      if (keys.length < 1 || keys.length > 100) throw badRequest('issueIdsOrKeys must list between 1 and 100 issues.');
+      const fields = fieldsParam(b.fields);
+      const found = keys.map((k) => store.liveIssue(k)).filter((i): i is SimIssue => !!i);
+      return { status: 200, body: { issues: found.map((i) => issueJson(i, fields)), issueErrors: [] } };
+    }
+    if (path === '/rest/api/3/changelog/bulkfetch' && method === 'POST') return { status: 200, body: changelogBulk(b) };
+    if (path === '/rest/api/3/field' && method === 'GET') return { status: 200, body: fieldList() };
+    if (path === '/rest/api/3/myself' && method === 'GET') {
+      return {
+        status: 200,
+        body: {
+          ...userJson(deps.me, deps.site()),
+          emailAddress: deps.me.emailAddress ?? 'bot@example.com',
+          locale: 'en_US',
+        },
+      };
+    }
+    const issueMatch = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(path);
+    if (issueMatch) {
+      const key = decodeURIComponent(issueMatch[1]!);
+      if (method === 'GET') return { status: 200, body: issueJson(mustIssue(key), fieldsParam(qp.fields)) };
+      if (method === 'PUT') {
+        editIssue(mustIssue(key).key, b as never);
+        return { status: 204 };
+      }
+    }
+    const commentsMatch = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/.exec(path);
+    if (commentsMatch) {
+      const issue = mustIssue(decodeURIComponent(commentsMatch[1]!));
+      if (method === 'GET') {
+        const startAt = Number(qp.startAt ?? 0);
+        const max = Math.min(Number(qp.maxResults ?? 5000), 5000);
+        const comments = issue.comments.slice(startAt, startAt + max).map((c) => commentJson(issue, c));
+        return { status: 200, body: { comments, startAt, maxResults: max, total: issue.comments.length } };
+      }
+      if (method === 'POST') {
+        if (!b.body) throw badRequest('Comment body can not be empty!');
+        return { status: 201, body: commentJson(issue, store.addComment(issue.key, b.body, { actor: deps.me })) };
+      }
+    }
+    const commentMatch = /^\/rest\/api\/3\/issue\/([^/]+)\/comment\/([^/]+)$/.exec(path);
+    if (commentMatch) {
+      const issue = mustIssue(decodeURIComponent(commentMatch[1]!));
+      const id = commentMatch[2]!;
+      const missing = new HttpError(404, { errorMessages: [`Can not find a comment for key: ${id}.`], errors: {} });
+      const c = issue.comments.find((x) => x.id === id);
+      if (!c) throw missing;
+      if (method === 'GET') return { status: 200, body: commentJson(issue, c) };
+      if (method === 'PUT' && !b.body) throw badRequest('Comment body can not be empty!');
+      if (method === 'PUT')
+        return {
+          status: 200,
+          body: commentJson(issue, store.updateComment(issue.key, id, b.body, { actor: deps.me })!),
+        };
+      if (method === 'DELETE') {
+        store.deleteComment(issue.key, id, { actor: deps.me });
+        return { status: 204 };
+      }
+    }
+    if (path === '/rest/webhooks/1.0/webhook') {
+      const hookJson = (h: ReturnType<JiraSimStore['webhooks']>[number]) => ({
+        self: `${deps.site()}/rest/webhooks/1.0/webhook/${h.id}`,
+        name: h.name,
+        url: h.url,
+        events: h.events,
+        filters: h.filters,
+        enabled: true,
+        excludeBody: false,
+      });
+      if (method === 'GET') return { status: 200, body: store.webhooks().map(hookJson) };
+      if (method === 'POST') {
+        if (typeof b.url !== 'string') throw badRequest('url is required');
+        const h = store.registerWebhook({
+          url: b.url,
+          name: String(b.name ?? 'webhook'),
+          events: (b.events as string[]) ?? [],
+          secret: (b.secret as string) ?? null,
+          filters: (b.filters as Record<string, string>) ?? {},
+        });
+        return { status: 201, body: hookJson(h) };
+      }
+    }
+    const hookMatch = /^\/rest\/webhooks\/1\.0\/webhook\/(\d+)$/.exec(path);
+    if (hookMatch) {
+      const h = store.webhook(Number(hookMatch[1]));
+      if (!h) throw new HttpError(404, { errorMessages: ['Webhook not found.'], errors: {} });
+      if (method === 'DELETE') {
+        store.removeWebhook(h.id);
+        return { status: 204 };
+      }
+      if (method === 'PUT') {
+        Object.assign(h, {
+          url: b.url ?? h.url,
+          events: b.events ?? h.events,
+          secret: b.secret ?? h.secret,
+          filters: b.filters ?? h.filters,
+        });
+        return {
+          status: 200,
+          body: {
+            self: `${deps.site()}/rest/webhooks/1.0/webhook/${h.id}`,
+            name: h.name,
+            url: h.url,
+            events: h.events,
+          },
+        };
+      }
+    }
+    throw new HttpError(404, { errorMessages: [`No route for ${method} ${path} in the Jira simulator.`], errors: {} });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const { label, writeKey } = labelOf(method, url.pathname);
+    counts[label] = (counts[label] ?? 0) + 1;
+    const record: RequestRecord = { at: deps.now(), label, status: 200 };
+    log.push(record);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const cfg = faults.get();
+    if (cfg.latencyMs) await new Promise((r) => setTimeout(r, cfg.latencyMs));
+    const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      if (body === undefined) {
+        res.writeHead(status, headers).end();
+        return;
+      }
+      res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers }).end(JSON.stringify(body));
+    };
+    if (!authorized(req))
+      return send(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
+    const fate = faults.decide(label, writeKey);
+    if (fate.kind === 'reset') {
+      record.status = 'reset';
+      req.socket.destroy();
+      return;
+    }
+    if (fate.kind === 'timeout') {
+      record.status = 'timeout';
+      const t = setTimeout(() => {
+        hanging.delete(t);
+        req.socket.destroy();
+      }, cfg.hangMs);
+      hanging.add(t);
+      return;
+    }
+    if (fate.kind === 'status') return send(fate.status, fate.body, fate.headers);
+    try {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = null;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw badRequest('Unexpected character in the request body: not JSON.');
+        }
+      }
+      const out = await route(method, url, body);
+      send(out.status, out.body);
+    } catch (e) {
+      if (e instanceof HttpError) return send(e.status, e.body);
+      send(500, { errorMessages: [e instanceof Error ? e.message : 'Internal error'], errors: {} });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    const done = () => {
+      inFlight -= 1;
+    };
+    res.once('close', done);
+    handle(req, res).catch(() => res.destroy());
+  });
+
+  return {
+    server,
+    counts: () => ({ ...counts }),
+    requestLog: () => log.map((r) => ({ ...r })),
+    /** Most requests the server was answering at once since the last reset. */
+    maxInFlight: () => maxInFlight,
+    reset() {
+      for (const k of Object.keys(counts)) delete counts[k];
+      log.length = 0;
+      maxInFlight = inFlight;
+    },
+    stopHanging() {
+      for (const t of hanging) clearTimeout(t);
+      hanging.clear();
+    },
+  };
+}

@@ -1,0 +1,276 @@
+// Evaluates rules against stored items and keeps the findings table and its history in step:
+// load (all items, or the changed refs and what they affect — see items.ts), evaluate in
+// memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
+import { inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { findings } from '../db/schema.ts';
+import type { Waiver } from '../src/config/schema.ts';
+import type { Logger } from '../src/log.ts';
+import type { CompiledRule } from './compile.ts';
+import { evaluateItems, type ItemResult } from './evaluate.ts';
+import { BUILT_IN_FUNCTIONS } from './functions.ts';
+import { createItemGraph, type GraphItem, type ItemGraph } from './graph.ts';
+import { chunks, loadAffected, loadAllItems } from './items.ts';
+import type { RuleSet } from './load.ts';
+import { type FindingChange, type FindingsPlan, type NewFinding, planFindings, type StoredFinding } from './plan.ts';
+
+export interface FindingsSummary {
+  /** Items evaluated. */
+  evaluated: number;
+  /** Item-rule checks made. */
+  checks: number;
+  /** Open findings in the database after this pass. */
+  open: number;
+  /** Findings that opened (or re-opened) in this pass. */
+  opened: number;
+  /** Findings resolved in this pass. */
+  resolved: number;
+  /** Waived findings in the database after this pass. */
+  waived: number;
+  /** Open findings by rule, database-wide. */
+  byRule: Record<string, number>;
+  /** Refs whose findings changed (status, message or severity): their write-back is due. */
+  changedRefs: string[];
+}
+
+export interface EvaluateFindingsOptions {
+  /** Refs whose items changed; omitted means every stored item. */
+  refs?: string[];
+  now: Date;
+  waivers: Waiver[];
+  /** Plan only: the summary says what would change; nothing is written. */
+  dryRun?: boolean;
+}
+
+async function existingFindings(db: Db, refs: string[] | undefined): Promise<StoredFinding[]> {
+  if (!refs) return (await db.select().from(findings)) as StoredFinding[];
+  const out: StoredFinding[] = [];
+  for (const c of chunks(refs))
+    out.push(...((await db.select().from(findings).where(inArray(findings.ref, c))) as StoredFinding[]));
+  return out;
+}
+
+/** Whether a rule may read the tracker's raw JSON; TypeScript rules are assumed to. */
+function readsRaw(rule: CompiledRule): boolean {
+  const d = rule.def;
+  return d.function !== undefined
+    ? !BUILT_IN_FUNCTIONS.has(d.function)
+    : /\braw\b/.test(`${d.applies} ${d.check ?? ''} ${d.message}`);
+}
+
+/** One warning per rule that threw, with how often and the first error, not one per item. */
+function reportErrors(log: Logger | undefined, results: readonly ItemResult[]): void {
+  if (!log) return;
+  const byRule = new Map<string, { count: number; ref: string; error: string }>();
+  for (const r of results) {
+    for (const [rule, error] of r.errors) {
+      const seen = byRule.get(rule);
+      if (seen) seen.count++;
+      else byRule.set(rule, { count: 1, ref: r.ref, error });
+    }
+  }
+  for (const [rule, e] of byRule) {
+    log.warn({ rule, items: e.count, firstRef: e.ref }, `rule ${rule} failed on ${e.count} items: ${e.error}`);
+  }
+}
+
+export interface PreparedEvaluation {
+  graph: ItemGraph;
+  plan: FindingsPlan;
+  evaluated: number;
+  checks: number;
+  /** Rules that applied to each evaluated, live item: the compliance denominator. */
+  applicable: Map<string, number>;
+}
+
+/** Loads, evaluates and plans without writing: shared by `evaluateFindings` and preview. */
+export async function prepareEvaluation(
+  db: Db,
+  ruleSet: Pick<RuleSet, 'rules' | 'problems' | 'knownIds' | 'log'>,
+  opts: EvaluateFindingsOptions & { keep?: (rule: string) => boolean },
+): Promise<PreparedEvaluation> {
+  let items: GraphItem[];
+  let refs: string[];
+  const load = { raw: ruleSet.rules.some(readsRaw) };
+  if (opts.refs) {
+    const affected = await loadAffected(db, opts.refs, load);
+    items = affected.items;
+    refs = affected.evaluate;
+  } else {
+    items = await loadAllItems(db, load);
+    refs = items.map((i) => i.ref);
+  }
+  const graph = createItemGraph(items, opts.now);
+  const run = evaluateItems(graph, ruleSet.rules, refs);
+  reportErrors(ruleSet.log, run.results);
+  const existing = await existingFindings(db, opts.refs ? refs : undefined);
+  const broken = new Set(ruleSet.problems.map((p) => p.ruleId));
+  // A file that could not be read at all hides which rules it held: leave every unknown rule's
+  // findings alone rather than resolve them all because of a typo.
+  const fileBroken = broken.has('-');
+  const active = new Set(ruleSet.rules.map((r) => r.id));
+  const keep =
+    opts.keep ??
+    ((rule: string) => !active.has(rule) && (broken.has(rule) || (fileBroken && !ruleSet.knownIds.has(rule))));
+  const plan = planFindings({
+    results: run.results,
+    existing,
+    rules: ruleSet.rules,
+    item: (ref) => graph.get(ref),
+    waivers: opts.waivers,
+    now: opts.now,
+    keep,
+  });
+  const live = run.results.filter((r) => {
+    const it = graph.get(r.ref);
+    return it !== undefined && !it.deletedAt;
+  });
+  const applicable = new Map(live.map((r) => [r.ref, r.applicable]));
+  return { graph, plan, evaluated: live.length, checks: run.checks, applicable };
+}
+
+// Bulk writes go through one jsonb parameter per chunk (jsonb_to_recordset): a first sync of a
+// large portfolio writes hundreds of thousands of findings, and row-by-row statements on PGlite
+// take minutes where this takes seconds. Same SQL on PGlite and Postgres. An insert that meets
+// a row another replica wrote a moment ago is skipped; the next evaluation reconciles it.
+const FINDING_COLUMNS = sql.raw(
+  'ref text, rule text, severity text, status text, message text, first_seen timestamptz, last_seen timestamptz, ' +
+    'resolved_at timestamptz, waived_reason text, waived_until date, rule_hash text, item_hash text',
+);
+
+function findingRecords(rows: readonly NewFinding[]): string {
+  return JSON.stringify(
+    rows.map((f) => ({
+      id: (f as StoredFinding).id,
+      ref: f.ref,
+      rule: f.rule,
+      severity: f.severity,
+      status: f.status,
+      message: f.message,
+      first_seen: f.firstSeen,
+      last_seen: f.lastSeen,
+      resolved_at: f.resolvedAt,
+      waived_reason: f.waivedReason,
+      waived_until: f.waivedUntil,
+      rule_hash: f.ruleHash,
+      item_hash: f.itemHash,
+    })),
+  );
+}
+
+async function applyPlan(db: Db, plan: FindingsPlan, now: Date): Promise<void> {
+  const at = now.toISOString();
+  for (const c of chunks(plan.inserts, 5000)) {
+    await db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
+        waived_reason, waived_until, rule_hash, item_hash)
+      select ref, rule, severity, status, message, first_seen, last_seen, resolved_at, waived_reason, waived_until,
+        rule_hash, item_hash
+      from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(${FINDING_COLUMNS})
+      on conflict (ref, rule) do nothing`);
+  }
+  for (const c of chunks(plan.updates, 5000)) {
+    await db.execute(sql`update findings f set severity = x.severity, status = x.status, message = x.message,
+        first_seen = x.first_seen, last_seen = x.last_seen, resolved_at = x.resolved_at,
+        waived_reason = x.waived_reason, waived_until = x.waived_until, rule_hash = x.rule_hash, item_hash = x.item_hash
+      from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(id bigint, ${FINDING_COLUMNS})
+      where f.id = x.id`);
+  }
+  for (const c of chunks(plan.touched, 5000)) {
+    await db.execute(sql`update findings set last_seen = ${at}
+      where id in (select jsonb_array_elements_text(${JSON.stringify(c)}::jsonb)::bigint)`);
+  }
+  for (const c of chunks(plan.history, 5000)) {
+    const records = JSON.stringify(
+      c.map((h) => ({
+        ref: h.ref,
+        rule: h.rule,
+        status: h.status,
+        message: h.message,
+        rule_hash: h.ruleHash,
+        item_hash: h.itemHash,
+      })),
+    );
+    await db.execute(sql`insert into finding_history (ref, rule, status, at, message, rule_hash, item_hash)
+      select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
+      from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`);
+  }
+}
+
+export async function countFindings(db: Db): Promise<{ open: number; waived: number; byRule: Record<string, number> }> {
+  const rows = await db
+    .select({ status: findings.status, rule: findings.rule, n: sql<number>`count(*)::int` })
+    .from(findings)
+    .where(inArray(findings.status, ['open', 'waived']))
+    .groupBy(findings.status, findings.rule);
+  const byRule: Record<string, number> = {};
+  let open = 0;
+  let waived = 0;
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (r.status === 'open') {
+      open += n;
+      byRule[r.rule] = n;
+    } else waived += n;
+  }
+  return { open, waived, byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))) };
+}
+
+/** The counts a plan would leave behind, from the counts before it. */
+function projectCounts(
+  before: Awaited<ReturnType<typeof countFindings>>,
+  changes: readonly FindingChange[],
+): Awaited<ReturnType<typeof countFindings>> {
+  const byRule = { ...before.byRule };
+  let { open, waived } = before;
+  for (const c of changes) {
+    if (c.from === c.to) continue;
+    if (c.from === 'open') {
+      open--;
+      byRule[c.rule] = (byRule[c.rule] ?? 1) - 1;
+      if (byRule[c.rule] === 0) delete byRule[c.rule];
+    }
+    if (c.from === 'waived') waived--;
+    if (c.to === 'open') {
+      open++;
+      byRule[c.rule] = (byRule[c.rule] ?? 0) + 1;
+    }
+    if (c.to === 'waived') waived++;
+  }
+  return { open, waived, byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))) };
+}
+
+/** Keeps each item's count of applicable rules, which rollups divide open findings by. */
+async function storeApplicable(db: Db, applicable: Map<string, number>): Promise<void> {
+  for (const c of chunks([...applicable], 5000)) {
+    await db.execute(sql`update work_items w set rule_checks = x.n
+      from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
+      where w.ref = x.ref and w.rule_checks is distinct from x.n`);
+  }
+}
+
+/** Evaluates the rule set and writes the findings lifecycle; see FindingsSummary. */
+export async function evaluateFindings(
+  db: Db,
+  ruleSet: RuleSet,
+  opts: EvaluateFindingsOptions,
+): Promise<FindingsSummary> {
+  const prepared = await prepareEvaluation(db, ruleSet, opts);
+  const changes = prepared.plan.changes;
+  let counts: Awaited<ReturnType<typeof countFindings>>;
+  if (opts.dryRun) counts = projectCounts(await countFindings(db), changes);
+  else {
+    await applyPlan(db, prepared.plan, opts.now);
+    await storeApplicable(db, prepared.applicable);
+    counts = await countFindings(db);
+  }
+  return {
+    evaluated: prepared.evaluated,
+    checks: prepared.checks,
+    open: counts.open,
+    opened: changes.filter((c) => c.kind === 'opened' || c.kind === 'reopened').length,
+    resolved: changes.filter((c) => c.kind === 'resolved').length,
+    waived: counts.waived,
+    byRule: counts.byRule,
+    changedRefs: [...new Set(changes.map((c) => c.ref))].sort(),
+  };
+}

@@ -1,0 +1,90 @@
+// Rules that CEL cannot express well because they look across many items: WIP per owner and
+// dependency cycles. A rule file refers to one with `function: <id>`; it gets the same input as
+// a CEL rule plus the item graph, and answers the same two questions (applies? holds?).
+import type { CelContext } from './evaluate.ts';
+import type { ItemGraph } from './graph.ts';
+
+export interface RuleInput {
+  ref: string;
+  ctx: CelContext;
+  graph: ItemGraph;
+}
+
+export interface RuleFunction {
+  id: string;
+  description: string;
+  applies(input: RuleInput): boolean;
+  check(input: RuleInput): boolean;
+  /** Refs whose result may change when `ref` changes, beyond its ancestors and links. */
+  affects?(graph: ItemGraph, ref: string): string[];
+}
+
+const WORK_KINDS = new Set(['story', 'bug', 'task', 'subtask']);
+const BLOCKING = new Set(['blocked_by', 'depends_on']);
+
+function num(v: unknown, fallback: number): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  return fallback;
+}
+
+function kindsParam(v: unknown): Set<string> {
+  return Array.isArray(v) ? new Set(v.map(String)) : WORK_KINDS;
+}
+
+/** In-progress work items of the item's owner, counting the item itself. */
+export function ownerWip(input: RuleInput): number {
+  const owner = input.ctx.item.owner;
+  if (!owner) return 0;
+  const kinds = kindsParam(input.ctx.params.kinds);
+  let n = 0;
+  for (const it of input.graph.ownerItems(owner.id)) if (kinds.has(it.kind)) n++;
+  return n;
+}
+
+const wipPerOwner: RuleFunction = {
+  id: 'wip-per-owner',
+  description: 'in-progress work items per owner ≤ params.limit (params.kinds: which kinds count)',
+  applies: ({ ctx }) =>
+    ctx.item.statusCategory === 'in_progress' &&
+    ctx.item.owner !== undefined &&
+    kindsParam(ctx.params.kinds).has(ctx.item.kind ?? ''),
+  check: (input) => ownerWip(input) <= num(input.ctx.params.limit, 3),
+  affects(graph, ref) {
+    const owner = graph.get(ref)?.owner;
+    return owner ? graph.ownerItems(owner.id).map((i) => i.ref) : [];
+  },
+};
+
+/** True when following blocked_by/depends_on links from `ref` comes back to `ref`. */
+export function inDependencyCycle(graph: ItemGraph, ref: string): boolean {
+  const seen = new Set<string>();
+  const stack = [ref];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    for (const l of graph.celLinks(cur)) {
+      if (!BLOCKING.has(l.relation) || !l.found || l.deleted) continue;
+      if (l.ref === ref) return true;
+      if (!seen.has(l.ref)) {
+        seen.add(l.ref);
+        stack.push(l.ref);
+      }
+    }
+  }
+  return false;
+}
+
+const dependencyCycle: RuleFunction = {
+  id: 'dependency-cycle',
+  description: 'the item is not part of a cycle of blocked_by/depends_on links',
+  applies: ({ ctx }) => ctx.item.open === true && ctx.links.some((l) => BLOCKING.has(l.relation)),
+  check: ({ graph, ref }) => !inDependencyCycle(graph, ref),
+};
+
+/** Ids of the built-in TypeScript rules (they never read `item.raw`). */
+export const BUILT_IN_FUNCTIONS: ReadonlySet<string> = new Set(['wip-per-owner', 'dependency-cycle']);
+
+/** The TypeScript rules a rule file may name with `function:`; extra ones can be passed in. */
+export function createRuleFunctions(extra: RuleFunction[] = []): Map<string, RuleFunction> {
+  return new Map([wipPerOwner, dependencyCycle, ...extra].map((f) => [f.id, f]));
+}
