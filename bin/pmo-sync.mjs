@@ -8,7 +8,8 @@ if (!isModern()) {
   runOnModernNode(fileURLToPath(import.meta.url), process.argv.slice(2));
 } else {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The project's tsconfig (JSX for hono), wherever the command is run from.
+  register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -41,10 +41,15 @@ export async function createToken(
 export async function verifyToken(db: Db, token: string): Promise<{ id: number; scope: TokenScope } | null> {
   if (!token.startsWith('pmo_')) return null;
   const [row] = await db
-    .select({ id: apiTokens.id, scope: apiTokens.scope })
+    .select({ id: apiTokens.id, scope: apiTokens.scope, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
-  return row ? { id: row.id, scope: row.scope as TokenScope } : null;
+  if (!row) return null;
+  // Last use to the minute is enough for audit, and spares a write on every request.
+  if (!row.lastUsedAt || Date.now() - Date.parse(row.lastUsedAt) > 60_000) {
+    await db.update(apiTokens).set({ lastUsedAt: new Date().toISOString() }).where(eq(apiTokens.id, row.id));
+  }
+  return { id: row.id, scope: row.scope as TokenScope };
 }
 
 export async function listTokens(db: Db): Promise<TokenInfo[]> {

@@ -126,8 +126,10 @@ export const Config = z
         port: z.number().int().min(0).max(65535).default(8787),
         host: nonEmpty.default('0.0.0.0'),
         publicUrl: httpUrl.optional(),
+        /** Require an API token for /metrics too. */
+        protectMetrics: z.boolean().default(false),
       })
-      .default({ port: 8787, host: '0.0.0.0' }),
+      .default({ port: 8787, host: '0.0.0.0', protectMetrics: false }),
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })

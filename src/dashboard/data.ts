@@ -37,6 +37,8 @@ export interface ProjectOption {
 export interface ProgramRow extends ProgramInfo {
   trackers: string[];
   rollup: ReportRollup | null;
+  /** The headline figures for the program alone, so the table and the headline agree. */
+  headline: Headline;
 }
 
 export interface DashboardData {
@@ -108,13 +110,17 @@ export async function loadDashboard(
   const trackerOf = new Map(config?.connections.map((c) => [c.id, c.kind as string]) ?? []);
   for (const p of projects) trackerOf.set(p.connection, p.tracker);
   const byScope = new Map(programRollups.map((r) => [r.scope, r]));
-  const programRows = programs
-    .filter((p) => !filter.program || p.id === filter.program)
-    .map((p) => ({
-      ...p,
-      trackers: [...new Set(p.include.map((i) => trackerOf.get(i.connection) ?? i.connection))].sort(),
-      rollup: byScope.get(`program:${p.id}`) ?? null,
-    }));
+  const programRows: ProgramRow[] = await Promise.all(
+    programs
+      .filter((p) => !filter.program || p.id === filter.program)
+      .filter((p) => p.include.length > 0)
+      .map(async (p) => ({
+        ...p,
+        trackers: [...new Set(p.include.map((i) => trackerOf.get(i.connection) ?? i.connection))].sort(),
+        rollup: byScope.get(`program:${p.id}`) ?? null,
+        headline: await loadHeadline(db, config, { program: p.id }, now),
+      })),
+  );
   const trendScope = filter.project
     ? `project:${filter.project}`
     : filter.program

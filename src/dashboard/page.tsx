@@ -1,3 +1,6 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+// The pragma repeats tsconfig's JSX settings: tsx finds tsconfig.json from the working directory,
+// so `pmo-sync` started anywhere else would otherwise compile this file for React.
 // The dashboard's server-rendered views (Hono JSX). No inline scripts or styles, so the page
 // runs under a strict Content-Security-Policy; the trend chart reads its data from a JSON island.
 import { raw } from 'hono/html';
@@ -220,8 +223,8 @@ function Programs(props: { data: DashboardData }) {
                     <Health health={p.rollup?.health} />
                   </td>
                   <td class="n">{pct(p.rollup?.percentComplete)}</td>
-                  <td class="n">{pct(m.compliance as number | null)}</td>
-                  <td class="n hide-sm">{num(m.overdueEpics)}</td>
+                  <td class="n">{pct(p.headline.compliance)}</td>
+                  <td class="n hide-sm">{p.headline.overdueEpics}</td>
                   <td class="n hide-sm">{num((m.findings as { error?: number } | undefined)?.error)}</td>
                 </tr>
               );

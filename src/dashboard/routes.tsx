@@ -1,3 +1,6 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+// The pragma repeats tsconfig's JSX settings: tsx finds tsconfig.json from the working directory,
+// so `pmo-sync` started anywhere else would otherwise compile this file for React.
 // Dashboard routes: sign-in with an API token kept in an http-only, SameSite=Strict cookie, the
 // server-rendered page, and static assets (our CSS/JS and Chart.js from node_modules, no CDN).
 import { readFile } from 'node:fs/promises';

@@ -5,8 +5,8 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
-import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
+import { type AdoSimulator, PERSON, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
+import { type JiraSimulator, PEOPLE, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { findings, workItems } from '../../db/schema.ts';
 import { createToken } from '../auth/tokens.ts';
@@ -20,6 +20,9 @@ import { DEMO_JIRA_FIELDS, type DemoSeed, seedDemo } from './seed.ts';
 export const DEMO_CREDENTIALS = {
   jira: { email: 'pmo-bot@example.com', apiToken: 'demo-jira-token' },
   adoPat: 'demo-ado-pat',
+  /** A team member's credentials: changes made with them are a person's, not pmo-sync's. */
+  jiraPerson: { email: 'mia@example.com', apiToken: 'demo-person-token' },
+  adoPersonPat: 'demo-person-pat',
   jiraWebhookSecret: 'demo-webhook-secret',
   adoHook: { username: 'pmo-sync', password: 'demo-hook-password' },
 };
@@ -88,8 +91,9 @@ portfolio:
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const log = opts.log;
-  const jira = await startJiraSimulator();
-  const ado = await startAdoSimulator();
+  const c = DEMO_CREDENTIALS;
+  const jira = await startJiraSimulator({ people: [{ ...c.jiraPerson, user: PEOPLE[0]! }] });
+  const ado = await startAdoSimulator({ people: [{ pat: c.adoPersonPat, identity: PERSON }] });
   const seed = seedDemo(jira, ado);
   let databaseUrl = opts.databaseUrl;
   if (!databaseUrl) {
@@ -162,6 +166,8 @@ async function pickExample(database: Database): Promise<Demo['example']> {
   };
 }
 
+const farDue = () => new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+
 /** What the demo prints: where to look and what to try. */
 export function demoBanner(d: Demo): string {
   const c = DEMO_CREDENTIALS;
@@ -177,18 +183,19 @@ export function demoBanner(d: Demo): string {
     `  API           curl -H "Authorization: Bearer ${d.token}" ${d.url}/api/v1/portfolio`,
     `  API docs      ${d.url}/docs`,
     '',
-    `  Jira simulator          ${d.jira.url}   (REST API; user ${c.jira.email}, token ${c.jira.apiToken})`,
-    `  Azure DevOps simulator  ${d.ado.url}   (REST API; any user, PAT ${c.adoPat})`,
+    `  Jira simulator          ${d.jira.url}   (REST API; as a team member: ${c.jiraPerson.email} / ${c.jiraPerson.apiToken})`,
+    `  Azure DevOps simulator  ${d.ado.url}   (REST API; as a team member: PAT ${c.adoPersonPat})`,
   ];
   if (d.example) {
-    const auth = `-u ${c.jira.email}:${c.jira.apiToken}`;
+    const auth = `-u ${c.jiraPerson.email}:${c.jiraPerson.apiToken}`;
     lines.push(
       '',
       `  A flagged item: ${d.example.key} "${d.example.title}" breaks ${d.example.rules.join(', ')}.`,
       `  Its pmo-sync comment in the Jira simulator:`,
       `    curl ${auth} ${d.jira.url}/rest/api/3/issue/${d.example.key}/comment`,
-      `  Change it through the Jira API and watch the comment and the dashboard follow within seconds:`,
-      `    curl ${auth} -X PUT -H 'content-type: application/json' -d '{"fields":{"summary":"Edited in the demo"}}' ${d.jira.url}/rest/api/3/issue/${d.example.key}`,
+      `  Change it through the Jira API as a team member, and the comment and the dashboard follow within seconds`,
+      `  (here: push its due date out, which resolves the schedule findings):`,
+      `    curl ${auth} -X PUT -H 'content-type: application/json' -d '{"fields":{"duedate":"${farDue()}"}}' ${d.jira.url}/rest/api/3/issue/${d.example.key}`,
     );
   }
   lines.push('', '  Ctrl-C stops everything.', '');

@@ -1,3 +1,6 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+// The pragma repeats tsconfig's JSX settings: tsx finds tsconfig.json from the working directory,
+// so `pmo-sync` started anywhere else would otherwise compile this file for React.
 // The OpenAPI 3.1 document and a docs page rendered from it on the server: no CDN, no client
 // bundle, so it works offline and in the demo exactly as in production.
 import type { OpenAPIHono } from '@hono/zod-openapi';

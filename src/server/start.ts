@@ -79,6 +79,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     config,
     log,
     metrics,
+    protectMetrics: config.server.protectMetrics,
+    // Behind a TLS-terminating proxy the request URL is http; the public URL says the truth.
+    secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
     mount: (a) => mountWebhookRoutes(a, receive, log),
     readiness: createReadiness({ db: database.db, config }),
     rules: async () =>

@@ -1,7 +1,10 @@
 // The dashboard over app.request(): sign-in and cookie, the numbers it shows, filters, escaping,
 // sign-out and its assets. The browser test (test/browser) drives the same pages in Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../../src/auth/tokens.ts';
 import { SESSION_COOKIE } from '../../src/dashboard/routes.tsx';
+import { createApp } from '../../src/http/app.ts';
+import { silentLogger } from '../../src/log.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type ApiHarness, openHarness } from './helpers.ts';
 
@@ -166,6 +169,36 @@ for (const target of dbTargets()) {
       const app = h.appWith({ assets: { 'dashboard.css': 'body { color: red; }' } });
       const res = await app.request('/assets/dashboard.css');
       expect(await res.text()).toBe('body { color: red; }');
+    });
+
+    it('renders an empty database (before the first sync) and its API without errors', async () => {
+      const empty = await target.open();
+      try {
+        const { token } = await createToken(empty.db, { scope: 'read' });
+        const app = createApp({ database: empty, config: null, log: silentLogger() });
+        const html = await (await app.request('/', { headers: { cookie: `${SESSION_COOKIE}=${token}` } })).text();
+        expect(testId(html, 'epics-total')).toBe('0');
+        expect(testId(html, 'compliance')).toBe('–');
+        expect(html).toContain('No programs configured.');
+        expect(html).toContain('No daily snapshots yet.');
+        const portfolio = await app.request('/api/v1/portfolio', { headers: { authorization: `Bearer ${token}` } });
+        expect(portfolio.status).toBe(200);
+        expect(await portfolio.json()).toEqual({
+          rollup: null,
+          headline: {
+            epics: { total: 0, green: 0, amber: 0, red: 0 },
+            compliance: null,
+            overdueEpics: 0,
+            openFindings: 0,
+            items: 0,
+          },
+          programs: [],
+          projects: [],
+          freshness: [],
+        });
+      } finally {
+        await empty.close();
+      }
     });
   });
 }

@@ -3,7 +3,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workItems } from '../../db/schema.ts';
-import { type Demo, startDemo } from '../../src/demo/run.ts';
+import { DEMO_CREDENTIALS, type Demo, startDemo } from '../../src/demo/run.ts';
 import { silentLogger } from '../../src/log.ts';
 import { loadReport } from '../../src/report/load.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -64,9 +64,15 @@ describe('demo', () => {
     expect(anonymous.status).toBe(401);
   });
 
-  it('picks up a change in the tracker through webhooks, without a sync', async () => {
+  it('picks up a change made through the Jira REST API as a person, through webhooks, without a sync', async () => {
     const key = demo.example!.key;
-    demo.jira.store.updateIssue(key, { summary: 'Edited in the demo' });
+    const { email, apiToken } = DEMO_CREDENTIALS.jiraPerson;
+    const res = await fetch(`${demo.jira.url}/rest/api/3/issue/${key}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}` },
+      body: JSON.stringify({ fields: { summary: 'Edited in the demo' } }),
+    });
+    expect(res.status).toBe(204);
     const row = await eventually(
       async () =>
         (

@@ -58,6 +58,8 @@ export interface AdoSimulatorOptions {
   budget?: ThrottleBudget | null;
   /** Millisecond clock for System.ChangedDate (kept strictly increasing). */
   now?: () => number;
+  /** People who may call the REST API with their own PAT: their edits and comments are theirs. */
+  people?: { pat: string; identity: SimIdentity }[];
 }
 
 export interface AdoSimulator {
@@ -119,7 +121,16 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   const hooks = createHooks(store, () => url);
   const route = createRoutes({ store, hooks, url: () => url, bot });
 
+  /** The configured person whose PAT the request carries, if any. */
+  const personOf = (h: string | undefined): SimIdentity | undefined => {
+    const m = /^Basic\s+(\S+)$/i.exec(h ?? '');
+    if (!m) return undefined;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const pat = decoded.slice(decoded.indexOf(':') + 1);
+    return opts.people?.find((p) => p.pat === pat)?.identity;
+  };
   const authorized = (h: string | undefined) => {
+    if (personOf(h)) return true;
     const m = /^Basic\s+(\S+)$/i.exec(h ?? '');
     if (!m) return false;
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -206,7 +217,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         return send(apiError(400, 'The request body is not valid JSON.'), t.headers);
       }
     }
-    send(route({ method, segments: segs.slice(1), query: u.searchParams, body }), t.headers);
+    send(route({ method, segments: segs.slice(1), query: u.searchParams, body, as: personOf(req.headers.authorization) }), t.headers);
   };
 
   const server = createServer((req, res) => {

@@ -6,6 +6,8 @@ export interface SimRequest {
   segments: string[];
   query: URLSearchParams;
   body: unknown;
+  /** The identity the request's PAT belongs to; the simulator's bot when omitted. */
+  as?: import('./store.ts').SimIdentity;
 }
 
 export interface SimResponse {

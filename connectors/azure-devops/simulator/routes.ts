@@ -26,6 +26,9 @@ export interface RouteDeps {
 }
 
 export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
+  // Who the request acts as: the PAT's identity. Routes run synchronously, one request at a
+  // time, so the current identity can live here for the duration of one call.
+  let actor: SimIdentity = bot;
   const itemJson = (it: SimWorkItem, expand: string, fields: string[] | null) => {
     const self = `${url()}/_apis/wit/workItems/${it.id}`;
     const f: Record<string, unknown> = {};
@@ -178,7 +181,7 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
       else if (op.op === 'remove' && /^\/relations\/\d+$/.test(path)) removeIndexes.push(Number(path.slice(11)));
       else return apiError(400, `Unsupported patch operation ${op.op} ${path}.`);
     }
-    store.update(it.id, fields, bot, { add, removeIndexes });
+    store.update(it.id, fields, actor, { add, removeIndexes });
     return { status: 200, body: itemJson(it, 'relations', null) };
   };
 
@@ -187,7 +190,7 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
     if (commentId === undefined) {
       if (req.method === 'POST') {
         if (typeof text !== 'string') return apiError(400, 'The comment text is required.');
-        return { status: 200, body: commentJson(it, store.addComment(it.id, text, bot)) };
+        return { status: 200, body: commentJson(it, store.addComment(it.id, text, actor)) };
       }
       if (req.method !== 'GET') return apiError(405, 'Method not allowed.');
       const includeDeleted = req.query.get('includeDeleted') === 'true';
@@ -213,7 +216,7 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
     if (req.method === 'GET') return { status: 200, body: commentJson(it, c) };
     if (req.method === 'PATCH') {
       if (typeof text !== 'string') return apiError(400, 'The comment text is required.');
-      return { status: 200, body: commentJson(it, store.editComment(it.id, cid, text, bot)!) };
+      return { status: 200, body: commentJson(it, store.editComment(it.id, cid, text, actor)!) };
     }
     if (req.method === 'DELETE') {
       store.deleteComment(it.id, cid);
@@ -223,6 +226,7 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
   };
 
   return (req: SimRequest): SimResponse => {
+    actor = req.as ?? bot;
     const i = req.segments.findIndex((s) => s.toLowerCase() === '_apis');
     if (i < 0) return apiError(404, 'Not found.');
     const project = i > 0 ? req.segments.slice(0, i).join('/') : undefined;
@@ -237,12 +241,12 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
     if (A === 'resourceareas') return { status: 200, body: resourceAreasBody(url()) };
     if (A === 'connectiondata') {
       const u = {
-        id: bot.id,
-        descriptor: `aad.${bot.id}`,
-        subjectDescriptor: `aad.${bot.id}`,
-        providerDisplayName: bot.displayName,
+        id: actor.id,
+        descriptor: `aad.${actor.id}`,
+        subjectDescriptor: `aad.${actor.id}`,
+        providerDisplayName: actor.displayName,
         isActive: true,
-        properties: { Account: { $type: 'System.String', $value: bot.uniqueName } },
+        properties: { Account: { $type: 'System.String', $value: actor.uniqueName } },
         resourceVersion: 2,
         metaTypeId: 0,
       };

@@ -30,6 +30,8 @@ export interface JiraSimulatorOptions {
   auth?: { email: string; apiToken: string } | { bearerToken: string };
   /** The account API calls act as (`/myself`, comment author, echo events). */
   me?: SimUser;
+  /** People who may call the REST API as themselves (basic auth with email and token). */
+  people?: { email: string; apiToken: string; user: SimUser }[];
   /** Seed for random faults. */
   seed?: number;
   /** Clock for timestamps and rate windows (tests may pin it). */
@@ -91,7 +93,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     hooks: store.webhooks,
   });
   const me = opts.me ?? BOT_USER;
-  const http = createJiraSimServer({ store, faults, site: () => site, now, me, auth: opts.auth });
+  const http = createJiraSimServer({ store, faults, site: () => site, now, me, auth: opts.auth, people: opts.people });
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);
     http.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());

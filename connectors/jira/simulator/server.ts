@@ -16,6 +16,11 @@ export interface ServerDeps {
   me: SimUser;
   /** When set, only these credentials are accepted. */
   auth?: { email: string; apiToken: string } | { bearerToken: string };
+  /**
+   * People who may also call the API (basic auth with their email and token): their edits and
+   * comments are made as them, not as `me`, so pmo-sync sees them as a person's changes.
+   */
+  people?: { email: string; apiToken: string; user: SimUser }[];
 }
 
 export interface RequestRecord {
@@ -55,6 +60,7 @@ export function createJiraSimServer(deps: ServerDeps) {
   });
 
   function editIssue(
+    actor: SimUser,
     key: string,
     body: {
       fields?: Record<string, unknown>;
@@ -83,17 +89,29 @@ export function createJiraSimServer(deps: ServerDeps) {
       patch.labels = labels;
     }
     if (Object.keys(errors).length) throw new HttpError(400, { errorMessages: [], errors });
-    store.updateIssue(key, patch, { actor: deps.me });
+    store.updateIssue(key, patch, { actor });
+  }
+
+  /** A configured person whose credentials the request carries, if any. */
+  function personOf(req: IncomingMessage): SimUser | null {
+    const h = req.headers.authorization ?? '';
+    return deps.people?.find((p) => h === `Basic ${Buffer.from(`${p.email}:${p.apiToken}`).toString('base64')}`)?.user ?? null;
   }
 
   function authorized(req: IncomingMessage): boolean {
     const h = req.headers.authorization ?? '';
+    if (personOf(req)) return true;
     if (!deps.auth) return h.length > 0;
     if ('bearerToken' in deps.auth) return h === `Bearer ${deps.auth.bearerToken}`;
     return h === `Basic ${Buffer.from(`${deps.auth.email}:${deps.auth.apiToken}`).toString('base64')}`;
   }
 
-  async function route(method: string, url: URL, body: unknown): Promise<{ status: number; body?: unknown }> {
+  async function route(
+    method: string,
+    url: URL,
+    body: unknown,
+    actor: SimUser = deps.me,
+  ): Promise<{ status: number; body?: unknown }> {
     const path = url.pathname;
     const qp = Object.fromEntries(url.searchParams);
     const b = (body ?? {}) as Record<string, unknown>;
@@ -123,8 +141,8 @@ export function createJiraSimServer(deps: ServerDeps) {
       return {
         status: 200,
         body: {
-          ...userJson(deps.me, deps.site()),
-          emailAddress: deps.me.emailAddress ?? 'bot@example.com',
+          ...userJson(actor, deps.site()),
+          emailAddress: actor.emailAddress ?? 'bot@example.com',
           locale: 'en_US',
         },
       };
@@ -134,7 +152,7 @@ export function createJiraSimServer(deps: ServerDeps) {
       const key = decodeURIComponent(issueMatch[1]!);
       if (method === 'GET') return { status: 200, body: issueJson(mustIssue(key), fieldsParam(qp.fields)) };
       if (method === 'PUT') {
-        editIssue(mustIssue(key).key, b as never);
+        editIssue(actor, mustIssue(key).key, b as never);
         return { status: 204 };
       }
     }
@@ -149,7 +167,7 @@ export function createJiraSimServer(deps: ServerDeps) {
       }
       if (method === 'POST') {
         if (!b.body) throw badRequest('Comment body can not be empty!');
-        return { status: 201, body: commentJson(issue, store.addComment(issue.key, b.body, { actor: deps.me })) };
+        return { status: 201, body: commentJson(issue, store.addComment(issue.key, b.body, { actor })) };
       }
     }
     const commentMatch = /^\/rest\/api\/3\/issue\/([^/]+)\/comment\/([^/]+)$/.exec(path);
@@ -164,10 +182,10 @@ export function createJiraSimServer(deps: ServerDeps) {
       if (method === 'PUT')
         return {
           status: 200,
-          body: commentJson(issue, store.updateComment(issue.key, id, b.body, { actor: deps.me })!),
+          body: commentJson(issue, store.updateComment(issue.key, id, b.body, { actor })!),
         };
       if (method === 'DELETE') {
-        store.deleteComment(issue.key, id, { actor: deps.me });
+        store.deleteComment(issue.key, id, { actor });
         return { status: 204 };
       }
     }
@@ -270,7 +288,7 @@ export function createJiraSimServer(deps: ServerDeps) {
           throw badRequest('Unexpected character in the request body: not JSON.');
         }
       }
-      const out = await route(method, url, body);
+      const out = await route(method, url, body, personOf(req) ?? deps.me);
       send(out.status, out.body);
     } catch (e) {
       if (e instanceof HttpError) return send(e.status, e.body);
