@@ -313,6 +313,16 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
 
     async checkMapping(): Promise<MappingDrift[]> {
       const drift: MappingDrift[] = [];
+      // States items were seen in that their type does not list (renamed or added since the
+      // states were read): those items were read as todo, which the PMO must hear about.
+      for (const key of warnedStates) {
+        const [project, type, state] = key.split('\u0000') as [string, string, string];
+        drift.push({
+          what: 'status',
+          name: state,
+          message: `state "${state}" of ${type} in ${project} is not among the type's states; its items are read as todo`,
+        });
+      }
       for (const { project, type, states: st } of await states.known()) {
         if (!config.typeMap[type] && !DEFAULT_KINDS[type]) {
           drift.push({

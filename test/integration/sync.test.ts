@@ -2,7 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { findings, rollups, workItems } from '../../db/schema.ts';
+import { findings, kv, rollups, workItems } from '../../db/schema.ts';
 import { loadReport } from '../../src/report/load.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
@@ -110,6 +110,17 @@ for (const target of dbTargets()) {
       expect(open).toEqual([]);
       const live = await database.db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt));
       expect(live).toHaveLength(p.jiraKeys.length + p.adoIds.length - 2);
+    });
+
+    it('says loudly when a state no longer fits the mapping instead of misclassifying silently', async () => {
+      const id = p.adoIds[2]!;
+      p.ado.store.update(id, { 'System.State': 'In Review' });
+      const s = await p.sync();
+      expect(s.warnings).toContain(
+        'ado-main: mapping drift: status "In Review": state "In Review" of Feature in Payments is not among the type\'s states; its items are read as todo',
+      );
+      const [drift] = await database.db.select().from(kv).where(eq(kv.key, 'drift:ado-main'));
+      expect((drift?.value as { name: string }[]).map((d) => d.name)).toEqual(['In Review']);
     });
 
     it('keeps epic rollups for epics only while they exist', async () => {
