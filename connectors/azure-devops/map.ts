@@ -167,14 +167,14 @@ function pushLink(links: ItemLink[], type: ItemLink['type'], target: string | nu
 }
 
 /** A configured field holding Jira keys or URLs (`fields.crossTracker`) becomes cross_tracker links. */
-function crossTrackerFromField(value: unknown, ctx: MapContext): ItemLink[] {
+function crossTrackerFromField(value: unknown, ctx: MapContext, relation: ItemLink['relation'] = null): ItemLink[] {
   if (typeof value !== 'string') return [];
   const out: ItemLink[] = [];
   for (const part of value.split(/[\s,;]+/).filter(Boolean)) {
     const target = /^https?:\/\//.test(part)
       ? ctx.resolveRef({ url: part })
       : ctx.resolveRef({ tracker: 'jira', key: part });
-    if (target) out.push({ type: 'cross_tracker', target, relation: null });
+    if (target) out.push({ type: 'cross_tracker', target, relation });
   }
   return out;
 }
@@ -190,6 +190,8 @@ export function toWorkItem(raw: AdoWorkItem, ctx: MapContext): WorkItem {
   const { parent: relParent, links } = linksOf(raw.relations ?? [], ctx);
   const parentId = num(f['System.Parent']);
   if (cfg.crossTracker) links.push(...crossTrackerFromField(f[cfg.crossTracker], ctx));
+  // `dependsOn`: the same pointers, meaning work this item depends on (dependency rules read it).
+  if (cfg.dependsOn) links.push(...crossTrackerFromField(f[cfg.dependsOn], ctx, 'depends_on'));
   const extras: Record<string, unknown> = {};
   for (const [name, ref] of Object.entries(cfg)) extras[name] = f[ref] ?? null;
   const orgUrl = ctx.orgUrl.replace(/\/+$/, '');

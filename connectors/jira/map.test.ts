@@ -22,6 +22,7 @@ const ctx: MapContext = {
     epicLink: 'customfield_10014',
     owner: null,
     crossTracker: null,
+    dependsOn: null,
   },
   extras: {},
   typeMap: {},
@@ -297,6 +298,7 @@ describe('toWorkItem on captured DevLake issues', () => {
       },
       customfield_10200: { value: 'Approved', id: '10021' },
       customfield_10300: 'https://dev.azure.com/acme/Payments/_workitems/edit/4567',
+      customfield_10301: '4568',
     });
     const resolveRef = createRefResolver([
       jiraConfig(),
@@ -315,7 +317,7 @@ describe('toWorkItem on captured DevLake issues', () => {
     const withExtras: MapContext = {
       ...ctx,
       resolveRef,
-      fieldIds: { ...ctx.fieldIds, crossTracker: 'customfield_10300' },
+      fieldIds: { ...ctx.fieldIds, crossTracker: 'customfield_10300', dependsOn: 'customfield_10301' },
       extras: { acceptanceCriteria: 'customfield_10100', gate: 'customfield_10200', missing: 'customfield_99999' },
     };
 
@@ -325,7 +327,10 @@ describe('toWorkItem on captured DevLake issues', () => {
     // Assert
     expect({ fields: item.fields, links: item.links }).toEqual({
       fields: { acceptanceCriteria: 'Given…', gate: 'Approved', missing: null },
-      links: [{ type: 'cross_tracker', target: 'ado-main:4567', relation: null }],
+      links: [
+        { type: 'cross_tracker', target: 'ado-main:4567', relation: null },
+        { type: 'cross_tracker', target: 'ado-main:4568', relation: 'depends_on' },
+      ],
     });
   });
 });

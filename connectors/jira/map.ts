@@ -16,10 +16,20 @@ export interface JiraFieldIds {
   owner: string | null;
   /** A field holding an Azure DevOps work item URL or id (or several). */
   crossTracker: string | null;
+  /** The same, where the pointers are work this issue depends on (dependency rules read it). */
+  dependsOn: string | null;
 }
 
 /** Friendly names in `fields:` that the model itself consumes; every other name is an extra. */
-export const MODEL_FIELD_NAMES = ['points', 'start', 'sprint', 'epicLink', 'owner', 'crossTracker'] as const;
+export const MODEL_FIELD_NAMES = [
+  'points',
+  'start',
+  'sprint',
+  'epicLink',
+  'owner',
+  'crossTracker',
+  'dependsOn',
+] as const;
 
 export interface MapContext {
   connection: string;
@@ -179,14 +189,14 @@ export function extraValue(value: unknown): unknown {
   return value;
 }
 
-function crossTrackerLinks(value: unknown, resolveRef: RefResolver): ItemLink[] {
+function crossTrackerLinks(value: unknown, resolveRef: RefResolver, relation: ItemLink['relation'] = null): ItemLink[] {
   const pointers = (Array.isArray(value) ? value : [value]).flatMap((v) => {
     const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : (extraValue(v) as unknown);
     return typeof text === 'string' ? text.split(/[\s,]+/).filter(Boolean) : [];
   });
   return pointers.flatMap((p): ItemLink[] => {
     const target = /^https?:\/\//.test(p) ? resolveRef({ url: p }) : resolveRef({ tracker: 'azure-devops', key: p });
-    return target ? [{ type: 'cross_tracker', target, relation: null }] : [];
+    return target ? [{ type: 'cross_tracker', target, relation }] : [];
   });
 }
 
@@ -210,6 +220,7 @@ export function toWorkItem(issue: JiraIssue, ctx: MapContext, started: string | 
     return link ? [link] : [];
   });
   if (ids.crossTracker) links.push(...crossTrackerLinks(custom[ids.crossTracker], ctx.resolveRef));
+  if (ids.dependsOn) links.push(...crossTrackerLinks(custom[ids.dependsOn], ctx.resolveRef, 'depends_on'));
   const tt = f.timetracking;
   const hours = (s: number | undefined) => (typeof s === 'number' ? s / 3600 : null);
   const assignee = person(f.assignee);

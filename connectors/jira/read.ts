@@ -116,6 +116,7 @@ export function discoverFieldIds(
     epicLink: find('epicLink'),
     owner: configured.owner ?? null,
     crossTracker: configured.crossTracker ?? null,
+    dependsOn: configured.dependsOn ?? null,
   };
 }
 
@@ -184,6 +185,7 @@ export function createReader(deps: ReaderDeps) {
       ids.epicLink,
       ids.owner,
       ids.crossTracker,
+      ids.dependsOn,
       ...Object.values(extras),
     ];
     return [...new Set([...BASE_FIELDS, ...custom.filter((x): x is string => !!x)])];

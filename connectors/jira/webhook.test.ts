@@ -235,6 +235,7 @@ describe('the issue inside a real delivery normalizes like a pulled one', () => 
       epicLink: null,
       owner: null,
       crossTracker: null,
+      dependsOn: null,
     },
     extras: {},
     typeMap: {},

@@ -63,7 +63,7 @@ connections:
     baseUrl: ${jiraUrl}
     auth: { email: ${c.jira.email}, apiToken: ${c.jira.apiToken} }
     scope: { projects: [PAY, WEB] }
-    fields: { acceptanceCriteria: ${DEMO_JIRA_FIELDS.acceptanceCriteria}, gate: ${DEMO_JIRA_FIELDS.gate}, crossTracker: ${DEMO_JIRA_FIELDS.crossTracker} }
+    fields: { acceptanceCriteria: ${DEMO_JIRA_FIELDS.acceptanceCriteria}, gate: ${DEMO_JIRA_FIELDS.gate}, dependsOn: ${DEMO_JIRA_FIELDS.dependsOn} }
     webhookSecret: ${c.jiraWebhookSecret}
     limits: { concurrency: 16, requestsPerSecond: 200 }
   - id: ado-main

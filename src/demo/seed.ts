@@ -7,7 +7,7 @@ import type { JiraSimulator } from '../../connectors/jira/simulator/index.ts';
 export const DEMO_JIRA_FIELDS = {
   acceptanceCriteria: 'customfield_10100',
   gate: 'customfield_10200',
-  crossTracker: 'customfield_10300',
+  dependsOn: 'customfield_10300',
 } as const;
 
 export interface DemoSeed {
@@ -62,7 +62,7 @@ export function seedDemo(jira: JiraSimulator, ado: AdoSimulator): DemoSeed {
     const project = String(ado.store.get(id).fields['System.TeamProject']);
     jira.store.updateIssue(
       key,
-      { [DEMO_JIRA_FIELDS.crossTracker]: `${ado.url}/${project}/_workitems/edit/${id}` },
+      { [DEMO_JIRA_FIELDS.dependsOn]: `${ado.url}/${project}/_workitems/edit/${id}` },
       { emit: false },
     );
     crossLinks.push({ from: `jira-main:${key}`, to: `ado-main:${id}` });

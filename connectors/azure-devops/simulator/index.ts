@@ -217,7 +217,10 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         return send(apiError(400, 'The request body is not valid JSON.'), t.headers);
       }
     }
-    send(route({ method, segments: segs.slice(1), query: u.searchParams, body, as: personOf(req.headers.authorization) }), t.headers);
+    send(
+      route({ method, segments: segs.slice(1), query: u.searchParams, body, as: personOf(req.headers.authorization) }),
+      t.headers,
+    );
   };
 
   const server = createServer((req, res) => {

@@ -62,6 +62,12 @@ export const CUSTOM_FIELDS = [
     custom: 'com.atlassian.jira.plugin.system.customfieldtypes:select',
     type: 'option',
   },
+  {
+    id: 'customfield_10300',
+    name: 'Depends on (Azure DevOps)',
+    custom: 'com.atlassian.jira.plugin.system.customfieldtypes:url',
+    type: 'string',
+  },
 ];
 
 /** Jira's timestamp format: `2026-11-21T09:15:02.123+0000`. */

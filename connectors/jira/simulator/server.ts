@@ -95,7 +95,10 @@ export function createJiraSimServer(deps: ServerDeps) {
   /** A configured person whose credentials the request carries, if any. */
   function personOf(req: IncomingMessage): SimUser | null {
     const h = req.headers.authorization ?? '';
-    return deps.people?.find((p) => h === `Basic ${Buffer.from(`${p.email}:${p.apiToken}`).toString('base64')}`)?.user ?? null;
+    return (
+      deps.people?.find((p) => h === `Basic ${Buffer.from(`${p.email}:${p.apiToken}`).toString('base64')}`)?.user ??
+      null
+    );
   }
 
   function authorized(req: IncomingMessage): boolean {
