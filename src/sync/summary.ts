@@ -1,4 +1,5 @@
 // The sync summary: the `sync --json` contract of DESIGN.md, and its human rendering.
+import type { FindingsSummary } from '../../rules/findings.ts';
 
 export interface ConnectionSummary {
   id: string;
@@ -17,16 +18,8 @@ export interface ConnectionSummary {
   drift?: string[];
 }
 
-export interface FindingsSummary {
-  evaluated: number;
-  checks: number;
-  open: number;
-  opened: number;
-  resolved: number;
-  waived: number;
-  byRule: Record<string, number>;
-  changedRefs: string[];
-}
+// The evaluation's own summary type: one definition, owned by the rule engine.
+export type { FindingsSummary } from '../../rules/findings.ts';
 
 export interface WritesSummary {
   planned: number;
