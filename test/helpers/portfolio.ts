@@ -75,6 +75,7 @@ connections:
     scope: { projects: [PAY] }
     webhookSecret: ${JIRA_HOOK_SECRET}
     writeback: { comment: true, labels: true, whenCompliant: ${when} }
+    limits: { concurrency: 8, requestsPerSecond: 500 }
   - id: ado-main
     kind: azure-devops
     orgUrl: ${ado.url}
@@ -82,6 +83,7 @@ connections:
     scope: { projects: [Payments] }
     webhookAuth: { username: ${ADO_HOOK.username}, password: ${ADO_HOOK.password} }
     writeback: { comment: true, tags: true, whenCompliant: ${when} }
+    limits: { concurrency: 8, requestsPerSecond: 500 }
 portfolio:
   programs:
     - id: payments
