@@ -169,6 +169,11 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
       'Tracker responses that throttled a sync (429/503), per connection',
     ],
     ['pmo_sync_tracker_retries_total', 'retries', 'Tracker requests retried by syncs, per connection'],
+    [
+      'pmo_sync_reconcile_repaired_total',
+      'repaired',
+      'Drift repaired by sync and reconcile passes (items found deleted or missing), per connection',
+    ],
   ] as const) {
     new Counter({
       name,
@@ -193,6 +198,7 @@ interface ConnectionTotal {
   requests: number;
   throttled: number;
   retries: number;
+  repaired: number;
   last_ok: string | null;
 }
 
@@ -203,6 +209,8 @@ async function connectionTotals(db: Db): Promise<ConnectionTotal[]> {
           coalesce(sum(case when (c->>'requests') ~ '^[0-9]+$' then (c->>'requests')::bigint end), 0)::float8 as requests,
           coalesce(sum(case when (c->>'throttled') ~ '^[0-9]+$' then (c->>'throttled')::bigint end), 0)::float8 as throttled,
           coalesce(sum(case when (c->>'retries') ~ '^[0-9]+$' then (c->>'retries')::bigint end), 0)::float8 as retries,
+          coalesce(sum(case when (c->>'itemsRepaired') ~ '^[0-9]+$' then (c->>'itemsRepaired')::bigint end), 0)::float8
+            + coalesce(sum(case when (c->>'itemsDeleted') ~ '^[0-9]+$' then (c->>'itemsDeleted')::bigint end), 0)::float8 as repaired,
           max(r.finished_at) filter (where c->>'status' = 'ok') as last_ok
         from sync_runs r
         cross join lateral jsonb_array_elements(

@@ -90,6 +90,10 @@ for (const target of dbTargets()) {
         'pmo_sync_tracker_throttled_total{connection="ado-main"} 1',
         'pmo_sync_tracker_throttled_total{connection="jira-main"} 2',
       ]);
+      expect(metricLine(text, 'pmo_sync_reconcile_repaired_total{')).toEqual([
+        'pmo_sync_reconcile_repaired_total{connection="ado-main"} 0',
+        'pmo_sync_reconcile_repaired_total{connection="jira-main"} 0',
+      ]);
       expect(metricLine(text, 'pmo_sync_last_sync_duration_seconds{')).toEqual([
         'pmo_sync_last_sync_duration_seconds{connection="all",kind="sync",status="ok"} 4',
         'pmo_sync_last_sync_duration_seconds{connection="jira-main",kind="sync",status="ok"} 2',
