@@ -11,6 +11,7 @@ import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { SyncStages } from '../sync/run.ts';
+import { applyStoredSecrets } from '../webhooks/secrets.ts';
 import type { Env } from './env.ts';
 import { withLeaseLocks } from './lease.ts';
 import { createWorkerLogger } from './log.ts';
@@ -58,19 +59,30 @@ export function loadSettings(env: Env): Settings {
   const log = createWorkerLogger({ level: env.LOG_LEVEL ?? config.log?.level, secrets });
   const ruleSet = loadWorkerRuleSet({ config: config.rules, ownRules: env.PMO_SYNC_RULES_YAML, log });
   const leaseMs = Number(env.PMO_SYNC_LEASE_MS ?? DEFAULT_LEASE_MS);
-  return { config, secrets, ruleSet, log, leaseMs: Number.isFinite(leaseMs) && leaseMs > 0 ? leaseMs : DEFAULT_LEASE_MS };
+  return {
+    config,
+    secrets,
+    ruleSet,
+    log,
+    leaseMs: Number.isFinite(leaseMs) && leaseMs > 0 ? leaseMs : DEFAULT_LEASE_MS,
+  };
 }
 
 export async function openInvocation(env: Env, settings: Settings): Promise<Invocation> {
-  const { config, log } = settings;
+  const { log } = settings;
   // Hyperdrive pools for us: one connection per invocation is plenty, and postgres.js must not
   // cache prepared statements across Hyperdrive's pooled origin connections.
   const raw = await openPostgres(env.HYPERDRIVE.connectionString, { maxConnections: 5 });
   const database = withLeaseLocks(raw, { leaseMs: LOCK_LEASE_MS, holder: crypto.randomUUID() });
+  // Jira secrets that `webhooks install` generated live in the database (as for `serve`); they
+  // fill a copy, so the cached config never carries one invocation's reads into the next.
+  const config = needsStoredSecrets(settings.config) ? structuredClone(settings.config) : settings.config;
+  if (config !== settings.config) await applyStoredSecrets(database.db, config);
   const connectors = createConnectors(config.connections, { log });
   const stages = buildWorkerStages({ config, ruleSet: settings.ruleSet, env });
   return {
     ...settings,
+    config,
     database,
     connectors,
     stages,
@@ -80,3 +92,5 @@ export async function openInvocation(env: Env, settings: Settings): Promise<Invo
     },
   };
 }
+
+const needsStoredSecrets = (config: Config) => config.connections.some((c) => c.kind === 'jira' && !c.webhookSecret);

@@ -37,6 +37,8 @@ export interface ScheduledController {
 export interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
+  /** Service-binding props (unused here; Hono's type asks for it). */
+  props: unknown;
 }
 
 export interface Hyperdrive {

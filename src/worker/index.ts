@@ -29,25 +29,28 @@ export function createWorker() {
     }
   };
 
-  /** Webhook events until none is claimable, then the writes they planned. */
-  const processWebhooks = async (inv: Invocation) => {
+  /**
+   * Webhook events until none is claimable. With `queueWrites` the writes they plan go out as a
+   * `writes` message (their own invocation, subrequest budget and retries); without, the caller
+   * sends them.
+   */
+  const processWebhooks = async (inv: Invocation, queueWrites: boolean) => {
     const processor = createWebhookProcessor({
       database: inv.database,
       connectors: inv.connectors,
       config: inv.config,
       log: inv.log,
-      stages: { ...inv.stages, send: undefined },
+      stages: queueWrites ? inv.stages : { ...inv.stages, send: undefined },
       // The queue's batch window already gathered the burst.
       debounceMs: 0,
       leaseMs: inv.leaseMs,
     });
-    const events = await processor.drain();
-    const writes = await sendWrites(inv);
-    return { events, writes };
+    return processor.drain();
   };
 
-  const sendWrites = async (inv: Invocation, connections?: string[]) => {
-    if (inv.config.mode === 'dry-run') return null;
+  /** Outbox rows of these connections (all when omitted) until none is claimable now. */
+  const sendWrites = async (inv: Invocation, connections?: readonly string[]) => {
+    if (inv.config.mode === 'dry-run') return { claimed: 0, sent: 0, unchanged: 0, failed: 0, dead: 0 };
     const worker = createWriteWorker({
       database: inv.database,
       connectors: connections
@@ -59,16 +62,28 @@ export function createWorker() {
     return worker.drain();
   };
 
-  /** A sync pass under the schedule lock; null when another invocation holds it. */
-  const syncUnderLock = async (inv: Invocation, opts: SyncOptions): Promise<SyncSummary | null> => {
-    const release = await inv.database.tryLock('schedule:sync');
+  /**
+   * A sync pass under the schedule lock; null when another invocation holds it for longer than
+   * `waitMs`. The nightly reconcile waits: at its minute the incremental cron fires too, and
+   * whichever takes the lock first must not make the other one's sweep vanish.
+   */
+  const syncUnderLock = async (
+    inv: Invocation,
+    opts: SyncOptions,
+    { waitMs = 0, queueWrites = false } = {},
+  ): Promise<SyncSummary | null> => {
+    const deadline = Date.now() + waitMs;
+    let release = await inv.database.tryLock('schedule:sync');
+    while (!release && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5000));
+      release = await inv.database.tryLock('schedule:sync');
+    }
     if (!release) {
-      inv.log.info('another invocation runs the scheduled job');
+      inv.log.info({ reconcile: opts.reconcile ?? false }, 'another invocation runs the scheduled job');
       return null;
     }
     try {
-      // Writes are sent below, by this invocation, rather than queued: the tick is already here.
-      return await runSync({ ...inv, stages: { ...inv.stages, send: undefined } }, opts);
+      return await runSync({ ...inv, stages: queueWrites ? inv.stages : { ...inv.stages, send: undefined } }, opts);
     } finally {
       await release();
     }
@@ -81,9 +96,19 @@ export function createWorker() {
         inv = await openInvocation(env, settingsFor(env));
       } catch (err) {
         // A bad config or an unreachable Hyperdrive: say so without leaking the details.
-        console.error(JSON.stringify({ level: 'error', msg: 'worker cannot start', err: String((err as Error)?.message ?? err).slice(0, 300) }));
+        console.error(
+          JSON.stringify({
+            level: 'error',
+            msg: 'worker cannot start',
+            err: String((err as Error)?.stack ?? err).slice(0, 1000),
+          }),
+        );
         return Response.json(
-          { title: 'Service Unavailable', status: 503, detail: 'pmo-sync is not configured or its database is unreachable' },
+          {
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'pmo-sync is not configured or its database is unreachable',
+          },
           { status: 503, headers: { 'content-type': 'application/problem+json' } },
         );
       }
@@ -125,7 +150,7 @@ export function createWorker() {
         const response = await app.fetch(request, env, ctx);
         // The body is built before the handler returns; reading it here keeps every query
         // inside this invocation, so closing the connection afterwards is safe.
-        const body = await response.arrayBuffer();
+        const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
         await Promise.all(wakeups);
         return new Response(body, response);
       } finally {
@@ -134,23 +159,23 @@ export function createWorker() {
     },
 
     async queue(batch: MessageBatch<WorkerMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
-      const kinds = new Set(batch.messages.map((m) => m.body?.type));
+      const bodies = batch.messages.map((m) => m.body);
       await withInvocation(env, async (inv) => {
         try {
-          if (kinds.has('sync')) {
-            const full = batch.messages.some((m) => m.body.type === 'sync' && m.body.full);
-            await syncUnderLock(inv, { full });
-          }
-          // One drain serves every webhook message of the batch: the inbox holds the events.
-          const r = await processWebhooks(inv);
+          const sync = bodies.filter((b) => b.type === 'sync');
+          if (sync.length > 0) await syncUnderLock(inv, { full: sync.some((b) => b.full) }, { queueWrites: true });
+          // The inbox and outbox hold the work: one drain serves every message of its kind.
+          const events = bodies.some((b) => b.type === 'webhook') ? await processWebhooks(inv, true) : null;
+          const writeConnections = bodies.flatMap((b) => (b.type === 'writes' ? b.connections : []));
+          const writes = writeConnections.length > 0 ? await sendWrites(inv, [...new Set(writeConnections)]) : null;
           inv.log.info(
             {
-              messages: batch.messages.length,
-              kinds: [...kinds],
-              events: r.events.processed,
-              planned: r.events.writesPlanned,
-              sent: r.writes?.sent ?? 0,
-              failed: (r.writes?.failed ?? 0) + (r.writes?.dead ?? 0),
+              messages: bodies.length,
+              kinds: [...new Set(bodies.map((b) => b.type))],
+              events: events?.processed ?? 0,
+              planned: events?.writesPlanned ?? 0,
+              sent: writes?.sent ?? 0,
+              failed: (writes?.failed ?? 0) + (writes?.dead ?? 0),
             },
             'queue batch processed',
           );
@@ -165,23 +190,41 @@ export function createWorker() {
     async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
       await withInvocation(env, async (inv) => {
         const reconcile = controller.cron === inv.config.schedule.reconcile;
-        const summary = await syncUnderLock(inv, { reconcile });
-        // Whatever a lost queue message left behind.
-        const r = await processWebhooks(inv);
+        let summary: SyncSummary | null = null;
+        let failure: unknown = null;
+        try {
+          summary = await syncUnderLock(inv, { reconcile }, { waitMs: reconcile ? RECONCILE_WAIT_MS : 0 });
+        } catch (err) {
+          // Still drain below: a failing sync must not hold back webhooks and writes.
+          failure = err;
+          inv.log.error({ err, cron: controller.cron }, 'scheduled sync failed');
+        }
+        // The tick sends what it planned itself, and picks up whatever a lost message left behind.
+        const events = await processWebhooks(inv, false);
+        const writes = await sendWrites(inv);
         inv.log.info(
           {
             cron: controller.cron,
             reconcile,
             ran: summary !== null,
             durationMs: summary?.durationMs,
-            events: r.events.processed,
-            sent: r.writes?.sent ?? 0,
+            events: events.processed,
+            sent: writes.sent,
+            failed: writes.failed + writes.dead,
           },
           'scheduled pass finished',
         );
+        // Cloudflare records the tick as failed (and shows it in the Cron Events log).
+        if (failure) throw failure;
       });
     },
   };
 }
+
+/** How long a reconcile tick waits for a running sync (well inside the 15-minute cron limit). */
+const RECONCILE_WAIT_MS = 10 * 60_000;
+
+/** Statuses whose responses may not carry a body, not even an empty one. */
+const NULL_BODY = new Set([101, 204, 205, 304]);
 
 export default createWorker();

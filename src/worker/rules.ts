@@ -8,14 +8,14 @@ import { createRuleFunctions } from '../../rules/functions.ts';
 import { buildRuleSet, type RuleProblem, type RuleSet, type SourcedRule } from '../../rules/load.ts';
 import pmoStandard from '../../rules/packs/pmo-standard.yaml';
 import { RuleDef } from '../../rules/schema.ts';
-import type { RulesConfig } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 
 /** Built-in packs by name, as bundled text. */
 export const BUNDLED_PACKS: Readonly<Record<string, string>> = { 'pmo-standard': pmoStandard };
 
 export interface WorkerRuleOptions {
-  config: RulesConfig;
+  config: Config['rules'];
   /** Extra rule file text (PMO_SYNC_RULES_YAML). */
   ownRules?: string;
   log?: Logger;
@@ -26,10 +26,20 @@ export function loadWorkerRuleSet(opts: WorkerRuleOptions): RuleSet {
   const sourced: SourcedRule[] = [];
   const files: string[] = [];
   const knownIds = new Set<string>();
-  const inputs = opts.config.packs.map((p) => ({ file: `rules/packs/${p}.yaml`, source: `pack:${p}`, text: BUNDLED_PACKS[p] }));
-  if (opts.ownRules?.trim()) inputs.push({ file: 'PMO_SYNC_RULES_YAML', source: 'PMO_SYNC_RULES_YAML', text: opts.ownRules });
+  const inputs = opts.config.packs.map((p) => ({
+    file: `rules/packs/${p}.yaml`,
+    source: `pack:${p}`,
+    text: BUNDLED_PACKS[p],
+  }));
+  if (opts.ownRules?.trim())
+    inputs.push({ file: 'PMO_SYNC_RULES_YAML', source: 'PMO_SYNC_RULES_YAML', text: opts.ownRules });
   for (const f of opts.config.files) {
-    problems.push({ file: f, line: 0, ruleId: '-', message: 'rules.files cannot be read on Workers: put the rules in PMO_SYNC_RULES_YAML' });
+    problems.push({
+      file: f,
+      line: 0,
+      ruleId: '-',
+      message: 'rules.files cannot be read on Workers: put the rules in PMO_SYNC_RULES_YAML',
+    });
   }
   for (const { file, source, text } of inputs) {
     files.push(file);

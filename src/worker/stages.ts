@@ -34,7 +34,9 @@ export function buildWorkerStages(deps: WorkerStageDeps): SyncStages & { ruleSet
       });
       const refs =
         changedRefs === undefined
-          ? (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map((r) => r.ref)
+          ? (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
+              (r) => r.ref,
+            )
           : [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
       return planWrites(db, config, { refs, dryRun, priority });
     },

@@ -45,13 +45,14 @@ export async function freePort(): Promise<number> {
 export async function startWranglerDev(opts: WranglerDevOptions): Promise<WranglerDev> {
   const dir = mkdtempSync(join(tmpdir(), 'pmo-worker-'));
   const envFile = join(dir, '.env');
-  // One line per var: dotenv single quotes keep JSON (and so YAML flow) text as it is.
+  // One line per var: dotenv single quotes keep JSON (and so YAML flow) text as it is; wrangler
+  // expands `${VAR}` in .env files itself, so the config's own `${VAR}` are escaped as `\${VAR}`.
   writeFileSync(
     envFile,
     Object.entries(opts.vars)
       .map(([k, v]) => {
         if (v.includes("'") || v.includes('\n')) throw new Error(`${k}: use one-line values without single quotes`);
-        return `${k}='${v}'`;
+        return `${k}='${v.replaceAll('$', '\\$')}'`;
       })
       .join('\n'),
   );
@@ -84,8 +85,9 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
       '--persist-to',
       join(dir, 'state'),
       '--show-interactive-dev-session=false',
+      // `log` shows the Worker's console.log lines (our JSON log entries) as well.
       '--log-level',
-      'info',
+      'log',
     ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -98,9 +100,16 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
   });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const url = `http://127.0.0.1:${port}`;
+  const fail = async (why: string): Promise<never> => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${why}:\n${out}`);
+  };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null) await fail(`wrangler dev exited (${child.exitCode})`);
+    if (/worker cannot start/.test(out)) await fail('the Worker cannot start');
     if (/Ready on http/.test(out)) {
       try {
         const r = await fetch(`${url}/healthz`);
@@ -109,10 +118,7 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
         /* not listening yet */
       }
     }
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error(`wrangler dev not ready after ${opts.readyTimeoutMs ?? 60_000} ms:\n${out}`);
-    }
+    if (Date.now() > deadline) await fail(`wrangler dev not ready after ${opts.readyTimeoutMs ?? 60_000} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
