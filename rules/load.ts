@@ -14,7 +14,10 @@ import { type CompiledRule, compileRule } from './compile.ts';
 import { createRuleFunctions, type RuleFunction } from './functions.ts';
 import { RuleDef } from './schema.ts';
 
-export const PACKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'packs');
+/** The built-in packs' folder; a function, so runtimes without files never touch import.meta.url. */
+export function packsDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), 'packs');
+}
 
 export interface RuleProblem {
   file: string;
@@ -61,15 +64,24 @@ export interface LoadOptions {
 }
 
 export function packFile(name: string): string {
-  return join(PACKS_DIR, `${name}.yaml`);
+  return join(packsDir(), `${name}.yaml`);
 }
 
 /** Reads one rule file; problems are returned, never thrown. */
 export function readRuleFile(file: string, source: string): { rules: SourcedRule[]; problems: RuleProblem[] } {
-  const problems: RuleProblem[] = [];
   if (!existsSync(file)) return { rules: [], problems: [{ file, line: 0, ruleId: '-', message: 'file not found' }] };
+  return parseRuleText(readFileSync(file, 'utf8'), file, source);
+}
+
+/** One rule file's text → validated rules with their lines; problems returned, never thrown. */
+export function parseRuleText(
+  text: string,
+  file: string,
+  source: string,
+): { rules: SourcedRule[]; problems: RuleProblem[] } {
+  const problems: RuleProblem[] = [];
   const lc = new LineCounter();
-  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lc, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const lineOf = (n: Node | null | undefined) => (n?.range ? lc.linePos(n.range[0]).line : 0);
   for (const e of doc.errors) {
     problems.push({ file, line: lc.linePos(e.pos[0]).line, ruleId: '-', message: `YAML: ${e.message.split('\n')[0]}` });

@@ -1,8 +1,12 @@
 // Assembles the sync stages: rule evaluation, rollups, write planning and sending. Kept apart
-// from runSync so tests can run a sync with exactly the stages they want.
+// from runSync so tests can run a sync with exactly the stages they want. The stages are the
+// same on every runtime; only where the rules come from and how writes are sent differ.
+import { isNull } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
-import { evaluateFindings, loadRuleSet, type RuleSet } from '../../rules/index.ts';
+import { workItems } from '../../db/schema.ts';
+import { evaluateFindings } from '../../rules/findings.ts';
+import { loadRuleSet, type RuleSet } from '../../rules/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { recomputeRollups } from '../rollups/compute.ts';
@@ -10,19 +14,13 @@ import { planWrites } from '../writeback/plan.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
 import type { SyncStages } from './run.ts';
 
-export interface StageDeps {
+/** The stages over a compiled rule set; `send` says how planned writes leave the outbox. */
+export function createSyncStages(deps: {
   config: Config;
-  /** Folder that `rules.files` are relative to: the config file's folder. */
-  cwd: string;
-  log: Logger;
-  database: Database;
-  connectors: ReadonlyMap<string, Connector>;
-}
-
-export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { ruleSet: RuleSet }> {
-  const { config } = deps;
-  // Reports each broken rule once through `log` and skips it; the others still run.
-  const ruleSet = loadRuleSet({ config: config.rules, cwd: deps.cwd, log: deps.log });
+  ruleSet: RuleSet;
+  send?: SyncStages['send'];
+}): SyncStages & { ruleSet: RuleSet } {
+  const { config, ruleSet } = deps;
   return {
     ruleSet,
     evaluate(db, { refs, now }) {
@@ -35,18 +33,34 @@ export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { r
         thresholds: config.portfolio.health,
         changedRefs,
       });
-      let refs: string[];
-      if (changedRefs === undefined) {
-        const { workItems } = await import('../../db/schema.ts');
-        const { isNull } = await import('drizzle-orm');
-        refs = (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
-          (r) => r.ref,
-        );
-      } else {
-        refs = [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
-      }
+      const refs =
+        changedRefs === undefined
+          ? (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
+              (r) => r.ref,
+            )
+          : [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
       return planWrites(db, config, { refs, dryRun, priority });
     },
+    send: deps.send,
+  };
+}
+
+export interface StageDeps {
+  config: Config;
+  /** Folder that `rules.files` are relative to: the config file's folder. */
+  cwd: string;
+  log: Logger;
+  database: Database;
+  connectors: ReadonlyMap<string, Connector>;
+}
+
+/** Node: rules read from their files, writes sent in-process by a write worker. */
+export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { ruleSet: RuleSet }> {
+  // Reports each broken rule once through `log` and skips it; the others still run.
+  const ruleSet = loadRuleSet({ config: deps.config.rules, cwd: deps.cwd, log: deps.log });
+  return createSyncStages({
+    config: deps.config,
+    ruleSet,
     async send({ connections }) {
       const worker = createWriteWorker({
         database: deps.database,
@@ -56,5 +70,5 @@ export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { r
       const r = await worker.drain();
       return { sent: r.sent, failed: r.failed + r.dead };
     },
-  };
+  });
 }
