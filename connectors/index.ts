@@ -13,6 +13,8 @@ export interface CreateConnectorOptions {
   resolveRef: RefResolver;
   /** Per-connection base URL overrides (the demo and tests point connections at simulators). */
   baseUrls?: Record<string, string>;
+  /** How Azure DevOps requests travel: the SDK (default) or fetch (Cloudflare Workers). */
+  adoTransport?: 'sdk' | 'fetch';
 }
 
 export function createConnector(conn: Connection, opts: CreateConnectorOptions): Connector {
@@ -22,7 +24,10 @@ export function createConnector(conn: Connection, opts: CreateConnectorOptions):
     case 'jira':
       return createJiraConnector({ config: conn, log, resolveRef: opts.resolveRef, baseUrl });
     case 'azure-devops':
-      return createAdoConnector({ config: conn, log, resolveRef: opts.resolveRef, baseUrl });
+      return createAdoConnector(
+        { config: conn, log, resolveRef: opts.resolveRef, baseUrl },
+        { client: { transport: opts.adoTransport } },
+      );
   }
 }
 

@@ -23,6 +23,7 @@ import {
 } from '../../src/errors.ts';
 import type { ConnectorStats } from '../types.ts';
 import { endpointLabel } from './endpoint.ts';
+import { createFetchTransport } from './fetch/transport.ts';
 
 export const TRACKER = 'azure-devops';
 
@@ -62,6 +63,11 @@ export interface AdoClientOptions {
   /** Below this fraction of X-RateLimit-Limit remaining, requests are spread until the reset. */
   slowdownBelow?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How requests travel: through azure-devops-node-api (default), or through fetch where
+   * node:http is only an emulation (Cloudflare Workers). Retries, pacing and errors are the same.
+   */
+  transport?: 'sdk' | 'fetch';
 }
 
 export interface AdoClient {
@@ -181,7 +187,20 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     return Math.round(exp / 2 + Math.random() * (exp / 2));
   };
 
+  const fetchSend =
+    opts.transport === 'fetch'
+      ? createFetchTransport({
+          orgUrl: opts.orgUrl,
+          pat: opts.pat,
+          onRequest: (label) => {
+            counters.requests++;
+            counters.byEndpoint[label] = (counters.byEndpoint[label] ?? 0) + 1;
+          },
+        })
+      : null;
+
   const send = async (c: AdoCall): Promise<Raw> => {
+    if (fetchSend) return fetchSend(c);
     const api = await wit();
     const route: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.routeValues ?? {})) route[k] = String(v);

@@ -55,8 +55,8 @@ function decodeCursor(c: string | null): Cursor {
 }
 
 export interface AdoConnectorOptions {
-  /** Tuning for tests: retry delays, a fake sleep. */
-  client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'slowdownBelow'>;
+  /** Tuning for tests (retry delays, a fake sleep) and the transport (`fetch` on Workers). */
+  client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'slowdownBelow' | 'transport'>;
 }
 
 export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnectorOptions = {}): Connector {

@@ -78,7 +78,8 @@ export async function openInvocation(env: Env, settings: Settings): Promise<Invo
   // fill a copy, so the cached config never carries one invocation's reads into the next.
   const config = needsStoredSecrets(settings.config) ? structuredClone(settings.config) : settings.config;
   if (config !== settings.config) await applyStoredSecrets(database.db, config);
-  const connectors = createConnectors(config.connections, { log });
+  // fetch, not the SDK's node:http emulation, carries Azure DevOps requests on Workers.
+  const connectors = createConnectors(config.connections, { log, adoTransport: 'fetch' });
   const stages = buildWorkerStages({ config, ruleSet: settings.ruleSet, env });
   return {
     ...settings,

@@ -3,7 +3,7 @@
 // client.ts's `send`, and no more: OPTIONS `/_apis/{area}` location discovery (cached per area,
 // shared by concurrent callers), route-template filling, api-version negotiation, and a
 // PAT-authenticated request. Retries, pacing and typed errors stay in client.ts, which this
-// plugs into (see the wiring note in docs/deployment.md); it answers in the same raw shape.
+// plugs into (`transport: 'fetch'`); it answers in the same raw shape.
 import { endpointLabel } from '../endpoint.ts';
 
 export interface AdoTransportCall {
