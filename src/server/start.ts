@@ -45,7 +45,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const identities = await Promise.allSettled([...connectors.values()].map((c) => c.whoami()));
   identities.forEach((r, i) => {
     if (r.status === 'rejected') {
-      log.warn({ connection: [...connectors.keys()][i], err: r.reason }, 'could not read our tracker identity yet; echoes are recognised once it is known');
+      log.warn(
+        { connection: [...connectors.keys()][i], err: r.reason },
+        'could not read our tracker identity yet; echoes are recognised once it is known',
+      );
     }
   });
   const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });

@@ -69,7 +69,10 @@ describe('demo', () => {
     const { email, apiToken } = DEMO_CREDENTIALS.jiraPerson;
     const res = await fetch(`${demo.jira.url}/rest/api/3/issue/${key}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`,
+      },
       body: JSON.stringify({ fields: { summary: 'Edited in the demo' } }),
     });
     expect(res.status).toBe(204);

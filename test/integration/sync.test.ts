@@ -120,7 +120,7 @@ for (const target of dbTargets()) {
         'ado-main: mapping drift: status "In Review": state "In Review" of Feature in Payments is not among the type\'s states; its items are read as todo',
       );
       const [drift] = await database.db.select().from(kv).where(eq(kv.key, 'drift:ado-main'));
-      expect((drift?.value as { name: string }[]).map((d) => d.name)).toEqual(['In Review']);
+      expect((drift!.value as { name: string }[]).map((d) => d.name)).toEqual(['In Review']);
     });
 
     it('keeps epic rollups for epics only while they exist', async () => {

@@ -24,16 +24,14 @@ describe('webhook processor', () => {
   });
 
   const inbox = (connection: string, deliveryId: string, keys: string[], event = 'updated') =>
-    database.db
-      .insert(webhookInbox)
-      .values({
-        connection,
-        tracker: connection.startsWith('ado') ? 'azure-devops' : 'jira',
-        deliveryId,
-        event,
-        keys,
-        body: {},
-      });
+    database.db.insert(webhookInbox).values({
+      connection,
+      tracker: connection.startsWith('ado') ? 'azure-devops' : 'jira',
+      deliveryId,
+      event,
+      keys,
+      body: {},
+    });
   const status = async (deliveryId: string) =>
     (
       await database.db
