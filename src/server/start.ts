@@ -41,16 +41,16 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, database, log } = opts;
   const connectors = opts.connectors ?? createConnectors(config.connections, { log });
-  // Echo detection needs to know our own account in each tracker before the first webhook.
-  const identities = await Promise.allSettled([...connectors.values()].map((c) => c.whoami()));
-  identities.forEach((r, i) => {
-    if (r.status === 'rejected') {
+  // Echo detection needs our own account in each tracker before the first webhook. Asked in
+  // the background: a tracker that is down must not keep the server from starting.
+  for (const [id, c] of connectors) {
+    c.whoami().catch((err: unknown) =>
       log.warn(
-        { connection: [...connectors.keys()][i], err: r.reason },
+        { connection: id, err },
         'could not read our tracker identity yet; echoes are recognised once it is known',
-      );
-    }
-  });
+      ),
+    );
+  }
   const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });
   const metrics = createMetrics({ db: database.db, log, now: () => new Date() });
   const freshness = new Histogram({
