@@ -56,7 +56,7 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
 
   const nowIso = now.toISOString();
   const changed: string[] = [];
-  const rows: (typeof workItems.$inferInsert)[] = [];
+  const rows: Record<string, unknown>[] = [];
   for (const item of byRef.values()) {
     const hash = contentHash(item);
     const prev = known.get(item.ref);
@@ -66,9 +66,7 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
     if (contentChanged) changed.push(item.ref);
     rows.push(toRow(item, hash, nowIso));
   }
-  if (rows.length > 0) {
-    await db.insert(workItems).values(rows).onConflictDoUpdate({ target: workItems.ref, set: UPSERT_SET });
-  }
+  if (rows.length > 0) await upsertRows(db, rows);
   if (changed.length > 0)
     await replaceLinks(
       db,
@@ -77,7 +75,8 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
   return { changed, written: rows.length };
 }
 
-function toRow(item: WorkItem, hash: string, nowIso: string): typeof workItems.$inferInsert {
+/** One row as a JSON record keyed by column name, for jsonb_to_recordset. */
+function toRow(item: WorkItem, hash: string, nowIso: string): Record<string, unknown> {
   return {
     ref: item.ref,
     connection: item.connection,
@@ -88,7 +87,7 @@ function toRow(item: WorkItem, hash: string, nowIso: string): typeof workItems.$
     type: item.type,
     title: item.title,
     status: item.status,
-    statusCategory: item.statusCategory,
+    status_category: item.statusCategory,
     assignee: item.assignee,
     owner: item.owner,
     priority: item.priority,
@@ -100,8 +99,8 @@ function toRow(item: WorkItem, hash: string, nowIso: string): typeof workItems.$
     start: item.start,
     due: item.due,
     points: item.points,
-    estimateHours: item.estimateHours,
-    remainingHours: item.remainingHours,
+    estimate_hours: item.estimateHours,
+    remaining_hours: item.remainingHours,
     parent: item.parent,
     links: item.links,
     iteration: item.iteration,
@@ -109,24 +108,73 @@ function toRow(item: WorkItem, hash: string, nowIso: string): typeof workItems.$
     url: item.url,
     revision: item.revision,
     raw: item.raw ?? null,
-    contentHash: hash,
-    deletedAt: null,
-    firstSyncedAt: nowIso,
-    lastSyncedAt: nowIso,
+    content_hash: hash,
+    synced_at: nowIso,
   };
 }
 
-const excluded = (col: string) => sql.raw(`excluded.${col}`);
-const UPSERT_SET = Object.fromEntries(
-  Object.entries(workItems)
-    .filter(([k, v]) => typeof v === 'object' && v !== null && 'name' in v && k !== 'ref' && k !== 'firstSyncedAt')
-    .map(([k, v]) => [k, excluded((v as { name: string }).name)]),
+// Rows travel as one JSON parameter (jsonb_to_recordset) rather than ~35 bound parameters per
+// row: building and binding those cost more than the database's work on a large first sync.
+const COLUMNS: [string, string][] = [
+  ['ref', 'text'],
+  ['connection', 'text'],
+  ['tracker', 'text'],
+  ['key', 'text'],
+  ['project', 'text'],
+  ['kind', 'text'],
+  ['type', 'text'],
+  ['title', 'text'],
+  ['status', 'text'],
+  ['status_category', 'text'],
+  ['assignee', 'jsonb'],
+  ['owner', 'jsonb'],
+  ['priority', 'text'],
+  ['labels', 'jsonb'],
+  ['created', 'timestamptz'],
+  ['updated', 'timestamptz'],
+  ['started', 'timestamptz'],
+  ['resolved', 'timestamptz'],
+  ['start', 'timestamptz'],
+  ['due', 'timestamptz'],
+  ['points', 'float8'],
+  ['estimate_hours', 'float8'],
+  ['remaining_hours', 'float8'],
+  ['parent', 'text'],
+  ['links', 'jsonb'],
+  ['iteration', 'jsonb'],
+  ['fields', 'jsonb'],
+  ['url', 'text'],
+  ['revision', 'text'],
+  ['raw', 'jsonb'],
+  ['content_hash', 'text'],
+];
+const q = (c: string) => `"${c}"`;
+const COLUMN_DEFS = sql.raw([...COLUMNS, ['synced_at', 'timestamptz']].map(([c, t]) => `${q(c)} ${t}`).join(', '));
+const INSERT_COLUMNS = sql.raw(
+  [...COLUMNS.map(([c]) => q(c)), 'deleted_at', 'first_synced_at', 'last_synced_at'].join(', '),
 );
+const SELECT_COLUMNS = sql.raw([...COLUMNS.map(([c]) => `x.${q(c)}`), 'null', 'x.synced_at', 'x.synced_at'].join(', '));
+// evaluated_hash and rule_checks belong to the evaluation, first_synced_at to the first sync.
+const UPDATE_SET = sql.raw(
+  [
+    ...COLUMNS.filter(([c]) => c !== 'ref').map(([c]) => `${q(c)} = excluded.${q(c)}`),
+    'deleted_at = null',
+    'last_synced_at = excluded.last_synced_at',
+  ].join(', '),
+);
+
+async function upsertRows(db: Db, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    await db.execute(sql`insert into work_items (${INSERT_COLUMNS})
+      select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 1000))}::jsonb) as x(${COLUMN_DEFS})
+      on conflict (ref) do update set ${UPDATE_SET}`);
+  }
+}
 
 async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
   const sources = items.map((i) => i.ref);
   await db.delete(itemLinks).where(inArray(itemLinks.source, sources));
-  const rows = new Map<string, typeof itemLinks.$inferInsert>();
+  const rows = new Map<string, { source: string; target: string; type: string; relation: string | null }>();
   for (const it of items) {
     for (const l of it.links) {
       rows.set(`${it.ref}|${l.target}|${l.type}`, {
@@ -137,11 +185,11 @@ async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
       });
     }
   }
-  if (rows.size > 0)
-    await db
-      .insert(itemLinks)
-      .values([...rows.values()])
-      .onConflictDoNothing();
+  if (rows.size === 0) return;
+  await db.execute(sql`insert into item_links (source, target, type, relation)
+    select source, target, type, relation
+    from jsonb_to_recordset(${JSON.stringify([...rows.values()])}::jsonb) as x(source text, target text, type text, relation text)
+    on conflict do nothing`);
 }
 
 /** Marks items the tracker no longer has as deleted; returns the refs newly marked. */
