@@ -176,6 +176,10 @@ export interface Headline {
 export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
   const where = and(live, scopeCondition(config, f));
   const nowIso = now.toISOString();
+  // Findings are counted per item in a correlated subquery over the findings index: joined as
+  // a grouped subquery, a planner without statistics (fresh PGlite, a just-loaded Postgres)
+  // re-ran the whole grouping once per item.
+  const openCount = sql`(select count(*) from ${findings} f where f.ref = ${workItems.ref} and f.status = 'open')`;
   const [row] = await db
     .select({
       items: sql<number>`count(*)::int`,
@@ -185,15 +189,11 @@ export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter
       red: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'red')::int`,
       overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
       checks: sql<number | null>`sum(${workItems.ruleChecks})::int`,
-      failed: sql<number>`coalesce(sum(fc.n) filter (where ${workItems.ruleChecks} is not null), 0)::int`,
-      open: sql<number>`coalesce(sum(fc.n), 0)::int`,
+      failed: sql<number>`coalesce(sum(${openCount}) filter (where ${workItems.ruleChecks} is not null), 0)::int`,
+      open: sql<number>`coalesce(sum(${openCount}), 0)::int`,
     })
     .from(workItems)
     .leftJoin(sql`${rollups} r`, sql`r.scope = 'epic:' || ${workItems.ref}`)
-    .leftJoin(
-      sql`(select ref, count(*) as n from ${findings} where status = 'open' group by ref) fc`,
-      sql`fc.ref = ${workItems.ref}`,
-    )
     .where(where);
   const checks = row?.checks === null || row?.checks === undefined ? null : Number(row.checks);
   const failed = Number(row?.failed ?? 0);
