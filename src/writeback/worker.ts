@@ -163,7 +163,16 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
   async function fail(row: ClaimedWrite, err: unknown): Promise<'failed' | 'dead'> {
     const message = err instanceof Error ? err.message : String(err);
     const httpStatus = err instanceof ConnectorError ? (err.httpStatus ?? null) : null;
-    const dead = err instanceof NotFoundError || row.attempts >= maxAttempts;
+    if (err instanceof NotFoundError) {
+      // The item is gone from the tracker: nothing to retry, nothing for a person to look at.
+      await db
+        .update(writeOutbox)
+        .set({ status: 'superseded', leaseUntil: null, lastError: message, updatedAt: sql`now()` })
+        .where(eq(writeOutbox.id, row.id));
+      log.info({ ref: row.ref, target: row.target }, 'write dropped: the item no longer exists');
+      return 'failed';
+    }
+    const dead = row.attempts >= maxAttempts;
     const delayMs =
       err instanceof RateLimitError
         ? Math.max(1000, err.retryAfterMs)
@@ -200,10 +209,41 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
     return 'failed';
   }
 
+  /**
+   * Keeps the leases of writes in progress alive: a slow tracker (retries, Retry-After waits)
+   * must never let a lease lapse mid-write, or another worker would send the same write.
+   */
+  function heartbeat(ids: number[]): () => void {
+    if (ids.length === 0) return () => {};
+    const timer = setInterval(
+      () => {
+        db.execute(sql`
+          update write_outbox set lease_until = now() + (${leaseMs} * interval '1 millisecond')
+          where leased_by = ${id} and status = 'in_flight' and id in (${sql.join(
+            ids.map((i) => sql`${i}`),
+            sql`, `,
+          )})`).catch((err: unknown) => log.warn({ err }, 'could not renew write leases'));
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
   async function runOnce(limit = 50): Promise<WorkerRunResult> {
     await releaseExpiredLeases();
     const rows = await claim(limit);
     const out: WorkerRunResult = { claimed: rows.length, sent: 0, unchanged: 0, failed: 0, dead: 0 };
+    const stopHeartbeat = heartbeat(rows.map((r) => r.id));
+    try {
+      await runRows(rows, out);
+    } finally {
+      stopHeartbeat();
+    }
+    return out;
+  }
+
+  async function runRows(rows: ClaimedWrite[], out: WorkerRunResult): Promise<void> {
     await Promise.all(
       rows.map(async (row) => {
         try {
@@ -218,7 +258,6 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
         }
       }),
     );
-    return out;
   }
 
   return {
