@@ -1,0 +1,55 @@
+// Databases for benchmarks and the soak: in-memory PGlite, or a throwaway database on the Postgres
+// named by BENCH_DATABASE_URL (default the local test server), created here and dropped on close.
+import { randomBytes } from 'node:crypto';
+import { type Database, openDatabase } from '../../db/client.ts';
+
+export const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface BenchDatabase extends Database {
+  kind: DbKind;
+  /** The URL a child process can open (Postgres only; PGlite in memory cannot be shared). */
+  url: string;
+}
+
+export async function openBenchDatabase(kind: DbKind, baseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG) {
+  if (kind === 'pglite') {
+    const db = await openDatabase('memory://');
+    await db.migrate();
+    return Object.assign(db, { kind, url: 'memory://' }) as BenchDatabase;
+  }
+  const name = `pmo_bench_${randomBytes(6).toString('hex')}`;
+  const { default: postgres } = await import('postgres');
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const db = await openDatabase(url.toString(), { maxConnections: 8 });
+  await db.migrate();
+  const close = db.close;
+  let closed: Promise<void> | undefined;
+  db.close = () => {
+    closed ??= (async () => {
+      await close().catch(() => {});
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    })();
+    return closed;
+  };
+  return Object.assign(db, { kind, url: url.toString() }) as BenchDatabase;
+}
+
+/** True when the Postgres server answers (the suite skips Postgres scenarios otherwise, and says so). */
+export async function postgresReachable(baseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG): Promise<boolean> {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(baseUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => {});
+  }
+}

@@ -1,0 +1,222 @@
+// The benchmark suite (`npm run bench`, `npm run bench -- --quick`): runs every scenario of
+// issue 10 on PGlite and Postgres, prints one table and writes bench/results.json. Figures
+// only: nothing here asserts a wall-clock time. See BENCHMARKS.md for what each figure means.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable } from './lib/db.ts';
+import type { Limits } from './lib/world.ts';
+import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
+import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
+import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
+import { runWebhookScenario, type WebhookFigures } from './scenarios/webhooks.ts';
+import { runWritebackScenario, type WritebackFigures } from './scenarios/writeback.ts';
+import { GOALS, renderTable } from './table.ts';
+
+export interface Profile {
+  name: 'quick' | 'full';
+  pull: { jiraItems: number; adoItems: number };
+  sync: Record<DbKind, { jiraItems: number; adoItems: number }>;
+  /** Zero-latency, no rate limits, Postgres: the "items/s end to end" goal. */
+  zeroLatency: { jiraItems: number; adoItems: number } | null;
+  writeback: { jiraItems: number; adoItems: number; dbs: DbKind[] };
+  webhooks: { eventsPerSec: number; seconds: number; jiraItems: number; adoItems: number; dbs: DbKind[] };
+  apiRequests: number;
+}
+
+export const PROFILES: Record<Profile['name'], Profile> = {
+  quick: {
+    name: 'quick',
+    pull: { jiraItems: 5_000, adoItems: 2_500 },
+    sync: { pglite: { jiraItems: 1_000, adoItems: 500 }, postgres: { jiraItems: 5_000, adoItems: 2_500 } },
+    zeroLatency: null,
+    writeback: { jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
+    webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
+    apiRequests: 20,
+  },
+  full: {
+    name: 'full',
+    // 100,000 Jira issues do not fit: the simulator's search re-sorts the whole store per page
+    // (superlinear), so 100k took over 6 minutes on its own. 30,000 Jira + the full 50,000 ADO.
+    pull: { jiraItems: 30_000, adoItems: 50_000 },
+    sync: { pglite: { jiraItems: 10_000, adoItems: 5_000 }, postgres: { jiraItems: 30_000, adoItems: 15_000 } },
+    zeroLatency: { jiraItems: 10_000, adoItems: 5_000 },
+    writeback: { jiraItems: 1_000, adoItems: 500, dbs: ['postgres'] },
+    webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
+    apiRequests: 50,
+  },
+};
+
+/** The issue's tracker limits: 20 ms latency, Jira burst 100 req/s, Azure DevOps budget ~100 req/s. */
+export const TRACKER = { latencyMs: 20, jiraBurst: 100, adoRate: 100 };
+/** Client limits set to the trackers' ceilings, so the trackers are the bottleneck, not our politeness. */
+export const CLIENT: { jira: Limits; ado: Limits } = {
+  jira: { concurrency: 8, requestsPerSecond: 100 },
+  ado: { concurrency: 8, requestsPerSecond: 100 },
+};
+const UNLIMITED: Limits = { concurrency: 16, requestsPerSecond: 1000 };
+
+export interface Results {
+  profile: Profile['name'];
+  startedAt: string;
+  durationMs: number;
+  machine: { cpus: number; cpuModel: string; memGiB: number; node: string; platform: string; commit: string | null };
+  notes: string[];
+  pull: PullFigures[];
+  sync: { initial: SyncFigures; incremental: SyncFigures }[];
+  zeroLatency: SyncFigures | null;
+  rules: { db: string; checks: number; checksPerSec: number | null }[];
+  api: ApiFigures[];
+  writeback: WritebackFigures[];
+  webhooks: WebhookFigures[];
+  goals: typeof GOALS;
+}
+
+function commit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+async function withDb<T>(kind: DbKind, f: (db: BenchDatabase) => Promise<T>): Promise<T> {
+  const db = await openBenchDatabase(kind);
+  try {
+    return await f(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export async function runBench(profile: Profile, opts: { only?: string[] } = {}): Promise<Results> {
+  const started = new Date();
+  const t0 = performance.now();
+  const wants = (s: string) => !opts.only || opts.only.includes(s);
+  const notes: string[] = [];
+  const dbs: DbKind[] = ['pglite'];
+  if (await postgresReachable()) dbs.push('postgres');
+  else notes.push('Postgres not reachable (BENCH_DATABASE_URL): Postgres scenarios skipped.');
+  const results: Results = {
+    profile: profile.name,
+    startedAt: started.toISOString(),
+    durationMs: 0,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      commit: commit(),
+    },
+    notes,
+    pull: [],
+    sync: [],
+    zeroLatency: null,
+    rules: [],
+    api: [],
+    writeback: [],
+    webhooks: [],
+    goals: GOALS,
+  };
+
+  if (wants('pull')) {
+    log(`pull (connectors only): ${profile.pull.jiraItems} Jira + ${profile.pull.adoItems} ADO`);
+    results.pull = await runPullScenario({
+      ...profile.pull,
+      ...TRACKER,
+      jiraLimits: CLIENT.jira,
+      adoLimits: CLIENT.ado,
+    });
+  }
+  if (wants('sync') || wants('api')) {
+    for (const kind of dbs) {
+      const size = profile.sync[kind];
+      log(`sync on ${kind}: ${size.jiraItems} Jira + ${size.adoItems} ADO, initial then 1% changed`);
+      await withDb(kind, async (db) => {
+        const r = await runSyncScenario(db, { ...size, ...TRACKER, jiraLimits: CLIENT.jira, adoLimits: CLIENT.ado });
+        try {
+          results.sync.push({ initial: r.initial, incremental: r.incremental });
+          results.rules.push({ db: kind, checks: r.initial.checks, checksPerSec: r.initial.checksPerSec });
+          if (wants('api')) {
+            log(`rollup API on ${kind} over ${r.world.jiraKeys.length + r.world.adoIds.length} items`);
+            results.api.push(await runApiScenario(db, r.world, profile.apiRequests));
+          }
+        } finally {
+          await r.world.close();
+        }
+      });
+    }
+  }
+  if (wants('zero') && profile.zeroLatency && dbs.includes('postgres')) {
+    const size = profile.zeroLatency;
+    log(`zero latency, no limits, Postgres: ${size.jiraItems} Jira + ${size.adoItems} ADO`);
+    await withDb('postgres', async (db) => {
+      const r = await runSyncScenario(db, {
+        ...size,
+        latencyMs: 0,
+        jiraBurst: null,
+        adoRate: null,
+        jiraLimits: UNLIMITED,
+        adoLimits: UNLIMITED,
+      });
+      results.zeroLatency = r.initial;
+      await r.world.close();
+    });
+  }
+  if (wants('writeback')) {
+    for (const kind of profile.writeback.dbs.filter((d) => dbs.includes(d))) {
+      log(
+        `write-back and naive baseline on ${kind}: ${profile.writeback.jiraItems} Jira + ${profile.writeback.adoItems} ADO`,
+      );
+      results.writeback.push(
+        await withDb(kind, (db) =>
+          runWritebackScenario(db, {
+            ...profile.writeback,
+            latencyMs: TRACKER.latencyMs,
+            jiraLimits: CLIENT.jira,
+            adoLimits: CLIENT.ado,
+          }),
+        ),
+      );
+    }
+  }
+  if (wants('webhooks')) {
+    for (const kind of profile.webhooks.dbs.filter((d) => dbs.includes(d))) {
+      const w = profile.webhooks;
+      log(`webhooks on ${kind}: ${w.eventsPerSec}/s for ${w.seconds} s`);
+      results.webhooks.push(
+        await withDb(kind, (db) =>
+          runWebhookScenario(db, {
+            ...w,
+            latencyMs: TRACKER.latencyMs,
+            jiraLimits: CLIENT.jira,
+            adoLimits: CLIENT.ado,
+          }),
+        ),
+      );
+    }
+  }
+  results.durationMs = Math.round(performance.now() - t0);
+  return results;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const args = process.argv.slice(2);
+  const profile = PROFILES[args.includes('--quick') ? 'quick' : 'full'];
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
+  const out =
+    args.find((a) => a.startsWith('--out='))?.slice(6) ?? fileURLToPath(new URL('./results.json', import.meta.url));
+  const results = await runBench(profile, { only });
+  process.stdout.write(renderTable(results));
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write(`results written to ${out}\n`);
+  process.exit(0);
+}

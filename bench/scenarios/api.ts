@@ -1,0 +1,84 @@
+// Rollup API latency over the items the sync scenario stored: the real HTTP app, a read token,
+// `n` sequential requests per route after one warm-up; p50/p99 per route.
+import { createToken } from '../../src/auth/tokens.ts';
+import { startServer } from '../../src/server/start.ts';
+import type { BenchDatabase } from '../lib/db.ts';
+import { percentile, round } from '../lib/stats.ts';
+import type { World } from '../lib/world.ts';
+
+export interface ApiFigures {
+  db: string;
+  items: number;
+  routes: {
+    route: string;
+    /** The request took over 60 s and was abandoned. */
+    timedOut: boolean;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    samples: number;
+    bytes: number;
+    status: number;
+  }[];
+}
+
+export const API_ROUTES = [
+  { name: 'portfolio', path: '/api/v1/portfolio' },
+  { name: 'program', path: '/api/v1/programs/payments' },
+  { name: 'epic list', path: '/api/v1/items?kind=epic&limit=100' },
+];
+
+export async function runApiScenario(database: BenchDatabase, world: World, n: number): Promise<ApiFigures> {
+  const server = await startServer({
+    config: world.config,
+    database,
+    log: world.log,
+    cwd: process.cwd(),
+    port: 0,
+    schedule: false,
+    connectors: world.connectors,
+  });
+  const { token } = await createToken(database.db, { scope: 'read', name: 'bench' });
+  const base = `http://127.0.0.1:${server.port}`;
+  const routes: ApiFigures['routes'] = [];
+  try {
+    for (const r of API_ROUTES) {
+      const times: number[] = [];
+      let bytes = 0;
+      let status = 0;
+      // At most `n` timed requests, no more than 20 s per route; a request over 60 s is abandoned
+      // and reported as a timeout (the program route is quadratic before ANALYZE: see BENCHMARKS.md).
+      const until = performance.now() + 20_000;
+      let timedOut = false;
+      for (let i = 0; i <= n && (i < 3 || performance.now() < until); i++) {
+        const t0 = performance.now();
+        try {
+          const res = await fetch(`${base}${r.path}`, {
+            headers: { authorization: `Bearer ${token}` },
+            signal: AbortSignal.timeout(60_000),
+          });
+          const body = await res.arrayBuffer();
+          const ms = performance.now() - t0;
+          if (i > 0 || ms > 10_000) times.push(ms);
+          bytes = body.byteLength;
+          status = res.status;
+          if (ms > 10_000) break;
+        } catch {
+          timedOut = true;
+          break;
+        }
+      }
+      routes.push({
+        route: `${r.name} (${r.path})`,
+        timedOut,
+        p50Ms: round(percentile(times, 50), 1),
+        p99Ms: round(percentile(times, 99), 1),
+        samples: times.length,
+        bytes,
+        status,
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+  return { db: database.kind, items: world.jiraKeys.length + world.adoIds.length, routes };
+}

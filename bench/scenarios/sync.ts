@@ -1,0 +1,221 @@
+// Initial and incremental sync through the whole pipeline (pull → store → rules → rollups →
+// write planning), against simulators with the issue's latency and rate limits. Write-back is
+// planned but not sent here (dry-run): sending is measured apart, in writeback.ts, at a size
+// the write path can finish in the time budget.
+import type { JiraSimulator } from '../../connectors/jira/simulator/index.ts';
+import { PEOPLE } from '../../connectors/jira/simulator/index.ts';
+import type { SyncStages } from '../../src/sync/run.ts';
+import type { SyncSummary } from '../../src/sync/summary.ts';
+import type { BenchDatabase } from '../lib/db.ts';
+import { round, sampleRss } from '../lib/stats.ts';
+import { type Limits, startWorld, type World } from '../lib/world.ts';
+
+export const JIRA_PAGE = 100;
+export const ADO_BATCH = 200;
+export const WIQL_CAP = 20_000;
+
+export interface TrackerFigures {
+  items: number;
+  requests: number;
+  minimum: number;
+  ratio: number | null;
+  throttled: number;
+  /** 429 answers the simulator sent (its own count, independent of the client's). */
+  sim429: number;
+}
+
+export interface SyncFigures {
+  db: string;
+  jiraItems: number;
+  adoItems: number;
+  latencyMs: number;
+  wallMs: number;
+  itemsPerSec: number;
+  /** End-to-end items/s as a share of what the rate limits allow (requests/s × items per request). */
+  ceilingShare: { jira: number | null; ado: number | null };
+  jira: TrackerFigures;
+  ado: TrackerFigures;
+  stageMs: { pullAndStore: number; evaluate: number; rollupsAndPlan: number };
+  checks: number;
+  checksPerSec: number | null;
+  findingsOpen: number;
+  writesPlanned: number;
+  peakRssMiB: number;
+}
+
+export interface SyncScenarioOptions {
+  jiraItems: number;
+  adoItems: number;
+  latencyMs: number;
+  /** Jira burst per endpoint (req/s); null: none. */
+  jiraBurst: number | null;
+  /** Azure DevOps budget in requests/s (TSTU-like leaky bucket); null: none. */
+  adoRate: number | null;
+  jiraLimits: Limits;
+  adoLimits: Limits;
+}
+
+/** Jira minimum: one search page per 100 issues, one changelog bulk-fetch per 1000 issues needing history. */
+export function jiraMinimum(items: number, withHistory: number): number {
+  return Math.ceil(items / JIRA_PAGE) + Math.ceil(withHistory / 1000);
+}
+
+/** Azure DevOps minimum: WIQL slices of 20,000 ids, then one workitemsbatch per 200. */
+export function adoMinimum(items: number): number {
+  return Math.max(1, Math.ceil(items / WIQL_CAP)) + Math.ceil(items / ADO_BATCH);
+}
+
+function count429(sim: JiraSimulator): number {
+  return sim.requestLog().filter((r) => r.status === 429).length;
+}
+
+function timeStages(stages: SyncStages) {
+  const t = { evaluate: 0, afterEvaluate: 0 };
+  const wrap = <K extends 'evaluate' | 'afterEvaluate'>(k: K) => {
+    const f = stages[k] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (!f) return;
+    (stages as Record<string, unknown>)[k] = async (...a: unknown[]) => {
+      const s = performance.now();
+      try {
+        return await f.apply(stages, a);
+      } finally {
+        t[k] += performance.now() - s;
+      }
+    };
+  };
+  wrap('evaluate');
+  wrap('afterEvaluate');
+  return t;
+}
+
+export function figuresFrom(
+  w: World,
+  s: SyncSummary,
+  o: { wallMs: number; jiraMin: number; adoMin: number; rss: number; db: string; latencyMs: number },
+  stage: { evaluate: number; afterEvaluate: number },
+  limits: { jiraRps: number | null; adoRps: number | null },
+): SyncFigures {
+  const j = s.connections.find((c) => c.id === 'jira-main')!;
+  const a = s.connections.find((c) => c.id === 'ado-main')!;
+  const perSec = (n: number) => (n / o.wallMs) * 1000;
+  return {
+    db: o.db,
+    jiraItems: j.itemsPulled,
+    adoItems: a.itemsPulled,
+    latencyMs: o.latencyMs,
+    wallMs: Math.round(o.wallMs),
+    itemsPerSec: Math.round(perSec(j.itemsPulled + a.itemsPulled)),
+    ceilingShare: {
+      jira: limits.jiraRps ? round(perSec(j.itemsPulled) / (limits.jiraRps * JIRA_PAGE), 3) : null,
+      ado: limits.adoRps ? round(perSec(a.itemsPulled) / (limits.adoRps * ADO_BATCH), 3) : null,
+    },
+    jira: {
+      items: j.itemsPulled,
+      requests: j.requests,
+      minimum: o.jiraMin,
+      ratio: o.jiraMin ? round(j.requests / o.jiraMin, 3) : null,
+      throttled: j.throttled,
+      sim429: count429(w.jira),
+    },
+    ado: {
+      items: a.itemsPulled,
+      requests: a.requests,
+      minimum: o.adoMin,
+      ratio: o.adoMin ? round(a.requests / o.adoMin, 3) : null,
+      throttled: a.throttled,
+      sim429: 0,
+    },
+    stageMs: {
+      pullAndStore: Math.round(o.wallMs - stage.evaluate - stage.afterEvaluate),
+      evaluate: Math.round(stage.evaluate),
+      rollupsAndPlan: Math.round(stage.afterEvaluate),
+    },
+    checks: s.findings.checks,
+    checksPerSec: stage.evaluate > 0 ? Math.round((s.findings.checks / stage.evaluate) * 1000) : null,
+    findingsOpen: s.findings.open,
+    writesPlanned: s.writes.planned,
+    peakRssMiB: o.rss,
+  };
+}
+
+/** Initial sync, then incremental with 1% of items changed by people. Leaves the world open for the API scenario. */
+export async function runSyncScenario(
+  database: BenchDatabase,
+  o: SyncScenarioOptions,
+): Promise<{ world: World; initial: SyncFigures; incremental: SyncFigures }> {
+  const world = await startWorld(database, {
+    jiraItems: o.jiraItems,
+    adoItems: o.adoItems,
+    jiraFaults: {
+      latencyMs: o.latencyMs,
+      burst: o.jiraBurst ? { limit: o.jiraBurst, windowMs: 1000, retryAfterSec: 1 } : null,
+    },
+    adoLatencyMs: o.latencyMs,
+    adoBudget: o.adoRate ? { limit: o.adoRate * 10, windowMs: 10_000, mode: 'block', retryAfterSeconds: 1 } : null,
+    jiraLimits: o.jiraLimits,
+    adoLimits: o.adoLimits,
+  });
+  const limits = { jiraRps: o.jiraBurst, adoRps: o.adoRate };
+  const stage = timeStages(world.stages);
+  world.jira.resetCounts();
+  world.ado.resetCounts();
+  let rss = sampleRss();
+  let t0 = performance.now();
+  const first = await world.sync({ dryRun: true });
+  let wallMs = performance.now() - t0;
+  // Items whose `started`/`resolved` need the changelog: everything that ever left "To Do".
+  const withHistory = world.jiraKeys.filter((k) => {
+    const cat = world.jira.store.getIssue(k)?.fields.status as { statusCategory?: { key?: string } } | undefined;
+    return cat?.statusCategory?.key === 'done';
+  }).length;
+  const initial = figuresFrom(
+    world,
+    first,
+    {
+      wallMs,
+      jiraMin: jiraMinimum(world.jiraKeys.length, withHistory),
+      adoMin: adoMinimum(world.adoIds.length),
+      rss: rss.stop(),
+      db: database.kind,
+      latencyMs: o.latencyMs,
+    },
+    stage,
+    limits,
+  );
+
+  // 1% of items changed by a person: assignee toggled (a rule outcome changes, so writes are planned).
+  const jiraChanged = world.jiraKeys.filter((_, i) => i % 100 === 7);
+  const adoChanged = world.adoIds.filter((_, i) => i % 100 === 7);
+  for (const [i, key] of jiraChanged.entries()) {
+    const issue = world.jira.store.getIssue(key);
+    const assigned = issue?.fields.assignee != null;
+    world.jira.store.updateIssue(key, { assignee: assigned ? null : PEOPLE[i % PEOPLE.length] }, { emit: false });
+  }
+  for (const id of adoChanged) world.ado.store.update(id, { 'System.Title': `Changed ${id}` });
+  world.jira.resetCounts();
+  stage.evaluate = 0;
+  stage.afterEvaluate = 0;
+  rss = sampleRss();
+  t0 = performance.now();
+  const second = await world.sync({ dryRun: true });
+  wallMs = performance.now() - t0;
+  const changedHistory = jiraChanged.filter((k) => {
+    const cat = world.jira.store.getIssue(k)?.fields.status as { statusCategory?: { key?: string } } | undefined;
+    return cat?.statusCategory?.key === 'done';
+  }).length;
+  const incremental = figuresFrom(
+    world,
+    second,
+    {
+      wallMs,
+      jiraMin: jiraMinimum(jiraChanged.length, changedHistory),
+      adoMin: adoMinimum(adoChanged.length),
+      rss: rss.stop(),
+      db: database.kind,
+      latencyMs: o.latencyMs,
+    },
+    stage,
+    limits,
+  );
+  return { world, initial, incremental };
+}

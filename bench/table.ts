@@ -1,0 +1,196 @@
+// One printed table for the whole suite: scenario, figure, value, the issue's goal beside it.
+import type { Results } from './run.ts';
+
+export const GOALS = {
+  requestRatio: 'request ratio to minimum ≤ 1.05 (initial and incremental)',
+  ceilingShare: 'throughput ≥ 90% of the rate-limit ceiling when the limits are the bottleneck',
+  itemsPerSec: '≥ 5,000 items/s end to end at zero latency on Postgres',
+  earlyRetry: '0 requests sent before a Retry-After expired',
+  throttled: '429s under 1% of requests',
+  apiP50: 'rollup API p50 under 100 ms',
+  webhooks: 'lost = 0 and duplicate writes = 0 under 10% duplicates, 5% out of order',
+} as const;
+
+type Row = [scenario: string, figure: string, value: string, goal: string];
+
+const fmt = (x: number | null | undefined, unit = ''): string =>
+  x === null || x === undefined ? '–' : `${x.toLocaleString('en-US')}${unit}`;
+const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`;
+const mark = (ok: boolean | null): string => (ok === null ? '' : ok ? ' ✓' : ' ✗');
+
+export function tableRows(r: Results): Row[] {
+  const rows: Row[] = [];
+  for (const p of r.pull) {
+    const s = `pull only, ${p.tracker} (${fmt(p.items)} items)`;
+    rows.push([s, 'wall time / items/s', `${fmt(p.wallMs / 1000)} s / ${fmt(p.itemsPerSec)}`, '']);
+    rows.push([
+      s,
+      'requests / minimum',
+      `${fmt(p.requests)} / ${fmt(p.minimum)} = ${fmt(p.ratio)}${mark(p.ratio !== null && p.ratio <= 1.05)}`,
+      '≤ 1.05',
+    ]);
+    rows.push([
+      s,
+      'share of rate ceiling',
+      `${pct(p.ceilingShare)} of ${fmt(p.ceilingItemsPerSec)}/s${mark((p.ceilingShare ?? 0) >= 0.9)}`,
+      '≥ 90%',
+    ]);
+    rows.push([
+      s,
+      '429s (client / simulator)',
+      `${fmt(p.throttled)} / ${fmt(p.sim429)}${mark(p.sim429 <= 0.01 * p.requests)}`,
+      '< 1% of requests',
+    ]);
+    if (p.earlyAfterRetryAfter !== null)
+      rows.push([
+        s,
+        'sent before Retry-After expired',
+        `${fmt(p.earlyAfterRetryAfter)}${mark(p.earlyAfterRetryAfter === 0)}`,
+        '0',
+      ]);
+    rows.push([s, 'peak RSS', `${fmt(p.peakRssMiB)} MiB`, '']);
+  }
+  for (const { initial: i, incremental: n } of r.sync) {
+    for (const [label, f] of [
+      ['initial sync', i],
+      ['incremental 1%', n],
+    ] as const) {
+      const s = `${label}, ${f.db} (${fmt(f.jiraItems)} + ${fmt(f.adoItems)})`;
+      rows.push([s, 'wall time / items/s', `${fmt(f.wallMs / 1000)} s / ${fmt(f.itemsPerSec)}`, '']);
+      rows.push([
+        s,
+        'stages: pull+store / rules / rollups+plan',
+        `${fmt(f.stageMs.pullAndStore)} / ${fmt(f.stageMs.evaluate)} / ${fmt(f.stageMs.rollupsAndPlan)} ms`,
+        '',
+      ]);
+      rows.push([
+        s,
+        'Jira requests / minimum',
+        `${fmt(f.jira.requests)} / ${fmt(f.jira.minimum)} = ${fmt(f.jira.ratio)}${mark(f.jira.ratio !== null && f.jira.ratio <= 1.05)}`,
+        '≤ 1.05',
+      ]);
+      rows.push([
+        s,
+        'ADO requests / minimum',
+        `${fmt(f.ado.requests)} / ${fmt(f.ado.minimum)} = ${fmt(f.ado.ratio)}${mark(f.ado.ratio !== null && f.ado.ratio <= 1.05)}`,
+        '≤ 1.05',
+      ]);
+      rows.push([
+        s,
+        '429s (Jira client / sim, ADO client)',
+        `${fmt(f.jira.throttled)} / ${fmt(f.jira.sim429)}, ${fmt(f.ado.throttled)}`,
+        '< 1%',
+      ]);
+      if (label === 'initial sync')
+        rows.push([
+          s,
+          'share of rate ceiling (Jira / ADO)',
+          `${pct(f.ceilingShare.jira)} / ${pct(f.ceilingShare.ado)}`,
+          '≥ 90%',
+        ]);
+      rows.push([s, 'peak RSS', `${fmt(f.peakRssMiB)} MiB`, '']);
+    }
+  }
+  if (r.zeroLatency) {
+    const f = r.zeroLatency;
+    const s = `initial sync, zero latency, postgres (${fmt(f.jiraItems)} + ${fmt(f.adoItems)})`;
+    rows.push([s, 'items/s end to end', `${fmt(f.itemsPerSec)}${mark(f.itemsPerSec >= 5000)}`, '≥ 5,000']);
+    rows.push([
+      s,
+      'stages: pull+store / rules / rollups+plan',
+      `${fmt(f.stageMs.pullAndStore)} / ${fmt(f.stageMs.evaluate)} / ${fmt(f.stageMs.rollupsAndPlan)} ms`,
+      '',
+    ]);
+  }
+  for (const x of r.rules)
+    rows.push([
+      `rule evaluation, ${x.db}`,
+      'item-rule checks/s',
+      `${fmt(x.checksPerSec)} (${fmt(x.checks)} checks)`,
+      '',
+    ]);
+  for (const a of r.api)
+    for (const route of a.routes)
+      rows.push([
+        `rollup API, ${a.db} (${fmt(a.items)} items)`,
+        `${route.route} p50 / p99`,
+        route.timedOut
+          ? '> 60,000 ms (abandoned) ✗'
+          : `${fmt(route.p50Ms)} / ${fmt(route.p99Ms)} ms (n=${route.samples})${mark(route.status === 200 && (route.p50Ms ?? 1e9) < 100)}`,
+        'p50 < 100 ms',
+      ]);
+  for (const w of r.writeback) {
+    const s = `write-back vs naive, ${w.db} (${fmt(w.items)} items, ${fmt(w.flaggedItems)} flagged)`;
+    rows.push([
+      s,
+      'design: requests run 1 / 2 / 3',
+      `${fmt(w.design.firstRun.requests)} / ${fmt(w.design.secondRun.requests)} / ${fmt(w.design.thirdRun.requests)}`,
+      '',
+    ]);
+    rows.push([
+      s,
+      'design: writes sent run 1 / 2 / 3',
+      `${fmt(w.design.firstRun.writesSent)} / ${fmt(w.design.secondRun.writesSent)} / ${fmt(w.design.thirdRun.writesSent)}${mark(w.design.secondRun.writesSent === 0)}`,
+      'run 2 = 0 (convergence)',
+    ]);
+    rows.push([
+      s,
+      'naive: requests run 1 / run 2',
+      `${fmt(w.naive.firstRun.requests)} / ${fmt(w.naive.secondRun.requests)}`,
+      '',
+    ]);
+    rows.push([s, 'naive ÷ design requests (runs 1+2)', `${fmt(w.requestRatio)}×`, '']);
+    rows.push([s, 'naive ÷ design, unchanged trackers', `${fmt(w.steadyStateRatio)}×`, '']);
+    rows.push([
+      s,
+      'max comments per item (design / naive)',
+      `${fmt(w.design.maxBotCommentsPerItem)} / ${fmt(w.naive.maxCommentsPerItemAfterTwoRuns)}${mark(w.design.maxBotCommentsPerItem <= 1)}`,
+      'design ≤ 1',
+    ]);
+    rows.push([
+      s,
+      'wall time run 1 (design / naive)',
+      `${fmt(w.design.firstRun.wallMs / 1000)} s / ${fmt(w.naive.firstRun.wallMs / 1000)} s`,
+      '',
+    ]);
+  }
+  for (const h of r.webhooks) {
+    const s = `webhooks, ${h.db} (${h.eventsPerSec}/s × ${h.seconds} s)`;
+    rows.push([
+      s,
+      'changes / deliveries / duplicates sent',
+      `${fmt(h.changes)} / ${fmt(h.deliveries)} / ${fmt(h.duplicatesSent)}`,
+      '',
+    ]);
+    rows.push([s, 'ack p50 / p99', `${fmt(h.ackMs.p50)} / ${fmt(h.ackMs.p99)} ms`, '']);
+    rows.push([
+      s,
+      'change → write p50 / p99',
+      `${fmt(h.changeToWriteMs.p50)} / ${fmt(h.changeToWriteMs.p99)} ms (${fmt(h.changeToWriteMs.samples)} samples)`,
+      '',
+    ]);
+    rows.push([
+      s,
+      'lost / duplicate writes / max comments',
+      `${fmt(h.lost)} / ${fmt(h.duplicateWrites)} / ${fmt(h.maxBotCommentsPerItem)}${mark(h.lost === 0 && h.duplicateWrites === 0)}`,
+      '0 / 0 / ≤ 1',
+    ]);
+  }
+  return rows;
+}
+
+export function renderTable(r: Results): string {
+  const rows = tableRows(r);
+  const head: Row = ['scenario', 'figure', 'value', 'goal'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: Row) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  const out = [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+  const m = r.machine;
+  out.push(
+    '',
+    `profile ${r.profile}, ${(r.durationMs / 1000).toFixed(0)} s; ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}, commit ${m.commit ?? '?'}`,
+  );
+  for (const n of r.notes) out.push(`note: ${n}`);
+  return `${out.join('\n')}\n`;
+}
