@@ -20,6 +20,13 @@ export interface RecomputeResult {
 }
 
 export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<RecomputeResult> {
+  // Time-dependent figures (schedule index, overdue, days late) move by the day, not by the
+  // second: two passes on the same day compute the same rollup, so an epic's comment is not
+  // rewritten on every sync just because a few minutes passed.
+  const computedAt = opts.now.toISOString();
+  const today = new Date(opts.now);
+  today.setUTCHours(0, 0, 0, 0);
+  opts = { ...opts, now: today };
   const epicRoots = opts.changedRefs === undefined ? undefined : await ancestorContainers(db, opts.changedRefs);
   const aggregates = await aggregateScopes(db, { now: opts.now, programs: opts.programs, epicRoots });
   const computed = aggregates.map((a) => buildRollup(a, opts.thresholds, opts.now));
@@ -41,8 +48,7 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
         )
     ).map((r) => [r.scope, r]),
   );
-  const nowIso = opts.now.toISOString();
-  const day = nowIso.slice(0, 10);
+  const day = computedAt.slice(0, 10);
   for (let i = 0; i < computed.length; i += 500) {
     const chunk = computed.slice(i, i + 500);
     await db
@@ -55,7 +61,7 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
           health: r.health,
           healthReason: r.healthReason,
           metrics: r.metrics as unknown as Record<string, unknown>,
-          computedAt: nowIso,
+          computedAt,
         })),
       )
       .onConflictDoUpdate({
