@@ -176,27 +176,34 @@ export interface Headline {
 export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
   const where = and(live, scopeCondition(config, f));
   const nowIso = now.toISOString();
-  // Findings are counted per item in a correlated subquery over the findings index: joined as
-  // a grouped subquery, a planner without statistics (fresh PGlite, a just-loaded Postgres)
-  // re-ran the whole grouping once per item.
-  const openCount = sql`(select count(*) from ${findings} f where f.ref = ${workItems.ref} and f.status = 'open')`;
-  const [row] = await db
-    .select({
-      items: sql<number>`count(*)::int`,
-      epics: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed')::int`,
-      green: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'green')::int`,
-      amber: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'amber')::int`,
-      red: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'red')::int`,
-      overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
-      checks: sql<number | null>`sum(${workItems.ruleChecks})::int`,
-      failed: sql<number>`coalesce(sum(${openCount}) filter (where ${workItems.ruleChecks} is not null), 0)::int`,
-      open: sql<number>`coalesce(sum(${openCount}), 0)::int`,
-    })
-    .from(workItems)
-    .leftJoin(sql`${rollups} r`, sql`r.scope = 'epic:' || ${workItems.ref}`)
-    .where(where);
+  // Two plain aggregates (items, then open findings joined to the items in scope) rather than
+  // one query over a grouped findings subquery: without fresh statistics (a fresh PGlite, a
+  // just-loaded Postgres) the planner re-ran that subquery once per item.
+  const [[row], [fc]] = await Promise.all([
+    db
+      .select({
+        items: sql<number>`count(*)::int`,
+        epics: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed')::int`,
+        green: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'green')::int`,
+        amber: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'amber')::int`,
+        red: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'red')::int`,
+        overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
+        checks: sql<number | null>`sum(${workItems.ruleChecks})::int`,
+      })
+      .from(workItems)
+      .leftJoin(sql`${rollups} r`, sql`r.scope = 'epic:' || ${workItems.ref}`)
+      .where(where),
+    db
+      .select({
+        open: sql<number>`count(*)::int`,
+        failed: sql<number>`count(*) filter (where ${workItems.ruleChecks} is not null)::int`,
+      })
+      .from(findings)
+      .innerJoin(workItems, eq(workItems.ref, findings.ref))
+      .where(and(eq(findings.status, 'open'), where)),
+  ]);
   const checks = row?.checks === null || row?.checks === undefined ? null : Number(row.checks);
-  const failed = Number(row?.failed ?? 0);
+  const failed = Number(fc?.failed ?? 0);
   return {
     epics: {
       total: Number(row?.epics ?? 0),
@@ -206,7 +213,7 @@ export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter
     },
     compliance: checks && checks > 0 ? Math.round((Math.max(0, checks - failed) / checks) * 10_000) / 10_000 : null,
     overdueEpics: Number(row?.overdue ?? 0),
-    openFindings: Number(row?.open ?? 0),
+    openFindings: Number(fc?.open ?? 0),
     items: Number(row?.items ?? 0),
   };
 }
