@@ -21,8 +21,6 @@ import {
 
 /** Items stored per statement: pages are smaller, and fewer, larger upserts are cheaper. */
 const STORE_BATCH = 1000;
-/** Changed items after which table statistics are refreshed. */
-const ANALYZE_AFTER = 1000;
 
 export interface SyncStages {
   /** Evaluates rules for the changed refs (all stored items when `refs` is undefined). */
@@ -98,10 +96,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   const writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
   const anyOk = connections.some((c) => c.status === 'ok');
   const stages = deps.stages ?? {};
-  // After a large load the planner's statistics are stale (PGlite never gathers them on its
-  // own): refresh them, or evaluation and the API's queries pick plans made for empty tables.
-  const large = opts.full || changed.size >= ANALYZE_AFTER;
-  if (large) await db.execute(sql`analyze work_items, item_links`);
   if (anyOk) {
     // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
     const committed = await commitChanges(db, stages, {
@@ -113,7 +107,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     writes.planned = committed.planned;
     writes.skippedUnchanged = committed.skippedUnchanged;
   }
-  if (large) await db.execute(sql`analyze findings, rollups, write_outbox`);
   if (anyOk && stages.send && mode === 'enforce') Object.assign(writes, await stages.send({ connections: ids }));
   const { changedRefs: _c, ...findingCounts } = findings;
   const summary: SyncSummary = {
