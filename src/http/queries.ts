@@ -173,25 +173,38 @@ export interface Headline {
  * removed; compliance uses the rollups' formula (passed checks ÷ applicable checks), so for no
  * filter it equals the portfolio rollup's compliance.
  */
-export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
+/**
+ * Runs scope aggregates with nested loops off. Without fresh statistics (a fresh PGlite, a
+ * just-loaded Postgres) the planner expects one row from a scope filter and probes findings once
+ * per item through a bitmap of every open finding: seconds to minutes where hash joins take
+ * milliseconds. The setting is local to this read-only transaction.
+ */
+function withHashJoins<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    await tx.execute(sql`set local enable_nestloop = off`);
+    return fn(tx);
+  });
+}
+
+export function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
+  return withHashJoins(db, (tx) => headlineOf(tx, config, f, now));
+}
+
+async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
   const where = and(live, scopeCondition(config, f));
   const nowIso = now.toISOString();
-  // Two plain aggregates (items, then open findings joined to the items in scope) rather than
-  // one query over a grouped findings subquery: without fresh statistics (a fresh PGlite, a
-  // just-loaded Postgres) the planner re-ran that subquery once per item.
-  const [[row], [fc]] = await Promise.all([
+  // Plain aggregates and index lookups only: with a scope filter and no fresh statistics (a
+  // fresh PGlite, a just-loaded Postgres) a join on `'epic:' || ref` became a nested loop over
+  // every rollup for every item, and the program page took seconds.
+  const [[row], [fc], epics] = await Promise.all([
     db
       .select({
         items: sql<number>`count(*)::int`,
-        epics: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed')::int`,
-        green: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'green')::int`,
-        amber: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'amber')::int`,
-        red: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} <> 'removed' and r.health = 'red')::int`,
         overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
         checks: sql<number | null>`sum(${workItems.ruleChecks})::int`,
       })
       .from(workItems)
-      .leftJoin(sql`${rollups} r`, sql`r.scope = 'epic:' || ${workItems.ref}`)
       .where(where),
     db
       .select({
@@ -201,16 +214,21 @@ export async function loadHeadline(db: Db, config: Config | null, f: ScopeFilter
       .from(findings)
       .innerJoin(workItems, eq(workItems.ref, findings.ref))
       .where(and(eq(findings.status, 'open'), where)),
+    db
+      .select({ ref: workItems.ref })
+      .from(workItems)
+      .where(and(where, eq(workItems.kind, 'epic'), sql`${workItems.statusCategory} <> 'removed'`)),
   ]);
+  const health = { green: 0, amber: 0, red: 0 };
+  for (let i = 0; i < epics.length; i += 1000) {
+    const scopes = epics.slice(i, i + 1000).map((e) => `epic:${e.ref}`);
+    const rows = await db.select({ health: rollups.health }).from(rollups).where(inArray(rollups.scope, scopes));
+    for (const r of rows) if (r.health in health) health[r.health as keyof typeof health]++;
+  }
   const checks = row?.checks === null || row?.checks === undefined ? null : Number(row.checks);
   const failed = Number(fc?.failed ?? 0);
   return {
-    epics: {
-      total: Number(row?.epics ?? 0),
-      green: Number(row?.green ?? 0),
-      amber: Number(row?.amber ?? 0),
-      red: Number(row?.red ?? 0),
-    },
+    epics: { total: epics.length, ...health },
     compliance: checks && checks > 0 ? Math.round((Math.max(0, checks - failed) / checks) * 10_000) / 10_000 : null,
     overdueEpics: Number(row?.overdue ?? 0),
     openFindings: Number(fc?.open ?? 0),
@@ -281,7 +299,11 @@ export interface RuleCount {
   open: number;
 }
 
-export async function topRules(db: Db, config: Config | null, f: ScopeFilter, max = 10): Promise<RuleCount[]> {
+export function topRules(db: Db, config: Config | null, f: ScopeFilter, max = 10): Promise<RuleCount[]> {
+  return withHashJoins(db, (tx) => topRulesOf(tx, config, f, max));
+}
+
+async function topRulesOf(db: Db, config: Config | null, f: ScopeFilter, max: number): Promise<RuleCount[]> {
   const scope = scopeCondition(config, f);
   const rows = await db
     .select({ rule: findings.rule, severity: sql<string>`max(${findings.severity})`, open: sql<number>`count(*)::int` })
