@@ -3,50 +3,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
 import type { Connector, TrackerEvent } from '../types.ts';
-import { createAdoConnector } from './index.ts';
-import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
-import { adoConfig } from './test-support.ts';
+import type { AdoSimulator } from './simulator/index.ts';
+import { pullAll, simulatedConnector } from './test-support.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function setup(seed: (sim: AdoSimulator) => void, slowdownBelow?: number, concurrency = 4) {
-  const project = 'Payments';
-  const sim = await startAdoSimulator();
-  seed(sim);
-  const connector = createAdoConnector(
-    {
-      config: adoConfig({ scope: { projects: [project] }, limits: { concurrency, requestsPerSecond: 1000 } }),
-      log: silentLogger(),
-      resolveRef: () => null,
-      baseUrl: sim.url,
-    },
-    { client: { retry: { baseDelayMs: 5 }, slowdownBelow } },
-  );
-  cleanup.push(
-    () => sim.close(),
-    () => connector.close(),
-  );
-  return { sim, connector };
-}
-
-async function pullAll(c: Connector, cursor: string | null) {
-  const items: WorkItem[] = [];
-  const pages: number[] = [];
-  const r = await c.pull({
-    cursor,
-    onPage: async (page) => {
-      pages.push(page.length);
-      items.push(...page);
-    },
-  });
-  return { items, pages, cursor: r.cursor };
-}
+const setup = (seed: (sim: AdoSimulator) => void, slowdownBelow?: number, concurrency = 4) =>
+  simulatedConnector(seed, { slowdownBelow, concurrency }, (...fns) => cleanup.push(...fns));
 
 describe('pull above the WIQL cap', () => {
   test('25,000 work items are read completely with the minimum number of requests', async () => {

@@ -3,7 +3,12 @@
 import { readFileSync } from 'node:fs';
 import type nock from 'nock';
 import { AdoConnection } from '../../src/config/schema.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { WorkItem } from '../../src/model/work-item.ts';
+import type { Connector } from '../types.ts';
+import { createAdoConnector } from './index.ts';
 import { areaLocations, resourceAreasBody } from './locations.ts';
+import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
 
 export const HOST = 'https://dev.azure.com';
 export const ORG_URL = `${HOST}/acme`;
@@ -64,4 +69,45 @@ export function nockTaskMetadata(scope: nock.Scope, states: unknown): nock.Scope
     .get('/acme/Fabrikam-Fiber-Git/_apis/wit/classificationNodes/Iterations')
     .query(true)
     .reply(200, { name: 'Fabrikam-Fiber-Git' });
+}
+
+/** The connector against a fresh simulator over real HTTP; `onCleanup` receives what to close. */
+export async function simulatedConnector(
+  seed: (sim: AdoSimulator) => void,
+  opts: { slowdownBelow?: number; concurrency?: number },
+  onCleanup: (...fns: (() => Promise<void>)[]) => void,
+): Promise<{ sim: AdoSimulator; connector: Connector }> {
+  const sim = await startAdoSimulator();
+  seed(sim);
+  const connector = createAdoConnector(
+    {
+      config: adoConfig({
+        scope: { projects: ['Payments'] },
+        limits: { concurrency: opts.concurrency ?? 4, requestsPerSecond: 1000 },
+      }),
+      log: silentLogger(),
+      resolveRef: () => null,
+      baseUrl: sim.url,
+    },
+    { client: { retry: { baseDelayMs: 5 }, slowdownBelow: opts.slowdownBelow } },
+  );
+  onCleanup(
+    () => sim.close(),
+    () => connector.close(),
+  );
+  return { sim, connector };
+}
+
+/** A whole pull: every item, the page sizes and the new cursor. */
+export async function pullAll(c: Connector, cursor: string | null) {
+  const items: WorkItem[] = [];
+  const pages: number[] = [];
+  const r = await c.pull({
+    cursor,
+    onPage: async (page) => {
+      pages.push(page.length);
+      items.push(...page);
+    },
+  });
+  return { items, pages, cursor: r.cursor };
 }
