@@ -246,3 +246,14 @@ export function formatProblem(p: RuleProblem, cwd: string): string {
   const file = p.file.startsWith('/') ? relative(cwd, p.file) || p.file : p.file;
   return `${file}:${p.line}: ${p.ruleId}: ${p.message}`;
 }
+
+/** The active rules as the API lists them (`GET /api/v1/rules`), on every runtime. */
+export function describeRules(ruleSet: Pick<RuleSet, 'rules'>) {
+  return ruleSet.rules.map((r) => ({
+    id: r.id,
+    title: r.title,
+    severity: r.severity,
+    area: r.area ?? null,
+    source: r.source,
+  }));
+}

@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { findings, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem } from '../report/load.ts';
+import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/load.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { FindingsQuery, ItemsQuery } from './schemas.ts';
 import { type ScopeFilter, scopeCondition } from './scope.ts';
@@ -16,18 +16,6 @@ const EXPORT_PAGE = 1000;
 
 const live = isNull(workItems.deletedAt);
 const openFindingExists = sql`exists (select 1 from ${findings} f where f.ref = ${workItems.ref} and f.status = 'open')`;
-
-export function toRollup(r: typeof rollups.$inferSelect): ReportRollup {
-  return {
-    scope: r.scope,
-    kind: r.kind,
-    percentComplete: r.percentComplete,
-    health: r.health,
-    healthReason: r.healthReason,
-    metrics: r.metrics,
-    computedAt: new Date(r.computedAt).toISOString(),
-  };
-}
 
 export function toFinding(f: typeof findings.$inferSelect): ReportFinding {
   return {

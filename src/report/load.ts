@@ -83,15 +83,7 @@ export async function loadReport(db: Db, opts: { config: Config | null; program?
       .filter(
         (r) => !programScope || r.scope === programScope || (r.scope.startsWith('epic:') && refs.has(r.scope.slice(5))),
       )
-      .map((r) => ({
-        scope: r.scope,
-        kind: r.kind,
-        percentComplete: r.percentComplete,
-        health: r.health,
-        healthReason: r.healthReason,
-        metrics: r.metrics,
-        computedAt: r.computedAt,
-      })),
+      .map(toRollup),
   };
 }
 
@@ -129,5 +121,17 @@ export function toReportItem(r: typeof workItems.$inferSelect): ReportItem {
     url: r.url,
     revision: r.revision,
     deleted: r.deletedAt !== null,
+  };
+}
+
+export function toRollup(r: typeof rollups.$inferSelect): ReportRollup {
+  return {
+    scope: r.scope,
+    kind: r.kind,
+    percentComplete: r.percentComplete,
+    health: r.health,
+    healthReason: r.healthReason,
+    metrics: r.metrics,
+    computedAt: new Date(r.computedAt).toISOString(),
   };
 }

@@ -6,6 +6,7 @@ import { Histogram } from 'prom-client';
 import { createConnectors } from '../../connectors/index.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
+import { describeRules } from '../../rules/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createApp } from '../http/app.ts';
 import { createMetrics } from '../http/metrics.ts';
@@ -87,14 +88,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
     mount: (a) => mountWebhookRoutes(a, receive, log),
     readiness: createReadiness({ db: database.db, config }),
-    rules: async () =>
-      stages.ruleSet.rules.map((r) => ({
-        id: r.id,
-        title: r.title,
-        severity: r.severity,
-        area: r.area ?? null,
-        source: r.source,
-      })),
+    rules: async () => describeRules(stages.ruleSet),
     triggerSync: async () => {
       void runtime.triggerSync().catch((err) => log.error({ err }, 'triggered sync failed'));
       return { queued: true };

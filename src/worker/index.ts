@@ -3,6 +3,8 @@
 // and syncs and reconcile sweeps on Cron Triggers on `scheduled`. Postgres comes through
 // Hyperdrive. The inbox and outbox tables stay the source of truth: queue messages only say
 // "look now", and every scheduled tick also drains both, so a lost message costs latency only.
+
+import { describeRules } from '../../rules/load.ts';
 import { createApp } from '../http/app.ts';
 import { createReadiness } from '../server/readiness.ts';
 import { runSync, type SyncOptions } from '../sync/run.ts';
@@ -133,14 +135,7 @@ export function createWorker() {
         mount: (a) => mountWebhookRoutes(a, receive, inv.log),
         assets: DASHBOARD_ASSETS,
         readiness: createReadiness({ db: inv.database.db, config: inv.config }),
-        rules: async () =>
-          inv.ruleSet.rules.map((r) => ({
-            id: r.id,
-            title: r.title,
-            severity: r.severity,
-            area: r.area ?? null,
-            source: r.source,
-          })),
+        rules: async () => describeRules(inv.ruleSet),
         triggerSync: async () => {
           await env.EVENTS.send({ type: 'sync' });
           return { queued: true };
