@@ -18,9 +18,10 @@ export interface PullOptions {
   /** What the previous pull returned; `null` reads everything in scope. Opaque to the engine. */
   cursor: string | null;
   /**
-   * Called with each page of normalized items, awaited before the next page is stored, so the
-   * database paces the pull. The same item may appear twice across pages (overlap windows);
-   * the engine upserts by ref.
+   * Called with each page of normalized items. Calls never overlap and come in the order the
+   * connector read the items; the connector may read ahead while one is awaited, but no further
+   * than a page or two, so the database still paces the pull. The same item may appear twice
+   * across pages (overlap windows); the engine upserts by ref.
    */
   onPage(items: WorkItem[]): Promise<void>;
   signal?: AbortSignal;

@@ -3,6 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { inList } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
@@ -46,7 +47,7 @@ async function existingFindings(db: Db, refs: string[] | undefined): Promise<Sto
   if (!refs) return (await db.select().from(findings)) as StoredFinding[];
   const out: StoredFinding[] = [];
   for (const c of chunks(refs))
-    out.push(...((await db.select().from(findings).where(inArray(findings.ref, c))) as StoredFinding[]));
+    out.push(...((await db.select().from(findings).where(inList(findings.ref, c))) as StoredFinding[]));
   return out;
 }
 
@@ -239,12 +240,17 @@ function projectCounts(
   return { open, waived, byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))) };
 }
 
-/** Keeps each item's count of applicable rules, which rollups divide open findings by. */
+/**
+ * Keeps each item's count of applicable rules, which rollups divide open findings by, and
+ * records its content as evaluated. The sync's own mark (store.ts markEvaluated) runs later in
+ * the same transaction and then skips these rows: one row version per item, not two.
+ */
 async function storeApplicable(db: Db, applicable: Map<string, number>): Promise<void> {
-  for (const c of chunks([...applicable], 5000)) {
-    await db.execute(sql`update work_items w set rule_checks = x.n
+  for (const c of chunks([...applicable], 20_000)) {
+    await db.execute(sql`update work_items w set rule_checks = x.n, evaluated_hash = w.content_hash
       from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
-      where w.ref = x.ref and w.rule_checks is distinct from x.n`);
+      where w.ref = x.ref
+        and (w.rule_checks is distinct from x.n or w.evaluated_hash is distinct from w.content_hash)`);
   }
 }
 

@@ -2,8 +2,9 @@
 // expands to everything their change can affect (ancestors, direct children, items linked
 // either way, same-owner work in progress) and loads only the context those need. The tracker's
 // `raw` JSON is the heaviest column and is read only when a rule asks for it.
-import { and, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { inList } from '../db/query.ts';
 import { itemLinks, workItems } from '../db/schema.ts';
 import type { GraphItem } from './graph.ts';
 
@@ -12,7 +13,14 @@ export interface ItemLoadOptions {
   raw?: boolean;
 }
 
-export const CHUNK = 1000;
+export const CHUNK = 5000;
+
+/**
+ * Above this share of the stored items, the change set is expanded in memory over one scan of
+ * every item: a first sync or a large import changes most items, and following parents,
+ * children and links level by level through the database would read each row several times.
+ */
+const LOAD_ALL_SHARE = 0.2;
 
 export function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   const out: T[][] = [];
@@ -39,7 +47,7 @@ async function itemsByRefs(
   const want = [...new Set(refs)].filter((r) => !have.has(r));
   const out: GraphItem[] = [];
   for (const c of chunks(want)) {
-    for (const r of await selectItems(db, opts).where(inArray(workItems.ref, c))) {
+    for (const r of await selectItems(db, opts).where(inList(workItems.ref, c))) {
       const it = toGraphItem(r);
       have.set(it.ref, it);
       out.push(it);
@@ -51,7 +59,7 @@ async function itemsByRefs(
 async function childrenOf(db: Db, parents: string[], opts: ItemLoadOptions): Promise<GraphItem[]> {
   const out: GraphItem[] = [];
   for (const c of chunks(parents)) {
-    const rows = await selectItems(db, opts).where(inArray(workItems.parent, c));
+    const rows = await selectItems(db, opts).where(inList(workItems.parent, c));
     out.push(...rows.map(toGraphItem));
   }
   return out;
@@ -61,7 +69,7 @@ async function linkedRefs(db: Db, refs: string[], items: Map<string, GraphItem>)
   const out = new Set<string>();
   for (const ref of refs) for (const l of items.get(ref)?.links ?? []) out.add(l.target);
   for (const c of chunks(refs)) {
-    const rows = await db.select({ source: itemLinks.source }).from(itemLinks).where(inArray(itemLinks.target, c));
+    const rows = await db.select({ source: itemLinks.source }).from(itemLinks).where(inList(itemLinks.target, c));
     for (const r of rows) out.add(r.source);
   }
   return [...out];
@@ -74,7 +82,7 @@ async function ownersWip(db: Db, ownerIds: string[], opts: ItemLoadOptions): Pro
       and(
         eq(workItems.statusCategory, 'in_progress'),
         isNull(workItems.deletedAt),
-        inArray(sql<string>`${workItems.owner}->>'id'`, c),
+        inList(sql<string>`${workItems.owner}->>'id'`, c),
       ),
     );
     out.push(...rows.map(toGraphItem));
@@ -88,6 +96,13 @@ export async function loadAffected(
   changed: string[],
   opts: ItemLoadOptions = {},
 ): Promise<{ evaluate: string[]; items: GraphItem[] }> {
+  if (changed.length >= 1000) {
+    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(workItems);
+    if (changed.length >= LOAD_ALL_SHARE * Number(row?.n ?? 0)) {
+      const all = await loadAllItems(db, opts);
+      return { evaluate: affectedInMemory(all, changed), items: all };
+    }
+  }
   const items = new Map<string, GraphItem>();
   await itemsByRefs(db, changed, items, opts);
   const targets = new Set(changed);
@@ -133,6 +148,30 @@ export async function loadAffected(
   const owners2 = evaluate.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o);
   for (const it of await ownersWip(db, [...new Set(owners2)], opts)) items.set(it.ref, it);
   return { evaluate, items: [...items.values()] };
+}
+
+/** The same expansion as loadAffected, over every stored item already in memory. */
+function affectedInMemory(all: readonly GraphItem[], changed: readonly string[]): string[] {
+  const byRef = new Map(all.map((i) => [i.ref, i]));
+  const changedSet = new Set(changed);
+  const targets = new Set(changed);
+  for (const ref of changed) {
+    // Ancestors (cycle-safe: a ref already targeted stops the climb).
+    let p = byRef.get(ref)?.parent;
+    while (p && !targets.has(p)) {
+      targets.add(p);
+      p = byRef.get(p)?.parent;
+    }
+    for (const l of byRef.get(ref)?.links ?? []) targets.add(l.target);
+  }
+  const owners = new Set(changed.map((r) => byRef.get(r)?.owner?.id).filter((o): o is string => !!o));
+  for (const it of all) {
+    if (it.parent && changedSet.has(it.parent)) targets.add(it.ref);
+    if (it.links.some((l) => changedSet.has(l.target))) targets.add(it.ref);
+    if (!it.deletedAt && it.statusCategory === 'in_progress' && it.owner && owners.has(it.owner.id))
+      targets.add(it.ref);
+  }
+  return [...targets];
 }
 
 /** Every stored item, deleted ones included (links to them must resolve as deleted). */

@@ -215,11 +215,30 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
       const asOf = await eachSlice(
         since,
         async (ids) => {
-          for (const chunk of chunks(ids, BATCH_MAX)) {
-            signal?.throwIfAborted();
-            const items = await readBatch(chunk);
-            for (const it of items) if (!newest || it.updated > newest) newest = it.updated;
-            await onPage(items);
+          // Up to `limits.concurrency` batches are read ahead while earlier ones are stored;
+          // pages are still handed over one at a time, in id order. The client's limiter
+          // keeps the request rate polite whatever this window is.
+          const window = Math.max(1, config.limits.concurrency);
+          const reads: Promise<WorkItem[]>[] = [];
+          const batches = chunks(ids, BATCH_MAX);
+          const start = (i: number) => {
+            if (i >= batches.length) return;
+            const p = readBatch(batches[i]!);
+            p.catch(() => {});
+            reads.push(p);
+          };
+          try {
+            for (let i = 0; i < window; i++) start(i);
+            for (let i = 0; i < batches.length; i++) {
+              signal?.throwIfAborted();
+              const items = await reads[i]!;
+              start(i + window);
+              for (const it of items) if (!newest || it.updated > newest) newest = it.updated;
+              await onPage(items);
+            }
+          } finally {
+            // Reads started but never delivered (an error or abort above) are settled first.
+            await Promise.allSettled(reads);
           }
         },
         signal,

@@ -1,6 +1,7 @@
 // Reading from Jira: field discovery, the incremental pull over the enhanced JQL search, the
 // ids-only listing for the reconcile sweep, and authoritative re-reads by key.
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { JiraConnection } from '../../src/config/schema.ts';
 import type { WorkItem } from '../../src/model/work-item.ts';
 import type { PullOptions, PullResult, RefResolver } from '../types.ts';
@@ -252,10 +253,10 @@ export function createReader(deps: ReaderDeps) {
     // whose window starts before this one did.
     const seen = new Set<string>();
     let pending: JiraIssue[] = [];
-    let token: string | undefined;
-    do {
+    type SearchPage = z.infer<typeof JiraSearchPage>;
+    const fetchPage = async (token: string | undefined): Promise<SearchPage> => {
       opts.signal?.throwIfAborted();
-      const page = validate(
+      return validate(
         JiraSearchPage,
         await api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
           jql,
@@ -266,19 +267,45 @@ export function createReader(deps: ReaderDeps) {
         'POST search/jql',
         config.id,
       );
-      const fresh = page.issues.filter((i) => !seen.has(i.key));
-      for (const i of fresh) seen.add(i.key);
-      const { items, pending: more } = mapReady(fresh, ctx);
-      pending.push(...more);
-      if (items.length) await opts.onPage(items);
-      // Done items wait for one changelog request per thousand, instead of one per page.
-      while (pending.length >= CHANGELOG_ISSUES_MAX) {
-        await opts.onPage(await mapPending(pending.slice(0, CHANGELOG_ISSUES_MAX), ctx));
-        pending = pending.slice(CHANGELOG_ISSUES_MAX);
+    };
+    // Pages chain through their tokens, so one search can run ahead: the next page is requested
+    // as soon as this one's token is known, while this one is mapped and stored. Changelog reads
+    // for done items start at once and run beside the search. Deliveries keep one order and
+    // never overlap (the PullOptions contract).
+    let delivered: Promise<void> = Promise.resolve();
+    const deliver = (items: Promise<WorkItem[]> | WorkItem[]) => {
+      Promise.resolve(items).catch(() => {});
+      delivered = delivered.then(async () => {
+        const ready = await items;
+        if (ready.length) await opts.onPage(ready);
+      });
+      delivered.catch(() => {});
+      return delivered;
+    };
+    let next: Promise<SearchPage> | undefined = fetchPage(undefined);
+    try {
+      while (next) {
+        const page: SearchPage = await next;
+        const token = page.nextPageToken ?? undefined;
+        next = token ? fetchPage(token) : undefined;
+        next?.catch(() => {});
+        const fresh = page.issues.filter((i) => !seen.has(i.key));
+        for (const i of fresh) seen.add(i.key);
+        const { items, pending: more } = mapReady(fresh, ctx);
+        pending.push(...more);
+        // Done items wait for one changelog request per thousand, instead of one per page.
+        while (pending.length >= CHANGELOG_ISSUES_MAX) {
+          deliver(mapPending(pending.slice(0, CHANGELOG_ISSUES_MAX), ctx));
+          pending = pending.slice(CHANGELOG_ISSUES_MAX);
+        }
+        await deliver(items);
       }
-      token = page.nextPageToken ?? undefined;
-    } while (token);
-    if (pending.length) await opts.onPage(await mapPending(pending, ctx));
+      if (pending.length) deliver(mapPending(pending, ctx));
+    } finally {
+      // Nothing of this pull may still be delivering once it has returned or thrown.
+      await delivered.catch(() => {});
+    }
+    await delivered;
     return { cursor: JSON.stringify({ v: 1, since: new Date(startedAt).toISOString() } satisfies Cursor) };
   }
 

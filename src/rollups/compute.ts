@@ -1,7 +1,8 @@
 // Recomputes rollups for the scopes a change can affect and stores them with a daily snapshot.
-import { and, inArray, like, notInArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { rollupSnapshots, rollups } from '../../db/schema.ts';
+import { inList } from '../../db/query.ts';
+import { rollups } from '../../db/schema.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
 
@@ -41,7 +42,7 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
         })
         .from(rollups)
         .where(
-          inArray(
+          inList(
             rollups.scope,
             computed.filter((r) => r.kind === 'epic').map((r) => r.scope),
           ),
@@ -49,59 +50,39 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
     ).map((r) => [r.scope, r]),
   );
   const day = computedAt.slice(0, 10);
-  for (let i = 0; i < computed.length; i += 500) {
-    const chunk = computed.slice(i, i + 500);
-    await db
-      .insert(rollups)
-      .values(
-        chunk.map((r) => ({
-          scope: r.scope,
-          kind: r.kind,
-          percentComplete: r.percentComplete,
-          health: r.health,
-          healthReason: r.healthReason,
-          metrics: r.metrics as unknown as Record<string, unknown>,
-          computedAt,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: rollups.scope,
-        set: {
-          kind: sql`excluded.kind`,
-          percentComplete: sql`excluded.percent_complete`,
-          health: sql`excluded.health`,
-          healthReason: sql`excluded.health_reason`,
-          metrics: sql`excluded.metrics`,
-          computedAt: sql`excluded.computed_at`,
-        },
-      });
-    await db
-      .insert(rollupSnapshots)
-      .values(
-        chunk.map((r) => ({
-          day,
-          scope: r.scope,
-          percentComplete: r.percentComplete,
-          health: r.health,
-          metrics: r.metrics as unknown as Record<string, unknown>,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [rollupSnapshots.day, rollupSnapshots.scope],
-        set: {
-          percentComplete: sql`excluded.percent_complete`,
-          health: sql`excluded.health`,
-          metrics: sql`excluded.metrics`,
-        },
-      });
+  // Rows travel as one jsonb parameter per chunk, as in store.ts.
+  for (let i = 0; i < computed.length; i += 5000) {
+    const records = JSON.stringify(
+      computed.slice(i, i + 5000).map((r) => ({
+        scope: r.scope,
+        kind: r.kind,
+        percent_complete: r.percentComplete,
+        health: r.health,
+        health_reason: r.healthReason,
+        metrics: r.metrics,
+      })),
+    );
+    await db.execute(sql`insert into rollups (scope, kind, percent_complete, health, health_reason, metrics, computed_at)
+      select scope, kind, percent_complete, health, health_reason, metrics, ${computedAt}::timestamptz
+      from jsonb_to_recordset(${records}::jsonb)
+        as x(scope text, kind text, percent_complete float8, health text, health_reason text, metrics jsonb)
+      on conflict (scope) do update set kind = excluded.kind, percent_complete = excluded.percent_complete,
+        health = excluded.health, health_reason = excluded.health_reason, metrics = excluded.metrics,
+        computed_at = excluded.computed_at`);
+    await db.execute(sql`insert into rollup_snapshots (day, scope, percent_complete, health, metrics)
+      select ${day}::date, scope, percent_complete, health, metrics
+      from jsonb_to_recordset(${records}::jsonb)
+        as x(scope text, percent_complete float8, health text, metrics jsonb)
+      on conflict (day, scope) do update set percent_complete = excluded.percent_complete,
+        health = excluded.health, metrics = excluded.metrics`);
   }
   if (opts.changedRefs === undefined) {
     // A full pass knows every scope that exists: drop rollups of epics and scopes that are gone.
     const keep = computed.map((r) => r.scope);
-    await db.delete(rollups).where(keep.length > 0 ? notInArray(rollups.scope, keep) : like(rollups.scope, '%'));
+    await db.delete(rollups).where(sql`not (${inList(rollups.scope, keep)})`);
   } else {
     const gone = (epicRoots ?? []).map((r) => `epic:${r}`).filter((s) => !computed.some((c) => c.scope === s));
-    if (gone.length > 0) await db.delete(rollups).where(and(inArray(rollups.scope, gone)));
+    if (gone.length > 0) await db.delete(rollups).where(inList(rollups.scope, gone));
   }
   const changedEpics = computed
     .filter((r) => r.kind === 'epic')

@@ -8,7 +8,7 @@
 // epics, features) give the planned dates; findings count for every member.
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { queryRows } from '../../db/query.ts';
+import { inList, queryRows } from '../../db/query.ts';
 
 export const CONTAINER_KINDS = ['initiative', 'epic', 'feature'] as const;
 
@@ -61,10 +61,7 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
       ? sql``
       : opts.epicRoots.length === 0
         ? sql` and false`
-        : sql` and ref in (${sql.join(
-            opts.epicRoots.map((r) => sql`${r}`),
-            sql`, `,
-          )})`;
+        : sql` and ${inList(sql`ref`, opts.epicRoots)}`;
   const memberSets: SQL[] = [sql`select 'epic:' || root as scope, ref from tree`];
   if (opts.aggregates !== false) {
     memberSets.push(sql`select 'project:' || connection || ':' || project, ref from live`);
@@ -171,16 +168,13 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
 export async function ancestorContainers(db: Db, refs: readonly string[]): Promise<string[]> {
   if (refs.length === 0) return [];
   const out = new Set<string>();
-  for (let i = 0; i < refs.length; i += 5000) {
-    const chunk = refs.slice(i, i + 5000);
+  for (let i = 0; i < refs.length; i += 20_000) {
+    const chunk = refs.slice(i, i + 20_000);
     const rows = await queryRows<{ ref: string }>(
       db,
       sql`
       with recursive up(ref, parent, kind) as (
-        select ref, parent, kind from work_items where ref in (${sql.join(
-          chunk.map((r) => sql`${r}`),
-          sql`, `,
-        )})
+        select ref, parent, kind from work_items where ${inList(sql`ref`, chunk)}
         union
         select w.ref, w.parent, w.kind from work_items w join up on w.ref = up.parent
       )

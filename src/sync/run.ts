@@ -8,7 +8,6 @@ import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
-
 import { commitChanges } from './commit.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
 import {
@@ -81,15 +80,18 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     .returning({ id: syncRuns.id });
 
   const warnings: string[] = [];
-  const connections: ConnectionSummary[] = [];
   const changed = new Set<string>();
-  for (const id of ids) {
+  const connectors = ids.map((id) => {
     const connector = deps.connectors.get(id);
     if (!connector) throw new Error(`unknown connection "${id}"`);
-    const summary = await syncConnection(deps, connector, opts, now, changed);
-    if (summary.error) warnings.push(`${id}: ${summary.error}`);
-    for (const d of summary.drift ?? []) warnings.push(`${id}: mapping drift: ${d}`);
-    connections.push(summary);
+    return connector;
+  });
+  // Connections are independent (each has its own lock, cursor and rate limits): pulling them
+  // side by side lets one tracker's round trips overlap the other's and the database's work.
+  const connections = await Promise.all(connectors.map((c) => syncConnection(deps, c, opts, now, changed)));
+  for (const summary of connections) {
+    if (summary.error) warnings.push(`${summary.id}: ${summary.error}`);
+    for (const d of summary.drift ?? []) warnings.push(`${summary.id}: mapping drift: ${d}`);
   }
 
   let findings = emptyFindings();
@@ -166,26 +168,45 @@ async function syncConnection(
     const cursor = opts.full ? null : (row?.cursor ?? null);
     log.info({ incremental: cursor !== null }, 'pull started');
     let buffer: WorkItem[] = [];
-    const flush = async () => {
-      if (buffer.length === 0) return;
+    // One store at a time runs behind the pull: the next pages are read while the database
+    // writes the last batch. A second batch waits for the first (bounded memory, and batches
+    // land in the order they were read, so a newer revision is never overtaken by an older one).
+    let storing: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> => {
       const batch = buffer;
       buffer = [];
-      const stored = await storeItems(db, batch, now());
-      for (const ref of stored.changed) changed.add(ref);
-      out.itemsChanged += stored.changed.length;
+      if (batch.length === 0) return storing;
+      const previous = storing;
+      storing = previous.then(async () => {
+        const stored = await storeItems(db, batch, now());
+        for (const ref of stored.changed) changed.add(ref);
+        out.itemsChanged += stored.changed.length;
+      });
+      // Awaited after the pull; marked handled so a failure the pull outruns is not reported
+      // as unhandled before then.
+      storing.catch(() => {});
+      return previous;
     };
-    const result = await connector.pull({
-      cursor,
-      signal: opts.signal,
-      onPage: async (items) => {
-        out.itemsPulled += items.length;
-        buffer.push(...items);
-        // Pages are small (Jira: 100); storing ~1,000 at a time halves the database's share.
-        if (buffer.length >= STORE_BATCH) await flush();
-        opts.onProgress?.({ connection: connector.id, pulled: out.itemsPulled });
-      },
-    });
+    let result: Awaited<ReturnType<Connector['pull']>>;
+    try {
+      result = await connector.pull({
+        cursor,
+        signal: opts.signal,
+        onPage: async (items) => {
+          out.itemsPulled += items.length;
+          buffer.push(...items);
+          // Pages are small (Jira: 100); storing ~1,000 at a time halves the database's share.
+          if (buffer.length >= STORE_BATCH) await flush();
+          opts.onProgress?.({ connection: connector.id, pulled: out.itemsPulled });
+        },
+      });
+    } finally {
+      // Never leave a store running past the lock, whatever the pull did.
+      await storing.catch(() => {});
+    }
+    await storing;
     await flush();
+    await storing;
     if (opts.full || opts.reconcile) {
       const sweep = await reconcileConnection(db, connector, now());
       out.itemsDeleted += sweep.deleted.length;

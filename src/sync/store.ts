@@ -1,7 +1,8 @@
 // Stores normalized items: one batched upsert per page, writing only rows whose content or
 // revision changed, never letting an older revision overwrite a newer one.
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { inList } from '../../db/query.ts';
 import { itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashOf } from '../util/hash.ts';
@@ -51,7 +52,7 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
       deletedAt: workItems.deletedAt,
     })
     .from(workItems)
-    .where(inArray(workItems.ref, refs));
+    .where(inList(workItems.ref, refs));
   const known = new Map(existing.map((r) => [r.ref, r]));
 
   const nowIso = now.toISOString();
@@ -173,7 +174,7 @@ async function upsertRows(db: Db, rows: Record<string, unknown>[]): Promise<void
 
 async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
   const sources = items.map((i) => i.ref);
-  await db.delete(itemLinks).where(inArray(itemLinks.source, sources));
+  await db.delete(itemLinks).where(inList(itemLinks.source, sources));
   const rows = new Map<string, { source: string; target: string; type: string; relation: string | null }>();
   for (const it of items) {
     for (const l of it.links) {
@@ -200,7 +201,7 @@ export async function markDeleted(db: Db, refs: readonly string[], now: Date = n
     const rows = await db
       .update(workItems)
       .set({ deletedAt: now.toISOString() })
-      .where(and(inArray(workItems.ref, refs.slice(i, i + 1000)), isNull(workItems.deletedAt)))
+      .where(and(inList(workItems.ref, refs.slice(i, i + 1000)), isNull(workItems.deletedAt)))
       .returning({ ref: workItems.ref });
     out.push(...rows.map((r) => r.ref));
   }
@@ -228,13 +229,16 @@ export async function unevaluatedRefs(db: Db): Promise<string[]> {
 /** Records that these items' current content has been evaluated and its writes planned. */
 export async function markEvaluated(db: Db, refs: readonly string[] | undefined): Promise<void> {
   if (refs === undefined) {
-    await db.update(workItems).set({ evaluatedHash: sql`${workItems.contentHash}` });
-    return;
-  }
-  for (let i = 0; i < refs.length; i += 5000) {
     await db
       .update(workItems)
       .set({ evaluatedHash: sql`${workItems.contentHash}` })
-      .where(inArray(workItems.ref, refs.slice(i, i + 5000)));
+      .where(sql`evaluated_hash is distinct from content_hash`);
+    return;
+  }
+  for (let i = 0; i < refs.length; i += 20_000) {
+    await db
+      .update(workItems)
+      .set({ evaluatedHash: sql`${workItems.contentHash}` })
+      .where(and(inList(workItems.ref, refs.slice(i, i + 20_000)), sql`evaluated_hash is distinct from content_hash`));
   }
 }

@@ -3,6 +3,7 @@
 // the same transaction as the findings and rollups that caused it.
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { inList } from '../../db/query.ts';
 import { appliedState, findings, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
@@ -43,14 +44,17 @@ export function writebackSettings(conn: Connection): WritebackSettings {
   };
 }
 
+/** Items planned per round of reads: large enough that a first sync makes few round trips. */
+const PLAN_CHUNK = 5000;
+
 export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
   const settings = new Map(config.connections.map((c) => [c.id, writebackSettings(c)]));
   const status = opts.dryRun ? 'planned' : 'pending';
   const priority = opts.priority ?? PRIORITY_SYNC;
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
   const refs = [...new Set(opts.refs)];
-  for (let i = 0; i < refs.length; i += 500) {
-    const chunk = refs.slice(i, i + 500);
+  for (let i = 0; i < refs.length; i += PLAN_CHUNK) {
+    const chunk = refs.slice(i, i + PLAN_CHUNK);
     const [items, itemFindings, itemRollups, applied, waiting] = await Promise.all([
       db
         .select({
@@ -62,25 +66,25 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           updated: workItems.updated,
         })
         .from(workItems)
-        .where(and(inArray(workItems.ref, chunk), isNull(workItems.deletedAt))),
+        .where(and(inList(workItems.ref, chunk), isNull(workItems.deletedAt))),
       db
         .select()
         .from(findings)
-        .where(and(inArray(findings.ref, chunk), inArray(findings.status, ['open', 'waived']))),
+        .where(and(inList(findings.ref, chunk), inArray(findings.status, ['open', 'waived']))),
       db
         .select()
         .from(rollups)
         .where(
-          inArray(
+          inList(
             rollups.scope,
             chunk.map((r) => `epic:${r}`),
           ),
         ),
-      db.select().from(appliedState).where(inArray(appliedState.ref, chunk)),
+      db.select().from(appliedState).where(inList(appliedState.ref, chunk)),
       db
         .select({ ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash })
         .from(writeOutbox)
-        .where(and(inArray(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight']))),
+        .where(and(inList(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight']))),
     ]);
     const findingsByRef = groupBy(itemFindings, (f) => f.ref);
     const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
@@ -89,7 +93,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
     for (const w of waiting)
       waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
 
-    const rows: (typeof writeOutbox.$inferInsert)[] = [];
+    const rows: OutboxRow[] = [];
     for (const it of items) {
       const s = settings.get(it.connection);
       if (!s) continue;
@@ -131,7 +135,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           ref: it.ref,
           target,
           payload: { ...payload, changedAt: new Date(it.updated).toISOString() },
-          desiredHash: hash,
+          desired_hash: hash,
           status,
           priority,
         });
@@ -144,26 +148,29 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
       if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
     }
     if (rows.length > 0) {
-      await db
-        .insert(writeOutbox)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: [writeOutbox.ref, writeOutbox.target],
-          targetWhere: sql.raw(`status = '${status}'`),
-          set: {
-            payload: sql`excluded.payload`,
-            desiredHash: sql`excluded.desired_hash`,
-            priority: sql`least(${writeOutbox.priority}, excluded.priority)`,
-            attempts: 0,
-            nextAttemptAt: sql`now()`,
-            lastError: null,
-            updatedAt: sql`now()`,
-          },
-        });
+      // One jsonb parameter for the whole chunk (see store.ts); `status` is one of two literals.
+      await db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
+        select connection, ref, target, payload, desired_hash, status, priority
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as x(connection text, ref text, target text, payload jsonb, desired_hash text, status text, priority int)
+        on conflict (ref, target) where status = ${sql.raw(`'${status}'`)} do update set
+          payload = excluded.payload, desired_hash = excluded.desired_hash,
+          priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
+          last_error = null, updated_at = now()`);
       result.planned += rows.length;
     }
   }
   return result;
+}
+
+interface OutboxRow {
+  connection: string;
+  ref: string;
+  target: WriteTarget;
+  payload: OutboxPayload;
+  desired_hash: string;
+  status: string;
+  priority: number;
 }
 
 function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
