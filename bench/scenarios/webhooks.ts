@@ -159,9 +159,8 @@ export async function runWebhookScenario(
       if ((row.inbox === 0 && row.outbox === 0) || Date.now() > deadline) break;
       await sleep(250);
     }
-    // Change → write: the first write to the item at or after the change.
     const audit = await database.db.execute(sql`
-      select a.ref, a.target, a.action, a.at, o.desired_hash
+      select a.ref, a.target, a.action, a.at, o.desired_hash, o.priority, o.payload->>'changedAt' as changed_at
       from write_audit a left join write_outbox o on o.id = a.outbox_id
       where a.at >= ${startIso} and a.action not in ('error')`);
     const rows = ((audit as { rows?: unknown[] }).rows ?? (audit as unknown[])) as {
@@ -170,16 +169,21 @@ export async function runWebhookScenario(
       action: string;
       at: string;
       desired_hash: string | null;
+      priority: number | null;
+      changed_at: string | null;
     }[];
-    const writesByRef = new Map<string, number[]>();
-    for (const r of rows) {
-      if (r.action === 'unchanged') continue;
-      writesByRef.set(r.ref, [...(writesByRef.get(r.ref) ?? []), Date.parse(r.at)]);
-    }
+    // Change → write, per write a webhook caused: from the tracker change the write reflects
+    // (the outbox's `changedAt`: the item's own edit, or for an epic whose rollup moved, the
+    // child's edit that moved it) to the write's audit row — what /metrics' freshness
+    // histogram observes. Measuring instead from each person's change to the item's next
+    // write charged changes that needed no write (an assignee set and cleared, a field no
+    // rule reads) with writes that later, unrelated changes caused: that artefact set the p99.
     const latencies: number[] = [];
-    for (const c of changes) {
-      const first = (writesByRef.get(c.ref) ?? []).filter((t) => t >= c.at - 5).sort((a, b) => a - b)[0];
-      if (first !== undefined) latencies.push(first - c.at);
+    for (const r of rows) {
+      if (r.action === 'unchanged' || r.changed_at === null || Number(r.priority) > 10) continue;
+      const changed = Date.parse(r.changed_at);
+      if (changed < t0) continue;
+      latencies.push(Date.parse(new Date(r.at).toISOString()) - changed);
     }
     // A duplicate write: the same desired state applied twice in a row to an item and target
     // (A → B → A is two legitimate writes when a person toggles a field back).

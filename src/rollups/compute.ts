@@ -12,6 +12,8 @@ export interface RecomputeOptions {
   thresholds: HealthThresholds;
   /** Items that changed: only their ancestor epics are recomputed. All epics when undefined. */
   changedRefs?: string[];
+  /** Project, program and portfolio scopes too (default true; a full pass always does them). */
+  aggregates?: boolean;
 }
 
 export interface RecomputeResult {
@@ -29,7 +31,12 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
   today.setUTCHours(0, 0, 0, 0);
   opts = { ...opts, now: today };
   const epicRoots = opts.changedRefs === undefined ? undefined : await ancestorContainers(db, opts.changedRefs);
-  const aggregates = await aggregateScopes(db, { now: opts.now, programs: opts.programs, epicRoots });
+  const aggregates = await aggregateScopes(db, {
+    now: opts.now,
+    programs: opts.programs,
+    epicRoots,
+    aggregates: opts.changedRefs === undefined || opts.aggregates !== false,
+  });
   const computed = aggregates.map((a) => buildRollup(a, opts.thresholds, opts.now));
   const previous = new Map(
     (
@@ -81,7 +88,8 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
     const keep = computed.map((r) => r.scope);
     await db.delete(rollups).where(sql`not (${inList(rollups.scope, keep)})`);
   } else {
-    const gone = (epicRoots ?? []).map((r) => `epic:${r}`).filter((s) => !computed.some((c) => c.scope === s));
+    const present = new Set(computed.map((c) => c.scope));
+    const gone = (epicRoots ?? []).map((r) => `epic:${r}`).filter((s) => !present.has(s));
     if (gone.length > 0) await db.delete(rollups).where(inList(rollups.scope, gone));
   }
   const changedEpics = computed

@@ -44,7 +44,15 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   const pollMs = deps.pollMs ?? 1000;
   const debounceMs = deps.debounceMs ?? 250;
   const log = deps.log.child({ component: 'runtime' });
-  const processor = createWebhookProcessor({ ...deps, debounceMs, leaseMs: deps.leaseMs });
+  // Writes leave through the write loop below, woken the moment a batch is planned; the
+  // processor itself never sends, so a slow tracker write never delays the next events.
+  const processor = createWebhookProcessor({
+    ...deps,
+    stages: { ...deps.stages, send: undefined },
+    debounceMs,
+    leaseMs: deps.leaseMs,
+    onPlanned: () => writesWaker.wake(),
+  });
   const worker = createWriteWorker({
     database: deps.database,
     connectors: deps.connectors,
@@ -54,20 +62,11 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
       deps.onWriteApplied?.({ ref: row.ref, changedAt: row.payload.changedAt ?? null, priority: row.priority }),
   });
   const stopping = new AbortController();
-  let wakeWebhooks: (() => void) | null = null;
+  const webhooksWaker = createWaker(stopping.signal);
+  const writesWaker = createWaker(stopping.signal);
 
-  const sleep = (ms: number, onWake?: (fn: () => void) => void) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      onWake?.(() => {
-        clearTimeout(t);
-        resolve();
-      });
-      stopping.signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+  // A plain sleep is a waker nobody wakes (stop still cuts it short).
+  const sleep = (ms: number) => createWaker(stopping.signal).wait(ms);
 
   async function loop(name: string, step: () => Promise<boolean>, idle: () => Promise<void>) {
     while (!stopping.signal.aborted) {
@@ -85,10 +84,7 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
     'webhooks',
     async () => (await processor.runOnce()).claimed > 0,
     async () => {
-      await sleep(pollMs, (fn) => {
-        wakeWebhooks = fn;
-      });
-      wakeWebhooks = null;
+      await webhooksWaker.wait(pollMs);
       // Let a burst on the same item gather before it is read.
       if (!stopping.signal.aborted) await sleep(debounceMs);
     },
@@ -99,7 +95,7 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
       : loop(
           'writes',
           async () => (await worker.runOnce()).claimed > 0,
-          () => sleep(pollMs),
+          () => writesWaker.wait(pollMs),
         );
 
   async function scheduled(lockName: string, opts: SyncOptions, tick?: Date): Promise<SyncSummary | null> {
@@ -159,7 +155,7 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
 
   return {
     wake() {
-      wakeWebhooks?.();
+      webhooksWaker.wake();
     },
     triggerSync(opts = {}) {
       return scheduled('schedule:sync', opts);
@@ -168,6 +164,40 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
       for (const j of jobs) j.stop();
       stopping.abort();
       await Promise.allSettled([webhookLoop, writeLoop]);
+    },
+  };
+}
+
+/**
+ * An idle loop's sleep that work can cut short. A wake that comes while the loop is busy is
+ * kept, so the next wait returns at once: work planned between a loop's empty look and its
+ * sleep is not left for the next poll.
+ */
+function createWaker(stopping: AbortSignal) {
+  let woken = false;
+  let cut: (() => void) | null = null;
+  return {
+    wake() {
+      woken = true;
+      cut?.();
+    },
+    wait(ms: number): Promise<void> {
+      if (woken || stopping.aborted) {
+        woken = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          stopping.removeEventListener('abort', done);
+          cut = null;
+          woken = false;
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        cut = done;
+        stopping.addEventListener('abort', done);
+      });
     },
   };
 }

@@ -11,6 +11,8 @@ export interface CommitOptions {
   now: Date;
   dryRun: boolean;
   priority?: number;
+  /** See SyncStages.afterEvaluate. */
+  deferAggregates?: boolean;
 }
 
 export interface CommitResult {
@@ -35,6 +37,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
         now: opts.now,
         dryRun: opts.dryRun,
         priority: opts.priority,
+        deferAggregates: opts.deferAggregates,
       });
       result.planned = w.planned;
       result.skippedUnchanged = w.skippedUnchanged;

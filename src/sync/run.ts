@@ -36,8 +36,12 @@ export interface SyncStages {
       now: Date;
       dryRun: boolean;
       priority?: number;
+      /** Leave project, program and portfolio rollups for `refreshAggregates` (epics are always done). */
+      deferAggregates?: boolean;
     },
   ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'>>;
+  /** Recomputes the project, program and portfolio rollups over every stored item. */
+  refreshAggregates?(db: Db, opts: { now: Date }): Promise<void>;
   /** Sends planned writes once the plan is committed (never in dry-run). */
   send?(opts: { connections: string[] }): Promise<Pick<WritesSummary, 'sent' | 'failed'>>;
 }

@@ -26,12 +26,13 @@ export function createSyncStages(deps: {
     evaluate(db, { refs, now }) {
       return evaluateFindings(db, ruleSet, { refs, now, waivers: config.rules.waivers });
     },
-    async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority }) {
+    async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority, deferAggregates }) {
       const { changedEpics } = await recomputeRollups(db, {
         now,
         programs: config.portfolio.programs,
         thresholds: config.portfolio.health,
         changedRefs,
+        aggregates: !deferAggregates,
       });
       const refs =
         changedRefs === undefined
@@ -39,7 +40,16 @@ export function createSyncStages(deps: {
               (r) => r.ref,
             )
           : [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
-      return planWrites(db, config, { refs, dryRun, priority });
+      return planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs });
+    },
+    async refreshAggregates(db, { now }) {
+      await recomputeRollups(db, {
+        now,
+        programs: config.portfolio.programs,
+        thresholds: config.portfolio.health,
+        changedRefs: [],
+        aggregates: true,
+      });
     },
     send: deps.send,
   };

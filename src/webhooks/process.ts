@@ -28,6 +28,18 @@ export interface WebhookProcessorDeps {
   maxAttempts?: number;
   /** Times an event may find its item unreadable (search lag) before it counts as deleted. */
   unreadableRetries?: number;
+  /**
+   * Called as soon as a batch's writes are committed to the outbox. A runtime with its own
+   * write loop wakes it here (and passes stages without `send`), so sending never holds up
+   * the next events.
+   */
+  onPlanned?(): void;
+  /**
+   * Project, program and portfolio rollups read every stored item, so under a stream of
+   * events they are recomputed at most this often (and once the stream pauses) instead of
+   * once per batch; epic rollups, which the write-back shows, are always current.
+   */
+  aggregateEveryMs?: number;
 }
 
 export interface ProcessResult {
@@ -55,6 +67,23 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const maxAttempts = deps.maxAttempts ?? 6;
   const unreadableRetries = deps.unreadableRetries ?? 4;
   const log = deps.log.child({ component: 'webhooks' });
+  const aggregateEveryMs = deps.aggregateEveryMs ?? 2000;
+  const deferring = deps.stages.refreshAggregates !== undefined;
+  let aggregatesDirty = false;
+  let aggregatesAt = Number.NEGATIVE_INFINITY;
+
+  async function refreshAggregates(force: boolean): Promise<void> {
+    if (!aggregatesDirty || !deps.stages.refreshAggregates) return;
+    if (!force && performance.now() - aggregatesAt < aggregateEveryMs) return;
+    aggregatesDirty = false;
+    aggregatesAt = performance.now();
+    try {
+      await db.transaction((tx) => deps.stages.refreshAggregates!(tx as unknown as typeof db, { now: new Date() }));
+    } catch (err) {
+      aggregatesDirty = true;
+      throw err;
+    }
+  }
 
   async function claim(): Promise<InboxRow[]> {
     await db.execute(sql`
@@ -132,7 +161,9 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       now: new Date(),
       dryRun: deps.config.mode === 'dry-run',
       priority: PRIORITY_WEBHOOK,
+      deferAggregates: deferring,
     });
+    if (deferring && changed.length > 0) aggregatesDirty = true;
     if (done.length > 0) {
       await db.execute(sql`
         update webhook_inbox set status = 'done', processed_at = now(), lease_until = null, last_error = null
@@ -155,7 +186,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       writesPlanned: 0,
       writesSent: 0,
     };
-    if (rows.length === 0) return result;
+    if (rows.length === 0) {
+      // The stream paused: bring the portfolio figures up to date now.
+      await refreshAggregates(true);
+      return result;
+    }
     const byConnection = new Map<string, InboxRow[]>();
     for (const r of rows) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r]);
     const touched: string[] = [];
@@ -171,8 +206,15 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       while (batches.length > 0) {
         const batch = batches.shift()!;
         try {
+          const T0 = performance.now();
           const { changed, done, unreadable } = await readBatch(connector, batch);
+          const T1 = performance.now();
           const planned = await finish(changed, done);
+          if (planned > 0) deps.onPlanned?.();
+          if (process.env.PHASES && 0)
+            console.error(
+              `WH ${connection} events=${batch.length} changed=${changed.length} read=${(T1 - T0).toFixed(0)} commit=${(performance.now() - T1).toFixed(0)} planned=${planned}`,
+            );
           result.processed += done.length;
           result.itemsChanged += changed.length;
           result.writesPlanned += planned;
@@ -189,8 +231,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         }
       }
     }
+    await refreshAggregates(false);
     if (touched.length > 0 && deps.stages.send && deps.config.mode !== 'dry-run') {
+      const T2 = performance.now();
       const sent = await deps.stages.send({ connections: [...new Set(touched)] });
+      if (process.env.PHASES && 0) console.error(`WH send=${(performance.now() - T2).toFixed(0)} sent=${sent.sent}`);
       result.writesSent += sent.sent;
     }
     return result;

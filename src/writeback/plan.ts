@@ -17,6 +17,12 @@ export interface PlanOptions {
   refs: readonly string[];
   dryRun: boolean;
   priority?: number;
+  /**
+   * The refs whose own content changed in this pass. A write to any other ref (an epic whose
+   * rollup moved, an item whose dependency changed) was caused by them, so its `changedAt` is
+   * their newest change, not the item's own last edit.
+   */
+  triggers?: readonly string[];
 }
 
 export interface PlanResult {
@@ -53,6 +59,8 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   const priority = opts.priority ?? PRIORITY_SYNC;
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
   const refs = [...new Set(opts.refs)];
+  const triggers = new Set(opts.triggers ?? []);
+  const newestTrigger = await newestUpdate(db, [...triggers]);
   for (let i = 0; i < refs.length; i += PLAN_CHUNK) {
     const chunk = refs.slice(i, i + PLAN_CHUNK);
     const [items, itemFindings, itemRollups, applied, waiting] = await Promise.all([
@@ -94,6 +102,11 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
       waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
 
     const rows: OutboxRow[] = [];
+    const changedAt = (ref: string, updated: string) => {
+      const own = Date.parse(updated);
+      const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
+      return new Date(at).toISOString();
+    };
     for (const it of items) {
       const s = settings.get(it.connection);
       if (!s) continue;
@@ -134,7 +147,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           connection: it.connection,
           ref: it.ref,
           target,
-          payload: { ...payload, changedAt: new Date(it.updated).toISOString() },
+          payload: { ...payload, changedAt: changedAt(it.ref, it.updated) },
           desired_hash: hash,
           status,
           priority,
@@ -161,6 +174,16 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
     }
   }
   return result;
+}
+
+/** The newest `updated` among these refs (epoch ms), or null. */
+async function newestUpdate(db: Db, refs: string[]): Promise<number | null> {
+  if (refs.length === 0) return null;
+  const [row] = await db
+    .select({ at: sql<string | null>`max(${workItems.updated})` })
+    .from(workItems)
+    .where(inList(workItems.ref, refs));
+  return row?.at ? Date.parse(new Date(row.at).toISOString()) : null;
 }
 
 interface OutboxRow {

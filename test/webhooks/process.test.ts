@@ -4,7 +4,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
-import { webhookInbox, workItems } from '../../db/schema.ts';
+import { rollups, webhookInbox, workItems } from '../../db/schema.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { item } from '../helpers/items.ts';
@@ -109,5 +109,44 @@ describe('webhook processor', () => {
       .from(workItems)
       .where(eq(workItems.ref, 'jira-main:PAY-1'));
     expect(row?.title).toBe('Newer');
+  });
+
+  it('keeps epic rollups current per batch and brings the portfolio up to date when the stream pauses', async () => {
+    await p.sync();
+    const portfolioPoints = async () => {
+      const [row] = await database.db
+        .select({ metrics: rollups.metrics })
+        .from(rollups)
+        .where(eq(rollups.scope, 'portfolio'));
+      return (row?.metrics as { points: { total: number } }).points.total;
+    };
+    const stories = p.adoIds.filter((id) => p.ado.store.get(id).fields['System.WorkItemType'] === 'User Story');
+    const points = (id: number) => Number(p.ado.store.get(id).fields['Microsoft.VSTS.Scheduling.StoryPoints'] ?? 0);
+    const processor = createWebhookProcessor({
+      database,
+      connectors: p.connectors,
+      config: p.config,
+      log: p.log,
+      stages: p.stages,
+      debounceMs: 0,
+      aggregateEveryMs: 60_000,
+    });
+    const before = await portfolioPoints();
+    // First batch: the aggregates have never been refreshed by this processor, so they are now.
+    const first = stories[0]!;
+    const firstPoints = points(first);
+    p.ado.store.update(first, { 'Microsoft.VSTS.Scheduling.StoryPoints': firstPoints + 5 });
+    await inbox('ado-main', 'agg-1', [String(first)]);
+    expect((await processor.runOnce()).processed).toBe(1);
+    expect(await portfolioPoints()).toBe(before + 5);
+    // Second batch within the interval: epics move, the portfolio waits…
+    const second = stories[1]!;
+    p.ado.store.update(second, { 'Microsoft.VSTS.Scheduling.StoryPoints': points(second) + 7 });
+    await inbox('ado-main', 'agg-2', [String(second)]);
+    expect((await processor.runOnce()).processed).toBe(1);
+    expect(await portfolioPoints()).toBe(before + 5);
+    // …until nothing is left to claim.
+    expect((await processor.runOnce()).claimed).toBe(0);
+    expect(await portfolioPoints()).toBe(before + 12);
   });
 });
