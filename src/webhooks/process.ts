@@ -10,7 +10,7 @@ import { queryRows } from '../../db/query.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import { makeRef } from '../model/work-item.ts';
+import { makeRef, type WorkItem } from '../model/work-item.ts';
 import { commitChanges } from '../sync/commit.ts';
 import type { SyncStages } from '../sync/run.ts';
 import { markDeleted, storeItems } from '../sync/store.ts';
@@ -129,13 +129,17 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     return 'retried';
   }
 
-  /** Re-reads the items of some events of one connection and stores them. */
-  async function readBatch(
+  /** Re-reads the items of some events of one connection. */
+  function fetchBatch(connector: Connector, rows: InboxRow[]): Promise<WorkItem[]> {
+    return connector.fetchItems([...new Set(rows.flatMap((r) => r.keys))]);
+  }
+
+  /** Stores what was read; says which events are done and which wait for their item. */
+  async function storeBatch(
     connector: Connector,
     rows: InboxRow[],
+    items: WorkItem[],
   ): Promise<{ changed: string[]; done: InboxRow[]; unreadable: InboxRow[] }> {
-    const keys = [...new Set(rows.flatMap((r) => r.keys))];
-    const items = await connector.fetchItems(keys);
     const found = new Set(items.map((i) => i.key));
     const stored = await storeItems(db, items);
     const changed = [...stored.changed];
@@ -194,6 +198,16 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const byConnection = new Map<string, InboxRow[]>();
     for (const r of rows) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r]);
     const touched: string[] = [];
+    // Each connection's burst is fetched from its tracker at once, side by side; storing and
+    // committing then go one connection at a time.
+    const firstFetches = new Map<string, Promise<WorkItem[]>>();
+    for (const [connection, group] of byConnection) {
+      const connector = deps.connectors.get(connection);
+      if (!connector) continue;
+      const fetched = fetchBatch(connector, group);
+      fetched.catch(() => {});
+      firstFetches.set(connection, fetched);
+    }
     for (const [connection, group] of byConnection) {
       const connector = deps.connectors.get(connection);
       if (!connector) {
@@ -203,18 +217,15 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       // The whole burst in one read; if that fails, each event alone, so one poison event
       // cannot hold the rest back.
       const batches = [group];
+      let first = true;
       while (batches.length > 0) {
         const batch = batches.shift()!;
         try {
-          const T0 = performance.now();
-          const { changed, done, unreadable } = await readBatch(connector, batch);
-          const T1 = performance.now();
+          const fetched = first ? firstFetches.get(connection)! : fetchBatch(connector, batch);
+          first = false;
+          const { changed, done, unreadable } = await storeBatch(connector, batch, await fetched);
           const planned = await finish(changed, done);
           if (planned > 0) deps.onPlanned?.();
-          if (process.env.PHASES && 0)
-            console.error(
-              `WH ${connection} events=${batch.length} changed=${changed.length} read=${(T1 - T0).toFixed(0)} commit=${(performance.now() - T1).toFixed(0)} planned=${planned}`,
-            );
           result.processed += done.length;
           result.itemsChanged += changed.length;
           result.writesPlanned += planned;
@@ -233,9 +244,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
     await refreshAggregates(false);
     if (touched.length > 0 && deps.stages.send && deps.config.mode !== 'dry-run') {
-      const T2 = performance.now();
       const sent = await deps.stages.send({ connections: [...new Set(touched)] });
-      if (process.env.PHASES && 0) console.error(`WH send=${(performance.now() - T2).toFixed(0)} sent=${sent.sent}`);
       result.writesSent += sent.sent;
     }
     return result;
