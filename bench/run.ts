@@ -13,14 +13,15 @@ import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
 import { runWebhookScenario, type WebhookFigures } from './scenarios/webhooks.ts';
 import { runWritebackScenario, type WritebackFigures } from './scenarios/writeback.ts';
+import { runZeroLatencyScenario } from './scenarios/zero.ts';
 import { GOALS, renderTable } from './table.ts';
 
 export interface Profile {
   name: 'quick' | 'full';
   pull: { jiraItems: number; adoItems: number };
   sync: Record<DbKind, { jiraItems: number; adoItems: number }>;
-  /** Zero-latency, no rate limits, Postgres: the "items/s end to end" goal. */
-  zeroLatency: { jiraItems: number; adoItems: number } | null;
+  /** Zero latency, no rate limits, per database: the "items/s end to end" and peak-RSS goals. */
+  zeroLatency: Partial<Record<DbKind, { jiraItems: number; adoItems: number }>>;
   writeback: { jiraItems: number; adoItems: number; dbs: DbKind[] };
   webhooks: { eventsPerSec: number; seconds: number; jiraItems: number; adoItems: number; dbs: DbKind[] };
   apiRequests: number;
@@ -31,18 +32,23 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'quick',
     pull: { jiraItems: 5_000, adoItems: 2_500 },
     sync: { pglite: { jiraItems: 1_000, adoItems: 500 }, postgres: { jiraItems: 5_000, adoItems: 2_500 } },
-    zeroLatency: null,
+    zeroLatency: {
+      postgres: { jiraItems: 10_000, adoItems: 5_000 },
+      pglite: { jiraItems: 10_000, adoItems: 5_000 },
+    },
     writeback: { jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     apiRequests: 20,
   },
   full: {
     name: 'full',
-    // 100,000 Jira issues do not fit: the simulator's search re-sorts the whole store per page
-    // (superlinear), so 100k took over 6 minutes on its own. 30,000 Jira + the full 50,000 ADO.
-    pull: { jiraItems: 30_000, adoItems: 50_000 },
+    pull: { jiraItems: 100_000, adoItems: 50_000 },
     sync: { pglite: { jiraItems: 10_000, adoItems: 5_000 }, postgres: { jiraItems: 30_000, adoItems: 15_000 } },
-    zeroLatency: { jiraItems: 10_000, adoItems: 5_000 },
+    // The issue's size: 100,000 Jira issues + 50,000 work items.
+    zeroLatency: {
+      postgres: { jiraItems: 100_000, adoItems: 50_000 },
+      pglite: { jiraItems: 100_000, adoItems: 50_000 },
+    },
     writeback: { jiraItems: 1_000, adoItems: 500, dbs: ['postgres'] },
     webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
     apiRequests: 50,
@@ -56,7 +62,6 @@ export const CLIENT: { jira: Limits; ado: Limits } = {
   jira: { concurrency: 8, requestsPerSecond: 100 },
   ado: { concurrency: 8, requestsPerSecond: 100 },
 };
-const UNLIMITED: Limits = { concurrency: 16, requestsPerSecond: 1000 };
 
 export interface Results {
   profile: Profile['name'];
@@ -66,7 +71,7 @@ export interface Results {
   notes: string[];
   pull: PullFigures[];
   sync: { initial: SyncFigures; incremental: SyncFigures }[];
-  zeroLatency: SyncFigures | null;
+  zeroLatency: SyncFigures[];
   rules: { db: string; checks: number; checksPerSec: number | null }[];
   api: ApiFigures[];
   writeback: WritebackFigures[];
@@ -116,7 +121,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     notes,
     pull: [],
     sync: [],
-    zeroLatency: null,
+    zeroLatency: [],
     rules: [],
     api: [],
     writeback: [],
@@ -140,7 +145,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       await withDb(kind, async (db) => {
         const r = await runSyncScenario(db, { ...size, ...TRACKER, jiraLimits: CLIENT.jira, adoLimits: CLIENT.ado });
         try {
-          results.sync.push({ initial: r.initial, incremental: r.incremental });
+          if (r.incremental) results.sync.push({ initial: r.initial, incremental: r.incremental });
           results.rules.push({ db: kind, checks: r.initial.checks, checksPerSec: r.initial.checksPerSec });
           if (wants('api')) {
             log(`rollup API on ${kind} over ${r.world.jiraKeys.length + r.world.adoIds.length} items`);
@@ -152,21 +157,13 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       });
     }
   }
-  if (wants('zero') && profile.zeroLatency && dbs.includes('postgres')) {
-    const size = profile.zeroLatency;
-    log(`zero latency, no limits, Postgres: ${size.jiraItems} Jira + ${size.adoItems} ADO`);
-    await withDb('postgres', async (db) => {
-      const r = await runSyncScenario(db, {
-        ...size,
-        latencyMs: 0,
-        jiraBurst: null,
-        adoRate: null,
-        jiraLimits: UNLIMITED,
-        adoLimits: UNLIMITED,
-      });
-      results.zeroLatency = r.initial;
-      await r.world.close();
-    });
+  if (wants('zero')) {
+    for (const kind of (['postgres', 'pglite'] as const).filter((k) => dbs.includes(k))) {
+      const size = profile.zeroLatency[kind];
+      if (!size) continue;
+      log(`zero latency, no limits, ${kind}: ${size.jiraItems} Jira + ${size.adoItems} ADO (fresh process)`);
+      results.zeroLatency.push(await runZeroLatencyScenario({ db: kind, ...size }));
+    }
   }
   if (wants('writeback')) {
     for (const kind of profile.writeback.dbs.filter((d) => dbs.includes(d))) {

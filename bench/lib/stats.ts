@@ -10,18 +10,22 @@ export function percentile(values: readonly number[], p: number): number | null 
 export const round = (x: number | null, digits = 2): number | null =>
   x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** Samples this process's RSS every `everyMs` until stopped; returns the peak in MiB. */
-export function sampleRss(everyMs = 100): { stop(): number } {
+/** Samples this process's RSS every `everyMs` until stopped; `peak()` and `stop()` give the peak in MiB. */
+export function sampleRss(everyMs = 100): { peak(): number; stop(): number } {
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, everyMs);
   timer.unref();
+  const read = () => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return Math.round(peak / 1024 / 1024);
+  };
   return {
+    peak: read,
     stop() {
       clearInterval(timer);
-      peak = Math.max(peak, process.memoryUsage.rss());
-      return Math.round(peak / 1024 / 1024);
+      return read();
     },
   };
 }

@@ -1,13 +1,9 @@
 // A benchmark world: both tracker simulators seeded at a chosen size, a config pointing at them
 // with chosen politeness limits, and the real connectors, stages and database. Same wiring as
-// test/helpers/portfolio.ts, sized and tuned for measuring.
-import {
-  type AdoSimulator,
-  startAdoSimulator,
-  type ThrottleBudget,
-} from '../../connectors/azure-devops/simulator/index.ts';
+// test/helpers/portfolio.ts, sized and tuned for measuring. The simulators run in this process
+// (LocalWorld: scenarios that reach into their stores) or in a child process (RemoteWorld: the
+// trackers are remote in production, so throughput and RSS are measured without them).
 import { createConnectors } from '../../connectors/index.ts';
-import { type JiraSimFaults, type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -16,87 +12,65 @@ import { createLogger, type Logger } from '../../src/log.ts';
 import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';
+import { type SimProcess, type SimProcessOptions, startSimulatorProcess } from './sim-process.ts';
+import {
+  ADO_HOOK,
+  ADO_PAT,
+  ADO_PROJECT,
+  JIRA_HOOK_SECRET,
+  JIRA_PROJECTS,
+  JIRA_TOKEN,
+  type Seeded,
+  type SimulatorOptions,
+  startSimulators,
+} from './simulators.ts';
 
-export const JIRA_TOKEN = 'bench-jira-token-0001';
-export const ADO_PAT = 'bench-ado-pat-0001';
-export const JIRA_HOOK_SECRET = 'bench-jira-hook-secret-0001';
-export const ADO_HOOK = { username: 'pmo-sync', password: 'bench-ado-hook-password-0001' };
-export const JIRA_PROJECTS = ['PAY', 'WEB'];
-export const ADO_PROJECT = 'Payments';
-
-/** Items per seeded Jira epic: the epic, 16 stories with 2 sub-tasks each, 1 bug. */
-export const JIRA_ITEMS_PER_EPIC = 1 + 16 + 32 + 1;
+export {
+  ADO_HOOK,
+  ADO_PAT,
+  ADO_PROJECT,
+  JIRA_HOOK_SECRET,
+  JIRA_ITEMS_PER_EPIC,
+  JIRA_PROJECTS,
+  JIRA_TOKEN,
+  type Seeded,
+  type SimulatorOptions,
+  startSimulators,
+} from './simulators.ts';
 
 export interface Limits {
   concurrency: number;
   requestsPerSecond: number;
 }
 
-export interface WorldOptions {
-  jiraItems: number;
-  adoItems: number;
-  violationRate?: number;
-  seed?: number;
-  jiraFaults?: Partial<JiraSimFaults>;
-  adoLatencyMs?: number;
-  adoBudget?: ThrottleBudget | null;
+export interface WorldOptions extends SimulatorOptions {
   jiraLimits?: Limits;
   adoLimits?: Limits;
   /** Extra top-level YAML for the config. */
   extraYaml?: string;
 }
 
-export interface Seeded {
-  jira: JiraSimulator;
-  ado: AdoSimulator;
+/** The pipeline over seeded trackers, wherever the trackers run. */
+export interface World {
   jiraKeys: string[];
   jiraDone: number;
   adoIds: number[];
-}
-
-export interface World extends Seeded {
   config: Config;
   connectors: Map<string, Connector>;
   stages: SyncStages;
   database: Database;
   log: Logger;
   sync(opts?: SyncOptions): Promise<SyncSummary>;
+  /** Closes the connectors and the trackers (not the database). */
   close(): Promise<void>;
 }
 
-/** Starts and seeds both simulators (deterministic for a given seed). */
-export async function startSimulators(o: WorldOptions): Promise<Seeded> {
-  const jira = await startJiraSimulator({ seed: o.seed ?? 1, faults: o.jiraFaults });
-  const ado = await startAdoSimulator({ latencyMs: o.adoLatencyMs ?? 0, budget: o.adoBudget ?? null });
-  const epics = Math.max(1, Math.round(o.jiraItems / JIRA_ITEMS_PER_EPIC / JIRA_PROJECTS.length));
-  const keys: string[] = [];
-  let done = 0;
-  for (const [i, project] of JIRA_PROJECTS.entries()) {
-    const m = jira.seedPortfolio({
-      projects: [project],
-      epics,
-      storiesPerEpic: 16,
-      bugsPerEpic: 1,
-      subtasksPerStory: 2,
-      violationRate: o.violationRate ?? 0.2,
-      seed: (o.seed ?? 1) * 31 + i,
-    });
-    keys.push(...m.keys);
-    done += m.done;
-  }
-  ado.addProject(ADO_PROJECT, 'Agile');
-  const seeded = ado.seedPortfolio({
-    process: 'Agile',
-    project: ADO_PROJECT,
-    epics: Math.ceil(o.adoItems / 40) + 1,
-    featuresPerEpic: 3,
-    storiesPerFeature: 4,
-    tasksPerStory: 2,
-    limit: o.adoItems,
-    violationRate: o.violationRate ?? 0.2,
-    seed: (o.seed ?? 1) * 17 + 3,
-  });
-  return { jira, ado, jiraKeys: keys, jiraDone: done, adoIds: seeded.ids };
+/** The simulators run in this process: the scenario may change and inspect their stores. */
+export interface LocalWorld extends World, Seeded {}
+
+/** The simulators run in a child process, reached over HTTP and asked for figures over IPC. */
+export interface RemoteWorld extends World {
+  sims: SimProcess;
 }
 
 export function worldConfig(
@@ -145,14 +119,20 @@ export function benchLogger(): Logger {
   return createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'silent', pretty: false });
 }
 
-/** Wires the pipeline over already-started simulators. */
-export async function wireWorld(seeded: Seeded, database: Database, o: WorldOptions): Promise<World> {
-  const config = worldConfig(seeded.jira.url, seeded.ado.url, o);
+async function wirePipeline(
+  trackers: { jiraUrl: string; adoUrl: string; jiraKeys: string[]; jiraDone: number; adoIds: number[] },
+  database: Database,
+  o: WorldOptions,
+  closeTrackers: () => Promise<void>,
+): Promise<World> {
+  const config = worldConfig(trackers.jiraUrl, trackers.adoUrl, o);
   const log = benchLogger();
   const connectors = createConnectors(config.connections, { log });
   const stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
   return {
-    ...seeded,
+    jiraKeys: trackers.jiraKeys,
+    jiraDone: trackers.jiraDone,
+    adoIds: trackers.adoIds,
     config,
     connectors,
     stages,
@@ -161,12 +141,41 @@ export async function wireWorld(seeded: Seeded, database: Database, o: WorldOpti
     sync: (opts = {}) => runSync({ database, config, connectors, log, stages }, opts),
     async close() {
       for (const c of connectors.values()) await c.close();
-      await seeded.jira.close();
-      await seeded.ado.close();
+      await closeTrackers();
     },
   };
 }
 
-export async function startWorld(database: Database, o: WorldOptions): Promise<World> {
+/** Wires the pipeline over already-started simulators in this process. */
+export async function wireWorld(seeded: Seeded, database: Database, o: WorldOptions): Promise<LocalWorld> {
+  const world = await wirePipeline(
+    { jiraUrl: seeded.jira.url, adoUrl: seeded.ado.url, ...seeded },
+    database,
+    o,
+    async () => {
+      await seeded.jira.close();
+      await seeded.ado.close();
+    },
+  );
+  return { ...seeded, ...world };
+}
+
+export async function startWorld(database: Database, o: WorldOptions): Promise<LocalWorld> {
   return wireWorld(await startSimulators(o), database, o);
+}
+
+/** Starts the simulators in a child process and wires the pipeline (in this one) to them. */
+export async function startRemoteWorld(
+  database: Database,
+  o: WorldOptions,
+  p: SimProcessOptions = {},
+): Promise<RemoteWorld> {
+  const { jiraLimits, adoLimits, extraYaml, ...simOptions } = o;
+  const sims = await startSimulatorProcess(simOptions, p);
+  try {
+    return { ...(await wirePipeline(sims, database, o, () => sims.close())), sims };
+  } catch (e) {
+    await sims.close();
+    throw e;
+  }
 }

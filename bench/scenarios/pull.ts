@@ -1,12 +1,14 @@
 // The connectors alone at the issue's full size (100,000 Jira issues + 50,000 work items): pull
 // everything with no database behind, so the figure is the connectors' and the rate limits', not
 // the store's. Measures requests against the minimum, 429s, requests sent before a Retry-After
-// expired, and throughput as a share of the rate-limit ceiling.
+// expired, and throughput as a share of the rate-limit ceiling. The simulators run in a child
+// process, so peak RSS is the connectors' process alone.
 
 import { createConnectors } from '../../connectors/index.ts';
 import type { RequestRecord } from '../../connectors/jira/simulator/index.ts';
+import { startSimulatorProcess } from '../lib/sim-process.ts';
 import { round, sampleRss } from '../lib/stats.ts';
-import { benchLogger, type Limits, startSimulators, worldConfig } from '../lib/world.ts';
+import { benchLogger, type Limits, worldConfig } from '../lib/world.ts';
 import { ADO_BATCH, adoMinimum, JIRA_PAGE, jiraMinimum } from './sync.ts';
 
 export interface PullFigures {
@@ -24,6 +26,8 @@ export interface PullFigures {
   ceilingItemsPerSec: number;
   ceilingShare: number | null;
   peakRssMiB: number;
+  /** The simulators' child process, measured apart. */
+  simulatorPeakRssMiB: number;
 }
 
 /** Requests to the same endpoint sent before the Retry-After of a 429 on that endpoint expired. */
@@ -50,46 +54,43 @@ export interface PullOptions {
 }
 
 export async function runPullScenario(o: PullOptions): Promise<PullFigures[]> {
-  const seeded = await startSimulators({
+  const sims = await startSimulatorProcess({
     jiraItems: o.jiraItems,
     adoItems: o.adoItems,
     jiraFaults: { latencyMs: o.latencyMs, burst: { limit: o.jiraBurst, windowMs: 1000, retryAfterSec: 1 } },
     adoLatencyMs: o.latencyMs,
     adoBudget: { limit: o.adoRate * 10, windowMs: 10_000, mode: 'block', retryAfterSeconds: 1 },
   });
-  const config = worldConfig(seeded.jira.url, seeded.ado.url, { jiraLimits: o.jiraLimits, adoLimits: o.adoLimits });
+  const config = worldConfig(sims.jiraUrl, sims.adoUrl, { jiraLimits: o.jiraLimits, adoLimits: o.adoLimits });
   const connectors = createConnectors(config.connections, { log: benchLogger() });
   const out: PullFigures[] = [];
   try {
     for (const id of ['jira-main', 'ado-main']) {
       const c = connectors.get(id)!;
-      seeded.jira.resetCounts();
-      seeded.ado.resetCounts();
+      await sims.resetCounts();
       const before = { ...c.stats() };
       let items = 0;
       const rss = sampleRss();
       const t0 = performance.now();
-      await c.pull({
-        cursor: null,
-        onPage: async (page) => {
-          items += page.length;
-        },
-      });
+      await Promise.race([
+        c.pull({
+          cursor: null,
+          onPage: async (page) => {
+            items += page.length;
+          },
+        }),
+        sims.failure,
+      ]);
       const wallMs = performance.now() - t0;
+      const peakRssMiB = rss.stop();
       const after = c.stats();
       const requests = after.requests - before.requests;
       const isJira = id === 'jira-main';
-      const done = isJira
-        ? seeded.jiraKeys.filter(
-            (k) =>
-              (seeded.jira.store.getIssue(k)?.fields.status as { statusCategory?: { key?: string } })?.statusCategory
-                ?.key === 'done',
-          ).length
-        : 0;
-      const minimum = isJira ? jiraMinimum(seeded.jiraKeys.length, done) : adoMinimum(seeded.adoIds.length);
+      const minimum = isJira ? jiraMinimum(sims.jiraKeys.length, sims.jiraDone) : adoMinimum(sims.adoIds.length);
       const ceiling = isJira ? o.jiraBurst * JIRA_PAGE : o.adoRate * ADO_BATCH;
       const itemsPerSec = (items / wallMs) * 1000;
-      const log = isJira ? seeded.jira.requestLog() : [];
+      const log = isJira ? await sims.jiraLog() : [];
+      const sim = await sims.counts();
       out.push({
         tracker: isJira ? 'jira' : 'azure-devops',
         items,
@@ -99,17 +100,17 @@ export async function runPullScenario(o: PullOptions): Promise<PullFigures[]> {
         minimum,
         ratio: round(requests / minimum, 3),
         throttled: after.throttled - before.throttled,
-        sim429: log.filter((r) => r.status === 429).length,
+        sim429: isJira ? sim.jira.sim429 : sim.ado.sim429,
         earlyAfterRetryAfter: isJira ? earlyRequests(log, 1000) : null,
         ceilingItemsPerSec: ceiling,
         ceilingShare: round(itemsPerSec / ceiling, 3),
-        peakRssMiB: rss.stop(),
+        peakRssMiB,
+        simulatorPeakRssMiB: sim.peakRssMiB,
       });
     }
   } finally {
     for (const c of connectors.values()) await c.close();
-    await seeded.jira.close();
-    await seeded.ado.close();
+    await sims.close();
   }
   return out;
 }

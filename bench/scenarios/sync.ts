@@ -1,14 +1,15 @@
 // Initial and incremental sync through the whole pipeline (pull → store → rules → rollups →
-// write planning), against simulators with the issue's latency and rate limits. Write-back is
-// planned but not sent here (dry-run): sending is measured apart, in writeback.ts, at a size
-// the write path can finish in the time budget.
-import type { JiraSimulator } from '../../connectors/jira/simulator/index.ts';
-import { PEOPLE } from '../../connectors/jira/simulator/index.ts';
+// write planning), against simulators with the issue's latency and rate limits (or none, for
+// the zero-latency goal). The simulators run in a child process, as remote trackers would, so
+// items/s and peak RSS are the pipeline's own. Write-back is planned but not sent here
+// (dry-run): sending is measured apart, in writeback.ts, at a size the write path can finish in
+// the time budget.
 import type { SyncStages } from '../../src/sync/run.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';
 import type { BenchDatabase } from '../lib/db.ts';
+import type { SimCounts } from '../lib/sim-process.ts';
 import { round, sampleRss } from '../lib/stats.ts';
-import { type Limits, startWorld, type World } from '../lib/world.ts';
+import { type Limits, type RemoteWorld, startRemoteWorld } from '../lib/world.ts';
 
 export const JIRA_PAGE = 100;
 export const ADO_BATCH = 200;
@@ -40,7 +41,12 @@ export interface SyncFigures {
   checksPerSec: number | null;
   findingsOpen: number;
   writesPlanned: number;
+  /** The pipeline's process (the simulators run in a child process). */
   peakRssMiB: number;
+  /** The pipeline's process when the sync started (modules, earlier scenarios' leftovers). */
+  startRssMiB: number;
+  /** The simulators' child process, measured apart. */
+  simulatorPeakRssMiB: number;
 }
 
 export interface SyncScenarioOptions {
@@ -65,10 +71,6 @@ export function adoMinimum(items: number): number {
   return Math.max(1, Math.ceil(items / WIQL_CAP)) + Math.ceil(items / ADO_BATCH);
 }
 
-function count429(sim: JiraSimulator): number {
-  return sim.requestLog().filter((r) => r.status === 429).length;
-}
-
 function timeStages(stages: SyncStages) {
   const t = { evaluate: 0, afterEvaluate: 0 };
   const wrap = <K extends 'evaluate' | 'afterEvaluate'>(k: K) => {
@@ -89,9 +91,17 @@ function timeStages(stages: SyncStages) {
 }
 
 export function figuresFrom(
-  w: World,
   s: SyncSummary,
-  o: { wallMs: number; jiraMin: number; adoMin: number; rss: number; db: string; latencyMs: number },
+  o: {
+    wallMs: number;
+    jiraMin: number;
+    adoMin: number;
+    rss: number;
+    startRss: number;
+    db: string;
+    latencyMs: number;
+    sim: SimCounts;
+  },
   stage: { evaluate: number; afterEvaluate: number },
   limits: { jiraRps: number | null; adoRps: number | null },
 ): SyncFigures {
@@ -115,7 +125,7 @@ export function figuresFrom(
       minimum: o.jiraMin,
       ratio: o.jiraMin ? round(j.requests / o.jiraMin, 3) : null,
       throttled: j.throttled,
-      sim429: count429(w.jira),
+      sim429: o.sim.jira.sim429,
     },
     ado: {
       items: a.itemsPulled,
@@ -123,7 +133,7 @@ export function figuresFrom(
       minimum: o.adoMin,
       ratio: o.adoMin ? round(a.requests / o.adoMin, 3) : null,
       throttled: a.throttled,
-      sim429: 0,
+      sim429: o.sim.ado.sim429,
     },
     stageMs: {
       pullAndStore: Math.round(o.wallMs - stage.evaluate - stage.afterEvaluate),
@@ -135,15 +145,20 @@ export function figuresFrom(
     findingsOpen: s.findings.open,
     writesPlanned: s.writes.planned,
     peakRssMiB: o.rss,
+    startRssMiB: o.startRss,
+    simulatorPeakRssMiB: o.sim.peakRssMiB,
   };
 }
 
 /** Initial sync, then incremental with 1% of items changed by people. Leaves the world open for the API scenario. */
 export async function runSyncScenario(
   database: BenchDatabase,
-  o: SyncScenarioOptions,
-): Promise<{ world: World; initial: SyncFigures; incremental: SyncFigures }> {
-  const world = await startWorld(database, {
+  o: SyncScenarioOptions & {
+    /** false: the initial sync only (the zero-latency goal has no incremental part). */
+    incremental?: boolean;
+  },
+): Promise<{ world: RemoteWorld; initial: SyncFigures; incremental: SyncFigures | null }> {
+  const world = await startRemoteWorld(database, {
     jiraItems: o.jiraItems,
     adoItems: o.adoItems,
     jiraFaults: {
@@ -155,67 +170,40 @@ export async function runSyncScenario(
     jiraLimits: o.jiraLimits,
     adoLimits: o.adoLimits,
   });
-  const limits = { jiraRps: o.jiraBurst, adoRps: o.adoRate };
-  const stage = timeStages(world.stages);
-  world.jira.resetCounts();
-  world.ado.resetCounts();
-  let rss = sampleRss();
-  let t0 = performance.now();
-  const first = await world.sync({ dryRun: true });
-  let wallMs = performance.now() - t0;
-  // Items whose `started`/`resolved` need the changelog: everything that ever left "To Do".
-  const withHistory = world.jiraKeys.filter((k) => {
-    const cat = world.jira.store.getIssue(k)?.fields.status as { statusCategory?: { key?: string } } | undefined;
-    return cat?.statusCategory?.key === 'done';
-  }).length;
-  const initial = figuresFrom(
-    world,
-    first,
-    {
-      wallMs,
-      jiraMin: jiraMinimum(world.jiraKeys.length, withHistory),
-      adoMin: adoMinimum(world.adoIds.length),
-      rss: rss.stop(),
-      db: database.kind,
-      latencyMs: o.latencyMs,
-    },
-    stage,
-    limits,
-  );
-
-  // 1% of items changed by a person: assignee toggled (a rule outcome changes, so writes are planned).
-  const jiraChanged = world.jiraKeys.filter((_, i) => i % 100 === 7);
-  const adoChanged = world.adoIds.filter((_, i) => i % 100 === 7);
-  for (const [i, key] of jiraChanged.entries()) {
-    const issue = world.jira.store.getIssue(key);
-    const assigned = issue?.fields.assignee != null;
-    world.jira.store.updateIssue(key, { assignee: assigned ? null : PEOPLE[i % PEOPLE.length] }, { emit: false });
+  try {
+    const limits = { jiraRps: o.jiraBurst, adoRps: o.adoRate };
+    const stage = timeStages(world.stages);
+    // One sync, timed; the simulators' process dying mid-sync fails the scenario, not the figures.
+    const measured = async (jiraMin: number, adoMin: number): Promise<SyncFigures> => {
+      await world.sims.resetCounts();
+      stage.evaluate = 0;
+      stage.afterEvaluate = 0;
+      const startRss = Math.round(process.memoryUsage.rss() / 2 ** 20);
+      const rss = sampleRss();
+      const t0 = performance.now();
+      const summary = await Promise.race([world.sync({ dryRun: true }), world.sims.failure]);
+      const wallMs = performance.now() - t0;
+      const peak = rss.stop();
+      const sim = await world.sims.counts();
+      return figuresFrom(
+        summary,
+        { wallMs, jiraMin, adoMin, rss: peak, startRss, db: database.kind, latencyMs: o.latencyMs, sim },
+        stage,
+        limits,
+      );
+    };
+    // Items whose `started`/`resolved` need the changelog: everything that ever left "To Do".
+    const initial = await measured(jiraMinimum(world.jiraKeys.length, world.jiraDone), adoMinimum(world.adoIds.length));
+    if (o.incremental === false) return { world, initial, incremental: null };
+    // 1% of items changed by a person: assignee toggled (a rule outcome changes, so writes are planned).
+    const changed = await world.sims.changeShare(100, 7);
+    const incremental = await measured(
+      jiraMinimum(changed.jiraKeys.length, changed.jiraDone),
+      adoMinimum(changed.adoIds.length),
+    );
+    return { world, initial, incremental };
+  } catch (e) {
+    await world.close();
+    throw e;
   }
-  for (const id of adoChanged) world.ado.store.update(id, { 'System.Title': `Changed ${id}` });
-  world.jira.resetCounts();
-  stage.evaluate = 0;
-  stage.afterEvaluate = 0;
-  rss = sampleRss();
-  t0 = performance.now();
-  const second = await world.sync({ dryRun: true });
-  wallMs = performance.now() - t0;
-  const changedHistory = jiraChanged.filter((k) => {
-    const cat = world.jira.store.getIssue(k)?.fields.status as { statusCategory?: { key?: string } } | undefined;
-    return cat?.statusCategory?.key === 'done';
-  }).length;
-  const incremental = figuresFrom(
-    world,
-    second,
-    {
-      wallMs,
-      jiraMin: jiraMinimum(jiraChanged.length, changedHistory),
-      adoMin: adoMinimum(adoChanged.length),
-      rss: rss.stop(),
-      db: database.kind,
-      latencyMs: o.latencyMs,
-    },
-    stage,
-    limits,
-  );
-  return { world, initial, incremental };
 }

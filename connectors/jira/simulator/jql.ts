@@ -13,6 +13,8 @@ export type JqlPredicate = (issue: JqlIssue, nowMs: number) => boolean;
 export interface JqlQuery {
   where: JqlPredicate;
   orderBy: { field: string; desc: boolean }[];
+  /** A relative date (`updated >= -5m`) makes the result depend on the clock, not only on the issues. */
+  relative: boolean;
 }
 
 export class JqlError extends Error {}
@@ -66,8 +68,10 @@ export function jqlValue(issue: JqlIssue, field: string): unknown {
   }
 }
 
+const RELATIVE_DATE = /^([+-])?(\d+)([mhdw])$/;
+
 function dateValue(v: string, nowMs: number): number {
-  const rel = /^([+-])?(\d+)([mhdw])$/.exec(v.trim());
+  const rel = RELATIVE_DATE.exec(v.trim());
   if (rel) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[3] as 'm' | 'h' | 'd' | 'w'];
     return nowMs + (rel[1] === '-' ? -1 : 1) * Number(rel[2]) * unit;
@@ -99,6 +103,10 @@ function compare(actual: unknown, op: string, expected: string | null, field: st
 export function parseJql(src: string): JqlQuery {
   const toks = tokenize(src);
   let i = 0;
+  let relative = false;
+  const noteDate = (field: string, v: string | null) => {
+    if ((field === 'created' || field === 'updated') && v !== null && RELATIVE_DATE.test(v.trim())) relative = true;
+  };
   const peek = () => toks[i];
   const word = (w: string) => peek()?.t === 'word' && peek()!.v.toLowerCase() === w;
   const next = () => {
@@ -138,7 +146,9 @@ export function parseJql(src: string): JqlQuery {
       if (next().t !== 'lp') throw new JqlError("Error in the JQL Query: expecting '(' after 'in'.");
       const list: (string | null)[] = [];
       for (;;) {
-        list.push(value());
+        const v = value();
+        noteDate(field, v);
+        list.push(v);
         const t = next();
         if (t.t === 'rp') break;
         if (t.t !== 'comma') throw new JqlError("Error in the JQL Query: expecting ',' or ')'.");
@@ -151,6 +161,7 @@ export function parseJql(src: string): JqlQuery {
     const op = next();
     if (op.t !== 'op') throw new JqlError(`Error in the JQL Query: expecting an operator after '${ft.v}'.`);
     const v = value();
+    noteDate(field, v);
     return (issue, now) => compare(jqlValue(issue, field), op.v, v, field, now);
   };
 
@@ -202,7 +213,7 @@ export function parseJql(src: string): JqlQuery {
     }
   }
   if (i < toks.length) throw new JqlError(`Error in the JQL Query: unexpected '${toks[i]!.v}'.`);
-  return { where, orderBy };
+  return { where, orderBy, relative };
 }
 
 /** Sort key for ORDER BY; `key` sorts by project, then number, as Jira does. */

@@ -1,6 +1,7 @@
 // The simulator's read side: issue, comment and changelog JSON as Jira shapes it, the enhanced
 // JQL search with keyset nextPageTokens and Jira's page caps, and the bulk changelog fetch.
-import { JqlError, parseJql, sortValue } from './jql.ts';
+import { JqlError, parseJql } from './jql.ts';
+import { createSearchResults, firstAfter } from './search.ts';
 import type { JiraSimStore, SimComment, SimIssue } from './store.ts';
 import { userJson } from './store.ts';
 
@@ -19,6 +20,7 @@ export const badRequest = (msg: string) => new HttpError(400, { errorMessages: [
 
 export function createReadApi(deps: { store: JiraSimStore; site: () => string; now: () => number }) {
   const { store } = deps;
+  const ranked = createSearchResults(store);
   const issueJson = (i: SimIssue, fields: string[] | null) => {
     const all = !fields || fields.length === 0 || fields.some((f) => f === '*all' || f === '*navigable');
     const picked = all
@@ -70,24 +72,7 @@ export function createReadApi(deps: { store: JiraSimStore; site: () => string; n
     } catch (e) {
       throw badRequest(e instanceof JqlError ? e.message : 'Error in the JQL Query.');
     }
-    const at = deps.now();
-    const order = q.orderBy.length ? q.orderBy : [{ field: 'key', desc: true }];
-    const tuple = (i: SimIssue) => order.flatMap((o) => sortValue(i, o.field).map((v) => ({ v, desc: o.desc })));
-    const cmp = (a: { v: string | number; desc: boolean }[], b: { v: string | number }[]) => {
-      for (let k = 0; k < a.length; k++) {
-        const x = a[k]!.v;
-        const y = b[k]!.v;
-        if (x === y) continue;
-        const r = x < y ? -1 : 1;
-        return a[k]!.desc ? -r : r;
-      }
-      return 0;
-    };
-    const list = store
-      .all()
-      .filter((i) => i.searchableAt <= at && q.where(i, at))
-      .map((i) => ({ i, t: tuple(i) }))
-      .sort((a, b) => cmp(a.t, b.t));
+    const { order, list } = ranked.results(jql, q, deps.now());
     let start = 0;
     if (params.nextPageToken) {
       // Keyset token: the position after the last issue sent, so edits while paging never shift pages.
@@ -99,9 +84,10 @@ export function createReadApi(deps: { store: JiraSimStore; site: () => string; n
       }
       if (after.q !== jql) throw badRequest('The nextPageToken does not belong to this query.');
       const flags = order.flatMap((o) => [o.desc, o.desc]);
-      const afterT = after.t.map((v, k) => ({ v, desc: flags[k] ?? false }));
-      start = list.findIndex((x) => cmp(afterT, x.t) < 0);
-      if (start < 0) start = list.length;
+      start = firstAfter(
+        list,
+        after.t.map((v, k) => ({ v, desc: flags[k] ?? false })),
+      );
     }
     const fields = fieldsParam(params.fields);
     const idsOnly = fields !== null && fields.length > 0 && fields.every((f) => f === 'id' || f === 'key');

@@ -51,6 +51,10 @@ export function createStore(opts: {
   let nextHistory = 100_000;
   let nextComment = 20_000;
   let nextWebhook = 1;
+  // Bumped by every change search could see (membership, order, `updated`), so search can keep
+  // its sorted results while nothing changed. Changes must go through these functions: an issue
+  // edited in place through `liveIssue` is not noticed.
+  let version = 0;
 
   const cloneIssue = (i: SimIssue): SimIssue => structuredClone(i);
 
@@ -85,6 +89,7 @@ export function createStore(opts: {
     counters.set(project!, Math.max(counters.get(project!) ?? 0, Number(n)));
     issues.set(issue.key, issue);
     byId.set(issue.id, issue);
+    version++;
     return issue;
   }
 
@@ -121,6 +126,7 @@ export function createStore(opts: {
     withParent(fields, input.parent);
     const issue = insertRaw({ key: `${input.project}-${n}`, fields }, false);
     issue.searchableAt = at + opts.searchLagMs();
+    version++;
     if (change.emit !== false) {
       opts.emit({
         kind: 'issue',
@@ -205,6 +211,7 @@ export function createStore(opts: {
     if (history.items.length === 0) return issue;
     issue.fields.updated = jiraTime(at);
     issue.histories.push(history);
+    version++;
     if (change.emit !== false) {
       opts.emit({
         kind: 'issue',
@@ -222,6 +229,7 @@ export function createStore(opts: {
     const issue = mustGet(keyOrId);
     issues.delete(issue.key);
     byId.delete(issue.id);
+    version++;
     opts.emit({
       kind: 'issue',
       event: 'jira:issue_deleted',
@@ -234,6 +242,7 @@ export function createStore(opts: {
 
   function touch(issue: SimIssue, at: number): void {
     issue.fields.updated = jiraTime(Math.max(at, Date.parse(String(issue.fields.updated).replace('+0000', 'Z')) + 1));
+    version++;
   }
 
   function addComment(keyOrId: string, body: unknown, change: ChangeOptions = {}): SimComment {
@@ -336,6 +345,8 @@ export function createStore(opts: {
     liveIssue: get,
     all: () => [...issues.values()],
     size: () => issues.size,
+    /** Changes so far; equal values mean search would find the same issues in the same order. */
+    version: () => version,
     registerWebhook,
     /** Sends an event to the webhook targets (used by helpers that change several issues at once). */
     announce: (e: SimEvent) => opts.emit(e),
