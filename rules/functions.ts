@@ -32,13 +32,28 @@ function kindsParam(v: unknown): Set<string> {
   return Array.isArray(v) ? new Set(v.map(String)) : WORK_KINDS;
 }
 
+// Counts per graph, owner and kinds: every in-progress item of a busy owner asks the same
+// question, and counting the owner's items each time made a full evaluation quadratic in the
+// size of the largest owner's workload.
+const wipCounts = new WeakMap<ItemGraph, Map<string, number>>();
+
 /** In-progress work items of the item's owner, counting the item itself. */
 export function ownerWip(input: RuleInput): number {
   const owner = input.ctx.item.owner;
   if (!owner) return 0;
-  const kinds = kindsParam(input.ctx.params.kinds);
+  const kindsValue = input.ctx.params.kinds;
+  const key = `${owner.id}\u0000${Array.isArray(kindsValue) ? kindsValue.map(String).sort().join('\u0001') : '*'}`;
+  let counts = wipCounts.get(input.graph);
+  if (!counts) {
+    counts = new Map();
+    wipCounts.set(input.graph, counts);
+  }
+  const known = counts.get(key);
+  if (known !== undefined) return known;
+  const kinds = kindsParam(kindsValue);
   let n = 0;
   for (const it of input.graph.ownerItems(owner.id)) if (kinds.has(it.kind)) n++;
+  counts.set(key, n);
   return n;
 }
 

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList } from '../../db/query.ts';
-import { rollups } from '../../db/schema.ts';
+import { rollups, workItems } from '../../db/schema.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
 
@@ -22,6 +22,17 @@ export interface RecomputeResult {
   changedEpics: string[];
 }
 
+/**
+ * Whether a change set touches so much (a first sync, a large import) that every epic is
+ * recomputed: climbing from each changed item to its containers costs more than that.
+ */
+async function mostlyEverything(db: Db, changed: readonly string[] | undefined): Promise<boolean> {
+  if (changed === undefined) return true;
+  if (changed.length < 1000) return false;
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(workItems);
+  return changed.length >= 0.2 * Number(row?.n ?? 0);
+}
+
 export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<RecomputeResult> {
   // Time-dependent figures (schedule index, overdue, days late) move by the day, not by the
   // second: two passes on the same day compute the same rollup, so an epic's comment is not
@@ -30,12 +41,15 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
   const today = new Date(opts.now);
   today.setUTCHours(0, 0, 0, 0);
   opts = { ...opts, now: today };
-  const epicRoots = opts.changedRefs === undefined ? undefined : await ancestorContainers(db, opts.changedRefs);
+  const epicRoots = (await mostlyEverything(db, opts.changedRefs))
+    ? undefined
+    : await ancestorContainers(db, opts.changedRefs ?? []);
+  const withAggregates = opts.changedRefs === undefined || opts.aggregates !== false;
   const aggregates = await aggregateScopes(db, {
     now: opts.now,
     programs: opts.programs,
     epicRoots,
-    aggregates: opts.changedRefs === undefined || opts.aggregates !== false,
+    aggregates: withAggregates,
   });
   const computed = aggregates.map((a) => buildRollup(a, opts.thresholds, opts.now));
   const previous = new Map(
@@ -83,8 +97,8 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
       on conflict (day, scope) do update set percent_complete = excluded.percent_complete,
         health = excluded.health, metrics = excluded.metrics`);
   }
-  if (opts.changedRefs === undefined) {
-    // A full pass knows every scope that exists: drop rollups of epics and scopes that are gone.
+  if (epicRoots === undefined && withAggregates) {
+    // Every scope was computed: drop rollups of epics and scopes that are gone.
     const keep = computed.map((r) => r.scope);
     await db.delete(rollups).where(sql`not (${inList(rollups.scope, keep)})`);
   } else {

@@ -61,9 +61,8 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   const refs = [...new Set(opts.refs)];
   const triggers = new Set(opts.triggers ?? []);
   const newestTrigger = await newestUpdate(db, [...triggers]);
-  for (let i = 0; i < refs.length; i += PLAN_CHUNK) {
-    const chunk = refs.slice(i, i + PLAN_CHUNK);
-    const [items, itemFindings, itemRollups, applied, waiting] = await Promise.all([
+  const readChunk = (chunk: string[]) =>
+    Promise.all([
       db
         .select({
           ref: workItems.ref,
@@ -94,85 +93,107 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
         .from(writeOutbox)
         .where(and(inList(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight']))),
     ]);
-    const findingsByRef = groupBy(itemFindings, (f) => f.ref);
-    const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
-    const appliedBy = new Map(applied.map((a) => [`${a.ref}|${a.target}`, a]));
-    const waitingBy = new Map<string, string[]>();
-    for (const w of waiting)
-      waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
+  // The database reads the next chunk and stores the last one's rows while this one is
+  // computed: chunks are disjoint, so their statements do not depend on each other.
+  const chunks: string[][] = [];
+  for (let i = 0; i < refs.length; i += PLAN_CHUNK) chunks.push(refs.slice(i, i + PLAN_CHUNK));
+  const pending: Promise<unknown>[] = [];
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+    pending.push(p);
+    return p;
+  };
+  try {
+    let next = chunks.length > 0 ? track(readChunk(chunks[0]!)) : null;
+    for (let c = 0; c < chunks.length; c++) {
+      const [items, itemFindings, itemRollups, applied, waiting] = await next!;
+      next = c + 1 < chunks.length ? track(readChunk(chunks[c + 1]!)) : null;
+      const findingsByRef = groupBy(itemFindings, (f) => f.ref);
+      const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
+      const appliedBy = new Map(applied.map((a) => [`${a.ref}|${a.target}`, a]));
+      const waitingBy = new Map<string, string[]>();
+      for (const w of waiting)
+        waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
 
-    const rows: OutboxRow[] = [];
-    const changedAt = (ref: string, updated: string) => {
-      const own = Date.parse(updated);
-      const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
-      return new Date(at).toISOString();
-    };
-    for (const it of items) {
-      const s = settings.get(it.connection);
-      if (!s) continue;
-      const appliedComment = appliedBy.get(`${it.ref}|comment`);
-      const rollup = rollupByRef.get(it.ref);
-      const desired = desiredState(
-        {
-          ref: it.ref,
-          kind: it.kind,
-          labels: it.labels,
-          ruleChecks: it.ruleChecks,
-          findings: findingsByRef.get(it.ref) ?? [],
-          rollup: rollup
-            ? {
-                health: rollup.health,
-                healthReason: rollup.healthReason,
-                percentComplete: rollup.percentComplete,
-                metrics: rollup.metrics as unknown as RollupMetrics,
-              }
-            : null,
-          hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
-        },
-        s,
-      );
-      const consider = (target: WriteTarget, payload: OutboxPayload | null, hash: string) => {
-        if (!payload) return;
-        const key = `${it.ref}|${target}`;
-        // Labels are diffed against the item as read, so there is no applied hash to compare.
-        if (target !== 'labels' && appliedBy.get(key)?.hash === hash) {
-          result.skippedUnchanged++;
-          return;
-        }
-        if (waitingBy.get(key)?.includes(hash)) {
-          result.skippedUnchanged++;
-          return;
-        }
-        rows.push({
-          connection: it.connection,
-          ref: it.ref,
-          target,
-          payload: { ...payload, changedAt: changedAt(it.ref, it.updated) },
-          desired_hash: hash,
-          status,
-          priority,
-        });
+      const rows: OutboxRow[] = [];
+      const changedAt = (ref: string, updated: string) => {
+        const own = Date.parse(updated);
+        const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
+        return new Date(at).toISOString();
       };
-      if (desired.comment) {
-        const hash = desired.comment.action === 'delete' ? 'deleted' : hashOf(desired.comment.doc);
-        consider('comment', { comment: desired.comment }, hash);
-      } else if (appliedComment) result.skippedUnchanged++;
-      if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
-      if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
-    }
-    if (rows.length > 0) {
-      // One jsonb parameter for the whole chunk (see store.ts); `status` is one of two literals.
-      await db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
+      for (const it of items) {
+        const s = settings.get(it.connection);
+        if (!s) continue;
+        const appliedComment = appliedBy.get(`${it.ref}|comment`);
+        const rollup = rollupByRef.get(it.ref);
+        const desired = desiredState(
+          {
+            ref: it.ref,
+            kind: it.kind,
+            labels: it.labels,
+            ruleChecks: it.ruleChecks,
+            findings: findingsByRef.get(it.ref) ?? [],
+            rollup: rollup
+              ? {
+                  health: rollup.health,
+                  healthReason: rollup.healthReason,
+                  percentComplete: rollup.percentComplete,
+                  metrics: rollup.metrics as unknown as RollupMetrics,
+                }
+              : null,
+            hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
+          },
+          s,
+        );
+        const consider = (target: WriteTarget, payload: OutboxPayload | null, hash: string) => {
+          if (!payload) return;
+          const key = `${it.ref}|${target}`;
+          // Labels are diffed against the item as read, so there is no applied hash to compare.
+          if (target !== 'labels' && appliedBy.get(key)?.hash === hash) {
+            result.skippedUnchanged++;
+            return;
+          }
+          if (waitingBy.get(key)?.includes(hash)) {
+            result.skippedUnchanged++;
+            return;
+          }
+          rows.push({
+            connection: it.connection,
+            ref: it.ref,
+            target,
+            payload: { ...payload, changedAt: changedAt(it.ref, it.updated) },
+            desired_hash: hash,
+            status,
+            priority,
+          });
+        };
+        if (desired.comment) {
+          const hash = desired.comment.action === 'delete' ? 'deleted' : hashOf(desired.comment.doc);
+          consider('comment', { comment: desired.comment }, hash);
+        } else if (appliedComment) result.skippedUnchanged++;
+        if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
+        if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
+      }
+      if (rows.length > 0) {
+        // One jsonb parameter for the whole chunk (see store.ts); `status` is one of two literals.
+        track(
+          db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
           as x(connection text, ref text, target text, payload jsonb, desired_hash text, status text, priority int)
         on conflict (ref, target) where status = ${sql.raw(`'${status}'`)} do update set
           payload = excluded.payload, desired_hash = excluded.desired_hash,
           priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
-          last_error = null, updated_at = now()`);
-      result.planned += rows.length;
+          last_error = null, updated_at = now()`),
+        );
+        result.planned += rows.length;
+      }
     }
+  } finally {
+    // Nothing of this plan may still run once it returns or throws (the transaction ends next).
+    await Promise.allSettled(pending);
   }
+  await Promise.all(pending);
   return result;
 }
 
