@@ -97,10 +97,21 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   // computed: chunks are disjoint, so their statements do not depend on each other.
   const chunks: string[][] = [];
   for (let i = 0; i < refs.length; i += PLAN_CHUNK) chunks.push(refs.slice(i, i + PLAN_CHUNK));
-  const pending: Promise<unknown>[] = [];
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    p.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
-    pending.push(p);
+  // Statements still running, dropped once settled (a settled read's rows must not stay
+  // reachable), and the first failure, which the plan rethrows.
+  const pending = new Set<Promise<unknown>>();
+  let failure: { error: unknown } | null = null;
+  const track = <T>(query: PromiseLike<T>): Promise<T> => {
+    // drizzle runs a query on every then(): made a promise once, the statement runs once.
+    const p = Promise.resolve(query);
+    pending.add(p);
+    p.then(
+      () => pending.delete(p),
+      (error: unknown) => {
+        pending.delete(p);
+        failure ??= { error };
+      },
+    );
     return p;
   };
   try {
@@ -191,9 +202,9 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
     }
   } finally {
     // Nothing of this plan may still run once it returns or throws (the transaction ends next).
-    await Promise.allSettled(pending);
+    await Promise.allSettled([...pending]);
   }
-  await Promise.all(pending);
+  if (failure) throw (failure as { error: unknown }).error;
   return result;
 }
 
