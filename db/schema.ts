@@ -75,6 +75,10 @@ export const workItems = pgTable(
     index('work_items_parent_idx').on(t.parent),
     index('work_items_kind_idx').on(t.kind),
     index('work_items_unevaluated_idx').on(t.ref).where(sql`evaluated_hash is distinct from content_hash`),
+    // Same-owner work in progress: what a change to an item's owner makes the WIP rule re-check.
+    index('work_items_owner_wip_idx')
+      .on(sql`(${t.owner}->>'id')`)
+      .where(sql`status_category = 'in_progress' and deleted_at is null`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "work_items_owner_wip_idx" ON "work_items" USING btree (("owner"->>'id')) WHERE status_category = 'in_progress' and deleted_at is null;
