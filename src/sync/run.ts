@@ -20,6 +20,8 @@ import {
 
 /** Items stored per statement: pages are smaller, and fewer, larger upserts are cheaper. */
 const STORE_BATCH = 1000;
+/** Batches of one connection stored at once, each on its own database connection. */
+const STORE_LANES = 2;
 
 export interface SyncStages {
   /** Evaluates rules for the changed refs (all stored items when `refs` is undefined). */
@@ -172,22 +174,41 @@ async function syncConnection(
     const cursor = opts.full ? null : (row?.cursor ?? null);
     log.info({ incremental: cursor !== null }, 'pull started');
     let buffer: WorkItem[] = [];
-    // One store at a time runs behind the pull: the next pages are read while the database
-    // writes the last batch. A second batch waits for the first (bounded memory, and batches
-    // land in the order they were read, so a newer revision is never overtaken by an older one).
+    // Stores run behind the pull, in STORE_LANES lanes: the next pages are read while the
+    // database writes earlier batches, on as many connections. A batch waits for the one
+    // before it in its lane (bounded memory), and for every lane when it holds an item still
+    // being stored in another, so a newer revision is never overtaken by an older one.
+    const lanes = Array.from({ length: STORE_LANES }, () => ({
+      done: Promise.resolve() as Promise<void>,
+      /** Refs of this lane's batches, queued or running. */
+      batches: new Set<Set<string>>(),
+    }));
+    let next = 0;
     let storing: Promise<void> = Promise.resolve();
     const flush = (): Promise<void> => {
       const batch = buffer;
       buffer = [];
       if (batch.length === 0) return storing;
-      const previous = storing;
-      storing = previous.then(async () => {
-        const stored = await storeItems(db, batch, now());
-        for (const ref of stored.changed) changed.add(ref);
-        out.itemsChanged += stored.changed.length;
+      const lane = lanes[next++ % lanes.length]!;
+      const clash = lanes.some(
+        (l) => l !== lane && [...l.batches].some((refs) => batch.some((it) => refs.has(it.ref))),
+      );
+      const previous = clash ? Promise.all(lanes.map((l) => l.done)).then(() => {}) : lane.done;
+      const refs = new Set(batch.map((it) => it.ref));
+      lane.batches.add(refs);
+      lane.done = previous.then(async () => {
+        try {
+          const stored = await storeItems(db, batch, now());
+          for (const ref of stored.changed) changed.add(ref);
+          out.itemsChanged += stored.changed.length;
+        } finally {
+          lane.batches.delete(refs);
+        }
       });
+      storing = Promise.all(lanes.map((l) => l.done)).then(() => {});
       // Awaited after the pull; marked handled so a failure the pull outruns is not reported
       // as unhandled before then.
+      lane.done.catch(() => {});
       storing.catch(() => {});
       return previous;
     };
