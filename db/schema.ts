@@ -57,14 +57,6 @@ export const workItems = pgTable(
     raw: jsonb('raw'),
     /** Hash of the normalized content (not `raw`): unchanged items are not rewritten or re-evaluated. */
     contentHash: text('content_hash').notNull(),
-    /**
-     * contentHash as of the last evaluation that committed its findings and planned writes.
-     * Differs from contentHash while an item still needs evaluating (e.g. after a crash between
-     * storing a page and evaluating it), so no change is ever left unevaluated.
-     */
-    evaluatedHash: text('evaluated_hash'),
-    /** How many rules applied to the item at its last evaluation: the compliance denominator. */
-    ruleChecks: integer('rule_checks'),
     /** Set when the tracker no longer has the item (reconcile) or it was deleted (webhook). */
     deletedAt: ts('deleted_at'),
     firstSyncedAt: ts('first_synced_at').notNull().defaultNow(),
@@ -74,7 +66,6 @@ export const workItems = pgTable(
     index('work_items_connection_idx').on(t.connection, t.project),
     index('work_items_parent_idx').on(t.parent),
     index('work_items_kind_idx').on(t.kind),
-    index('work_items_unevaluated_idx').on(t.ref).where(sql`evaluated_hash is distinct from content_hash`),
     // Same-owner work in progress: what a change to an item's owner makes the WIP rule re-check.
     index('work_items_owner_wip_idx')
       .on(sql`(${t.owner}->>'id')`)
@@ -99,6 +90,26 @@ export const syncCursors = pgTable('sync_cursors', {
   connection: text('connection').primaryKey(),
   cursor: text('cursor').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * How many rules applied to each item at its last evaluation: the compliance denominator.
+ * Kept beside work_items rather than in it: a first sync evaluates every item, and rewriting
+ * every wide work_items row (and its indexes) to set one number cost more than storing it.
+ */
+export const itemChecks = pgTable('item_checks', {
+  ref: text('ref').primaryKey(),
+  ruleChecks: integer('rule_checks').notNull(),
+});
+
+/**
+ * Items whose stored content has not been evaluated yet: a row is added in the statement that
+ * stores the change and removed in the transaction that commits its findings and planned
+ * writes, so a crash in between leaves the change queued, never lost.
+ */
+export const evalQueue = pgTable('eval_queue', {
+  ref: text('ref').primaryKey(),
+  queuedAt: ts('queued_at').notNull().defaultNow(),
 });
 
 /** One row per (item, rule): the finding's lifecycle open → resolved | waived, kept for audit. */

@@ -240,17 +240,13 @@ function projectCounts(
   return { open, waived, byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))) };
 }
 
-/**
- * Keeps each item's count of applicable rules, which rollups divide open findings by, and
- * records its content as evaluated. The sync's own mark (store.ts markEvaluated) runs later in
- * the same transaction and then skips these rows: one row version per item, not two.
- */
+/** Keeps each item's count of applicable rules, which rollups divide open findings by. */
 async function storeApplicable(db: Db, applicable: Map<string, number>): Promise<void> {
   for (const c of chunks([...applicable], 20_000)) {
-    await db.execute(sql`update work_items w set rule_checks = x.n, evaluated_hash = w.content_hash
-      from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
-      where w.ref = x.ref
-        and (w.rule_checks is distinct from x.n or w.evaluated_hash is distinct from w.content_hash)`);
+    await db.execute(sql`insert into item_checks (ref, rule_checks)
+      select ref, n from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
+      on conflict (ref) do update set rule_checks = excluded.rule_checks
+        where item_checks.rule_checks is distinct from excluded.rule_checks`);
   }
 }
 

@@ -3,7 +3,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, like, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { findings, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
+import { findings, itemChecks, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/load.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -190,17 +190,19 @@ async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Da
       .select({
         items: sql<number>`count(*)::int`,
         overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
-        checks: sql<number | null>`sum(${workItems.ruleChecks})::int`,
+        checks: sql<number | null>`sum(${itemChecks.ruleChecks})::int`,
       })
       .from(workItems)
+      .leftJoin(itemChecks, eq(itemChecks.ref, workItems.ref))
       .where(where),
     db
       .select({
         open: sql<number>`count(*)::int`,
-        failed: sql<number>`count(*) filter (where ${workItems.ruleChecks} is not null)::int`,
+        failed: sql<number>`count(*) filter (where ${itemChecks.ruleChecks} is not null)::int`,
       })
       .from(findings)
       .innerJoin(workItems, eq(workItems.ref, findings.ref))
+      .leftJoin(itemChecks, eq(itemChecks.ref, findings.ref))
       .where(and(eq(findings.status, 'open'), where)),
     db
       .select({ ref: workItems.ref })

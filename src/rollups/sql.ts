@@ -80,9 +80,10 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
     sql`
     with recursive
     live as (
-      select ref, connection, project, kind, status_category as sc, points, due, start, started, resolved, created,
-             rule_checks, parent, kind in (${containers}) as container
-      from work_items where deleted_at is null
+      select w.ref, w.connection, w.project, w.kind, w.status_category as sc, w.points, w.due, w.start, w.started,
+             w.resolved, w.created, c.rule_checks, w.parent, w.kind in (${containers}) as container
+      from work_items w left join item_checks c on c.ref = w.ref
+      where w.deleted_at is null
     ),
     tree(root, ref) as (
       select ref, ref from live where container${rootFilter}

@@ -2,8 +2,8 @@
 // revision changed, never letting an older revision overwrite a newer one.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { inList } from '../../db/query.ts';
-import { itemLinks, workItems } from '../../db/schema.ts';
+import { inList, queryRows } from '../../db/query.ts';
+import { evalQueue, itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashOf } from '../util/hash.ts';
 
@@ -67,7 +67,7 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
     if (contentChanged) changed.push(item.ref);
     rows.push(toRow(item, hash, nowIso));
   }
-  if (rows.length > 0) await upsertRows(db, rows);
+  if (rows.length > 0) await upsertRows(db, rows, changed);
   if (changed.length > 0)
     await replaceLinks(
       db,
@@ -155,7 +155,7 @@ const INSERT_COLUMNS = sql.raw(
   [...COLUMNS.map(([c]) => q(c)), 'deleted_at', 'first_synced_at', 'last_synced_at'].join(', '),
 );
 const SELECT_COLUMNS = sql.raw([...COLUMNS.map(([c]) => `x.${q(c)}`), 'null', 'x.synced_at', 'x.synced_at'].join(', '));
-// evaluated_hash and rule_checks belong to the evaluation, first_synced_at to the first sync.
+// first_synced_at belongs to the first sync.
 const UPDATE_SET = sql.raw(
   [
     ...COLUMNS.filter(([c]) => c !== 'ref').map(([c]) => `${q(c)} = excluded.${q(c)}`),
@@ -164,11 +164,17 @@ const UPDATE_SET = sql.raw(
   ].join(', '),
 );
 
-async function upsertRows(db: Db, rows: Record<string, unknown>[]): Promise<void> {
+/** Writes the rows and, in the same statement, queues the changed ones for evaluation. */
+async function upsertRows(db: Db, rows: Record<string, unknown>[], changed: readonly string[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
-    await db.execute(sql`insert into work_items (${INSERT_COLUMNS})
-      select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 1000))}::jsonb) as x(${COLUMN_DEFS})
-      on conflict (ref) do update set ${UPDATE_SET}`);
+    await db.execute(sql`with stored as (
+        insert into work_items (${INSERT_COLUMNS})
+        select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 1000))}::jsonb) as x(${COLUMN_DEFS})
+        on conflict (ref) do update set ${UPDATE_SET}
+        returning ref
+      )
+      insert into eval_queue (ref) select ref from stored where ${inList(sql`ref`, changed)}
+      on conflict do nothing`);
   }
 }
 
@@ -198,11 +204,18 @@ export async function markDeleted(db: Db, refs: readonly string[], now: Date = n
   if (refs.length === 0) return [];
   const out: string[] = [];
   for (let i = 0; i < refs.length; i += 1000) {
-    const rows = await db
-      .update(workItems)
-      .set({ deletedAt: now.toISOString() })
-      .where(and(inList(workItems.ref, refs.slice(i, i + 1000)), isNull(workItems.deletedAt)))
-      .returning({ ref: workItems.ref });
+    // Marked and queued for evaluation in one statement (see upsertRows).
+    const rows = await queryRows<{ ref: string }>(
+      db,
+      sql`with gone as (
+        update work_items set deleted_at = ${now.toISOString()}
+        where ${inList(sql`ref`, refs.slice(i, i + 1000))} and deleted_at is null
+        returning ref
+      ), queued as (
+        insert into eval_queue (ref) select ref from gone on conflict do nothing
+      )
+      select ref from gone`,
+    );
     out.push(...rows.map((r) => r.ref));
   }
   return out;
@@ -219,26 +232,17 @@ export async function storedRefs(db: Db, connection: string): Promise<string[]> 
 
 /** Items stored but not yet evaluated (their evaluation never committed). */
 export async function unevaluatedRefs(db: Db): Promise<string[]> {
-  const rows = await db
-    .select({ ref: workItems.ref })
-    .from(workItems)
-    .where(sql`${workItems.evaluatedHash} is distinct from ${workItems.contentHash}`);
+  const rows = await db.select({ ref: evalQueue.ref }).from(evalQueue);
   return rows.map((r) => r.ref);
 }
 
 /** Records that these items' current content has been evaluated and its writes planned. */
 export async function markEvaluated(db: Db, refs: readonly string[] | undefined): Promise<void> {
   if (refs === undefined) {
-    await db
-      .update(workItems)
-      .set({ evaluatedHash: sql`${workItems.contentHash}` })
-      .where(sql`evaluated_hash is distinct from content_hash`);
+    await db.delete(evalQueue);
     return;
   }
   for (let i = 0; i < refs.length; i += 20_000) {
-    await db
-      .update(workItems)
-      .set({ evaluatedHash: sql`${workItems.contentHash}` })
-      .where(and(inList(workItems.ref, refs.slice(i, i + 20_000)), sql`evaluated_hash is distinct from content_hash`));
+    await db.delete(evalQueue).where(inList(evalQueue.ref, refs.slice(i, i + 20_000)));
   }
 }

@@ -1,10 +1,10 @@
 // Plans tracker writes: compares each item's desired state with what pmo-sync last applied
 // (and with the item's actual labels) and stores only the differences in the outbox. Runs in
 // the same transaction as the findings and rollups that caused it.
-import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList } from '../../db/query.ts';
-import { appliedState, findings, rollups, workItems, writeOutbox } from '../../db/schema.ts';
+import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
 import { hashOf } from '../util/hash.ts';
@@ -69,10 +69,11 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           connection: workItems.connection,
           kind: workItems.kind,
           labels: workItems.labels,
-          ruleChecks: workItems.ruleChecks,
+          ruleChecks: itemChecks.ruleChecks,
           updated: workItems.updated,
         })
         .from(workItems)
+        .leftJoin(itemChecks, eq(itemChecks.ref, workItems.ref))
         .where(and(inList(workItems.ref, chunk), isNull(workItems.deletedAt))),
       db
         .select()

@@ -4,7 +4,15 @@
 
 import { inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { findings, rollupSnapshots, syncRuns, webhookInbox, workItems, writeOutbox } from '../../db/schema.ts';
+import {
+  findings,
+  itemChecks,
+  rollupSnapshots,
+  syncRuns,
+  webhookInbox,
+  workItems,
+  writeOutbox,
+} from '../../db/schema.ts';
 import { createToken, revokeToken } from '../../src/auth/tokens.ts';
 import { Config } from '../../src/config/schema.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
@@ -99,15 +107,7 @@ export async function seed(database: Database): Promise<Seeded> {
   const { db } = database;
   await storeItems(db, ITEMS, NOW);
   // Every item was checked against 4 rules: compliance = (56 - 5) / 56.
-  await db
-    .update(workItems)
-    .set({ ruleChecks: 4 })
-    .where(
-      inArray(
-        workItems.ref,
-        ITEMS.map((i) => i.ref),
-      ),
-    );
+  await db.insert(itemChecks).values(ITEMS.map((i) => ({ ref: i.ref, ruleChecks: 4 })));
   const base = { message: 'Fix it', firstSeen: d(-2), lastSeen: d(-1), ruleHash: 'r', itemHash: 'i' };
   await db.insert(findings).values(FINDINGS.map((f) => ({ ...base, ...f })));
   await recomputeRollups(db, {

@@ -118,7 +118,7 @@ describe('webhook processor', () => {
         .select({ metrics: rollups.metrics })
         .from(rollups)
         .where(eq(rollups.scope, 'portfolio'));
-      return (row?.metrics as { points: { total: number } }).points.total;
+      return (row!.metrics as { points: { total: number } }).points.total;
     };
     const stories = p.adoIds.filter((id) => p.ado.store.get(id).fields['System.WorkItemType'] === 'User Story');
     const points = (id: number) => Number(p.ado.store.get(id).fields['Microsoft.VSTS.Scheduling.StoryPoints'] ?? 0);
