@@ -60,7 +60,9 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
   const refs = [...new Set(opts.refs)];
   const triggers = new Set(opts.triggers ?? []);
-  const newestTrigger = await newestUpdate(db, [...triggers]);
+  // Only a small change set (a webhook burst) says when a rollup-driven write's cause
+  // happened; across a large pass the newest of thousands of edits would say nothing.
+  const newestTrigger = triggers.size <= PLAN_CHUNK ? await newestUpdate(db, [...triggers]) : null;
   const readChunk = (chunk: string[]) =>
     Promise.all([
       db
