@@ -21,3 +21,38 @@ export function inList(column: SQLWrapper, values: readonly string[]): SQL {
 export function textArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
+
+export interface Pipeline {
+  /** Starts a statement now (after those already sent, on a transaction's connection). */
+  add<T>(query: PromiseLike<T>): Promise<T>;
+  /** Waits for every statement; rethrows the first failure. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Statements sent without waiting for each other's answers, so the database works while the
+ * caller builds the next one. drizzle runs a query on every then(), so each is made a promise
+ * exactly once here; settled ones are dropped (their rows must not stay reachable).
+ */
+export function createPipeline(): Pipeline {
+  const pending = new Set<Promise<unknown>>();
+  let failure: { error: unknown } | null = null;
+  return {
+    add<T>(query: PromiseLike<T>): Promise<T> {
+      const p = Promise.resolve(query);
+      pending.add(p);
+      p.then(
+        () => pending.delete(p),
+        (error: unknown) => {
+          pending.delete(p);
+          failure ??= { error };
+        },
+      );
+      return p;
+    },
+    async drain() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      if (failure) throw failure.error;
+    },
+  };
+}

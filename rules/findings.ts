@@ -3,7 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { inList } from '../db/query.ts';
+import { createPipeline, inList } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
@@ -159,42 +159,58 @@ function findingRecords(rows: readonly NewFinding[]): string {
   );
 }
 
+// The statements go out back to back (createPipeline): the database writes one chunk while the
+// next one's JSON is built.
 async function applyPlan(db: Db, plan: FindingsPlan, now: Date): Promise<void> {
   const at = now.toISOString();
-  for (const c of chunks(plan.inserts, 5000)) {
-    await db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
+  const pipeline = createPipeline();
+  try {
+    for (const c of chunks(plan.inserts, 5000)) {
+      pipeline.add(
+        db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
         waived_reason, waived_until, rule_hash, item_hash)
       select ref, rule, severity, status, message, first_seen, last_seen, resolved_at, waived_reason, waived_until,
         rule_hash, item_hash
       from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(${FINDING_COLUMNS})
-      on conflict (ref, rule) do nothing`);
-  }
-  for (const c of chunks(plan.updates, 5000)) {
-    await db.execute(sql`update findings f set severity = x.severity, status = x.status, message = x.message,
+      on conflict (ref, rule) do nothing`),
+      );
+    }
+    for (const c of chunks(plan.updates, 5000)) {
+      pipeline.add(
+        db.execute(sql`update findings f set severity = x.severity, status = x.status, message = x.message,
         first_seen = x.first_seen, last_seen = x.last_seen, resolved_at = x.resolved_at,
         waived_reason = x.waived_reason, waived_until = x.waived_until, rule_hash = x.rule_hash, item_hash = x.item_hash
       from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(id bigint, ${FINDING_COLUMNS})
-      where f.id = x.id`);
-  }
-  for (const c of chunks(plan.touched, 5000)) {
-    await db.execute(sql`update findings set last_seen = ${at}
-      where id in (select jsonb_array_elements_text(${JSON.stringify(c)}::jsonb)::bigint)`);
-  }
-  for (const c of chunks(plan.history, 5000)) {
-    const records = JSON.stringify(
-      c.map((h) => ({
-        ref: h.ref,
-        rule: h.rule,
-        status: h.status,
-        message: h.message,
-        rule_hash: h.ruleHash,
-        item_hash: h.itemHash,
-      })),
-    );
-    await db.execute(sql`insert into finding_history (ref, rule, status, at, message, rule_hash, item_hash)
+      where f.id = x.id`),
+      );
+    }
+    for (const c of chunks(plan.touched, 5000)) {
+      pipeline.add(
+        db.execute(sql`update findings set last_seen = ${at}
+      where id in (select jsonb_array_elements_text(${JSON.stringify(c)}::jsonb)::bigint)`),
+      );
+    }
+    for (const c of chunks(plan.history, 5000)) {
+      const records = JSON.stringify(
+        c.map((h) => ({
+          ref: h.ref,
+          rule: h.rule,
+          status: h.status,
+          message: h.message,
+          rule_hash: h.ruleHash,
+          item_hash: h.itemHash,
+        })),
+      );
+      pipeline.add(
+        db.execute(sql`insert into finding_history (ref, rule, status, at, message, rule_hash, item_hash)
       select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
-      from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`);
+      from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`),
+      );
+    }
+  } finally {
+    await pipeline.drain().catch(() => {});
   }
+  await pipeline.drain();
 }
 
 export async function countFindings(db: Db): Promise<{ open: number; waived: number; byRule: Record<string, number> }> {

@@ -3,7 +3,7 @@
 // the same transaction as the findings and rollups that caused it.
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { inList } from '../../db/query.ts';
+import { createPipeline, inList } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
@@ -100,23 +100,8 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   // computed: chunks are disjoint, so their statements do not depend on each other.
   const chunks: string[][] = [];
   for (let i = 0; i < refs.length; i += PLAN_CHUNK) chunks.push(refs.slice(i, i + PLAN_CHUNK));
-  // Statements still running, dropped once settled (a settled read's rows must not stay
-  // reachable), and the first failure, which the plan rethrows.
-  const pending = new Set<Promise<unknown>>();
-  let failure: { error: unknown } | null = null;
-  const track = <T>(query: PromiseLike<T>): Promise<T> => {
-    // drizzle runs a query on every then(): made a promise once, the statement runs once.
-    const p = Promise.resolve(query);
-    pending.add(p);
-    p.then(
-      () => pending.delete(p),
-      (error: unknown) => {
-        pending.delete(p);
-        failure ??= { error };
-      },
-    );
-    return p;
-  };
+  const pipeline = createPipeline();
+  const track = <T>(query: PromiseLike<T>) => pipeline.add(query);
   try {
     let next = chunks.length > 0 ? track(readChunk(chunks[0]!)) : null;
     for (let c = 0; c < chunks.length; c++) {
@@ -205,9 +190,10 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
     }
   } finally {
     // Nothing of this plan may still run once it returns or throws (the transaction ends next).
-    await Promise.allSettled([...pending]);
+    // Nothing of this plan may still run once it returns or throws (the transaction ends next).
+    await pipeline.drain().catch(() => {});
   }
-  if (failure) throw (failure as { error: unknown }).error;
+  await pipeline.drain();
   return result;
 }
 
