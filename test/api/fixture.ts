@@ -2,17 +2,8 @@
 // tests: items, findings, rollups (computed by the real rollup code), snapshots, sync runs,
 // queue rows and three tokens (read, admin, revoked).
 
-import { inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import {
-  findings,
-  itemChecks,
-  rollupSnapshots,
-  syncRuns,
-  webhookInbox,
-  workItems,
-  writeOutbox,
-} from '../../db/schema.ts';
+import { findings, itemChecks, rollupSnapshots, syncRuns, webhookInbox, writeOutbox } from '../../db/schema.ts';
 import { createToken, revokeToken } from '../../src/auth/tokens.ts';
 import { Config } from '../../src/config/schema.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';

@@ -1,8 +1,8 @@
 // Rollups over a small portfolio spanning Jira and Azure DevOps, every number computed by hand.
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { findings, itemChecks, rollupSnapshots, rollups, workItems } from '../../db/schema.ts';
+import { findings, itemChecks, rollupSnapshots, rollups } from '../../db/schema.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { dbTargets } from '../helpers/db.ts';

@@ -40,19 +40,22 @@ describe('webhook processor', () => {
         .where(eq(webhookInbox.deliveryId, deliveryId))
     )[0];
 
-  it('dead-letters a poison event after its retries while its neighbours go through', async () => {
-    const good = String(p.adoIds[0]);
-    await inbox('ado-main', 'good-1', [good]);
-    await inbox('ado-main', 'poison-1', ['not-a-work-item-id']);
-    const processor = createWebhookProcessor({
+  const processorWith = (opts: Partial<Parameters<typeof createWebhookProcessor>[0]>) =>
+    createWebhookProcessor({
       database,
       connectors: p.connectors,
       config: p.config,
       log: p.log,
       stages: p.stages,
       debounceMs: 0,
-      maxAttempts: 2,
+      ...opts,
     });
+
+  it('dead-letters a poison event after its retries while its neighbours go through', async () => {
+    const good = String(p.adoIds[0]);
+    await inbox('ado-main', 'good-1', [good]);
+    await inbox('ado-main', 'poison-1', ['not-a-work-item-id']);
+    const processor = processorWith({ maxAttempts: 2 });
     const first = await processor.drain();
     expect({ processed: first.processed, retried: first.retried, dead: first.dead }).toEqual({
       processed: 1,
@@ -73,15 +76,7 @@ describe('webhook processor', () => {
 
   it('retries an item that is not readable yet, then treats it as gone', async () => {
     await inbox('jira-main', 'lag-1', ['PAY-9999'], 'created');
-    const processor = createWebhookProcessor({
-      database,
-      connectors: p.connectors,
-      config: p.config,
-      log: p.log,
-      stages: p.stages,
-      debounceMs: 0,
-      unreadableRetries: 1,
-    });
+    const processor = processorWith({ unreadableRetries: 1 });
     const first = await processor.drain();
     expect(first.retried).toBe(1);
     expect(await status('lag-1')).toMatchObject({ status: 'pending', attempts: 1 });
@@ -122,15 +117,7 @@ describe('webhook processor', () => {
     };
     const stories = p.adoIds.filter((id) => p.ado.store.get(id).fields['System.WorkItemType'] === 'User Story');
     const points = (id: number) => Number(p.ado.store.get(id).fields['Microsoft.VSTS.Scheduling.StoryPoints'] ?? 0);
-    const processor = createWebhookProcessor({
-      database,
-      connectors: p.connectors,
-      config: p.config,
-      log: p.log,
-      stages: p.stages,
-      debounceMs: 0,
-      aggregateEveryMs: 60_000,
-    });
+    const processor = processorWith({ aggregateEveryMs: 60_000 });
     const before = await portfolioPoints();
     // First batch: the aggregates have never been refreshed by this processor, so they are now.
     const first = stories[0]!;
