@@ -104,4 +104,37 @@ describe('pull from the simulator', () => {
       ].sort(),
     );
   });
+  it('pulls a scope of several projects (searched side by side): each issue once, pages delivered one at a time', async () => {
+    // Arrange
+    await connector.close();
+    connector = createJiraConnector({
+      config: jiraConfig({ scope: { projects: ['PAY', 'WEB'] } }),
+      log: silentLog,
+      resolveRef: noRefs,
+      baseUrl: sim.url,
+    });
+    const pay = sim.seedPortfolio({ projects: ['PAY'], epics: 6, storiesPerEpic: 49, seed: 3, violationRate: 0.1 });
+    const web = sim.seedPortfolio({ projects: ['WEB'], epics: 5, storiesPerEpic: 49, seed: 4, violationRate: 0.1 });
+    sim.setFaults({ latencyMs: 5 });
+    sim.resetCounts();
+    let delivering = 0;
+    let overlapped = false;
+
+    // Act
+    const { items } = await pullAll(null, async () => {
+      delivering++;
+      if (delivering > 1) overlapped = true;
+      await new Promise((r) => setTimeout(r, 1));
+      delivering--;
+    });
+
+    // Assert
+    const keys = items.map((i) => i.key);
+    expect(keys.length).toBe(pay.keys.length + web.keys.length);
+    expect(new Set(keys)).toEqual(new Set([...pay.keys, ...web.keys]));
+    expect(overlapped).toBe(false);
+    expect(sim.requestCounts()['POST search/jql']).toBe(
+      Math.ceil(pay.keys.length / SEARCH_PAGE) + Math.ceil(web.keys.length / SEARCH_PAGE),
+    );
+  });
 });

@@ -247,14 +247,18 @@ export function createReader(deps: ReaderDeps) {
     const since = decodeCursor(opts.cursor);
     if (opts.cursor && !since)
       deps.log.warn({ connection: config.id }, 'unreadable Jira cursor; reading everything in scope');
-    const jql = pullJql(config.scope, since, startedAt);
+    // One JQL's pages chain through their tokens, so a single search can never use more than one
+    // request at a time: a scope of several projects is searched project by project, side by
+    // side (the client's limits still cap the requests in flight and per second).
+    const scopes = 'projects' in config.scope ? config.scope.projects.map((p) => ({ projects: [p] })) : [config.scope];
+    const jqls = scopes.map((s) => pullJql(s, since, startedAt));
     const fields = fieldList(ctx);
     // A key is emitted once per pull; an edit made while we page is picked up by the next pull,
     // whose window starts before this one did.
     const seen = new Set<string>();
     let pending: JiraIssue[] = [];
     type SearchPage = z.infer<typeof JiraSearchPage>;
-    const fetchPage = async (token: string | undefined): Promise<SearchPage> => {
+    const fetchPage = async (jql: string, token: string | undefined): Promise<SearchPage> => {
       opts.signal?.throwIfAborted();
       return validate(
         JiraSearchPage,
@@ -282,12 +286,13 @@ export function createReader(deps: ReaderDeps) {
       delivered.catch(() => {});
       return delivered;
     };
-    let next: Promise<SearchPage> | undefined = fetchPage(undefined);
-    try {
-      while (next) {
+    let stopped = false;
+    const search = async (jql: string) => {
+      let next: Promise<SearchPage> | undefined = fetchPage(jql, undefined);
+      while (next && !stopped) {
         const page: SearchPage = await next;
         const token = page.nextPageToken ?? undefined;
-        next = token ? fetchPage(token) : undefined;
+        next = token ? fetchPage(jql, token) : undefined;
         next?.catch(() => {});
         const fresh = page.issues.filter((i) => !seen.has(i.key));
         for (const i of fresh) seen.add(i.key);
@@ -300,6 +305,18 @@ export function createReader(deps: ReaderDeps) {
         }
         await deliver(items);
       }
+    };
+    try {
+      const searches = jqls.map((jql) =>
+        search(jql).catch((err: unknown) => {
+          stopped = true; // the other searches stop at their next page
+          throw err;
+        }),
+      );
+      // Every search settles before the pull returns or throws; the first failure is the pull's.
+      const settled = await Promise.allSettled(searches);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       if (pending.length) deliver(mapPending(pending, ctx));
     } finally {
       // Nothing of this pull may still be delivering once it has returned or thrown.
