@@ -121,7 +121,7 @@ describe('pull from the simulator', () => {
     let overlapped = false;
 
     // Act
-    const { items } = await pullAll(null, async () => {
+    const { items, cursor } = await pullAll(null, async () => {
       delivering++;
       if (delivering > 1) overlapped = true;
       await new Promise((r) => setTimeout(r, 1));
@@ -136,5 +136,11 @@ describe('pull from the simulator', () => {
     expect(sim.requestCounts()['POST search/jql']).toBe(
       Math.ceil(pay.keys.length / SEARCH_PAGE) + Math.ceil(web.keys.length / SEARCH_PAGE),
     );
+
+    // An incremental pull with nothing changed is one search over the whole scope.
+    sim.resetCounts();
+    const again = await pullAll(cursor);
+    expect(again.items).toEqual([]);
+    expect(sim.requestCounts()).toEqual({ 'POST search/jql': 1 });
   });
 });

@@ -248,9 +248,11 @@ export function createReader(deps: ReaderDeps) {
     if (opts.cursor && !since)
       deps.log.warn({ connection: config.id }, 'unreadable Jira cursor; reading everything in scope');
     // One JQL's pages chain through their tokens, so a single search can never use more than one
-    // request at a time: a scope of several projects is searched project by project, side by
-    // side (the client's limits still cap the requests in flight and per second).
-    const scopes = 'projects' in config.scope ? config.scope.projects.map((p) => ({ projects: [p] })) : [config.scope];
+    // request at a time: a first (or full) pull of several projects searches them project by
+    // project, side by side (the client's limits still cap the requests in flight and per
+    // second). An incremental pull is small: one search, so nothing changed costs one request.
+    const scopes =
+      !since && 'projects' in config.scope ? config.scope.projects.map((p) => ({ projects: [p] })) : [config.scope];
     const jqls = scopes.map((s) => pullJql(s, since, startedAt));
     const fields = fieldList(ctx);
     // A key is emitted once per pull; an edit made while we page is picked up by the next pull,
