@@ -1,6 +1,7 @@
 // Raw SQL results look different per driver (PGlite: { rows }, postgres.js: an array).
 import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { workItems } from './schema.ts';
 
 export async function queryRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;
@@ -55,4 +56,32 @@ export function createPipeline(): Pipeline {
       if (failure) throw failure.error;
     },
   };
+}
+
+/**
+ * Whether a change set touches so much of the store (a first sync, a large import) that one
+ * scan of every item beats following each change through parents, children and links: above
+ * a fifth of the stored items, and never for fewer than 1,000 refs.
+ */
+export async function coversMostItems(db: Db, refs: readonly string[]): Promise<boolean> {
+  if (refs.length < 1000) return false;
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(workItems);
+  return refs.length >= 0.2 * Number(row?.n ?? 0);
+}
+
+/**
+ * Runs `fn` with a pipeline and waits for every statement it sent, whether `fn` returns or
+ * throws: nothing may still run once the caller's transaction moves on.
+ */
+export async function withPipeline<T>(fn: (pipeline: Pipeline) => Promise<T>): Promise<T> {
+  const pipeline = createPipeline();
+  let result: T;
+  try {
+    result = await fn(pipeline);
+  } catch (err) {
+    await pipeline.drain().catch(() => {});
+    throw err;
+  }
+  await pipeline.drain();
+  return result;
 }

@@ -3,7 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { createPipeline, inList } from '../db/query.ts';
+import { inList, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
@@ -159,12 +159,11 @@ function findingRecords(rows: readonly NewFinding[]): string {
   );
 }
 
-// The statements go out back to back (createPipeline): the database writes one chunk while the
+// The statements go out back to back (withPipeline): the database writes one chunk while the
 // next one's JSON is built.
-async function applyPlan(db: Db, plan: FindingsPlan, now: Date): Promise<void> {
+function applyPlan(db: Db, plan: FindingsPlan, now: Date): Promise<void> {
   const at = now.toISOString();
-  const pipeline = createPipeline();
-  try {
+  return withPipeline(async (pipeline) => {
     for (const c of chunks(plan.inserts, 5000)) {
       pipeline.add(
         db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
@@ -207,10 +206,7 @@ async function applyPlan(db: Db, plan: FindingsPlan, now: Date): Promise<void> {
       from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`),
       );
     }
-  } finally {
-    await pipeline.drain().catch(() => {});
-  }
-  await pipeline.drain();
+  });
 }
 
 export async function countFindings(db: Db): Promise<{ open: number; waived: number; byRule: Record<string, number> }> {

@@ -4,7 +4,7 @@
 // `raw` JSON is the heaviest column and is read only when a rule asks for it.
 import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { inList } from '../db/query.ts';
+import { coversMostItems, inList } from '../db/query.ts';
 import { itemLinks, workItems } from '../db/schema.ts';
 import type { GraphItem } from './graph.ts';
 
@@ -14,13 +14,6 @@ export interface ItemLoadOptions {
 }
 
 export const CHUNK = 5000;
-
-/**
- * Above this share of the stored items, the change set is expanded in memory over one scan of
- * every item: a first sync or a large import changes most items, and following parents,
- * children and links level by level through the database would read each row several times.
- */
-const LOAD_ALL_SHARE = 0.2;
 
 export function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   const out: T[][] = [];
@@ -96,12 +89,11 @@ export async function loadAffected(
   changed: string[],
   opts: ItemLoadOptions = {},
 ): Promise<{ evaluate: string[]; items: GraphItem[] }> {
-  if (changed.length >= 1000) {
-    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(workItems);
-    if (changed.length >= LOAD_ALL_SHARE * Number(row?.n ?? 0)) {
-      const all = await loadAllItems(db, opts);
-      return { evaluate: affectedInMemory(all, changed), items: all };
-    }
+  // A change set covering most items (a first sync) is expanded in memory over one scan:
+  // following parents, children and links level by level would read each row several times.
+  if (await coversMostItems(db, changed)) {
+    const all = await loadAllItems(db, opts);
+    return { evaluate: affectedInMemory(all, changed), items: all };
   }
   const items = new Map<string, GraphItem>();
   await itemsByRefs(db, changed, items, opts);

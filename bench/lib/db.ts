@@ -24,16 +24,7 @@ export async function openBenchDatabase(kind: DbKind, baseUrl = process.env.BENC
     const dir = await mkdtemp(join(tmpdir(), 'pmo-bench-pglite-'));
     const db = await openDatabase(dir);
     await db.migrate();
-    const close = db.close;
-    let closed: Promise<void> | undefined;
-    db.close = () => {
-      closed ??= (async () => {
-        await close().catch(() => {});
-        await rm(dir, { recursive: true, force: true });
-      })();
-      return closed;
-    };
-    return Object.assign(db, { kind, url: dir }) as BenchDatabase;
+    return benchDatabase(db, kind, dir, () => rm(dir, { recursive: true, force: true }));
   }
   const name = `pmo_bench_${randomBytes(6).toString('hex')}`;
   const { default: postgres } = await import('postgres');
@@ -43,17 +34,24 @@ export async function openBenchDatabase(kind: DbKind, baseUrl = process.env.BENC
   url.pathname = `/${name}`;
   const db = await openDatabase(url.toString(), { maxConnections: 8 });
   await db.migrate();
+  return benchDatabase(db, kind, url.toString(), async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  });
+}
+
+/** The database with its kind and URL; closing it (once, however often called) then runs `dispose`. */
+function benchDatabase(db: Database, kind: DbKind, url: string, dispose: () => Promise<unknown>): BenchDatabase {
   const close = db.close;
   let closed: Promise<void> | undefined;
   db.close = () => {
     closed ??= (async () => {
       await close().catch(() => {});
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
+      await dispose();
     })();
     return closed;
   };
-  return Object.assign(db, { kind, url: url.toString() }) as BenchDatabase;
+  return Object.assign(db, { kind, url });
 }
 
 /** True when the Postgres server answers (the suite skips Postgres scenarios otherwise, and says so). */

@@ -2,7 +2,7 @@
 // pagination, headline figures and epic tables for a scope filter, data freshness, snapshots.
 import { and, asc, desc, eq, gt, gte, inArray, isNull, like, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { queryRows } from '../../db/query.ts';
+import { inList, queryRows } from '../../db/query.ts';
 import { findings, itemChecks, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/load.ts';
@@ -210,11 +210,17 @@ async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Da
       .where(and(where, eq(workItems.kind, 'epic'), sql`${workItems.statusCategory} <> 'removed'`)),
   ]);
   const health = { green: 0, amber: 0, red: 0 };
-  for (let i = 0; i < epics.length; i += 1000) {
-    const scopes = epics.slice(i, i + 1000).map((e) => `epic:${e.ref}`);
-    const rows = await db.select({ health: rollups.health }).from(rollups).where(inArray(rollups.scope, scopes));
-    for (const r of rows) if (r.health in health) health[r.health as keyof typeof health]++;
-  }
+  const byHealth = await db
+    .select({ health: rollups.health, n: sql<number>`count(*)::int` })
+    .from(rollups)
+    .where(
+      inList(
+        rollups.scope,
+        epics.map((e) => `epic:${e.ref}`),
+      ),
+    )
+    .groupBy(rollups.health);
+  for (const r of byHealth) if (r.health in health) health[r.health as keyof typeof health] = Number(r.n);
   const checks = row?.checks === null || row?.checks === undefined ? null : Number(row.checks);
   const failed = Number(fc?.failed ?? 0);
   return {

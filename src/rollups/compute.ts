@@ -1,8 +1,8 @@
 // Recomputes rollups for the scopes a change can affect and stores them with a daily snapshot.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { inList } from '../../db/query.ts';
-import { rollups, workItems } from '../../db/schema.ts';
+import { coversMostItems, inList } from '../../db/query.ts';
+import { rollups } from '../../db/schema.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
 
@@ -22,17 +22,6 @@ export interface RecomputeResult {
   changedEpics: string[];
 }
 
-/**
- * Whether a change set touches so much (a first sync, a large import) that every epic is
- * recomputed: climbing from each changed item to its containers costs more than that.
- */
-async function mostlyEverything(db: Db, changed: readonly string[] | undefined): Promise<boolean> {
-  if (changed === undefined) return true;
-  if (changed.length < 1000) return false;
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(workItems);
-  return changed.length >= 0.2 * Number(row?.n ?? 0);
-}
-
 export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<RecomputeResult> {
   // Time-dependent figures (schedule index, overdue, days late) move by the day, not by the
   // second: two passes on the same day compute the same rollup, so an epic's comment is not
@@ -41,9 +30,12 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
   const today = new Date(opts.now);
   today.setUTCHours(0, 0, 0, 0);
   opts = { ...opts, now: today };
-  const epicRoots = (await mostlyEverything(db, opts.changedRefs))
-    ? undefined
-    : await ancestorContainers(db, opts.changedRefs ?? []);
+  // Every epic when the change set covers most items: climbing from each changed item to its
+  // containers would cost more than recomputing them all.
+  const epicRoots =
+    opts.changedRefs === undefined || (await coversMostItems(db, opts.changedRefs))
+      ? undefined
+      : await ancestorContainers(db, opts.changedRefs);
   const withAggregates = opts.changedRefs === undefined || opts.aggregates !== false;
   const aggregates = await aggregateScopes(db, {
     now: opts.now,

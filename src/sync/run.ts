@@ -184,16 +184,16 @@ async function syncConnection(
       batches: new Set<Set<string>>(),
     }));
     let next = 0;
-    let storing: Promise<void> = Promise.resolve();
+    const allStored = () => Promise.all(lanes.map((l) => l.done)).then(() => {});
     const flush = (): Promise<void> => {
       const batch = buffer;
       buffer = [];
-      if (batch.length === 0) return storing;
+      if (batch.length === 0) return allStored();
       const lane = lanes[next++ % lanes.length]!;
       const clash = lanes.some(
         (l) => l !== lane && [...l.batches].some((refs) => batch.some((it) => refs.has(it.ref))),
       );
-      const previous = clash ? Promise.all(lanes.map((l) => l.done)).then(() => {}) : lane.done;
+      const previous = clash ? allStored() : lane.done;
       const refs = new Set(batch.map((it) => it.ref));
       lane.batches.add(refs);
       lane.done = previous.then(async () => {
@@ -205,11 +205,9 @@ async function syncConnection(
           lane.batches.delete(refs);
         }
       });
-      storing = Promise.all(lanes.map((l) => l.done)).then(() => {});
       // Awaited after the pull; marked handled so a failure the pull outruns is not reported
       // as unhandled before then.
       lane.done.catch(() => {});
-      storing.catch(() => {});
       return previous;
     };
     let result: Awaited<ReturnType<Connector['pull']>>;
@@ -227,11 +225,11 @@ async function syncConnection(
       });
     } finally {
       // Never leave a store running past the lock, whatever the pull did.
-      await storing.catch(() => {});
+      await allStored().catch(() => {});
     }
-    await storing;
+    await allStored(); // a failed store fails the pull before its tail is stored
     await flush();
-    await storing;
+    await allStored();
     if (opts.full || opts.reconcile) {
       const sweep = await reconcileConnection(db, connector, now());
       out.itemsDeleted += sweep.deleted.length;

@@ -3,7 +3,7 @@
 // the same transaction as the findings and rollups that caused it.
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { createPipeline, inList } from '../../db/query.ts';
+import { inList, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
@@ -100,13 +100,16 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   // computed: chunks are disjoint, so their statements do not depend on each other.
   const chunks: string[][] = [];
   for (let i = 0; i < refs.length; i += PLAN_CHUNK) chunks.push(refs.slice(i, i + PLAN_CHUNK));
-  const pipeline = createPipeline();
-  const track = <T>(query: PromiseLike<T>) => pipeline.add(query);
-  try {
-    let next = chunks.length > 0 ? track(readChunk(chunks[0]!)) : null;
+  const changedAt = (ref: string, updated: string) => {
+    const own = Date.parse(updated);
+    const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
+    return new Date(at).toISOString();
+  };
+  await withPipeline(async (pipeline) => {
+    let next = chunks.length > 0 ? pipeline.add(readChunk(chunks[0]!)) : null;
     for (let c = 0; c < chunks.length; c++) {
       const [items, itemFindings, itemRollups, applied, waiting] = await next!;
-      next = c + 1 < chunks.length ? track(readChunk(chunks[c + 1]!)) : null;
+      next = c + 1 < chunks.length ? pipeline.add(readChunk(chunks[c + 1]!)) : null;
       const findingsByRef = groupBy(itemFindings, (f) => f.ref);
       const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
       const appliedBy = new Map(applied.map((a) => [`${a.ref}|${a.target}`, a]));
@@ -115,11 +118,6 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
         waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
 
       const rows: OutboxRow[] = [];
-      const changedAt = (ref: string, updated: string) => {
-        const own = Date.parse(updated);
-        const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
-        return new Date(at).toISOString();
-      };
       for (const it of items) {
         const s = settings.get(it.connection);
         if (!s) continue;
@@ -175,7 +173,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
       }
       if (rows.length > 0) {
         // One jsonb parameter for the whole chunk (see store.ts); `status` is one of two literals.
-        track(
+        pipeline.add(
           db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
@@ -188,12 +186,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
         result.planned += rows.length;
       }
     }
-  } finally {
-    // Nothing of this plan may still run once it returns or throws (the transaction ends next).
-    // Nothing of this plan may still run once it returns or throws (the transaction ends next).
-    await pipeline.drain().catch(() => {});
-  }
-  await pipeline.drain();
+  });
   return result;
 }
 
