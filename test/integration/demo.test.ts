@@ -88,4 +88,25 @@ describe('demo', () => {
     );
     expect(row?.title).toBe('Edited in the demo');
   });
+  it('observes the change-to-write latency of a webhook-driven write in /metrics', async () => {
+    const observed = async () => {
+      const text = await (await fetch(`${demo.url.replace('localhost', '127.0.0.1')}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('pmo_sync_change_to_write_seconds_count'));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const before = await observed();
+    // Pushing the example's due date out resolves its schedule findings: its comment is rewritten.
+    const key = demo.example!.key;
+    const { email, apiToken } = DEMO_CREDENTIALS.jiraPerson;
+    const res = await fetch(`${demo.jira.url}/rest/api/3/issue/${key}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ fields: { duedate: '2027-12-31' } }),
+    });
+    expect(res.status).toBe(204);
+    expect(await eventually(observed, (n) => n > before)).toBeGreaterThan(before);
+  });
 });
