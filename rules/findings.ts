@@ -3,7 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { inList, withPipeline } from '../db/query.ts';
+import { coversMostItems, inList, type Pipeline, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
@@ -11,7 +11,7 @@ import type { CompiledRule } from './compile.ts';
 import { evaluateItems, type ItemResult } from './evaluate.ts';
 import { BUILT_IN_FUNCTIONS } from './functions.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from './graph.ts';
-import { chunks, loadAffected, loadAllItems } from './items.ts';
+import { chunks, type EvaluationChunk, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './items.ts';
 import type { RuleSet } from './load.ts';
 import { type FindingChange, type FindingsPlan, type NewFinding, planFindings, type StoredFinding } from './plan.ts';
 
@@ -41,6 +41,13 @@ export interface EvaluateFindingsOptions {
   waivers: Waiver[];
   /** Plan only: the summary says what would change; nothing is written. */
   dryRun?: boolean;
+  /**
+   * Reads committed items and findings outside `db`'s transaction (CommitOptions.reader), so a
+   * chunked evaluation reads the next chunk while the transaction writes the last.
+   */
+  reader?: Db;
+  /** Items per chunk of a large evaluation (items.ts EVALUATION_CHUNK); tests make it small. */
+  chunkItems?: number;
 }
 
 async function existingFindings(db: Db, refs: string[] | undefined): Promise<StoredFinding[]> {
@@ -59,10 +66,10 @@ function readsRaw(rule: CompiledRule): boolean {
     : /\braw\b/.test(`${d.applies} ${d.check ?? ''} ${d.message}`);
 }
 
-/** One warning per rule that threw, with how often and the first error, not one per item. */
-function reportErrors(log: Logger | undefined, results: readonly ItemResult[]): void {
-  if (!log) return;
-  const byRule = new Map<string, { count: number; ref: string; error: string }>();
+type RuleErrors = Map<string, { count: number; ref: string; error: string }>;
+
+/** Adds the rules that threw in `results` to `byRule`: how often, and the first error. */
+function collectErrors(byRule: RuleErrors, results: readonly ItemResult[]): RuleErrors {
   for (const r of results) {
     for (const [rule, error] of r.errors) {
       const seen = byRule.get(rule);
@@ -70,6 +77,12 @@ function reportErrors(log: Logger | undefined, results: readonly ItemResult[]): 
       else byRule.set(rule, { count: 1, ref: r.ref, error });
     }
   }
+  return byRule;
+}
+
+/** One warning per rule that threw, with how often and the first error, not one per item. */
+function reportErrors(log: Logger | undefined, byRule: RuleErrors): void {
+  if (!log) return;
   for (const [rule, e] of byRule) {
     log.warn({ rule, items: e.count, firstRef: e.ref }, `rule ${rule} failed on ${e.count} items: ${e.error}`);
   }
@@ -82,6 +95,16 @@ export interface PreparedEvaluation {
   checks: number;
   /** Rules that applied to each evaluated, live item: the compliance denominator. */
   applicable: Map<string, number>;
+}
+
+/** Rules whose stored findings this evaluation must leave alone. */
+function keptRules(ruleSet: Pick<RuleSet, 'rules' | 'problems' | 'knownIds'>): (rule: string) => boolean {
+  const broken = new Set(ruleSet.problems.map((p) => p.ruleId));
+  // A file that could not be read at all hides which rules it held: leave every unknown rule's
+  // findings alone rather than resolve them all because of a typo.
+  const fileBroken = broken.has('-');
+  const active = new Set(ruleSet.rules.map((r) => r.id));
+  return (rule) => !active.has(rule) && (broken.has(rule) || (fileBroken && !ruleSet.knownIds.has(rule)));
 }
 
 /** Loads, evaluates and plans without writing: shared by `evaluateFindings` and preview. */
@@ -103,16 +126,9 @@ export async function prepareEvaluation(
   }
   const graph = createItemGraph(items, opts.now);
   const run = evaluateItems(graph, ruleSet.rules, refs);
-  reportErrors(ruleSet.log, run.results);
+  reportErrors(ruleSet.log, collectErrors(new Map(), run.results));
   const existing = await existingFindings(db, opts.refs ? refs : undefined);
-  const broken = new Set(ruleSet.problems.map((p) => p.ruleId));
-  // A file that could not be read at all hides which rules it held: leave every unknown rule's
-  // findings alone rather than resolve them all because of a typo.
-  const fileBroken = broken.has('-');
-  const active = new Set(ruleSet.rules.map((r) => r.id));
-  const keep =
-    opts.keep ??
-    ((rule: string) => !active.has(rule) && (broken.has(rule) || (fileBroken && !ruleSet.knownIds.has(rule))));
+  const keep = opts.keep ?? keptRules(ruleSet);
   const plan = planFindings({
     results: run.results,
     existing,
@@ -159,54 +175,62 @@ function findingRecords(rows: readonly NewFinding[]): string {
   );
 }
 
-// The statements go out back to back (withPipeline): the database writes one chunk while the
+// The statements go out back to back (a pipeline): the database writes one chunk while the
 // next one's JSON is built.
-function applyPlan(db: Db, plan: FindingsPlan, now: Date): Promise<void> {
+function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Promise<unknown>[] {
   const at = now.toISOString();
-  return withPipeline(async (pipeline) => {
-    for (const c of chunks(plan.inserts, 5000)) {
+  const sent: Promise<unknown>[] = [];
+  for (const c of chunks(plan.inserts, 5000)) {
+    sent.push(
       pipeline.add(
         db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
-        waived_reason, waived_until, rule_hash, item_hash)
-      select ref, rule, severity, status, message, first_seen, last_seen, resolved_at, waived_reason, waived_until,
-        rule_hash, item_hash
-      from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(${FINDING_COLUMNS})
-      on conflict (ref, rule) do nothing`),
-      );
-    }
-    for (const c of chunks(plan.updates, 5000)) {
+      waived_reason, waived_until, rule_hash, item_hash)
+    select ref, rule, severity, status, message, first_seen, last_seen, resolved_at, waived_reason, waived_until,
+      rule_hash, item_hash
+    from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(${FINDING_COLUMNS})
+    on conflict (ref, rule) do nothing`),
+      ),
+    );
+  }
+  for (const c of chunks(plan.updates, 5000)) {
+    sent.push(
       pipeline.add(
         db.execute(sql`update findings f set severity = x.severity, status = x.status, message = x.message,
-        first_seen = x.first_seen, last_seen = x.last_seen, resolved_at = x.resolved_at,
-        waived_reason = x.waived_reason, waived_until = x.waived_until, rule_hash = x.rule_hash, item_hash = x.item_hash
-      from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(id bigint, ${FINDING_COLUMNS})
-      where f.id = x.id`),
-      );
-    }
-    for (const c of chunks(plan.touched, 5000)) {
+      first_seen = x.first_seen, last_seen = x.last_seen, resolved_at = x.resolved_at,
+      waived_reason = x.waived_reason, waived_until = x.waived_until, rule_hash = x.rule_hash, item_hash = x.item_hash
+    from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(id bigint, ${FINDING_COLUMNS})
+    where f.id = x.id`),
+      ),
+    );
+  }
+  for (const c of chunks(plan.touched, 5000)) {
+    sent.push(
       pipeline.add(
         db.execute(sql`update findings set last_seen = ${at}
-      where id in (select jsonb_array_elements_text(${JSON.stringify(c)}::jsonb)::bigint)`),
-      );
-    }
-    for (const c of chunks(plan.history, 5000)) {
-      const records = JSON.stringify(
-        c.map((h) => ({
-          ref: h.ref,
-          rule: h.rule,
-          status: h.status,
-          message: h.message,
-          rule_hash: h.ruleHash,
-          item_hash: h.itemHash,
-        })),
-      );
+    where id in (select jsonb_array_elements_text(${JSON.stringify(c)}::jsonb)::bigint)`),
+      ),
+    );
+  }
+  for (const c of chunks(plan.history, 5000)) {
+    const records = JSON.stringify(
+      c.map((h) => ({
+        ref: h.ref,
+        rule: h.rule,
+        status: h.status,
+        message: h.message,
+        rule_hash: h.ruleHash,
+        item_hash: h.itemHash,
+      })),
+    );
+    sent.push(
       pipeline.add(
         db.execute(sql`insert into finding_history (ref, rule, status, at, message, rule_hash, item_hash)
-      select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
-      from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`),
-      );
-    }
-  });
+    select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
+    from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`),
+      ),
+    );
+  }
+  return sent;
 }
 
 export async function countFindings(db: Db): Promise<{ open: number; waived: number; byRule: Record<string, number> }> {
@@ -253,13 +277,19 @@ function projectCounts(
 }
 
 /** Keeps each item's count of applicable rules, which rollups divide open findings by. */
-async function storeApplicable(db: Db, applicable: Map<string, number>): Promise<void> {
+function addApplicable(pipeline: Pipeline, db: Db, applicable: Map<string, number>): Promise<unknown>[] {
+  const sent: Promise<unknown>[] = [];
   for (const c of chunks([...applicable], 20_000)) {
-    await db.execute(sql`insert into item_checks (ref, rule_checks)
+    sent.push(
+      pipeline.add(
+        db.execute(sql`insert into item_checks (ref, rule_checks)
       select ref, n from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
       on conflict (ref) do update set rule_checks = excluded.rule_checks
-        where item_checks.rule_checks is distinct from excluded.rule_checks`);
+        where item_checks.rule_checks is distinct from excluded.rule_checks`),
+      ),
+    );
   }
+  return sent;
 }
 
 /** Evaluates the rule set and writes the findings lifecycle; see FindingsSummary. */
@@ -268,13 +298,18 @@ export async function evaluateFindings(
   ruleSet: RuleSet,
   opts: EvaluateFindingsOptions,
 ): Promise<FindingsSummary> {
+  if (chunkable(ruleSet) && (opts.refs === undefined || (await coversMostItems(db, opts.refs)))) {
+    return evaluateInChunks(db, ruleSet, opts);
+  }
   const prepared = await prepareEvaluation(db, ruleSet, opts);
   const changes = prepared.plan.changes;
   let counts: Awaited<ReturnType<typeof countFindings>>;
   if (opts.dryRun) counts = projectCounts(await countFindings(db), changes);
   else {
-    await applyPlan(db, prepared.plan, opts.now);
-    await storeApplicable(db, prepared.applicable);
+    await withPipeline(async (pipeline) => {
+      addPlan(pipeline, db, prepared.plan, opts.now);
+      addApplicable(pipeline, db, prepared.applicable);
+    });
     counts = await countFindings(db);
   }
   return {
@@ -286,5 +321,82 @@ export async function evaluateFindings(
     waived: counts.waived,
     byRule: counts.byRule,
     changedRefs: [...new Set(changes.map((c) => c.ref))].sort(),
+  };
+}
+
+/**
+ * Whether an evaluation may run over part of the store at a time. TypeScript rules other than
+ * the built-in ones get the whole item graph: they may look at any item.
+ */
+function chunkable(ruleSet: Pick<RuleSet, 'rules'>): boolean {
+  return ruleSet.rules.every((r) => r.def.function === undefined || BUILT_IN_FUNCTIONS.has(r.def.function));
+}
+
+/**
+ * A first or full evaluation, chunk by chunk (items.ts `planEvaluationChunks`): each chunk's
+ * trees and their linked context are loaded, evaluated and planned, and its writes go out while
+ * the next chunk is read and evaluated. The findings each chunk plans are those of its own
+ * refs, so the result is the one a single pass over every item would give.
+ */
+async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindingsOptions): Promise<FindingsSummary> {
+  const reader = opts.reader ?? db;
+  const planned = await planEvaluationChunks(reader, opts.refs, opts.chunkItems);
+  const load = { raw: ruleSet.rules.some(readsRaw) };
+  const keep = keptRules(ruleSet);
+  const counts = { evaluated: 0, checks: 0, opened: 0, resolved: 0 };
+  const changedRefs = new Set<string>();
+  const errors: RuleErrors = new Map();
+  let projected = opts.dryRun ? await countFindings(db) : null;
+  const read = (chunk: EvaluationChunk) =>
+    Promise.all([loadChunk(reader, chunk, planned, load), existingFindings(reader, chunk.evaluate)]);
+  await withPipeline(async (pipeline) => {
+    const { chunks: list } = planned;
+    const writing: Promise<unknown>[][] = [];
+    let next = list.length > 0 ? pipeline.add(read(list[0]!)) : null;
+    for (let i = 0; i < list.length; i++) {
+      const chunk = list[i]!;
+      const [items, existing] = await next!;
+      next = i + 1 < list.length ? pipeline.add(read(list[i + 1]!)) : null;
+      const graph = createItemGraph(items, opts.now, { ownerWork: planned.ownerWork });
+      const run = evaluateItems(graph, ruleSet.rules, chunk.evaluate);
+      collectErrors(errors, run.results);
+      const plan = planFindings({
+        results: run.results,
+        existing,
+        rules: ruleSet.rules,
+        item: (ref) => graph.get(ref),
+        waivers: opts.waivers,
+        now: opts.now,
+        keep,
+      });
+      const applicable = new Map<string, number>();
+      for (const r of run.results) {
+        const it = graph.get(r.ref);
+        if (it && !it.deletedAt) applicable.set(r.ref, r.applicable);
+      }
+      counts.evaluated += applicable.size;
+      counts.checks += run.checks;
+      for (const c of plan.changes) {
+        changedRefs.add(c.ref);
+        if (c.kind === 'opened' || c.kind === 'reopened') counts.opened++;
+        else if (c.kind === 'resolved') counts.resolved++;
+      }
+      if (projected) projected = projectCounts(projected, plan.changes);
+      else {
+        // At most two chunks' writes wait in the driver: they hold their rows' JSON until sent,
+        // and a backlog of every chunk's took tens of megabytes while the database caught up.
+        writing.push([...addPlan(pipeline, db, plan, opts.now), ...addApplicable(pipeline, db, applicable)]);
+        if (writing.length > 2) await Promise.all(writing.shift()!);
+      }
+    }
+  });
+  reportErrors(ruleSet.log, errors);
+  const totals = projected ?? (await countFindings(db));
+  return {
+    ...counts,
+    open: totals.open,
+    waived: totals.waived,
+    byRule: totals.byRule,
+    changedRefs: [...changedRefs].sort(),
   };
 }

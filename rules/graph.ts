@@ -19,6 +19,18 @@ const INVERSE: Record<string, string> = {
   duplicates: 'duplicated_by',
 };
 
+/** What the WIP rule needs of another in-progress item: which it is and what kind. */
+export type OwnerWork = Pick<GraphItem, 'ref' | 'kind'>;
+
+export interface ItemGraphOptions {
+  /**
+   * Non-deleted in-progress items per owner id, across every stored item: a graph over part
+   * of the store (a chunk of a large evaluation) still counts each owner's whole workload.
+   * Built from `items` when absent.
+   */
+  ownerWork?: ReadonlyMap<string, readonly OwnerWork[]>;
+}
+
 interface InwardLink {
   source: string;
   type: string;
@@ -36,7 +48,7 @@ export interface ItemGraph {
   celChildren(ref: string): CelChildren;
   celLinks(ref: string): CelLink[];
   /** Non-deleted in-progress items per owner id (for WIP rules). */
-  ownerItems(ownerId: string): GraphItem[];
+  ownerItems(ownerId: string): readonly OwnerWork[];
   readonly now: Date;
 }
 
@@ -44,11 +56,11 @@ export interface ItemGraph {
 export const EMPTY_ITEM = Object.freeze(new CelItem());
 
 /** Builds the graph over `items` (deleted ones included: links to them must resolve as deleted). */
-export function createItemGraph(items: Iterable<GraphItem>, now: Date): ItemGraph {
+export function createItemGraph(items: Iterable<GraphItem>, now: Date, opts: ItemGraphOptions = {}): ItemGraph {
   const byRef = new Map<string, GraphItem>();
   const kids = new Map<string, GraphItem[]>();
   const inward = new Map<string, InwardLink[]>();
-  const byOwner = new Map<string, GraphItem[]>();
+  const byOwner = new Map<string, OwnerWork[]>();
   for (const it of items) byRef.set(it.ref, it);
   for (const it of byRef.values()) {
     if (it.deletedAt) continue;
@@ -57,8 +69,9 @@ export function createItemGraph(items: Iterable<GraphItem>, now: Date): ItemGrap
       const meaning = l.type === 'cross_tracker' ? (l.relation ?? 'relates') : l.type;
       push(inward, l.target, { source: it.ref, type: l.type, relation: INVERSE[meaning] ?? meaning });
     }
-    if (it.owner && it.statusCategory === 'in_progress') push(byOwner, it.owner.id, it);
+    if (!opts.ownerWork && it.owner && it.statusCategory === 'in_progress') push(byOwner, it.owner.id, it);
   }
+  const ownerWork: ReadonlyMap<string, readonly OwnerWork[]> = opts.ownerWork ?? byOwner;
   const celItems = new Map<string, CelItem>();
   const celKids = new Map<string, CelChildren>();
   const celLinks = new Map<string, CelLink[]>();
@@ -100,7 +113,7 @@ export function createItemGraph(items: Iterable<GraphItem>, now: Date): ItemGrap
       }
       return c;
     },
-    ownerItems: (id) => byOwner.get(id) ?? [],
+    ownerItems: (id) => ownerWork.get(id) ?? [],
   };
 
   // Post-order over the subtree; `path` guards against parent cycles in tracker data.

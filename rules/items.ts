@@ -6,7 +6,7 @@ import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { coversMostItems, inList } from '../db/query.ts';
 import { itemLinks, workItems } from '../db/schema.ts';
-import type { GraphItem } from './graph.ts';
+import type { GraphItem, OwnerWork } from './graph.ts';
 
 export interface ItemLoadOptions {
   /** Read the tracker's raw JSON too (only rules that use `item.raw` need it). */
@@ -169,4 +169,190 @@ function affectedInMemory(all: readonly GraphItem[], changed: readonly string[])
 /** Every stored item, deleted ones included (links to them must resolve as deleted). */
 export async function loadAllItems(db: Db, opts: ItemLoadOptions = {}): Promise<GraphItem[]> {
   return (await selectItems(db, opts)).map(toGraphItem);
+}
+
+/** One slice of a large evaluation: whole item trees, and which of their items to evaluate. */
+export interface EvaluationChunk {
+  /** Every item of the chunk's trees (their `parent` and `children` never leave the chunk). */
+  members: string[];
+  /** Refs to evaluate; may name refs that are not stored (their findings resolve). */
+  evaluate: string[];
+}
+
+export interface ChunkedEvaluation {
+  chunks: EvaluationChunk[];
+  /** Non-deleted in-progress items per owner id, over every stored item (the WIP rule's view). */
+  ownerWork: Map<string, OwnerWork[]>;
+  /** Link neighbours of each ref (both directions), for the context a chunk's links need. */
+  linked: Map<string, string[]>;
+  /** Neighbours along links a dependency cycle can run through (blocks, depends on, cross-tracker). */
+  blocking: Map<string, string[]>;
+}
+
+/** Items a chunk holds at most, unless one tree is larger (a tree is never split). */
+export const EVALUATION_CHUNK = 5000;
+
+const BLOCKING_TYPES = new Set(['blocks', 'blocked_by', 'depends_on', 'required_by', 'cross_tracker']);
+
+/**
+ * Plans an evaluation over most of the store (a first or full sync) as chunks of whole trees,
+ * so only one chunk's items and CEL values are in memory at a time: the item graph of a large
+ * portfolio held at once took hundreds of megabytes. Reads every item's shape (ref, parent,
+ * owner) and the link table, not the items. `changed` undefined evaluates every stored item,
+ * deleted ones included; otherwise it is expanded as loadAffected does.
+ */
+export async function planEvaluationChunks(
+  db: Db,
+  changed: readonly string[] | undefined,
+  maxItems = EVALUATION_CHUNK,
+): Promise<ChunkedEvaluation> {
+  const [shape, links] = await Promise.all([
+    db
+      .select({
+        ref: workItems.ref,
+        parent: workItems.parent,
+        kind: workItems.kind,
+        owner: sql<string | null>`${workItems.owner}->>'id'`,
+        active: sql<boolean>`${workItems.statusCategory} = 'in_progress' and ${workItems.deletedAt} is null`,
+      })
+      .from(workItems),
+    db.select({ source: itemLinks.source, target: itemLinks.target, type: itemLinks.type }).from(itemLinks),
+  ]);
+  const parentOf = new Map<string, string | null>();
+  const ownerWork = new Map<string, OwnerWork[]>();
+  const ownerOf = new Map<string, string>();
+  const kids = new Map<string, string[]>();
+  for (const r of shape) {
+    parentOf.set(r.ref, r.parent);
+    if (r.owner) ownerOf.set(r.ref, r.owner);
+    if (r.active && r.owner) pushTo(ownerWork, r.owner, { ref: r.ref, kind: r.kind });
+  }
+  for (const r of shape) if (r.parent && parentOf.has(r.parent)) pushTo(kids, r.parent, r.ref);
+  const linked = new Map<string, string[]>();
+  const blocking = new Map<string, string[]>();
+  const outward = new Map<string, string[]>();
+  for (const l of links) {
+    pushTo(outward, l.source, l.target);
+    pushTo(linked, l.source, l.target);
+    pushTo(linked, l.target, l.source);
+    if (BLOCKING_TYPES.has(l.type)) {
+      pushTo(blocking, l.source, l.target);
+      pushTo(blocking, l.target, l.source);
+    }
+  }
+
+  let evaluate: Set<string>;
+  if (changed === undefined) evaluate = new Set(parentOf.keys());
+  else {
+    // The expansion of loadAffected: ancestors, direct children, links either way, and the
+    // in-progress work of the changed items' owners.
+    evaluate = new Set(changed);
+    for (const ref of changed) {
+      let p = parentOf.get(ref);
+      while (p && !evaluate.has(p)) {
+        evaluate.add(p);
+        p = parentOf.get(p);
+      }
+      for (const k of kids.get(ref) ?? []) evaluate.add(k);
+      for (const t of outward.get(ref) ?? []) evaluate.add(t);
+    }
+    const changedSet = new Set(changed);
+    for (const l of links) if (changedSet.has(l.target)) evaluate.add(l.source);
+    for (const owner of new Set(changed.map((r) => ownerOf.get(r)).filter((o): o is string => !!o))) {
+      for (const w of ownerWork.get(owner) ?? []) evaluate.add(w.ref);
+    }
+  }
+
+  // Each item's tree is named by its top: the highest ancestor stored, or the smallest ref of
+  // a parent cycle (the same whichever member the climb starts from).
+  const rootOf = new Map<string, string>();
+  const topOf = (ref: string): string => {
+    const known = rootOf.get(ref);
+    if (known) return known;
+    const path = [ref];
+    const onPath = new Set(path);
+    let root: string | undefined;
+    for (;;) {
+      const cur = path[path.length - 1]!;
+      const p = parentOf.get(cur);
+      if (!p || !parentOf.has(p)) {
+        root = cur;
+        break;
+      }
+      const seen = rootOf.get(p);
+      if (seen) {
+        root = seen;
+        break;
+      }
+      if (onPath.has(p)) {
+        const cycle = path.slice(path.indexOf(p));
+        root = cycle.reduce((a, b) => (b < a ? b : a));
+        break;
+      }
+      path.push(p);
+      onPath.add(p);
+    }
+    for (const r of path) rootOf.set(r, root);
+    return root;
+  };
+  const trees = new Map<string, string[]>();
+  for (const ref of parentOf.keys()) pushTo(trees, topOf(ref), ref);
+
+  const chunks: EvaluationChunk[] = [];
+  let current: EvaluationChunk = { members: [], evaluate: [] };
+  for (const members of trees.values()) {
+    const wanted = members.filter((r) => evaluate.has(r));
+    if (wanted.length === 0) continue;
+    if (current.members.length > 0 && current.members.length + members.length > maxItems) {
+      chunks.push(current);
+      current = { members: [], evaluate: [] };
+    }
+    current.members.push(...members);
+    current.evaluate.push(...wanted);
+  }
+  // Refs that are not stored (a link to an item never synced) resolve whatever they had.
+  for (const ref of evaluate) if (!parentOf.has(ref)) current.evaluate.push(ref);
+  if (current.evaluate.length > 0) chunks.push(current);
+  return { chunks, ownerWork, linked, blocking };
+}
+
+/**
+ * The items a chunk's evaluation reads: its members, the items linked to them either way, and
+ * every item a dependency cycle through them could pass (the blocking links' closure).
+ */
+export async function loadChunk(
+  db: Db,
+  chunk: EvaluationChunk,
+  plan: Pick<ChunkedEvaluation, 'linked' | 'blocking'>,
+  opts: ItemLoadOptions = {},
+): Promise<GraphItem[]> {
+  const members = new Set(chunk.members);
+  const context = new Set<string>();
+  for (const ref of members) for (const n of plan.linked.get(ref) ?? []) if (!members.has(n)) context.add(n);
+  let frontier = [...members, ...context];
+  const reached = new Set(frontier);
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const ref of frontier) {
+      for (const n of plan.blocking.get(ref) ?? []) {
+        if (reached.has(n)) continue;
+        reached.add(n);
+        context.add(n);
+        next.push(n);
+      }
+    }
+    frontier = next;
+  }
+  const refs = [...members, ...context];
+  const out: GraphItem[] = [];
+  for (const c of chunks(refs, 20_000)) {
+    for (const r of await selectItems(db, opts).where(inList(workItems.ref, c))) out.push(toGraphItem(r));
+  }
+  return out;
+}
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const a = m.get(k);
+  if (a) a.push(v);
+  else m.set(k, [v]);
 }

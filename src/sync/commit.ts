@@ -13,6 +13,12 @@ export interface CommitOptions {
   priority?: number;
   /** See SyncStages.afterEvaluate. */
   deferAggregates?: boolean;
+  /**
+   * A connection pool outside the transaction (Postgres only). A large evaluation reads its
+   * next items and findings through it while the transaction writes the last ones: both were
+   * committed before the transaction began, and it writes only findings of refs already read.
+   */
+  reader?: Db;
 }
 
 export interface CommitResult {
@@ -29,7 +35,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // Items stored by an earlier pass that died before this point are evaluated now.
     const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...(await unevaluatedRefs(tx))])];
     if (refs !== undefined && refs.length === 0) return;
-    if (stages.evaluate) result.findings = await stages.evaluate(tx, { refs, now: opts.now });
+    if (stages.evaluate) result.findings = await stages.evaluate(tx, { refs, now: opts.now, reader: opts.reader });
     if (stages.afterEvaluate) {
       const w = await stages.afterEvaluate(tx, {
         changedRefs: refs,
@@ -38,6 +44,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
         dryRun: opts.dryRun,
         priority: opts.priority,
         deferAggregates: opts.deferAggregates,
+        reader: opts.reader,
       });
       result.planned = w.planned;
       result.skippedUnchanged = w.skippedUnchanged;

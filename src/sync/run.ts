@@ -24,8 +24,12 @@ const STORE_BATCH = 1000;
 const STORE_LANES = 2;
 
 export interface SyncStages {
-  /** Evaluates rules for the changed refs (all stored items when `refs` is undefined). */
-  evaluate?(db: Db, opts: { refs: string[] | undefined; now: Date }): Promise<FindingsSummary>;
+  /**
+   * Evaluates rules for the changed refs (all stored items when `refs` is undefined). `reader`,
+   * when given, is a connection outside `db`'s transaction for reading committed items and
+   * findings while the transaction writes (see CommitOptions.reader).
+   */
+  evaluate?(db: Db, opts: { refs: string[] | undefined; now: Date; reader?: Db }): Promise<FindingsSummary>;
   /**
    * Recomputes rollups and plans writes after evaluation, in the same transaction as the
    * findings (the transactional outbox). `changedRefs` is undefined on a full pass.
@@ -40,6 +44,8 @@ export interface SyncStages {
       priority?: number;
       /** Leave project, program and portfolio rollups for `refreshAggregates` (epics are always done). */
       deferAggregates?: boolean;
+      /** See `evaluate`: reads rows the transaction does not write (applied state, earlier plans). */
+      reader?: Db;
     },
   ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'>>;
   /** Recomputes the project, program and portfolio rollups over every stored item. */
@@ -110,6 +116,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       refs: opts.full ? undefined : [...changed],
       now: started,
       dryRun: mode === 'dry-run',
+      // PGlite has one connection, which the transaction holds.
+      reader: deps.database.driver === 'postgres' ? db : undefined,
     });
     findings = committed.findings;
     writes.planned = committed.planned;

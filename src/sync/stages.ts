@@ -23,10 +23,10 @@ export function createSyncStages(deps: {
   const { config, ruleSet } = deps;
   return {
     ruleSet,
-    evaluate(db, { refs, now }) {
-      return evaluateFindings(db, ruleSet, { refs, now, waivers: config.rules.waivers });
+    evaluate(db, { refs, now, reader }) {
+      return evaluateFindings(db, ruleSet, { refs, now, reader, waivers: config.rules.waivers });
     },
-    async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority, deferAggregates }) {
+    async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority, deferAggregates, reader }) {
       const { changedEpics } = await recomputeRollups(db, {
         now,
         programs: config.portfolio.programs,
@@ -40,7 +40,7 @@ export function createSyncStages(deps: {
               (r) => r.ref,
             )
           : [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
-      return planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs });
+      return planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs, reader });
     },
     async refreshAggregates(db, { now }) {
       await recomputeRollups(db, {

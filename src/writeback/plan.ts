@@ -23,6 +23,12 @@ export interface PlanOptions {
    * their newest change, not the item's own last edit.
    */
   triggers?: readonly string[];
+  /**
+   * A connection outside `db`'s transaction (CommitOptions.reader): applied state and earlier
+   * plans are read through it, beside the transaction's own statements. This pass's plans are
+   * of other refs (chunks are disjoint), so it never needs to see them.
+   */
+  reader?: Db;
 }
 
 export interface PlanResult {
@@ -60,6 +66,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
   const refs = [...new Set(opts.refs)];
   const triggers = new Set(opts.triggers ?? []);
+  const reader = opts.reader ?? db;
   // Only a small change set (a webhook burst) says when a rollup-driven write's cause
   // happened; across a large pass the newest of thousands of edits would say nothing.
   const newestTrigger = triggers.size <= PLAN_CHUNK ? await newestUpdate(db, [...triggers]) : null;
@@ -90,8 +97,8 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
             chunk.map((r) => `epic:${r}`),
           ),
         ),
-      db.select().from(appliedState).where(inList(appliedState.ref, chunk)),
-      db
+      reader.select().from(appliedState).where(inList(appliedState.ref, chunk)),
+      reader
         .select({ ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash })
         .from(writeOutbox)
         .where(and(inList(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight']))),
