@@ -2,10 +2,12 @@
 // for one database, so its peak RSS is the sync's alone. Opens the database, runs the initial
 // sync against the simulators (in a child process of their own), sends the figures back and
 // exits. Exits at once if the bench goes away, taking the simulators' process with it.
+import { tuneHeap } from '../scripts/node24.mjs';
 import { openBenchDatabase } from './lib/db.ts';
 import { runSyncScenario } from './scenarios/sync.ts';
 import { UNLIMITED, type ZeroLatencyReply, type ZeroLatencyRequest } from './scenarios/zero.ts';
 
+tuneHeap();
 process.on('disconnect', () => process.exit(1));
 
 process.once('message', async (o: ZeroLatencyRequest) => {

@@ -1,12 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // Entry point of the `pmo-sync` command. Re-runs itself on Node 24 where the machine's
-// node is too old, then loads the TypeScript sources through tsx (no build step).
+// node is too old, then loads the TypeScript sources through tsx (no build step). The shebang's
+// option is scripts/node24.mjs NODE_FLAGS, which `npm start` passes too.
 import { fileURLToPath } from 'node:url';
-import { isModern, runOnModernNode } from '../scripts/node24.mjs';
+import { isModern, runOnModernNode, tuneHeap } from '../scripts/node24.mjs';
 
 if (!isModern()) {
   runOnModernNode(fileURLToPath(import.meta.url), process.argv.slice(2));
 } else {
+  tuneHeap();
   const { register } = await import('tsx/esm/api');
   // The project's tsconfig (JSX for hono), wherever the command is run from.
   register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });

@@ -5,6 +5,7 @@
 // memory (which never shrinks) would otherwise count in this peak, and so would the simulators.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../scripts/node24.mjs';
 import type { DbKind } from '../lib/db.ts';
 import type { Limits } from '../lib/world.ts';
 import type { SyncFigures } from './sync.ts';
@@ -24,7 +25,8 @@ export type ZeroLatencyReply = { ok: true; figures: SyncFigures } | { ok: false;
 
 export async function runZeroLatencyScenario(o: ZeroLatencyRequest): Promise<SyncFigures> {
   const child = fork(WORKER, [], {
-    execArgv: ['--import', 'tsx'],
+    // Started as `pmo-sync` starts (scripts/node24.mjs): its V8 settings are part of its footprint.
+    execArgv: [...NODE_FLAGS, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
