@@ -5,16 +5,48 @@ import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { evalQueue, itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
-import { hashOf } from '../util/hash.ts';
+import { hashText, shapeStringifier } from '../util/hash.ts';
 
 /**
  * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
  * that only bumps them (our own comment, say) must not trigger re-evaluation.
  */
 export function contentHash(item: WorkItem): string {
-  const { raw: _raw, updated: _updated, revision: _revision, ...content } = item;
-  return hashOf(content);
+  return hashText(itemContent(item as unknown as Record<string, unknown>));
 }
+
+// Every key of the model but those three, checked against the model's type: a field added to
+// WorkItem and not listed here fails to compile instead of silently leaving the hash.
+const HASHED: { [K in Exclude<keyof WorkItem, 'raw' | 'updated' | 'revision'>]: true } = {
+  ref: true,
+  connection: true,
+  tracker: true,
+  key: true,
+  project: true,
+  kind: true,
+  type: true,
+  title: true,
+  status: true,
+  statusCategory: true,
+  assignee: true,
+  owner: true,
+  priority: true,
+  labels: true,
+  created: true,
+  started: true,
+  resolved: true,
+  start: true,
+  due: true,
+  points: true,
+  estimateHours: true,
+  remainingHours: true,
+  parent: true,
+  links: true,
+  iteration: true,
+  fields: true,
+  url: true,
+};
+const itemContent = shapeStringifier(Object.keys(HASHED), ['raw', 'updated', 'revision']);
 
 /** Orders two revisions: numbers numerically (Azure DevOps rev), otherwise as timestamps. */
 export function compareRevision(a: string, b: string): number {

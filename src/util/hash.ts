@@ -47,6 +47,44 @@ function quotedKey(k: string): string {
   return q;
 }
 
+/**
+ * stableStringify for objects of one known shape (a work item, hashed for every item a sync
+ * reads): the keys are sorted once here, not for every object. An object with a key outside
+ * `keys` and `skip` takes the generic way, so the output is always what stableStringify gives
+ * for the object without its `skip` keys.
+ */
+export function shapeStringifier(
+  keys: readonly string[],
+  skip: readonly string[] = [],
+): (obj: Readonly<Record<string, unknown>>) => string {
+  const sorted = [...keys].sort();
+  const quoted = sorted.map((k) => JSON.stringify(k));
+  const known = new Set([...keys, ...skip]);
+  return (obj) => {
+    for (const k in obj) {
+      if (!known.has(k)) {
+        const rest: Record<string, unknown> = { ...obj };
+        for (const s of skip) delete rest[s];
+        return stableStringify(rest);
+      }
+    }
+    let out = '{';
+    let first = true;
+    for (let i = 0; i < sorted.length; i++) {
+      const v = obj[sorted[i]!];
+      if (v === undefined) continue;
+      out += `${first ? '' : ','}${quoted[i]}:${stableStringify(v)}`;
+      first = false;
+    }
+    return `${out}}`;
+  };
+}
+
 export function hashOf(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 32);
+  return hashText(stableStringify(value));
+}
+
+/** The hash of a string that is already a stable serialisation. */
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashOf, stableStringify } from '../../src/util/hash.ts';
+import { testItem } from '../../rules/testing.ts';
+import { contentHash } from '../../src/sync/store.ts';
+import { hashOf, shapeStringifier, stableStringify } from '../../src/util/hash.ts';
 
 // The straightforward definition the fast version must agree with: keys sorted, undefined dropped.
 function reference(value: unknown): string {
@@ -25,5 +27,42 @@ describe('stableStringify', () => {
   it('ignores key order and undefined members', () => {
     expect(hashOf({ b: 1, a: [{ y: 2, x: undefined, z: 'q' }] })).toBe(hashOf({ a: [{ z: 'q', y: 2 }], b: 1 }));
     expect(stableStringify({ b: 1, a: null })).toBe('{"a":null,"b":1}');
+  });
+});
+
+describe('shapeStringifier', () => {
+  const KEYS = ['b', 'a', 'c', 'ab'];
+  const shape = shapeStringifier(KEYS, ['skipped']);
+  const without = (o: Record<string, unknown>) => {
+    const { skipped: _s, ...rest } = o;
+    return rest;
+  };
+
+  it('gives what stableStringify gives without the skipped keys, known keys or not', () => {
+    const key = fc.constantFrom(...KEYS, 'skipped', 'extra', 'zz');
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.oneof(fc.jsonValue(), fc.constant(undefined))), (o) => {
+        expect(shape(o)).toBe(stableStringify(without(o)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps the content hash of a work item what it was (stored hashes stay valid)', () => {
+    const item = testItem(
+      {
+        ref: 'jira-main:PAY-1',
+        assignee: 'ana',
+        labels: ['x'],
+        links: [{ type: 'blocks', target: 'jira-main:PAY-2' }],
+      },
+      'x',
+      new Date('2026-06-01T00:00:00Z'),
+    );
+    const { raw: _raw, updated: _u, revision: _r, ...content } = { ...item, raw: { a: 1 } };
+    expect(contentHash(item)).toBe(hashOf(content));
+    // Not what an older or newer tracker revision alone would change.
+    expect(contentHash({ ...item, updated: '2030-01-01T00:00:00.000Z', revision: '99' })).toBe(contentHash(item));
+    expect(contentHash({ ...item, title: 'other' })).not.toBe(contentHash(item));
   });
 });
