@@ -76,7 +76,7 @@ export function modernNode() {
   return bin;
 }
 
-/** Runs `script args…` on a modern Node, forwarding stdio, signals and the exit status. */
+/** Runs `script args…` on a modern Node with NODE_FLAGS, forwarding stdio, signals and the exit status. */
 export function runOnModernNode(script, args) {
   const node = modernNode();
   const env = {
