@@ -220,14 +220,10 @@ export async function planEvaluationChunks(
   ]);
   const parentOf = new Map<string, string | null>();
   const ownerWork = new Map<string, OwnerWork[]>();
-  const ownerOf = new Map<string, string>();
-  const kids = new Map<string, string[]>();
   for (const r of shape) {
     parentOf.set(r.ref, r.parent);
-    if (r.owner) ownerOf.set(r.ref, r.owner);
     if (r.active && r.owner) pushTo(ownerWork, r.owner, { ref: r.ref, kind: r.kind });
   }
-  for (const r of shape) if (r.parent && parentOf.has(r.parent)) pushTo(kids, r.parent, r.ref);
   const linked = new Map<string, string[]>();
   const blocking = new Map<string, string[]>();
   const outward = new Map<string, string[]>();
@@ -241,11 +237,16 @@ export async function planEvaluationChunks(
     }
   }
 
-  let evaluate: Set<string>;
-  if (changed === undefined) evaluate = new Set(parentOf.keys());
-  else {
-    // The expansion of loadAffected: ancestors, direct children, links either way, and the
-    // in-progress work of the changed items' owners.
+  // Everything, or the expansion of loadAffected: ancestors, direct children, links either way,
+  // and the in-progress work of the changed items' owners.
+  let evaluate: Set<string> | null = null;
+  if (changed !== undefined) {
+    const kids = new Map<string, string[]>();
+    const ownerOf = new Map<string, string>();
+    for (const r of shape) {
+      if (r.parent && parentOf.has(r.parent)) pushTo(kids, r.parent, r.ref);
+      if (r.owner) ownerOf.set(r.ref, r.owner);
+    }
     evaluate = new Set(changed);
     for (const ref of changed) {
       let p = parentOf.get(ref);
@@ -270,7 +271,6 @@ export async function planEvaluationChunks(
     const known = rootOf.get(ref);
     if (known) return known;
     const path = [ref];
-    const onPath = new Set(path);
     let root: string | undefined;
     for (;;) {
       const cur = path[path.length - 1]!;
@@ -284,13 +284,13 @@ export async function planEvaluationChunks(
         root = seen;
         break;
       }
-      if (onPath.has(p)) {
-        const cycle = path.slice(path.indexOf(p));
-        root = cycle.reduce((a, b) => (b < a ? b : a));
+      // Parent chains are a few levels deep: a scan of the path beats a set per item.
+      const at = path.indexOf(p);
+      if (at >= 0) {
+        root = path.slice(at).reduce((a, b) => (b < a ? b : a));
         break;
       }
       path.push(p);
-      onPath.add(p);
     }
     for (const r of path) rootOf.set(r, root);
     return root;
@@ -301,7 +301,7 @@ export async function planEvaluationChunks(
   const chunks: EvaluationChunk[] = [];
   let current: EvaluationChunk = { members: [], evaluate: [] };
   for (const members of trees.values()) {
-    const wanted = members.filter((r) => evaluate.has(r));
+    const wanted = evaluate ? members.filter((r) => evaluate.has(r)) : members;
     if (wanted.length === 0) continue;
     if (current.members.length > 0 && current.members.length + members.length > maxItems) {
       chunks.push(current);
@@ -311,7 +311,7 @@ export async function planEvaluationChunks(
     current.evaluate.push(...wanted);
   }
   // Refs that are not stored (a link to an item never synced) resolve whatever they had.
-  for (const ref of evaluate) if (!parentOf.has(ref)) current.evaluate.push(ref);
+  for (const ref of evaluate ?? []) if (!parentOf.has(ref)) current.evaluate.push(ref);
   if (current.evaluate.length > 0) chunks.push(current);
   return { chunks, ownerWork, linked, blocking };
 }

@@ -57,7 +57,7 @@ export function writebackSettings(conn: Connection): WritebackSettings {
 }
 
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
-const PLAN_CHUNK = 5000;
+const PLAN_CHUNK = 10_000;
 
 export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
   const settings = new Map(config.connections.map((c) => [c.id, writebackSettings(c)]));
