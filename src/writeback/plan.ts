@@ -58,6 +58,7 @@ export function writebackSettings(conn: Connection): WritebackSettings {
 
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
 const PLAN_CHUNK = 10_000;
+const INSERT_ROWS = 2500;
 
 export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
   const settings = new Map(config.connections.map((c) => [c.id, writebackSettings(c)]));
@@ -178,20 +179,22 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
         if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
         if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
       }
-      if (rows.length > 0) {
-        // One jsonb parameter for the whole chunk (see store.ts); `status` is one of two literals.
+      // One jsonb parameter per statement (see store.ts); `status` is one of two literals. At
+      // most INSERT_ROWS rows a statement: the JSON text and the driver's copy of it are the
+      // largest buffers a first sync holds at once.
+      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
         pipeline.add(
           db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + INSERT_ROWS))}::jsonb)
           as x(connection text, ref text, target text, payload jsonb, desired_hash text, status text, priority int)
         on conflict (ref, target) where status = ${sql.raw(`'${status}'`)} do update set
           payload = excluded.payload, desired_hash = excluded.desired_hash,
           priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
           last_error = null, updated_at = now()`),
         );
-        result.planned += rows.length;
       }
+      result.planned += rows.length;
     }
   });
   return result;
