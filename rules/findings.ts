@@ -125,25 +125,66 @@ export async function prepareEvaluation(
     refs = items.map((i) => i.ref);
   }
   const graph = createItemGraph(items, opts.now);
-  const run = evaluateItems(graph, ruleSet.rules, refs);
-  reportErrors(ruleSet.log, collectErrors(new Map(), run.results));
   const existing = await existingFindings(db, opts.refs ? refs : undefined);
-  const keep = opts.keep ?? keptRules(ruleSet);
+  const { run, plan, applicable } = evaluateAndPlan(graph, refs, existing, ruleSet.rules, {
+    ...opts,
+    keep: opts.keep ?? keptRules(ruleSet),
+  });
+  reportErrors(ruleSet.log, collectErrors(new Map(), run.results));
+  return { graph, plan, evaluated: applicable.size, checks: run.checks, applicable };
+}
+
+/** Evaluates `refs` over `graph` and plans their findings against the `existing` ones. */
+function evaluateAndPlan(
+  graph: ItemGraph,
+  refs: Iterable<string>,
+  existing: readonly StoredFinding[],
+  rules: readonly CompiledRule[],
+  opts: { now: Date; waivers: Waiver[]; keep: (rule: string) => boolean },
+) {
+  const run = evaluateItems(graph, rules, refs);
   const plan = planFindings({
     results: run.results,
     existing,
-    rules: ruleSet.rules,
+    rules,
     item: (ref) => graph.get(ref),
     waivers: opts.waivers,
     now: opts.now,
-    keep,
+    keep: opts.keep,
   });
-  const live = run.results.filter((r) => {
+  // Rules that applied to each evaluated, live item: the compliance denominator.
+  const applicable = new Map<string, number>();
+  for (const r of run.results) {
     const it = graph.get(r.ref);
-    return it !== undefined && !it.deletedAt;
-  });
-  const applicable = new Map(live.map((r) => [r.ref, r.applicable]));
-  return { graph, plan, evaluated: live.length, checks: run.checks, applicable };
+    if (it && !it.deletedAt) applicable.set(r.ref, r.applicable);
+  }
+  return { run, plan, applicable };
+}
+
+/** What a pass's findings changes add up to, for the summary (FindingsSummary). */
+function createTally() {
+  const tally = { opened: 0, resolved: 0, changedRefs: new Set<string>() };
+  return {
+    add(changes: readonly FindingChange[]): void {
+      for (const c of changes) {
+        tally.changedRefs.add(c.ref);
+        if (c.kind === 'opened' || c.kind === 'reopened') tally.opened++;
+        else if (c.kind === 'resolved') tally.resolved++;
+      }
+    },
+    summary(counts: Awaited<ReturnType<typeof countFindings>>, evaluated: number, checks: number): FindingsSummary {
+      return {
+        evaluated,
+        checks,
+        open: counts.open,
+        opened: tally.opened,
+        resolved: tally.resolved,
+        waived: counts.waived,
+        byRule: counts.byRule,
+        changedRefs: [...tally.changedRefs].sort(),
+      };
+    },
+  };
 }
 
 // Bulk writes go through one jsonb parameter per chunk (jsonb_to_recordset): a first sync of a
@@ -303,6 +344,8 @@ export async function evaluateFindings(
   }
   const prepared = await prepareEvaluation(db, ruleSet, opts);
   const changes = prepared.plan.changes;
+  const tally = createTally();
+  tally.add(changes);
   let counts: Awaited<ReturnType<typeof countFindings>>;
   if (opts.dryRun) counts = projectCounts(await countFindings(db), changes);
   else {
@@ -312,16 +355,7 @@ export async function evaluateFindings(
     });
     counts = await countFindings(db);
   }
-  return {
-    evaluated: prepared.evaluated,
-    checks: prepared.checks,
-    open: counts.open,
-    opened: changes.filter((c) => c.kind === 'opened' || c.kind === 'reopened').length,
-    resolved: changes.filter((c) => c.kind === 'resolved').length,
-    waived: counts.waived,
-    byRule: counts.byRule,
-    changedRefs: [...new Set(changes.map((c) => c.ref))].sort(),
-  };
+  return tally.summary(counts, prepared.evaluated, prepared.checks);
 }
 
 /**
@@ -343,8 +377,9 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
   const planned = await planEvaluationChunks(reader, opts.refs, opts.chunkItems);
   const load = { raw: ruleSet.rules.some(readsRaw) };
   const keep = keptRules(ruleSet);
-  const counts = { evaluated: 0, checks: 0, opened: 0, resolved: 0 };
-  const changedRefs = new Set<string>();
+  const tally = createTally();
+  let evaluated = 0;
+  let checks = 0;
   const errors: RuleErrors = new Map();
   let projected = opts.dryRun ? await countFindings(db) : null;
   const read = (chunk: EvaluationChunk) =>
@@ -358,29 +393,14 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
       const [items, existing] = await next!;
       next = i + 1 < list.length ? pipeline.add(read(list[i + 1]!)) : null;
       const graph = createItemGraph(items, opts.now, { ownerWork: planned.ownerWork });
-      const run = evaluateItems(graph, ruleSet.rules, chunk.evaluate);
-      collectErrors(errors, run.results);
-      const plan = planFindings({
-        results: run.results,
-        existing,
-        rules: ruleSet.rules,
-        item: (ref) => graph.get(ref),
-        waivers: opts.waivers,
-        now: opts.now,
+      const { run, plan, applicable } = evaluateAndPlan(graph, chunk.evaluate, existing, ruleSet.rules, {
+        ...opts,
         keep,
       });
-      const applicable = new Map<string, number>();
-      for (const r of run.results) {
-        const it = graph.get(r.ref);
-        if (it && !it.deletedAt) applicable.set(r.ref, r.applicable);
-      }
-      counts.evaluated += applicable.size;
-      counts.checks += run.checks;
-      for (const c of plan.changes) {
-        changedRefs.add(c.ref);
-        if (c.kind === 'opened' || c.kind === 'reopened') counts.opened++;
-        else if (c.kind === 'resolved') counts.resolved++;
-      }
+      collectErrors(errors, run.results);
+      evaluated += applicable.size;
+      checks += run.checks;
+      tally.add(plan.changes);
       if (projected) projected = projectCounts(projected, plan.changes);
       else {
         // At most two chunks' writes wait in the driver: they hold their rows' JSON until sent,
@@ -391,12 +411,5 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
     }
   });
   reportErrors(ruleSet.log, errors);
-  const totals = projected ?? (await countFindings(db));
-  return {
-    ...counts,
-    open: totals.open,
-    waived: totals.waived,
-    byRule: totals.byRule,
-    changedRefs: [...changedRefs].sort(),
-  };
+  return tally.summary(projected ?? (await countFindings(db)), evaluated, checks);
 }

@@ -93,7 +93,7 @@ export async function loadAffected(
   // following parents, children and links level by level would read each row several times.
   if (await coversMostItems(db, changed)) {
     const all = await loadAllItems(db, opts);
-    return { evaluate: affectedInMemory(all, changed), items: all };
+    return { evaluate: [...affectedInMemory(all.map(shapeOf), changed)], items: all };
   }
   const items = new Map<string, GraphItem>();
   await itemsByRefs(db, changed, items, opts);
@@ -142,8 +142,27 @@ export async function loadAffected(
   return { evaluate, items: [...items.values()] };
 }
 
-/** The same expansion as loadAffected, over every stored item already in memory. */
-function affectedInMemory(all: readonly GraphItem[], changed: readonly string[]): string[] {
+/** What expanding a change set needs to know of a stored item. */
+interface ItemShape {
+  ref: string;
+  parent: string | null;
+  owner: string | null;
+  /** Not deleted and in progress: part of its owner's WIP. */
+  active: boolean;
+  /** Targets of its outward links. */
+  links: readonly string[];
+}
+
+const shapeOf = (it: GraphItem): ItemShape => ({
+  ref: it.ref,
+  parent: it.parent,
+  owner: it.owner?.id ?? null,
+  active: !it.deletedAt && it.statusCategory === 'in_progress',
+  links: it.links.map((l) => l.target),
+});
+
+/** The same expansion as loadAffected, over the shapes of every stored item, in one pass. */
+function affectedInMemory(all: readonly ItemShape[], changed: readonly string[]): Set<string> {
   const byRef = new Map(all.map((i) => [i.ref, i]));
   const changedSet = new Set(changed);
   const targets = new Set(changed);
@@ -154,16 +173,15 @@ function affectedInMemory(all: readonly GraphItem[], changed: readonly string[])
       targets.add(p);
       p = byRef.get(p)?.parent;
     }
-    for (const l of byRef.get(ref)?.links ?? []) targets.add(l.target);
+    for (const t of byRef.get(ref)?.links ?? []) targets.add(t);
   }
-  const owners = new Set(changed.map((r) => byRef.get(r)?.owner?.id).filter((o): o is string => !!o));
+  const owners = new Set(changed.map((r) => byRef.get(r)?.owner).filter((o): o is string => !!o));
   for (const it of all) {
     if (it.parent && changedSet.has(it.parent)) targets.add(it.ref);
-    if (it.links.some((l) => changedSet.has(l.target))) targets.add(it.ref);
-    if (!it.deletedAt && it.statusCategory === 'in_progress' && it.owner && owners.has(it.owner.id))
-      targets.add(it.ref);
+    if (it.links.some((t) => changedSet.has(t))) targets.add(it.ref);
+    if (it.active && it.owner && owners.has(it.owner)) targets.add(it.ref);
   }
-  return [...targets];
+  return targets;
 }
 
 /** Every stored item, deleted ones included (links to them must resolve as deleted). */
@@ -237,32 +255,14 @@ export async function planEvaluationChunks(
     }
   }
 
-  // Everything, or the expansion of loadAffected: ancestors, direct children, links either way,
-  // and the in-progress work of the changed items' owners.
-  let evaluate: Set<string> | null = null;
-  if (changed !== undefined) {
-    const kids = new Map<string, string[]>();
-    const ownerOf = new Map<string, string>();
-    for (const r of shape) {
-      if (r.parent && parentOf.has(r.parent)) pushTo(kids, r.parent, r.ref);
-      if (r.owner) ownerOf.set(r.ref, r.owner);
-    }
-    evaluate = new Set(changed);
-    for (const ref of changed) {
-      let p = parentOf.get(ref);
-      while (p && !evaluate.has(p)) {
-        evaluate.add(p);
-        p = parentOf.get(p);
-      }
-      for (const k of kids.get(ref) ?? []) evaluate.add(k);
-      for (const t of outward.get(ref) ?? []) evaluate.add(t);
-    }
-    const changedSet = new Set(changed);
-    for (const l of links) if (changedSet.has(l.target)) evaluate.add(l.source);
-    for (const owner of new Set(changed.map((r) => ownerOf.get(r)).filter((o): o is string => !!o))) {
-      for (const w of ownerWork.get(owner) ?? []) evaluate.add(w.ref);
-    }
-  }
+  // Everything, or what the change can affect (loadAffected's expansion).
+  const evaluate =
+    changed === undefined
+      ? null
+      : affectedInMemory(
+          shape.map((r) => ({ ...r, links: outward.get(r.ref) ?? [] })),
+          changed,
+        );
 
   // Each item's tree is named by its top: the highest ancestor stored, or the smallest ref of
   // a parent cycle (the same whichever member the climb starts from).
