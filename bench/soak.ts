@@ -16,8 +16,9 @@ import { PEOPLE as JIRA_PEOPLE } from '../connectors/jira/simulator/index.ts';
 import type { Database } from '../db/client.ts';
 import { findings } from '../db/schema.ts';
 import { type BenchDatabase, openBenchDatabase, postgresReachable } from './lib/db.ts';
+import { ADO_HOOK, JIRA_HOOK_SECRET, type Seeded, startSimulators } from './lib/simulators.ts';
 import { sleep } from './lib/stats.ts';
-import { ADO_HOOK, JIRA_HOOK_SECRET, type Seeded, startSimulators, type WorldOptions, wireWorld } from './lib/world.ts';
+import { type WorldOptions, wireWorld } from './lib/world.ts';
 
 const WORKER = fileURLToPath(new URL('./soak-worker.ts', import.meta.url));
 

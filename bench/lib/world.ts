@@ -25,19 +25,6 @@ import {
   startSimulators,
 } from './simulators.ts';
 
-export {
-  ADO_HOOK,
-  ADO_PAT,
-  ADO_PROJECT,
-  JIRA_HOOK_SECRET,
-  JIRA_ITEMS_PER_EPIC,
-  JIRA_PROJECTS,
-  JIRA_TOKEN,
-  type Seeded,
-  type SimulatorOptions,
-  startSimulators,
-} from './simulators.ts';
-
 export interface Limits {
   concurrency: number;
   requestsPerSecond: number;

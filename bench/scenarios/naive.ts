@@ -2,7 +2,7 @@
 // 50, fetches every issue again one by one for details, and posts a new comment per finding on
 // every run (no marker, no stored comment id, no "unchanged" check). It runs against the same
 // simulators and posts the findings the real pipeline found, so only the I/O pattern differs.
-import { ADO_PAT, ADO_PROJECT, JIRA_PROJECTS, JIRA_TOKEN } from '../lib/world.ts';
+import { ADO_PAT, ADO_PROJECT, JIRA_PROJECTS, JIRA_TOKEN } from '../lib/simulators.ts';
 
 export interface NaiveRun {
   requests: number;

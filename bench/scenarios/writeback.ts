@@ -5,8 +5,9 @@
 import { eq } from 'drizzle-orm';
 import { findings } from '../../db/schema.ts';
 import type { BenchDatabase } from '../lib/db.ts';
+import { startSimulators } from '../lib/simulators.ts';
 import { round } from '../lib/stats.ts';
-import { type Limits, startSimulators, startWorld, type WorldOptions } from '../lib/world.ts';
+import { type Limits, startWorld, type WorldOptions } from '../lib/world.ts';
 import { naiveAdo, naiveJira } from './naive.ts';
 
 export interface WritebackFigures {

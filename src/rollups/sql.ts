@@ -55,29 +55,29 @@ export interface AggregateOptions {
 const containers = sql.raw(CONTAINER_KINDS.map((k) => `'${k}'`).join(','));
 
 export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<ScopeAggregate[]> {
-  const AGGREGATES = aggregatesOf(opts.now.toISOString());
+  const figures = aggregatesOf(opts.now.toISOString());
   const rootFilter: SQL =
     opts.epicRoots === undefined
       ? sql``
       : opts.epicRoots.length === 0
         ? sql` and false`
         : sql` and ${inList(sql`ref`, opts.epicRoots)}`;
-  // Every scope's figures are the same aggregates over a different set of items (AGGREGATES
+  // Every scope's figures are the same aggregates over a different set of items (`figures`
   // below). Each kind of scope is grouped straight from the enriched items, rather than through
   // one list of (scope, item) pairs: projects and the portfolio come from one scan (grouping
   // sets), and no pair list of four times the item count is built and joined.
   const blocks: SQL[] = [
-    sql`select 'epic:' || t.root as scope, ${AGGREGATES} from tree t join item i on i.ref = t.ref group by t.root`,
+    sql`select 'epic:' || t.root as scope, ${figures} from tree t join item i on i.ref = t.ref group by t.root`,
   ];
   if (opts.aggregates !== false) {
     blocks.push(sql`select case when grouping(i.connection) = 0 then 'project:' || i.connection || ':' || i.project
-        else 'portfolio' end as scope, ${AGGREGATES}
+        else 'portfolio' end as scope, ${figures}
       from item i group by grouping sets ((i.connection, i.project), ())`);
     const pairs = opts.programs.flatMap((p) =>
       p.include.map((inc) => sql`(${p.id}, ${inc.connection}, ${inc.project})`),
     );
     if (pairs.length > 0) {
-      blocks.push(sql`select 'program:' || p.id as scope, ${AGGREGATES} from item i
+      blocks.push(sql`select 'program:' || p.id as scope, ${figures} from item i
         join (select distinct * from (values ${sql.join(pairs, sql`, `)}) as v(id, connection, project)) as p
           on p.connection = i.connection and p.project = i.project
         group by p.id`);

@@ -3,24 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
-import { parseConfig } from '../../src/config/load.ts';
 import { createReadiness } from '../../src/server/readiness.ts';
 import { storeItems } from '../../src/sync/store.ts';
+import { oneJiraConnection } from '../helpers/config.ts';
 import { item } from '../helpers/items.ts';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
-const config = parseConfig(
-  `
-connections:
-  - id: jira-main
-    kind: jira
-    baseUrl: https://example.atlassian.net
-    auth: { email: bot@example.com, apiToken: t0k3n-for-tests }
-    scope: { projects: [PAY] }
-    webhookSecret: hook-secret-for-tests
-`,
-  { env: {} },
-).config;
+const config = oneJiraConnection(['webhookSecret: hook-secret-for-tests']);
 
 describe('readiness', () => {
   let database: Database;

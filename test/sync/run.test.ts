@@ -6,23 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Connector, PullOptions } from '../../connectors/types.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { workItems } from '../../db/schema.ts';
-import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import type { WorkItem } from '../../src/model/work-item.ts';
 import { runSync } from '../../src/sync/run.ts';
+import { oneJiraConnection } from '../helpers/config.ts';
 import { item } from '../helpers/items.ts';
 
-const config = parseConfig(
-  `
-connections:
-  - id: jira-main
-    kind: jira
-    baseUrl: https://example.atlassian.net
-    auth: { email: bot@example.com, apiToken: t0k3n-for-tests }
-    scope: { projects: [PAY] }
-`,
-  { env: {} },
-).config;
+const config = oneJiraConnection();
 
 /** A connector whose pull hands over the given pages, each after a tick, and nothing else. */
 function scripted(pages: WorkItem[][]): Connector {
