@@ -256,13 +256,13 @@ export async function planEvaluationChunks(
   }
 
   // Everything, or what the change can affect (loadAffected's expansion).
-  const evaluate =
-    changed === undefined
-      ? null
-      : affectedInMemory(
-          shape.map((r) => ({ ...r, links: outward.get(r.ref) ?? [] })),
-          changed,
-        );
+  let evaluate: Set<string> | null = null;
+  if (changed !== undefined) {
+    // The rows become shapes in place: a copy of 150,000 of them is memory a first sync lacks.
+    const shapes = shape as (typeof shape)[number][] & ItemShape[];
+    for (const r of shapes) r.links = outward.get(r.ref) ?? [];
+    evaluate = affectedInMemory(shapes, changed);
+  }
 
   // Each item's tree is named by its top: the highest ancestor stored, or the smallest ref of
   // a parent cycle (the same whichever member the climb starts from).
