@@ -2,8 +2,9 @@
 //   none, a path or file://  → embedded PGlite on disk (default ./.pmo-sync/db)
 //   memory://                → in-memory PGlite (tests, throwaway demos)
 //   postgres:// postgresql:// → a real Postgres through postgres.js
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError } from '../src/errors.ts';
@@ -39,6 +40,27 @@ export async function openDatabase(url: string | undefined, opts: OpenOptions = 
   return openPglite(target, opts);
 }
 
+// Postgres's default 128 MB of shared buffers is memory PGlite's WebAssembly heap touches and
+// never gives back; the data directory's files sit in the system's page cache anyway, so a
+// smaller pool costs little (BENCHMARKS.md, finding 17).
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB'];
+const INIT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'pglite-init.mjs');
+
+/**
+ * Runs initdb for a new data directory in a child process. In this process it would leave
+ * about 170 MiB of RSS behind for good (PGlite's initdb instance), which a long-running
+ * server then carries; a child gives it back when it exits.
+ */
+async function initPgliteDir(dir: string): Promise<void> {
+  if (existsSync(join(dir, 'PG_VERSION'))) return;
+  await new Promise<void>((done, fail) => {
+    execFile(process.execPath, [INIT_SCRIPT, dir], { timeout: 120_000 }, (err, _out, stderr) => {
+      if (!err) done();
+      else fail(new Error(`could not create the PGlite database in ${dir}: ${stderr.trim() || err.message}`));
+    });
+  });
+}
+
 async function openPglite(target: string, opts: OpenOptions): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -51,7 +73,8 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   } else {
     const dir = resolve(opts.cwd ?? process.cwd(), target.replace(/^file:\/\//i, ''));
     mkdirSync(dirname(dir), { recursive: true });
-    client = new PGlite(dir);
+    await initPgliteDir(dir);
+    client = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
     location = dir;
   }
   await client.waitReady;
