@@ -124,6 +124,7 @@ export function tableRows(r: Results): Row[] {
       `${fmt(f.stageMs.pullAndStore)} / ${fmt(f.stageMs.evaluate)} / ${fmt(f.stageMs.rollupsAndPlan)} ms`,
       '',
     ]);
+    rows.push([s, 'CPU time, pipeline process', `${fmt(f.pipelineCpuMs)} ms`, '']);
     rows.push([
       s,
       'peak RSS, pipeline process',

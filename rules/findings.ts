@@ -1,10 +1,11 @@
 // Evaluates rules against stored items and keeps the findings table and its history in step:
 // load (all items, or the changed refs and what they affect — see items.ts), evaluate in
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
-import { inArray, sql } from 'drizzle-orm';
+import { getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { coversMostItems, inList, type Pipeline, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
+import { selectRows } from '../db/select.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { CompiledRule } from './compile.ts';
@@ -50,11 +51,13 @@ export interface EvaluateFindingsOptions {
   chunkItems?: number;
 }
 
+const FINDING_FIELDS = getTableColumns(findings);
+
 async function existingFindings(db: Db, refs: string[] | undefined): Promise<StoredFinding[]> {
-  if (!refs) return (await db.select().from(findings)) as StoredFinding[];
+  if (!refs) return (await selectRows(db, FINDING_FIELDS, findings)) as StoredFinding[];
   const out: StoredFinding[] = [];
   for (const c of chunks(refs))
-    out.push(...((await db.select().from(findings).where(inList(findings.ref, c))) as StoredFinding[]));
+    out.push(...((await selectRows(db, FINDING_FIELDS, findings, inList(findings.ref, c))) as StoredFinding[]));
   return out;
 }
 

@@ -2,10 +2,11 @@
 // expands to everything their change can affect (ancestors, direct children, items linked
 // either way, same-owner work in progress) and loads only the context those need. The tracker's
 // `raw` JSON is the heaviest column and is read only when a rule asks for it.
-import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { coversMostItems, inList } from '../db/query.ts';
 import { itemLinks, workItems } from '../db/schema.ts';
+import { selectRows } from '../db/select.ts';
 import type { GraphItem, OwnerWork } from './graph.ts';
 
 export interface ItemLoadOptions {
@@ -21,10 +22,12 @@ export function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   return out;
 }
 
-const { raw: _raw, ...LEAN_COLUMNS } = getTableColumns(workItems);
+const ALL_COLUMNS = getTableColumns(workItems);
+const { raw: _raw, ...LEAN_COLUMNS } = ALL_COLUMNS;
 
-function selectItems(db: Db, opts: ItemLoadOptions) {
-  return opts.raw ? db.select().from(workItems) : db.select(LEAN_COLUMNS).from(workItems);
+// Through selectRows: these reads carry every item of a first sync.
+function selectItems(db: Db, opts: ItemLoadOptions, where?: SQL): Promise<object[]> {
+  return opts.raw ? selectRows(db, ALL_COLUMNS, workItems, where) : selectRows(db, LEAN_COLUMNS, workItems, where);
 }
 
 function toGraphItem(r: object): GraphItem {
@@ -40,7 +43,7 @@ async function itemsByRefs(
   const want = [...new Set(refs)].filter((r) => !have.has(r));
   const out: GraphItem[] = [];
   for (const c of chunks(want)) {
-    for (const r of await selectItems(db, opts).where(inList(workItems.ref, c))) {
+    for (const r of await selectItems(db, opts, inList(workItems.ref, c))) {
       const it = toGraphItem(r);
       have.set(it.ref, it);
       out.push(it);
@@ -52,7 +55,7 @@ async function itemsByRefs(
 async function childrenOf(db: Db, parents: string[], opts: ItemLoadOptions): Promise<GraphItem[]> {
   const out: GraphItem[] = [];
   for (const c of chunks(parents)) {
-    const rows = await selectItems(db, opts).where(inList(workItems.parent, c));
+    const rows = await selectItems(db, opts, inList(workItems.parent, c));
     out.push(...rows.map(toGraphItem));
   }
   return out;
@@ -71,7 +74,9 @@ async function linkedRefs(db: Db, refs: string[], items: Map<string, GraphItem>)
 async function ownersWip(db: Db, ownerIds: string[], opts: ItemLoadOptions): Promise<GraphItem[]> {
   const out: GraphItem[] = [];
   for (const c of chunks(ownerIds)) {
-    const rows = await selectItems(db, opts).where(
+    const rows = await selectItems(
+      db,
+      opts,
       and(
         eq(workItems.statusCategory, 'in_progress'),
         isNull(workItems.deletedAt),
@@ -346,7 +351,7 @@ export async function loadChunk(
   const refs = [...members, ...context];
   const out: GraphItem[] = [];
   for (const c of chunks(refs, 20_000)) {
-    for (const r of await selectItems(db, opts).where(inList(workItems.ref, c))) out.push(toGraphItem(r));
+    for (const r of await selectItems(db, opts, inList(workItems.ref, c))) out.push(toGraphItem(r));
   }
   return out;
 }

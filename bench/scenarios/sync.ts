@@ -47,6 +47,11 @@ export interface SyncFigures {
   startRssMiB: number;
   /** The simulators' child process, measured apart. */
   simulatorPeakRssMiB: number;
+  /**
+   * CPU time of the pipeline's process during the sync (user + system). Steadier than wall time
+   * when the machine's speed drifts between runs; PGlite's work is in it, Postgres's is not.
+   */
+  pipelineCpuMs: number;
 }
 
 export interface SyncScenarioOptions {
@@ -98,6 +103,7 @@ export function figuresFrom(
     adoMin: number;
     rss: number;
     startRss: number;
+    cpuMs: number;
     db: string;
     latencyMs: number;
     sim: SimCounts;
@@ -147,6 +153,7 @@ export function figuresFrom(
     peakRssMiB: o.rss,
     startRssMiB: o.startRss,
     simulatorPeakRssMiB: o.sim.peakRssMiB,
+    pipelineCpuMs: Math.round(o.cpuMs),
   };
 }
 
@@ -180,14 +187,26 @@ export async function runSyncScenario(
       stage.afterEvaluate = 0;
       const startRss = Math.round(process.memoryUsage.rss() / 2 ** 20);
       const rss = sampleRss();
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const summary = await Promise.race([world.sync({ dryRun: true }), world.sims.failure]);
       const wallMs = performance.now() - t0;
       const peak = rss.stop();
+      const cpu = process.cpuUsage(cpu0);
       const sim = await world.sims.counts();
       return figuresFrom(
         summary,
-        { wallMs, jiraMin, adoMin, rss: peak, startRss, db: database.kind, latencyMs: o.latencyMs, sim },
+        {
+          wallMs,
+          jiraMin,
+          adoMin,
+          rss: peak,
+          startRss,
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          db: database.kind,
+          latencyMs: o.latencyMs,
+          sim,
+        },
         stage,
         limits,
       );

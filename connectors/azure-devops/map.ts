@@ -11,6 +11,7 @@ import {
   type StatusCategory,
   type WorkItem,
 } from '../../src/model/work-item.ts';
+import { toIsoInstant } from '../../src/util/instant.ts';
 import type { RefResolver } from '../types.ts';
 import type { AdoIdentity, AdoRelation, AdoWorkItem } from './schema.ts';
 
@@ -111,9 +112,7 @@ export function workItemIdFromUrl(url: string): string | null {
 }
 
 function iso(v: unknown): string | null {
-  if (typeof v !== 'string' || v === '') return null;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
+  return typeof v === 'string' && v !== '' ? toIsoInstant(v) : null;
 }
 
 function num(v: unknown): number | null {

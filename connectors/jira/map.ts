@@ -3,6 +3,7 @@
 import type { JiraConnection } from '../../src/config/schema.ts';
 import type { ItemLink, Iteration, Kind, Person, StatusCategory, WorkItem } from '../../src/model/work-item.ts';
 import { makeRef } from '../../src/model/work-item.ts';
+import { parseInstant } from '../../src/util/instant.ts';
 import type { RefResolver } from '../types.ts';
 import { adfToText } from './comment.ts';
 import type { JiraChangeHistory, JiraIssue, JiraIssueLink, JiraSprint } from './schema.ts';
@@ -100,10 +101,9 @@ export function statusCategoryOf(key: string): StatusCategory {
 
 /** Jira's `2020-06-12T08:13:13.360+0800` → `2020-06-12T00:13:13.360Z`, so revisions compare as strings. */
 export function isoInstant(value: string): string {
-  const fixed = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const d = new Date(fixed);
-  if (Number.isNaN(d.getTime())) throw new TypeError(`not a timestamp: ${JSON.stringify(value)}`);
-  return d.toISOString();
+  const at = parseInstant(value);
+  if (Number.isNaN(at)) throw new TypeError(`not a timestamp: ${JSON.stringify(value)}`);
+  return new Date(at).toISOString();
 }
 
 function person(u: unknown): Person | null {
@@ -115,13 +115,15 @@ function person(u: unknown): Person | null {
 
 /** When work started: the earliest status transition in the changelog. */
 export function startedFromChangelog(histories: readonly JiraChangeHistory[]): string | null {
-  let first: string | null = null;
+  // Compared as epoch milliseconds: one ISO string for the answer, not one per history entry.
+  let first = Number.POSITIVE_INFINITY;
   for (const h of histories) {
     if (!h.items.some((i) => i.field === 'status' || i.fieldId === 'status')) continue;
-    const at = isoInstant(h.created);
-    if (first === null || at < first) first = at;
+    const at = parseInstant(h.created);
+    if (Number.isNaN(at)) throw new TypeError(`not a timestamp: ${JSON.stringify(h.created)}`);
+    if (at < first) first = at;
   }
-  return first;
+  return first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString();
 }
 
 export function linkOf(link: JiraIssueLink, connection: string): ItemLink | null {

@@ -6,6 +6,7 @@ import { inList, queryRows } from '../../db/query.ts';
 import { evalQueue, itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashText, shapeStringifier } from '../util/hash.ts';
+import { parseInstant } from '../util/instant.ts';
 
 /**
  * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
@@ -51,14 +52,11 @@ const itemContent = shapeStringifier(Object.keys(HASHED), ['raw', 'updated', 're
 /** Orders two revisions: numbers numerically (Azure DevOps rev), otherwise as timestamps. */
 export function compareRevision(a: string, b: string): number {
   if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) - Number(b);
-  const ta = Date.parse(normalizeOffset(a));
-  const tb = Date.parse(normalizeOffset(b));
+  const ta = parseInstant(a);
+  const tb = parseInstant(b);
   if (Number.isNaN(ta) || Number.isNaN(tb)) return a < b ? -1 : a > b ? 1 : 0;
   return ta - tb;
 }
-
-// Jira writes offsets as +0300; Date.parse wants +03:00.
-const normalizeOffset = (s: string) => s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
 
 export interface StoreResult {
   /** Refs whose content changed (new, edited or undeleted): these need re-evaluation. */

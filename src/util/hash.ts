@@ -1,5 +1,5 @@
 // Stable content hashes: the same value always hashes the same, whatever its key order.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 // Hot on a first sync (every item, every planned write): one string built by appending, no
 // intermediate arrays of entries. Same output as sorting Object.entries and joining.
@@ -86,5 +86,6 @@ export function hashOf(value: unknown): string {
 
 /** The hash of a string that is already a stable serialisation. */
 export function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  // One-shot: half the cost of createHash().update().digest() for strings this short.
+  return hash('sha256', text, 'hex').slice(0, 32);
 }

@@ -1,10 +1,11 @@
 // Plans tracker writes: compares each item's desired state with what pmo-sync last applied
 // (and with the item's actual labels) and stores only the differences in the outbox. Runs in
 // the same transaction as the findings and rollups that caused it.
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
+import { selectRows } from '../../db/select.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
 import { hashOf } from '../util/hash.ts';
@@ -56,6 +57,19 @@ export function writebackSettings(conn: Connection): WritebackSettings {
   };
 }
 
+const PLAN_ITEM_COLUMNS = {
+  ref: workItems.ref,
+  connection: workItems.connection,
+  kind: workItems.kind,
+  labels: workItems.labels,
+  ruleChecks: itemChecks.ruleChecks,
+  updated: workItems.updated,
+};
+const FINDING_COLUMNS = getTableColumns(findings);
+const ROLLUP_COLUMNS = getTableColumns(rollups);
+const APPLIED_COLUMNS = getTableColumns(appliedState);
+const WAITING_COLUMNS = { ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash };
+
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
 const PLAN_CHUNK = 10_000;
 const INSERT_ROWS = 2500;
@@ -71,38 +85,38 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
   // Only a small change set (a webhook burst) says when a rollup-driven write's cause
   // happened; across a large pass the newest of thousands of edits would say nothing.
   const newestTrigger = triggers.size <= PLAN_CHUNK ? await newestUpdate(db, [...triggers]) : null;
+  // Through selectRows: a first sync plans every item, and drizzle's row mapper cost more than
+  // the planning.
   const readChunk = (chunk: string[]) =>
     Promise.all([
-      db
-        .select({
-          ref: workItems.ref,
-          connection: workItems.connection,
-          kind: workItems.kind,
-          labels: workItems.labels,
-          ruleChecks: itemChecks.ruleChecks,
-          updated: workItems.updated,
-        })
-        .from(workItems)
-        .leftJoin(itemChecks, eq(itemChecks.ref, workItems.ref))
-        .where(and(inList(workItems.ref, chunk), isNull(workItems.deletedAt))),
-      db
-        .select()
-        .from(findings)
-        .where(and(inList(findings.ref, chunk), inArray(findings.status, ['open', 'waived']))),
-      db
-        .select()
-        .from(rollups)
-        .where(
-          inList(
-            rollups.scope,
-            chunk.map((r) => `epic:${r}`),
-          ),
+      selectRows(
+        db,
+        PLAN_ITEM_COLUMNS,
+        sql`${workItems} left join ${itemChecks} on ${itemChecks.ref} = ${workItems.ref}`,
+        and(inList(workItems.ref, chunk), isNull(workItems.deletedAt)),
+      ),
+      selectRows(
+        db,
+        FINDING_COLUMNS,
+        findings,
+        and(inList(findings.ref, chunk), inArray(findings.status, ['open', 'waived'])),
+      ),
+      selectRows(
+        db,
+        ROLLUP_COLUMNS,
+        rollups,
+        inList(
+          rollups.scope,
+          chunk.map((r) => `epic:${r}`),
         ),
-      reader.select().from(appliedState).where(inList(appliedState.ref, chunk)),
-      reader
-        .select({ ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash })
-        .from(writeOutbox)
-        .where(and(inList(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight']))),
+      ),
+      selectRows(reader, APPLIED_COLUMNS, appliedState, inList(appliedState.ref, chunk)),
+      selectRows(
+        reader,
+        WAITING_COLUMNS,
+        writeOutbox,
+        and(inList(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight'])),
+      ),
     ]);
   // The database reads the next chunk and stores the last one's rows while this one is
   // computed: chunks are disjoint, so their statements do not depend on each other.
