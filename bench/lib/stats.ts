@@ -1,4 +1,5 @@
 // Small measuring helpers: percentiles, a peak-RSS sampler, timers.
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -10,15 +11,22 @@ export function percentile(values: readonly number[], p: number): number | null 
 export const round = (x: number | null, digits = 2): number | null =>
   x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** Samples this process's RSS every `everyMs` until stopped; `peak()` and `stop()` give the peak in MiB. */
+/**
+ * The peak RSS of this process from now until stopped, in MiB (`peak()`, `stop()`). On Linux
+ * the kernel's own high-water mark (VmHWM) is reset here and read at the end: a timer samples
+ * only when the event loop turns, and PGlite's statements run on this thread and hold the loop
+ * for seconds, so a timer alone missed the peaks of the stages that follow the pull. The timer
+ * stays for systems without /proc.
+ */
 export function sampleRss(everyMs = 100): { peak(): number; stop(): number } {
+  const kernel = resetPeakRss();
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, everyMs);
   timer.unref();
   const read = () => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    peak = Math.max(peak, process.memoryUsage.rss(), kernel ? kernelPeakRss() : 0);
     return Math.round(peak / 1024 / 1024);
   };
   return {
@@ -28,6 +36,26 @@ export function sampleRss(everyMs = 100): { peak(): number; stop(): number } {
       return read();
     },
   };
+}
+
+/** Resets the kernel's peak-RSS mark of this process (Linux: clear_refs 5); false when it cannot. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return kernelPeakRss() > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** VmHWM of this process in bytes (0 when unreadable). */
+function kernelPeakRss(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
