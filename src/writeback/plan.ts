@@ -1,7 +1,7 @@
 // Plans tracker writes: compares each item's desired state with what pmo-sync last applied
 // (and with the item's actual labels) and stores only the differences in the outbox. Runs in
 // the same transaction as the findings and rollups that caused it.
-import { and, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
+import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
@@ -65,9 +65,29 @@ const PLAN_ITEM_COLUMNS = {
   ruleChecks: itemChecks.ruleChecks,
   updated: workItems.updated,
 };
-const FINDING_COLUMNS = getTableColumns(findings);
-const ROLLUP_COLUMNS = getTableColumns(rollups);
-const APPLIED_COLUMNS = getTableColumns(appliedState);
+// Only what desiredState reads: these rows cross the wire for every item of a first sync.
+const FINDING_COLUMNS = {
+  ref: findings.ref,
+  rule: findings.rule,
+  severity: findings.severity,
+  status: findings.status,
+  message: findings.message,
+  waivedReason: findings.waivedReason,
+  waivedUntil: findings.waivedUntil,
+};
+const ROLLUP_COLUMNS = {
+  scope: rollups.scope,
+  health: rollups.health,
+  healthReason: rollups.healthReason,
+  percentComplete: rollups.percentComplete,
+  metrics: rollups.metrics,
+};
+const APPLIED_COLUMNS = {
+  ref: appliedState.ref,
+  target: appliedState.target,
+  hash: appliedState.hash,
+  externalId: appliedState.externalId,
+};
 const WAITING_COLUMNS = { ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash };
 
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
