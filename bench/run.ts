@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable } from './lib/db.ts';
+import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
@@ -67,7 +68,16 @@ export interface Results {
   profile: Profile['name'];
   startedAt: string;
   durationMs: number;
-  machine: { cpus: number; cpuModel: string; memGiB: number; node: string; platform: string; commit: string | null };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memGiB: number;
+    node: string;
+    platform: string;
+    commit: string | null;
+    /** stats.ts `calibrate` at the start and the end of the run (ms; lower is faster). */
+    calibrationMs: { start: number; end: number | null };
+  };
   notes: string[];
   pull: PullFigures[];
   sync: { initial: SyncFigures; incremental: SyncFigures }[];
@@ -117,6 +127,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       commit: commit(),
+      calibrationMs: { start: calibrate(), end: null },
     },
     notes,
     pull: [],
@@ -198,6 +209,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       );
     }
   }
+  results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);
   return results;
 }

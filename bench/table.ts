@@ -220,6 +220,7 @@ export function renderTable(r: Results): string {
   out.push(
     '',
     `profile ${r.profile}, ${(r.durationMs / 1000).toFixed(0)} s; ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}, commit ${m.commit ?? '?'}`,
+    `machine speed (bench/lib/stats.ts calibrate, lower is faster): ${m.calibrationMs.start} ms at the start, ${m.calibrationMs.end ?? '?'} ms at the end`,
   );
   for (const n of r.notes) out.push(`note: ${n}`);
   return `${out.join('\n')}\n`;

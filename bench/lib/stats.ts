@@ -1,4 +1,5 @@
 // Small measuring helpers: percentiles, a peak-RSS sampler, timers.
+import { hash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export function percentile(values: readonly number[], p: number): number | null {
@@ -59,3 +60,36 @@ function kernelPeakRss(): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A fixed workload of the kind a sync does (JSON parsed and serialised, SHA-256), timed in ms.
+ * The same work everywhere, so its time says how fast this machine is at the moment: the
+ * machines these figures come from have differed by half between hours of one day. Taken at
+ * the start and the end of a run; runs whose calibrations differ are not comparable as they are.
+ */
+export function calibrate(): number {
+  const issue = {
+    key: 'PAY-1234',
+    fields: {
+      summary: 'Card vault: rotate keys without downtime',
+      status: { name: 'In Progress', statusCategory: { key: 'indeterminate' } },
+      labels: ['pmo', 'payments', 'q3'],
+      created: '2026-01-02T03:04:05.000+0000',
+      description: 'x'.repeat(600),
+      issuelinks: Array.from({ length: 4 }, (_, i) => ({
+        type: { name: 'Blocks' },
+        outwardIssue: { key: `PAY-${i}` },
+      })),
+    },
+  };
+  const text = JSON.stringify(issue);
+  const round = (n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += hash('sha256', JSON.stringify(JSON.parse(text)), 'hex').length;
+    return sum;
+  };
+  round(2000); // warm-up: optimised code, as a sync runs
+  const t = performance.now();
+  round(40_000);
+  return Math.round(performance.now() - t);
+}
