@@ -172,6 +172,16 @@ describe.each(dbTargets())('chunked evaluation on $name', (target) => {
     expect(new Map(checks.map((c) => [c.ref, c.ruleChecks]))).toEqual(applicable);
   });
 
+  it('evaluates, for a change set of every item, every item and the targets never synced', async () => {
+    const db = await fresh();
+    const all = items.map((i) => i.ref);
+    const plan = await planEvaluationChunks(db, all, 20);
+    const evaluated = plan.chunks.flatMap((c) => c.evaluate);
+    expect(evaluated.length).toBe(new Set(evaluated).size);
+    expect(new Set(evaluated)).toEqual(new Set([...all, ...items.flatMap((i) => i.links.map((l) => l.target))]));
+    expect(evaluated).toContain('jira-main:NEVER-SYNCED');
+  });
+
   it('expands a large change set as the incremental path does and changes nothing on a re-run', async () => {
     // Large enough that a third of it (over 1,000 refs) takes the chunked path (coversMostItems).
     const big = portfolio(300);

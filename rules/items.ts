@@ -168,9 +168,15 @@ const shapeOf = (it: GraphItem): ItemShape => ({
 
 /** The same expansion as loadAffected, over the shapes of every stored item, in one pass. */
 function affectedInMemory(all: readonly ItemShape[], changed: readonly string[]): Set<string> {
-  const byRef = new Map(all.map((i) => [i.ref, i]));
   const changedSet = new Set(changed);
   const targets = new Set(changed);
+  // A first sync changes every stored item: ancestors, children, linkers and owners' work are
+  // all among them already, and only link targets never stored can add to the set.
+  if (changedSet.size >= all.length && all.every((i) => changedSet.has(i.ref))) {
+    for (const it of all) for (const t of it.links) targets.add(t);
+    return targets;
+  }
+  const byRef = new Map(all.map((i) => [i.ref, i]));
   for (const ref of changed) {
     // Ancestors (cycle-safe: a ref already targeted stops the climb).
     let p = byRef.get(ref)?.parent;
