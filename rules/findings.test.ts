@@ -1,7 +1,7 @@
 // The findings lifecycle in the database (PGlite always, Postgres when TEST_DATABASE_URL is
 // set): open → resolved, waivers by config and label, expiry re-opening, idempotent re-runs,
 // deleted items, incremental evaluation, scoping, and a bad rule file that stops nothing.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
@@ -38,8 +38,15 @@ const RULES = `- id: epic-target-date
   message: Remove the dependency of {{item.key}} on removed work.
 `;
 
+// Every rules folder a test makes, removed when the file's tests end.
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function rulesDir(extra: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'pmo-findings-'));
+  made.push(dir);
   writeFileSync(join(dir, 'org.yaml'), RULES);
   for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
   return dir;

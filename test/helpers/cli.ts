@@ -1,8 +1,16 @@
 // Runs the CLI in-process with captured output, the way a user's shell would see it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+
+// Folders tempDir made, removed when the test file's tests end (vitest loads this module once
+// per test file, so the hook is that file's).
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 export interface CliResult {
   code: number;
@@ -32,7 +40,9 @@ export async function runCli(argv: string[], opts: { cwd?: string; env?: NodeJS.
 }
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'pmo-sync-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pmo-sync-test-'));
+  made.push(dir);
+  return dir;
 }
 
 /** A folder holding pmo-sync.yaml with the given text. */
