@@ -67,14 +67,15 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   let client: PGlite;
   let location: string;
+  const settings = { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] };
   if (/^memory:\/\//i.test(target)) {
-    client = new PGlite();
+    client = new PGlite(settings);
     location = 'memory://';
   } else {
     const dir = resolve(opts.cwd ?? process.cwd(), target.replace(/^file:\/\//i, ''));
     mkdirSync(dirname(dir), { recursive: true });
     await initPgliteDir(dir);
-    client = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+    client = new PGlite(dir, settings);
     location = dir;
   }
   await client.waitReady;

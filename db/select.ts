@@ -9,11 +9,18 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.ts';
 import { queryRows } from './query.ts';
 
-type Columns = Record<string, PgColumn>;
+/** Columns to read: table columns, or SQL expressions (`sql<T>\`…\``) as drizzle's select takes them. */
+type Columns = Record<string, PgColumn | SQL<unknown>>;
 
 /** The row drizzle's `select(columns)` gives: each column's type, nullable unless NOT NULL. */
 export type RowOf<C extends Columns> = {
-  [K in keyof C]: C[K]['_']['notNull'] extends true ? C[K]['_']['data'] : C[K]['_']['data'] | null;
+  [K in keyof C]: C[K] extends PgColumn
+    ? C[K]['_']['notNull'] extends true
+      ? C[K]['_']['data']
+      : C[K]['_']['data'] | null
+    : C[K] extends SQL<infer T>
+      ? T
+      : never;
 };
 
 const NUMBER_MODE_BIGINTS = new Set(['PgBigInt53', 'PgBigSerial53']);
@@ -37,7 +44,7 @@ export async function selectRows<C extends Columns>(
     db,
     where ? sql`select ${list} from ${from} where ${where}` : sql`select ${list} from ${from}`,
   );
-  const bigints = fields.filter(([, c]) => NUMBER_MODE_BIGINTS.has(c.columnType)).map(([k]) => k);
+  const bigints = fields.filter(([, c]) => 'columnType' in c && NUMBER_MODE_BIGINTS.has(c.columnType)).map(([k]) => k);
   if (bigints.length > 0) {
     for (const r of rows) {
       for (const k of bigints) if (typeof r[k] === 'string') r[k] = Number(r[k]);

@@ -236,16 +236,18 @@ export async function planEvaluationChunks(
   maxItems = EVALUATION_CHUNK,
 ): Promise<ChunkedEvaluation> {
   const [shape, links] = await Promise.all([
-    db
-      .select({
+    selectRows(
+      db,
+      {
         ref: workItems.ref,
         parent: workItems.parent,
         kind: workItems.kind,
         owner: sql<string | null>`${workItems.owner}->>'id'`,
         active: sql<boolean>`${workItems.statusCategory} = 'in_progress' and ${workItems.deletedAt} is null`,
-      })
-      .from(workItems),
-    db.select({ source: itemLinks.source, target: itemLinks.target, type: itemLinks.type }).from(itemLinks),
+      },
+      workItems,
+    ),
+    selectRows(db, { source: itemLinks.source, target: itemLinks.target, type: itemLinks.type }, itemLinks),
   ]);
   const parentOf = new Map<string, string | null>();
   const ownerWork = new Map<string, OwnerWork[]>();

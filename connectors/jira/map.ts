@@ -101,9 +101,14 @@ export function statusCategoryOf(key: string): StatusCategory {
 
 /** Jira's `2020-06-12T08:13:13.360+0800` → `2020-06-12T00:13:13.360Z`, so revisions compare as strings. */
 export function isoInstant(value: string): string {
+  return new Date(instantMs(value)).toISOString();
+}
+
+/** Epoch milliseconds of a Jira timestamp; a value that is not one is a TypeError. */
+function instantMs(value: string): number {
   const at = parseInstant(value);
   if (Number.isNaN(at)) throw new TypeError(`not a timestamp: ${JSON.stringify(value)}`);
-  return new Date(at).toISOString();
+  return at;
 }
 
 function person(u: unknown): Person | null {
@@ -119,8 +124,7 @@ export function startedFromChangelog(histories: readonly JiraChangeHistory[]): s
   let first = Number.POSITIVE_INFINITY;
   for (const h of histories) {
     if (!h.items.some((i) => i.field === 'status' || i.fieldId === 'status')) continue;
-    const at = parseInstant(h.created);
-    if (Number.isNaN(at)) throw new TypeError(`not a timestamp: ${JSON.stringify(h.created)}`);
+    const at = instantMs(h.created);
     if (at < first) first = at;
   }
   return first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString();
