@@ -23,6 +23,18 @@ export function textArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
+/**
+ * Lets the event loop run once (its I/O phase included). Long synchronous work, such as a
+ * chunk's rule evaluation or write plan, otherwise keeps the driver from writing the statements
+ * already sent (a bind of megabytes waits half-written in the socket) and from reading the next
+ * chunk's rows: the database then idles while this process computes, and the other way round.
+ */
+export function letIoRun(): Promise<void> {
+  return new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
+}
+
 export interface Pipeline {
   /** Starts a statement now (after those already sent, on a transaction's connection). */
   add<T>(query: PromiseLike<T>): Promise<T>;

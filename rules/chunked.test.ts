@@ -132,9 +132,9 @@ describe.each(dbTargets())('chunked evaluation on $name', (target) => {
     expect([...plan.ownerWork.values()].flat().length).toBe(inProgress.length);
   });
 
-  it('opens exactly the findings one pass over the whole graph gives, in chunks of 20 items', async () => {
+  it('opens exactly the findings one pass over the whole graph gives, in chunks of 20 items evaluated 7 at a time', async () => {
     const db = await fresh();
-    const summary = await evaluateFindings(db, rs, { now: NOW, waivers: [], chunkItems: 20 });
+    const summary = await evaluateFindings(db, rs, { now: NOW, waivers: [], chunkItems: 20, sliceItems: 7 });
 
     const graph = createItemGraph(items, NOW);
     const run = evaluateItems(

@@ -3,13 +3,13 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { coversMostItems, inList, type Pipeline, withPipeline } from '../db/query.ts';
+import { coversMostItems, inList, letIoRun, type Pipeline, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { CompiledRule } from './compile.ts';
-import { evaluateItems, type ItemResult } from './evaluate.ts';
+import { type EvaluationRun, evaluateItems, type ItemResult } from './evaluate.ts';
 import { BUILT_IN_FUNCTIONS } from './functions.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from './graph.ts';
 import { chunks, type EvaluationChunk, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './items.ts';
@@ -49,6 +49,8 @@ export interface EvaluateFindingsOptions {
   reader?: Db;
   /** Items per chunk of a large evaluation (items.ts EVALUATION_CHUNK); tests make it small. */
   chunkItems?: number;
+  /** Items a chunk evaluates between two turns of the event loop (EVAL_SLICE); tests make it small. */
+  sliceItems?: number;
 }
 
 const FINDING_FIELDS = getTableColumns(findings);
@@ -145,7 +147,17 @@ function evaluateAndPlan(
   rules: readonly CompiledRule[],
   opts: { now: Date; waivers: Waiver[]; keep: (rule: string) => boolean },
 ) {
-  const run = evaluateItems(graph, rules, refs);
+  return planRun(graph, evaluateItems(graph, rules, refs), existing, rules, opts);
+}
+
+/** Plans an evaluation's findings against the `existing` ones (see evaluateAndPlan). */
+function planRun(
+  graph: ItemGraph,
+  run: EvaluationRun,
+  existing: readonly StoredFinding[],
+  rules: readonly CompiledRule[],
+  opts: { now: Date; waivers: Waiver[]; keep: (rule: string) => boolean },
+) {
   const plan = planFindings({
     results: run.results,
     existing,
@@ -369,6 +381,9 @@ function chunkable(ruleSet: Pick<RuleSet, 'rules'>): boolean {
   return ruleSet.rules.every((r) => r.def.function === undefined || BUILT_IN_FUNCTIONS.has(r.def.function));
 }
 
+/** Items evaluated between two turns of the event loop (see letIoRun): some 30 ms of work. */
+const EVAL_SLICE = 1000;
+
 /**
  * A first or full evaluation, chunk by chunk (items.ts `planEvaluationChunks`): each chunk's
  * trees and their linked context are loaded, evaluated and planned, and its writes go out while
@@ -396,10 +411,16 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
       const [items, existing] = await next!;
       next = i + 1 < list.length ? pipeline.add(read(list[i + 1]!)) : null;
       const graph = createItemGraph(items, opts.now, { ownerWork: planned.ownerWork });
-      const { run, plan, applicable } = evaluateAndPlan(graph, chunk.evaluate, existing, ruleSet.rules, {
-        ...opts,
-        keep,
-      });
+      // A slice at a time, letting I/O run between slices: the last chunks' writes go on
+      // reaching the database, and the next chunk's rows arriving, while this one is evaluated.
+      const run: EvaluationRun = { results: [], checks: 0 };
+      for (const slice of chunks(chunk.evaluate, opts.sliceItems ?? EVAL_SLICE)) {
+        await letIoRun();
+        const part = evaluateItems(graph, ruleSet.rules, slice);
+        for (const r of part.results) run.results.push(r);
+        run.checks += part.checks;
+      }
+      const { plan, applicable } = planRun(graph, run, existing, ruleSet.rules, { ...opts, keep });
       collectErrors(errors, run.results);
       evaluated += applicable.size;
       checks += run.checks;

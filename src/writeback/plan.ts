@@ -3,7 +3,7 @@
 // the same transaction as the findings and rollups that caused it.
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { inList, withPipeline } from '../../db/query.ts';
+import { inList, letIoRun, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
 import type { Config, Connection } from '../config/schema.ts';
@@ -92,6 +92,8 @@ const WAITING_COLUMNS = { ref: writeOutbox.ref, target: writeOutbox.target, hash
 
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
 const PLAN_CHUNK = 10_000;
+/** Items planned between two turns of the event loop (see letIoRun). */
+const PLAN_SLICE = 1000;
 const INSERT_ROWS = 2500;
 
 export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
@@ -160,7 +162,11 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
         waitingBy.set(`${w.ref}|${w.target}`, [...(waitingBy.get(`${w.ref}|${w.target}`) ?? []), w.hash]);
 
       const rows: OutboxRow[] = [];
+      let n = 0;
       for (const it of items) {
+        // The last chunk's inserts go on reaching the database, and the next chunk's rows
+        // arriving, while this one is planned.
+        if (++n % PLAN_SLICE === 0) await letIoRun();
         const s = settings.get(it.connection);
         if (!s) continue;
         const appliedComment = appliedBy.get(`${it.ref}|comment`);

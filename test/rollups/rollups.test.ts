@@ -1,7 +1,8 @@
 // Rollups over a small portfolio spanning Jira and Azure DevOps, every number computed by hand.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../db/client.ts';
+import type { Database, Db } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
 import { findings, itemChecks, rollupSnapshots, rollups } from '../../db/schema.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
 import { storeItems } from '../../src/sync/store.ts';
@@ -173,6 +174,21 @@ for (const target of dbTargets()) {
       expect(result.changedEpics).toEqual(['ado-main:100']);
       expect((await stored('epic:ado-main:100'))?.percentComplete).toBe(1);
       expect((await stored('epic:jira-main:PAY-1'))?.percentComplete).toBe(0.625);
+    });
+
+    it("leaves the planner's settings as it found them, in a caller's transaction and outside one", async () => {
+      const { db } = database;
+      const mergeJoin = async (q: Db) => {
+        const [row] = await queryRows<{ enable_mergejoin: string }>(q, sql`show enable_mergejoin`);
+        return row?.enable_mergejoin;
+      };
+      await db.transaction(async (txRaw) => {
+        const tx = txRaw as unknown as Db;
+        await recomputeRollups(tx, { now, programs, thresholds });
+        expect(await mergeJoin(tx)).toBe('on');
+      });
+      await recomputeRollups(db, { now, programs, thresholds });
+      expect(await mergeJoin(db)).toBe('on');
     });
   });
 }
