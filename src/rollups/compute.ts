@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { coversMostItems, inList } from '../../db/query.ts';
 import { rollups } from '../../db/schema.ts';
+import { hashOf } from '../util/hash.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
 
@@ -52,6 +53,7 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
           health: rollups.health,
           reason: rollups.healthReason,
           pc: rollups.percentComplete,
+          metrics: rollups.metrics,
         })
         .from(rollups)
         .where(
@@ -102,7 +104,15 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
     .filter((r) => r.kind === 'epic')
     .filter((r) => {
       const p = previous.get(r.scope);
-      return !p || p.health !== r.health || p.reason !== r.healthReason || p.pc !== r.percentComplete;
+      // Every figure the epic's comment shows counts, not only its health and progress: a
+      // child started moves "in progress" alone, and the comment must follow.
+      return (
+        !p ||
+        p.health !== r.health ||
+        p.reason !== r.healthReason ||
+        p.pc !== r.percentComplete ||
+        hashOf(p.metrics) !== hashOf(r.metrics)
+      );
     })
     .map((r) => r.scope.slice(5));
   return { rollups: computed, changedEpics };

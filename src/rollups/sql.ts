@@ -163,7 +163,11 @@ async function scopeRows(db: Db, rootFilter: SQL, blocks: SQL[]): Promise<ScopeA
   }));
 }
 
-/** Refs of every container above the given items (and the items themselves when containers). */
+/**
+ * Refs of every container whose rollup the given items' changes can move: the containers above
+ * them (the items themselves when containers), and above the items they block, whose `blocked`
+ * count follows the blocker's status, across trackers too.
+ */
 export async function ancestorContainers(db: Db, refs: readonly string[]): Promise<string[]> {
   if (refs.length === 0) return [];
   const out = new Set<string>();
@@ -174,6 +178,7 @@ export async function ancestorContainers(db: Db, refs: readonly string[]): Promi
       sql`
       with recursive up(ref, parent, kind) as (
         select ref, parent, kind from work_items where ${inList(sql`ref`, chunk)}
+          or ref in (select source from item_links where ${inList(sql`target`, chunk)})
         union
         select w.ref, w.parent, w.kind from work_items w join up on w.ref = up.parent
       )

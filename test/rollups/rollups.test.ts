@@ -162,7 +162,7 @@ for (const target of dbTargets()) {
       expect(snaps).toHaveLength(7);
     });
 
-    it('recomputes only the epics above a changed item', async () => {
+    it('recomputes the epics above a changed item and above the items it blocks, across trackers', async () => {
       const { db } = database;
       await storeItems(
         db,
@@ -170,10 +170,44 @@ for (const target of dbTargets()) {
         now,
       );
       const result = await recomputeRollups(db, { now, programs, thresholds, changedRefs: ['ado-main:101'] });
-      expect(result.rollups.filter((r) => r.kind === 'epic').map((r) => r.scope)).toEqual(['epic:ado-main:100']);
-      expect(result.changedEpics).toEqual(['ado-main:100']);
+      // PAY-3 (under PAY-1) is blocked by ado-main:101, which is now done.
+      expect(result.rollups.filter((r) => r.kind === 'epic').map((r) => r.scope)).toEqual([
+        'epic:ado-main:100',
+        'epic:jira-main:PAY-1',
+      ]);
+      expect(result.changedEpics).toEqual(['ado-main:100', 'jira-main:PAY-1']);
+      expect((await stored('epic:jira-main:PAY-1'))?.metrics).toMatchObject({ blocked: 0 });
       expect((await stored('epic:ado-main:100'))?.percentComplete).toBe(1);
       expect((await stored('epic:jira-main:PAY-1'))?.percentComplete).toBe(0.625);
+    });
+
+    it('counts an epic as changed when only a figure its comment shows moved (work in progress)', async () => {
+      const { db } = database;
+      const wip = (r: Awaited<ReturnType<typeof stored>>) => (r?.metrics as { wip?: number } | undefined)?.wip;
+      const before = await stored('epic:jira-main:PAY-1');
+      await storeItems(
+        db,
+        [
+          item('jira-main:PAY-4', {
+            parent: 'jira-main:PAY-1',
+            kind: 'bug',
+            statusCategory: 'in_progress',
+            revision: '2',
+          }),
+        ],
+        now,
+      );
+      const result = await recomputeRollups(db, { now, programs, thresholds, changedRefs: ['jira-main:PAY-4'] });
+      const after = await stored('epic:jira-main:PAY-1');
+      // Health and progress stay; the comment's "in progress" line does not.
+      expect(after?.health).toBe(before?.health);
+      expect(after?.healthReason).toBe(before?.healthReason);
+      expect(after?.percentComplete).toBe(before?.percentComplete);
+      expect(wip(after)).toBe((wip(before) ?? Number.NaN) + 1);
+      expect(result.changedEpics).toEqual(['jira-main:PAY-1']);
+      // Recomputing with nothing changed reports no epic.
+      const again = await recomputeRollups(db, { now, programs, thresholds, changedRefs: ['jira-main:PAY-4'] });
+      expect(again.changedEpics).toEqual([]);
     });
 
     it("leaves the planner's settings as it found them, in a caller's transaction and outside one", async () => {
