@@ -177,8 +177,13 @@ export async function ancestorContainers(db: Db, refs: readonly string[]): Promi
       db,
       sql`
       with recursive up(ref, parent, kind) as (
-        select ref, parent, kind from work_items where ${inList(sql`ref`, chunk)}
-          or ref in (select source from item_links where ${inList(sql`target`, chunk)})
+        -- Two index lookups, not one OR, which would scan every item for a webhook's one ref.
+        select * from (
+          select ref, parent, kind from work_items where ${inList(sql`ref`, chunk)}
+          union
+          select w.ref, w.parent, w.kind from item_links l join work_items w on w.ref = l.source
+          where ${inList(sql`l.target`, chunk)}
+        ) changed
         union
         select w.ref, w.parent, w.kind from work_items w join up on w.ref = up.parent
       )
