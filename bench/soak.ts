@@ -158,6 +158,20 @@ async function outboxBusy(db: Database): Promise<number> {
   return r[0]?.n ?? 0;
 }
 
+/**
+ * Milliseconds until the outbox's next write may be tried: a pending write's backoff (up to 5
+ * minutes; 24–40 s after six failures), or an in-flight write's lease. 0 when none is waiting.
+ */
+async function outboxDueInMs(db: Database): Promise<number> {
+  const r = rowsOf<{ ms: number | null }>(
+    await db.db.execute(sql`
+      select (extract(epoch from least(
+        (select min(next_attempt_at) from write_outbox where status = 'pending'),
+        (select min(lease_until) from write_outbox where status = 'in_flight')) - now()) * 1000)::float8 as ms`),
+  );
+  return Math.max(0, Number(r[0]?.ms ?? 0));
+}
+
 /** What a person sees in the trackers: bot comments (text, URLs normalized), labels/tags. */
 export interface TrackerState {
   comments: Map<string, string[]>;
@@ -428,7 +442,9 @@ export async function runSoak(p: SoakProfile, seed: number) {
         s.writes.sent === 0 &&
         busy === 0;
       if (quiet) break;
-      if (busy > 0) await sleep(1500);
+      // A write that failed through the earlier phases waits out its backoff: the next pass
+      // would find nothing due, and ten passes ended with a write still waiting (seen once).
+      if (busy > 0) await sleep(Math.min(60_000, Math.max(1500, await outboxDueInMs(db))));
     }
   } finally {
     clearInterval(pump);
