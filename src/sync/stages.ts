@@ -31,7 +31,10 @@ export function createSyncStages(deps: {
         now,
         programs: config.portfolio.programs,
         thresholds: config.portfolio.health,
-        changedRefs,
+        // Items whose findings changed move their epics' finding counts and compliance too, and
+        // they need not be below a changed item: one owner's finished work resolves the
+        // work-in-progress findings of their items under other epics.
+        changedRefs: changedRefs && [...new Set([...changedRefs, ...findings.changedRefs])],
         aggregates: !deferAggregates,
       });
       const refs =
