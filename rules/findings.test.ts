@@ -1,14 +1,14 @@
 // The findings lifecycle in the database (PGlite always, Postgres when TEST_DATABASE_URL is
 // set): open → resolved, waivers by config and label, expiry re-opening, idempotent re-runs,
 // deleted items, incremental evaluation, scoping, and a bad rule file that stops nothing.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Db } from '../db/client.ts';
 import { findingHistory, findings, itemLinks, workItems } from '../db/schema.ts';
 import { dbTargets } from '../test/helpers/db.ts';
+import { tempDir } from '../test/helpers/temp.ts';
 import { evaluateFindings } from './findings.ts';
 import type { GraphItem } from './graph.ts';
 import { loadRuleSet } from './load.ts';
@@ -38,15 +38,8 @@ const RULES = `- id: epic-target-date
   message: Remove the dependency of {{item.key}} on removed work.
 `;
 
-// Every rules folder a test makes, removed when the file's tests end.
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
 function rulesDir(extra: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pmo-findings-'));
-  made.push(dir);
+  const dir = tempDir('pmo-findings-');
   writeFileSync(join(dir, 'org.yaml'), RULES);
   for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
   return dir;

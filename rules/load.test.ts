@@ -1,23 +1,16 @@
 // Loading rule files: problems carry file, line and rule id; a bad rule is skipped while the
 // rest still load; config overrides change severity, params, scope and enabled.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { RulesConfig } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
+import { tempDir } from '../test/helpers/temp.ts';
 import { loadRuleSet } from './load.ts';
 
-// Every folder ruleFile makes, removed when the file's tests end.
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
 function ruleFile(text: string): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'pmo-rules-'));
-  made.push(dir);
+  const dir = tempDir('pmo-rules-');
   const file = join(dir, 'org-rules.yaml');
   writeFileSync(file, text);
   return { dir, file };

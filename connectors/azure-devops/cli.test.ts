@@ -1,7 +1,8 @@
 // `pmo-sync sync --dry-run --json` and `pmo-sync report --format json` for an Azure DevOps
 // connection, end to end through the CLI against the simulator.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { configDir, runCli, tempDir } from '../../test/helpers/cli.ts';
+import { configDir, runCli } from '../../test/helpers/cli.ts';
+import { tempDir } from '../../test/helpers/temp.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
 
 let sim: AdoSimulator;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configDir, runCli, tempDir } from '../helpers/cli.ts';
+import { configDir, runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const JIRA = (db: string) => `
 database: { url: "${db}" }

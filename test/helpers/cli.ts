@@ -1,16 +1,8 @@
 // Runs the CLI in-process with captured output, the way a user's shell would see it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-
-// Folders tempDir made, removed when the test file's tests end (vitest loads this module once
-// per test file, so the hook is that file's).
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+import { tempDir } from './temp.ts';
 
 export interface CliResult {
   code: number;
@@ -37,12 +29,6 @@ export async function runCli(argv: string[], opts: { cwd?: string; env?: NodeJS.
   const exit = code !== 0 ? code : Number(process.exitCode ?? 0);
   process.exitCode = before;
   return { code: exit, stdout, stderr };
-}
-
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pmo-sync-test-'));
-  made.push(dir);
-  return dir;
 }
 
 /** A folder holding pmo-sync.yaml with the given text. */

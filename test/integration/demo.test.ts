@@ -6,7 +6,7 @@ import { workItems } from '../../db/schema.ts';
 import { DEMO_CREDENTIALS, type Demo, startDemo } from '../../src/demo/run.ts';
 import { silentLogger } from '../../src/log.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, tries = 100): Promise<T> {
   let v = await fn();

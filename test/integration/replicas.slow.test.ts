@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findings, syncRuns, webhookInbox, writeAudit, writeOutbox } from '../../db/schema.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { tempDir } from '../helpers/cli.ts';
 import { openIsolatedPostgres } from '../helpers/db.ts';
 import {
   ADO_HOOK,
@@ -20,6 +19,7 @@ import {
   type Portfolio,
   startPortfolio,
 } from '../helpers/portfolio.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const bin = fileURLToPath(new URL('../../bin/pmo-sync.mjs', import.meta.url));
 

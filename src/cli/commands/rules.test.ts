@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../db/client.ts';
 import { workItems } from '../../../db/schema.ts';
 import { testItem } from '../../../rules/testing.ts';
-import { configDir, runCli, tempDir } from '../../../test/helpers/cli.ts';
+import { configDir, runCli } from '../../../test/helpers/cli.ts';
+import { tempDir } from '../../../test/helpers/temp.ts';
 
 const CONFIG = (extra = '') => `
 database: { url: "memory://" }
