@@ -36,8 +36,17 @@ export function letIoRun(): Promise<void> {
 }
 
 export interface Pipeline {
-  /** Starts a statement now (after those already sent, on a transaction's connection). */
-  add<T>(query: PromiseLike<T>): Promise<T>;
+  /**
+   * Starts a statement now (after those already sent, on a transaction's connection), or once
+   * an exclusive job running now has finished. A function is called when the statement may start.
+   */
+  add<T>(query: PromiseLike<T> | (() => PromiseLike<T>)): Promise<T>;
+  /**
+   * Runs `job` with the connection to itself: statements added while it runs start after it.
+   * A COPY needs this on postgres.js, which fails any statement started while a copy's data is
+   * being sent (db/copy.ts).
+   */
+  exclusive(job: () => Promise<unknown>): Promise<void>;
   /** Waits for every statement; rethrows the first failure. */
   drain(): Promise<void>;
 }
@@ -50,18 +59,36 @@ export interface Pipeline {
 export function createPipeline(): Pipeline {
   const pending = new Set<Promise<unknown>>();
   let failure: { error: unknown } | null = null;
+  /** Settles when the exclusive job running now has finished; null when none runs. */
+  let gate: Promise<void> | null = null;
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending.add(p);
+    p.then(
+      () => pending.delete(p),
+      (error: unknown) => {
+        pending.delete(p);
+        failure ??= { error };
+      },
+    );
+    return p;
+  };
+  const start = <T>(query: PromiseLike<T> | (() => PromiseLike<T>)): PromiseLike<T> =>
+    typeof query === 'function' ? query() : query;
   return {
-    add<T>(query: PromiseLike<T>): Promise<T> {
-      const p = Promise.resolve(query);
-      pending.add(p);
-      p.then(
-        () => pending.delete(p),
-        (error: unknown) => {
-          pending.delete(p);
-          failure ??= { error };
-        },
+    add<T>(query: PromiseLike<T> | (() => PromiseLike<T>)): Promise<T> {
+      return track(gate ? gate.then(() => start(query)) : Promise.resolve(start(query)));
+    },
+    exclusive(job: () => Promise<unknown>): Promise<void> {
+      const run = (gate ?? Promise.resolve()).then(job).then(() => {});
+      const settled = run.then(
+        () => {},
+        () => {},
       );
-      return p;
+      gate = settled;
+      settled.then(() => {
+        if (gate === settled) gate = null;
+      });
+      return track(run);
     },
     async drain() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

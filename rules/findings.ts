@@ -3,6 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { copyOrElse, worthCopying } from '../db/copy.ts';
 import { coversMostItems, inList, letIoRun, type Pipeline, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
@@ -231,6 +232,39 @@ function findingRecords(rows: readonly NewFinding[]): string {
   );
 }
 
+const INSERT_COLUMNS = [
+  'ref',
+  'rule',
+  'severity',
+  'status',
+  'message',
+  'first_seen',
+  'last_seen',
+  'resolved_at',
+  'waived_reason',
+  'waived_until',
+  'rule_hash',
+  'item_hash',
+];
+const HISTORY_COLUMNS = ['ref', 'rule', 'status', 'at', 'message', 'rule_hash', 'item_hash'];
+
+/**
+ * Sends `rows` as a COPY when there are enough (a first sync's chunks), otherwise — and when
+ * the copy meets a row another writer inserted meanwhile — through `insert`.
+ */
+function addRows(
+  pipeline: Pipeline,
+  db: Db,
+  table: string,
+  columns: readonly string[],
+  rows: () => Iterable<readonly unknown[]>,
+  count: number,
+  insert: () => PromiseLike<unknown>,
+): Promise<unknown> {
+  if (!worthCopying(db, count)) return pipeline.add(insert);
+  return pipeline.exclusive(() => copyOrElse(db, table, columns, rows(), insert));
+}
+
 // The statements go out back to back (a pipeline): the database writes one chunk while the
 // next one's JSON is built.
 function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Promise<unknown>[] {
@@ -238,8 +272,29 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
   const sent: Promise<unknown>[] = [];
   for (const c of chunks(plan.inserts, 5000)) {
     sent.push(
-      pipeline.add(
-        db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
+      addRows(
+        pipeline,
+        db,
+        'findings',
+        INSERT_COLUMNS,
+        () =>
+          c.map((f) => [
+            f.ref,
+            f.rule,
+            f.severity,
+            f.status,
+            f.message,
+            f.firstSeen,
+            f.lastSeen,
+            f.resolvedAt,
+            f.waivedReason,
+            f.waivedUntil,
+            f.ruleHash,
+            f.itemHash,
+          ]),
+        c.length,
+        () =>
+          db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
       waived_reason, waived_until, rule_hash, item_hash)
     select ref, rule, severity, status, message, first_seen, last_seen, resolved_at, waived_reason, waived_until,
       rule_hash, item_hash
@@ -268,21 +323,29 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
     );
   }
   for (const c of chunks(plan.history, 5000)) {
-    const records = JSON.stringify(
-      c.map((h) => ({
-        ref: h.ref,
-        rule: h.rule,
-        status: h.status,
-        message: h.message,
-        rule_hash: h.ruleHash,
-        item_hash: h.itemHash,
-      })),
-    );
     sent.push(
-      pipeline.add(
-        db.execute(sql`insert into finding_history (ref, rule, status, at, message, rule_hash, item_hash)
+      addRows(
+        pipeline,
+        db,
+        'finding_history',
+        HISTORY_COLUMNS,
+        () => c.map((h) => [h.ref, h.rule, h.status, at, h.message, h.ruleHash, h.itemHash]),
+        c.length,
+        () => {
+          const records = JSON.stringify(
+            c.map((h) => ({
+              ref: h.ref,
+              rule: h.rule,
+              status: h.status,
+              message: h.message,
+              rule_hash: h.ruleHash,
+              item_hash: h.itemHash,
+            })),
+          );
+          return db.execute(sql`insert into finding_history (ref, rule, status, at, message, rule_hash, item_hash)
     select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
-    from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`),
+    from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`);
+        },
       ),
     );
   }

@@ -2,7 +2,8 @@
 // revision changed, never letting an older revision overwrite a newer one.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { inList, queryRows } from '../../db/query.ts';
+import { CopyError, canCopy, copyRows, copyText } from '../../db/copy.ts';
+import { inList, queryRows, textArray } from '../../db/query.ts';
 import { evalQueue, itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashText, shapeStringifier } from '../util/hash.ts';
@@ -87,7 +88,7 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
 
   const nowIso = now.toISOString();
   const changed: string[] = [];
-  const rows: Record<string, unknown>[] = [];
+  const rows: unknown[][] = [];
   for (const item of byRef.values()) {
     const hash = contentHash(item);
     const prev = known.get(item.ref);
@@ -97,7 +98,10 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
     if (contentChanged) changed.push(item.ref);
     rows.push(toRow(item, hash, nowIso));
   }
-  if (rows.length > 0) await upsertRows(db, rows, changed);
+  // A batch of items none of which is stored yet (a first sync) is copied in; the upsert is for
+  // the rest, and for a batch another writer stored part of in the meantime.
+  if (rows.length > 0 && !(existing.length === 0 && (await copyNewRows(db, rows, changed))))
+    await upsertRows(db, rows, changed);
   if (changed.length > 0)
     await replaceLinks(
       db,
@@ -106,42 +110,42 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
   return { changed, written: rows.length };
 }
 
-/** One row as a JSON record keyed by column name, for jsonb_to_recordset. */
-function toRow(item: WorkItem, hash: string, nowIso: string): Record<string, unknown> {
-  return {
-    ref: item.ref,
-    connection: item.connection,
-    tracker: item.tracker,
-    key: item.key,
-    project: item.project,
-    kind: item.kind,
-    type: item.type,
-    title: item.title,
-    status: item.status,
-    status_category: item.statusCategory,
-    assignee: item.assignee,
-    owner: item.owner,
-    priority: item.priority,
-    labels: item.labels,
-    created: item.created,
-    updated: item.updated,
-    started: item.started,
-    resolved: item.resolved,
-    start: item.start,
-    due: item.due,
-    points: item.points,
-    estimate_hours: item.estimateHours,
-    remaining_hours: item.remainingHours,
-    parent: item.parent,
-    links: item.links,
-    iteration: item.iteration,
-    fields: item.fields,
-    url: item.url,
-    revision: item.revision,
-    raw: item.raw ?? null,
-    content_hash: hash,
-    synced_at: nowIso,
-  };
+/** One row's values in COLUMNS order, then `synced_at`. */
+function toRow(item: WorkItem, hash: string, nowIso: string): unknown[] {
+  return [
+    item.ref,
+    item.connection,
+    item.tracker,
+    item.key,
+    item.project,
+    item.kind,
+    item.type,
+    item.title,
+    item.status,
+    item.statusCategory,
+    item.assignee,
+    item.owner,
+    item.priority,
+    item.labels,
+    item.created,
+    item.updated,
+    item.started,
+    item.resolved,
+    item.start,
+    item.due,
+    item.points,
+    item.estimateHours,
+    item.remainingHours,
+    item.parent,
+    item.links,
+    item.iteration,
+    item.fields,
+    item.url,
+    item.revision,
+    item.raw ?? null,
+    hash,
+    nowIso,
+  ];
 }
 
 // Rows travel as one JSON parameter (jsonb_to_recordset) rather than ~35 bound parameters per
@@ -194,12 +198,40 @@ const UPDATE_SET = sql.raw(
   ].join(', '),
 );
 
+const ALL_COLUMNS = [...COLUMNS.map(([c]) => c), 'synced_at'];
+const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'deleted_at', 'first_synced_at', 'last_synced_at'];
+
+/**
+ * Copies rows of items not stored yet and queues them for evaluation, in one transaction.
+ * False, with nothing written, when COPY is unavailable or the database refused the rows (an
+ * item stored by another writer since the batch was read): the upsert then decides.
+ */
+async function copyNewRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<boolean> {
+  if (!canCopy(db)) return false;
+  // synced_at fills first_synced_at and last_synced_at; deleted_at is null.
+  const text = copyText(rows.map((r) => [...r.slice(0, -1), null, r[r.length - 1], r[r.length - 1]]));
+  try {
+    await db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      await copyRows(tx, 'work_items', COPY_COLUMNS, text);
+      await tx.execute(
+        sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) on conflict do nothing`,
+      );
+    });
+    return true;
+  } catch (e) {
+    if (e instanceof CopyError) return false;
+    throw e;
+  }
+}
+
 /** Writes the rows and, in the same statement, queues the changed ones for evaluation. */
-async function upsertRows(db: Db, rows: Record<string, unknown>[], changed: readonly string[]): Promise<void> {
+async function upsertRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
+    const records = rows.slice(i, i + 1000).map((r) => Object.fromEntries(ALL_COLUMNS.map((c, k) => [c, r[k]])));
     await db.execute(sql`with stored as (
         insert into work_items (${INSERT_COLUMNS})
-        select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 1000))}::jsonb) as x(${COLUMN_DEFS})
+        select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(${COLUMN_DEFS})
         on conflict (ref) do update set ${UPDATE_SET}
         returning ref
       )

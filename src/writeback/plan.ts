@@ -3,6 +3,7 @@
 // the same transaction as the findings and rollups that caused it.
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { copyOrElse, worthCopying } from '../../db/copy.ts';
 import { inList, letIoRun, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
@@ -95,6 +96,7 @@ const PLAN_CHUNK = 10_000;
 /** Items planned between two turns of the event loop (see letIoRun). */
 const PLAN_SLICE = 1000;
 const INSERT_ROWS = 2500;
+const OUTBOX_COLUMNS = ['connection', 'ref', 'target', 'payload', 'desired_hash', 'status', 'priority'];
 
 export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
   const settings = new Map(config.connections.map((c) => [c.id, writebackSettings(c)]));
@@ -150,10 +152,12 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
     return new Date(at).toISOString();
   };
   await withPipeline(async (pipeline) => {
-    let next = chunks.length > 0 ? pipeline.add(readChunk(chunks[0]!)) : null;
+    // Read through the pipeline, so a chunk's reads never start while an outbox COPY is sent.
+    const read = (chunk: string[]) => pipeline.add(() => readChunk(chunk));
+    let next = chunks.length > 0 ? read(chunks[0]!) : null;
     for (let c = 0; c < chunks.length; c++) {
       const [items, itemFindings, itemRollups, applied, waiting] = await next!;
-      next = c + 1 < chunks.length ? pipeline.add(readChunk(chunks[c + 1]!)) : null;
+      next = c + 1 < chunks.length ? read(chunks[c + 1]!) : null;
       const findingsByRef = groupBy(itemFindings, (f) => f.ref);
       const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
       const appliedBy = new Map(applied.map((a) => [`${a.ref}|${a.target}`, a]));
@@ -223,16 +227,30 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
       // most INSERT_ROWS rows a statement: the JSON text and the driver's copy of it are the
       // largest buffers a first sync holds at once.
       for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        pipeline.add(
+        const part = rows.slice(i, i + INSERT_ROWS);
+        const insert = () =>
           db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
-        from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + INSERT_ROWS))}::jsonb)
+        from jsonb_to_recordset(${JSON.stringify(part)}::jsonb)
           as x(connection text, ref text, target text, payload jsonb, desired_hash text, status text, priority int)
         on conflict (ref, target) where status = ${sql.raw(`'${status}'`)} do update set
           payload = excluded.payload, desired_hash = excluded.desired_hash,
           priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
-          last_error = null, updated_at = now()`),
-        );
+          last_error = null, updated_at = now()`);
+        // With no write of these items waiting (a first sync), none of the rows can meet one
+        // and they are copied in; a write planned meanwhile by another pass sends them through
+        // the upsert after all.
+        if (waiting.length === 0 && worthCopying(db, part.length))
+          pipeline.exclusive(() =>
+            copyOrElse(
+              db,
+              'write_outbox',
+              OUTBOX_COLUMNS,
+              part.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
+              insert,
+            ),
+          );
+        else pipeline.add(insert);
       }
       result.planned += rows.length;
     }
