@@ -59,8 +59,12 @@ export interface Pipeline {
 export function createPipeline(): Pipeline {
   const pending = new Set<Promise<unknown>>();
   let failure: { error: unknown } | null = null;
-  /** Settles when the exclusive job running now has finished; null when none runs. */
-  let gate: Promise<void> | null = null;
+  /**
+   * While an exclusive job waits or runs: settles once it, and every statement added before the
+   * next one, has started. Statements and jobs queue behind it in the order they were added, so a
+   * statement added between two jobs starts before the second, never beside it.
+   */
+  let tail: Promise<void> | null = null;
   const track = <T>(p: Promise<T>): Promise<T> => {
     pending.add(p);
     p.then(
@@ -72,22 +76,36 @@ export function createPipeline(): Pipeline {
     );
     return p;
   };
-  const start = <T>(query: PromiseLike<T> | (() => PromiseLike<T>)): PromiseLike<T> =>
-    typeof query === 'function' ? query() : query;
+  // Calls then() at once: drizzle starts a query only then, and a query left to start in a later
+  // microtask could reach the connection after a COPY that was queued behind it.
+  const start = <T>(query: PromiseLike<T> | (() => PromiseLike<T>)): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      (typeof query === 'function' ? query() : query).then(resolve, reject);
+    });
+  const enqueue = (next: Promise<void>) => {
+    tail = next;
+    next.then(() => {
+      if (tail === next) tail = null;
+    });
+  };
   return {
     add<T>(query: PromiseLike<T> | (() => PromiseLike<T>)): Promise<T> {
-      return track(gate ? gate.then(() => start(query)) : Promise.resolve(start(query)));
+      if (!tail) return track(start(query));
+      let started!: Promise<T>;
+      const issued = tail.then(() => {
+        started = start(query);
+      });
+      enqueue(issued);
+      return track(issued.then(() => started));
     },
     exclusive(job: () => Promise<unknown>): Promise<void> {
-      const run = (gate ?? Promise.resolve()).then(job).then(() => {});
-      const settled = run.then(
-        () => {},
-        () => {},
+      const run = (tail ?? Promise.resolve()).then(job).then(() => {});
+      enqueue(
+        run.then(
+          () => {},
+          () => {},
+        ),
       );
-      gate = settled;
-      settled.then(() => {
-        if (gate === settled) gate = null;
-      });
       return track(run);
     },
     async drain() {

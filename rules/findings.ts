@@ -3,7 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { copyOrElse, worthCopying } from '../db/copy.ts';
+import { copyOrElse, copyRows, copyText, worthCopying } from '../db/copy.ts';
 import { coversMostItems, inList, letIoRun, type Pipeline, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
@@ -52,6 +52,37 @@ export interface EvaluateFindingsOptions {
   chunkItems?: number;
   /** Items a chunk evaluates between two turns of the event loop (EVAL_SLICE); tests make it small. */
   sliceItems?: number;
+  /**
+   * Called for each chunk of a chunked evaluation once its findings are planned and sent, with
+   * what the chunk's items look like afterwards: a first sync plans the items' writes from this
+   * instead of reading it all back (src/sync/stages.ts). The statements it returns are waited
+   * for with the chunk's own. Not called when nothing is written (`dryRun`).
+   */
+  onChunk?(chunk: EvaluatedChunk): Promise<Promise<unknown>[]>;
+}
+
+/** A chunk of a chunked evaluation, as its writes leave it (EvaluateFindingsOptions.onChunk). */
+export interface EvaluatedChunk {
+  graph: ItemGraph;
+  /** The refs the chunk evaluated. */
+  refs: readonly string[];
+  /** Their open and waived findings once the chunk's plan is written. */
+  findings: StoredFinding[];
+  /** Rules that applied to each evaluated, live item (what item_checks holds for it). */
+  applicable: ReadonlyMap<string, number>;
+  /** The evaluation's pipeline on `db`: statements sent through it go out beside the chunk's. */
+  pipeline: Pipeline;
+}
+
+/** The findings of `existing`'s refs once `plan` is written: open and waived ones only. */
+function findingsAfter(existing: readonly StoredFinding[], plan: FindingsPlan): StoredFinding[] {
+  const byId = new Map<number, StoredFinding>();
+  for (const f of existing) byId.set(f.id, f);
+  for (const f of plan.updates) byId.set(f.id, f);
+  const out: StoredFinding[] = [];
+  for (const f of byId.values()) if (f.status === 'open' || f.status === 'waived') out.push(f);
+  for (const f of plan.inserts) if (f.status === 'open' || f.status === 'waived') out.push({ ...f, id: 0 });
+  return out;
 }
 
 const FINDING_FIELDS = getTableColumns(findings);
@@ -249,8 +280,10 @@ const INSERT_COLUMNS = [
 const HISTORY_COLUMNS = ['ref', 'rule', 'status', 'at', 'message', 'rule_hash', 'item_hash'];
 
 /**
- * Sends `rows` as a COPY when there are enough (a first sync's chunks), otherwise — and when
- * the copy meets a row another writer inserted meanwhile — through `insert`.
+ * Sends `rows` as a COPY when there are enough (a first sync's chunks), otherwise through
+ * `insert`. `conflicts`: the rows may meet ones another writer inserted meanwhile, so the copy
+ * runs in a savepoint and `insert` (with its ON CONFLICT) takes them when it is refused; rows
+ * that cannot conflict skip the savepoint, and a refused copy fails as the INSERT would.
  */
 function addRows(
   pipeline: Pipeline,
@@ -260,9 +293,11 @@ function addRows(
   rows: () => Iterable<readonly unknown[]>,
   count: number,
   insert: () => PromiseLike<unknown>,
+  conflicts: boolean,
 ): Promise<unknown> {
   if (!worthCopying(db, count)) return pipeline.add(insert);
-  return pipeline.exclusive(() => copyOrElse(db, table, columns, rows(), insert));
+  if (conflicts) return pipeline.exclusive(() => copyOrElse(db, table, columns, rows(), insert));
+  return pipeline.exclusive(() => copyRows(db, table, columns, copyText(rows())));
 }
 
 // The statements go out back to back (a pipeline): the database writes one chunk while the
@@ -300,6 +335,7 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
       rule_hash, item_hash
     from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(${FINDING_COLUMNS})
     on conflict (ref, rule) do nothing`),
+        true,
       ),
     );
   }
@@ -346,6 +382,7 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
     select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
     from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`);
         },
+        false,
       ),
     );
   }
@@ -444,8 +481,12 @@ function chunkable(ruleSet: Pick<RuleSet, 'rules'>): boolean {
   return ruleSet.rules.every((r) => r.def.function === undefined || BUILT_IN_FUNCTIONS.has(r.def.function));
 }
 
-/** Items evaluated between two turns of the event loop (see letIoRun): some 30 ms of work. */
-const EVAL_SLICE = 1000;
+/**
+ * Items evaluated between two turns of the event loop (see letIoRun): some 10 ms of work. Each
+ * turn lets the driver take a step of the chunk writes' protocol (a COPY takes three), and with
+ * 1,000 items a slice the database waited half the evaluation for them (BENCHMARKS.md, 25).
+ */
+const EVAL_SLICE = 250;
 
 /**
  * A first or full evaluation, chunk by chunk (items.ts `planEvaluationChunks`): each chunk's
@@ -492,7 +533,18 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
       else {
         // At most two chunks' writes wait in the driver: they hold their rows' JSON until sent,
         // and a backlog of every chunk's took tens of megabytes while the database caught up.
-        writing.push([...addPlan(pipeline, db, plan, opts.now), ...addApplicable(pipeline, db, applicable)]);
+        const sent = [...addPlan(pipeline, db, plan, opts.now), ...addApplicable(pipeline, db, applicable)];
+        if (opts.onChunk)
+          sent.push(
+            ...(await opts.onChunk({
+              graph,
+              refs: chunk.evaluate,
+              findings: findingsAfter(existing, plan),
+              applicable,
+              pipeline,
+            })),
+          );
+        writing.push(sent);
         if (writing.length > 2) await Promise.all(writing.shift()!);
       }
     }

@@ -35,7 +35,13 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // Items stored by an earlier pass that died before this point are evaluated now.
     const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...(await unevaluatedRefs(tx))])];
     if (refs !== undefined && refs.length === 0) return;
-    if (stages.evaluate) result.findings = await stages.evaluate(tx, { refs, now: opts.now, reader: opts.reader });
+    if (stages.evaluate)
+      result.findings = await stages.evaluate(tx, {
+        refs,
+        now: opts.now,
+        reader: opts.reader,
+        plan: { dryRun: opts.dryRun, priority: opts.priority, deferAggregates: opts.deferAggregates },
+      });
     if (stages.afterEvaluate) {
       const w = await stages.afterEvaluate(tx, {
         changedRefs: refs,

@@ -29,7 +29,16 @@ export interface SyncStages {
    * when given, is a connection outside `db`'s transaction for reading committed items and
    * findings while the transaction writes (see CommitOptions.reader).
    */
-  evaluate?(db: Db, opts: { refs: string[] | undefined; now: Date; reader?: Db }): Promise<FindingsSummary>;
+  evaluate?(
+    db: Db,
+    opts: {
+      refs: string[] | undefined;
+      now: Date;
+      reader?: Db;
+      /** How `afterEvaluate` will plan writes: a large evaluation may plan some of them itself. */
+      plan?: { dryRun: boolean; priority?: number; deferAggregates?: boolean };
+    },
+  ): Promise<FindingsSummary>;
   /**
    * Recomputes rollups and plans writes after evaluation, in the same transaction as the
    * findings (the transactional outbox). `changedRefs` is undefined on a full pass.

@@ -3,14 +3,22 @@
 // same on every runtime; only where the rules come from and how writes are sent differ.
 import { isNull } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
-import type { Database } from '../../db/client.ts';
+import type { Database, Db } from '../../db/client.ts';
 import { workItems } from '../../db/schema.ts';
-import { evaluateFindings } from '../../rules/findings.ts';
+import { type EvaluateFindingsOptions, evaluateFindings, type FindingsSummary } from '../../rules/findings.ts';
 import { loadRuleSet, type RuleSet } from '../../rules/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { recomputeRollups } from '../rollups/compute.ts';
-import { planWrites } from '../writeback/plan.ts';
+import { CONTAINER_KINDS } from '../rollups/sql.ts';
+import {
+  createItemPlanner,
+  ownChange,
+  PLAN_CHUNK,
+  type PlanItem,
+  type PlanResult,
+  planWrites,
+} from '../writeback/plan.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
 import type { SyncStages } from './run.ts';
 
@@ -21,10 +29,21 @@ export function createSyncStages(deps: {
   send?: SyncStages['send'];
 }): SyncStages & { ruleSet: RuleSet } {
   const { config, ruleSet } = deps;
+  /** Writes an evaluation planned itself, by the summary it returned (see prePlanner). */
+  const prePlanned = new WeakMap<FindingsSummary, PrePlanned>();
   return {
     ruleSet,
-    evaluate(db, { refs, now, reader }) {
-      return evaluateFindings(db, ruleSet, { refs, now, reader, waivers: config.rules.waivers });
+    async evaluate(db, { refs, now, reader, plan }) {
+      const pre = plan && prePlanner(config, db, reader ?? db, plan, refs);
+      const summary = await evaluateFindings(db, ruleSet, {
+        refs,
+        now,
+        reader,
+        waivers: config.rules.waivers,
+        onChunk: pre?.onChunk,
+      });
+      if (pre) prePlanned.set(summary, pre);
+      return summary;
     },
     async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority, deferAggregates, reader }) {
       const { changedEpics } = await recomputeRollups(db, {
@@ -37,13 +56,20 @@ export function createSyncStages(deps: {
         changedRefs: changedRefs && [...new Set([...changedRefs, ...findings.changedRefs])],
         aggregates: !deferAggregates,
       });
-      const refs =
+      const pre = prePlanned.get(findings);
+      let refs =
         changedRefs === undefined
           ? (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
               (r) => r.ref,
             )
           : [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
-      return planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs, reader });
+      if (pre && pre.refs.size > 0) refs = refs.filter((r) => !pre.refs.has(r));
+      const planned = await planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs, reader });
+      if (!pre) return planned;
+      return {
+        planned: planned.planned + pre.result.planned,
+        skippedUnchanged: planned.skippedUnchanged + pre.result.skippedUnchanged,
+      };
     },
     async refreshAggregates(db, { now }) {
       await recomputeRollups(db, {
@@ -57,6 +83,67 @@ export function createSyncStages(deps: {
     send: deps.send,
   };
 }
+
+interface PrePlanned {
+  /** Refs whose writes are planned: afterEvaluate leaves them out. */
+  refs: Set<string>;
+  result: PlanResult;
+  onChunk: NonNullable<EvaluateFindingsOptions['onChunk']>;
+}
+
+/**
+ * A large evaluation (a first sync) plans the writes of items without a rollup — everything but
+ * initiatives, epics and features — from each chunk's own results as it goes, instead of the
+ * planner reading 150,000 items and their findings back after the rollups. Their writes depend
+ * on nothing the rollups compute, and their `changedAt` is their own last change in so large a
+ * pass (planWrites). Containers, and everything when aggregates are deferred, are left to
+ * afterEvaluate.
+ */
+export function prePlanner(
+  config: Config,
+  db: Db,
+  reader: Db,
+  plan: { dryRun: boolean; priority?: number; deferAggregates?: boolean },
+  refs: string[] | undefined,
+): PrePlanned | undefined {
+  if (plan.deferAggregates || (refs !== undefined && refs.length <= PLAN_CHUNK)) return undefined;
+  const planner = createItemPlanner(config, { dryRun: plan.dryRun, priority: plan.priority, changedAt: ownChange });
+  const planned = new Set<string>();
+  return {
+    refs: planned,
+    result: planner.result,
+    async onChunk({ graph, refs: evaluated, findings, applicable, pipeline }) {
+      const items: PlanItem[] = [];
+      for (const ref of evaluated) {
+        const it = graph.get(ref);
+        const checks = applicable.get(ref);
+        if (!it || it.deletedAt || checks === undefined || CONTAINERS.has(it.kind)) continue;
+        items.push({
+          ref,
+          connection: it.connection,
+          kind: it.kind,
+          labels: it.labels,
+          ruleChecks: checks,
+          updated: it.updated,
+        });
+      }
+      if (items.length === 0) return [];
+      const mine = new Set(items.map((i) => i.ref));
+      const stored = await planner.readStored(reader, [...mine]);
+      const rows = await planner.plan(
+        items,
+        findings.filter((f) => mine.has(f.ref)),
+        new Map(),
+        stored,
+      );
+      for (const ref of mine) planned.add(ref);
+      // Reads of this evaluation go through `reader`, never `db`, so a COPY holds nothing up.
+      return planner.insert(pipeline, db, rows, { copy: stored[1].length === 0 });
+    },
+  };
+}
+
+const CONTAINERS: ReadonlySet<string> = new Set(CONTAINER_KINDS);
 
 export interface StageDeps {
   config: Config;

@@ -4,13 +4,13 @@
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { copyOrElse, worthCopying } from '../../db/copy.ts';
-import { inList, letIoRun, withPipeline } from '../../db/query.ts';
+import { inList, letIoRun, type Pipeline, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
 import { hashOf } from '../util/hash.ts';
-import { type Desired, desiredState, type WritebackSettings } from './desired.ts';
+import { type Desired, type DesiredFinding, desiredState, type WritebackSettings } from './desired.ts';
 
 export const PRIORITY_WEBHOOK = 10;
 export const PRIORITY_SYNC = 100;
@@ -92,74 +92,66 @@ const APPLIED_COLUMNS = {
 const WAITING_COLUMNS = { ref: writeOutbox.ref, target: writeOutbox.target, hash: writeOutbox.desiredHash };
 
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
-const PLAN_CHUNK = 10_000;
-/** Items planned between two turns of the event loop (see letIoRun). */
-const PLAN_SLICE = 1000;
+export const PLAN_CHUNK = 10_000;
+/** Items planned between two turns of the event loop (see letIoRun and findings.ts EVAL_SLICE). */
+const PLAN_SLICE = 250;
 const INSERT_ROWS = 2500;
 const OUTBOX_COLUMNS = ['connection', 'ref', 'target', 'payload', 'desired_hash', 'status', 'priority'];
 
-export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
+/** One item as the planner reads it. */
+export interface PlanItem {
+  ref: string;
+  connection: string;
+  kind: string;
+  labels: string[];
+  ruleChecks: number | null;
+  updated: string;
+}
+
+type PlanFinding = DesiredFinding & { ref: string };
+type PlanRollup = { health: string; healthReason: string; percentComplete: number | null; metrics: unknown };
+type StoredWrites = [
+  { ref: string; target: string; hash: string; externalId: string | null }[],
+  { ref: string; target: string; hash: string }[],
+];
+
+/**
+ * Plans the writes of a set of items from what they are and what is stored for them: the
+ * per-item half of planWrites, shared with a first sync's evaluation, which plans the items
+ * without a rollup from its own results while it runs (rules/findings.ts, `onChunk`).
+ */
+export function createItemPlanner(
+  config: Config,
+  opts: { dryRun: boolean; priority?: number; changedAt: (ref: string, updated: string) => string },
+) {
   const settings = new Map(config.connections.map((c) => [c.id, writebackSettings(c)]));
   const status = opts.dryRun ? 'planned' : 'pending';
   const priority = opts.priority ?? PRIORITY_SYNC;
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
-  const refs = [...new Set(opts.refs)];
-  const triggers = new Set(opts.triggers ?? []);
-  const reader = opts.reader ?? db;
-  // Only a small change set (a webhook burst) says when a rollup-driven write's cause
-  // happened; across a large pass the newest of thousands of edits would say nothing.
-  const newestTrigger = triggers.size <= PLAN_CHUNK ? await newestUpdate(db, [...triggers]) : null;
-  // Through selectRows: a first sync plans every item, and drizzle's row mapper cost more than
-  // the planning.
-  const readChunk = (chunk: string[]) =>
-    Promise.all([
-      selectRows(
-        db,
-        PLAN_ITEM_COLUMNS,
-        sql`${workItems} left join ${itemChecks} on ${itemChecks.ref} = ${workItems.ref}`,
-        and(inList(workItems.ref, chunk), isNull(workItems.deletedAt)),
-      ),
-      selectRows(
-        db,
-        FINDING_COLUMNS,
-        findings,
-        and(inList(findings.ref, chunk), inArray(findings.status, ['open', 'waived'])),
-      ),
-      selectRows(
-        db,
-        ROLLUP_COLUMNS,
-        rollups,
-        inList(
-          rollups.scope,
-          chunk.map((r) => `epic:${r}`),
+  return {
+    status,
+    result,
+    /** Applied state and waiting writes of `refs`, read through `reader` (see PlanOptions.reader). */
+    readStored(reader: Db, refs: string[]): Promise<StoredWrites> {
+      return Promise.all([
+        selectRows(reader, APPLIED_COLUMNS, appliedState, inList(appliedState.ref, refs)),
+        selectRows(
+          reader,
+          WAITING_COLUMNS,
+          writeOutbox,
+          and(inList(writeOutbox.ref, refs), inArray(writeOutbox.status, [status, 'in_flight'])),
         ),
-      ),
-      selectRows(reader, APPLIED_COLUMNS, appliedState, inList(appliedState.ref, chunk)),
-      selectRows(
-        reader,
-        WAITING_COLUMNS,
-        writeOutbox,
-        and(inList(writeOutbox.ref, chunk), inArray(writeOutbox.status, [status, 'in_flight'])),
-      ),
-    ]);
-  // The database reads the next chunk and stores the last one's rows while this one is
-  // computed: chunks are disjoint, so their statements do not depend on each other.
-  const chunks: string[][] = [];
-  for (let i = 0; i < refs.length; i += PLAN_CHUNK) chunks.push(refs.slice(i, i + PLAN_CHUNK));
-  const changedAt = (ref: string, updated: string) => {
-    const own = Date.parse(updated);
-    const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
-    return new Date(at).toISOString();
-  };
-  await withPipeline(async (pipeline) => {
-    // Read through the pipeline, so a chunk's reads never start while an outbox COPY is sent.
-    const read = (chunk: string[]) => pipeline.add(() => readChunk(chunk));
-    let next = chunks.length > 0 ? read(chunks[0]!) : null;
-    for (let c = 0; c < chunks.length; c++) {
-      const [items, itemFindings, itemRollups, applied, waiting] = await next!;
-      next = c + 1 < chunks.length ? read(chunks[c + 1]!) : null;
+      ]) as Promise<StoredWrites>;
+    },
+    /** The outbox rows of these items, a slice at a time with the event loop let run between. */
+    async plan(
+      items: readonly PlanItem[],
+      itemFindings: readonly PlanFinding[],
+      rollupByRef: ReadonlyMap<string, PlanRollup>,
+      stored: StoredWrites,
+    ): Promise<OutboxRow[]> {
+      const [applied, waiting] = stored;
       const findingsByRef = groupBy(itemFindings, (f) => f.ref);
-      const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
       const appliedBy = new Map(applied.map((a) => [`${a.ref}|${a.target}`, a]));
       const waitingBy = new Map<string, string[]>();
       for (const w of waiting)
@@ -187,7 +179,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
                   health: rollup.health,
                   healthReason: rollup.healthReason,
                   percentComplete: rollup.percentComplete,
-                  metrics: rollup.metrics as unknown as RollupMetrics,
+                  metrics: rollup.metrics as RollupMetrics,
                 }
               : null,
             hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
@@ -210,7 +202,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
             connection: it.connection,
             ref: it.ref,
             target,
-            payload: { ...payload, changedAt: changedAt(it.ref, it.updated) },
+            payload: { ...payload, changedAt: opts.changedAt(it.ref, it.updated) },
             desired_hash: hash,
             status,
             priority,
@@ -223,12 +215,21 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
         if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
         if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
       }
-      // One jsonb parameter per statement (see store.ts); `status` is one of two literals. At
-      // most INSERT_ROWS rows a statement: the JSON text and the driver's copy of it are the
-      // largest buffers a first sync holds at once.
+      result.planned += rows.length;
+      return rows;
+    },
+    /**
+     * Sends the rows to the outbox through `pipeline`: one jsonb parameter per statement (see
+     * store.ts); `status` is one of two literals. At most INSERT_ROWS rows a statement: the JSON
+     * text and the driver's copy of it are the largest buffers a first sync holds at once.
+     * `copy`: none of the rows' items has a write waiting (a first sync), so they are copied in
+     * (db/copy.ts), unless a pass planned one meanwhile, when the upsert takes them after all.
+     */
+    insert(pipeline: Pipeline, db: Db, rows: readonly OutboxRow[], opts: { copy?: boolean } = {}): Promise<unknown>[] {
+      const sent: Promise<unknown>[] = [];
       for (let i = 0; i < rows.length; i += INSERT_ROWS) {
         const part = rows.slice(i, i + INSERT_ROWS);
-        const insert = () =>
+        const upsert = () =>
           db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
         from jsonb_to_recordset(${JSON.stringify(part)}::jsonb)
@@ -237,25 +238,85 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
           payload = excluded.payload, desired_hash = excluded.desired_hash,
           priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
           last_error = null, updated_at = now()`);
-        // With no write of these items waiting (a first sync), none of the rows can meet one
-        // and they are copied in; a write planned meanwhile by another pass sends them through
-        // the upsert after all.
-        if (waiting.length === 0 && worthCopying(db, part.length))
-          pipeline.exclusive(() =>
-            copyOrElse(
-              db,
-              'write_outbox',
-              OUTBOX_COLUMNS,
-              part.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
-              insert,
-            ),
-          );
-        else pipeline.add(insert);
+        sent.push(
+          opts.copy && worthCopying(db, part.length)
+            ? pipeline.exclusive(() =>
+                copyOrElse(
+                  db,
+                  'write_outbox',
+                  OUTBOX_COLUMNS,
+                  part.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
+                  upsert,
+                ),
+              )
+            : pipeline.add(upsert),
+        );
       }
-      result.planned += rows.length;
+      return sent;
+    },
+  };
+}
+
+/** An item's own last change, as an outbox row's `changedAt` (large passes: see planWrites). */
+export const ownChange = (_ref: string, updated: string) => new Date(Date.parse(updated)).toISOString();
+
+export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
+  const refs = [...new Set(opts.refs)];
+  const triggers = new Set(opts.triggers ?? []);
+  const reader = opts.reader ?? db;
+  // Only a small change set (a webhook burst) says when a rollup-driven write's cause
+  // happened; across a large pass the newest of thousands of edits would say nothing.
+  const newestTrigger = triggers.size <= PLAN_CHUNK ? await newestUpdate(db, [...triggers]) : null;
+  const planner = createItemPlanner(config, {
+    dryRun: opts.dryRun,
+    priority: opts.priority,
+    changedAt: (ref, updated) => {
+      const own = Date.parse(updated);
+      const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
+      return new Date(at).toISOString();
+    },
+  });
+  // Through selectRows: a first sync plans every item, and drizzle's row mapper cost more than
+  // the planning.
+  const readChunk = (chunk: string[]) =>
+    Promise.all([
+      selectRows(
+        db,
+        PLAN_ITEM_COLUMNS,
+        sql`${workItems} left join ${itemChecks} on ${itemChecks.ref} = ${workItems.ref}`,
+        and(inList(workItems.ref, chunk), isNull(workItems.deletedAt)),
+      ),
+      selectRows(
+        db,
+        FINDING_COLUMNS,
+        findings,
+        and(inList(findings.ref, chunk), inArray(findings.status, ['open', 'waived'])),
+      ),
+      selectRows(
+        db,
+        ROLLUP_COLUMNS,
+        rollups,
+        inList(
+          rollups.scope,
+          chunk.map((r) => `epic:${r}`),
+        ),
+      ),
+      planner.readStored(reader, chunk),
+    ]);
+  // The database reads the next chunk and stores the last one's rows while this one is
+  // computed: chunks are disjoint, so their statements do not depend on each other.
+  const chunks: string[][] = [];
+  for (let i = 0; i < refs.length; i += PLAN_CHUNK) chunks.push(refs.slice(i, i + PLAN_CHUNK));
+  await withPipeline(async (pipeline) => {
+    let next = chunks.length > 0 ? pipeline.add(readChunk(chunks[0]!)) : null;
+    for (let c = 0; c < chunks.length; c++) {
+      const [items, itemFindings, itemRollups, stored] = await next!;
+      next = c + 1 < chunks.length ? pipeline.add(readChunk(chunks[c + 1]!)) : null;
+      const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
+      planner.insert(pipeline, db, await planner.plan(items as PlanItem[], itemFindings, rollupByRef, stored));
     }
   });
-  return result;
+  return planner.result;
 }
 
 /** The newest `updated` among these refs (epoch ms), or null. */
@@ -268,7 +329,7 @@ async function newestUpdate(db: Db, refs: string[]): Promise<number | null> {
   return row?.at ? Date.parse(new Date(row.at).toISOString()) : null;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   connection: string;
   ref: string;
   target: WriteTarget;
@@ -278,7 +339,7 @@ interface OutboxRow {
   priority: number;
 }
 
-function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
+function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const r of rows) {
     const k = key(r);

@@ -130,16 +130,15 @@ for (const target of dbTargets()) {
         await withPipeline(async (pipeline) => {
           const seen: number[] = [];
           for (let k = 0; k < 5; k++) {
+            const rows = Array.from({ length: 600 }, (_, i) => [k * 1000 + i, `c${k}`]);
+            // In a savepoint and without one: the bare copy starts in the same turn as the
+            // statements queued before it, and must still go after them.
             pipeline.exclusive(() =>
-              copyOrElse(
-                tx,
-                'copy_probe',
-                ['id', 'label'],
-                Array.from({ length: 600 }, (_, i) => [k * 1000 + i, `c${k}`]),
-                () => {
-                  throw new Error('unexpected fallback');
-                },
-              ),
+              k % 2 === 0
+                ? copyOrElse(tx, 'copy_probe', ['id', 'label'], rows, () => {
+                    throw new Error('unexpected fallback');
+                  })
+                : copyRows(tx, 'copy_probe', ['id', 'label'], copyText(rows)),
             );
             // Added while the copy may still be sending: starts after it, and sees its rows.
             pipeline.add(() =>

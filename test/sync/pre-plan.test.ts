@@ -1,0 +1,132 @@
+// A large evaluation plans the writes of items without a rollup from its own results (stages.ts
+// prePlanner) instead of the planner reading them back. The outbox must come out exactly as the
+// planner alone makes it: same rows, payloads, hashes, statuses and priorities, with applied
+// comments, waiting writes, waivers, managed labels and field write-back in play.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Db } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
+import { appliedState, writeOutbox } from '../../db/schema.ts';
+import { evaluateFindings } from '../../rules/findings.ts';
+import { loadRuleSet } from '../../rules/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { commitChanges } from '../../src/sync/commit.ts';
+import type { SyncStages } from '../../src/sync/run.ts';
+import { createSyncStages, prePlanner } from '../../src/sync/stages.ts';
+import { storeItems } from '../../src/sync/store.ts';
+import { NONCOMPLIANT_LABEL } from '../../src/writeback/desired.ts';
+import { oneJiraConnection } from '../helpers/config.ts';
+import { dbTargets } from '../helpers/db.ts';
+import { item } from '../helpers/items.ts';
+
+const now = new Date('2026-06-15T00:00:00.000Z');
+const alice = { id: 'a1', name: 'Alice' };
+
+function portfolio() {
+  const out = [
+    item('jira-main:PAY-1', { kind: 'epic', statusCategory: 'in_progress', due: '2026-09-30' }),
+    item('jira-main:PAY-2', { kind: 'epic' }),
+    item('jira-main:PAY-3', { kind: 'feature', parent: 'jira-main:PAY-1', owner: alice }),
+  ];
+  for (let n = 10; n < 70; n++) {
+    const parent = n % 3 === 0 ? 'jira-main:PAY-2' : n % 3 === 1 ? 'jira-main:PAY-3' : 'jira-main:PAY-1';
+    out.push(
+      item(`jira-main:PAY-${n}`, {
+        kind: n % 7 === 0 ? 'bug' : 'story',
+        parent,
+        statusCategory: n % 5 === 0 ? 'done' : n % 4 === 0 ? 'in_progress' : 'todo',
+        owner: n % 6 === 0 ? null : alice,
+        assignee: n % 6 === 0 ? null : alice,
+        priority: n % 7 === 0 && n % 2 === 0 ? null : 'High',
+        points: n % 3 === 0 ? null : 3,
+        // Some already carry the managed label, some of them compliant (the label comes off).
+        labels: n % 8 === 0 ? [NONCOMPLIANT_LABEL] : ['team-a'],
+        due: n % 9 === 0 ? '2026-05-01' : null,
+        updated: new Date(Date.UTC(2026, 4, 1 + (n % 28))).toISOString(),
+      }),
+    );
+  }
+  return out;
+}
+
+function config(): Config {
+  const c = oneJiraConnection([
+    'writeback: { comment: true, labels: true, fields: { compliance: customfield_1, health: customfield_2 } }',
+  ]);
+  c.rules.waivers = [{ rule: 'priority-required', ref: 'jira-main:PAY-14', until: '2026-12-31', reason: 'agreed' }];
+  return c;
+}
+
+/** The stages with pre-planning off: the planner plans every item, as for a small change set. */
+function plannerOnly(stages: SyncStages): SyncStages {
+  return { ...stages, evaluate: (db, opts) => stages.evaluate!(db, { ...opts, plan: undefined }) };
+}
+
+async function seed(db: Db): Promise<void> {
+  await storeItems(db, portfolio(), now);
+  // A comment pmo-sync posted earlier, and a write already waiting with the hash it would plan.
+  await db.insert(appliedState).values([
+    { ref: 'jira-main:PAY-11', target: 'comment', hash: 'old', externalId: '9001' },
+    { ref: 'jira-main:PAY-12', target: 'comment', hash: 'old', externalId: '9002' },
+  ]);
+}
+
+async function outbox(db: Db) {
+  return queryRows<Record<string, unknown>>(
+    db,
+    sql`select ref, target, payload, desired_hash, status, priority from ${writeOutbox} order by ref, target`,
+  );
+}
+
+for (const target of dbTargets()) {
+  describe(`writes planned during a large evaluation, on ${target.name}`, () => {
+    let withPre: Database;
+    let without: Database;
+    const ruleSet = loadRuleSet({ config: { packs: ['pmo-standard'], files: [], overrides: {} }, cwd: process.cwd() });
+    beforeAll(async () => {
+      [withPre, without] = await Promise.all([target.open(), target.open()]);
+    });
+    afterAll(async () => {
+      await Promise.all([withPre.close(), without.close()]);
+    });
+
+    it('come out exactly as the planner alone plans them', async () => {
+      const cfg = config();
+      const stages = createSyncStages({ config: cfg, ruleSet });
+      await Promise.all([seed(withPre.db), seed(without.db)]);
+      // A full pass (refs undefined) is large by definition, so its evaluation plans itself.
+      const a = await commitChanges(withPre.db, stages, { refs: undefined, now, dryRun: false });
+      const b = await commitChanges(without.db, plannerOnly(stages), { refs: undefined, now, dryRun: false });
+      const rows = await outbox(withPre.db);
+      expect(rows.length).toBeGreaterThan(60);
+      expect(rows).toEqual(await outbox(without.db));
+      expect(a.planned).toBe(b.planned);
+      expect(a.skippedUnchanged).toBe(b.skippedUnchanged);
+      // Every target shows up: comments, label changes both ways, fields.
+      const targets = new Set(rows.map((r) => r.target));
+      expect([...targets].sort()).toEqual(['comment', 'fields', 'labels']);
+    });
+
+    it('plans leaf items during the evaluation and leaves containers to the planner', async () => {
+      const cfg = config();
+      const db = withPre.db;
+      let pre: ReturnType<typeof prePlanner>;
+      await db.transaction(async (txRaw) => {
+        // PGlite has one connection, which the transaction holds: reads go through it.
+        const tx = txRaw as unknown as Db;
+        pre = prePlanner(cfg, tx, tx, { dryRun: true }, undefined)!;
+        await evaluateFindings(tx, ruleSet, {
+          now,
+          waivers: cfg.rules.waivers,
+          onChunk: pre.onChunk,
+        });
+      });
+      expect(pre!.refs.size).toBe(60);
+      for (const epic of ['jira-main:PAY-1', 'jira-main:PAY-2', 'jira-main:PAY-3'])
+        expect(pre!.refs.has(epic)).toBe(false);
+      // Small change sets and deferred aggregates are the planner's alone.
+      expect(prePlanner(cfg, db, db, { dryRun: true }, ['jira-main:PAY-10'])).toBeUndefined();
+      expect(prePlanner(cfg, db, db, { dryRun: true, deferAggregates: true }, undefined)).toBeUndefined();
+    });
+  });
+}
