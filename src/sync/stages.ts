@@ -137,7 +137,9 @@ export function prePlanner(
         stored,
       );
       for (const ref of mine) planned.add(ref);
-      // Reads of this evaluation go through `reader`, never `db`, so a COPY holds nothing up.
+      // With no write of these items waiting, the rows are copied in. On Postgres this
+      // evaluation reads through `reader`, never `db`, so the copy holds up none of its reads;
+      // PGlite's copy is a single call.
       return planner.insert(pipeline, db, rows, { copy: stored[1].length === 0 });
     },
   };
