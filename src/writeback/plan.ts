@@ -226,11 +226,8 @@ export function createItemPlanner(
      * (db/copy.ts), unless a pass planned one meanwhile, when the upsert takes them after all.
      */
     insert(pipeline: Pipeline, db: Db, rows: readonly OutboxRow[], opts: { copy?: boolean } = {}): Promise<unknown>[] {
-      const sent: Promise<unknown>[] = [];
-      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        const part = rows.slice(i, i + INSERT_ROWS);
-        const upsert = () =>
-          db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
+      const upsert = (part: readonly OutboxRow[]) =>
+        db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
         from jsonb_to_recordset(${JSON.stringify(part)}::jsonb)
           as x(connection text, ref text, target text, payload jsonb, desired_hash text, status text, priority int)
@@ -238,21 +235,26 @@ export function createItemPlanner(
           payload = excluded.payload, desired_hash = excluded.desired_hash,
           priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
           last_error = null, updated_at = now()`);
-        sent.push(
-          opts.copy && worthCopying(db, part.length)
-            ? pipeline.exclusive(() =>
-                copyOrElse(
-                  db,
-                  'write_outbox',
-                  OUTBOX_COLUMNS,
-                  part.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
-                  upsert,
-                ),
-              )
-            : pipeline.add(upsert),
-        );
+      const parts: (readonly OutboxRow[])[] = [];
+      for (let i = 0; i < rows.length; i += INSERT_ROWS) parts.push(rows.slice(i, i + INSERT_ROWS));
+      if (opts.copy && worthCopying(db, rows.length)) {
+        // One copy, and one savepoint, for all the rows: a first sync's commit opens a
+        // savepoint per copy, and each one that writes takes a subtransaction id.
+        return [
+          pipeline.exclusive(() =>
+            copyOrElse(
+              db,
+              'write_outbox',
+              OUTBOX_COLUMNS,
+              rows.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
+              async () => {
+                for (const part of parts) await upsert(part);
+              },
+            ),
+          ),
+        ];
       }
-      return sent;
+      return parts.map((part) => pipeline.add(() => upsert(part)));
     },
   };
 }

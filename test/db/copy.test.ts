@@ -86,6 +86,15 @@ for (const target of dbTargets()) {
       ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CopyError);
       expect(String((err as Error).message)).toMatch(/copy_probe.*(duplicate key|unique)/i);
+      // A transaction of its own around the copy (how a store batch is copied) ends with the
+      // same error, and nothing of it stays.
+      const own = await db
+        .transaction(async (tx) => {
+          await copyRows(tx as unknown as Db, 'copy_probe', ['id', 'label'], copyText([[4, 'x'], [2, 'clash']]));
+        })
+        .catch((e: unknown) => e);
+      expect(own).toBeInstanceOf(CopyError);
+      expect((await probeRows(db)).map((r) => r.id)).toEqual([2]);
       // Inside one: the conflicting copy falls back to the caller's upsert, the rest commits.
       await db.transaction(async (txRaw) => {
         const tx = txRaw as unknown as Db;
