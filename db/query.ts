@@ -47,6 +47,12 @@ export interface Pipeline {
    * being sent (db/copy.ts).
    */
   exclusive(job: () => Promise<unknown>): Promise<void>;
+  /**
+   * Tracks a statement running elsewhere (another connection of the pool, or already started):
+   * waited for and failed with the rest, but never held back by an exclusive job, which would
+   * hold its answer back too.
+   */
+  beside<T>(query: Promise<T>): Promise<T>;
   /** Waits for every statement; rethrows the first failure. */
   drain(): Promise<void>;
 }
@@ -107,6 +113,9 @@ export function createPipeline(): Pipeline {
         ),
       );
       return track(run);
+    },
+    beside<T>(query: Promise<T>): Promise<T> {
+      return track(query);
     },
     async drain() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

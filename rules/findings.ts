@@ -509,11 +509,13 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
   await withPipeline(async (pipeline) => {
     const { chunks: list } = planned;
     const writing: Promise<unknown>[][] = [];
-    let next = list.length > 0 ? pipeline.add(read(list[0]!)) : null;
+    // Reads go through `reader`: on Postgres another connection, on PGlite the one connection
+    // whose copies are single calls. Neither waits for the transaction's copies.
+    let next = list.length > 0 ? pipeline.beside(read(list[0]!)) : null;
     for (let i = 0; i < list.length; i++) {
       const chunk = list[i]!;
       const [items, existing] = await next!;
-      next = i + 1 < list.length ? pipeline.add(read(list[i + 1]!)) : null;
+      next = i + 1 < list.length ? pipeline.beside(read(list[i + 1]!)) : null;
       const graph = createItemGraph(items, opts.now, { ownerWork: planned.ownerWork });
       // A slice at a time, letting I/O run between slices: the last chunks' writes go on
       // reaching the database, and the next chunk's rows arriving, while this one is evaluated.
