@@ -90,7 +90,15 @@ for (const target of dbTargets()) {
       // same error, and nothing of it stays.
       const own = await db
         .transaction(async (tx) => {
-          await copyRows(tx as unknown as Db, 'copy_probe', ['id', 'label'], copyText([[4, 'x'], [2, 'clash']]));
+          await copyRows(
+            tx as unknown as Db,
+            'copy_probe',
+            ['id', 'label'],
+            copyText([
+              [4, 'x'],
+              [2, 'clash'],
+            ]),
+          );
         })
         .catch((e: unknown) => e);
       expect(own).toBeInstanceOf(CopyError);
