@@ -4,6 +4,7 @@
 // cell and inserts row by row: for a first sync's items, findings and history rows COPY took
 // 45–55% less of the database's time (BENCHMARKS.md, finding 25). COPY has no ON CONFLICT, so
 // callers use it where a conflict cannot happen or have a fallback for when one does.
+import type { Pipeline } from './query.ts';
 import type { Db } from './types.ts';
 
 /** A COPY failed; `cause` is the database's own error when the driver reported it. */
@@ -165,9 +166,31 @@ async function copyPostgres(client: PostgresJsClient, table: string, statement: 
 /** Fewer rows than this go through the caller's INSERT: a copy in a savepoint costs four round trips. */
 export const COPY_MIN_ROWS = 500;
 
-/** Whether `rows` rows are better copied than inserted through this handle. */
-export function worthCopying(db: Db, rows: number): boolean {
-  return rows >= COPY_MIN_ROWS && canCopy(db);
+/**
+ * Sends rows through a commit's pipeline: as one COPY when there are at least COPY_MIN_ROWS and
+ * the driver can (the pipeline keeps other statements back while it is sent), otherwise through
+ * `insert`, the caller's INSERT … SELECT. `conflicts`: the rows may meet ones another writer
+ * inserted meanwhile, so the copy runs in a savepoint and `insert` (with its ON CONFLICT) takes
+ * them when it is refused; rows that cannot conflict skip the savepoint, and a refused copy fails
+ * as the INSERT would.
+ */
+export function sendRows(
+  pipeline: Pipeline,
+  db: Db,
+  spec: {
+    table: string;
+    columns: readonly string[];
+    /** The rows in `columns` order; built only when they are copied. */
+    rows: () => Iterable<readonly unknown[]>;
+    count: number;
+    insert: () => PromiseLike<unknown>;
+    conflicts: boolean;
+  },
+): Promise<unknown> {
+  if (spec.count < COPY_MIN_ROWS || !canCopy(db)) return pipeline.add(spec.insert);
+  if (spec.conflicts)
+    return pipeline.exclusive(() => copyOrElse(db, spec.table, spec.columns, spec.rows(), spec.insert));
+  return pipeline.exclusive(() => copyRows(db, spec.table, spec.columns, copyText(spec.rows())));
 }
 
 /**

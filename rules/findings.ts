@@ -3,7 +3,7 @@
 // memory, plan the lifecycle (plan.ts), write in bulk. Works on a drizzle transaction too.
 import { getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { copyOrElse, copyRows, copyText, worthCopying } from '../db/copy.ts';
+import { sendRows } from '../db/copy.ts';
 import { coversMostItems, inList, letIoRun, type Pipeline, withPipeline } from '../db/query.ts';
 import { findings } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
@@ -279,27 +279,6 @@ const INSERT_COLUMNS = [
 ];
 const HISTORY_COLUMNS = ['ref', 'rule', 'status', 'at', 'message', 'rule_hash', 'item_hash'];
 
-/**
- * Sends `rows` as a COPY when there are enough (a first sync's chunks), otherwise through
- * `insert`. `conflicts`: the rows may meet ones another writer inserted meanwhile, so the copy
- * runs in a savepoint and `insert` (with its ON CONFLICT) takes them when it is refused; rows
- * that cannot conflict skip the savepoint, and a refused copy fails as the INSERT would.
- */
-function addRows(
-  pipeline: Pipeline,
-  db: Db,
-  table: string,
-  columns: readonly string[],
-  rows: () => Iterable<readonly unknown[]>,
-  count: number,
-  insert: () => PromiseLike<unknown>,
-  conflicts: boolean,
-): Promise<unknown> {
-  if (!worthCopying(db, count)) return pipeline.add(insert);
-  if (conflicts) return pipeline.exclusive(() => copyOrElse(db, table, columns, rows(), insert));
-  return pipeline.exclusive(() => copyRows(db, table, columns, copyText(rows())));
-}
-
 // The statements go out back to back (a pipeline): the database writes one chunk while the
 // next one's JSON is built.
 function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Promise<unknown>[] {
@@ -307,12 +286,10 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
   const sent: Promise<unknown>[] = [];
   for (const c of chunks(plan.inserts, 5000)) {
     sent.push(
-      addRows(
-        pipeline,
-        db,
-        'findings',
-        INSERT_COLUMNS,
-        () =>
+      sendRows(pipeline, db, {
+        table: 'findings',
+        columns: INSERT_COLUMNS,
+        rows: () =>
           c.map((f) => [
             f.ref,
             f.rule,
@@ -327,16 +304,16 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
             f.ruleHash,
             f.itemHash,
           ]),
-        c.length,
-        () =>
+        count: c.length,
+        insert: () =>
           db.execute(sql`insert into findings (ref, rule, severity, status, message, first_seen, last_seen, resolved_at,
       waived_reason, waived_until, rule_hash, item_hash)
     select ref, rule, severity, status, message, first_seen, last_seen, resolved_at, waived_reason, waived_until,
       rule_hash, item_hash
     from jsonb_to_recordset(${findingRecords(c)}::jsonb) as x(${FINDING_COLUMNS})
     on conflict (ref, rule) do nothing`),
-        true,
-      ),
+        conflicts: true,
+      }),
     );
   }
   for (const c of chunks(plan.updates, 5000)) {
@@ -360,14 +337,12 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
   }
   for (const c of chunks(plan.history, 5000)) {
     sent.push(
-      addRows(
-        pipeline,
-        db,
-        'finding_history',
-        HISTORY_COLUMNS,
-        () => c.map((h) => [h.ref, h.rule, h.status, at, h.message, h.ruleHash, h.itemHash]),
-        c.length,
-        () => {
+      sendRows(pipeline, db, {
+        table: 'finding_history',
+        columns: HISTORY_COLUMNS,
+        rows: () => c.map((h) => [h.ref, h.rule, h.status, at, h.message, h.ruleHash, h.itemHash]),
+        count: c.length,
+        insert: () => {
           const records = JSON.stringify(
             c.map((h) => ({
               ref: h.ref,
@@ -382,8 +357,8 @@ function addPlan(pipeline: Pipeline, db: Db, plan: FindingsPlan, now: Date): Pro
     select ref, rule, status, ${at}::timestamptz, message, rule_hash, item_hash
     from jsonb_to_recordset(${records}::jsonb) as x(ref text, rule text, status text, message text, rule_hash text, item_hash text)`);
         },
-        false,
-      ),
+        conflicts: false,
+      }),
     );
   }
   return sent;

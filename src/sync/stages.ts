@@ -128,15 +128,13 @@ export function prePlanner(
         });
       }
       if (items.length === 0) return [];
-      const mine = new Set(items.map((i) => i.ref));
-      const stored = await planner.readStored(reader, [...mine]);
-      const rows = await planner.plan(
-        items,
-        findings.filter((f) => mine.has(f.ref)),
-        new Map(),
-        stored,
+      const stored = await planner.readStored(
+        reader,
+        items.map((i) => i.ref),
       );
-      for (const ref of mine) planned.add(ref);
+      // The planner looks findings up by the items' refs: those of the containers are passed by.
+      const rows = await planner.plan(items, findings, new Map(), stored);
+      for (const i of items) planned.add(i.ref);
       // With no write of these items waiting, the rows are copied in. On Postgres this
       // evaluation reads through `reader`, never `db`, so the copy holds up none of its reads;
       // PGlite's copy is a single call.

@@ -110,7 +110,7 @@ export async function storeItems(db: Db, items: readonly WorkItem[], now: Date =
   return { changed, written: rows.length };
 }
 
-/** One row's values in COLUMNS order, then `synced_at`. */
+/** One row's values in ROW_COLUMNS order. */
 function toRow(item: WorkItem, hash: string, nowIso: string): unknown[] {
   return [
     item.ref,
@@ -144,6 +144,8 @@ function toRow(item: WorkItem, hash: string, nowIso: string): unknown[] {
     item.revision,
     item.raw ?? null,
     hash,
+    null,
+    nowIso,
     nowIso,
   ];
 }
@@ -183,13 +185,18 @@ const COLUMNS: [string, string][] = [
   ['raw', 'jsonb'],
   ['content_hash', 'text'],
 ];
+// What a stored row adds: not deleted, synced now (first_synced_at belongs to the first sync).
+const ROW_COLUMNS: [string, string][] = [
+  ...COLUMNS,
+  ['deleted_at', 'timestamptz'],
+  ['first_synced_at', 'timestamptz'],
+  ['last_synced_at', 'timestamptz'],
+];
+const ROW_NAMES = ROW_COLUMNS.map(([c]) => c);
 const q = (c: string) => `"${c}"`;
-const COLUMN_DEFS = sql.raw([...COLUMNS, ['synced_at', 'timestamptz']].map(([c, t]) => `${q(c)} ${t}`).join(', '));
-const INSERT_COLUMNS = sql.raw(
-  [...COLUMNS.map(([c]) => q(c)), 'deleted_at', 'first_synced_at', 'last_synced_at'].join(', '),
-);
-const SELECT_COLUMNS = sql.raw([...COLUMNS.map(([c]) => `x.${q(c)}`), 'null', 'x.synced_at', 'x.synced_at'].join(', '));
-// first_synced_at belongs to the first sync.
+const COLUMN_DEFS = sql.raw(ROW_COLUMNS.map(([c, t]) => `${q(c)} ${t}`).join(', '));
+const INSERT_COLUMNS = sql.raw(ROW_NAMES.map(q).join(', '));
+const SELECT_COLUMNS = sql.raw(ROW_NAMES.map((c) => `x.${q(c)}`).join(', '));
 const UPDATE_SET = sql.raw(
   [
     ...COLUMNS.filter(([c]) => c !== 'ref').map(([c]) => `${q(c)} = excluded.${q(c)}`),
@@ -198,9 +205,6 @@ const UPDATE_SET = sql.raw(
   ].join(', '),
 );
 
-const ALL_COLUMNS = [...COLUMNS.map(([c]) => c), 'synced_at'];
-const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'deleted_at', 'first_synced_at', 'last_synced_at'];
-
 /**
  * Copies rows of items not stored yet and queues them for evaluation, in one transaction.
  * False, with nothing written, when COPY is unavailable or the database refused the rows (an
@@ -208,12 +212,11 @@ const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'deleted_at', 'first_synced_at
  */
 async function copyNewRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<boolean> {
   if (!canCopy(db)) return false;
-  // synced_at fills first_synced_at and last_synced_at; deleted_at is null.
-  const text = copyText(rows.map((r) => [...r.slice(0, -1), null, r[r.length - 1], r[r.length - 1]]));
+  const text = copyText(rows);
   try {
     await db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
-      await copyRows(tx, 'work_items', COPY_COLUMNS, text);
+      await copyRows(tx, 'work_items', ROW_NAMES, text);
       await tx.execute(
         sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) on conflict do nothing`,
       );
@@ -228,7 +231,7 @@ async function copyNewRows(db: Db, rows: unknown[][], changed: readonly string[]
 /** Writes the rows and, in the same statement, queues the changed ones for evaluation. */
 async function upsertRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
-    const records = rows.slice(i, i + 1000).map((r) => Object.fromEntries(ALL_COLUMNS.map((c, k) => [c, r[k]])));
+    const records = rows.slice(i, i + 1000).map((r) => Object.fromEntries(ROW_NAMES.map((c, k) => [c, r[k]])));
     await db.execute(sql`with stored as (
         insert into work_items (${INSERT_COLUMNS})
         select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(${COLUMN_DEFS})

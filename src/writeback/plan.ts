@@ -3,7 +3,7 @@
 // the same transaction as the findings and rollups that caused it.
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { copyOrElse, worthCopying } from '../../db/copy.ts';
+import { sendRows } from '../../db/copy.ts';
 import { inList, letIoRun, type Pipeline, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
@@ -129,7 +129,6 @@ export function createItemPlanner(
   const priority = opts.priority ?? PRIORITY_SYNC;
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
   return {
-    status,
     result,
     /** Applied state and waiting writes of `refs`, read through `reader` (see PlanOptions.reader). */
     readStored(reader: Db, refs: string[]): Promise<StoredWrites> {
@@ -237,24 +236,21 @@ export function createItemPlanner(
           last_error = null, updated_at = now()`);
       const parts: (readonly OutboxRow[])[] = [];
       for (let i = 0; i < rows.length; i += INSERT_ROWS) parts.push(rows.slice(i, i + INSERT_ROWS));
-      if (opts.copy && worthCopying(db, rows.length)) {
-        // One copy, and one savepoint, for all the rows: a first sync's commit opens a
-        // savepoint per copy, and each one that writes takes a subtransaction id.
-        return [
-          pipeline.exclusive(() =>
-            copyOrElse(
-              db,
-              'write_outbox',
-              OUTBOX_COLUMNS,
-              rows.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
-              async () => {
-                for (const part of parts) await upsert(part);
-              },
-            ),
-          ),
-        ];
-      }
-      return parts.map((part) => pipeline.add(() => upsert(part)));
+      if (!opts.copy) return parts.map((part) => pipeline.add(() => upsert(part)));
+      // One copy, and one savepoint, for all the rows: a first sync's commit opens a savepoint
+      // per copy, and each one that writes takes a subtransaction id.
+      return [
+        sendRows(pipeline, db, {
+          table: 'write_outbox',
+          columns: OUTBOX_COLUMNS,
+          rows: () => rows.map((r) => [r.connection, r.ref, r.target, r.payload, r.desired_hash, r.status, r.priority]),
+          count: rows.length,
+          insert: async () => {
+            for (const part of parts) await upsert(part);
+          },
+          conflicts: true,
+        }),
+      ];
     },
   };
 }
@@ -331,7 +327,7 @@ async function newestUpdate(db: Db, refs: string[]): Promise<number | null> {
   return row?.at ? Date.parse(new Date(row.at).toISOString()) : null;
 }
 
-export interface OutboxRow {
+interface OutboxRow {
   connection: string;
   ref: string;
   target: WriteTarget;
