@@ -458,7 +458,7 @@ function chunkable(ruleSet: Pick<RuleSet, 'rules'>): boolean {
 
 /**
  * Items evaluated between two turns of the event loop (see letIoRun): some 10 ms of work. Each
- * turn lets the driver take a step of the chunk writes' protocol (a COPY takes three), and with
+ * turn lets the driver take a step of the chunk writes' protocol (a copy in a savepoint takes four), and with
  * 1,000 items a slice the database waited half the evaluation for them (BENCHMARKS.md, 25).
  */
 const EVAL_SLICE = 250;
