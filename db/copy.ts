@@ -40,6 +40,11 @@ function clientOf(
   return null;
 }
 
+/** Whether this handle is embedded PGlite, whose memory is this process's own (and never shrinks). */
+export function isPglite(db: Db): boolean {
+  return clientOf(db)?.kind === 'pglite';
+}
+
 /** Whether rows can be copied through this handle (a drizzle database or transaction). */
 export function canCopy(db: Db): boolean {
   return clientOf(db) !== null;
