@@ -24,7 +24,7 @@ export function stableStringify(value: unknown): string {
   }
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length > 1) keys.sort();
+  sortKeys(keys);
   let out = '{';
   let first = true;
   for (const k of keys) {
@@ -34,6 +34,23 @@ export function stableStringify(value: unknown): string {
     first = false;
   }
   return `${out}}`;
+}
+
+/**
+ * Sorts an object's keys in place, in the order Array.prototype.sort gives strings (UTF-16 code
+ * units). An insertion sort: objects have a handful of keys, often already in order, and the
+ * built-in sort copies every array it sorts: 1 GB of garbage over a first sync of 150,000 items.
+ */
+function sortKeys(keys: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
 }
 
 // The same few dozen keys (model fields, comment blocks) come back millions of times.
