@@ -89,10 +89,11 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   // with merge joins that sorted every item once per level: at 150,000 items the statement took
   // 2.1–2.8 s, and 1.5 s with hash joins. With statistics the planner picks hash joins anyway.
   // Once the tables have statistics, the planner's estimate for the epic join is absurd (10^12
-  // rows) and Postgres JIT-compiles the statement: at 150,000 items that took 1.3–2.0 s of a
-  // 3.6 s statement that runs in 2.0 s without it. On Postgres the work_mem keeps the sorts and
-  // hashes of 150,000 rows in memory rather than in temporary files (0.3 s); not on PGlite, whose
-  // memory is ours and never shrinks (+150 MiB for 1–2 s of a 55 s first sync).
+  // rows) and Postgres JIT-compiles the statement: at 150,000 items compiling took 1.3 s of a
+  // 3.6 s statement that runs in 2.4 s without it (BENCHMARKS.md, finding 26). On Postgres the
+  // work_mem keeps the sorts and hashes of 150,000 rows in memory rather than in temporary files
+  // (2.4 → 1.95 s with the tree below); not on PGlite, whose memory is ours and never shrinks
+  // (+150 MiB at a first sync's peak).
   // SET LOCAL needs a transaction; inside a caller's it would outlive this statement, so it is
   // reset (on failure the savepoint's rollback undoes it).
   return db.transaction(async (txRaw) => {

@@ -24,6 +24,17 @@ describe('stableStringify', () => {
     );
   });
 
+  it('orders short and long key lists alike, whatever order they came in', () => {
+    // Up to 32 keys are sorted by insertion, longer lists by the built-in sort.
+    for (const n of [2, 5, 32, 33, 120]) {
+      const keys = Array.from({ length: n }, (_, i) => `k${(i * 7919) % 1000}`);
+      const forward = Object.fromEntries(keys.map((k) => [k, k.length]));
+      const backward = Object.fromEntries([...keys].reverse().map((k) => [k, k.length]));
+      expect(stableStringify(backward)).toBe(reference(forward));
+      expect(stableStringify(forward)).toBe(reference(forward));
+    }
+  });
+
   it('ignores key order and undefined members', () => {
     expect(hashOf({ b: 1, a: [{ y: 2, x: undefined, z: 'q' }] })).toBe(hashOf({ a: [{ z: 'q', y: 2 }], b: 1 }));
     expect(stableStringify({ b: 1, a: null })).toBe('{"a":null,"b":1}');
