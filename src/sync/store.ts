@@ -302,11 +302,7 @@ export async function unevaluatedRefs(db: Db): Promise<string[]> {
 }
 
 /** Records that these items' current content has been evaluated and its writes planned. */
-export async function markEvaluated(db: Db, refs: readonly string[] | undefined): Promise<void> {
-  if (refs === undefined) {
-    await db.delete(evalQueue);
-    return;
-  }
+export async function markEvaluated(db: Db, refs: readonly string[]): Promise<void> {
   for (let i = 0; i < refs.length; i += 20_000) {
     await db.delete(evalQueue).where(inList(evalQueue.ref, refs.slice(i, i + 20_000)));
   }

@@ -1,0 +1,72 @@
+// A full pass (`sync --full`) re-evaluates every stored item inside one transaction, reading
+// them as it goes. An item another writer stores meanwhile (a webhook's processor) queues its
+// new content for evaluation in its own transaction; the full pass may have read the item
+// before that, so the queue row must outlive the pass for the next one to evaluate it.
+// Postgres only: PGlite has one connection, so no other writer can store during the pass.
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../db/client.ts';
+import { findings } from '../../db/schema.ts';
+import { loadRuleSet } from '../../rules/load.ts';
+import { commitChanges } from '../../src/sync/commit.ts';
+import type { SyncStages } from '../../src/sync/run.ts';
+import { createSyncStages } from '../../src/sync/stages.ts';
+import { storeItems, unevaluatedRefs } from '../../src/sync/store.ts';
+import { oneJiraConnection } from '../helpers/config.ts';
+import { dbTargets } from '../helpers/db.ts';
+import { item } from '../helpers/items.ts';
+
+const now = new Date('2026-06-15T00:00:00.000Z');
+const epic = item('jira-main:PAY-1', { kind: 'epic', statusCategory: 'in_progress' });
+const alice = { id: 'a1', name: 'Alice' };
+const story = item('jira-main:PAY-2', { parent: epic.ref, statusCategory: 'in_progress', owner: alice });
+// The same story, left without an owner by a person while the full pass runs.
+const edited = { ...story, owner: null, revision: '2' };
+
+for (const target of dbTargets().filter((t) => t.name === 'postgres')) {
+  describe(`a full pass and a writer beside it, on ${target.name}`, () => {
+    let database: Database;
+    const config = oneJiraConnection();
+    const ruleSet = loadRuleSet({ config: { packs: ['pmo-standard'], files: [], overrides: {} }, cwd: process.cwd() });
+    const stages = createSyncStages({ config, ruleSet });
+    beforeAll(async () => {
+      database = await target.open();
+    });
+    afterAll(async () => {
+      await database.close();
+    });
+
+    it('settles only what was queued when it began: an item stored during it is evaluated by the next pass', async () => {
+      const { db } = database;
+      await storeItems(db, [epic, story], now);
+      await commitChanges(db, stages, { refs: [epic.ref, story.ref], now, dryRun: true, reader: db });
+      expect(await unevaluatedRefs(db)).toEqual([]);
+
+      // The other writer stores its edit once the full pass has read and evaluated every item,
+      // on a connection of the pool, committed on its own.
+      const beside: SyncStages = {
+        ...stages,
+        async evaluate(tx, o) {
+          const summary = await stages.evaluate!(tx, o);
+          await storeItems(db, [edited], now);
+          return summary;
+        },
+      };
+      const ownerFinding = async () =>
+        (
+          await db
+            .select({ status: findings.status })
+            .from(findings)
+            .where(and(eq(findings.ref, story.ref), eq(findings.rule, 'owner-required')))
+        ).map((f) => f.status);
+      await commitChanges(db, beside, { refs: undefined, now, dryRun: true, reader: db });
+      expect(await ownerFinding()).toEqual([]);
+      expect(await unevaluatedRefs(db)).toEqual([story.ref]);
+
+      // The next pass, with nothing else changed, evaluates the edit and settles its row.
+      await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
+      expect(await ownerFinding()).toEqual(['open']);
+      expect(await unevaluatedRefs(db)).toEqual([]);
+    });
+  });
+}
