@@ -2,7 +2,7 @@
 // transaction (the transactional outbox). Sync passes and webhook processing both end here.
 import type { Db } from '../../db/client.ts';
 import type { SyncStages } from './run.ts';
-import { markEvaluated, unevaluatedRefs } from './store.ts';
+import { queuedChanges, settleQueued } from './store.ts';
 import { emptyFindings, type FindingsSummary } from './summary.ts';
 
 export interface CommitOptions {
@@ -32,14 +32,12 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
   if (!stages.evaluate && !stages.afterEvaluate) return result;
   await db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
-    // Items stored by an earlier pass that died before this point are evaluated now. A full
-    // pass reads every item, but settles only what was queued when it began: an item another
-    // writer stores meanwhile may be read before its new content, and its row must outlive
-    // this pass in case that writer dies before its own commit evaluates it. (A row already
-    // queued when the pass began is settled by it even if stored again meanwhile: then only the
-    // writer's own commit evaluates the new content, as in an incremental pass.)
-    const queued = await unevaluatedRefs(tx);
-    const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...queued])];
+    // Items stored by an earlier pass that died before this point are evaluated now. A pass
+    // settles only the queue as it stood when it began: an item another writer stores meanwhile
+    // may be read before its new content, and its queue row must outlive this pass in case
+    // that writer dies before its own commit evaluates it (store.ts settleQueued).
+    const queued = await queuedChanges(tx);
+    const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...queued.map((q) => q.ref)])];
     if (refs !== undefined && refs.length === 0) return;
     if (stages.evaluate)
       result.findings = await stages.evaluate(tx, {
@@ -61,7 +59,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
       result.planned = w.planned;
       result.skippedUnchanged = w.skippedUnchanged;
     }
-    await markEvaluated(tx, refs ?? queued);
+    await settleQueued(tx, queued);
   });
   return result;
 }

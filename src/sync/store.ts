@@ -4,7 +4,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { CopyError, canCopy, copyRows, copyText } from '../../db/copy.ts';
 import { inList, queryRows, textArray } from '../../db/query.ts';
-import { evalQueue, itemLinks, workItems } from '../../db/schema.ts';
+import { itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashText, shapeStringifier } from '../util/hash.ts';
 import { parseInstant } from '../util/instant.ts';
@@ -206,6 +206,13 @@ const UPDATE_SET = sql.raw(
 );
 
 /**
+ * How a change is queued for evaluation. A ref already queued gets a new row version (its
+ * `xmin` changes), so a pass that took its snapshot of the queue before this change does not
+ * settle it (settleQueued).
+ */
+const REQUEUE = sql`on conflict (ref) do update set queued_at = excluded.queued_at`;
+
+/**
  * Copies rows of items not stored yet and queues them for evaluation, in one transaction.
  * False, with nothing written, when COPY is unavailable or the database refused the rows (an
  * item stored by another writer since the batch was read): the upsert then decides.
@@ -217,9 +224,7 @@ async function copyNewRows(db: Db, rows: unknown[][], changed: readonly string[]
     await db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
       await copyRows(tx, 'work_items', ROW_NAMES, text);
-      await tx.execute(
-        sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) on conflict do nothing`,
-      );
+      await tx.execute(sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) ${REQUEUE}`);
     });
     return true;
   } catch (e) {
@@ -239,7 +244,7 @@ async function upsertRows(db: Db, rows: unknown[][], changed: readonly string[])
         returning ref
       )
       insert into eval_queue (ref) select ref from stored where ${inList(sql`ref`, changed)}
-      on conflict do nothing`);
+      ${REQUEUE}`);
   }
 }
 
@@ -277,7 +282,7 @@ export async function markDeleted(db: Db, refs: readonly string[], now: Date = n
         where ${inList(sql`ref`, refs.slice(i, i + 1000))} and deleted_at is null
         returning ref
       ), queued as (
-        insert into eval_queue (ref) select ref from gone on conflict do nothing
+        insert into eval_queue (ref) select ref from gone ${REQUEUE}
       )
       select ref from gone`,
     );
@@ -295,15 +300,34 @@ export async function storedRefs(db: Db, connection: string): Promise<string[]> 
   return rows.map((r) => r.ref);
 }
 
-/** Items stored but not yet evaluated (their evaluation never committed). */
-export async function unevaluatedRefs(db: Db): Promise<string[]> {
-  const rows = await db.select({ ref: evalQueue.ref }).from(evalQueue);
-  return rows.map((r) => r.ref);
+/** A queued change: the item's ref and the version of its queue row (the row's `xmin`). */
+export interface QueuedChange {
+  ref: string;
+  version: string;
 }
 
-/** Records that these items' current content has been evaluated and its writes planned. */
-export async function markEvaluated(db: Db, refs: readonly string[]): Promise<void> {
-  for (let i = 0; i < refs.length; i += 20_000) {
-    await db.delete(evalQueue).where(inList(evalQueue.ref, refs.slice(i, i + 20_000)));
+/** The evaluation queue as it stands: what a pass that begins now must evaluate and settle. */
+export async function queuedChanges(db: Db): Promise<QueuedChange[]> {
+  return queryRows<{ ref: string; version: string }>(db, sql`select ref, xmin::text as version from eval_queue`);
+}
+
+/**
+ * Records that these queued changes have been evaluated and their writes planned. Only the
+ * row versions given are removed: a ref queued again since (another writer stored a newer
+ * content meanwhile, maybe after the pass read the item) stays queued for the next pass. A row
+ * that writer has not committed yet holds this delete until it does, and is then left alone.
+ */
+export async function settleQueued(db: Db, queued: readonly QueuedChange[]): Promise<void> {
+  for (let i = 0; i < queued.length; i += 20_000) {
+    const part = queued.slice(i, i + 20_000);
+    // A version is the id of the transaction that queued the row: one queued since has an id
+    // none of these rows has. So "a listed ref with one of the listed versions" is exactly
+    // "a listed row version", and the lookup stays an index scan by ref with a short list of
+    // versions (one per storing transaction) to filter by.
+    const refs = part.map((c) => c.ref);
+    const versions = [...new Set(part.map((c) => c.version))];
+    await db.execute(
+      sql`delete from eval_queue where ${inList(sql`ref`, refs)} and xmin::text = any(${textArray(versions)}::text[])`,
+    );
   }
 }

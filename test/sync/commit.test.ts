@@ -1,7 +1,7 @@
-// A full pass (`sync --full`) re-evaluates every stored item inside one transaction, reading
-// them as it goes. An item another writer stores meanwhile (a webhook's processor) queues its
-// new content for evaluation in its own transaction; the full pass may have read the item
-// before that, so the queue row must outlive the pass for the next one to evaluate it.
+// A pass evaluates inside one transaction, reading items as it goes. An item another writer
+// stores meanwhile (a webhook's processor) queues its new content for evaluation in its own
+// transaction; the pass may have read the item before that, so the queue row must outlive the
+// pass for the next one to evaluate it, whether or not the ref was queued when the pass began.
 // Postgres only: PGlite has one connection, so no other writer can store during the pass.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,12 +11,13 @@ import { loadRuleSet } from '../../rules/load.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import type { SyncStages } from '../../src/sync/run.ts';
 import { createSyncStages } from '../../src/sync/stages.ts';
-import { storeItems, unevaluatedRefs } from '../../src/sync/store.ts';
+import { queuedChanges, storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { item } from '../helpers/items.ts';
 
 const now = new Date('2026-06-15T00:00:00.000Z');
+const queuedRefs = async (db: Database['db']) => (await queuedChanges(db)).map((c) => c.ref).sort();
 const epic = item('jira-main:PAY-1', { kind: 'epic', statusCategory: 'in_progress' });
 const alice = { id: 'a1', name: 'Alice' };
 const story = item('jira-main:PAY-2', { parent: epic.ref, statusCategory: 'in_progress', owner: alice });
@@ -40,7 +41,7 @@ for (const target of dbTargets().filter((t) => t.name === 'postgres')) {
       const { db } = database;
       await storeItems(db, [epic, story], now);
       await commitChanges(db, stages, { refs: [epic.ref, story.ref], now, dryRun: true, reader: db });
-      expect(await unevaluatedRefs(db)).toEqual([]);
+      expect(await queuedRefs(db)).toEqual([]);
 
       // The other writer stores its edit once the full pass has read and evaluated every item,
       // on a connection of the pool, committed on its own.
@@ -61,12 +62,37 @@ for (const target of dbTargets().filter((t) => t.name === 'postgres')) {
         ).map((f) => f.status);
       await commitChanges(db, beside, { refs: undefined, now, dryRun: true, reader: db });
       expect(await ownerFinding()).toEqual([]);
-      expect(await unevaluatedRefs(db)).toEqual([story.ref]);
+      expect(await queuedRefs(db)).toEqual([story.ref]);
 
       // The next pass, with nothing else changed, evaluates the edit and settles its row.
       await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
       expect(await ownerFinding()).toEqual(['open']);
-      expect(await unevaluatedRefs(db)).toEqual([]);
+      expect(await queuedRefs(db)).toEqual([]);
+    });
+
+    it('leaves queued a change stored again while the pass ran, though its ref was queued when it began', async () => {
+      const { db } = database;
+      const late = item('jira-main:PAY-3', { parent: epic.ref, statusCategory: 'in_progress', owner: alice });
+      await storeItems(db, [late], now);
+      // Queued and not yet evaluated when the pass begins; stored again once the pass has read it.
+      expect(await queuedRefs(db)).toEqual([late.ref]);
+      const beside: SyncStages = {
+        ...stages,
+        async evaluate(tx, o) {
+          const summary = await stages.evaluate!(tx, o);
+          await storeItems(db, [{ ...late, owner: null, revision: '2' }], now);
+          return summary;
+        },
+      };
+      await commitChanges(db, beside, { refs: [late.ref], now, dryRun: true, reader: db });
+      expect(await queuedRefs(db)).toEqual([late.ref]);
+      await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
+      expect(await queuedRefs(db)).toEqual([]);
+      const open = await db
+        .select({ status: findings.status })
+        .from(findings)
+        .where(and(eq(findings.ref, late.ref), eq(findings.rule, 'owner-required')));
+      expect(open.map((f) => f.status)).toEqual(['open']);
     });
   });
 }
