@@ -103,9 +103,10 @@ export const itemChecks = pgTable('item_checks', {
 });
 
 /**
- * Items whose stored content has not been evaluated yet: a row is added in the statement that
- * stores the change and removed in the transaction that commits its findings and planned
- * writes, so a crash in between leaves the change queued, never lost.
+ * Items whose stored content has not been evaluated yet: a row is added (or, already there,
+ * updated) in the statement that stores the change and removed in the transaction that commits
+ * its findings and planned writes, so a crash in between leaves the change queued, never lost.
+ * A pass removes only the row versions it found when it began (src/sync/store.ts settleQueued).
  */
 export const evalQueue = pgTable('eval_queue', {
   ref: text('ref').primaryKey(),
