@@ -9,7 +9,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { isPglite } from '../../db/copy.ts';
-import { inList, queryRows } from '../../db/query.ts';
+import { inList, queryRows, textArray } from '../../db/query.ts';
 
 export const CONTAINER_KINDS = ['initiative', 'epic', 'feature'] as const;
 
@@ -94,18 +94,23 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   // work_mem keeps the sorts and hashes of 150,000 rows in memory rather than in temporary files
   // (2.4 → 1.95 s with the tree below); not on PGlite, whose memory is ours and never shrinks
   // (+150 MiB at a first sync's peak).
-  // SET LOCAL needs a transaction; inside a caller's it would outlive this statement, so it is
-  // reset (on failure the savepoint's rollback undoes it).
+  // Settings local to a transaction need one; inside a caller's they would outlive this
+  // statement, so they go back to the session's values after it (on failure the savepoint's
+  // rollback undoes them). One statement sets them all, one restores them.
+  const settings: [string, string][] = [
+    ['enable_mergejoin', 'off'],
+    ['jit', 'off'],
+  ];
+  if (!isPglite(db)) settings.push(['work_mem', '64MB']);
+  const names = textArray(settings.map(([name]) => name));
+  const values = textArray(settings.map(([, value]) => value));
   return db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
-    await tx.execute(sql`set local enable_mergejoin = off`);
-    await tx.execute(sql`set local jit = off`);
-    const roomy = !isPglite(db);
-    if (roomy) await tx.execute(sql`set local work_mem = '64MB'`);
+    await tx.execute(
+      sql`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`,
+    );
     const result = await scopeRows(tx, rootFilter, blocks);
-    await tx.execute(sql`reset enable_mergejoin`);
-    await tx.execute(sql`reset jit`);
-    if (roomy) await tx.execute(sql`reset work_mem`);
+    await tx.execute(sql`select set_config(name, reset_val, true) from pg_settings where name = any(${names}::text[])`);
     return result;
   });
 }

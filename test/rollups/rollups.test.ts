@@ -216,13 +216,22 @@ for (const target of dbTargets()) {
         const [row] = await queryRows<{ enable_mergejoin: string }>(q, sql`show enable_mergejoin`);
         return row?.enable_mergejoin;
       };
+      // Every setting the statement changes for itself (src/rollups/sql.ts).
+      const settings = async (q: Db) =>
+        queryRows(
+          q,
+          sql`select current_setting('enable_mergejoin') as m, current_setting('jit') as j, current_setting('work_mem') as w`,
+        );
+      const before = await settings(db);
       await db.transaction(async (txRaw) => {
         const tx = txRaw as unknown as Db;
         await recomputeRollups(tx, { now, programs, thresholds });
         expect(await mergeJoin(tx)).toBe('on');
+        expect(await settings(tx)).toEqual(before);
       });
       await recomputeRollups(db, { now, programs, thresholds });
       expect(await mergeJoin(db)).toBe('on');
+      expect(await settings(db)).toEqual(before);
     });
   });
 }
