@@ -7,7 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings } from '../../db/schema.ts';
-import { loadRuleSet } from '../../rules/load.ts';
+import type { WorkItem } from '../../src/model/work-item.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import type { SyncStages } from '../../src/sync/run.ts';
 import { createSyncStages } from '../../src/sync/stages.ts';
@@ -15,6 +15,7 @@ import { queuedChanges, storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { item } from '../helpers/items.ts';
+import { standardRuleSet } from '../helpers/rules.ts';
 
 const now = new Date('2026-06-15T00:00:00.000Z');
 const queuedRefs = async (db: Database['db']) => (await queuedChanges(db)).map((c) => c.ref).sort();
@@ -25,11 +26,26 @@ const story = item('jira-main:PAY-2', { parent: epic.ref, statusCategory: 'in_pr
 const edited = { ...story, owner: null, revision: '2' };
 
 for (const target of dbTargets().filter((t) => t.name === 'postgres')) {
-  describe(`a full pass and a writer beside it, on ${target.name}`, () => {
+  describe(`a pass and a writer storing beside it, on ${target.name}`, () => {
     let database: Database;
-    const config = oneJiraConnection();
-    const ruleSet = loadRuleSet({ config: { packs: ['pmo-standard'], files: [], overrides: {} }, cwd: process.cwd() });
-    const stages = createSyncStages({ config, ruleSet });
+    const stages = createSyncStages({ config: oneJiraConnection(), ruleSet: standardRuleSet() });
+    // The stages, with another writer storing `edit` on a connection of the pool, committed on
+    // its own, once the pass has read and evaluated every item.
+    const storingAfterEvaluation = (db: Database['db'], edit: WorkItem): SyncStages => ({
+      ...stages,
+      async evaluate(tx, o) {
+        const summary = await stages.evaluate!(tx, o);
+        await storeItems(db, [edit], now);
+        return summary;
+      },
+    });
+    const ownerFinding = async (db: Database['db'], ref: string) =>
+      (
+        await db
+          .select({ status: findings.status })
+          .from(findings)
+          .where(and(eq(findings.ref, ref), eq(findings.rule, 'owner-required')))
+      ).map((f) => f.status);
     beforeAll(async () => {
       database = await target.open();
     });
@@ -43,30 +59,14 @@ for (const target of dbTargets().filter((t) => t.name === 'postgres')) {
       await commitChanges(db, stages, { refs: [epic.ref, story.ref], now, dryRun: true, reader: db });
       expect(await queuedRefs(db)).toEqual([]);
 
-      // The other writer stores its edit once the full pass has read and evaluated every item,
-      // on a connection of the pool, committed on its own.
-      const beside: SyncStages = {
-        ...stages,
-        async evaluate(tx, o) {
-          const summary = await stages.evaluate!(tx, o);
-          await storeItems(db, [edited], now);
-          return summary;
-        },
-      };
-      const ownerFinding = async () =>
-        (
-          await db
-            .select({ status: findings.status })
-            .from(findings)
-            .where(and(eq(findings.ref, story.ref), eq(findings.rule, 'owner-required')))
-        ).map((f) => f.status);
-      await commitChanges(db, beside, { refs: undefined, now, dryRun: true, reader: db });
-      expect(await ownerFinding()).toEqual([]);
+      // A full pass, with the story edited after the pass has read it.
+      await commitChanges(db, storingAfterEvaluation(db, edited), { refs: undefined, now, dryRun: true, reader: db });
+      expect(await ownerFinding(db, story.ref)).toEqual([]);
       expect(await queuedRefs(db)).toEqual([story.ref]);
 
       // The next pass, with nothing else changed, evaluates the edit and settles its row.
       await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
-      expect(await ownerFinding()).toEqual(['open']);
+      expect(await ownerFinding(db, story.ref)).toEqual(['open']);
       expect(await queuedRefs(db)).toEqual([]);
     });
 
@@ -76,23 +76,12 @@ for (const target of dbTargets().filter((t) => t.name === 'postgres')) {
       await storeItems(db, [late], now);
       // Queued and not yet evaluated when the pass begins; stored again once the pass has read it.
       expect(await queuedRefs(db)).toEqual([late.ref]);
-      const beside: SyncStages = {
-        ...stages,
-        async evaluate(tx, o) {
-          const summary = await stages.evaluate!(tx, o);
-          await storeItems(db, [{ ...late, owner: null, revision: '2' }], now);
-          return summary;
-        },
-      };
+      const beside = storingAfterEvaluation(db, { ...late, owner: null, revision: '2' });
       await commitChanges(db, beside, { refs: [late.ref], now, dryRun: true, reader: db });
       expect(await queuedRefs(db)).toEqual([late.ref]);
       await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
       expect(await queuedRefs(db)).toEqual([]);
-      const open = await db
-        .select({ status: findings.status })
-        .from(findings)
-        .where(and(eq(findings.ref, late.ref), eq(findings.rule, 'owner-required')));
-      expect(open.map((f) => f.status)).toEqual(['open']);
+      expect(await ownerFinding(db, late.ref)).toEqual(['open']);
     });
   });
 }

@@ -9,7 +9,6 @@ import { COPY_MIN_ROWS } from '../../db/copy.ts';
 import { queryRows } from '../../db/query.ts';
 import { appliedState, writeOutbox } from '../../db/schema.ts';
 import { evaluateFindings } from '../../rules/findings.ts';
-import { loadRuleSet } from '../../rules/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import type { SyncStages } from '../../src/sync/run.ts';
@@ -19,6 +18,7 @@ import { NONCOMPLIANT_LABEL } from '../../src/writeback/desired.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { item } from '../helpers/items.ts';
+import { standardRuleSet } from '../helpers/rules.ts';
 
 const now = new Date('2026-06-15T00:00:00.000Z');
 const alice = { id: 'a1', name: 'Alice' };
@@ -84,7 +84,7 @@ for (const target of dbTargets()) {
   describe(`writes planned during a large evaluation, on ${target.name}`, () => {
     let withPre: Database;
     let without: Database;
-    const ruleSet = loadRuleSet({ config: { packs: ['pmo-standard'], files: [], overrides: {} }, cwd: process.cwd() });
+    const ruleSet = standardRuleSet();
     beforeAll(async () => {
       [withPre, without] = await Promise.all([target.open(), target.open()]);
     });

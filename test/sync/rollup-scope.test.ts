@@ -5,7 +5,6 @@ import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { rollups } from '../../db/schema.ts';
-import { loadRuleSet } from '../../rules/load.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import { createSyncStages } from '../../src/sync/stages.ts';
@@ -13,6 +12,7 @@ import { storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { item } from '../helpers/items.ts';
+import { standardRuleSet } from '../helpers/rules.ts';
 
 const now = new Date('2026-06-15T00:00:00.000Z');
 const alice = { id: 'a1', name: 'Alice' };
@@ -31,7 +31,7 @@ for (const target of dbTargets()) {
   describe(`rollups a commit recomputes, on ${target.name}`, () => {
     let database: Database;
     const config = oneJiraConnection();
-    const ruleSet = loadRuleSet({ config: { packs: ['pmo-standard'], files: [], overrides: {} }, cwd: process.cwd() });
+    const ruleSet = standardRuleSet();
     const stages = createSyncStages({ config, ruleSet });
     beforeAll(async () => {
       database = await target.open();

@@ -1,0 +1,6 @@
+// The built-in pmo-standard pack alone, as a rule set: what tests of the sync stages evaluate.
+import { loadRuleSet, type RuleSet } from '../../rules/load.ts';
+
+export function standardRuleSet(): RuleSet {
+  return loadRuleSet({ config: { packs: ['pmo-standard'], files: [], overrides: {} }, cwd: process.cwd() });
+}
