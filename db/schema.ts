@@ -193,7 +193,14 @@ export const writeOutbox = pgTable(
     status: text('status').notNull().default('pending'),
     /** Lower runs first: webhook-triggered work ahead of backfill. */
     priority: integer('priority').notNull().default(100),
+    /** Times a worker claimed it: every send started, including those whose worker died. */
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Sends that ended in a recorded error. Retries back off and dead-letter on this count, not on
+     * `attempts`: a worker killed mid-send says nothing about the write (attempts − failures is
+     * how many leases expired).
+     */
+    failures: integer('failures').notNull().default(0),
     nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
     leaseUntil: ts('lease_until'),
     leasedBy: text('leased_by'),
@@ -242,7 +249,10 @@ export const webhookInbox = pgTable(
     body: jsonb('body').notNull(),
     /** `pending`, `processing`, `done`, `dead`. */
     status: text('status').notNull().default('pending'),
+    /** Times a processor claimed it, including claims whose processor died. */
     attempts: integer('attempts').notNull().default(0),
+    /** Claims that ended in a recorded error: what retries back off and dead-letter on. */
+    failures: integer('failures').notNull().default(0),
     nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
     leaseUntil: ts('lease_until'),
     lastError: text('last_error'),

@@ -2,7 +2,8 @@
 // coalesced (events younger than the debounce wait for their siblings), items are re-read
 // authoritatively in batches, late deliveries never regress an item (the store compares
 // revisions), an item not yet readable is retried later, and a poison event is retried with
-// backoff, then dead-lettered — it never holds up the others.
+// backoff, then dead-lettered — it never holds up the others. A processor that dies mid-batch
+// costs its events nothing: only recorded failures count towards dead-lettering.
 import { eq, sql } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
@@ -25,7 +26,10 @@ export interface WebhookProcessorDeps {
   /** Events younger than this wait, so a burst on one item becomes one re-read. */
   debounceMs?: number;
   leaseMs?: number;
+  /** Failed tries after which an event is dead-lettered (6). */
   maxAttempts?: number;
+  /** Expired leases after which an event is dead-lettered (20): it stops every processor. */
+  maxLeaseExpiries?: number;
   /** Times an event may find its item unreadable (search lag) before it counts as deleted. */
   unreadableRetries?: number;
   /**
@@ -57,7 +61,8 @@ interface InboxRow {
   connection: string;
   event: string;
   keys: string[];
-  attempts: number;
+  /** Tries of it that ended in a recorded failure before this claim. */
+  failures: number;
 }
 
 export function createWebhookProcessor(deps: WebhookProcessorDeps) {
@@ -65,6 +70,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const debounceMs = deps.debounceMs ?? 250;
   const leaseMs = deps.leaseMs ?? 60_000;
   const maxAttempts = deps.maxAttempts ?? 6;
+  const maxLeaseExpiries = deps.maxLeaseExpiries ?? 20;
   const unreadableRetries = deps.unreadableRetries ?? 4;
   const log = deps.log.child({ component: 'webhooks' });
   const aggregateEveryMs = deps.aggregateEveryMs ?? 2000;
@@ -86,9 +92,22 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   }
 
   async function claim(): Promise<InboxRow[]> {
-    await db.execute(sql`
-      update webhook_inbox set status = 'pending', lease_until = null
-      where status = 'processing' and lease_until < now()`);
+    // attempts − failures is how many of an event's leases have now expired.
+    const released = await queryRows<{ id: number; connection: string; status: string }>(
+      db,
+      sql`
+      update webhook_inbox set
+        status = case when attempts - failures >= ${maxLeaseExpiries} then 'dead' else 'pending' end,
+        last_error = case when attempts - failures >= ${maxLeaseExpiries}
+          then 'the lease expired ' || (attempts - failures) || ' times: every processor that took this event stopped'
+          else last_error end,
+        lease_until = null
+      where status = 'processing' and lease_until < now()
+      returning id, connection, status`,
+    );
+    for (const r of released) {
+      if (r.status === 'dead') log.error({ id: Number(r.id), connection: r.connection }, 'webhook event dead-lettered');
+    }
     const rows = await queryRows<Record<string, unknown>>(
       db,
       sql`
@@ -101,29 +120,30 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         order by id limit 500
         for update skip locked
       )
-      returning w.id, w.connection, w.event, w.keys, w.attempts`,
+      returning w.id, w.connection, w.event, w.keys, w.failures`,
     );
     return rows.map((r) => ({
       id: Number(r.id),
       connection: String(r.connection),
       event: String(r.event),
       keys: (typeof r.keys === 'string' ? JSON.parse(r.keys) : r.keys) as string[],
-      attempts: Number(r.attempts),
+      failures: Number(r.failures),
     }));
   }
 
   async function retryLater(row: InboxRow, error: string): Promise<'retried' | 'dead'> {
-    if (row.attempts >= maxAttempts) {
+    const failures = row.failures + 1;
+    if (failures >= maxAttempts) {
       await db
         .update(webhookInbox)
-        .set({ status: 'dead', leaseUntil: null, lastError: error })
+        .set({ status: 'dead', failures, leaseUntil: null, lastError: error })
         .where(eq(webhookInbox.id, row.id));
       log.error({ id: row.id, connection: row.connection, keys: row.keys, error }, 'webhook event dead-lettered');
       return 'dead';
     }
-    const delay = Math.min(60_000, 500 * 2 ** row.attempts);
+    const delay = Math.min(60_000, 500 * 2 ** failures);
     await db.execute(sql`
-      update webhook_inbox set status = 'pending', lease_until = null, last_error = ${error},
+      update webhook_inbox set status = 'pending', failures = ${failures}, lease_until = null, last_error = ${error},
         next_attempt_at = now() + (${delay} * interval '1 millisecond')
       where id = ${row.id}`);
     return 'retried';
@@ -148,7 +168,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const gone: string[] = [];
     for (const row of rows) {
       const missing = row.keys.filter((k) => !found.has(k));
-      if (missing.length === 0 || row.event === 'deleted' || row.attempts > unreadableRetries) {
+      if (missing.length === 0 || row.event === 'deleted' || row.failures >= unreadableRetries) {
         gone.push(...missing.map((k) => makeRef(connector.id, k)));
         done.push(row);
       } else {

@@ -11,6 +11,8 @@ export interface OutboxRow {
   target: string;
   status: string;
   attempts: number;
+  /** Sends that ended in an error; attempts − failures is how many times its worker stopped. */
+  failures: number;
   lastError: string | null;
   nextAttemptAt: string;
   updatedAt: string;
@@ -31,6 +33,7 @@ export async function listWrites(db: Db, opts: { statuses?: string[]; limit?: nu
     target: r.target,
     status: r.status,
     attempts: r.attempts,
+    failures: r.failures,
     lastError: r.lastError,
     nextAttemptAt: r.nextAttemptAt,
     updatedAt: r.updatedAt,
@@ -63,7 +66,14 @@ export async function retryDeadWrites(db: Db, ids?: number[]): Promise<{ retried
     }
     await db
       .update(writeOutbox)
-      .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, lastError: null, updatedAt: sql`now()` })
+      .set({
+        status: 'pending',
+        attempts: 0,
+        failures: 0,
+        nextAttemptAt: sql`now()`,
+        lastError: null,
+        updatedAt: sql`now()`,
+      })
       .where(eq(writeOutbox.id, row.id));
     retried++;
   }

@@ -232,7 +232,8 @@ export function createItemPlanner(
           as x(connection text, ref text, target text, payload jsonb, desired_hash text, status text, priority int)
         on conflict (ref, target) where status = ${sql.raw(`'${status}'`)} do update set
           payload = excluded.payload, desired_hash = excluded.desired_hash,
-          priority = least(write_outbox.priority, excluded.priority), attempts = 0, next_attempt_at = now(),
+          priority = least(write_outbox.priority, excluded.priority), attempts = 0, failures = 0,
+          next_attempt_at = now(),
           last_error = null, updated_at = now()`);
       const parts: (readonly OutboxRow[])[] = [];
       for (let i = 0; i < rows.length; i += INSERT_ROWS) parts.push(rows.slice(i, i + INSERT_ROWS));

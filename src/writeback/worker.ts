@@ -2,7 +2,8 @@
 // FOR UPDATE SKIP LOCKED and a lease; a row whose item already has a write in flight waits,
 // so two versions of one comment are never sent at once. A crash leaves the lease to expire
 // and the row is sent again: ensureComment finds the bot comment by its marker, so a resend
-// edits rather than duplicates.
+// edits rather than duplicates. A lease that expires is not a failure of the write: only sends
+// that end in an error count towards dead-lettering, so restarting workers never loses a write.
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
@@ -21,7 +22,13 @@ export interface WriteWorkerDeps {
   log: Logger;
   workerId?: string;
   leaseMs?: number;
+  /** Failed sends after which a write is dead-lettered (8). */
   maxAttempts?: number;
+  /**
+   * Expired leases after which a write is dead-lettered (20): one that stops every worker that
+   * takes it (a crash on its payload, say) must not stop them for ever.
+   */
+  maxLeaseExpiries?: number;
   /** Called after each write lands (the freshness histogram hooks in here). */
   onApplied?(row: ClaimedWrite): void;
 }
@@ -33,7 +40,10 @@ export interface ClaimedWrite {
   target: WriteTarget;
   payload: OutboxPayload;
   desiredHash: string;
+  /** This claim's number, counting claims whose worker died. */
   attempts: number;
+  /** Sends of it that ended in an error before this claim. */
+  failures: number;
   priority: number;
   createdAt: string;
 }
@@ -57,6 +67,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
   const id = deps.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
   const leaseMs = deps.leaseMs ?? 120_000;
   const maxAttempts = deps.maxAttempts ?? 8;
+  const maxLeaseExpiries = deps.maxLeaseExpiries ?? 20;
   const { db } = deps.database;
   const connections = [...deps.connectors.keys()];
   const log = deps.log.child({ worker: id });
@@ -64,13 +75,28 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
   async function releaseExpiredLeases(): Promise<void> {
     // An expired lease means its worker died mid-write. Hand the row back, unless a newer plan
     // for the same item and target is already waiting: that one carries the latest state.
-    await db.execute(sql`
+    // attempts − failures is how many of its leases have now expired.
+    const released = await queryRows<{ ref: string; target: string; status: string; expiries: number }>(
+      db,
+      sql`
       update write_outbox o set
-        status = case when exists (
-          select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending'
-        ) then 'superseded' else 'pending' end,
+        status = case
+          when exists (
+            select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending'
+          ) then 'superseded'
+          when o.attempts - o.failures >= ${maxLeaseExpiries} then 'dead'
+          else 'pending' end,
+        last_error = case when o.attempts - o.failures >= ${maxLeaseExpiries}
+          then 'the lease expired ' || (o.attempts - o.failures) || ' times: every worker that took this write stopped before finishing it'
+          else o.last_error end,
         lease_until = null, leased_by = null, updated_at = now()
-      where o.status = 'in_flight' and o.lease_until < now()`);
+      where o.status = 'in_flight' and o.lease_until < now()
+      returning o.ref, o.target, o.status, o.attempts - o.failures as expiries`,
+    );
+    for (const r of released) {
+      if (r.status === 'dead')
+        log.error({ ref: r.ref, target: r.target, expiries: Number(r.expiries) }, 'write dead-lettered');
+    }
   }
 
   async function claim(limit: number): Promise<ClaimedWrite[]> {
@@ -94,7 +120,8 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
         limit ${limit}
         for update skip locked
       )
-      returning o.id, o.connection, o.ref, o.target, o.payload, o.desired_hash, o.attempts, o.priority, o.created_at`,
+      returning o.id, o.connection, o.ref, o.target, o.payload, o.desired_hash, o.attempts, o.failures, o.priority,
+        o.created_at`,
     );
     return rows.map((r) => ({
       id: Number(r.id),
@@ -104,6 +131,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
       payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as OutboxPayload,
       desiredHash: String(r.desired_hash),
       attempts: Number(r.attempts),
+      failures: Number(r.failures),
       priority: Number(r.priority),
       createdAt: new Date(r.created_at as string).toISOString(),
     }));
@@ -172,11 +200,12 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
       log.info({ ref: row.ref, target: row.target }, 'write dropped: the item no longer exists');
       return 'failed';
     }
-    const dead = row.attempts >= maxAttempts;
+    const failures = row.failures + 1;
+    const dead = failures >= maxAttempts;
     const delayMs =
       err instanceof RateLimitError
         ? Math.max(1000, err.retryAfterMs)
-        : Math.min(300_000, 1000 * 2 ** (row.attempts - 1)) * (0.75 + Math.random() * 0.5);
+        : Math.min(300_000, 1000 * 2 ** (failures - 1)) * (0.75 + Math.random() * 0.5);
     await db.insert(writeAudit).values({
       connection: row.connection,
       ref: row.ref,
@@ -189,9 +218,9 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
     if (dead) {
       await db
         .update(writeOutbox)
-        .set({ status: 'dead', leaseUntil: null, lastError: message, updatedAt: sql`now()` })
+        .set({ status: 'dead', failures, leaseUntil: null, lastError: message, updatedAt: sql`now()` })
         .where(eq(writeOutbox.id, row.id));
-      log.error({ ref: row.ref, target: row.target, attempts: row.attempts, err: message }, 'write dead-lettered');
+      log.error({ ref: row.ref, target: row.target, failures, err: message }, 'write dead-lettered');
       return 'dead';
     }
     await db.execute(sql`
@@ -199,11 +228,11 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
         status = case when exists (
           select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending' and p.id <> o.id
         ) then 'superseded' else 'pending' end,
-        lease_until = null, leased_by = null, last_error = ${message},
+        failures = ${failures}, lease_until = null, leased_by = null, last_error = ${message},
         next_attempt_at = now() + (${Math.round(delayMs)} * interval '1 millisecond'), updated_at = now()
       where o.id = ${row.id}`);
     log.warn(
-      { ref: row.ref, target: row.target, attempts: row.attempts, retryInMs: Math.round(delayMs), err: message },
+      { ref: row.ref, target: row.target, failures, retryInMs: Math.round(delayMs), err: message },
       'write failed, will retry',
     );
     return 'failed';

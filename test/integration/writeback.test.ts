@@ -3,6 +3,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
 import { appliedState, writeOutbox } from '../../db/schema.ts';
 import { loadReport } from '../../src/report/load.ts';
 import { listWrites, retryDeadWrites } from '../../src/writeback/admin.ts';
@@ -97,6 +98,87 @@ for (const target of dbTargets()) {
       expect({ sent: second.sent, dead: second.dead }).toEqual({ sent: 1, dead: 0 });
       expect(p.botComments(story.ref)).toHaveLength(1);
       p.jira.store.updateIssue(story.key, { assignee: { accountId: 'person-2', displayName: 'Grace' } });
+      await p.sync();
+    });
+
+    it('charges a write nothing for workers that died sending it, and dead-letters one that stops every worker', async () => {
+      p.config.mode = 'enforce';
+      const report = await loadReport(database.db, { config: p.config });
+      const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
+      const story = report.items.find(
+        (i) =>
+          i.connection === 'jira-main' &&
+          i.kind === 'story' &&
+          i.statusCategory === 'todo' &&
+          i.assignee &&
+          !flagged.has(i.ref),
+      )!;
+      const assignee = p.jira.store.getIssue(story.key)?.fields.assignee;
+      p.jira.store.updateIssue(story.key, { assignee: null });
+      await p.sync({ connections: ['jira-main'], dryRun: true });
+      await database.db.update(writeOutbox).set({ status: 'pending' }).where(eq(writeOutbox.status, 'planned'));
+      const row = async () =>
+        (
+          await database.db
+            .select()
+            .from(writeOutbox)
+            .where(and(eq(writeOutbox.ref, story.ref), eq(writeOutbox.target, 'comment')))
+            .orderBy(writeOutbox.id)
+        ).at(-1)!;
+      // Five workers claimed it and were killed mid-send: each left the row in flight under a
+      // lease that has run out.
+      const diedHolding = (times: number) =>
+        database.db.execute(sql`
+          update write_outbox set status = 'in_flight', attempts = attempts + ${times}, leased_by = 'killed',
+            lease_until = now() - interval '1 second'
+          where ref = ${story.ref} and target = 'comment' and status = 'pending'`);
+      await diedHolding(5);
+      p.jira.failNext({ endpoint: 'POST issue/{key}/comment', kind: 400, times: 1 });
+      const worker = createWriteWorker({ database, connectors: p.connectors, log: p.log, maxAttempts: 2 });
+      const first = await worker.drain();
+      expect({ failed: first.failed, dead: first.dead }).toEqual({ failed: 1, dead: 0 });
+      const waiting = await row();
+      expect({ status: waiting.status, attempts: waiting.attempts, failures: waiting.failures }).toEqual({
+        status: 'pending',
+        attempts: 6,
+        failures: 1,
+      });
+      // The first backoff step (about a second), not the sixth.
+      const [{ waitMs }] = (await queryRows<{ waitMs: number }>(
+        database.db,
+        sql`select extract(epoch from next_attempt_at - updated_at) * 1000 as "waitMs" from write_outbox where id = ${waiting.id}`,
+      )) as [{ waitMs: number }];
+      expect(Number(waitMs)).toBeLessThan(1500);
+      await database.db.update(writeOutbox).set({ nextAttemptAt: sql`now()` }).where(eq(writeOutbox.id, waiting.id));
+      expect((await worker.drain()).sent).toBe(1);
+      expect(p.botComments(story.ref)).toHaveLength(1);
+
+      // A write that stops every worker taking it is dead-lettered after maxLeaseExpiries: three
+      // workers died holding this one.
+      const [{ id }] = await database.db
+        .insert(writeOutbox)
+        .values({
+          connection: 'jira-main',
+          ref: story.ref,
+          target: 'fields',
+          payload: { fields: {} },
+          desiredHash: 'never-sent',
+          status: 'in_flight',
+          attempts: 3,
+          leasedBy: 'killed',
+          leaseUntil: sql`now() - interval '1 second'`,
+        })
+        .returning({ id: writeOutbox.id });
+      const killer = createWriteWorker({ database, connectors: p.connectors, log: p.log, maxLeaseExpiries: 3 });
+      expect((await killer.drain()).claimed).toBe(0);
+      const dead = await listWrites(database.db, { statuses: ['dead'] });
+      expect(dead.find((d) => d.id === id)).toMatchObject({
+        attempts: 3,
+        failures: 0,
+        lastError: expect.stringMatching(/lease expired 3 times/),
+      });
+      await database.db.delete(writeOutbox).where(eq(writeOutbox.id, id));
+      p.jira.store.updateIssue(story.key, { assignee });
       await p.sync();
     });
 

@@ -1,7 +1,7 @@
 // The webhook processor on its own: an event for an item not readable yet is retried, then
 // treated as deleted; a poison event is retried with backoff and dead-lettered without holding
 // up the events stored beside it; late deliveries never regress an item.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { rollups, webhookInbox, workItems } from '../../db/schema.ts';
@@ -83,6 +83,43 @@ describe('webhook processor', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await processor.drain();
     expect(await status('lag-1')).toMatchObject({ status: 'done', attempts: 2 });
+  });
+
+  // A processor that dies mid-batch leaves its events claimed under a lease that runs out.
+  const diedHolding = (deliveryId: string, times: number) =>
+    database.db.execute(sql`
+      update webhook_inbox set status = 'processing', attempts = attempts + ${times},
+        lease_until = now() - interval '1 second'
+      where delivery_id = ${deliveryId}`);
+  const lastError = async (deliveryId: string) =>
+    (
+      await database.db
+        .select({ lastError: webhookInbox.lastError, failures: webhookInbox.failures })
+        .from(webhookInbox)
+        .where(eq(webhookInbox.deliveryId, deliveryId))
+    )[0];
+
+  it('charges an event nothing for processors that died holding it', async () => {
+    await inbox('ado-main', 'orphan-1', ['not-a-work-item-either']);
+    await diedHolding('orphan-1', 5);
+    const processor = processorWith({ maxAttempts: 2 });
+    const first = await processor.drain();
+    // Its one real failure so far: retried with the first backoff step, not dead after six claims.
+    expect({ retried: first.retried, dead: first.dead }).toEqual({ retried: 1, dead: 0 });
+    expect(await status('orphan-1')).toEqual({ status: 'pending', attempts: 6 });
+    expect(await lastError('orphan-1')).toMatchObject({ failures: 1 });
+    await database.db.execute(sql`update webhook_inbox set next_attempt_at = now() where delivery_id = 'orphan-1'`);
+    expect((await processor.drain()).dead).toBe(1);
+    expect(await lastError('orphan-1')).toMatchObject({ failures: 2 });
+  });
+
+  it('dead-letters an event that every processor taking it dies on', async () => {
+    await inbox('ado-main', 'killer-1', [String(p.adoIds[1])]);
+    await diedHolding('killer-1', 3);
+    const r = await processorWith({ maxLeaseExpiries: 3 }).drain();
+    expect(r.processed).toBe(0);
+    expect(await status('killer-1')).toEqual({ status: 'dead', attempts: 3 });
+    expect((await lastError('killer-1'))?.lastError).toMatch(/lease expired 3 times/);
   });
 
   it('never lets an older revision overwrite a newer one', async () => {

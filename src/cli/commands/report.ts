@@ -25,7 +25,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
         else if (opts.format === 'csv') {
           ctx.io.stdout(
             toCsv(
-              ['id', 'connection', 'ref', 'target', 'status', 'attempts', 'lastError', 'nextAttemptAt'],
+              ['id', 'connection', 'ref', 'target', 'status', 'attempts', 'failures', 'lastError', 'nextAttemptAt'],
               rows.map((r) => [
                 r.id,
                 r.connection,
@@ -33,6 +33,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
                 r.target,
                 r.status,
                 r.attempts,
+                r.failures,
                 r.lastError,
                 r.nextAttemptAt,
               ]),
@@ -42,7 +43,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
           ctx.io.stdout(rows.length === 0 ? 'no writes waiting or failed\n' : '');
           for (const r of rows) {
             ctx.io.stdout(
-              `${String(r.id).padStart(6)}  ${r.status.padEnd(9)} ${r.ref.padEnd(24)} ${r.target.padEnd(8)} attempts ${r.attempts}${r.lastError ? `  ${r.lastError}` : ''}\n`,
+              `${String(r.id).padStart(6)}  ${r.status.padEnd(9)} ${r.ref.padEnd(24)} ${r.target.padEnd(8)} attempts ${r.attempts} failed ${r.failures}${r.lastError ? `  ${r.lastError}` : ''}\n`,
             );
           }
         }
