@@ -79,55 +79,106 @@ export function copyValue(v: unknown): string {
   }
 }
 
-/** Rows in COPY's text format, one value per column in the order the COPY names them. */
-export function copyText(rows: Iterable<readonly unknown[]>): string {
-  const lines: string[] = [];
+/** Characters a piece of COPY text holds, give or take a row: see copyPieces. */
+export const COPY_PIECE = 32_768;
+
+/**
+ * Rows in COPY's text format, one value per column in the order the COPY names them, made as
+ * they are sent, in pieces of whole rows of about COPY_PIECE characters. A batch's text at once
+ * is megabytes (the tracker's raw JSON rides along): one string that large lands in V8's
+ * large-object space, and the driver copied it into two buffers as large before sending. A piece
+ * made when the socket can take it is garbage before the next young-generation collection.
+ */
+export function* copyPieces(rows: Iterable<readonly unknown[]>): Generator<string, void, undefined> {
+  let lines: string[] = [];
+  let size = 0;
   for (const row of rows) {
     const values = new Array<string>(row.length);
     for (let i = 0; i < row.length; i++) values[i] = copyValue(row[i]);
-    lines.push(values.join('\t'));
+    const line = values.join('\t');
+    lines.push(line);
+    size += line.length + 1;
+    if (size >= COPY_PIECE) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+      size = 0;
+    }
   }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  if (lines.length > 0) yield `${lines.join('\n')}\n`;
+}
+
+/** Rows in COPY's text format as one string. */
+export function copyText(rows: Iterable<readonly unknown[]>): string {
+  return [...copyPieces(rows)].join('');
 }
 
 const copyStatement = (table: string, columns: readonly string[]) =>
   `copy ${table} (${columns.map((col) => `"${col}"`).join(', ')})`;
 
 /**
- * Copies rows (COPY text, see copyText) into `table`'s `columns`. Throws CopyError when the
- * database refuses them; inside a transaction the transaction is then aborted, as after any
- * failed statement (use a savepoint to go on).
+ * Copies rows (COPY text: one string, or pieces made as they are sent, see copyPieces) into
+ * `table`'s `columns`. Throws CopyError when the database refuses them, or when making a piece
+ * throws; inside a transaction the transaction is then aborted, as after any failed statement
+ * (use a savepoint to go on).
  *
  * On postgres.js no other statement may start on the connection while the copy's data is being
  * sent (the driver fails it with COPY_IN_PROGRESS): inside a transaction, callers keep other
  * statements back until this resolves (db/query.ts Pipeline.exclusive).
  */
-export async function copyRows(db: Db, table: string, columns: readonly string[], text: string): Promise<void> {
+export async function copyRows(
+  db: Db,
+  table: string,
+  columns: readonly string[],
+  text: string | Iterable<string>,
+): Promise<void> {
   const c = clientOf(db);
   if (!c) throw new CopyError(table, new Error('COPY is not available through this driver'));
   const statement = copyStatement(table, columns);
-  if (text.length === 0) return;
+  const iterator = (typeof text === 'string' ? [text] : text)[Symbol.iterator]();
+  const pieces: Iterator<string> = {
+    next() {
+      try {
+        return iterator.next();
+      } catch (e) {
+        throw new CopyError(table, e);
+      }
+    },
+  };
+  // No rows, no statement.
+  let first = pieces.next();
+  while (!first.done && first.value.length === 0) first = pieces.next();
+  if (first.done) return;
   if (c.kind === 'pglite') {
+    // PGlite reads the whole input from one blob.
+    const parts = [first.value];
+    for (let p = pieces.next(); !p.done; p = pieces.next()) parts.push(p.value);
     try {
-      await c.client.query(`${statement} from '/dev/blob'`, [], { blob: new Blob([text]) });
+      await c.client.query(`${statement} from '/dev/blob'`, [], { blob: new Blob(parts) });
     } catch (e) {
       throw new CopyError(table, e);
     }
     return;
   }
+  const send = (client: PostgresJsClient) => copyPostgres(client, table, statement, first.value, pieces);
   if (c.client.reserve) {
     // The pool would run the copy and the statement that follows it on different connections.
     const conn = await c.client.reserve();
     try {
-      return await copyPostgres(conn, table, statement, text);
+      return await send(conn);
     } finally {
       conn.release();
     }
   }
-  return copyPostgres(c.client, table, statement, text);
+  return send(c.client);
 }
 
-async function copyPostgres(client: PostgresJsClient, table: string, statement: string, text: string): Promise<void> {
+async function copyPostgres(
+  client: PostgresJsClient,
+  table: string,
+  statement: string,
+  first: string,
+  rest: Iterator<string>,
+): Promise<void> {
   // postgres.js resolves a COPY's query with a writable stream and never reports the COPY's own
   // failure through it (the stream is detached once its end is sent, and 'finish' never comes).
   // So the query's rejection is caught where the driver delivers it, and a statement sent after
@@ -155,10 +206,27 @@ async function copyPostgres(client: PostgresJsClient, table: string, statement: 
         resolve();
       };
     stream.on('error', reject);
-    stream.end(text);
     if (!final) stream.on('finish', () => resolve());
+    // A piece at a time, made when the socket has taken the one before.
+    let next: string | undefined = first;
+    const pump = () => {
+      try {
+        while (next !== undefined) {
+          const ok = stream.write(next);
+          const p = rest.next();
+          next = p.done ? undefined : p.value;
+          if (!ok && next !== undefined) return void stream.once('drain', pump);
+        }
+        stream.end();
+      } catch (e) {
+        // A row that cannot be written as text: the driver tells the database the copy failed.
+        (stream as unknown as { destroy(e: unknown): void }).destroy(e);
+        reject(e);
+      }
+    };
+    pump();
   }).catch((e: unknown) => {
-    throw new CopyError(table, e);
+    throw e instanceof CopyError ? e : new CopyError(table, e);
   });
   try {
     await client.unsafe('select 1');
@@ -195,7 +263,7 @@ export function sendRows(
   if (spec.count < COPY_MIN_ROWS || !canCopy(db)) return pipeline.add(spec.insert);
   if (spec.conflicts)
     return pipeline.exclusive(() => copyOrElse(db, spec.table, spec.columns, spec.rows(), spec.insert));
-  return pipeline.exclusive(() => copyRows(db, spec.table, spec.columns, copyText(spec.rows())));
+  return pipeline.exclusive(() => copyRows(db, spec.table, spec.columns, copyPieces(spec.rows())));
 }
 
 /**
@@ -210,9 +278,9 @@ export async function copyOrElse(
   rows: Iterable<readonly unknown[]>,
   fallback: () => PromiseLike<unknown>,
 ): Promise<void> {
-  const text = copyText(rows);
+  const pieces = copyPieces(rows);
   try {
-    await db.transaction(async (tx) => copyRows(tx as unknown as Db, table, columns, text));
+    await db.transaction(async (tx) => copyRows(tx as unknown as Db, table, columns, pieces));
   } catch (e) {
     if (!(e instanceof CopyError)) throw e;
     await fallback();

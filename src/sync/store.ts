@@ -2,7 +2,7 @@
 // revision changed, never letting an older revision overwrite a newer one.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { CopyError, canCopy, copyRows, copyText } from '../../db/copy.ts';
+import { CopyError, canCopy, copyPieces, copyRows } from '../../db/copy.ts';
 import { inList, queryRows, textArray } from '../../db/query.ts';
 import { itemLinks, workItems } from '../../db/schema.ts';
 import type { WorkItem } from '../model/work-item.ts';
@@ -219,11 +219,11 @@ const REQUEUE = sql`on conflict (ref) do update set queued_at = excluded.queued_
  */
 async function copyNewRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<boolean> {
   if (!canCopy(db)) return false;
-  const text = copyText(rows);
+  const pieces = copyPieces(rows);
   try {
     await db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
-      await copyRows(tx, 'work_items', ROW_NAMES, text);
+      await copyRows(tx, 'work_items', ROW_NAMES, pieces);
       await tx.execute(sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) ${REQUEUE}`);
     });
     return true;

@@ -4,7 +4,16 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Db } from '../../db/client.ts';
-import { CopyError, canCopy, copyOrElse, copyRows, copyText, copyValue } from '../../db/copy.ts';
+import {
+  COPY_PIECE,
+  CopyError,
+  canCopy,
+  copyOrElse,
+  copyPieces,
+  copyRows,
+  copyText,
+  copyValue,
+} from '../../db/copy.ts';
 import { queryRows, withPipeline } from '../../db/query.ts';
 import { workItems } from '../../db/schema.ts';
 import { storeItems } from '../../src/sync/store.ts';
@@ -27,6 +36,18 @@ describe('copyText', () => {
         ['b', 2],
       ]),
     ).toBe('a\t\\N\nb\t2\n');
+  });
+
+  it('cuts the text into pieces of whole rows of about COPY_PIECE characters', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => [i, 'x'.repeat(300)]);
+    const pieces = [...copyPieces(rows)];
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.join('')).toBe(rows.map((r) => `${r[0]}\t${r[1]}\n`).join(''));
+    for (const p of pieces) {
+      expect(p.endsWith('\n')).toBe(true);
+      expect(p.length).toBeLessThan(COPY_PIECE + 400);
+    }
+    expect([...copyPieces([])]).toEqual([]);
   });
 });
 
@@ -67,6 +88,30 @@ for (const target of dbTargets()) {
       expect(rows[0]).toMatchObject({ id: 1, label, doc, n: 2.25 });
       expect(new Date(String(rows[0]!.at)).toISOString()).toBe('2026-02-03T04:05:06.789Z');
       expect(rows[1]).toMatchObject({ id: 2, label: null, doc: null, at: null, n: null });
+    });
+
+    it('streams a copy of many pieces, and fails one whose row cannot be written without keeping any of it', async () => {
+      const { db } = database;
+      await db.execute(sql.raw('drop table if exists copy_probe'));
+      await db.execute(sql.raw(TABLE));
+      const doc = { text: 'ü'.repeat(200), list: [1, 2, 3] };
+      const rows = Array.from({ length: 2000 }, (_, i) => [i, `row ${i}\t${'y'.repeat(i % 50)}`, doc]);
+      expect([...copyPieces(rows)].length).toBeGreaterThan(10);
+      await copyRows(db, 'copy_probe', ['id', 'label', 'doc'], copyPieces(rows));
+      const back = await probeRows(db);
+      expect(back).toHaveLength(2000);
+      expect(back[1999]).toMatchObject({ id: 1999, label: `row 1999\t${'y'.repeat(1999 % 50)}`, doc });
+
+      // A value JSON cannot represent, far enough in that earlier pieces have gone out already.
+      await db.execute(sql.raw('delete from copy_probe'));
+      const bad = [...rows.slice(0, 1500), [1500, 'bad', { n: 10n }], ...rows.slice(1501)];
+      const err = await copyRows(db, 'copy_probe', ['id', 'label', 'doc'], copyPieces(bad)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CopyError);
+      expect(String((err as Error).message)).toMatch(/copy_probe.*BigInt/);
+      expect(await probeRows(db)).toEqual([]);
+      // The connection is fine afterwards.
+      await copyRows(db, 'copy_probe', ['id', 'label'], copyPieces([[1, 'after']]));
+      expect((await probeRows(db)).map((r) => r.label)).toEqual(['after']);
     });
 
     it('reports a refused copy with the database error, and a savepoint keeps the transaction going', async () => {
