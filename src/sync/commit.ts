@@ -27,6 +27,13 @@ export interface CommitResult {
   skippedUnchanged: number;
 }
 
+/**
+ * Changes at least this large are evaluated between two memory-reducing collections: the pull
+ * that stored them, then the evaluation, each leave tens of megabytes of the heap's freed pages
+ * resident (SyncStages.releaseMemory).
+ */
+export const RELEASE_MEMORY_AT = 20_000;
+
 export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOptions): Promise<CommitResult> {
   const result: CommitResult = { findings: emptyFindings(), planned: 0, skippedUnchanged: 0 };
   if (!stages.evaluate && !stages.afterEvaluate) return result;
@@ -37,8 +44,13 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // may be read before its new content, and its queue row must outlive this pass in case
     // that writer dies before its own commit evaluates it (store.ts settleQueued).
     const queued = await queuedChanges(tx);
-    const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...queued.map((q) => q.ref)])];
+    const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...queued.refs])];
+    // Every queued ref is among `refs`, so the snapshot's own copies of them need not be kept
+    // through the evaluation (settleQueued).
+    const settle = { refs: refs ?? queued.refs, versions: queued.versions };
     if (refs !== undefined && refs.length === 0) return;
+    const large = refs === undefined || refs.length >= RELEASE_MEMORY_AT;
+    if (large) stages.releaseMemory?.();
     if (stages.evaluate)
       result.findings = await stages.evaluate(tx, {
         refs,
@@ -46,6 +58,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
         reader: opts.reader,
         plan: { dryRun: opts.dryRun, priority: opts.priority, deferAggregates: opts.deferAggregates },
       });
+    if (large) stages.releaseMemory?.();
     if (stages.afterEvaluate) {
       const w = await stages.afterEvaluate(tx, {
         changedRefs: refs,
@@ -59,7 +72,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
       result.planned = w.planned;
       result.skippedUnchanged = w.skippedUnchanged;
     }
-    await settleQueued(tx, queued);
+    await settleQueued(tx, settle.refs, settle.versions);
   });
   return result;
 }

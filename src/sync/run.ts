@@ -61,6 +61,11 @@ export interface SyncStages {
   refreshAggregates?(db: Db, opts: { now: Date }): Promise<void>;
   /** Sends planned writes once the plan is committed (never in dry-run). */
   send?(opts: { connections: string[] }): Promise<Pick<WritesSummary, 'sent' | 'failed'>>;
+  /**
+   * Returns memory the stage before no longer holds to the system (Node: src/util/memory.ts).
+   * Called around the evaluation of a large change set only: it costs a full collection.
+   */
+  releaseMemory?(): void;
 }
 
 export interface SyncDeps {
@@ -121,8 +126,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   const stages = deps.stages ?? {};
   if (anyOk) {
     // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
+    const refs = opts.full ? undefined : [...changed];
+    // The list has the refs now; the set's table is garbage through the evaluation.
+    changed.clear();
     const committed = await commitChanges(db, stages, {
-      refs: opts.full ? undefined : [...changed],
+      refs,
       now: started,
       dryRun: mode === 'dry-run',
       // PGlite has one connection, which the transaction holds.

@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { recomputeRollups } from '../rollups/compute.ts';
 import { CONTAINER_KINDS } from '../rollups/sql.ts';
+import { releaseFreedMemory } from '../util/memory.ts';
 import {
   createItemPlanner,
   ownChange,
@@ -27,6 +28,7 @@ export function createSyncStages(deps: {
   config: Config;
   ruleSet: RuleSet;
   send?: SyncStages['send'];
+  releaseMemory?: SyncStages['releaseMemory'];
 }): SyncStages & { ruleSet: RuleSet } {
   const { config, ruleSet } = deps;
   /** Writes an evaluation planned itself, by the summary it returned (see prePlanner). */
@@ -81,6 +83,7 @@ export function createSyncStages(deps: {
       });
     },
     send: deps.send,
+    releaseMemory: deps.releaseMemory,
   };
 }
 
@@ -170,5 +173,6 @@ export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { r
       const r = await worker.drain();
       return { sent: r.sent, failed: r.failed + r.dead };
     },
+    releaseMemory: () => void releaseFreedMemory(),
   });
 }

@@ -300,34 +300,41 @@ export async function storedRefs(db: Db, connection: string): Promise<string[]> 
   return rows.map((r) => r.ref);
 }
 
-/** A queued change: the item's ref and the version of its queue row (the row's `xmin`). */
-export interface QueuedChange {
-  ref: string;
-  version: string;
+/**
+ * The evaluation queue as a pass found it: the refs, and the versions of their rows (`xmin`, the
+ * id of the transaction that queued each; a handful per pass, one per storing transaction).
+ * Kept as two lists, not a row per change: a first sync queues 150,000 refs, and the pass holds
+ * this until it commits.
+ */
+export interface QueueSnapshot {
+  refs: string[];
+  versions: string[];
 }
 
 /** The evaluation queue as it stands: what a pass that begins now must evaluate and settle. */
-export async function queuedChanges(db: Db): Promise<QueuedChange[]> {
-  return queryRows<{ ref: string; version: string }>(db, sql`select ref, xmin::text as version from eval_queue`);
+export async function queuedChanges(db: Db): Promise<QueueSnapshot> {
+  const [row] = await queryRows<{ refs: string[] | null; versions: string[] | null }>(
+    db,
+    sql`select array_agg(ref) as refs, array_agg(distinct xmin::text) as versions from eval_queue`,
+  );
+  return { refs: row?.refs ?? [], versions: row?.versions ?? [] };
 }
 
 /**
- * Records that these queued changes have been evaluated and their writes planned. Only the
- * row versions given are removed: a ref queued again since (another writer stored a newer
- * content meanwhile, maybe after the pass read the item) stays queued for the next pass. A row
- * that writer has not committed yet holds this delete until it does, and is then left alone.
+ * Records that the changes of a queue snapshot have been evaluated and their writes planned:
+ * removes the rows of `refs` whose version is one of the snapshot's. A ref queued again since
+ * (another writer stored a newer content meanwhile, maybe after the pass read the item) has a
+ * version from a transaction that committed after the snapshot, none of these, and stays queued
+ * for the next pass; a row that writer has not committed yet holds this delete until it does,
+ * and is then left alone. `refs` may hold more than the snapshot's refs (the pass's own changes):
+ * a row with a snapshot version is a snapshot row whatever its ref.
  */
-export async function settleQueued(db: Db, queued: readonly QueuedChange[]): Promise<void> {
-  for (let i = 0; i < queued.length; i += 20_000) {
-    const part = queued.slice(i, i + 20_000);
-    // A version is the id of the transaction that queued the row: one queued since has an id
-    // none of these rows has. So "a listed ref with one of the listed versions" is exactly
-    // "a listed row version", and the lookup stays an index scan by ref with a short list of
-    // versions (one per storing transaction) to filter by.
-    const refs = part.map((c) => c.ref);
-    const versions = [...new Set(part.map((c) => c.version))];
+export async function settleQueued(db: Db, refs: readonly string[], versions: readonly string[]): Promise<void> {
+  if (versions.length === 0) return;
+  for (let i = 0; i < refs.length; i += 20_000) {
+    // An index scan by ref, filtered by the short list of versions.
     await db.execute(
-      sql`delete from eval_queue where ${inList(sql`ref`, refs)} and xmin::text = any(${textArray(versions)}::text[])`,
+      sql`delete from eval_queue where ${inList(sql`ref`, refs.slice(i, i + 20_000))} and xmin::text = any(${textArray(versions)}::text[])`,
     );
   }
 }

@@ -18,7 +18,7 @@ import { item } from '../helpers/items.ts';
 import { standardRuleSet } from '../helpers/rules.ts';
 
 const now = new Date('2026-06-15T00:00:00.000Z');
-const queuedRefs = async (db: Database['db']) => (await queuedChanges(db)).map((c) => c.ref).sort();
+const queuedRefs = async (db: Database['db']) => (await queuedChanges(db)).refs.sort();
 const epic = item('jira-main:PAY-1', { kind: 'epic', statusCategory: 'in_progress' });
 const alice = { id: 'a1', name: 'Alice' };
 const story = item('jira-main:PAY-2', { parent: epic.ref, statusCategory: 'in_progress', owner: alice });
