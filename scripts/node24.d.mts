@@ -5,3 +5,5 @@ export declare function tuneHeap(): void;
 export declare function isModern(version?: string): boolean;
 export declare function modernNode(): string;
 export declare function runOnModernNode(script: string, args: readonly string[]): void;
+export declare const NODE_ENV: Readonly<Record<string, string>>;
+export declare function restartWithEnv(script: string, args: readonly string[]): void;

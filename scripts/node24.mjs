@@ -26,6 +26,32 @@ export function isModern(version = process.versions.node) {
 export const NODE_FLAGS = ['--max-semi-space-size=16'];
 
 /**
+ * Environment pmo-sync runs with: settings of glibc's allocator, read once at start (ignored by
+ * other C libraries). glibc hands the free memory at the top of an arena back to the system only
+ * past a trim threshold that it raises to the largest block freed so far (up to 32 MB), and
+ * after such a raise it keeps large blocks in the arenas too: a process with embedded PGlite,
+ * whose WebAssembly compiler's memory comes and goes in such blocks, stayed about 100 MiB above
+ * what it used (BENCHMARKS.md, finding 27). A fixed threshold of 0 returns the top of an arena
+ * whenever it is free and leaves blocks from 128 KiB to mmap, at no cost a sync could measure.
+ * A value the user set wins.
+ */
+export const NODE_ENV = { MALLOC_TRIM_THRESHOLD_: '0' };
+
+/**
+ * Replaces this process (same pid, arguments and Node options) with one started with NODE_ENV,
+ * where the platform lets a process do so and the environment lacks any of it; returns only
+ * when it does not. Call before anything else runs: nothing of this process survives.
+ */
+export function restartWithEnv(script, args) {
+  const missing = Object.keys(NODE_ENV).filter((k) => process.env[k] === undefined);
+  if (missing.length === 0 || process.platform !== 'linux' || typeof process.execve !== 'function') return;
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, script, ...args], {
+    ...NODE_ENV,
+    ...process.env,
+  });
+}
+
+/**
  * Lets the old generation grow by half of what is live after a collection, where V8 allows up to
  * four times. Read at each collection, so it takes effect at run time; a value given on the
  * command line or in NODE_OPTIONS wins.
@@ -76,10 +102,14 @@ export function modernNode() {
   return bin;
 }
 
-/** Runs `script args…` on a modern Node with NODE_FLAGS, forwarding stdio, signals and the exit status. */
+/**
+ * Runs `script args…` on a modern Node with NODE_FLAGS and NODE_ENV, forwarding stdio, signals
+ * and the exit status.
+ */
 export function runOnModernNode(script, args) {
   const node = modernNode();
   const env = {
+    ...NODE_ENV,
     ...process.env,
     PATH: `${dirname(node)}${process.platform === 'win32' ? ';' : ':'}${process.env.PATH ?? ''}`,
   };

@@ -5,7 +5,7 @@
 // memory (which never shrinks) would otherwise count in this peak, and so would the simulators.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../scripts/node24.mjs';
+import { NODE_ENV, NODE_FLAGS } from '../../scripts/node24.mjs';
 import type { DbKind } from '../lib/db.ts';
 import type { Limits } from '../lib/world.ts';
 import type { SyncFigures } from './sync.ts';
@@ -25,8 +25,10 @@ export type ZeroLatencyReply = { ok: true; figures: SyncFigures } | { ok: false;
 
 export async function runZeroLatencyScenario(o: ZeroLatencyRequest): Promise<SyncFigures> {
   const child = fork(WORKER, [], {
-    // Started as `pmo-sync` starts (scripts/node24.mjs): its V8 settings are part of its footprint.
+    // Started as `pmo-sync` starts (scripts/node24.mjs): its V8 and allocator settings are part
+    // of its footprint.
     execArgv: [...NODE_FLAGS, '--import', 'tsx'],
+    env: { ...NODE_ENV, ...process.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
