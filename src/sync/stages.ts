@@ -48,24 +48,32 @@ export function createSyncStages(deps: {
       return summary;
     },
     async afterEvaluate(db, { changedRefs, findings, now, dryRun, priority, deferAggregates, reader }) {
+      // Items whose findings changed move their epics' finding counts and compliance too, and
+      // they need not be below a changed item: one owner's finished work resolves the
+      // work-in-progress findings of their items under other epics. One set of them serves the
+      // rollups and the planning: a first sync's are 150,000 refs, and every copy as a set or
+      // a spread list was megabytes more at the end of the pass.
+      const touched = changedRefs && new Set(changedRefs);
+      if (touched) for (const ref of findings.changedRefs) touched.add(ref);
       const { changedEpics } = await recomputeRollups(db, {
         now,
         programs: config.portfolio.programs,
         thresholds: config.portfolio.health,
-        // Items whose findings changed move their epics' finding counts and compliance too, and
-        // they need not be below a changed item: one owner's finished work resolves the
-        // work-in-progress findings of their items under other epics.
-        changedRefs: changedRefs && [...new Set([...changedRefs, ...findings.changedRefs])],
+        changedRefs: touched && [...touched],
         aggregates: !deferAggregates,
       });
       const pre = prePlanned.get(findings);
-      let refs =
-        changedRefs === undefined
-          ? (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
-              (r) => r.ref,
-            )
-          : [...new Set([...changedRefs, ...findings.changedRefs, ...changedEpics])];
-      if (pre && pre.refs.size > 0) refs = refs.filter((r) => !pre.refs.has(r));
+      let candidates: Iterable<string>;
+      if (touched === undefined) {
+        candidates = (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
+          (r) => r.ref,
+        );
+      } else {
+        for (const ref of changedEpics) touched.add(ref);
+        candidates = touched;
+      }
+      const refs: string[] = [];
+      for (const ref of candidates) if (!pre?.refs.has(ref)) refs.push(ref);
       const planned = await planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs, reader });
       if (!pre) return planned;
       return {

@@ -22,7 +22,7 @@ export interface PlanOptions {
   /**
    * The refs whose own content changed in this pass. A write to any other ref (an epic whose
    * rollup moved, an item whose dependency changed) was caused by them, so its `changedAt` is
-   * their newest change, not the item's own last edit.
+   * their newest change, not the item's own last edit. Distinct refs (a pass's change set).
    */
   triggers?: readonly string[];
   /**
@@ -261,17 +261,18 @@ export const ownChange = (_ref: string, updated: string) => new Date(Date.parse(
 
 export async function planWrites(db: Db, config: Config, opts: PlanOptions): Promise<PlanResult> {
   const refs = [...new Set(opts.refs)];
-  const triggers = new Set(opts.triggers ?? []);
-  const reader = opts.reader ?? db;
   // Only a small change set (a webhook burst) says when a rollup-driven write's cause
-  // happened; across a large pass the newest of thousands of edits would say nothing.
-  const newestTrigger = triggers.size <= PLAN_CHUNK ? await newestUpdate(db, [...triggers]) : null;
+  // happened; across a large pass the newest of thousands of edits would say nothing, and each
+  // write's own change is its time (a set of a first sync's triggers would be garbage).
+  const triggers = (opts.triggers?.length ?? 0) <= PLAN_CHUNK ? new Set(opts.triggers) : null;
+  const reader = opts.reader ?? db;
+  const newestTrigger = triggers ? await newestUpdate(db, [...triggers]) : null;
   const planner = createItemPlanner(config, {
     dryRun: opts.dryRun,
     priority: opts.priority,
     changedAt: (ref, updated) => {
       const own = Date.parse(updated);
-      const at = triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
+      const at = !triggers || triggers.has(ref) || newestTrigger === null ? own : Math.max(own, newestTrigger);
       return new Date(at).toISOString();
     },
   });
