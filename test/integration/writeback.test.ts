@@ -25,6 +25,20 @@ for (const target of dbTargets()) {
       await database.close();
     });
 
+    /** A Jira story not yet started, with an assignee and no open finding: unassigning flags it. */
+    const compliantJiraStory = async () => {
+      const report = await loadReport(database.db, { config: p.config });
+      const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
+      return report.items.find(
+        (i) =>
+          i.connection === 'jira-main' &&
+          i.kind === 'story' &&
+          i.statusCategory === 'todo' &&
+          i.assignee &&
+          !flagged.has(i.ref),
+      )!;
+    };
+
     it('dry-run plans every write, visibly, and sends none', async () => {
       const s = await p.sync();
       expect(s.mode).toBe('dry-run');
@@ -70,16 +84,7 @@ for (const target of dbTargets()) {
 
     it('dead-letters a write the tracker keeps refusing, shows it, and sends it when retried', async () => {
       p.config.mode = 'enforce';
-      const report = await loadReport(database.db, { config: p.config });
-      const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
-      const story = report.items.find(
-        (i) =>
-          i.connection === 'jira-main' &&
-          i.kind === 'story' &&
-          i.statusCategory === 'todo' &&
-          i.assignee &&
-          !flagged.has(i.ref),
-      )!;
+      const story = await compliantJiraStory();
       p.jira.store.updateIssue(story.key, { assignee: null });
       await p.sync({ connections: ['jira-main'], dryRun: true });
       await database.db.update(writeOutbox).set({ status: 'pending' }).where(eq(writeOutbox.status, 'planned'));
@@ -103,16 +108,7 @@ for (const target of dbTargets()) {
 
     it('charges a write nothing for workers that died sending it, and dead-letters one that stops every worker', async () => {
       p.config.mode = 'enforce';
-      const report = await loadReport(database.db, { config: p.config });
-      const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
-      const story = report.items.find(
-        (i) =>
-          i.connection === 'jira-main' &&
-          i.kind === 'story' &&
-          i.statusCategory === 'todo' &&
-          i.assignee &&
-          !flagged.has(i.ref),
-      )!;
+      const story = await compliantJiraStory();
       const assignee = p.jira.store.getIssue(story.key)?.fields.assignee;
       p.jira.store.updateIssue(story.key, { assignee: null });
       await p.sync({ connections: ['jira-main'], dryRun: true });
@@ -185,16 +181,7 @@ for (const target of dbTargets()) {
     it('removes the bot comment once an item is compliant when configured to', async () => {
       p.config.mode = 'enforce';
       await p.sync();
-      const report = await loadReport(database.db, { config: p.config });
-      const flagged = new Set(report.findings.filter((f) => f.status === 'open').map((f) => f.ref));
-      const story = report.items.find(
-        (i) =>
-          i.connection === 'jira-main' &&
-          i.kind === 'story' &&
-          i.statusCategory === 'todo' &&
-          i.assignee &&
-          !flagged.has(i.ref),
-      )!;
+      const story = await compliantJiraStory();
       const key = story.key;
       const assignee = p.jira.store.getIssue(key)?.fields.assignee as { accountId: string; displayName: string };
       p.jira.store.updateIssue(key, { assignee: null });
