@@ -94,9 +94,11 @@ for (const target of dbTargets()) {
       const { db } = database;
       await db.execute(sql.raw('drop table if exists copy_probe'));
       await db.execute(sql.raw(TABLE));
-      const doc = { text: 'ü'.repeat(200), list: [1, 2, 3] };
+      // Two bytes a character in UTF-8, and megabytes in all: PGlite's input buffer grows in place.
+      const doc = { text: 'ü'.repeat(600), list: [1, 2, 3] };
       const rows = Array.from({ length: 2000 }, (_, i) => [i, `row ${i}\t${'y'.repeat(i % 50)}`, doc]);
       expect([...copyPieces(rows)].length).toBeGreaterThan(10);
+      expect(copyText(rows).length).toBeGreaterThan(2 ** 20);
       await copyRows(db, 'copy_probe', ['id', 'label', 'doc'], copyPieces(rows));
       const back = await probeRows(db);
       expect(back).toHaveLength(2000);
