@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError } from '../src/errors.ts';
+import { keepParserUnoptimized } from './pglite-parser.ts';
 import * as schema from './schema.ts';
 import { type Database, type Db, lockKey, redactUrl } from './types.ts';
 
@@ -54,7 +55,10 @@ const INIT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'pglite-init.m
 async function initPgliteDir(dir: string): Promise<void> {
   if (existsSync(join(dir, 'PG_VERSION'))) return;
   await new Promise<void>((done, fail) => {
-    execFile(process.execPath, [INIT_SCRIPT, dir], { timeout: 120_000 }, (err, _out, stderr) => {
+    // Baseline code only: initdb parses thousands of statements once, and V8's optimizing
+    // compiles (the parser's alone takes ~580 MiB, db/pglite-parser.ts) raised its peak RSS to
+    // 1.06 GiB (550–670 MiB without) and made it slower (BENCHMARKS.md, finding 28).
+    execFile(process.execPath, ['--liftoff-only', INIT_SCRIPT, dir], { timeout: 120_000 }, (err, _out, stderr) => {
       if (!err) done();
       else fail(new Error(`could not create the PGlite database in ${dir}: ${stderr.trim() || err.message}`));
     });
@@ -78,6 +82,7 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
     client = new PGlite(dir, settings);
     location = dir;
   }
+  keepParserUnoptimized(client);
   await client.waitReady;
   const held = new Set<string>();
   const db = drizzle({ client, schema }) as unknown as Db;

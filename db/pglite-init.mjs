@@ -10,7 +10,9 @@ if (!dir) {
   process.exit(2);
 }
 try {
-  const db = await PGlite.create(dir);
+  // The buffer pool db/client.ts opens the database with (PGLITE_SETTINGS): Postgres's default
+  // of 128 MB is memory this process would touch for nothing.
+  const db = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
   await db.close();
 } catch (err) {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,0 +1,35 @@
+// PGlite's SQL parser stays on V8's baseline code (db/pglite-parser.ts): its optimizing compile
+// alone allocated about 580 MiB. Read from V8's own trace of every WebAssembly compile in a child
+// process that opens a new database, migrates, runs a memory-reducing collection (which drops
+// baseline code) and parses 400 statements: plenty for the parser to become hot.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { NODE_ENV } from '../../scripts/node24.mjs';
+
+const CHILD = fileURLToPath(new URL('./pglite-parser.child.ts', import.meta.url));
+const TURBOFAN = /using TurboFan, took \d+ ms and (\d+) \/ \d+ max\/total bytes; bodysize (\d+)/;
+
+describe.skipIf(process.platform !== 'linux')('PGlite parser', () => {
+  it('is never recompiled by the optimizing compiler, whose compile of it took ~580 MiB', () => {
+    const r = spawnSync(process.execPath, ['--trace-wasm-compilation-times', '--import', 'tsx', CHILD], {
+      encoding: 'utf8',
+      env: { ...process.env, ...NODE_ENV },
+      maxBuffer: 64 * 2 ** 20,
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const optimized = r.stdout
+      .split('\n')
+      .map((line) => TURBOFAN.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => ({ compilerBytes: Number(m[1]), bodySize: Number(m[2]) }));
+    // The trace is there: other hot functions are optimized as usual.
+    expect(optimized.length).toBeGreaterThan(20);
+    // No compile near the parser's: the largest others take tens of megabytes.
+    const largest = Math.max(...optimized.map((o) => o.compilerBytes));
+    expect(largest).toBeLessThan(200 * 2 ** 20);
+    const { peakRssMiB } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { peakRssMiB: number };
+    expect(peakRssMiB).toBeLessThan(450);
+  });
+});
