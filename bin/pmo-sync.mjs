@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=8
 // Entry point of the `pmo-sync` command. Re-runs itself on Node 24 where the machine's
 // node is too old, then loads the TypeScript sources through tsx (no build step). The shebang's
 // option is scripts/node24.mjs NODE_FLAGS, which `npm start` passes too; its NODE_ENV is set by

@@ -21,7 +21,7 @@ console.log(JSON.stringify({ pid: process.pid, started, env: process.env.MALLOC_
 );
 
 const run = (env: NodeJS.ProcessEnv) => {
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=16', probe, 'sync', '--full'], {
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=8', probe, 'sync', '--full'], {
     env,
     encoding: 'utf8',
   });
@@ -39,7 +39,7 @@ describe.runIf(process.platform === 'linux')('restartWithEnv', () => {
     // The same process: the pid it had before starting again.
     expect(out.pid).toBe(Number(out.started));
     expect(out.args).toEqual(['sync', '--full']);
-    expect(out.execArgv).toEqual(['--max-semi-space-size=16']);
+    expect(out.execArgv).toEqual(['--max-semi-space-size=8']);
   });
 
   it("leaves a user's own setting alone", () => {
