@@ -2,7 +2,7 @@
 // transaction (the transactional outbox). Sync passes and webhook processing both end here.
 import type { Db } from '../../db/client.ts';
 import type { SyncStages } from './run.ts';
-import { queuedChanges, settleQueued } from './store.ts';
+import { type QueueSnapshot, queuedChanges, settleQueued } from './store.ts';
 import { emptyFindings, type FindingsSummary } from './summary.ts';
 
 export interface CommitOptions {
@@ -43,11 +43,14 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // settles only the queue as it stood when it began: an item another writer stores meanwhile
     // may be read before its new content, and its queue row must outlive this pass in case
     // that writer dies before its own commit evaluates it (store.ts settleQueued).
-    const queued = await queuedChanges(tx);
+    let queued: QueueSnapshot | null = await queuedChanges(tx);
     const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...queued.refs])];
     // Every queued ref is among `refs`, so the snapshot's own copies of them need not be kept
     // through the evaluation (settleQueued).
     const settle = { refs: refs ?? queued.refs, versions: queued.versions };
+    // A suspended async function keeps its locals alive, used again or not: the snapshot's
+    // list held 150,000 strings of its own through a first sync's evaluation.
+    queued = null;
     if (refs !== undefined && refs.length === 0) return;
     const large = refs === undefined || refs.length >= RELEASE_MEMORY_AT;
     if (large) stages.releaseMemory?.();
