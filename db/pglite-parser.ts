@@ -17,7 +17,7 @@
 import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 
-/** What of PGlite's Emscripten module this needs (present in PGlite 0.3 to 0.5). */
+/** What of PGlite's Emscripten module this needs (PGlite 0.5's exports). */
 interface ParserModule {
   _raw_parser?: (query: number, mode: number) => number;
   stackSave?: () => number;
@@ -49,7 +49,7 @@ export function keepParserUnoptimized(client: PGlite): void {
 }
 
 /** Whether the parser was compiled here (false: PGlite's module lacks an export this needs). */
-export function compileParser(mod: ParserModule | undefined): boolean {
+function compileParser(mod: ParserModule | undefined): boolean {
   if (!mod?._raw_parser || !mod.stackSave || !mod.stackRestore || !mod.stringToUTF8OnStack) return false;
   const sp = mod.stackSave();
   setFlagsFromString('--wasm-tier-up-filter=0');
