@@ -43,8 +43,14 @@ export async function openDatabase(url: string | undefined, opts: OpenOptions = 
 
 // Postgres's default 128 MB of shared buffers is memory PGlite's WebAssembly heap touches and
 // never gives back; the data directory's files sit in the system's page cache anyway, so a
-// smaller pool costs little (BENCHMARKS.md, finding 17).
-const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB'];
+// smaller pool costs little (BENCHMARKS.md, finding 17). Postgres fills each new 16 MB WAL
+// segment with zeros first, and PGlite's file system layer (Emscripten's doWritev) copies every
+// write of several buffers into a new 1 MiB ArrayBuffer: 672 of them over a first sync of
+// 150,000 items, dead at once but freed only when V8 next collects, 40–120 MiB of RSS at a time.
+// Without the zero fill a new segment is made by writing its last byte, and its disk space is
+// taken as WAL is written (Postgres's wal_init_zero, meant for copy-on-write file systems; WAL
+// records carry their own checksums, so recovery does not rely on the zeros). Finding 28.
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_init_zero=off'];
 const INIT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'pglite-init.mjs');
 
 /**

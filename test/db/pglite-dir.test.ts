@@ -22,6 +22,8 @@ describe('PGlite data directory', () => {
       await first.db.insert(syncCursors).values({ connection: 'jira-main', cursor: '2026-11-22T05:00:00.000Z' });
       const [settings] = await queryRows<{ shared_buffers: string }>(first.db, sql`show shared_buffers`);
       expect(settings?.shared_buffers).toBe('16MB');
+      const [wal] = await queryRows<{ wal_init_zero: string }>(first.db, sql`show wal_init_zero`);
+      expect(wal?.wal_init_zero).toBe('off');
     } finally {
       await first.close();
     }
