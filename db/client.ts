@@ -64,7 +64,9 @@ async function initPgliteDir(dir: string): Promise<void> {
     // Baseline code only: initdb parses thousands of statements once, and V8's optimizing
     // compiles (the parser's alone takes ~580 MiB, db/pglite-parser.ts) raised its peak RSS to
     // 1.06 GiB (550–670 MiB without) and made it slower (BENCHMARKS.md, finding 28).
-    execFile(process.execPath, ['--liftoff-only', INIT_SCRIPT, dir], { timeout: 120_000 }, (err, _out, stderr) => {
+    // It starts the new database once with the settings it will be opened with.
+    const args = ['--liftoff-only', INIT_SCRIPT, dir, ...PGLITE_SETTINGS];
+    execFile(process.execPath, args, { timeout: 120_000 }, (err, _out, stderr) => {
       if (!err) done();
       else fail(new Error(`could not create the PGlite database in ${dir}: ${stderr.trim() || err.message}`));
     });

@@ -2,7 +2,7 @@
 // transaction (the transactional outbox). Sync passes and webhook processing both end here.
 import type { Db } from '../../db/client.ts';
 import type { SyncStages } from './run.ts';
-import { type QueueSnapshot, queuedChanges, settleQueued } from './store.ts';
+import { queuedChanges, settleQueued } from './store.ts';
 import { emptyFindings, type FindingsSummary } from './summary.ts';
 
 export interface CommitOptions {
@@ -43,14 +43,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // settles only the queue as it stood when it began: an item another writer stores meanwhile
     // may be read before its new content, and its queue row must outlive this pass in case
     // that writer dies before its own commit evaluates it (store.ts settleQueued).
-    let queued: QueueSnapshot | null = await queuedChanges(tx);
-    const refs = opts.refs === undefined ? undefined : [...new Set([...opts.refs, ...queued.refs])];
-    // Every queued ref is among `refs`, so the snapshot's own copies of them need not be kept
-    // through the evaluation (settleQueued).
-    const settle = { refs: refs ?? queued.refs, versions: queued.versions };
-    // A suspended async function keeps its locals alive, used again or not: the snapshot's
-    // list held 150,000 strings of its own through a first sync's evaluation.
-    queued = null;
+    const { refs, settle } = await passRefs(tx, opts.refs);
     if (refs !== undefined && refs.length === 0) return;
     const large = refs === undefined || refs.length >= RELEASE_MEMORY_AT;
     if (large) stages.releaseMemory?.();
@@ -78,4 +71,20 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     await settleQueued(tx, settle.refs, settle.versions);
   });
   return result;
+}
+
+/**
+ * The refs a pass evaluates (undefined: every item) and the queue rows it settles afterwards:
+ * `given` and whatever the queue holds. Every queued ref is among the refs, so the snapshot's own
+ * copies of them are not kept. A function of its own because a suspended async function keeps its
+ * locals alive, used again or not: the snapshot's list held 150,000 strings through a first
+ * sync's evaluation.
+ */
+async function passRefs(
+  tx: Db,
+  given: string[] | undefined,
+): Promise<{ refs: string[] | undefined; settle: { refs: string[]; versions: string[] } }> {
+  const queued = await queuedChanges(tx);
+  const refs = given === undefined ? undefined : [...new Set([...given, ...queued.refs])];
+  return { refs, settle: { refs: refs ?? queued.refs, versions: queued.versions } };
 }
