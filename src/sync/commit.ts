@@ -1,6 +1,7 @@
 // The one place where stored changes become findings, rollups and planned writes, in one
 // transaction (the transactional outbox). Sync passes and webhook processing both end here.
 import type { Db } from '../../db/client.ts';
+import { hasDryRunPlans } from '../writeback/plan.ts';
 import type { SyncStages } from './run.ts';
 import { queuedChanges, settleQueued } from './store.ts';
 import { emptyFindings, type FindingsSummary } from './summary.ts';
@@ -44,7 +45,8 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // may be read before its new content, and its queue row must outlive this pass in case
     // that writer dies before its own commit evaluates it (store.ts settleQueued).
     const { refs, settle } = await passRefs(tx, opts.refs);
-    if (refs !== undefined && refs.length === 0) return;
+    // Nothing changed: an enforce pass still has a dry run's plans to take (takeDryRunPlans).
+    if (refs !== undefined && refs.length === 0 && (opts.dryRun || !(await hasDryRunPlans(tx)))) return;
     const large = refs === undefined || refs.length >= RELEASE_MEMORY_AT;
     if (large) stages.releaseMemory?.();
     if (stages.evaluate)

@@ -8,6 +8,7 @@ import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
+import { countDryRunPlans } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
 import {
@@ -137,7 +138,9 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       reader: deps.database.driver === 'postgres' ? db : undefined,
     });
     findings = committed.findings;
-    writes.planned = committed.planned;
+    // A dry run's plan is every write it leaves planned, of earlier dry runs' too: what an
+    // enforce run on this state sends (takeDryRunPlans), not only what changed since the last.
+    writes.planned = mode === 'dry-run' ? await countDryRunPlans(db, ids) : committed.planned;
     writes.skippedUnchanged = committed.skippedUnchanged;
   }
   if (anyOk && stages.send && mode === 'enforce') Object.assign(writes, await stages.send({ connections: ids }));

@@ -19,6 +19,7 @@ import {
   type PlanItem,
   type PlanResult,
   planWrites,
+  takeDryRunPlans,
 } from '../writeback/plan.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
 import type { SyncStages } from './run.ts';
@@ -63,6 +64,9 @@ export function createSyncStages(deps: {
         aggregates: !deferAggregates,
       });
       const pre = prePlanned.get(findings);
+      // An enforce pass sends what earlier dry runs planned (takeDryRunPlans): their refs are
+      // planned again here, on the current state. A full pass plans every item anyway.
+      const carried = dryRun ? [] : await takeDryRunPlans(db);
       let candidates: Iterable<string>;
       if (touched === undefined) {
         candidates = (await db.select({ ref: workItems.ref }).from(workItems).where(isNull(workItems.deletedAt))).map(
@@ -70,6 +74,7 @@ export function createSyncStages(deps: {
         );
       } else {
         for (const ref of changedEpics) touched.add(ref);
+        for (const ref of carried) touched.add(ref);
         candidates = touched;
       }
       const refs: string[] = [];
@@ -149,7 +154,10 @@ export function prePlanner(
       // With no write of these items waiting, the rows are copied in. On Postgres this
       // evaluation reads through `reader`, never `db`, so the copy holds up none of its reads;
       // PGlite's copy is a single call.
-      return planner.insert(pipeline, db, rows, { copy: stored[1].length === 0 });
+      return planner.insert(pipeline, db, rows, {
+        copy: stored[1].length === 0,
+        refs: items.map((i) => i.ref),
+      });
     },
   };
 }

@@ -4,7 +4,7 @@
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { sendRows } from '../../db/copy.ts';
-import { inList, letIoRun, type Pipeline, withPipeline } from '../../db/query.ts';
+import { inList, letIoRun, type Pipeline, queryRows, withPipeline } from '../../db/query.ts';
 import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
 import type { Config, Connection } from '../config/schema.ts';
@@ -130,7 +130,12 @@ export function createItemPlanner(
   const result: PlanResult = { planned: 0, skippedUnchanged: 0 };
   return {
     result,
-    /** Applied state and waiting writes of `refs`, read through `reader` (see PlanOptions.reader). */
+    /**
+     * Applied state and waiting writes of `refs`, read through `reader` (see PlanOptions.reader).
+     * Waiting means what a worker will send: a dry run's plans are not, in either mode, so that
+     * both modes plan the same rows on the same state (a dry run replaces its earlier plans of
+     * these refs; an enforce pass has taken them all, takeDryRunPlans).
+     */
     readStored(reader: Db, refs: string[]): Promise<StoredWrites> {
       return Promise.all([
         selectRows(reader, APPLIED_COLUMNS, appliedState, inList(appliedState.ref, refs)),
@@ -138,7 +143,7 @@ export function createItemPlanner(
           reader,
           WAITING_COLUMNS,
           writeOutbox,
-          and(inList(writeOutbox.ref, refs), inArray(writeOutbox.status, [status, 'in_flight'])),
+          and(inList(writeOutbox.ref, refs), inArray(writeOutbox.status, ['pending', 'in_flight'])),
         ),
       ]) as Promise<StoredWrites>;
     },
@@ -223,8 +228,22 @@ export function createItemPlanner(
      * text and the driver's copy of it are the largest buffers a first sync holds at once.
      * `copy`: none of the rows' items has a write waiting (a first sync), so they are copied in
      * (db/copy.ts), unless a pass planned one meanwhile, when the upsert takes them after all.
+     * `refs`: the items these rows were planned for. A dry run's plan of them replaces its earlier
+     * one whole, so a write no longer wanted does not linger as planned.
      */
-    insert(pipeline: Pipeline, db: Db, rows: readonly OutboxRow[], opts: { copy?: boolean } = {}): Promise<unknown>[] {
+    insert(
+      pipeline: Pipeline,
+      db: Db,
+      rows: readonly OutboxRow[],
+      into: { copy?: boolean; refs: readonly string[] },
+    ): Promise<unknown>[] {
+      const replaced = opts.dryRun
+        ? [
+            pipeline.add(() =>
+              db.execute(sql`delete from write_outbox where status = 'planned' and ${inList(sql`ref`, into.refs)}`),
+            ),
+          ]
+        : [];
       const upsert = (part: readonly OutboxRow[]) =>
         db.execute(sql`insert into write_outbox (connection, ref, target, payload, desired_hash, status, priority)
         select connection, ref, target, payload, desired_hash, status, priority
@@ -237,10 +256,11 @@ export function createItemPlanner(
           last_error = null, updated_at = now()`);
       const parts: (readonly OutboxRow[])[] = [];
       for (let i = 0; i < rows.length; i += INSERT_ROWS) parts.push(rows.slice(i, i + INSERT_ROWS));
-      if (!opts.copy) return parts.map((part) => pipeline.add(() => upsert(part)));
+      if (!into.copy) return [...replaced, ...parts.map((part) => pipeline.add(() => upsert(part)))];
       // One copy, and one savepoint, for all the rows: a first sync's commit opens a savepoint
       // per copy, and each one that writes takes a subtransaction id.
       return [
+        ...replaced,
         sendRows(pipeline, db, {
           table: 'write_outbox',
           columns: OUTBOX_COLUMNS,
@@ -254,6 +274,37 @@ export function createItemPlanner(
       ];
     },
   };
+}
+
+/**
+ * Removes every dry-run plan and returns the refs it was for: an enforce pass plans those refs
+ * again, with everything it plans itself, so the writes a dry run showed are the writes that go
+ * out once the mode is enforce, whether or not the items changed since.
+ */
+export async function takeDryRunPlans(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ ref: string }>(
+    db,
+    sql`with taken as (delete from write_outbox where status = 'planned' returning ref) select distinct ref from taken`,
+  );
+  return rows.map((r) => r.ref);
+}
+
+/** Whether any dry-run plan waits for an enforce pass to take it (takeDryRunPlans). */
+export async function hasDryRunPlans(db: Db): Promise<boolean> {
+  const rows = await queryRows<{ one: number }>(
+    db,
+    sql`select 1 as one from write_outbox where status = 'planned' limit 1`,
+  );
+  return rows.length > 0;
+}
+
+/** Dry-run plans of these connections: what an enforce run would send on the same state. */
+export async function countDryRunPlans(db: Db, connections: readonly string[]): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from write_outbox where status = 'planned' and ${inList(sql`connection`, connections)}`,
+  );
+  return Number(row?.n ?? 0);
 }
 
 /** An item's own last change, as an outbox row's `changedAt` (large passes: see planWrites). */
@@ -313,7 +364,9 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
       const [items, itemFindings, itemRollups, stored] = await next!;
       next = c + 1 < chunks.length ? pipeline.add(readChunk(chunks[c + 1]!)) : null;
       const rollupByRef = new Map(itemRollups.map((r) => [r.scope.slice(5), r]));
-      planner.insert(pipeline, db, await planner.plan(items as PlanItem[], itemFindings, rollupByRef, stored));
+      planner.insert(pipeline, db, await planner.plan(items as PlanItem[], itemFindings, rollupByRef, stored), {
+        refs: chunks[c]!,
+      });
     }
   });
   return planner.result;
