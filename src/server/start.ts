@@ -143,12 +143,3 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   };
 }
-
-/** Resolves on SIGINT or SIGTERM (Ctrl-C), so callers can stop cleanly. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => () => resolve(sig);
-    process.once('SIGINT', on('SIGINT'));
-    process.once('SIGTERM', on('SIGTERM'));
-  });
-}
