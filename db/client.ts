@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError } from '../src/errors.ts';
+import { lockPgliteDir } from './pglite-lock.ts';
 import { keepParserUnoptimized } from './pglite-parser.ts';
 import * as schema from './schema.ts';
 import { type Database, type Db, lockKey, redactUrl } from './types.ts';
@@ -79,6 +80,7 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   let client: PGlite;
   let location: string;
+  let unlock = () => {};
   const settings = { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] };
   if (/^memory:\/\//i.test(target)) {
     client = new PGlite(settings);
@@ -86,12 +88,22 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   } else {
     const dir = resolve(opts.cwd ?? process.cwd(), target.replace(/^file:\/\//i, ''));
     mkdirSync(dirname(dir), { recursive: true });
-    await initPgliteDir(dir);
+    // Before initdb: two processes must not create or open one directory at once.
+    unlock = lockPgliteDir(dir);
+    try {
+      await initPgliteDir(dir);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     client = new PGlite(dir, settings);
     location = dir;
   }
   keepParserUnoptimized(client);
-  await client.waitReady;
+  await client.waitReady.catch((err: unknown) => {
+    unlock();
+    throw err;
+  });
   const held = new Set<string>();
   const db = drizzle({ client, schema }) as unknown as Db;
   return {
@@ -114,7 +126,11 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
       };
     },
     close: async () => {
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

@@ -128,8 +128,26 @@ export const Config = z
         publicUrl: httpUrl.optional(),
         /** Require an API token for /metrics too. */
         protectMetrics: z.boolean().default(false),
+        /** Open connections at most; at the cap the oldest connection not being answered is dropped. */
+        maxConnections: z.number().int().min(1).default(1000),
+        /** Slow clients are dropped: headers must arrive within this, the whole request within the next. */
+        headersTimeoutMs: z.number().int().positive().default(15_000),
+        requestTimeoutMs: z.number().int().positive().default(60_000),
+        keepAliveTimeoutMs: z.number().int().positive().default(5_000),
       })
-      .default({ port: 8787, host: '0.0.0.0', protectMetrics: false }),
+      .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, {
+        error: 'headersTimeoutMs must not exceed requestTimeoutMs (the headers are part of the request)',
+        path: ['headersTimeoutMs'],
+      })
+      .default({
+        port: 8787,
+        host: '0.0.0.0',
+        protectMetrics: false,
+        maxConnections: 1000,
+        headersTimeoutMs: 15_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+      }),
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })

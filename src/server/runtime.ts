@@ -64,6 +64,25 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   const stopping = new AbortController();
   const webhooksWaker = createWaker(stopping.signal);
   const writesWaker = createWaker(stopping.signal);
+  // Passes (cron or triggered) in progress: stop() waits for each to see the abort and end.
+  const passes = new Set<Promise<unknown>>();
+  // A pass sends its planned writes itself; here the drain ends with the runtime, like the loops.
+  const sendStage = deps.stages.send;
+  const stages: SyncStages = {
+    ...deps.stages,
+    send: sendStage
+      ? async ({ connections }) => {
+          const worker = createWriteWorker({
+            database: deps.database,
+            connectors: new Map([...deps.connectors].filter(([id]) => connections.includes(id))),
+            log: deps.log,
+            leaseMs: deps.leaseMs,
+          });
+          const r = await worker.drain({ signal: stopping.signal });
+          return { sent: r.sent, failed: r.failed + r.dead };
+        }
+      : undefined,
+  };
 
   // A plain sleep is a waker nobody wakes (stop still cuts it short).
   const sleep = (ms: number) => createWaker(stopping.signal).wait(ms);
@@ -98,7 +117,16 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
           () => writesWaker.wait(pollMs),
         );
 
-  async function scheduled(lockName: string, opts: SyncOptions, tick?: Date): Promise<SyncSummary | null> {
+  function scheduled(lockName: string, opts: SyncOptions, tick?: Date): Promise<SyncSummary | null> {
+    if (stopping.signal.aborted) return Promise.resolve(null);
+    const pass = runPass(lockName, opts, tick);
+    passes.add(pass);
+    const forget = () => passes.delete(pass);
+    pass.then(forget, forget);
+    return pass;
+  }
+
+  async function runPass(lockName: string, opts: SyncOptions, tick?: Date): Promise<SyncSummary | null> {
     const release = await deps.database.tryLock(lockName);
     if (!release) {
       log.debug({ job: lockName }, 'another replica runs this job');
@@ -117,7 +145,7 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
           .limit(1);
         if (ran) return null;
       }
-      const summary = await runSync(deps, { ...opts, signal: stopping.signal });
+      const summary = await runSync({ ...deps, stages }, { ...opts, signal: stopping.signal });
       deps.onSync?.(summary);
       log.info(
         {
@@ -163,7 +191,9 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
     async stop() {
       for (const j of jobs) j.stop();
       stopping.abort();
-      await Promise.allSettled([webhookLoop, writeLoop]);
+      // A loop ends after the step it is in (a claimed batch of writes is finished, never cut),
+      // a pass at its next page or batch of writes.
+      await Promise.allSettled([webhookLoop, writeLoop, ...passes]);
     },
   };
 }

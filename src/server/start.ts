@@ -1,7 +1,7 @@
 // Everything `serve` runs in one process: HTTP (API, dashboard, webhooks, ops endpoints) and
-// the background runtime. The demo starts the same thing against its simulators.
-import type { AddressInfo } from 'node:net';
-import { serve as serveHttp } from '@hono/node-server';
+// the background runtime. The demo starts the same thing against its simulators. The port is
+// bound first (bindHttp): nothing else starts when it cannot be, and whatever started is
+// stopped again when a later step fails.
 import { Histogram } from 'prom-client';
 import { createConnectors } from '../../connectors/index.ts';
 import type { Connector } from '../../connectors/types.ts';
@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { buildSyncStages } from '../sync/stages.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
 import { mountWebhookRoutes } from '../webhooks/routes.ts';
+import { type BoundHttp, bindHttp, type HttpLimits } from './listen.ts';
 import { createReadiness } from './readiness.ts';
 import { type Runtime, startRuntime } from './runtime.ts';
 
@@ -22,6 +23,9 @@ export interface ServerOptions {
   database: Database;
   log: Logger;
   cwd: string;
+  /** The listener, bound already (the CLI binds it before opening the database). */
+  http?: BoundHttp;
+  /** Without `http`: the port and address to bind (default: the config's). */
   port?: number;
   host?: string;
   /** Run the cron schedule (default true). */
@@ -34,92 +38,108 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  http: BoundHttp;
   runtime: Runtime;
   connectors: Map<string, Connector>;
+  /** Stops accepting requests and the runtime (loops, cron, passes in progress), then the connectors. */
   stop(): Promise<void>;
+}
+
+/** The Node server's limits from the config's `server` section. */
+export function httpLimits(s: Config['server']): HttpLimits {
+  return {
+    maxConnections: s.maxConnections,
+    headersTimeoutMs: s.headersTimeoutMs,
+    requestTimeoutMs: s.requestTimeoutMs,
+    keepAliveTimeoutMs: s.keepAliveTimeoutMs,
+  };
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, database, log } = opts;
+  const http =
+    opts.http ??
+    (await bindHttp({
+      port: opts.port ?? config.server.port,
+      host: opts.host ?? config.server.host,
+      limits: httpLimits(config.server),
+      log,
+    }));
   const connectors = opts.connectors ?? createConnectors(config.connections, { log });
-  // Echo detection needs our own account in each tracker before the first webhook. Asked in
-  // the background: a tracker that is down must not keep the server from starting.
-  for (const [id, c] of connectors) {
-    c.whoami().catch((err: unknown) =>
-      log.warn(
-        { connection: id, err },
-        'could not read our tracker identity yet; echoes are recognised once it is known',
-      ),
-    );
+  let runtime: Runtime | undefined;
+  try {
+    // Echo detection needs our own account in each tracker before the first webhook. Asked in
+    // the background: a tracker that is down must not keep the server from starting.
+    for (const [id, c] of connectors) {
+      c.whoami().catch((err: unknown) =>
+        log.warn(
+          { connection: id, err },
+          'could not read our tracker identity yet; echoes are recognised once it is known',
+        ),
+      );
+    }
+    const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });
+    const metrics = createMetrics({ db: database.db, log, now: () => new Date() });
+    const freshness = new Histogram({
+      name: 'pmo_sync_change_to_write_seconds',
+      help: 'Tracker change (item updated) to pmo-sync write applied, for webhook-triggered writes',
+      buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
+      registers: [metrics.registry],
+    });
+    const started = startRuntime({
+      config,
+      database,
+      connectors,
+      log,
+      stages,
+      schedule: opts.schedule,
+      leaseMs: opts.leaseMs,
+      onWriteApplied: (w) => {
+        if (w.changedAt && w.priority <= 10)
+          freshness.observe(Math.max(0, (Date.now() - Date.parse(w.changedAt)) / 1000));
+      },
+      onSync: (s) => {
+        for (const c of s.connections)
+          metrics.syncDuration.observe({ connection: c.id, kind: s.full ? 'full' : 'sync' }, s.durationMs / 1000);
+      },
+    });
+    runtime = started;
+    const receive = createWebhookReceiver({ db: database.db, connectors, log, onStored: () => started.wake() });
+    const app = createApp({
+      database,
+      config,
+      log,
+      metrics,
+      protectMetrics: config.server.protectMetrics,
+      // Behind a TLS-terminating proxy the request URL is http; the public URL says the truth.
+      secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
+      mount: (a) => mountWebhookRoutes(a, receive, log),
+      readiness: createReadiness({ db: database.db, config }),
+      rules: async () => describeRules(stages.ruleSet),
+      triggerSync: async () => {
+        void started.triggerSync().catch((err) => log.error({ err }, 'triggered sync failed'));
+        return { queued: true };
+      },
+    });
+    http.serve((request, env) => app.fetch(request, env));
+  } catch (err) {
+    await runtime?.stop();
+    if (!opts.http) await http.close();
+    for (const c of connectors.values()) await c.close();
+    throw err;
   }
-  const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });
-  const metrics = createMetrics({ db: database.db, log, now: () => new Date() });
-  const freshness = new Histogram({
-    name: 'pmo_sync_change_to_write_seconds',
-    help: 'Tracker change (item updated) to pmo-sync write applied, for webhook-triggered writes',
-    buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
-    registers: [metrics.registry],
-  });
-  const runtime = startRuntime({
-    config,
-    database,
-    connectors,
-    log,
-    stages,
-    schedule: opts.schedule,
-    leaseMs: opts.leaseMs,
-    onWriteApplied: (w) => {
-      if (w.changedAt && w.priority <= 10)
-        freshness.observe(Math.max(0, (Date.now() - Date.parse(w.changedAt)) / 1000));
-    },
-    onSync: (s) => {
-      for (const c of s.connections)
-        metrics.syncDuration.observe({ connection: c.id, kind: s.full ? 'full' : 'sync' }, s.durationMs / 1000);
-    },
-  });
-  const receive = createWebhookReceiver({ db: database.db, connectors, log, onStored: () => runtime.wake() });
-  const app = createApp({
-    database,
-    config,
-    log,
-    metrics,
-    protectMetrics: config.server.protectMetrics,
-    // Behind a TLS-terminating proxy the request URL is http; the public URL says the truth.
-    secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
-    mount: (a) => mountWebhookRoutes(a, receive, log),
-    readiness: createReadiness({ db: database.db, config }),
-    rules: async () => describeRules(stages.ruleSet),
-    triggerSync: async () => {
-      void runtime.triggerSync().catch((err) => log.error({ err }, 'triggered sync failed'));
-      return { queued: true };
-    },
-  });
-  const host = opts.host ?? config.server.host;
-  const server = serveHttp({ fetch: app.fetch, port: opts.port ?? config.server.port, hostname: host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const running = runtime;
   return {
-    url: `http://${shown}:${port}`,
-    port,
-    runtime,
+    url: http.url,
+    port: http.port,
+    http,
+    runtime: running,
     connectors,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await runtime.stop();
+      // Both at once: a request in progress may take its grace period, and the runtime's pass
+      // must see the abort now, not after it.
+      await Promise.all([http.close(), running.stop()]);
       for (const c of connectors.values()) await c.close();
     },
   };
-}
-
-/** Resolves on SIGINT or SIGTERM (Ctrl-C), so callers can stop cleanly. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => () => resolve(sig);
-    process.once('SIGINT', on('SIGINT'));
-    process.once('SIGTERM', on('SIGTERM'));
-  });
 }

@@ -6,6 +6,7 @@ import { fieldList, KNOWN_FIELDS } from './fields.ts';
 import { badRequest, createReadApi, HttpError } from './read-api.ts';
 import type { JiraSimStore, SimIssue, SimUser } from './store.ts';
 import { userJson } from './store.ts';
+import { adfToWiki } from './wiki.ts';
 
 export interface ServerDeps {
   store: JiraSimStore;
@@ -34,7 +35,7 @@ export function labelOf(
   method: string,
   path: string,
 ): { label: string; writeKey: string | null; issue: string | null } {
-  const p = path.replace(/^\/rest\/(api\/3|webhooks\/1\.0)\//, '');
+  const p = path.replace(/^\/rest\/(api\/[23]|webhooks\/1\.0)\//, '');
   const m = /^issue\/([^/]+)(\/.*)?$/.exec(p);
   const issue = m && m[1] !== 'bulkfetch' ? decodeURIComponent(m[1]!) : null;
   const shape = p
@@ -172,6 +173,25 @@ export function createJiraSimServer(deps: ServerDeps) {
         if (!b.body) throw badRequest('Comment body can not be empty!');
         return { status: 201, body: commentJson(issue, store.addComment(issue.key, b.body, { actor })) };
       }
+    }
+    // REST API v2 reads: the same comments with their bodies as wiki markup instead of ADF.
+    const v2 = /^\/rest\/api\/2\/issue\/([^/]+)\/comment(?:\/([^/]+))?$/.exec(path);
+    if (v2 && method === 'GET') {
+      const issue = mustIssue(decodeURIComponent(v2[1]!));
+      const asV2 = (c: SimIssue['comments'][number]) => ({
+        ...commentJson(issue, c),
+        self: `${deps.site()}/rest/api/2/issue/${issue.id}/comment/${c.id}`,
+        body: adfToWiki(c.body),
+      });
+      if (v2[2] !== undefined) {
+        const c = issue.comments.find((x) => x.id === v2[2]);
+        if (!c) throw new HttpError(404, { errorMessages: [`Can not find a comment for key: ${v2[2]}.`], errors: {} });
+        return { status: 200, body: asV2(c) };
+      }
+      const startAt = Number(qp.startAt ?? 0);
+      const max = Math.min(Number(qp.maxResults ?? 5000), 5000);
+      const comments = issue.comments.slice(startAt, startAt + max).map(asV2);
+      return { status: 200, body: { comments, startAt, maxResults: max, total: issue.comments.length } };
     }
     const commentMatch = /^\/rest\/api\/3\/issue\/([^/]+)\/comment\/([^/]+)$/.exec(path);
     if (commentMatch) {
