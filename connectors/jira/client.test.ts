@@ -213,7 +213,13 @@ describe('retries and rate limits', () => {
     // Assert
     expect(me).toEqual({ id: ME.accountId, name: ME.displayName });
     expect(sentAt[1]! - sentAt[0]!).toBeGreaterThanOrEqual(7000);
-    expect(jira.stats()).toEqual({ requests: 2, throttled: 1, retries: 1, byEndpoint: { 'GET myself': 2 } });
+    expect(jira.stats()).toEqual({
+      requests: 2,
+      throttled: 1,
+      retries: 1,
+      byEndpoint: { 'GET myself': 2 },
+      warnings: {},
+    });
   });
 
   it('gives up with a RateLimitError carrying Retry-After after the last attempt', async () => {
@@ -281,7 +287,13 @@ describe('retries and rate limits', () => {
     await jira.whoami();
 
     // Assert
-    expect(jira.stats()).toEqual({ requests: 3, throttled: 0, retries: 2, byEndpoint: { 'GET myself': 3 } });
+    expect(jira.stats()).toEqual({
+      requests: 3,
+      throttled: 0,
+      retries: 2,
+      byEndpoint: { 'GET myself': 3 },
+      warnings: {},
+    });
     // Full jitter at random()=0.5 over 100 and 200 ms.
     expect(c.sleeps).toEqual([50, 100]);
   });

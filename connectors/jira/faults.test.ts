@@ -53,6 +53,7 @@ describe('under faults', () => {
       throttled: 0,
       retries: faulted,
       byEndpoint: sim.requestCounts(),
+      warnings: {},
     });
     await jira.close();
   });
@@ -90,7 +91,13 @@ describe('under faults', () => {
 
     // Assert
     expect(me).toEqual({ id: sim.me.accountId, name: sim.me.displayName });
-    expect(jira.stats()).toEqual({ requests: 2, throttled: 0, retries: 1, byEndpoint: { 'GET myself': 2 } });
+    expect(jira.stats()).toEqual({
+      requests: 2,
+      throttled: 0,
+      retries: 1,
+      byEndpoint: { 'GET myself': 2 },
+      warnings: {},
+    });
     await jira.close();
   });
 
