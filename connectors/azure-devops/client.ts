@@ -1,6 +1,8 @@
 // The one door to Azure DevOps for a connection: azure-devops-node-api for location discovery and
 // its authenticated HTTP client, wrapped in a per-connection p-queue, retries with jittered
-// backoff, Retry-After / X-RateLimit-* pacing, typed errors and request counters.
+// backoff, Retry-After / X-RateLimit-* pacing through one gate every concurrent call waits at
+// (queued ones included), capped waits that close() and a pull's signal cut short, typed errors
+// and request counters.
 //
 // Why not the SDK's typed methods (queryByWiql, getWorkItemsBatch…): they drop response headers,
 // so a Retry-After on a 200 or a falling X-RateLimit-Remaining would be invisible, and they turn a
@@ -21,6 +23,18 @@ import {
   RateLimitError,
   SchemaError,
 } from '../../src/errors.ts';
+import {
+  abortableSleep,
+  capWait,
+  createPacer,
+  createSignalScope,
+  DEFAULT_MAX_RETRY_AFTER_SECONDS,
+  parseRetryAfter,
+  raceAbort,
+  realSleep,
+  requestSignal,
+  type Sleep,
+} from '../http/pacing.ts';
 import type { ConnectorStats } from '../types.ts';
 import { endpointLabel } from './endpoint.ts';
 import { createFetchTransport } from './fetch/transport.ts';
@@ -57,12 +71,14 @@ export interface AdoClientOptions {
   orgUrl: string;
   pat: string;
   connectionId: string;
-  limits: { concurrency: number; requestsPerSecond: number };
+  limits: { concurrency: number; requestsPerSecond: number; maxRetryAfterSeconds?: number };
   log: Logger;
   retry?: { maxRetries?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Below this fraction of X-RateLimit-Limit remaining, requests are spread until the reset. */
   slowdownBelow?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Every wait goes through this; it receives the signal that close() and a pull's signal abort. */
+  sleep?: Sleep;
+  now?: () => number;
   /**
    * How requests travel: through azure-devops-node-api (default), or through fetch where
    * node:http is only an emulation (Cloudflare Workers). Retries, pacing and errors are the same.
@@ -75,6 +91,9 @@ export interface AdoClient {
   /** Validates a reply body, throwing SchemaError with the failing paths. */
   parse<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S>;
   stats(): ConnectorStats;
+  /** Runs `fn` with `signal` over every call it makes: when it aborts, their waits and requests end. */
+  withSignal<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T>;
+  /** Ends every wait and request of this connection at once; later calls fail. */
   close(): Promise<void>;
 }
 
@@ -84,26 +103,18 @@ interface Raw {
   text: string;
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function header(h: Raw['headers'], name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Retry-After is seconds or an HTTP date. */
-export function parseRetryAfter(v: string | undefined, now: number): number | null {
-  if (!v) return null;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? null : Math.max(0, t - now);
-}
-
 export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const sleep = opts.sleep ?? realSleep;
+  const now = opts.now ?? Date.now;
   const maxRetries = opts.retry?.maxRetries ?? 5;
   const baseDelayMs = opts.retry?.baseDelayMs ?? 500;
   const maxDelayMs = opts.retry?.maxDelayMs ?? 30_000;
+  const maxWaitS = opts.limits.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS;
   const slowdownBelow = opts.slowdownBelow ?? 0.1;
   const counters: ConnectorStats = { requests: 0, throttled: 0, retries: 0, byEndpoint: {} };
   const queue = new PQueue({
@@ -112,6 +123,12 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     intervalCap: Math.max(1, Math.floor(opts.limits.requestsPerSecond)),
     interval: opts.limits.requestsPerSecond < 1 ? Math.ceil(1000 / opts.limits.requestsPerSecond) : 1000,
   });
+  // Azure DevOps' budget is per user and organization: one gate for the whole connection.
+  const pacer = createPacer({ now, sleep });
+  const GATE = 'connection';
+  const scope = createSignalScope();
+  const closing = new AbortController();
+  const prefix = `Azure DevOps (${opts.connectionId})`;
   const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
     tracker: TRACKER,
     connection: opts.connectionId,
@@ -120,6 +137,12 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   });
   const secretForms = [opts.pat, Buffer.from(`:${opts.pat}`).toString('base64'), encodeURIComponent(opts.pat)];
   const scrub = (s: string) => secretForms.reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
+  const warnings: Record<string, number> = {};
+  const warn = (message: string) => {
+    warnings[message] = (warnings[message] ?? 0) + 1;
+  };
+  const closedError = () => new ConnectorError(`${prefix}: the connection is closed`, errOpts());
+  const abortedBy = (signal: AbortSignal): unknown => (closing.signal.aborted ? closedError() : signal.reason);
 
   // Every request the SDK sends (its resource-area and location discovery included) goes through
   // the auth handler: wrapping it is the one place that sees them all, so it is where we count.
@@ -145,39 +168,44 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     return witPromise;
   };
 
-  let notBefore = 0;
-  const waitGate = async () => {
-    const target = notBefore;
-    const wait = target - Date.now();
-    if (wait <= 0) return;
-    await sleep(wait);
-    // Everyone who waited for this instant has waited; an injected clock may not have moved.
-    if (notBefore === target) notBefore = 0;
-  };
-
   /**
-   * Reads the throttling headers of any response (a 200 included) and sets when the next request
-   * may go. True when the response told us to slow down (counted once as throttled).
+   * Reads the throttling headers of any response (a 200 included) and moves the connection's
+   * gate, so every call — those queued and those already waiting — holds until then. True when
+   * the response told us to slow down (counted once as throttled).
    */
   const observe = (h: Raw['headers']): boolean => {
-    const now = Date.now();
-    const retryAfter = parseRetryAfter(header(h, 'retry-after'), now);
+    const at = now();
+    const retryAfter = parseRetryAfter(header(h, 'retry-after'), at);
     const delay = Number(header(h, 'x-ratelimit-delay') ?? 0);
     const limit = Number(header(h, 'x-ratelimit-limit') ?? Number.NaN);
     const remaining = Number(header(h, 'x-ratelimit-remaining') ?? Number.NaN);
     const reset = Number(header(h, 'x-ratelimit-reset') ?? Number.NaN);
-    let until = 0;
-    if (retryAfter !== null) until = now + retryAfter;
-    else if (limit > 0 && remaining >= 0 && remaining < limit * slowdownBelow && reset > 0) {
+    let wait = 0;
+    if (retryAfter !== null) {
+      const capped = capWait(retryAfter, maxWaitS * 1000);
+      if (capped.capped) {
+        warn(
+          `Azure DevOps asked to wait longer than limits.maxRetryAfterSeconds (${maxWaitS} s); waited ${maxWaitS} s`,
+        );
+        opts.log.warn(
+          { connection: opts.connectionId, askedMs: retryAfter },
+          'azure-devops: Retry-After above the cap',
+        );
+      }
+      wait = capped.ms;
+    } else if (delay > 0) {
+      // The service is already holding our requests back: send the next ones no sooner.
+      wait = Math.min(maxDelayMs, Math.ceil(delay * 1000));
+    } else if (limit > 0 && remaining >= 0 && remaining < limit * slowdownBelow && reset > 0) {
       // Spread what is left of the budget over the time until it resets, instead of running into a 429.
-      const window = Math.max(0, reset * 1000 - now);
-      until = now + Math.min(maxDelayMs, Math.ceil(window / Math.max(1, remaining)));
+      const window = Math.max(0, reset * 1000 - at);
+      wait = Math.min(maxDelayMs, Math.ceil(window / Math.max(1, remaining)));
     }
-    if (until > notBefore) {
-      notBefore = until;
-      opts.log.debug({ connection: opts.connectionId, waitMs: until - now }, 'azure-devops: pacing requests');
+    if (wait > 0) {
+      pacer.hold(null, at + wait);
+      opts.log.debug({ connection: opts.connectionId, waitMs: wait }, 'azure-devops: pacing requests');
     }
-    const slowedDown = until > now || delay > 0;
+    const slowedDown = wait > 0 || delay > 0;
     if (slowedDown) counters.throttled++;
     return slowedDown;
   };
@@ -192,6 +220,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       ? createFetchTransport({
           orgUrl: opts.orgUrl,
           pat: opts.pat,
+          closing: closing.signal,
           onRequest: (label) => {
             counters.requests++;
             counters.byEndpoint[label] = (counters.byEndpoint[label] ?? 0) + 1;
@@ -199,23 +228,29 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
         })
       : null;
 
-  const send = async (c: AdoCall): Promise<Raw> => {
-    if (fetchSend) return fetchSend(c);
-    const api = await wit();
-    const route: Record<string, string> = {};
-    for (const [k, v] of Object.entries(c.routeValues ?? {})) route[k] = String(v);
-    const query: Record<string, string> = {};
-    for (const [k, v] of Object.entries(c.query ?? {})) query[k] = String(v);
-    const ver = await api.vsoClient.getVersioningData(c.apiVersion, c.area, c.locationId, route, query);
-    const headers: Record<string, string> = { Accept: `application/json;api-version=${ver.apiVersion}` };
-    let data = '';
-    if (c.body !== undefined) {
-      headers['Content-Type'] = c.contentType ?? 'application/json';
-      data = JSON.stringify(c.body);
-    }
-    if (!ver.requestUrl) throw new Error(`no location ${c.locationId} in area ${c.area}`);
-    const res = await api.http.request(c.method, ver.requestUrl, data, headers);
-    return { status: res.message.statusCode ?? 0, headers: res.message.headers, text: await res.readBody() };
+  const send = async (c: AdoCall, signal: AbortSignal): Promise<Raw> => {
+    if (fetchSend) return fetchSend(c, signal);
+    // typed-rest-client takes no signal: the call ends when the signal aborts, its socket later.
+    return raceAbort(
+      (async () => {
+        const api = await wit();
+        const route: Record<string, string> = {};
+        for (const [k, v] of Object.entries(c.routeValues ?? {})) route[k] = String(v);
+        const query: Record<string, string> = {};
+        for (const [k, v] of Object.entries(c.query ?? {})) query[k] = String(v);
+        const ver = await api.vsoClient.getVersioningData(c.apiVersion, c.area, c.locationId, route, query);
+        const headers: Record<string, string> = { Accept: `application/json;api-version=${ver.apiVersion}` };
+        let data = '';
+        if (c.body !== undefined) {
+          headers['Content-Type'] = c.contentType ?? 'application/json';
+          data = JSON.stringify(c.body);
+        }
+        if (!ver.requestUrl) throw new Error(`no location ${c.locationId} in area ${c.area}`);
+        const res = await api.http.request(c.method, ver.requestUrl, data, headers);
+        return { status: res.message.statusCode ?? 0, headers: res.message.headers, text: await res.readBody() };
+      })(),
+      signal,
+    );
   };
 
   const messageOf = (raw: Raw): string => {
@@ -230,7 +265,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
 
   const toError = (c: AdoCall, raw: Raw): ConnectorError => {
     const detail = messageOf(raw);
-    const msg = `Azure DevOps (${opts.connectionId}): ${c.what} failed with HTTP ${raw.status}${detail ? `: ${detail}` : ''}`;
+    const msg = `${prefix}: ${c.what} failed with HTTP ${raw.status}${detail ? `: ${detail}` : ''}`;
     const eo = errOpts(raw.status);
     if (raw.status === 401 || raw.status === 403) {
       return new AuthError(`${msg} (check the PAT's scopes and expiry)`, eo);
@@ -240,66 +275,76 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     if (raw.status === 429) {
       return new RateLimitError(msg, {
         ...eo,
-        retryAfterMs: parseRetryAfter(header(raw.headers, 'retry-after'), Date.now()) ?? 0,
+        retryAfterMs: parseRetryAfter(header(raw.headers, 'retry-after'), now()) ?? 0,
       });
     }
     return new ConnectorError(msg, eo);
   };
 
-  const attemptOnce = async (c: AdoCall): Promise<Raw | { network: Error }> => {
+  const attemptOnce = async (c: AdoCall, signal: AbortSignal): Promise<Raw | { network: Error }> => {
     try {
-      return await send(c);
+      return await send(c, signal);
     } catch (err) {
-      const e = err as { statusCode?: number; message?: string; code?: string; responseHeaders?: Raw['headers'] };
+      if (signal.aborted) throw abortedBy(signal);
+      const e = err as { statusCode?: number; message?: string; responseHeaders?: Raw['headers'] };
       // typed-rest-client throws for a failed discovery request; keep its status.
       if (typeof e.statusCode === 'number') {
         return { status: e.statusCode, headers: e.responseHeaders ?? {}, text: scrub(e.message ?? '') };
       }
       // A fresh Error: node's errors may carry request options, and those carry the Authorization header.
-      return { network: new Error(scrub(e.code ?? e.message ?? 'network error')) };
+      return { network: new Error(scrub((err as { code?: string }).code ?? e.message ?? 'network error')) };
     }
   };
 
-  const call = (c: AdoCall): Promise<AdoReply> =>
-    queue.add(async () => {
-      for (let attempt = 0; ; attempt++) {
-        await waitGate();
-        const raw = await attemptOnce(c);
-        if ('network' in raw) {
-          if (attempt < maxRetries && !c.createsSomething) {
-            counters.retries++;
-            await sleep(backoff(attempt));
-            continue;
-          }
-          throw new ConnectorError(
-            `Azure DevOps (${opts.connectionId}): ${c.what} failed: ${raw.network.message}`,
-            errOpts(undefined, raw.network),
-          );
-        }
-        const slowedDown = observe(raw.headers);
-        const ok = (raw.status >= 200 && raw.status < 300) || (c.accept ?? []).includes(raw.status);
-        if (ok) {
-          let body: unknown = null;
-          if (raw.text) {
-            try {
-              body = JSON.parse(raw.text);
-            } catch {
-              throw new SchemaError(c.what, [{ path: '', message: 'body is not JSON' }], errOpts(raw.status));
-            }
-          }
-          return { status: raw.status, body };
-        }
-        const retryable = raw.status === 429 || (raw.status >= 500 && !c.createsSomething);
-        if (retryable && attempt < maxRetries) {
+  const attempts = async (c: AdoCall, signal: AbortSignal): Promise<AdoReply> => {
+    for (let attempt = 0; ; attempt++) {
+      await pacer.ready(GATE, signal);
+      const raw = await attemptOnce(c, signal);
+      if ('network' in raw) {
+        if (attempt < maxRetries && !c.createsSomething) {
           counters.retries++;
-          if (raw.status === 429 && !slowedDown) counters.throttled++;
-          // observe() already moved the gate when Retry-After was sent; otherwise back off.
-          if (header(raw.headers, 'retry-after') === undefined) await sleep(backoff(attempt));
+          await abortableSleep(sleep, backoff(attempt), signal);
           continue;
         }
-        throw toError(c, raw);
+        throw new ConnectorError(
+          `${prefix}: ${c.what} failed: ${raw.network.message}`,
+          errOpts(undefined, raw.network),
+        );
       }
-    });
+      const slowedDown = observe(raw.headers);
+      const ok = (raw.status >= 200 && raw.status < 300) || (c.accept ?? []).includes(raw.status);
+      if (ok) {
+        let body: unknown = null;
+        if (raw.text) {
+          try {
+            body = JSON.parse(raw.text);
+          } catch {
+            throw new SchemaError(c.what, [{ path: '', message: 'body is not JSON' }], errOpts(raw.status));
+          }
+        }
+        return { status: raw.status, body };
+      }
+      const retryable = raw.status === 429 || (raw.status >= 500 && !c.createsSomething);
+      if (retryable && attempt < maxRetries) {
+        counters.retries++;
+        if (raw.status === 429 && !slowedDown) counters.throttled++;
+        // observe() already moved the gate when Retry-After was sent; otherwise back off.
+        if (header(raw.headers, 'retry-after') === undefined) await abortableSleep(sleep, backoff(attempt), signal);
+        continue;
+      }
+      throw toError(c, raw);
+    }
+  };
+
+  const call = async (c: AdoCall): Promise<AdoReply> => {
+    if (closing.signal.aborted) throw closedError();
+    const signal = requestSignal(closing.signal, scope);
+    try {
+      return await queue.add(() => attempts(c, signal), { signal });
+    } catch (err) {
+      throw signal.aborted ? abortedBy(signal) : err;
+    }
+  };
 
   return {
     call,
@@ -307,13 +352,15 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       const r = schema.safeParse(body);
       if (r.success) return r.data;
       throw new SchemaError(
-        `Azure DevOps (${opts.connectionId}): ${what}`,
+        `${prefix}: ${what}`,
         r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         errOpts(),
       );
     },
-    stats: () => ({ ...counters, byEndpoint: { ...counters.byEndpoint } }),
+    withSignal: (signal, fn) => scope.run(signal, fn),
+    stats: () => ({ ...counters, byEndpoint: { ...counters.byEndpoint }, warnings: { ...warnings } }),
     async close() {
+      closing.abort();
       queue.clear();
       await queue.onIdle();
     },

@@ -2,8 +2,8 @@
 // emulation or absent (Cloudflare Workers). It does what azure-devops-node-api does for
 // client.ts's `send`, and no more: OPTIONS `/_apis/{area}` location discovery (cached per area,
 // shared by concurrent callers), route-template filling, api-version negotiation, and a
-// PAT-authenticated request. Retries, pacing and typed errors stay in client.ts, which this
-// plugs into (`transport: 'fetch'`); it answers in the same raw shape.
+// PAT-authenticated request. Retries, pacing and typed errors stay in client.ts, which this plugs
+// into (`transport: 'fetch'`); it answers in the same raw shape.
 import { endpointLabel } from '../endpoint.ts';
 
 export interface AdoTransportCall {
@@ -40,9 +40,12 @@ export interface FetchTransportOptions {
   /** Called before every request (discovery included), for the client's counters. */
   onRequest?(endpoint: string): void;
   fetch?: typeof fetch;
+  /** Aborted when the connection closes: ends discovery, which callers share. */
+  closing?: AbortSignal;
 }
 
-export type AdoTransport = (c: AdoTransportCall) => Promise<AdoRawReply>;
+/** One call; `signal` ends it (close, a pull's abort). */
+export type AdoTransport = (c: AdoTransportCall, signal?: AbortSignal) => Promise<AdoRawReply>;
 
 export function createFetchTransport(opts: FetchTransportOptions): AdoTransport {
   const doFetch = opts.fetch ?? fetch;
@@ -50,16 +53,20 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
   const authorization = `Basic ${btoa(`:${opts.pat}`)}`;
   const areas = new Map<string, Promise<Map<string, AdoResourceLocation> | AdoRawReply>>();
 
-  const exchange = async (method: string, url: string, body?: string, contentType?: string, accept?: string) => {
-    opts.onRequest?.(endpointLabel(method, new URL(url).pathname));
-    const res = await doFetch(url, {
-      method,
+  const exchange = async (
+    req: { method: string; url: string; body?: string; contentType?: string; accept?: string },
+    signal: AbortSignal | undefined,
+  ) => {
+    opts.onRequest?.(endpointLabel(req.method, new URL(req.url).pathname));
+    const res = await doFetch(req.url, {
+      method: req.method,
       headers: {
         authorization,
-        accept: accept ?? 'application/json',
-        ...(body === undefined ? {} : { 'content-type': contentType ?? 'application/json' }),
+        accept: req.accept ?? 'application/json',
+        ...(req.body === undefined ? {} : { 'content-type': req.contentType ?? 'application/json' }),
       },
-      body,
+      body: req.body,
+      signal,
     });
     const headers: AdoRawReply['headers'] = {};
     res.headers.forEach((v, k) => {
@@ -72,7 +79,8 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
   const locationsOf = (area: string) => {
     let p = areas.get(area);
     if (!p) {
-      p = exchange('OPTIONS', `${base}/_apis/${area}`).then((raw) => {
+      // Shared by every caller, so bound by the connection's life, not one caller's signal.
+      p = exchange({ method: 'OPTIONS', url: `${base}/_apis/${area}` }, opts.closing).then((raw) => {
         if (raw.status < 200 || raw.status >= 300) return raw;
         const list = (JSON.parse(raw.text) as { value?: AdoResourceLocation[] }).value ?? [];
         return new Map(list.map((l) => [l.id.toLowerCase(), l]));
@@ -89,7 +97,7 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
     return p;
   };
 
-  return async (c) => {
+  return async (c, signal) => {
     const found = await locationsOf(c.area);
     if (!(found instanceof Map)) return found;
     const location = found.get(c.locationId.toLowerCase());
@@ -103,11 +111,14 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
     const url = `${base}/${path}${qs ? `?${qs}` : ''}`;
     const version = negotiateVersion(location, c.apiVersion);
     return exchange(
-      c.method,
-      url,
-      c.body === undefined ? undefined : JSON.stringify(c.body),
-      c.contentType,
-      `application/json;api-version=${version}`,
+      {
+        method: c.method,
+        url,
+        body: c.body === undefined ? undefined : JSON.stringify(c.body),
+        contentType: c.contentType,
+        accept: `application/json;api-version=${version}`,
+      },
+      signal,
     );
   };
 }
