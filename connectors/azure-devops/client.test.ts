@@ -114,7 +114,7 @@ describe('errors map to typed errors without the PAT', () => {
       retries: c.stats().retries,
     }).toEqual({
       type: ConnectorError,
-      message: 'Azure DevOps (ado): read 1 work items failed: ECONNREFUSED',
+      message: `Azure DevOps (ado): read 1 work items failed: 127.0.0.1:${port} refused the connection (ECONNREFUSED); check the host and port in orgUrl and that the service is up`,
       leaks: false,
       retries: 2,
     });

@@ -1,8 +1,8 @@
 // The one door to Azure DevOps for a connection: azure-devops-node-api for location discovery and
 // its authenticated HTTP client, wrapped in a per-connection p-queue, retries with jittered
 // backoff, Retry-After / X-RateLimit-* pacing through one gate every concurrent call waits at
-// (queued ones included), capped waits that close() and a pull's signal cut short, typed errors
-// and request counters.
+// (queued ones included), capped waits that close() and a pull's signal cut short, typed
+// one-line errors and request counters.
 //
 // Why not the SDK's typed methods (queryByWiql, getWorkItemsBatch…): they drop response headers,
 // so a Retry-After on a 200 or a falling X-RateLimit-Remaining would be invisible, and they turn a
@@ -23,6 +23,7 @@ import {
   RateLimitError,
   SchemaError,
 } from '../../src/errors.ts';
+import { describeNetworkError } from '../http/net-errors.ts';
 import {
   abortableSleep,
   capWait,
@@ -38,6 +39,7 @@ import {
 import type { ConnectorStats } from '../types.ts';
 import { endpointLabel } from './endpoint.ts';
 import { createFetchTransport } from './fetch/transport.ts';
+import { LOCATIONS } from './locations.ts';
 
 export const TRACKER = 'azure-devops';
 
@@ -79,6 +81,8 @@ export interface AdoClientOptions {
   /** Every wait goes through this; it receives the signal that close() and a pull's signal abort. */
   sleep?: Sleep;
   now?: () => number;
+  /** A request without an answer for this long fails as a timeout (default 30 s). */
+  timeoutMs?: number;
   /**
    * How requests travel: through azure-devops-node-api (default), or through fetch where
    * node:http is only an emulation (Cloudflare Workers). Retries, pacing and errors are the same.
@@ -101,6 +105,8 @@ interface Raw {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The answer of location discovery, not of the call itself. */
+  discovery?: boolean;
 }
 
 function header(h: Raw['headers'], name: string): string | undefined {
@@ -108,9 +114,19 @@ function header(h: Raw['headers'], name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The PAT scope a call needs, named in a 401/403 (the scope names of the PAT dialog). */
+function scopeFor(c: AdoCall): string {
+  if (c.area === 'hooks') return 'Service Hooks (Read & write)';
+  if (c.area === 'Location') return 'any scope';
+  const reads =
+    c.method === 'GET' || c.locationId === LOCATIONS.wiql.id || c.locationId === LOCATIONS.workItemsBatch.id;
+  return reads ? 'Work Items (Read)' : 'Work Items (Read & write)';
+}
+
 export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   const maxRetries = opts.retry?.maxRetries ?? 5;
   const baseDelayMs = opts.retry?.baseDelayMs ?? 500;
   const maxDelayMs = opts.retry?.maxDelayMs ?? 30_000;
@@ -128,6 +144,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const GATE = 'connection';
   const scope = createSignalScope();
   const closing = new AbortController();
+  const host = new URL(opts.orgUrl).host;
   const prefix = `Azure DevOps (${opts.connectionId})`;
   const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
     tracker: TRACKER,
@@ -135,7 +152,12 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     httpStatus,
     cause,
   });
-  const secretForms = [opts.pat, Buffer.from(`:${opts.pat}`).toString('base64'), encodeURIComponent(opts.pat)];
+  const secretForms = [
+    opts.pat,
+    Buffer.from(`:${opts.pat}`).toString('base64'),
+    Buffer.from(`PAT:${opts.pat}`).toString('base64'),
+    encodeURIComponent(opts.pat),
+  ];
   const scrub = (s: string) => secretForms.reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
   const warnings: Record<string, number> = {};
   const warn = (message: string) => {
@@ -155,7 +177,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       pat.prepareRequest(o);
     },
   });
-  const webApi = new WebApi(opts.orgUrl, countingAuth);
+  const webApi = new WebApi(opts.orgUrl, countingAuth, { socketTimeout: timeoutMs });
   let witPromise: Promise<WorkItemTrackingApi> | null = null;
   const wit = () => {
     if (!witPromise) {
@@ -221,6 +243,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
           orgUrl: opts.orgUrl,
           pat: opts.pat,
           closing: closing.signal,
+          timeoutMs,
           onRequest: (label) => {
             counters.requests++;
             counters.byEndpoint[label] = (counters.byEndpoint[label] ?? 0) + 1;
@@ -229,8 +252,9 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       : null;
 
   const send = async (c: AdoCall, signal: AbortSignal): Promise<Raw> => {
-    if (fetchSend) return fetchSend(c, signal);
-    // typed-rest-client takes no signal: the call ends when the signal aborts, its socket later.
+    if (fetchSend) return fetchSend(c, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
+    // typed-rest-client takes no signal: the call ends when the signal aborts, and its socket by
+    // the socket timeout.
     return raceAbort(
       (async () => {
         const api = await wit();
@@ -256,21 +280,39 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const messageOf = (raw: Raw): string => {
     try {
       const b = JSON.parse(raw.text) as { message?: unknown };
-      if (typeof b.message === 'string') return scrub(b.message);
+      if (typeof b.message === 'string') return scrub(b.message).replace(/\s+/g, ' ').trim();
     } catch {
       /* not JSON: fall through */
     }
-    return raw.text ? scrub(raw.text.slice(0, 200)) : '';
+    return raw.text ? scrub(raw.text.slice(0, 200)).replace(/\s+/g, ' ').trim() : '';
   };
 
   const toError = (c: AdoCall, raw: Raw): ConnectorError => {
     const detail = messageOf(raw);
     const msg = `${prefix}: ${c.what} failed with HTTP ${raw.status}${detail ? `: ${detail}` : ''}`;
     const eo = errOpts(raw.status);
-    if (raw.status === 401 || raw.status === 403) {
-      return new AuthError(`${msg} (check the PAT's scopes and expiry)`, eo);
+    if (raw.status === 401) {
+      return new AuthError(
+        `${prefix}: ${host} rejected the PAT (401 on ${c.what}); check that it is valid, not expired and issued for this organization`,
+        eo,
+      );
     }
-    if (raw.status === 404) return new NotFoundError(msg, eo);
+    if (raw.status === 403) {
+      return new AuthError(
+        `${prefix}: ${host} refused ${c.what} (403): the PAT lacks the "${scopeFor(c)}" scope or the account lacks the permission${detail ? `: ${detail}` : ''}`,
+        eo,
+      );
+    }
+    if (raw.status === 404) {
+      // Location discovery is what every organization answers: a 404 there says the URL is not one.
+      if (raw.discovery) {
+        return new NotFoundError(
+          `${prefix}: ${c.what} failed: ${host} answered 404 to location discovery: is \`orgUrl\` an Azure DevOps organization?`,
+          eo,
+        );
+      }
+      return new NotFoundError(msg, eo);
+    }
     if (raw.status === 409 || raw.status === 412) return new ConflictError(msg, eo);
     if (raw.status === 429) {
       return new RateLimitError(msg, {
@@ -281,18 +323,29 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     return new ConnectorError(msg, eo);
   };
 
-  const attemptOnce = async (c: AdoCall, signal: AbortSignal): Promise<Raw | { network: Error }> => {
+  const attemptOnce = async (c: AdoCall, signal: AbortSignal): Promise<Raw | { network: unknown }> => {
     try {
       return await send(c, signal);
     } catch (err) {
       if (signal.aborted) throw abortedBy(signal);
       const e = err as { statusCode?: number; message?: string; responseHeaders?: Raw['headers'] };
+      // Discovery found no such resource: the server answered, but not as an organization does.
+      if (typeof e.message === 'string' && /^(Failed to find api location|no location )/.test(e.message)) {
+        throw new NotFoundError(
+          `${prefix}: ${c.what} failed: ${host} lists no "${c.area}" API in location discovery: is \`orgUrl\` an Azure DevOps organization?`,
+          errOpts(),
+        );
+      }
       // typed-rest-client throws for a failed discovery request; keep its status.
       if (typeof e.statusCode === 'number') {
-        return { status: e.statusCode, headers: e.responseHeaders ?? {}, text: scrub(e.message ?? '') };
+        return {
+          status: e.statusCode,
+          headers: e.responseHeaders ?? {},
+          text: scrub(e.message ?? ''),
+          discovery: true,
+        };
       }
-      // A fresh Error: node's errors may carry request options, and those carry the Authorization header.
-      return { network: new Error(scrub((err as { code?: string }).code ?? e.message ?? 'network error')) };
+      return { network: err };
     }
   };
 
@@ -301,14 +354,16 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       await pacer.ready(GATE, signal);
       const raw = await attemptOnce(c, signal);
       if ('network' in raw) {
-        if (attempt < maxRetries && !c.createsSomething) {
+        const problem = describeNetworkError(raw.network, { url: opts.orgUrl, setting: 'orgUrl', timeoutMs });
+        if (problem.transient && attempt < maxRetries && !c.createsSomething) {
           counters.retries++;
           await abortableSleep(sleep, backoff(attempt), signal);
           continue;
         }
+        // A fresh cause: node's errors may carry request options, and those carry the Authorization header.
         throw new ConnectorError(
-          `${prefix}: ${c.what} failed: ${raw.network.message}`,
-          errOpts(undefined, raw.network),
+          `${prefix}: ${c.what} failed: ${scrub(problem.message)}`,
+          errOpts(undefined, new Error(problem.code ?? 'network error')),
         );
       }
       const slowedDown = observe(raw.headers);

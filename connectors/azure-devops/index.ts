@@ -56,7 +56,7 @@ function decodeCursor(c: string | null): Cursor {
 
 export interface AdoConnectorOptions {
   /** Tuning for tests (retry delays, a fake sleep) and the transport (`fetch` on Workers). */
-  client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'now' | 'slowdownBelow' | 'transport'>;
+  client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'now' | 'timeoutMs' | 'slowdownBelow' | 'transport'>;
 }
 
 export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnectorOptions = {}): Connector {

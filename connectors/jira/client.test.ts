@@ -68,7 +68,7 @@ describe('errors', () => {
     // Assert
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toBe(
-      'Jira rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
+      'Jira at acme.atlassian.net rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
     );
     expect((e as AuthError).httpStatus).toBe(401);
     expect(leaks(e)).toBe(false);
@@ -83,7 +83,7 @@ describe('errors', () => {
 
     // Assert
     expect(e.message).toBe(
-      'Jira rejected the bearer token (401 on GET myself); check that it is valid and not expired',
+      'Jira at acme.atlassian.net rejected the bearer token (401 on GET myself); check that it is valid and not expired',
     );
     expect(e.message.includes('bearer-secret-xyz')).toBe(false);
   });
@@ -100,7 +100,7 @@ describe('errors', () => {
     // Assert
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toBe(
-      'Jira refused POST search/jql for the API token for bot@acme.test (403): the account lacks the permission: You do not have permission to browse PAY.',
+      'Jira at acme.atlassian.net refused POST search/jql for the API token for bot@acme.test (403): the account lacks the "Browse projects" permission: You do not have permission to browse PAY.',
     );
   });
 

@@ -2,8 +2,8 @@
 // this transport decides when and how often they are sent: per-connection concurrency and
 // request-rate caps (p-queue), Jira's per-issue write limit, Retry-After held per endpoint and
 // method (Jira's burst limit's scope) for every request to it — queued ones included — and for
-// the whole connection on a quota answer, capped waits, backoff with jitter, typed errors
-// without secrets, and request counters.
+// the whole connection on a quota answer, capped waits, backoff with jitter, typed one-line
+// errors without secrets, and request counters.
 import { createCloudClient } from 'jira.js';
 import type { Client, SendRequestOptions } from 'jira.js/core';
 import PQueue from 'p-queue';
@@ -19,6 +19,7 @@ import {
   RateLimitError,
   SchemaError,
 } from '../../src/errors.ts';
+import { describeNetworkError } from '../http/net-errors.ts';
 import {
   abortableSleep,
   capWait,
@@ -93,6 +94,19 @@ export function describeRequest(method: string, url: string): Sent {
   };
 }
 
+/** The Jira permission an endpoint needs, named in a 403 (Jira's own names). */
+export function permissionFor(label: string): string | null {
+  if (/^(GET|POST|PUT|DELETE) webhook/.test(label)) return 'Administer Jira (global)';
+  if (label === 'POST issue/{key}/comment') return 'Add comments';
+  if (label === 'PUT issue/{key}/comment/{id}') return 'Edit own comments';
+  if (label === 'DELETE issue/{key}/comment/{id}') return 'Delete own comments';
+  if (label === 'PUT issue/{key}') return 'Edit issues';
+  if (label.startsWith('GET issue/') || label.startsWith('POST search/') || label.endsWith('/bulkfetch')) {
+    return 'Browse projects';
+  }
+  return null;
+}
+
 function buildUrl(base: string, url: string, params?: Record<string, unknown>): string {
   const u = new URL(url.startsWith('/') ? url : `/${url}`, base.endsWith('/') ? base : `${base}/`);
   for (const [k, v] of Object.entries(params ?? {})) {
@@ -153,6 +167,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     interval: Math.max(1, Math.ceil(1000 / rps)),
     intervalCap: Math.max(1, Math.round(rps / 1000)),
   });
+  const site = new URL(opts.baseUrl);
   const secrets = 'apiToken' in opts.auth ? [opts.auth.apiToken] : [opts.auth.bearerToken];
   const authHeader =
     'apiToken' in opts.auth
@@ -226,21 +241,33 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     } catch {
       detail = text.slice(0, 200);
     }
+    detail = detail.replace(/\s+/g, ' ').trim();
     const tail = detail ? `: ${redact(detail)}` : '';
     const s = res.status;
     if (s === 401) {
       return new AuthError(
-        `Jira rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired`,
+        `Jira at ${site.host} rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired`,
         errOpts(s),
       );
     }
     if (s === 403) {
+      const permission = permissionFor(sent.label);
+      const lacks = permission ? `the "${permission}" permission` : 'the permission';
       return new AuthError(
-        `Jira refused ${sent.label} for ${credential} (403): the account lacks the permission${tail}`,
+        `Jira at ${site.host} refused ${sent.label} for ${credential} (403): the account lacks ${lacks}${tail}`,
         errOpts(s),
       );
     }
-    if (s === 404) return new NotFoundError(`${sent.label}: not found in Jira${tail}`, errOpts(s));
+    if (s === 404) {
+      // An endpoint every Jira Cloud site has: a 404 says the URL is not one.
+      if (!sent.label.includes('{')) {
+        return new NotFoundError(
+          `Jira at ${site.host} answered 404 for ${sent.label}: is \`baseUrl\` a Jira Cloud site?`,
+          errOpts(s),
+        );
+      }
+      return new NotFoundError(`${sent.label}: not found in Jira${tail}`, errOpts(s));
+    }
     if (s === 409) return new ConflictError(`${sent.label}: conflict${tail}`, errOpts(s));
     if (s === 429) {
       return new RateLimitError(`${sent.label}: Jira is still rate limiting after ${maxAttempts} attempts${tail}`, {
@@ -317,20 +344,18 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
         if (slot) slot.t = now();
       } catch (cause) {
         if (signal.aborted) throw abortedBy(signal);
+        const problem = describeNetworkError(cause, { url, setting: 'baseUrl', timeoutMs });
         // A dropped connection may have reached Jira: only calls that are safe twice go again.
-        if (sent.idempotent && attempt < maxAttempts) {
+        if (problem.transient && sent.idempotent && attempt < maxAttempts) {
           stats.retries += 1;
-          opts.log.debug({ endpoint: sent.label, attempt }, 'jira request failed in transit; retrying');
+          opts.log.debug(
+            { endpoint: sent.label, attempt, code: problem.code },
+            'jira request failed in transit; retrying',
+          );
           await abortableSleep(sleep, backoff(attempt), signal);
           continue;
         }
-        const why =
-          cause instanceof Error
-            ? cause.name === 'TimeoutError'
-              ? `timed out after ${timeoutMs} ms`
-              : cause.message
-            : 'network error';
-        throw new ConnectorError(`${sent.label}: ${redact(why)}`, errOpts(undefined, cause));
+        throw new ConnectorError(`${sent.label}: ${redact(problem.message)}`, errOpts(undefined, cause));
       }
       if (res.ok) {
         if (res.status === 204) return undefined as T;

@@ -161,7 +161,7 @@ describe('under faults', () => {
     // Assert
     expect(error).toBeInstanceOf(AuthError);
     expect((error as Error).message).toBe(
-      'Jira rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
+      `Jira at ${new URL(strict.url).host} rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired`,
     );
   });
 });

@@ -22,6 +22,8 @@ export interface AdoRawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The answer of location discovery (OPTIONS `/_apis/{area}`), not of the call itself. */
+  discovery?: boolean;
 }
 
 interface AdoResourceLocation {
@@ -42,9 +44,11 @@ export interface FetchTransportOptions {
   fetch?: typeof fetch;
   /** Aborted when the connection closes: ends discovery, which callers share. */
   closing?: AbortSignal;
+  /** Discovery requests without an answer for this long fail (default 30 s). */
+  timeoutMs?: number;
 }
 
-/** One call; `signal` ends it (close, a pull's abort). */
+/** One call; `signal` ends it (the caller's timeout, close, a pull's abort). */
 export type AdoTransport = (c: AdoTransportCall, signal?: AbortSignal) => Promise<AdoRawReply>;
 
 export function createFetchTransport(opts: FetchTransportOptions): AdoTransport {
@@ -79,9 +83,11 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
   const locationsOf = (area: string) => {
     let p = areas.get(area);
     if (!p) {
-      // Shared by every caller, so bound by the connection's life, not one caller's signal.
-      p = exchange({ method: 'OPTIONS', url: `${base}/_apis/${area}` }, opts.closing).then((raw) => {
-        if (raw.status < 200 || raw.status >= 300) return raw;
+      // Shared by every caller, so bound by the connection's life and a timeout, not one caller's signal.
+      const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+      const signal = opts.closing ? AbortSignal.any([opts.closing, timeout]) : timeout;
+      p = exchange({ method: 'OPTIONS', url: `${base}/_apis/${area}` }, signal).then((raw) => {
+        if (raw.status < 200 || raw.status >= 300) return { ...raw, discovery: true };
         const list = (JSON.parse(raw.text) as { value?: AdoResourceLocation[] }).value ?? [];
         return new Map(list.map((l) => [l.id.toLowerCase(), l]));
       });
