@@ -1,15 +1,16 @@
 // The one door to Azure DevOps for a connection: azure-devops-node-api for location discovery and
 // its authenticated HTTP client, wrapped in a per-connection p-queue, retries with jittered
 // backoff, Retry-After / X-RateLimit-* pacing through one gate every concurrent call waits at
-// (queued ones included), capped waits that close() and a pull's signal cut short, typed
-// one-line errors and request counters.
+// (queued ones included), capped waits that close() and a pull's signal cut short, the PAT sent
+// only within the organization (origins.ts), typed one-line errors and request counters.
 //
 // Why not the SDK's typed methods (queryByWiql, getWorkItemsBatch…): they drop response headers,
 // so a Retry-After on a 200 or a falling X-RateLimit-Remaining would be invisible, and they turn a
 // GET 404 into `null`. We keep the SDK's discovery (`vsoClient.getVersioningData`, which issues the
-// OPTIONS `/_apis/{area}` requests) and its HttpClient (PAT handler, node http), and read the
-// response ourselves.
-import { getPersonalAccessTokenHandler, WebApi } from 'azure-devops-node-api';
+// OPTIONS `/_apis/{area}` requests) and its HttpClient (node http), and read the response ourselves.
+import type { RequestOptions } from 'node:http';
+import { WebApi } from 'azure-devops-node-api';
+import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import type { WorkItemTrackingApi } from 'azure-devops-node-api/WorkItemTrackingApi';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -36,10 +37,12 @@ import {
   requestSignal,
   type Sleep,
 } from '../http/pacing.ts';
+import { TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
 import { endpointLabel } from './endpoint.ts';
 import { createFetchTransport } from './fetch/transport.ts';
 import { LOCATIONS } from './locations.ts';
+import { CredentialOriginError, checkOrigin, createOrgPolicy } from './origins.ts';
 
 export const TRACKER = 'azure-devops';
 
@@ -123,6 +126,16 @@ function scopeFor(c: AdoCall): string {
   return reads ? 'Work Items (Read)' : 'Work Items (Read & write)';
 }
 
+/** Where an SDK request is going: typed-rest-client gives handlers the node:http options only. */
+function targetOf(o: RequestOptions): URL {
+  const agent = (o.agent || undefined) as { protocol?: string; defaultPort?: number } | undefined;
+  // https.Agent says so; a tunnelling agent (a proxy) for https has defaultPort 443.
+  const secure = agent?.protocol === 'https:' || agent?.defaultPort === 443;
+  const raw = String(o.hostname ?? o.host ?? '');
+  const host = raw.includes(':') && !raw.startsWith('[') ? `[${raw}]` : raw;
+  return new URL(`${secure ? 'https' : 'http'}://${host}:${o.port ?? (secure ? 443 : 80)}${o.path ?? '/'}`);
+}
+
 export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
@@ -144,6 +157,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const GATE = 'connection';
   const scope = createSignalScope();
   const closing = new AbortController();
+  const policy = createOrgPolicy(opts.orgUrl);
   const host = new URL(opts.orgUrl).host;
   const prefix = `Azure DevOps (${opts.connectionId})`;
   const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
@@ -152,6 +166,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     httpStatus,
     cause,
   });
+  const patHeader = `Basic ${Buffer.from(`PAT:${opts.pat}`).toString('base64')}`;
   const secretForms = [
     opts.pat,
     Buffer.from(`:${opts.pat}`).toString('base64'),
@@ -163,25 +178,38 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const warn = (message: string) => {
     warnings[message] = (warnings[message] ?? 0) + 1;
   };
+  const refused = (c: AdoCall, e: CredentialOriginError) =>
+    new ConnectorError(
+      `${prefix}: ${c.what}: ${e.message} (a resource location or redirect of the service named it)`,
+      errOpts(),
+    );
   const closedError = () => new ConnectorError(`${prefix}: the connection is closed`, errOpts());
   const abortedBy = (signal: AbortSignal): unknown => (closing.signal.aborted ? closedError() : signal.reason);
 
-  // Every request the SDK sends (its resource-area and location discovery included) goes through
-  // the auth handler: wrapping it is the one place that sees them all, so it is where we count.
-  const pat = getPersonalAccessTokenHandler(opts.pat);
-  const countingAuth: typeof pat = Object.assign(Object.create(pat) as typeof pat, {
-    prepareRequest(o: Parameters<typeof pat.prepareRequest>[0]) {
+  // Every request the SDK sends — its resource-area and location discovery and every redirect it
+  // follows included — goes through the auth handler: the one place that sees them all, so it is
+  // where the destination is checked (before the PAT is added), and where we count.
+  const auth: IRequestHandler = {
+    prepareRequest(o) {
+      checkOrigin(policy, targetOf(o));
       counters.requests++;
       const label = endpointLabel(o.method ?? 'GET', o.path ?? '/');
       counters.byEndpoint[label] = (counters.byEndpoint[label] ?? 0) + 1;
-      pat.prepareRequest(o);
+      o.headers = { ...o.headers, Authorization: patHeader, 'X-TFS-FedAuthRedirect': 'Suppress' };
     },
-  });
-  const webApi = new WebApi(opts.orgUrl, countingAuth, { socketTimeout: timeoutMs });
+    canHandleAuthentication: () => false,
+    handleAuthentication: () => Promise.reject(new Error('not supported')),
+  };
+  const webApi = new WebApi(opts.orgUrl, auth, { socketTimeout: timeoutMs, maxRedirects: 5 });
   let witPromise: Promise<WorkItemTrackingApi> | null = null;
   const wit = () => {
     if (!witPromise) {
-      const p = webApi.getWorkItemTrackingApi();
+      const p = webApi.getWorkItemTrackingApi().then((api) => {
+        // The resource areas answer decides where work item tracking lives: refuse a foreign one
+        // by name here, before the SDK asks it anything (the handler would refuse it too).
+        checkOrigin(policy, new URL(api.baseUrl));
+        return api;
+      });
       witPromise = p;
       p.catch(() => {
         if (witPromise === p) witPromise = null;
@@ -328,7 +356,17 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       return await send(c, signal);
     } catch (err) {
       if (signal.aborted) throw abortedBy(signal);
+      if (err instanceof CredentialOriginError) throw refused(c, err);
+      if (err instanceof TooManyRedirectsError)
+        throw new ConnectorError(`${prefix}: ${c.what}: ${err.message}`, errOpts());
       const e = err as { statusCode?: number; message?: string; responseHeaders?: Raw['headers'] };
+      // typed-rest-client refuses an https → http redirect itself, before any handler sees it.
+      if (typeof e.message === 'string' && e.message.startsWith('Redirect from HTTPS to HTTP')) {
+        throw new ConnectorError(
+          `${prefix}: ${c.what}: refused a redirect from https to plain http (the PAT is never sent in the clear)`,
+          errOpts(),
+        );
+      }
       // Discovery found no such resource: the server answered, but not as an organization does.
       if (typeof e.message === 'string' && /^(Failed to find api location|no location )/.test(e.message)) {
         throw new NotFoundError(

@@ -1,9 +1,9 @@
 // The polite HTTP layer under jira.js. jira.js knows Jira's endpoints (paths, parameters, bodies);
-// this transport decides when and how often they are sent: per-connection concurrency and
+// this transport decides when, how often and where they are sent: per-connection concurrency and
 // request-rate caps (p-queue), Jira's per-issue write limit, Retry-After held per endpoint and
 // method (Jira's burst limit's scope) for every request to it — queued ones included — and for
-// the whole connection on a quota answer, capped waits, backoff with jitter, typed one-line
-// errors without secrets, and request counters.
+// the whole connection on a quota answer, capped waits, backoff with jitter, redirects followed
+// only within the site, typed one-line errors without secrets, and request counters.
 import { createCloudClient } from 'jira.js';
 import type { Client, SendRequestOptions } from 'jira.js/core';
 import PQueue from 'p-queue';
@@ -32,6 +32,7 @@ import {
   requestSignal,
   type Sleep,
 } from '../http/pacing.ts';
+import { fetchWithinPolicy, TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
 
 /** Knobs tests turn; production uses the defaults. */
@@ -198,6 +199,21 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   };
 
   /**
+   * The credential goes to the configured site only: same origin, or the same host upgraded from
+   * http to https. A redirect elsewhere is refused before anything (body, Authorization) is sent.
+   */
+  const redirectPolicy = (sent: Sent) => ({
+    check(target: URL) {
+      const upgrade = site.protocol === 'http:' && target.protocol === 'https:' && target.hostname === site.hostname;
+      if (target.origin === site.origin || upgrade) return;
+      throw new ConnectorError(
+        `${sent.label}: Jira at ${site.host} redirected to ${target.protocol}//${target.host}, another origin; pmo-sync sends the request and ${credential} to ${site.origin} only (if the site moved, set baseUrl to its new URL)`,
+        errOpts(),
+      );
+    },
+  });
+
+  /**
    * Waits for room under the per-issue write limit and reserves it. The reservation is stamped
    * again when the answer arrives: Jira counts the write when it reaches Jira, which is no later
    * than that, so our window never opens before Jira's does.
@@ -322,10 +338,12 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
           if (pacer.openAt(sent.label) > now()) return GATE_MOVED;
           stats.requests += 1;
           stats.byEndpoint[sent.label] = (stats.byEndpoint[sent.label] ?? 0) + 1;
-          const response = await fetch(url, {
-            ...init,
-            signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-          });
+          const { response } = await fetchWithinPolicy(
+            fetch,
+            url,
+            { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) },
+            redirectPolicy(sent),
+          );
           return { res: response, throttle: throttleOf(response, sent, attempt) };
         },
         { signal },
@@ -344,6 +362,10 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
         if (slot) slot.t = now();
       } catch (cause) {
         if (signal.aborted) throw abortedBy(signal);
+        if (cause instanceof ConnectorError) throw cause;
+        if (cause instanceof TooManyRedirectsError) {
+          throw new ConnectorError(`${sent.label}: Jira at ${site.host}: ${cause.message}`, errOpts());
+        }
         const problem = describeNetworkError(cause, { url, setting: 'baseUrl', timeoutMs });
         // A dropped connection may have reached Jira: only calls that are safe twice go again.
         if (problem.transient && sent.idempotent && attempt < maxAttempts) {

@@ -2,9 +2,12 @@
 // emulation or absent (Cloudflare Workers). It does what azure-devops-node-api does for
 // client.ts's `send`, and no more: OPTIONS `/_apis/{area}` location discovery (cached per area,
 // shared by concurrent callers), route-template filling, api-version negotiation, and a
-// PAT-authenticated request. Retries, pacing and typed errors stay in client.ts, which this plugs
-// into (`transport: 'fetch'`); it answers in the same raw shape.
+// PAT-authenticated request — sent only within the organization (origins.ts), redirects followed
+// by hand within it. Retries, pacing and typed errors stay in client.ts, which this plugs into
+// (`transport: 'fetch'`); it answers in the same raw shape.
+import { fetchWithinPolicy } from '../../http/redirects.ts';
 import { endpointLabel } from '../endpoint.ts';
+import { checkOrigin, createOrgPolicy } from '../origins.ts';
 
 export interface AdoTransportCall {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -55,23 +58,31 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
   const doFetch = opts.fetch ?? fetch;
   const base = opts.orgUrl.replace(/\/+$/, '');
   const authorization = `Basic ${btoa(`:${opts.pat}`)}`;
+  const policy = createOrgPolicy(opts.orgUrl);
+  const redirects = { check: (target: URL) => checkOrigin(policy, target) };
   const areas = new Map<string, Promise<Map<string, AdoResourceLocation> | AdoRawReply>>();
 
   const exchange = async (
     req: { method: string; url: string; body?: string; contentType?: string; accept?: string },
     signal: AbortSignal | undefined,
   ) => {
+    checkOrigin(policy, new URL(req.url));
     opts.onRequest?.(endpointLabel(req.method, new URL(req.url).pathname));
-    const res = await doFetch(req.url, {
-      method: req.method,
-      headers: {
-        authorization,
-        accept: req.accept ?? 'application/json',
-        ...(req.body === undefined ? {} : { 'content-type': req.contentType ?? 'application/json' }),
+    const { response: res } = await fetchWithinPolicy(
+      doFetch,
+      req.url,
+      {
+        method: req.method,
+        headers: {
+          authorization,
+          accept: req.accept ?? 'application/json',
+          ...(req.body === undefined ? {} : { 'content-type': req.contentType ?? 'application/json' }),
+        },
+        body: req.body,
+        signal,
       },
-      body: req.body,
-      signal,
-    });
+      redirects,
+    );
     const headers: AdoRawReply['headers'] = {};
     res.headers.forEach((v, k) => {
       headers[k.toLowerCase()] = v;
