@@ -12,6 +12,12 @@ export interface ConnectorStats {
   retries: number;
   /** Requests by endpoint label (`GET search/jql`, `POST wit/workitemsbatch`…). */
   byEndpoint: Record<string, number>;
+  /**
+   * Things a person should hear about (a Retry-After over `limits.maxRetryAfterSeconds`), by
+   * message, with how often each happened since the connector was created. Messages carry no
+   * tracker-supplied values, so the record stays small; the engine reports those whose count rose.
+   */
+  warnings?: Record<string, number>;
 }
 
 export interface PullOptions {

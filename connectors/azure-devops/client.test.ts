@@ -17,11 +17,20 @@ import { adoConfig, HOST, nockDiscovery, nockTaskMetadata, nockWhoami, ORG_URL }
 
 const PAT = 'pat-SECRET-123456';
 let sleeps: number[];
+/** A virtual clock: sleeping advances it, so waits are asserted without waiting. */
+let clock: number;
+const virtual = {
+  now: () => clock,
+  sleep: async (ms: number) => {
+    sleeps.push(ms);
+    clock += ms;
+  },
+};
 
 function connector() {
   return createAdoConnector(
     { config: adoConfig(), log: silentLogger(), resolveRef: () => null },
-    { client: { retry: { maxRetries: 2, baseDelayMs: 10 }, sleep: async (ms) => void sleeps.push(ms) } },
+    { client: { retry: { maxRetries: 2, baseDelayMs: 10 }, ...virtual } },
   );
 }
 
@@ -54,6 +63,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 beforeAll(() => nock.disableNetConnect());
 beforeEach(() => {
   sleeps = [];
+  clock = Date.parse('2026-03-02T10:00:00Z');
 });
 afterEach(() => {
   const pending = nock.pendingMocks();
@@ -91,7 +101,7 @@ describe('errors map to typed errors without the PAT', () => {
     const port = 1;
     const c = createAdoConnector(
       { config: adoConfig(), log: silentLogger(), resolveRef: () => null, baseUrl: `http://127.0.0.1:${port}/acme` },
-      { client: { retry: { maxRetries: 2, baseDelayMs: 1 }, sleep: async (ms) => void sleeps.push(ms) } },
+      { client: { retry: { maxRetries: 2, baseDelayMs: 1 }, ...virtual } },
     );
     // Act
     const err = await failure(c.fetchItems(['299']));
@@ -104,7 +114,7 @@ describe('errors map to typed errors without the PAT', () => {
       retries: c.stats().retries,
     }).toEqual({
       type: ConnectorError,
-      message: 'Azure DevOps (ado): read 1 work items failed: ECONNREFUSED',
+      message: `Azure DevOps (ado): read 1 work items failed: 127.0.0.1:${port} refused the connection (ECONNREFUSED); check the host and port in orgUrl and that the service is up`,
       leaks: false,
       retries: 2,
     });
@@ -126,7 +136,7 @@ describe('rate limits', () => {
     // Act
     const items = await c.fetchItems(['299']);
     // Assert
-    const { byEndpoint: _b, ...counters } = c.stats();
+    const { byEndpoint: _b, warnings: _w, ...counters } = c.stats();
     expect({
       keys: items.map((i) => i.key),
       waitedAboutRetryAfter: sleeps.length === 1 && sleeps[0]! > 2900 && sleeps[0]! <= 3000,
@@ -153,51 +163,112 @@ describe('rate limits', () => {
     });
   });
 
-  test('a Retry-After on a 200 makes the next request wait', async () => {
+  /** The type states and iteration tree reads that follow a batch, recording when each left. */
+  function nockMetadataAt(scope: nock.Scope, sentAt: number[]): nock.Scope {
+    return scope
+      .get('/acme/Fabrikam-Fiber-Git/_apis/wit/workitemtypes/Task/states')
+      .reply(() => {
+        sentAt.push(clock);
+        return [200, states];
+      })
+      .get('/acme/Fabrikam-Fiber-Git/_apis/wit/classificationNodes/Iterations')
+      .query(true)
+      .reply(() => {
+        sentAt.push(clock);
+        return [200, { name: 'Fabrikam-Fiber-Git' }];
+      });
+  }
+
+  test('a Retry-After on a 200 makes every next request wait, those sent together included', async () => {
     // Arrange
-    nockTaskMetadata(
+    let answeredAt = 0;
+    const sentAt: number[] = [];
+    nockMetadataAt(
       nockDiscovery(nock(HOST))
         .post('/acme/_apis/wit/workitemsbatch')
-        .reply(
-          200,
-          { count: 1, value: [item(299, 7)] },
-          { 'Retry-After': '2', 'X-RateLimit-Delay': '0.5', 'X-RateLimit-Resource': 'Core' },
-        ),
-      states,
+        .reply(() => {
+          answeredAt = clock;
+          return [
+            200,
+            { count: 1, value: [item(299, 7)] },
+            { 'Retry-After': '2', 'X-RateLimit-Delay': '0.5', 'X-RateLimit-Resource': 'Core' },
+          ];
+        }),
+      sentAt,
     );
     const c = connector();
     // Act
     await c.fetchItems(['299']);
-    // Assert: the next requests (type states and iteration tree, sent together) waited about 2 s.
+    // Assert: the next requests (type states and iteration tree, sent together) left 2 s later or after.
     expect({
-      waits: sleeps.length,
-      aboutTwoSeconds: sleeps.every((ms) => ms > 1900 && ms <= 2000),
+      sent: sentAt.length,
+      waitedRetryAfter: sentAt.every((t) => t - answeredAt >= 2000),
       throttled: c.stats().throttled,
     }).toEqual({
-      waits: 2,
-      aboutTwoSeconds: true,
+      sent: 2,
+      waitedRetryAfter: true,
+      throttled: 1,
+    });
+  });
+
+  test('an X-RateLimit-Delay (the service holding us back) makes every next request wait as long', async () => {
+    // Arrange
+    let answeredAt = 0;
+    const sentAt: number[] = [];
+    nockMetadataAt(
+      nockDiscovery(nock(HOST))
+        .post('/acme/_apis/wit/workitemsbatch')
+        .reply(() => {
+          answeredAt = clock;
+          return [
+            200,
+            { count: 1, value: [item(299, 7)] },
+            { 'X-RateLimit-Delay': '2.5', 'X-RateLimit-Resource': 'Core' },
+          ];
+        }),
+      sentAt,
+    );
+    const c = connector();
+    // Act
+    await c.fetchItems(['299']);
+    // Assert
+    expect({
+      sent: sentAt.length,
+      waited: sentAt.every((t) => t - answeredAt >= 2500),
+      throttled: c.stats().throttled,
+    }).toEqual({
+      sent: 2,
+      waited: true,
       throttled: 1,
     });
   });
 
   test('a low X-RateLimit-Remaining spreads the next requests until the reset', async () => {
     // Arrange
-    const reset = Math.ceil(Date.now() / 1000) + 10;
-    nockTaskMetadata(
+    const reset = Math.ceil(clock / 1000) + 10;
+    let answeredAt = 0;
+    const sentAt: number[] = [];
+    nockMetadataAt(
       nockDiscovery(nock(HOST))
         .post('/acme/_apis/wit/workitemsbatch')
-        .reply(
-          200,
-          { count: 1, value: [item(299, 7)] },
-          { 'X-RateLimit-Limit': '200', 'X-RateLimit-Remaining': '5', 'X-RateLimit-Reset': String(reset) },
-        ),
-      states,
+        .reply(() => {
+          answeredAt = clock;
+          return [
+            200,
+            { count: 1, value: [item(299, 7)] },
+            { 'X-RateLimit-Limit': '200', 'X-RateLimit-Remaining': '5', 'X-RateLimit-Reset': String(reset) },
+          ];
+        }),
+      sentAt,
     );
     // Act
     await connector().fetchItems(['299']);
-    // Assert: about (reset - now) / remaining = ~2 s before the next request.
-    expect({ waits: sleeps.length, spread: sleeps.every((ms) => ms > 1000 && ms <= 2200) }).toEqual({
-      waits: 2,
+    // Assert: about (reset - now) / remaining = ~2 s before the next requests.
+    expect({
+      sent: sentAt.length,
+      spread: sentAt.every((t) => t - answeredAt >= 1000 && t - answeredAt <= 2200),
+    }).toEqual({
+      sent: 2,
       spread: true,
     });
   });

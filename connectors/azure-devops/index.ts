@@ -56,7 +56,7 @@ function decodeCursor(c: string | null): Cursor {
 
 export interface AdoConnectorOptions {
   /** Tuning for tests (retry delays, a fake sleep) and the transport (`fetch` on Workers). */
-  client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'slowdownBelow' | 'transport'>;
+  client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'now' | 'timeoutMs' | 'slowdownBelow' | 'transport'>;
 }
 
 export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnectorOptions = {}): Connector {
@@ -203,54 +203,58 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     return self;
   };
 
+  const pull = async ({ cursor, onPage, signal }: PullOptions): Promise<PullResult> => {
+    iterations.reset();
+    const since = decodeCursor(cursor);
+    let newest = since.changedSince;
+    const asOf = await eachSlice(
+      since,
+      async (ids) => {
+        // Up to `limits.concurrency` batches are read ahead while earlier ones are stored;
+        // pages are still handed over one at a time, in id order. The client's limiter
+        // keeps the request rate polite whatever this window is.
+        const window = Math.max(1, config.limits.concurrency);
+        const reads: Promise<WorkItem[]>[] = [];
+        const batches = chunks(ids, BATCH_MAX);
+        const start = (i: number) => {
+          if (i >= batches.length) return;
+          const p = readBatch(batches[i]!);
+          p.catch(() => {});
+          reads.push(p);
+        };
+        try {
+          for (let i = 0; i < window; i++) start(i);
+          for (let i = 0; i < batches.length; i++) {
+            signal?.throwIfAborted();
+            const items = await reads[i]!;
+            start(i + window);
+            for (const it of items) if (!newest || it.updated > newest) newest = it.updated;
+            await onPage(items);
+          }
+        } finally {
+          // Reads started but never delivered (an error or abort above) are settled first.
+          await Promise.allSettled(reads);
+        }
+      },
+      signal,
+    );
+    return { cursor: JSON.stringify({ v: 1, changedSince: asOf ?? newest } satisfies Cursor) };
+  };
+
   const connector: Connector = {
     id: config.id,
     tracker: TRACKER,
     whoami,
 
-    async pull({ cursor, onPage, signal }: PullOptions): Promise<PullResult> {
-      iterations.reset();
-      const since = decodeCursor(cursor);
-      let newest = since.changedSince;
-      const asOf = await eachSlice(
-        since,
-        async (ids) => {
-          // Up to `limits.concurrency` batches are read ahead while earlier ones are stored;
-          // pages are still handed over one at a time, in id order. The client's limiter
-          // keeps the request rate polite whatever this window is.
-          const window = Math.max(1, config.limits.concurrency);
-          const reads: Promise<WorkItem[]>[] = [];
-          const batches = chunks(ids, BATCH_MAX);
-          const start = (i: number) => {
-            if (i >= batches.length) return;
-            const p = readBatch(batches[i]!);
-            p.catch(() => {});
-            reads.push(p);
-          };
-          try {
-            for (let i = 0; i < window; i++) start(i);
-            for (let i = 0; i < batches.length; i++) {
-              signal?.throwIfAborted();
-              const items = await reads[i]!;
-              start(i + window);
-              for (const it of items) if (!newest || it.updated > newest) newest = it.updated;
-              await onPage(items);
-            }
-          } finally {
-            // Reads started but never delivered (an error or abort above) are settled first.
-            await Promise.allSettled(reads);
-          }
-        },
-        signal,
-      );
-      return { cursor: JSON.stringify({ v: 1, changedSince: asOf ?? newest } satisfies Cursor) };
-    },
+    // The pull's signal reaches every call it makes, so aborting it ends their waits too.
+    pull: (opts: PullOptions) => client.withSignal(opts.signal, () => pull(opts)),
 
-    async listKeys(opts) {
-      const keys: string[] = [];
-      await eachSlice(NO_CURSOR, async (ids) => void keys.push(...ids.map(String)), opts?.signal);
-      return keys;
-    },
+    listKeys: (opts) =>
+      client.withSignal(opts?.signal, async () => {
+        const keys: string[] = [];
+        await eachSlice(NO_CURSOR, async (ids) => void keys.push(...ids.map(String)), opts?.signal);
+        return keys;
+      }),
 
     async fetchItems(keys) {
       const ids = keys.map((k) => {

@@ -51,7 +51,7 @@ describe('pull above the WIQL cap', () => {
       distinct: 25_000,
       pages: 125,
       simulator: expected,
-      connector: { requests: 135, throttled: 0, retries: 0, byEndpoint: expected },
+      connector: { requests: 135, throttled: 0, retries: 0, byEndpoint: expected, warnings: {} },
     });
   });
 });

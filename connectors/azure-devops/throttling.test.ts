@@ -1,8 +1,12 @@
 // Politeness against the simulator: the connection's concurrency cap, pacing on
-// X-RateLimit-Remaining before the service blocks, and riding out 429s with Retry-After.
+// X-RateLimit-Remaining before the service blocks, riding out 429s with Retry-After, one gate
+// that every concurrent and queued call waits at (both transports), capped waits reported, and
+// close() ending any wait at once.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { AdoSimulator } from './simulator/index.ts';
-import { pullAll, simulatedConnector } from './test-support.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createAdoConnector } from './index.ts';
+import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
+import { adoConfig, pullAll, simulatedConnector } from './test-support.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -73,3 +77,182 @@ describe('throttling', () => {
     });
   });
 });
+
+const START = Date.parse('2026-03-02T10:00:00Z');
+
+/** A clock that moves only when the test says: sleeps stay pending until `advance` passes their end. */
+function manualClock() {
+  let t = START;
+  const sleepers: { until: number; resolve: () => void }[] = [];
+  return {
+    now: () => t,
+    sleep: (ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        sleepers.push({ until: t + ms, resolve });
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    sleeping: () => sleepers.length,
+    advance(ms: number) {
+      t += ms;
+      for (const s of sleepers.filter((x) => x.until <= t)) {
+        sleepers.splice(sleepers.indexOf(s), 1);
+        s.resolve();
+      }
+    },
+  };
+}
+
+/** Waits (in real time, for I/O to settle) until `cond` holds. Not a wait for any backoff: the clock is virtual. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+}
+
+describe.each(['sdk', 'fetch'] as const)('one gate for every call (%s transport)', (transport) => {
+  async function setup(
+    clock: { now: () => number; sleep: (ms: number, s?: AbortSignal) => Promise<void> },
+    limits = {},
+  ) {
+    const sim = await startAdoSimulator({ now: clock.now });
+    cleanup.push(() => sim.close());
+    const seeded = sim.seedPortfolio({ process: 'Agile', project: 'Payments', epics: 2, seed: 3 });
+    const connector = createAdoConnector(
+      {
+        config: adoConfig({
+          scope: { projects: ['Payments'] },
+          limits: { concurrency: 2, requestsPerSecond: 1000, ...limits },
+        }),
+        log: silentLogger(),
+        resolveRef: () => null,
+        baseUrl: sim.url,
+      },
+      { client: { transport, retry: { baseDelayMs: 5 }, now: clock.now, sleep: clock.sleep } },
+    );
+    cleanup.push(() => connector.close());
+    return { sim, connector, keys: seeded.keys };
+  }
+
+  test('a 429 with Retry-After holds every call after it, queued ones included', async () => {
+    // Arrange: discovery and metadata read once, so what follows is batch reads only.
+    const clock = manualClock();
+    const { sim, connector, keys } = await setup(clock);
+    await connector.fetchItems(keys);
+    sim.resetCounts();
+    sim.injectFault({ endpoint: 'POST wit/workitemsbatch', status: 429, retryAfterSeconds: 30 });
+
+    // Act: six reads at once, two in flight at a time.
+    const reads = Promise.all(keys.slice(0, 6).map((k) => connector.fetchItems([k])));
+    await until(() => clock.sleeping() === 2);
+    const whileHeld = sim.requestLog();
+    clock.advance(30_000);
+    const items = await reads;
+
+    // Assert: only the read already on the wire beside the refused one arrived before the wait ended.
+    const log = sim.requestLog();
+    expect(items.map((i) => i.map((x) => x.key))).toEqual(keys.slice(0, 6).map((k) => [k]));
+    expect(whileHeld.map((r) => ({ at: r.at - START, status: r.status })).sort((a, b) => a.status - b.status)).toEqual(
+      whileHeld.length === 2
+        ? [
+            { at: 0, status: 200 },
+            { at: 0, status: 429 },
+          ]
+        : [{ at: 0, status: 429 }],
+    );
+    expect(log.slice(whileHeld.length).map((r) => ({ waited: r.at - START >= 30_000, status: r.status }))).toEqual(
+      Array.from({ length: 7 - whileHeld.length }, () => ({ waited: true, status: 200 })),
+    );
+  });
+
+  test('a Retry-After over limits.maxRetryAfterSeconds waits the cap and is a warning', async () => {
+    // Arrange
+    const clock = manualClock();
+    const { sim, connector, keys } = await setup(clock, { maxRetryAfterSeconds: 90 });
+    await connector.fetchItems([keys[0]!]);
+    sim.resetCounts();
+    sim.injectFault({ endpoint: 'POST wit/workitemsbatch', status: 429, retryAfterSeconds: 1_900_000 });
+
+    // Act
+    const read = connector.fetchItems([keys[0]!]);
+    await until(() => clock.sleeping() === 1);
+    clock.advance(90_000);
+    await read;
+
+    // Assert
+    expect({
+      arrivals: sim.requestLog().map((r) => r.at - START),
+      warnings: connector.stats().warnings,
+    }).toEqual({
+      arrivals: [0, 90_000],
+      warnings: { 'Azure DevOps asked to wait longer than limits.maxRetryAfterSeconds (90 s); waited 90 s': 1 },
+    });
+  });
+
+  test("a pull's signal ends its waits: the pull rejects with the signal's reason", async () => {
+    // Arrange
+    const clock = manualClock();
+    const { sim, connector } = await setup(clock);
+    sim.injectFault({ endpoint: 'POST wit/wiql', status: 429, retryAfterSeconds: 300 });
+    const stop = new AbortController();
+    const pull = connector.pull({ cursor: null, signal: stop.signal, onPage: async () => {} }).catch((e: unknown) => e);
+    await until(() => clock.sleeping() === 1);
+
+    // Act
+    stop.abort(new Error('sync stopped'));
+    const outcome = await pull;
+
+    // Assert: the pull ended without the clock moving; nothing was sent after the 429.
+    expect({
+      outcome,
+      now: clock.now(),
+      wiql: sim
+        .requestLog()
+        .filter((r) => r.label === 'POST wit/wiql')
+        .map((r) => r.status),
+    }).toEqual({ outcome: new Error('sync stopped'), now: START, wiql: [429] });
+  });
+
+  test('close() during a 1,900,000 s wait returns at once; waiting and queued calls fail as closed', async () => {
+    // Arrange: the real sleep (a timer): close() must cut it short.
+    const { sim, connector, keys } = await setup(
+      { now: Date.now, sleep: (ms, s) => realTimer(ms, s) },
+      { maxRetryAfterSeconds: 86_400 },
+    );
+    await connector.fetchItems([keys[0]!]);
+    sim.resetCounts();
+    sim.injectFault({ endpoint: 'POST wit/workitemsbatch', status: 429, retryAfterSeconds: 1_900_000 });
+    const failed = (e: unknown) => (e as Error).message;
+    const calls = keys.slice(0, 4).map((k) => connector.fetchItems([k]).then(() => 'answered', failed));
+    await until(() => sim.requestLog().some((r) => r.status === 429));
+
+    // Act
+    const started = performance.now();
+    await connector.close();
+    const outcomes = await Promise.all(calls);
+    const tookMs = performance.now() - started;
+
+    // Assert: nothing more was sent; every call ended.
+    expect({ outcomes: new Set(outcomes), refused: sim.requestLog().filter((r) => r.status === 429).length }).toEqual({
+      outcomes: new Set([
+        'Azure DevOps (ado): the connection is closed',
+        ...(outcomes.includes('answered') ? ['answered'] : []),
+      ]),
+      refused: 1,
+    });
+    // A bound on how long close() took, not a wait: the wait it cut short was a day long.
+    expect(tookMs).toBeLessThan(5_000);
+  });
+});
+
+function realTimer(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

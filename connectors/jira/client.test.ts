@@ -68,7 +68,7 @@ describe('errors', () => {
     // Assert
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toBe(
-      'Jira rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
+      'Jira at acme.atlassian.net rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
     );
     expect((e as AuthError).httpStatus).toBe(401);
     expect(leaks(e)).toBe(false);
@@ -83,7 +83,7 @@ describe('errors', () => {
 
     // Assert
     expect(e.message).toBe(
-      'Jira rejected the bearer token (401 on GET myself); check that it is valid and not expired',
+      'Jira at acme.atlassian.net rejected the bearer token (401 on GET myself); check that it is valid and not expired',
     );
     expect(e.message.includes('bearer-secret-xyz')).toBe(false);
   });
@@ -100,7 +100,7 @@ describe('errors', () => {
     // Assert
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toBe(
-      'Jira refused POST search/jql for the API token for bot@acme.test (403): the account lacks the permission: You do not have permission to browse PAY.',
+      'Jira at acme.atlassian.net refused POST search/jql for the API token for bot@acme.test (403): the account lacks the "Browse projects" permission: You do not have permission to browse PAY.',
     );
   });
 
@@ -213,7 +213,13 @@ describe('retries and rate limits', () => {
     // Assert
     expect(me).toEqual({ id: ME.accountId, name: ME.displayName });
     expect(sentAt[1]! - sentAt[0]!).toBeGreaterThanOrEqual(7000);
-    expect(jira.stats()).toEqual({ requests: 2, throttled: 1, retries: 1, byEndpoint: { 'GET myself': 2 } });
+    expect(jira.stats()).toEqual({
+      requests: 2,
+      throttled: 1,
+      retries: 1,
+      byEndpoint: { 'GET myself': 2 },
+      warnings: {},
+    });
   });
 
   it('gives up with a RateLimitError carrying Retry-After after the last attempt', async () => {
@@ -281,7 +287,13 @@ describe('retries and rate limits', () => {
     await jira.whoami();
 
     // Assert
-    expect(jira.stats()).toEqual({ requests: 3, throttled: 0, retries: 2, byEndpoint: { 'GET myself': 3 } });
+    expect(jira.stats()).toEqual({
+      requests: 3,
+      throttled: 0,
+      retries: 2,
+      byEndpoint: { 'GET myself': 3 },
+      warnings: {},
+    });
     // Full jitter at random()=0.5 over 100 and 200 ms.
     expect(c.sleeps).toEqual([50, 100]);
   });

@@ -1,7 +1,9 @@
 // The polite HTTP layer under jira.js. jira.js knows Jira's endpoints (paths, parameters, bodies);
-// this transport decides when and how often they are sent: per-connection concurrency and
-// request-rate caps (p-queue), Jira's per-issue write limit, Retry-After, backoff with jitter,
-// a connection-wide pause on quota limits, typed errors without secrets, and request counters.
+// this transport decides when, how often and where they are sent: per-connection concurrency and
+// request-rate caps (p-queue), Jira's per-issue write limit, Retry-After held per endpoint and
+// method (Jira's burst limit's scope) for every request to it — queued ones included — and for
+// the whole connection on a quota answer, capped waits, backoff with jitter, redirects followed
+// only within the site, typed one-line errors without secrets, and request counters.
 import { createCloudClient } from 'jira.js';
 import type { Client, SendRequestOptions } from 'jira.js/core';
 import PQueue from 'p-queue';
@@ -17,6 +19,20 @@ import {
   RateLimitError,
   SchemaError,
 } from '../../src/errors.ts';
+import { describeNetworkError } from '../http/net-errors.ts';
+import {
+  abortableSleep,
+  capWait,
+  createPacer,
+  createSignalScope,
+  DEFAULT_MAX_RETRY_AFTER_SECONDS,
+  parseResetAt,
+  parseRetryAfter,
+  realSleep,
+  requestSignal,
+  type Sleep,
+} from '../http/pacing.ts';
+import { fetchWithinPolicy, TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
 
 /** Knobs tests turn; production uses the defaults. */
@@ -27,7 +43,8 @@ export interface JiraTuning {
   timeoutMs?: number;
   /** Per-issue write limit (Jira Cloud: 20 writes / 2 s and 100 / 30 s per issue). */
   issueWriteLimits?: { max: number; windowMs: number }[];
-  sleep?: (ms: number) => Promise<void>;
+  /** Every wait goes through this; it receives the signal that close() and a pull's signal abort. */
+  sleep?: Sleep;
   now?: () => number;
   random?: () => number;
 }
@@ -36,7 +53,7 @@ export interface TransportOptions {
   connection: string;
   baseUrl: string;
   auth: JiraConnection['auth'];
-  limits: JiraConnection['limits'];
+  limits: Pick<JiraConnection['limits'], 'concurrency' | 'requestsPerSecond' | 'maxRetryAfterSeconds'>;
   log: Logger;
   tuning?: JiraTuning;
 }
@@ -78,6 +95,19 @@ export function describeRequest(method: string, url: string): Sent {
   };
 }
 
+/** The Jira permission an endpoint needs, named in a 403 (Jira's own names). */
+export function permissionFor(label: string): string | null {
+  if (/^(GET|POST|PUT|DELETE) webhook/.test(label)) return 'Administer Jira (global)';
+  if (label === 'POST issue/{key}/comment') return 'Add comments';
+  if (label === 'PUT issue/{key}/comment/{id}') return 'Edit own comments';
+  if (label === 'DELETE issue/{key}/comment/{id}') return 'Delete own comments';
+  if (label === 'PUT issue/{key}') return 'Edit issues';
+  if (label.startsWith('GET issue/') || label.startsWith('POST search/') || label.endsWith('/bulkfetch')) {
+    return 'Browse projects';
+  }
+  return null;
+}
+
 function buildUrl(base: string, url: string, params?: Record<string, unknown>): string {
   const u = new URL(url.startsWith('/') ? url : `/${url}`, base.endsWith('/') ? base : `${base}/`);
   for (const [k, v] of Object.entries(params ?? {})) {
@@ -89,25 +119,35 @@ function buildUrl(base: string, url: string, params?: Record<string, unknown>): 
   return u.toString();
 }
 
-function retryAfterMs(res: Response, now: number): number | null {
-  const h = res.headers.get('retry-after');
-  if (h) {
-    const s = Number(h);
-    if (Number.isFinite(s)) return Math.max(0, s * 1000);
-    const at = Date.parse(h);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
-  const reset = res.headers.get('x-ratelimit-reset');
-  if (reset) {
-    const at = Date.parse(reset);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
-  return null;
+/**
+ * How long Jira asked us to wait: Retry-After (seconds or a date) and X-RateLimit-Reset (an ISO
+ * 8601 instant), whichever ends later; null when it said neither.
+ */
+function askedWaitMs(res: Response, now: number): number | null {
+  const after = parseRetryAfter(res.headers.get('retry-after'), now);
+  const reset = parseResetAt(res.headers.get('x-ratelimit-reset'), now);
+  if (after === null) return reset;
+  return reset === null ? after : Math.max(after, reset);
 }
 
 export interface JiraTransport extends Client {
   stats(): ConnectorStats;
+  /**
+   * Runs `fn` with `signal` over every request it causes (jira.js cannot pass one): when it
+   * aborts, their waits, queued turns and requests end at once, rejecting with its reason.
+   */
+  withSignal<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T>;
+  /** Ends every wait and request of this connection at once; later calls fail. */
   close(): Promise<void>;
+}
+
+/** What a queued request finds when a 429 moved its endpoint's gate while it waited its turn. */
+const GATE_MOVED = Symbol('gate moved');
+
+interface Throttle {
+  /** How long the gate was closed for (capped, before jitter). */
+  waitMs: number;
+  reason: string;
 }
 
 export function createJiraTransport(opts: TransportOptions): JiraTransport {
@@ -116,10 +156,11 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   const baseDelay = t.baseDelayMs ?? 500;
   const maxDelay = t.maxDelayMs ?? 30_000;
   const timeoutMs = t.timeoutMs ?? 30_000;
-  const sleep = t.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = t.sleep ?? realSleep;
   const now = t.now ?? Date.now;
   const random = t.random ?? Math.random;
   const writeLimits = t.issueWriteLimits ?? ISSUE_WRITE_LIMITS;
+  const maxWaitS = opts.limits.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS;
   const rps = opts.limits.requestsPerSecond;
   // One request every 1000/rps ms rather than rps at the top of each second: no self-made bursts.
   const queue = new PQueue({
@@ -127,6 +168,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     interval: Math.max(1, Math.ceil(1000 / rps)),
     intervalCap: Math.max(1, Math.round(rps / 1000)),
   });
+  const site = new URL(opts.baseUrl);
   const secrets = 'apiToken' in opts.auth ? [opts.auth.apiToken] : [opts.auth.bearerToken];
   const authHeader =
     'apiToken' in opts.auth
@@ -136,8 +178,9 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   const credential = 'apiToken' in opts.auth ? `the API token for ${opts.auth.email}` : 'the bearer token';
   const stats: ConnectorStats = { requests: 0, throttled: 0, retries: 0, byEndpoint: {} };
   const writesByIssue = new Map<string, { t: number }[]>();
-  let pausedUntil = 0;
-  let closed = false;
+  const pacer = createPacer({ now, sleep });
+  const scope = createSignalScope();
+  const closing = new AbortController();
 
   const redact = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), s);
   const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
@@ -147,17 +190,35 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     cause,
   });
   const backoff = (attempt: number) => Math.round(random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)));
+  const closedError = () => new ConnectorError('the Jira connection is closed', errOpts());
+  /** Once the request's signal has aborted: close() makes it a closed-connection error, a caller's abort its reason. */
+  const abortedBy = (signal: AbortSignal): unknown => (closing.signal.aborted ? closedError() : signal.reason);
+  const warnings: Record<string, number> = {};
+  const warn = (message: string) => {
+    warnings[message] = (warnings[message] ?? 0) + 1;
+  };
 
-  async function waitForPause(): Promise<void> {
-    while (now() < pausedUntil) await sleep(pausedUntil - now());
-  }
+  /**
+   * The credential goes to the configured site only: same origin, or the same host upgraded from
+   * http to https. A redirect elsewhere is refused before anything (body, Authorization) is sent.
+   */
+  const redirectPolicy = (sent: Sent) => ({
+    check(target: URL) {
+      const upgrade = site.protocol === 'http:' && target.protocol === 'https:' && target.hostname === site.hostname;
+      if (target.origin === site.origin || upgrade) return;
+      throw new ConnectorError(
+        `${sent.label}: Jira at ${site.host} redirected to ${target.protocol}//${target.host}, another origin; pmo-sync sends the request and ${credential} to ${site.origin} only (if the site moved, set baseUrl to its new URL)`,
+        errOpts(),
+      );
+    },
+  });
 
   /**
    * Waits for room under the per-issue write limit and reserves it. The reservation is stamped
    * again when the answer arrives: Jira counts the write when it reaches Jira, which is no later
    * than that, so our window never opens before Jira's does.
    */
-  async function waitForIssueSlot(key: string): Promise<{ t: number }> {
+  async function waitForIssueSlot(key: string, signal: AbortSignal): Promise<{ t: number }> {
     for (;;) {
       const at = now();
       const longest = Math.max(...writeLimits.map((l) => l.windowMs));
@@ -177,7 +238,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
         return slot;
       }
       stats.throttled += 1;
-      await sleep(wait);
+      await abortableSleep(sleep, wait, signal);
     }
   }
 
@@ -196,21 +257,33 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     } catch {
       detail = text.slice(0, 200);
     }
+    detail = detail.replace(/\s+/g, ' ').trim();
     const tail = detail ? `: ${redact(detail)}` : '';
     const s = res.status;
     if (s === 401) {
       return new AuthError(
-        `Jira rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired`,
+        `Jira at ${site.host} rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired`,
         errOpts(s),
       );
     }
     if (s === 403) {
+      const permission = permissionFor(sent.label);
+      const lacks = permission ? `the "${permission}" permission` : 'the permission';
       return new AuthError(
-        `Jira refused ${sent.label} for ${credential} (403): the account lacks the permission${tail}`,
+        `Jira at ${site.host} refused ${sent.label} for ${credential} (403): the account lacks ${lacks}${tail}`,
         errOpts(s),
       );
     }
-    if (s === 404) return new NotFoundError(`${sent.label}: not found in Jira${tail}`, errOpts(s));
+    if (s === 404) {
+      // An endpoint every Jira Cloud site has: a 404 says the URL is not one.
+      if (!sent.label.includes('{')) {
+        return new NotFoundError(
+          `Jira at ${site.host} answered 404 for ${sent.label}: is \`baseUrl\` a Jira Cloud site?`,
+          errOpts(s),
+        );
+      }
+      return new NotFoundError(`${sent.label}: not found in Jira${tail}`, errOpts(s));
+    }
     if (s === 409) return new ConflictError(`${sent.label}: conflict${tail}`, errOpts(s));
     if (s === 429) {
       return new RateLimitError(`${sent.label}: Jira is still rate limiting after ${maxAttempts} attempts${tail}`, {
@@ -221,47 +294,90 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     return new ConnectorError(`${sent.label} failed with HTTP ${s}${tail}`, errOpts(s));
   }
 
-  async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
-    return queue.add(async () => {
-      // Requests already queued when a quota pause began wait here too, not just new callers.
-      await waitForPause();
-      return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    }) as Promise<Response>;
+  /**
+   * A 429 (or a 503 with Retry-After) closes its endpoint's gate — the connection's, for a quota —
+   * for the wait Jira asked for, capped. Null for any other answer.
+   */
+  function throttleOf(res: Response, sent: Sent, attempt: number): Throttle | null {
+    const asked = askedWaitMs(res, now());
+    if (res.status !== 429 && !(res.status === 503 && asked !== null)) return null;
+    const reason = res.headers.get('ratelimit-reason') ?? '';
+    const wait = capWait(asked ?? backoff(attempt + 2), maxWaitS * 1000);
+    if (wait.capped) {
+      warn(
+        `${sent.label}: Jira asked to wait longer than limits.maxRetryAfterSeconds (${maxWaitS} s); waited ${maxWaitS} s`,
+      );
+      opts.log.warn({ endpoint: sent.label, askedMs: asked, capMs: wait.ms }, 'jira Retry-After above the cap');
+    }
+    // Retry-After is a minimum: jitter only ever adds to it, so a crowd of clients spreads out.
+    // A quota is the whole connection's; a burst limit is one endpoint and method's.
+    pacer.hold(
+      QUOTA_REASONS.test(reason) ? null : sent.label,
+      now() + wait.ms + Math.round(random() * Math.min(1000, baseDelay)),
+    );
+    return { waitMs: wait.ms, reason };
   }
 
-  async function sendRequest<T>(req: SendRequestOptions<T>): Promise<T> {
-    if (closed) throw new ConnectorError('the Jira connection is closed', errOpts());
-    const sent = describeRequest(req.method ?? 'GET', req.url);
-    const url = buildUrl(opts.baseUrl, req.url, req.searchParams as Record<string, unknown> | undefined);
-    const headers: Record<string, string> = { Accept: 'application/json', Authorization: authHeader, ...req.headers };
-    const hasBody = req.body !== undefined && req.body !== null;
-    if (hasBody) headers['Content-Type'] = 'application/json';
-    const init: RequestInit = { method: sent.method, headers, body: hasBody ? JSON.stringify(req.body) : undefined };
+  /**
+   * Sends one attempt once its endpoint's gate (and the connection's) is open. The gate is waited
+   * for outside the queue, so a paused endpoint holds no concurrency slot other endpoints need,
+   * and checked again inside it, so a request queued before a 429 arrived does not leave early.
+   * A 429 closes the gate before the slot is given up, so the next queued request already sees it.
+   */
+  async function dispatch(
+    url: string,
+    init: RequestInit,
+    sent: Sent,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<{ res: Response; throttle: Throttle | null }> {
+    for (;;) {
+      await pacer.ready(sent.label, signal);
+      const out = await queue.add(
+        async () => {
+          if (pacer.openAt(sent.label) > now()) return GATE_MOVED;
+          stats.requests += 1;
+          stats.byEndpoint[sent.label] = (stats.byEndpoint[sent.label] ?? 0) + 1;
+          const { response } = await fetchWithinPolicy(
+            fetch,
+            url,
+            { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) },
+            redirectPolicy(sent),
+          );
+          return { res: response, throttle: throttleOf(response, sent, attempt) };
+        },
+        { signal },
+      );
+      if (out !== GATE_MOVED) return out;
+    }
+  }
 
+  async function attempts<T>(sent: Sent, url: string, init: RequestInit, signal: AbortSignal): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      await waitForPause();
-      const slot = sent.issueKey ? await waitForIssueSlot(sent.issueKey) : null;
-      stats.requests += 1;
-      stats.byEndpoint[sent.label] = (stats.byEndpoint[sent.label] ?? 0) + 1;
+      const slot = sent.issueKey ? await waitForIssueSlot(sent.issueKey, signal) : null;
       let res: Response;
+      let throttle: Throttle | null;
       try {
-        res = await fetchOnce(url, init);
+        ({ res, throttle } = await dispatch(url, init, sent, attempt, signal));
         if (slot) slot.t = now();
       } catch (cause) {
+        if (signal.aborted) throw abortedBy(signal);
+        if (cause instanceof ConnectorError) throw cause;
+        if (cause instanceof TooManyRedirectsError) {
+          throw new ConnectorError(`${sent.label}: Jira at ${site.host}: ${cause.message}`, errOpts());
+        }
+        const problem = describeNetworkError(cause, { url, setting: 'baseUrl', timeoutMs });
         // A dropped connection may have reached Jira: only calls that are safe twice go again.
-        if (sent.idempotent && attempt < maxAttempts) {
+        if (problem.transient && sent.idempotent && attempt < maxAttempts) {
           stats.retries += 1;
-          opts.log.debug({ endpoint: sent.label, attempt }, 'jira request failed in transit; retrying');
-          await sleep(backoff(attempt));
+          opts.log.debug(
+            { endpoint: sent.label, attempt, code: problem.code },
+            'jira request failed in transit; retrying',
+          );
+          await abortableSleep(sleep, backoff(attempt), signal);
           continue;
         }
-        const why =
-          cause instanceof Error
-            ? cause.name === 'TimeoutError'
-              ? `timed out after ${timeoutMs} ms`
-              : cause.message
-            : 'network error';
-        throw new ConnectorError(`${sent.label}: ${redact(why)}`, errOpts(undefined, cause));
+        throw new ConnectorError(`${sent.label}: ${redact(problem.message)}`, errOpts(undefined, cause));
       }
       if (res.ok) {
         if (res.status === 204) return undefined as T;
@@ -273,41 +389,54 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
           throw new SchemaError(sent.label, [{ path: '', message: 'response is not JSON' }], errOpts(res.status));
         }
       }
-      const wait = retryAfterMs(res, now());
-      if (res.status === 429 || (res.status === 503 && wait !== null)) {
+      if (throttle) {
         stats.throttled += 1;
-        const reason = res.headers.get('ratelimit-reason') ?? '';
-        const minWait = wait ?? backoff(attempt + 2);
-        if (QUOTA_REASONS.test(reason)) pausedUntil = Math.max(pausedUntil, now() + minWait);
         // A 429 is refused before Jira does anything, so even a non-idempotent call is safe to resend.
+        // The gate throttleOf() closed is where the retry waits.
         if (attempt < maxAttempts && (res.status === 429 || sent.idempotent)) {
           await res.body?.cancel();
           stats.retries += 1;
           opts.log.debug(
-            { endpoint: sent.label, status: res.status, reason, waitMs: minWait },
+            { endpoint: sent.label, status: res.status, reason: throttle.reason, waitMs: throttle.waitMs },
             'jira asked us to slow down',
           );
-          // Retry-After is a minimum: jitter only ever adds to it, so a crowd of clients spreads out.
-          await sleep(minWait + Math.round(random() * Math.min(1000, baseDelay)));
           continue;
         }
-        throw await errorFor(res, sent, wait);
+        throw await errorFor(res, sent, throttle.waitMs);
       }
+      const asked = askedWaitMs(res, now());
       if (res.status >= 500 && sent.idempotent && attempt < maxAttempts) {
         await res.body?.cancel();
         stats.retries += 1;
-        await sleep(wait ?? backoff(attempt));
+        await abortableSleep(sleep, asked === null ? backoff(attempt) : capWait(asked, maxWaitS * 1000).ms, signal);
         continue;
       }
-      throw await errorFor(res, sent, wait);
+      throw await errorFor(res, sent, asked);
+    }
+  }
+
+  async function sendRequest<T>(req: SendRequestOptions<T>): Promise<T> {
+    if (closing.signal.aborted) throw closedError();
+    const signal = requestSignal(closing.signal, scope);
+    const sent = describeRequest(req.method ?? 'GET', req.url);
+    const url = buildUrl(opts.baseUrl, req.url, req.searchParams as Record<string, unknown> | undefined);
+    const headers: Record<string, string> = { Accept: 'application/json', Authorization: authHeader, ...req.headers };
+    const hasBody = req.body !== undefined && req.body !== null;
+    if (hasBody) headers['Content-Type'] = 'application/json';
+    const init: RequestInit = { method: sent.method, headers, body: hasBody ? JSON.stringify(req.body) : undefined };
+    try {
+      return await attempts<T>(sent, url, init, signal);
+    } catch (err) {
+      throw signal.aborted ? abortedBy(signal) : err;
     }
   }
 
   return {
     sendRequest,
-    stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint } }),
+    withSignal: (signal, fn) => scope.run(signal, fn),
+    stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint }, warnings: { ...warnings } }),
     async close() {
-      closed = true;
+      closing.abort();
       queue.clear();
       await queue.onIdle();
     },

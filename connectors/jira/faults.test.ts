@@ -53,6 +53,7 @@ describe('under faults', () => {
       throttled: 0,
       retries: faulted,
       byEndpoint: sim.requestCounts(),
+      warnings: {},
     });
     await jira.close();
   });
@@ -90,7 +91,13 @@ describe('under faults', () => {
 
     // Assert
     expect(me).toEqual({ id: sim.me.accountId, name: sim.me.displayName });
-    expect(jira.stats()).toEqual({ requests: 2, throttled: 0, retries: 1, byEndpoint: { 'GET myself': 2 } });
+    expect(jira.stats()).toEqual({
+      requests: 2,
+      throttled: 0,
+      retries: 1,
+      byEndpoint: { 'GET myself': 2 },
+      warnings: {},
+    });
     await jira.close();
   });
 
@@ -154,7 +161,7 @@ describe('under faults', () => {
     // Assert
     expect(error).toBeInstanceOf(AuthError);
     expect((error as Error).message).toBe(
-      'Jira rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
+      `Jira at ${new URL(strict.url).host} rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired`,
     );
   });
 });

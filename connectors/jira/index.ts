@@ -43,8 +43,9 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
 
     whoami,
 
-    pull: reader.pull,
-    listKeys: reader.listKeys,
+    // The pull's signal reaches every request it causes, so aborting it ends their waits too.
+    pull: (opts) => transport.withSignal(opts.signal, () => reader.pull(opts)),
+    listKeys: (opts) => transport.withSignal(opts?.signal, () => reader.listKeys(opts)),
     fetchItems: reader.fetchItems,
     ensureComment: writer.ensureComment,
     deleteComment: writer.deleteComment,

@@ -58,6 +58,7 @@ describe('pull from the simulator', () => {
       throttled: 0,
       retries: 0,
       byEndpoint: { 'GET field': 1, 'POST search/jql': searchPages, 'POST changelog/bulkfetch': changelogBatches },
+      warnings: {},
     });
 
     // Arrange: 50 people change 50 stories

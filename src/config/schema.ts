@@ -14,6 +14,8 @@ const cron = z.string().regex(/^(\S+\s+){4}\S+$/, 'a cron expression with five f
 export const Limits = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(4),
   requestsPerSecond: z.number().positive().max(1000).default(10),
+  /** Longest wait a tracker's Retry-After (or quota reset) may impose; unset: 600 s (connectors/http/pacing.ts). */
+  maxRetryAfterSeconds: z.number().positive().max(86_400).optional(),
 });
 
 const TypeMap = z.record(z.string(), z.enum(KINDS));

@@ -115,11 +115,15 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   });
   // Connections are independent (each has its own lock, cursor and rate limits): pulling them
   // side by side lets one tracker's round trips overlap the other's and the database's work.
+  const warned = connectors.map((c) => ({ ...c.stats().warnings })); // to report only this run's
   const connections = await Promise.all(connectors.map((c) => syncConnection(deps, c, opts, now, changed)));
   for (const summary of connections) {
     if (summary.error) warnings.push(`${summary.id}: ${summary.error}`);
     for (const d of summary.drift ?? []) warnings.push(`${summary.id}: mapping drift: ${d}`);
   }
+  for (const [i, c] of connectors.entries())
+    for (const [w, n] of Object.entries(c.stats().warnings ?? {}))
+      if (n > (warned[i]![w] ?? 0)) warnings.push(`${c.id}: ${w}`);
 
   let findings = emptyFindings();
   const writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };

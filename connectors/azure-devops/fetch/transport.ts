@@ -2,9 +2,12 @@
 // emulation or absent (Cloudflare Workers). It does what azure-devops-node-api does for
 // client.ts's `send`, and no more: OPTIONS `/_apis/{area}` location discovery (cached per area,
 // shared by concurrent callers), route-template filling, api-version negotiation, and a
-// PAT-authenticated request. Retries, pacing and typed errors stay in client.ts, which this
-// plugs into (`transport: 'fetch'`); it answers in the same raw shape.
+// PAT-authenticated request — sent only within the organization (origins.ts), redirects followed
+// by hand within it. Retries, pacing and typed errors stay in client.ts, which this plugs into
+// (`transport: 'fetch'`); it answers in the same raw shape.
+import { fetchWithinPolicy } from '../../http/redirects.ts';
 import { endpointLabel } from '../endpoint.ts';
+import { checkOrigin, createOrgPolicy } from '../origins.ts';
 
 export interface AdoTransportCall {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -22,6 +25,8 @@ export interface AdoRawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The answer of location discovery (OPTIONS `/_apis/{area}`), not of the call itself. */
+  discovery?: boolean;
 }
 
 interface AdoResourceLocation {
@@ -40,27 +45,44 @@ export interface FetchTransportOptions {
   /** Called before every request (discovery included), for the client's counters. */
   onRequest?(endpoint: string): void;
   fetch?: typeof fetch;
+  /** Aborted when the connection closes: ends discovery, which callers share. */
+  closing?: AbortSignal;
+  /** Discovery requests without an answer for this long fail (default 30 s). */
+  timeoutMs?: number;
 }
 
-export type AdoTransport = (c: AdoTransportCall) => Promise<AdoRawReply>;
+/** One call; `signal` ends it (the caller's timeout, close, a pull's abort). */
+export type AdoTransport = (c: AdoTransportCall, signal?: AbortSignal) => Promise<AdoRawReply>;
 
 export function createFetchTransport(opts: FetchTransportOptions): AdoTransport {
   const doFetch = opts.fetch ?? fetch;
   const base = opts.orgUrl.replace(/\/+$/, '');
   const authorization = `Basic ${btoa(`:${opts.pat}`)}`;
+  const policy = createOrgPolicy(opts.orgUrl);
+  const redirects = { check: (target: URL) => checkOrigin(policy, target) };
   const areas = new Map<string, Promise<Map<string, AdoResourceLocation> | AdoRawReply>>();
 
-  const exchange = async (method: string, url: string, body?: string, contentType?: string, accept?: string) => {
-    opts.onRequest?.(endpointLabel(method, new URL(url).pathname));
-    const res = await doFetch(url, {
-      method,
-      headers: {
-        authorization,
-        accept: accept ?? 'application/json',
-        ...(body === undefined ? {} : { 'content-type': contentType ?? 'application/json' }),
+  const exchange = async (
+    req: { method: string; url: string; body?: string; contentType?: string; accept?: string },
+    signal: AbortSignal | undefined,
+  ) => {
+    checkOrigin(policy, new URL(req.url));
+    opts.onRequest?.(endpointLabel(req.method, new URL(req.url).pathname));
+    const { response: res } = await fetchWithinPolicy(
+      doFetch,
+      req.url,
+      {
+        method: req.method,
+        headers: {
+          authorization,
+          accept: req.accept ?? 'application/json',
+          ...(req.body === undefined ? {} : { 'content-type': req.contentType ?? 'application/json' }),
+        },
+        body: req.body,
+        signal,
       },
-      body,
-    });
+      redirects,
+    );
     const headers: AdoRawReply['headers'] = {};
     res.headers.forEach((v, k) => {
       headers[k.toLowerCase()] = v;
@@ -72,8 +94,11 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
   const locationsOf = (area: string) => {
     let p = areas.get(area);
     if (!p) {
-      p = exchange('OPTIONS', `${base}/_apis/${area}`).then((raw) => {
-        if (raw.status < 200 || raw.status >= 300) return raw;
+      // Shared by every caller, so bound by the connection's life and a timeout, not one caller's signal.
+      const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+      const signal = opts.closing ? AbortSignal.any([opts.closing, timeout]) : timeout;
+      p = exchange({ method: 'OPTIONS', url: `${base}/_apis/${area}` }, signal).then((raw) => {
+        if (raw.status < 200 || raw.status >= 300) return { ...raw, discovery: true };
         const list = (JSON.parse(raw.text) as { value?: AdoResourceLocation[] }).value ?? [];
         return new Map(list.map((l) => [l.id.toLowerCase(), l]));
       });
@@ -89,7 +114,7 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
     return p;
   };
 
-  return async (c) => {
+  return async (c, signal) => {
     const found = await locationsOf(c.area);
     if (!(found instanceof Map)) return found;
     const location = found.get(c.locationId.toLowerCase());
@@ -103,11 +128,14 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
     const url = `${base}/${path}${qs ? `?${qs}` : ''}`;
     const version = negotiateVersion(location, c.apiVersion);
     return exchange(
-      c.method,
-      url,
-      c.body === undefined ? undefined : JSON.stringify(c.body),
-      c.contentType,
-      `application/json;api-version=${version}`,
+      {
+        method: c.method,
+        url,
+        body: c.body === undefined ? undefined : JSON.stringify(c.body),
+        contentType: c.contentType,
+        accept: `application/json;api-version=${version}`,
+      },
+      signal,
     );
   };
 }

@@ -48,6 +48,14 @@ export interface FaultSpec {
   body?: unknown;
 }
 
+export interface SimRequestRecord {
+  at: number;
+  label: string;
+  status: number;
+  /** Whether the request carried an Authorization header. */
+  authorized: boolean;
+}
+
 export interface AdoSimulatorOptions {
   org?: string;
   /** Accepted PATs; omitted: any non-empty PAT. */
@@ -80,6 +88,8 @@ export interface AdoSimulator {
   configure(o: Pick<AdoSimulatorOptions, 'latencyMs' | 'budget' | 'pats'>): void;
   injectFault(f: FaultSpec): void;
   requestCounts(): Record<string, number>;
+  /** Every request in arrival order: when (on the simulator's clock), which endpoint, the answer's status. */
+  requestLog(): SimRequestRecord[];
   totalRequests(): number;
   /** Most requests in flight at once since the last resetCounts(). */
   maxInFlight(): number;
@@ -111,6 +121,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   const bot = opts.identity ?? BOT;
   const behaviour = { latencyMs: opts.latencyMs ?? 0, budget: opts.budget ?? null, pats: opts.pats ?? null };
   const counts: Record<string, number> = {};
+  const log: SimRequestRecord[] = [];
+  const clock = opts.now ?? Date.now;
   const faults: (FaultSpec & { left: number })[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -168,8 +180,11 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     const method = (req.method ?? 'GET').toUpperCase();
     const label = endpointLabel(method, u.pathname);
     counts[label] = (counts[label] ?? 0) + 1;
+    const record: SimRequestRecord = { at: clock(), label, status: 0, authorized: !!req.headers.authorization };
+    log.push(record);
     const raw = await readBody(req);
     const send = (r: SimResponse, extra: Record<string, string> = {}) => {
+      record.status = r.status;
       const headers: Record<string, string> = { ...extra, ...r.headers };
       if (r.body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
       res.writeHead(r.status, headers);
@@ -303,10 +318,12 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     },
     injectFault: (f) => void faults.push({ ...f, left: f.times ?? 1 }),
     requestCounts: () => ({ ...counts }),
+    requestLog: () => log.map((r) => ({ ...r })),
     totalRequests: () => Object.values(counts).reduce((a, b) => a + b, 0),
     maxInFlight: () => maxInFlight,
     resetCounts() {
       for (const k of Object.keys(counts)) delete counts[k];
+      log.length = 0;
       maxInFlight = inFlight;
     },
     async close() {

@@ -65,6 +65,8 @@ export interface ScriptedFault {
   reason?: string;
   /** A body to send instead of Jira's error body (e.g. a 200 that breaks the schema). */
   body?: unknown;
+  /** Headers added to (or replacing) the answer's, e.g. an `X-RateLimit-Reset` of a test's choosing. */
+  headers?: Record<string, string>;
   times?: number;
 }
 
@@ -124,10 +126,13 @@ export function createFaults(seed: number, now: () => number) {
       if (f.kind === 429) {
         const d = tooMany(f.reason ?? 'jira-burst-based', f.retryAfterSec ?? 1, at, 'Rate limit exceeded.');
         if (d.kind === 'status' && f.body !== undefined) d.body = f.body;
+        if (d.kind === 'status') Object.assign(d.headers, f.headers);
         return d;
       }
-      const headers: Record<string, string> =
-        f.retryAfterSec !== undefined ? { 'Retry-After': String(f.retryAfterSec) } : {};
+      const headers: Record<string, string> = {
+        ...(f.retryAfterSec !== undefined ? { 'Retry-After': String(f.retryAfterSec) } : {}),
+        ...f.headers,
+      };
       return {
         kind: 'status',
         status: f.kind,

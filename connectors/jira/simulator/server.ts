@@ -28,6 +28,8 @@ export interface RequestRecord {
   at: number;
   label: string;
   status: number | 'reset' | 'timeout';
+  /** The JQL a search asked for (`POST search/jql`), so a test can tell side-by-side searches apart. */
+  jql?: string;
 }
 
 /** Endpoint label (the same shape the connector counts) and the issue a write touches. */
@@ -44,6 +46,15 @@ export function labelOf(
     .replace(/^webhook\/\d+/, 'webhook/{id}');
   const write = issue !== null && method !== 'GET';
   return { label: `${method} ${shape}`, writeKey: write ? issue : null, issue };
+}
+
+function jqlOf(text: string): string | undefined {
+  try {
+    const jql = (JSON.parse(text) as { jql?: unknown }).jql;
+    return typeof jql === 'string' ? jql : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createJiraSimServer(deps: ServerDeps) {
@@ -273,6 +284,7 @@ export function createJiraSimServer(deps: ServerDeps) {
     log.push(record);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    if (label === 'POST search/jql') record.jql = jqlOf(Buffer.concat(chunks).toString('utf8'));
     const cfg = faults.get();
     if (cfg.latencyMs) await new Promise((r) => setTimeout(r, cfg.latencyMs));
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
