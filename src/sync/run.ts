@@ -86,6 +86,11 @@ export interface SyncOptions {
   reconcile?: boolean;
   dryRun?: boolean;
   onProgress?(event: { connection: string; pulled: number }): void;
+  /**
+   * Told of each connection that fails. When given, reporting the failure is the caller's (the
+   * CLI prints it once, on one line); otherwise it is logged here as an error.
+   */
+  onConnectionError?(connection: string, err: unknown): void;
   signal?: AbortSignal;
 }
 
@@ -279,7 +284,8 @@ async function syncConnection(
   } catch (err) {
     out.status = 'failed';
     out.error = err instanceof Error ? err.message : String(err);
-    log.error({ err }, 'sync of connection failed');
+    if (opts.onConnectionError) opts.onConnectionError(connector.id, err);
+    else log.error({ err }, 'sync of connection failed');
   } finally {
     await release();
   }
