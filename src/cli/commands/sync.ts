@@ -44,7 +44,9 @@ export function registerSync(program: Command, ctx: CliContext): void {
           for (const c of connectors.values()) await c.close();
         });
         const stages = await buildSyncStages({ config, cwd: dirname(file), log, database, connectors });
-        const progress = !flags.json && ctx.io.terminal ? createProgress(selected.map((c) => c.id)) : null;
+        const terminal = flags.json ? undefined : ctx.io.terminal;
+        const progress = terminal ? createProgress({ stream: terminal, connections: selected.map((c) => c.id) }) : null;
+        const undivert = progress ? ctx.divertStderr((t) => progress.log(t)) : () => {};
         let summary: SyncSummary;
         try {
           summary = await runSync(
@@ -53,12 +55,13 @@ export function registerSync(program: Command, ctx: CliContext): void {
               full: flags.full,
               reconcile: flags.reconcile,
               dryRun: flags.dryRun,
-              onProgress: progress ? (e) => progress.update(e.connection, e.pulled) : undefined,
+              onProgress: progress ? (e) => progress.update(e) : undefined,
               onConnectionError: (id, err) => ctx.stderr(connectionFailure(ctx, 'sync failed', id, err)),
             },
           );
         } finally {
           progress?.stop();
+          undivert();
         }
         ctx.io.stdout(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
         // A connection another sync holds was not synced by this one: a cron job must hear of it.
