@@ -15,6 +15,8 @@ export interface CreateConnectorOptions {
   baseUrls?: Record<string, string>;
   /** How Azure DevOps requests travel: the SDK (default) or fetch (Cloudflare Workers). */
   adoTransport?: 'sdk' | 'fetch';
+  /** The wait between retries; tests pass one that returns at once. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function createConnector(conn: Connection, opts: CreateConnectorOptions): Connector {
@@ -22,11 +24,14 @@ export function createConnector(conn: Connection, opts: CreateConnectorOptions):
   const baseUrl = opts.baseUrls?.[conn.id];
   switch (conn.kind) {
     case 'jira':
-      return createJiraConnector({ config: conn, log, resolveRef: opts.resolveRef, baseUrl });
+      return createJiraConnector(
+        { config: conn, log, resolveRef: opts.resolveRef, baseUrl },
+        opts.sleep ? { sleep: opts.sleep } : {},
+      );
     case 'azure-devops':
       return createAdoConnector(
         { config: conn, log, resolveRef: opts.resolveRef, baseUrl },
-        { client: { transport: opts.adoTransport } },
+        { client: { transport: opts.adoTransport, ...(opts.sleep ? { sleep: opts.sleep } : {}) } },
       );
   }
 }

@@ -30,6 +30,13 @@ export interface PullOptions {
    * across pages (overlap windows); the engine upserts by ref.
    */
   onPage(items: WorkItem[]): Promise<void>;
+  /**
+   * Asks for the number of items the pull will deliver, for a progress display: called once the
+   * tracker tells it (Jira's approximate count, the ids an Azure DevOps WIQL query returned),
+   * possibly again as it grows, and never when the tracker cannot tell. Approximate: pages may
+   * bring more or fewer. Unset, no request is spent on it.
+   */
+  onTotal?(items: number): void;
   signal?: AbortSignal;
 }
 

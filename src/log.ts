@@ -2,8 +2,10 @@
 // Logs go to stderr so that stdout stays clean for `--json` output. Secrets are removed twice:
 // by key (authorization headers, tokens, passwords) and by value (every secret the config
 // interpolated), the second catching a secret that slipped into a message or an error text.
+// A logged error is one line (its message and its causes'); its stack only when asked for
+// (the CLI's --verbose), so a failure reads as one line in a terminal and in a log collector.
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import pretty, { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -13,8 +15,10 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   /** Where lines go; defaults to stderr. */
   destination?: DestinationStream;
-  /** Force pretty (true) or JSON (false) output; defaults to pretty on a TTY. */
+  /** Force pretty (true) or JSON (false) output; defaults to pretty on a TTY (JSON into a `destination`). */
   pretty?: boolean;
+  /** Keep the stack of a logged error (default true); without it an error is its type and message. */
+  stacks?: boolean;
 }
 
 export const REDACTED = '[redacted]';
@@ -48,11 +52,21 @@ const REDACT_PATHS = [
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const usePretty = opts.pretty ?? (opts.destination === undefined && process.stderr.isTTY === true);
-  const base: DestinationStream =
-    opts.destination ??
-    (usePretty
-      ? pretty({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname' })
-      : pino.destination({ dest: 2, sync: true }));
+  const stacks = opts.stacks ?? true;
+  // Without stacks, a pretty line stays one line: pino-pretty would spread the error object over several.
+  const prettyOptions = {
+    colorize: true,
+    ignore: 'pid,hostname',
+    singleLine: !stacks,
+    ...(stacks ? {} : { errorLikeObjectKeys: [] }),
+  };
+  const base: DestinationStream = opts.destination
+    ? usePretty
+      ? prettyInto(opts.destination, prettyFactory(prettyOptions))
+      : opts.destination
+    : usePretty
+      ? pretty({ ...prettyOptions, destination: 2, sync: true })
+      : pino.destination({ dest: 2, sync: true });
   const destination: DestinationStream =
     secrets.length === 0
       ? base
@@ -66,10 +80,31 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       base: undefined,
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: stacks ? pino.stdSerializers.err : errWithoutStack },
     },
     destination,
   );
+}
+
+function prettyInto(destination: DestinationStream, format: (line: string) => string): DestinationStream {
+  return {
+    write(line: string) {
+      destination.write(format(line));
+    },
+  };
+}
+
+/** pino's error serializer (message with its causes' messages, own fields) less every stack. */
+function errWithoutStack(err: Error): unknown {
+  return dropStacks(pino.stdSerializers.err(err), 0);
+}
+
+function dropStacks(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((v) => dropStacks(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (k !== 'stack') out[k] = dropStacks(v, depth + 1);
+  return out;
 }
 
 /** Replaces each secret value (and its URL- and base64-encoded forms) with the redaction mark. */

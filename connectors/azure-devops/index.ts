@@ -203,13 +203,17 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     return self;
   };
 
-  const pull = async ({ cursor, onPage, signal }: PullOptions): Promise<PullResult> => {
+  const pull = async ({ cursor, onPage, onTotal, signal }: PullOptions): Promise<PullResult> => {
     iterations.reset();
     const since = decodeCursor(cursor);
     let newest = since.changedSince;
+    // The WIQL's ids are the pull's items; a scope past one slice's cap grows slice by slice.
+    let listed = 0;
     const asOf = await eachSlice(
       since,
       async (ids) => {
+        listed += ids.length;
+        onTotal?.(listed);
         // Up to `limits.concurrency` batches are read ahead while earlier ones are stored;
         // pages are still handed over one at a time, in id order. The client's limiter
         // keeps the request rate polite whatever this window is.

@@ -15,6 +15,7 @@ import {
   toWorkItem,
 } from './map.ts';
 import {
+  JiraApproximateCount,
   JiraBulkChangelog,
   JiraBulkFetch,
   type JiraField,
@@ -288,6 +289,15 @@ export function createReader(deps: ReaderDeps) {
       delivered.catch(() => {});
       return delivered;
     };
+    // The total for a progress display, asked beside the first pages and only when someone
+    // listens: one request per search. A count that fails costs the display its total, not the pull.
+    const counted = opts.onTotal
+      ? countAll(jqls)
+          .then((n) => opts.onTotal?.(n))
+          .catch((err: unknown) => {
+            deps.log.debug({ connection: config.id, err }, 'jira approximate count failed; progress shows no total');
+          })
+      : undefined;
     let stopped = false;
     const search = async (jql: string) => {
       let next: Promise<SearchPage> | undefined = fetchPage(jql, undefined);
@@ -323,9 +333,21 @@ export function createReader(deps: ReaderDeps) {
     } finally {
       // Nothing of this pull may still be delivering once it has returned or thrown.
       await delivered.catch(() => {});
+      await counted;
     }
     await delivered;
     return { cursor: JSON.stringify({ v: 1, since: new Date(startedAt).toISOString() } satisfies Cursor) };
+  }
+
+  /** Jira's approximate count of the issues the searches match (the order they page in does not count). */
+  async function countAll(jqls: readonly string[]): Promise<number> {
+    const counts = await Promise.all(
+      jqls.map(async (jql) => {
+        const reply = await api.issueSearch.countIssues({ jql: jql.replace(/ ORDER BY key ASC$/, '') });
+        return validate(JiraApproximateCount, reply, 'POST search/approximate-count', config.id).count;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async function listKeys(opts?: { signal?: AbortSignal }): Promise<string[]> {

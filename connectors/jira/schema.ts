@@ -99,6 +99,10 @@ export const JiraSearchPage = z.looseObject({
 });
 export type JiraSearchPage = z.infer<typeof JiraSearchPage>;
 
+/** `POST search/approximate-count`: how many issues a JQL matches, roughly (for progress only). */
+export const JiraApproximateCount = z.looseObject({ count: z.number().int().nonnegative() });
+export type JiraApproximateCount = z.infer<typeof JiraApproximateCount>;
+
 /** `fields: ['id']` pages for the reconcile sweep: keys only. */
 export const JiraKeyPage = z.looseObject({
   issues: z.array(z.looseObject({ id: z.string(), key: z.string() })),

@@ -1,9 +1,10 @@
 // The `pmo-sync` command line. Each subcommand lives in commands/ and registers itself here.
-// Exit codes (DESIGN.md): 0 success, 1 runtime failure, 2 bad usage or bad config. Errors are
-// one clear line; the stack only with --verbose.
+// Exit codes (DESIGN.md): 0 success, 1 runtime failure, 2 bad usage or bad config. A command
+// returns its code (CliContext.action) or throws a typed error carrying one; `main()` returns it
+// and only bin/ hands it to the process. Errors are one clear line; the stack only with --verbose.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { PmoSyncError, UsageError } from '../errors.ts';
-import { scrub } from '../log.ts';
+import { ConfigError, PmoSyncError, UsageError } from '../errors.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReport, registerWrites } from './commands/report.ts';
@@ -12,7 +13,15 @@ import { registerServe } from './commands/serve.ts';
 import { registerSync } from './commands/sync.ts';
 import { registerToken } from './commands/token.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
-import { type CliContext, type CliIo, createCliContext, type GlobalOptions } from './context.ts';
+import {
+  type CliContext,
+  type CliDeps,
+  type CliIo,
+  createCliContext,
+  type ExitCode,
+  type GlobalOptions,
+} from './context.ts';
+import { errorText } from './error-line.ts';
 
 export const defaultIo = (): CliIo => ({
   stdout: (t) => process.stdout.write(t),
@@ -20,11 +29,19 @@ export const defaultIo = (): CliIo => ({
   env: process.env,
   cwd: process.cwd(),
   isTTY: process.stdout.isTTY === true,
+  terminal: process.stderr.isTTY === true ? process.stderr : undefined,
 });
+
+/** The version in package.json: the one npm installed. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('pmo-sync')
     .description('PMO governance and portfolio rollups across Jira and Azure DevOps')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: ./pmo-sync.yaml or $PMO_SYNC_CONFIG)')
     .option('--verbose', 'debug logging and stack traces on errors')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
@@ -56,22 +73,24 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], io: CliIo = defaultIo(), deps: CliDeps = {}): Promise<ExitCode> {
   let program: Command | undefined;
-  const ctx = createCliContext(io, () => (program?.opts() ?? {}) as GlobalOptions);
+  const ctx = createCliContext(io, () => (program?.opts() ?? {}) as GlobalOptions, deps);
   program = buildProgram(ctx);
   const verbose = argv.includes('--verbose');
+  let code: ExitCode;
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    code = ctx.exitCode();
   } catch (err) {
-    return reportError(err, ctx, verbose);
-  } finally {
-    await ctx.close();
+    code = reportError(err, ctx, verbose);
   }
+  // A cleanup that failed (a database that would not close) is a failure of the command too.
+  const closed = await ctx.close();
+  return code === 0 && !closed ? 1 : code;
 }
 
-function reportError(err: unknown, ctx: CliContext, verbose: boolean): number {
+function reportError(err: unknown, ctx: CliContext, verbose: boolean): ExitCode {
   if (err instanceof CommanderError) {
     // Help and version end through here too, with exit code 0.
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return 0;
@@ -83,19 +102,8 @@ function reportError(err: unknown, ctx: CliContext, verbose: boolean): number {
   } catch {
     // The config itself is what failed; it has no secrets to hide yet.
   }
-  const message = err instanceof Error ? err.message : String(err);
-  const text = verbose && err instanceof Error && err.stack ? `${err.stack}${causeChain(err)}` : message;
-  ctx.io.stderr(`pmo-sync: ${scrub(text, secrets)}\n`);
-  if (err instanceof PmoSyncError) return err.exitCode;
+  // A config error lists each problem on a line of its own; any other error is one line.
+  ctx.stderr(`pmo-sync: ${errorText(err, { verbose, secrets, oneLine: !(err instanceof ConfigError) })}\n`);
+  if (err instanceof PmoSyncError) return err.exitCode === 2 ? 2 : 1;
   return 1;
-}
-
-function causeChain(err: Error): string {
-  let out = '';
-  let cause = err.cause;
-  while (cause instanceof Error) {
-    out += `\ncaused by: ${cause.stack ?? cause.message}`;
-    cause = cause.cause;
-  }
-  return out;
 }

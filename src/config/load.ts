@@ -6,6 +6,7 @@ import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } fro
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { Config } from './schema.ts';
+import { closestKey, keysAt } from './suggest.ts';
 
 export interface LoadedConfig {
   config: Config;
@@ -122,7 +123,9 @@ export function parseConfig(
   const parsed = Config.safeParse(interpolated);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => describeIssue(issue, interpolated, doc, at)),
+      parsed.error.issues.flatMap(
+        (issue) => unknownKeys(issue, interpolated, doc, at) ?? describeIssue(issue, interpolated, doc, at),
+      ),
       opts.fileName,
     );
   }
@@ -177,6 +180,39 @@ function describeFound(v: unknown): string {
   return `${typeof v} ${s.length > 40 ? `${s.slice(0, 37)}…` : s}`;
 }
 
+/**
+ * One problem per unknown key, each at its own line and naming the valid key it most likely
+ * meant. Also for a mapping that fits none of a union's forms because of a key none of them
+ * has (`auth: { email, apiTokn }`). `null` when the issue is not about unknown keys.
+ */
+function unknownKeys(
+  issue: z.core.$ZodIssue,
+  root: unknown,
+  doc: Document,
+  at: (o: number) => string,
+): { path: string; message: string }[] | null {
+  const path = issue.path as (string | number)[];
+  const valid = keysAt(Config, path, root);
+  let keys: string[];
+  if (issue.code === 'unrecognized_keys') keys = issue.keys;
+  else if (issue.code === 'invalid_union' && !('note' in issue && issue.note === 'No matching discriminator')) {
+    const found = valueAt(root, path);
+    if (found === null || typeof found !== 'object' || Array.isArray(found) || valid.length === 0) return null;
+    keys = Object.keys(found).filter((k) => !valid.includes(k));
+    if (keys.length === 0) return null;
+  } else return null;
+  return keys.map((key) => {
+    const where = [...path, key];
+    const meant = closestKey(key, valid);
+    return {
+      path: formatPath(where) + lineOf(doc, where, at),
+      message: meant
+        ? `unknown key "${key}": did you mean \`${meant}\`? (docs/configuration.md lists every key)`
+        : `unknown key "${key}": remove it or fix its spelling (docs/configuration.md lists every key)`,
+    };
+  });
+}
+
 function describeIssue(
   issue: z.core.$ZodIssue,
   root: unknown,
@@ -184,14 +220,6 @@ function describeIssue(
   at: (o: number) => string,
 ): { path: string; message: string } {
   const path = issue.path as (string | number)[];
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys;
-    const first = [...path, keys[0] as string];
-    return {
-      path: formatPath(first) + lineOf(doc, first, at),
-      message: `unknown key${keys.length > 1 ? `s ${keys.map((k) => `"${k}"`).join(', ')}` : ` "${keys[0]}"`}: remove it or fix its spelling (docs/configuration.md lists every key)`,
-    };
-  }
   const found = valueAt(root, path);
   const where = formatPath(path) + lineOf(doc, path, at);
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
 import { countDryRunPlans } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
+import { type SyncProgress, withPhaseEvents } from './phases.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
 import {
   type ConnectionSummary,
@@ -86,7 +87,13 @@ export interface SyncOptions {
   /** Sweep for deleted and missed items (the reconcile pass). */
   reconcile?: boolean;
   dryRun?: boolean;
-  onProgress?(event: { connection: string; pulled: number }): void;
+  /** Where the pass is: each connection's phase and items, then the stages over all of them. */
+  onProgress?(event: SyncProgress): void;
+  /**
+   * Told of each connection that fails. When given, reporting the failure is the caller's (the
+   * CLI prints it once, on one line); otherwise it is logged here as an error.
+   */
+  onConnectionError?(connection: string, err: unknown): void;
   signal?: AbortSignal;
 }
 
@@ -128,7 +135,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   let findings = emptyFindings();
   const writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
   const anyOk = connections.some((c) => c.status === 'ok');
-  const stages = deps.stages ?? {};
+  const stages = withPhaseEvents(deps.stages ?? {}, opts.onProgress);
   if (anyOk) {
     // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
     const refs = opts.full ? undefined : [...changed];
@@ -170,6 +177,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       error: failed ? warnings.join('; ') : null,
     })
     .where(eq(syncRuns.id, run!.id));
+  opts.onProgress?.({ connection: null, phase: 'done', done: 0, total: null });
   return summary;
 }
 
@@ -194,10 +202,14 @@ async function syncConnection(
     throttled: 0,
     retries: 0,
   };
+  let total: number | null = null;
+  const progress = (phase: SyncProgress['phase']) =>
+    opts.onProgress?.({ connection: connector.id, phase, done: out.itemsPulled, total });
   const release = await deps.database.tryLock(`sync:${connector.id}`);
   if (!release) {
     out.status = 'skipped';
     out.error = 'another sync of this connection is running; skipped';
+    progress('skipped');
     return out;
   }
   const before = snapshot(connector.stats());
@@ -244,21 +256,29 @@ async function syncConnection(
     };
     let result: Awaited<ReturnType<Connector['pull']>>;
     try {
+      progress('pull');
       result = await connector.pull({
         cursor,
         signal: opts.signal,
+        onTotal: opts.onProgress
+          ? (n) => {
+              total = n;
+              progress('pull');
+            }
+          : undefined,
         onPage: async (items) => {
           out.itemsPulled += items.length;
           buffer.push(...items);
           // Pages are small (Jira: 100); storing ~1,000 at a time halves the database's share.
           if (buffer.length >= STORE_BATCH) await flush();
-          opts.onProgress?.({ connection: connector.id, pulled: out.itemsPulled });
+          progress('pull');
         },
       });
     } finally {
       // Never leave a store running past the lock, whatever the pull did.
       await allStored().catch(() => {});
     }
+    progress('store');
     await allStored(); // a failed store fails the pull before its tail is stored
     await flush();
     await allStored();
@@ -286,10 +306,12 @@ async function syncConnection(
   } catch (err) {
     out.status = 'failed';
     out.error = err instanceof Error ? err.message : String(err);
-    log.error({ err }, 'sync of connection failed');
+    if (opts.onConnectionError) opts.onConnectionError(connector.id, err);
+    else log.error({ err }, 'sync of connection failed');
   } finally {
     await release();
   }
+  progress(out.status === 'ok' ? 'done' : 'failed');
   const after = connector.stats();
   out.requests = after.requests - before.requests;
   out.throttled = after.throttled - before.throttled;

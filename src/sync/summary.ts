@@ -1,5 +1,6 @@
 // The sync summary: the `sync --json` contract of DESIGN.md, and its human rendering.
 import type { FindingsSummary } from '../../rules/findings.ts';
+import { count } from '../util/plural.ts';
 
 export interface ConnectionSummary {
   id: string;
@@ -52,19 +53,23 @@ export const emptyFindings = (): FindingsSummary => ({
   changedRefs: [],
 });
 
+/**
+ * The summary for a person. A connection's error is not repeated here: the CLI printed it on
+ * stderr when it happened (one line each, printed once); `--json` carries it for scripts.
+ */
 export function formatSummary(s: SyncSummary): string {
   const lines: string[] = [];
   lines.push(`pmo-sync ${s.full ? 'full ' : ''}sync (${s.mode}) in ${(s.durationMs / 1000).toFixed(1)} s`);
+  const told = new Set<string>();
   for (const c of s.connections) {
     const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}`;
-    const api = `${c.requests} requests, ${c.throttled} throttled, ${c.retries} retries`;
-    lines.push(
-      `  ${c.id} (${c.tracker}): ${c.status === 'ok' ? '' : `${c.status.toUpperCase()} `}${counts}; ${api}${c.error ? ` — ${c.error}` : ''}`,
-    );
+    const api = `${count(c.requests, 'request')}, ${c.throttled} throttled, ${count(c.retries, 'retry')}`;
+    lines.push(`  ${c.id} (${c.tracker}): ${c.status === 'ok' ? '' : `${c.status.toUpperCase()} `}${counts}; ${api}`);
+    if (c.error) told.add(`${c.id}: ${c.error}`);
   }
   const f = s.findings;
   lines.push(
-    `  findings: ${f.open} open (${f.opened} opened, ${f.resolved} resolved, ${f.waived} waived) over ${f.evaluated} items`,
+    `  findings: ${f.open} open (${f.opened} opened, ${f.resolved} resolved, ${f.waived} waived) over ${count(f.evaluated, 'item')}`,
   );
   const top = Object.entries(f.byRule)
     .sort((a, b) => b[1] - a[1])
@@ -72,6 +77,6 @@ export function formatSummary(s: SyncSummary): string {
   for (const [rule, n] of top) lines.push(`    ${String(n).padStart(6)}  ${rule}`);
   const w = s.writes;
   lines.push(`  writes: ${w.planned} planned, ${w.sent} sent, ${w.skippedUnchanged} unchanged, ${w.failed} failed`);
-  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  for (const warning of s.warnings) if (!told.has(warning)) lines.push(`  warning: ${warning}`);
   return `${lines.join('\n')}\n`;
 }

@@ -135,7 +135,8 @@ describe('pmo-sync CLI', () => {
   });
 
   it('reports an empty database as JSON in the DESIGN.md shape', async () => {
-    const r = await runCli(['report', '--format', 'json']);
+    const dir = configDir(JIRA('memory://'));
+    const r = await runCli(['report', '--format', 'json'], { cwd: dir, env: { JIRA_API_TOKEN: 'x-token' } });
     expect({ code: r.code, body: JSON.parse(r.stdout) }).toEqual({
       code: 0,
       body: { items: [], findings: [], rollups: [] },

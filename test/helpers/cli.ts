@@ -1,6 +1,10 @@
-// Runs the CLI in-process with captured output, the way a user's shell would see it.
+// Runs the CLI in-process with captured output, the way a user's shell would see it: the exit
+// code is what `main()` returns, which bin/ hands to the process, and nothing else.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliDeps, TerminalStream } from '../../src/cli/context.ts';
 import { main } from '../../src/cli/main.ts';
 import { tempDir } from './temp.ts';
 
@@ -10,25 +14,64 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** stderr as a terminal: receives what the CLI draws (progress) besides the captured text. */
+  terminal?: TerminalStream;
+  deps?: CliDeps;
+}
+
+/** Retries answer at once: a test never waits out a backoff. */
+export const noSleep = (): Promise<void> => Promise.resolve();
+
+export async function runCli(argv: string[], opts: RunOptions = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
+  const code = await main(
+    argv,
+    {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+        opts.terminal?.write(t);
+      },
+      env: { LOG_LEVEL: 'warn', ...opts.env },
+      cwd: opts.cwd ?? tempDir(),
+      isTTY: false,
+      terminal: opts.terminal,
     },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { LOG_LEVEL: 'warn', ...opts.env },
-    cwd: opts.cwd ?? tempDir(),
-    isTTY: false,
+    { sleep: noSleep, ...opts.deps },
+  );
+  return { code, stdout, stderr };
+}
+
+const BIN = fileURLToPath(new URL('../../bin/pmo-sync.mjs', import.meta.url));
+
+/** Runs bin/pmo-sync.mjs as its own process: the exit code is the one a shell or cron sees. */
+export function spawnCli(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (signal) reject(new Error(`pmo-sync ended by ${signal}`));
+      else resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
-  const exit = code !== 0 ? code : Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { code: exit, stdout, stderr };
 }
 
 /** A folder holding pmo-sync.yaml with the given text. */

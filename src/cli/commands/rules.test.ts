@@ -145,7 +145,7 @@ describe('pmo-sync rules', () => {
     expect(r).toEqual({
       code: 0,
       stdout:
-        '\n1 rules over 0 items (0 checks): 0 would open, 0 would resolve, 0 would be waived, 0 would change message\n',
+        '\n1 rule over 0 items (0 checks): 0 would open, 0 would resolve, 0 would be waived, 0 would change message\n',
       stderr: '',
     });
   });
@@ -172,7 +172,7 @@ describe('pmo-sync rules', () => {
       code: 0,
       stdout:
         'open     jira-main:EP-1  epic-budget (info): Add the approved budget to EP-1.\n' +
-        '\n1 rules over 2 items (2 checks): 1 would open, 0 would resolve, 0 would be waived, 0 would change message\n',
+        '\n1 rule over 2 items (2 checks): 1 would open, 0 would resolve, 0 would be waived, 0 would change message\n',
       stderr: '',
     });
   });

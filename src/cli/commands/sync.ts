@@ -1,11 +1,14 @@
+// `pmo-sync sync`: one pass over the configured connections. The summary goes to stdout (JSON
+// with --json); each connection that failed is one line on stderr, printed when it fails; the
+// exit code is 0 only when every connection of the pass was synced (DESIGN.md, honest outcomes).
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createConnectors } from '../../../connectors/index.ts';
-import { UsageError } from '../../errors.ts';
 import { runSync } from '../../sync/run.ts';
 import { buildSyncStages } from '../../sync/stages.ts';
-import { formatSummary } from '../../sync/summary.ts';
-import type { CliContext } from '../context.ts';
+import { formatSummary, type SyncSummary } from '../../sync/summary.ts';
+import { connectionFailure, selectConnections } from '../connections.ts';
+import { type CliContext, Exit } from '../context.ts';
 import { createProgress } from '../progress.ts';
 
 interface SyncFlags {
@@ -25,38 +28,49 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .option('--reconcile', 'sweep for deleted and missed items after the pull')
     .option('--dry-run', 'plan writes, send none')
     .option('--json', 'print one JSON object on stdout (logs go to stderr)')
-    .action(async (flags: SyncFlags) => {
-      const { config, file } = ctx.requireConfig();
-      const known = config.connections.map((c) => c.id);
-      for (const id of flags.connection ?? []) {
-        if (!known.includes(id))
-          throw new UsageError(`--connection ${id}: no such connection (configured: ${known.join(', ')})`);
-      }
-      const log = ctx.log();
-      const database = await ctx.database();
-      const selected = config.connections.filter((c) => !flags.connection || flags.connection.includes(c.id));
-      const connectors = createConnectors(selected, { log });
-      ctx.onClose(async () => {
-        for (const c of connectors.values()) await c.close();
-      });
-      const progress = !flags.json && ctx.io.isTTY ? createProgress(selected.map((c) => c.id)) : null;
-      const summary = await runSync(
-        {
-          database,
-          config,
-          connectors,
-          log,
-          stages: await buildSyncStages({ config, cwd: dirname(file), log, database, connectors }),
-        },
-        {
-          full: flags.full,
-          reconcile: flags.reconcile,
-          dryRun: flags.dryRun,
-          onProgress: progress ? (e) => progress.update(e.connection, e.pulled) : undefined,
-        },
-      );
-      progress?.stop();
-      ctx.io.stdout(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
-      if (summary.connections.some((c) => c.status === 'failed')) process.exitCode = 1;
-    });
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every connection was synced; 1 a connection failed, or was not synced because\n' +
+        'another sync of it was running (one line each on stderr); 2 bad usage or configuration.\n',
+    )
+    .action(
+      ctx.action(async (flags: SyncFlags) => {
+        const { config, file } = ctx.requireConfig();
+        const selected = selectConnections(config, flags.connection);
+        const log = ctx.log();
+        const database = await ctx.database();
+        const connectors = createConnectors(selected, { log, sleep: ctx.deps.sleep });
+        ctx.onClose(async () => {
+          for (const c of connectors.values()) await c.close();
+        });
+        const stages = await buildSyncStages({ config, cwd: dirname(file), log, database, connectors });
+        const terminal = flags.json ? undefined : ctx.io.terminal;
+        const progress = terminal ? createProgress({ stream: terminal, connections: selected.map((c) => c.id) }) : null;
+        const undivert = progress ? ctx.divertStderr((t) => progress.log(t)) : () => {};
+        let summary: SyncSummary;
+        try {
+          summary = await runSync(
+            { database, config, connectors, log, stages },
+            {
+              full: flags.full,
+              reconcile: flags.reconcile,
+              dryRun: flags.dryRun,
+              onProgress: progress ? (e) => progress.update(e) : undefined,
+              onConnectionError: (id, err) => ctx.stderr(connectionFailure(ctx, 'sync failed', id, err)),
+            },
+          );
+        } finally {
+          progress?.stop();
+          undivert();
+        }
+        ctx.io.stdout(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+        // A connection another sync holds was not synced by this one: a cron job must hear of it.
+        for (const c of summary.connections.filter((x) => x.status === 'skipped')) {
+          ctx.stderr(
+            `pmo-sync: connection ${c.id}: not synced: another sync of it is running (pmo-sync serve's schedule or another sync command); this pass left it as it was, the next one will sync it\n`,
+          );
+        }
+        return summary.connections.every((c) => c.status === 'ok') ? Exit.ok : Exit.failed;
+      }),
+    );
 }
