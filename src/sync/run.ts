@@ -137,6 +137,9 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       reader: deps.database.driver === 'postgres' ? db : undefined,
     });
     findings = committed.findings;
+    // A rule that errs (or spends its cost budget) on items leaves their findings as they were.
+    for (const e of findings.ruleErrors)
+      warnings.push(`rule ${e.rule} failed on ${e.items} item(s), first ${e.firstRef}: ${e.error}`);
     writes.planned = committed.planned;
     writes.skippedUnchanged = committed.skippedUnchanged;
   }

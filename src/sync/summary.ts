@@ -50,6 +50,7 @@ export const emptyFindings = (): FindingsSummary => ({
   waived: 0,
   byRule: {},
   changedRefs: [],
+  ruleErrors: [],
 });
 
 export function formatSummary(s: SyncSummary): string {
