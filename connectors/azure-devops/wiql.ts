@@ -45,3 +45,16 @@ export function sliceQuery(scope: AdoConnection['scope'], o: SliceOptions): stri
       : `${noOrder} WHERE ${extra}`;
   return `${body} ORDER BY [System.Id] ASC`;
 }
+
+/**
+ * The WIQL that answers which of `ids` are in a WIQL scope: the user's own FROM/WHERE (its
+ * ORDER BY dropped) and `[System.Id] IN (…)`.
+ */
+export function membershipQuery(wiql: string, ids: readonly number[]): string {
+  const noOrder = withoutOrderBy(wiql, 'wiql');
+  const where = findTopLevel(noOrder, 'wiql', /where/i);
+  const extra = `[System.Id] IN (${ids.join(', ')})`;
+  return where >= 0
+    ? `${noOrder.slice(0, where)}WHERE (${noOrder.slice(where + 5).trim()}) AND ${extra}`
+    : `${noOrder} WHERE ${extra}`;
+}

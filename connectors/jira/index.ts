@@ -5,6 +5,7 @@ import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from 
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
 import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
+import { createJiraScopeCheck } from './scope.ts';
 import { parseJiraWebhook, verifyJiraSignature } from './webhook.ts';
 import { createWriter } from './write.ts';
 
@@ -46,6 +47,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     pull: reader.pull,
     listKeys: reader.listKeys,
     fetchItems: reader.fetchItems,
+    checkScope: createJiraScopeCheck({ api, config }),
     ensureComment: writer.ensureComment,
     deleteComment: writer.deleteComment,
     updateLabels: writer.updateLabels,
