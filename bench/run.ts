@@ -218,8 +218,10 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
   }
   if (wants('rule-budget')) {
     const b = profile.ruleBudget;
-    log(`rule budget on pglite: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
-    results.ruleBudget.push(await withDb('pglite', (db) => runRuleBudgetScenario(db, b)));
+    for (const kind of dbs) {
+      log(`rule budget on ${kind}: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
+      results.ruleBudget.push(await withDb(kind, (db) => runRuleBudgetScenario(db, b)));
+    }
   }
   results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);
