@@ -11,6 +11,7 @@ import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
+import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
 import { runWebhookScenario, type WebhookFigures } from './scenarios/webhooks.ts';
 import { runWritebackScenario, type WritebackFigures } from './scenarios/writeback.ts';
@@ -26,6 +27,8 @@ export interface Profile {
   writeback: { jiraItems: number; adoItems: number; dbs: DbKind[] };
   webhooks: { eventsPerSec: number; seconds: number; jiraItems: number; adoItems: number; dbs: DbKind[] };
   apiRequests: number;
+  /** Items, and hostile items among them, of the rule-budget scenario. */
+  ruleBudget: { items: number; hostile: number };
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -40,6 +43,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     writeback: { jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     apiRequests: 20,
+    ruleBudget: { items: 2_000, hostile: 4 },
   },
   full: {
     name: 'full',
@@ -53,6 +57,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     writeback: { jiraItems: 1_000, adoItems: 500, dbs: ['postgres'] },
     webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
     apiRequests: 50,
+    ruleBudget: { items: 10_000, hostile: 8 },
   },
 };
 
@@ -86,6 +91,7 @@ export interface Results {
   api: ApiFigures[];
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
+  ruleBudget: RuleBudgetFigures[];
   goals: typeof GOALS;
 }
 
@@ -137,6 +143,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     api: [],
     writeback: [],
     webhooks: [],
+    ruleBudget: [],
     goals: GOALS,
   };
 
@@ -207,6 +214,13 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
           }),
         ),
       );
+    }
+  }
+  if (wants('rule-budget')) {
+    const b = profile.ruleBudget;
+    for (const kind of dbs) {
+      log(`rule budget on ${kind}: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
+      results.ruleBudget.push(await withDb(kind, (db) => runRuleBudgetScenario(db, b)));
     }
   }
   results.machine.calibrationMs.end = calibrate();

@@ -10,6 +10,7 @@ export const GOALS = {
   throttled: '429s under 1% of requests',
   apiP50: 'rollup API p50 under 100 ms',
   webhooks: 'lost = 0 and duplicate writes = 0 under 10% duplicates, 5% out of order',
+  ruleBudget: '/healthz p99 under 1 s while a pathological rule set evaluates',
 } as const;
 
 type Row = [scenario: string, figure: string, value: string, goal: string];
@@ -205,6 +206,22 @@ export function tableRows(r: Results): Row[] {
       'lost / duplicate writes / max comments',
       `${fmt(h.lost)} / ${fmt(h.duplicateWrites)} / ${fmt(h.maxBotCommentsPerItem)}${mark(h.lost === 0 && h.duplicateWrites === 0)}`,
       '0 / 0 / ≤ 1',
+    ]);
+  }
+  for (const b of r.ruleBudget ?? []) {
+    const s = `rule budget, ${b.db} (${fmt(b.items)} items, ${fmt(b.hostileItems)} hostile)`;
+    rows.push([
+      s,
+      'rules run / rejected by lint / stopped by budget',
+      `${fmt(b.rules)} / ${fmt(b.rejectedByLint)} / ${fmt(b.overBudget)} item-rules`,
+      '',
+    ]);
+    rows.push([s, 'evaluation (full + incremental)', `${fmt(b.evaluationMs / 1000)} s`, '']);
+    rows.push([
+      s,
+      '/healthz p50 / p99 / max',
+      `${fmt(b.healthz.p50Ms)} / ${fmt(b.healthz.p99Ms)} / ${fmt(b.healthz.maxMs)} ms (${fmt(b.healthz.samples)} samples, ${fmt(b.healthz.failed)} failed)${mark(b.healthz.p99Ms !== null && b.healthz.p99Ms < 1000 && b.healthz.failed === 0)}`,
+      'p99 < 1 s',
     ]);
   }
   return rows;

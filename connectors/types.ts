@@ -129,10 +129,18 @@ export interface WebhookRequest {
 
 export interface WebhookRegistration {
   id: string;
-  action: 'created' | 'unchanged' | 'refreshed';
+  /** `deleted`: a registration of ours for this URL that no longer matches the scope. */
+  action: 'created' | 'unchanged' | 'refreshed' | 'deleted';
   url: string;
   events: string[];
   expiresAt: string | null;
+}
+
+/** Items split by whether they belong to the connection's scope (Connector.checkScope). */
+export interface ScopeCheck {
+  inScope: WorkItem[];
+  /** Keys of items outside the scope: another project's item, or one that moved out. */
+  outOfScope: string[];
 }
 
 /** A mapping that no longer fits the tracker (a status with an unknown category, a vanished field). */
@@ -157,6 +165,16 @@ export interface Connector {
 
   /** Authoritative re-read of some items in batches; keys missing from the result no longer exist. */
   fetchItems(keys: string[]): Promise<WorkItem[]>;
+
+  /**
+   * Which of these items belong to the connection's scope, as the tracker answers it: a
+   * `projects` scope by each item's project, a query scope (JQL/WIQL) by reading the items again
+   * through the scope query. Every item from any path is checked before it is stored: webhooks
+   * (service hooks may be org-wide) and re-reads by key name items of any project. `viaScopeQuery`:
+   * the items were just read through the scope query itself (a pull), so only the project check
+   * is made.
+   */
+  checkScope(items: WorkItem[], opts?: { viaScopeQuery?: boolean }): Promise<ScopeCheck>;
 
   /** One bot comment per item: create, or edit in place when the rendered body differs. */
   ensureComment(input: EnsureCommentInput): Promise<EnsureCommentResult>;

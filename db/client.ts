@@ -3,11 +3,12 @@
 //   memory://                → in-memory PGlite (tests, throwaway demos)
 //   postgres:// postgresql:// → a real Postgres through postgres.js
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError } from '../src/errors.ts';
+import { DatabaseError, describeSystemError, storageHint } from './errors.ts';
 import { lockPgliteDir } from './pglite-lock.ts';
 import { keepParserUnoptimized } from './pglite-parser.ts';
 import * as schema from './schema.ts';
@@ -60,7 +61,6 @@ const INIT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'pglite-init.m
  * server then carries; a child gives it back when it exits.
  */
 async function initPgliteDir(dir: string): Promise<void> {
-  if (existsSync(join(dir, 'PG_VERSION'))) return;
   await new Promise<void>((done, fail) => {
     // Baseline code only: initdb parses thousands of statements once, and V8's optimizing
     // compiles (the parser's alone takes ~580 MiB, db/pglite-parser.ts) raised its peak RSS to
@@ -68,9 +68,100 @@ async function initPgliteDir(dir: string): Promise<void> {
     // It starts the new database once with the settings it will be opened with.
     const args = ['--liftoff-only', INIT_SCRIPT, dir, ...PGLITE_SETTINGS];
     execFile(process.execPath, args, { timeout: 120_000 }, (err, _out, stderr) => {
-      if (!err) done();
-      else fail(new Error(`could not create the PGlite database in ${dir}: ${stderr.trim() || err.message}`));
+      if (!err) return done();
+      // The child reports what it caught as one JSON line (pglite-init.mjs).
+      const last = stderr.trim().split('\n').pop() ?? '';
+      let reported: unknown = last || err.message;
+      try {
+        reported = JSON.parse(last);
+      } catch {
+        // Not the child's report (it was killed, or Node itself failed): keep the text.
+      }
+      const { code, text } = describeSystemError(reported);
+      fail(
+        new DatabaseError(`cannot create the PGlite database in ${dir}: ${text}; ${storageHint(code)}`, {
+          location: dir,
+          code,
+          cause: err,
+        }),
+      );
     });
+  });
+}
+
+/** Directories made for a new data directory, so a failed creation can take them away again. */
+interface MadeDirs {
+  /** The highest directory this call created (removing it removes the rest), if any. */
+  top: string | null;
+  /** The data directory existed and was empty: a failed initdb's files are removed from it. */
+  emptiedOnFailure: boolean;
+}
+
+/**
+ * Creates the data directory and its missing parents one level at a time: Node's recursive
+ * mkdir loops forever under /proc, and a level at a time tells which one failed and why.
+ */
+function makeDataDir(dir: string): MadeDirs {
+  const missing: string[] = [];
+  let cur = dir;
+  for (;;) {
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(cur, { throwIfNoEntry: false });
+    } catch (e) {
+      // ENOTDIR: a parent further up is a file; the walk reaches it and says so.
+      if ((e as { code?: string }).code !== 'ENOTDIR') throw storageError('cannot use', dir, e);
+    }
+    if (st) {
+      if (!st.isDirectory()) {
+        throw new DatabaseError(
+          `cannot create the PGlite database in ${dir}: ${cur} is a file, not a directory; ${storageHint('ENOTDIR')}`,
+          { location: dir, code: 'ENOTDIR' },
+        );
+      }
+      break;
+    }
+    missing.unshift(cur);
+    const up = dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  const made: MadeDirs = { top: null, emptiedOnFailure: false };
+  if (missing.length === 0) {
+    made.emptiedOnFailure = readdirSync(dir).length === 0;
+    return made;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      removeMade(dir, made);
+      throw storageError('cannot create', dir, e, d);
+    }
+    made.top ??= d;
+  }
+  return made;
+}
+
+/** Takes away what makeDataDir made (and what initdb left in a directory that was empty). */
+function removeMade(dir: string, made: MadeDirs): void {
+  try {
+    if (made.top) rmSync(made.top, { recursive: true, force: true });
+    else if (made.emptiedOnFailure) {
+      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+    }
+  } catch {
+    // Best effort: the error being reported matters more than a leftover we could not remove.
+  }
+}
+
+function storageError(verb: string, dir: string, err: unknown, at?: string): DatabaseError {
+  const { code, text } = describeSystemError(err);
+  const where = at && at !== dir ? ` (at ${at})` : '';
+  return new DatabaseError(`${verb} the PGlite database in ${dir}${where}: ${text}; ${storageHint(code)}`, {
+    location: dir,
+    code,
+    cause: err,
   });
 }
 
@@ -85,25 +176,35 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   if (/^memory:\/\//i.test(target)) {
     client = new PGlite(settings);
     location = 'memory://';
+    keepParserUnoptimized(client);
+    await client.waitReady;
   } else {
     const dir = resolve(opts.cwd ?? process.cwd(), target.replace(/^file:\/\//i, ''));
-    mkdirSync(dirname(dir), { recursive: true });
-    // Before initdb: two processes must not create or open one directory at once.
-    unlock = lockPgliteDir(dir);
-    try {
-      await initPgliteDir(dir);
-    } catch (err) {
-      unlock();
-      throw err;
-    }
-    client = new PGlite(dir, settings);
     location = dir;
+    // A database that is not there yet is made here; if making or first opening it fails,
+    // nothing half-made is left behind (a retry would otherwise find a directory without a
+    // database in it, or an initdb cut short).
+    const made = makeDataDir(dir);
+    // Before initdb: two processes must not create or open one directory at once. What the
+    // holder may be making is not ours to remove: only directories this call created go.
+    try {
+      unlock = lockPgliteDir(dir);
+    } catch (e) {
+      removeMade(dir, { top: made.top, emptiedOnFailure: false });
+      throw e;
+    }
+    const fresh = !existsSync(join(dir, 'PG_VERSION'));
+    try {
+      if (fresh) await initPgliteDir(dir);
+      client = new PGlite(dir, settings);
+      keepParserUnoptimized(client);
+      await client.waitReady;
+    } catch (e) {
+      unlock();
+      if (fresh) removeMade(dir, made);
+      throw e instanceof DatabaseError ? e : storageError('cannot open', dir, e);
+    }
   }
-  keepParserUnoptimized(client);
-  await client.waitReady.catch((err: unknown) => {
-    unlock();
-    throw err;
-  });
   const held = new Set<string>();
   const db = drizzle({ client, schema }) as unknown as Db;
   return {
@@ -111,7 +212,11 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
     driver: 'pglite',
     location,
     migrate: async () => {
-      await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      try {
+        await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      } catch (e) {
+        throw location === 'memory://' ? e : storageError('cannot migrate', location, e);
+      }
     },
     tryLock: async (name) => {
       // PGlite has one session, and advisory locks stack within a session: the set of held

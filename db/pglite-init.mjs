@@ -15,6 +15,15 @@ try {
   const db = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...settings] });
   await db.close();
 } catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  // One JSON line for db/client.ts to describe: PGlite's file system throws bare `{ errno }`
+  // objects (a full disk was "[object Object]"), Node's throws errors with a code and a path.
+  const e = err ?? {};
+  const report = {
+    name: typeof e.name === 'string' ? e.name : undefined,
+    message: typeof e.message === 'string' ? e.message : typeof err === 'string' ? err : undefined,
+    code: typeof e.code === 'string' ? e.code : undefined,
+    errno: typeof e.errno === 'number' ? e.errno : undefined,
+  };
+  process.stderr.write(`${JSON.stringify(report)}\n`);
   process.exit(1);
 }

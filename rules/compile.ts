@@ -1,6 +1,17 @@
 // Turns one validated rule into something evaluation can call millions of times: CEL parsed
 // and type-checked once, `{{ expr }}` message placeholders compiled as CEL too, YAML params
 // converted to CEL values (integers become CEL ints).
+import {
+  compileRe2,
+  createMeter,
+  estimateCost,
+  instrument,
+  literalPatterns,
+  type Meter,
+  MODEL_BOUNDS,
+  type ParsedProgram,
+  RULE_BUDGET,
+} from './budget.ts';
 import { CEL_FIELDS, type CelEnvironment } from './cel-env.ts';
 import type { RuleFunction, RuleInput } from './functions.ts';
 import type { RuleProblem, SourcedRule } from './load.ts';
@@ -21,6 +32,8 @@ export interface CompiledRule {
   params: Record<string, unknown>;
   scope: RuleScope | undefined;
   def: RuleDef;
+  /** What one evaluation of this rule on one item may spend (budget.ts); reset per item. */
+  meter: Meter;
   applies(input: RuleInput): boolean;
   check(input: RuleInput): boolean;
   message(input: RuleInput): string;
@@ -77,38 +90,72 @@ function firstLine(e: unknown): string {
   return msg.split('\n')[0] ?? msg;
 }
 
+/**
+ * Why a checked program cannot run within the budget, or undefined when it can: its worst case
+ * at the item model's bounds, and the comprehensions that make it so.
+ */
+export function budgetProblem(program: ParsedProgram, budget = RULE_BUDGET): string | undefined {
+  const est = estimateCost(program);
+  if (est.cost <= budget) return undefined;
+  const worst = Number.isFinite(est.cost) ? `about ${est.cost.toExponential(1)}` : 'unbounded';
+  const over = est.path.length > 0 ? ` (${est.path.join(' × ')})` : '';
+  return (
+    `cost cannot be bounded within the budget: the worst case is ${worst} steps on an item with ` +
+    `${MODEL_BOUNDS.list.toLocaleString('en-US')} entries per list and ${MODEL_BOUNDS.text.toLocaleString('en-US')} characters of text${over}, and a rule may spend ` +
+    `${budget.toLocaleString('en-US')} per item; avoid nesting comprehensions over lists or building large lists and text`
+  );
+}
+
 export function compileRule(
   s: SourcedRule,
   env: CelEnvironment,
   functions: Map<string, RuleFunction>,
   hash: string,
+  budget = RULE_BUDGET,
 ): { rule: CompiledRule } | { problems: RuleProblem[] } {
   const { def } = s;
   const problems: RuleProblem[] = [];
   const problem = (key: string, message: string) =>
     problems.push({ file: s.file, line: s.keyLines[key] ?? s.line, ruleId: def.id, message });
+  const meter = createMeter(budget);
 
-  const compileBool = (key: 'applies' | 'check', expr: string): Program | undefined => {
+  /** Parses, checks, bounds and instruments one expression; undefined (and a problem) when it cannot run. */
+  const compileExpr = (expr: string, label: string): { program: Program; type: string } | undefined => {
     try {
-      const checked = env.check(expr);
+      const program = env.parse(expr) as unknown as ParsedProgram;
+      const checked = program.check();
       if (!checked.valid) {
-        problem(key, `${key}: ${firstLine(checked.error)}`);
+        problem(label, `${label}: ${firstLine(checked.error)}`);
         return undefined;
       }
-      const hasProblem = unknownHasField(expr);
-      if (hasProblem) {
-        problem(key, `${key}: ${hasProblem}`);
+      for (const pattern of literalPatterns(program)) compileRe2(pattern);
+      const tooCostly = budgetProblem(program, budget);
+      if (tooCostly) {
+        problem(label, `${label}: ${tooCostly}`);
         return undefined;
       }
-      if (checked.type !== 'bool' && checked.type !== 'dyn') {
-        problem(key, `${key}: must be true or false, but this expression gives ${checked.type}`);
-        return undefined;
-      }
-      return env.parse(expr) as Program;
+      instrument(program, meter);
+      return { program: program as unknown as Program, type: String(checked.type) };
     } catch (e) {
-      problem(key, `${key}: ${firstLine(e)}`);
+      problem(label, `${label}: ${firstLine(e)}`);
       return undefined;
     }
+  };
+
+  const compileBool = (key: 'applies' | 'check', expr: string): Program | undefined => {
+    const hasProblem = unknownHasField(expr);
+    if (hasProblem) {
+      // Still parsed and checked first, so a syntax error is reported as such.
+      if (compileExpr(expr, key)) problem(key, `${key}: ${hasProblem}`);
+      return undefined;
+    }
+    const compiled = compileExpr(expr, key);
+    if (!compiled) return undefined;
+    if (compiled.type !== 'bool' && compiled.type !== 'dyn') {
+      problem(key, `${key}: must be true or false, but this expression gives ${compiled.type}`);
+      return undefined;
+    }
+    return compiled.program;
   };
 
   const applies = compileBool('applies', def.applies);
@@ -130,12 +177,12 @@ export function compileRule(
   for (const m of def.message.matchAll(PLACEHOLDER)) {
     parts.push(def.message.slice(last, m.index));
     const expr = m[1]!.trim();
-    try {
-      const checked = env.check(expr);
-      if (!checked.valid) problem('message', `message: {{${expr}}}: ${firstLine(checked.error)}`);
-      else parts.push(env.parse(expr) as Program);
-    } catch (e) {
-      problem('message', `message: {{${expr}}}: ${firstLine(e)}`);
+    const compiled = compileExpr(expr, 'message');
+    if (compiled) parts.push(compiled.program);
+    else {
+      // Name the placeholder in the problem compileExpr just reported.
+      const last = problems[problems.length - 1];
+      if (last) last.message = last.message.replace(/^message: /, `message: {{${expr}}}: `);
     }
     last = m.index + m[0].length;
   }
@@ -157,6 +204,7 @@ export function compileRule(
     params: toCelValue(def.params) as Record<string, unknown>,
     scope: def.scope,
     def,
+    meter,
     applies: fn
       ? (input) => celApplies(input.ctx) === true && fn.applies(input)
       : (input) => celApplies(input.ctx) === true,

@@ -1,5 +1,6 @@
 // Pure rule evaluation over an item graph: no database, no clock. The DB layer (findings.ts),
 // preview, the rule test runner and the benchmark all go through `evaluateItems`.
+import { RuleBudgetError, resetMeter } from './budget.ts';
 import type { CelChildren, CelItem, CelLink } from './cel-env.ts';
 import type { CompiledRule } from './compile.ts';
 import type { RuleInput } from './functions.ts';
@@ -56,19 +57,28 @@ export function contextFor(graph: ItemGraph, ref: string): CelContext {
   };
 }
 
-/** One rule on one item. */
+/**
+ * One rule on one item, within the rule's cost budget (budget.ts): a rule that spends it is an
+ * error for this item, whatever its expressions returned on the way out.
+ */
 export function evaluateRule(
   rule: CompiledRule,
   input: RuleInput,
 ): { outcome: Outcome; message?: string; error?: string } {
+  resetMeter(rule.meter);
+  let result: { outcome: Outcome; message?: string; error?: string };
   try {
     input.ctx.params = rule.params;
-    if (!rule.applies(input)) return { outcome: 'skip' };
-    if (rule.check(input)) return { outcome: 'pass' };
-    return { outcome: 'fail', message: rule.message(input) };
+    if (!rule.applies(input)) result = { outcome: 'skip' };
+    else if (rule.check(input)) result = { outcome: 'pass' };
+    else result = { outcome: 'fail', message: rule.message(input) };
   } catch (e) {
-    return { outcome: 'error', error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+    result = { outcome: 'error', error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
   }
+  // cel-js turns errors inside `||`, `&&` and quantifiers into values, so a spent budget is
+  // read from the meter, not from what reached here.
+  if (rule.meter.exceeded) return { outcome: 'error', error: new RuleBudgetError(rule.meter.limit).message };
+  return result;
 }
 
 /** Evaluates `rules` on each of `refs` (deleted or unknown refs give empty results). */
@@ -84,10 +94,61 @@ export function evaluateItems(graph: ItemGraph, rules: readonly CompiledRule[], 
     for (const rule of rules) {
       checks++;
       if (!inScope(rule, it)) continue;
-      const r = evaluateRule(rule, input);
-      if (r.outcome === 'pass' || r.outcome === 'fail') res.applicable++;
-      if (r.outcome === 'fail') res.fails.set(rule.id, r.message ?? '');
-      else if (r.outcome === 'error') res.errors.set(rule.id, r.error ?? '');
+      record(res, rule.id, evaluateRule(rule, input));
+    }
+  }
+  return { results, checks };
+}
+
+function record(res: ItemResult, ruleId: string, r: ReturnType<typeof evaluateRule>): void {
+  if (r.outcome === 'pass' || r.outcome === 'fail') res.applicable++;
+  if (r.outcome === 'fail') res.fails.set(ruleId, r.message ?? '');
+  else if (r.outcome === 'error') res.errors.set(ruleId, r.error ?? '');
+}
+
+export interface SliceOptions {
+  /** Longest stretch of evaluation between two turns of the event loop (20 ms). */
+  sliceMs?: number;
+  /** Lets the event loop run; tests count the calls. */
+  pause?: () => Promise<void>;
+  /** Milliseconds, monotonic; tests pass their own. */
+  clock?: () => number;
+}
+
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/**
+ * evaluateItems that gives the event loop a turn whenever it has run for `sliceMs`, checked
+ * after every rule on every item: each of those is bounded by the rule budget, so `/healthz`
+ * and webhooks keep being answered while any rule set evaluates, however large the change.
+ */
+export async function evaluateItemsSliced(
+  graph: ItemGraph,
+  rules: readonly CompiledRule[],
+  refs: Iterable<string>,
+  opts: SliceOptions = {},
+): Promise<EvaluationRun> {
+  const sliceMs = opts.sliceMs ?? 20;
+  const pause = opts.pause ?? nextTurn;
+  const clock = opts.clock ?? (() => performance.now());
+  const results: ItemResult[] = [];
+  let checks = 0;
+  let since = clock();
+  for (const ref of refs) {
+    const res: ItemResult = { ref, fails: new Map(), errors: new Map(), applicable: 0 };
+    results.push(res);
+    const it = graph.get(ref);
+    if (!it || it.deletedAt) continue;
+    const input: RuleInput = { ref, ctx: contextFor(graph, ref), graph };
+    for (const rule of rules) {
+      checks++;
+      if (!inScope(rule, it)) continue;
+      record(res, rule.id, evaluateRule(rule, input));
+      if (clock() - since >= sliceMs) {
+        await pause();
+        since = clock();
+      }
     }
   }
   return { results, checks };

@@ -114,6 +114,7 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
       waived: 0,
       byRule: { 'epic-target-date': 1 },
       changedRefs: ['jira-main:EP-1'],
+      ruleErrors: [],
     });
     expect(again).toEqual({ ...first, opened: 0, changedRefs: [] });
     expect(afterRerun).toEqual([
@@ -157,6 +158,7 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
       waived: 1,
       byRule: { 'epic-target-date': 1 },
       changedRefs: ['jira-main:EP-1', 'jira-main:EP-2'],
+      ruleErrors: [],
     });
   });
 
@@ -287,6 +289,7 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
         waived: 0,
         byRule: { 'blocked-by-removed': 1 },
         changedRefs: ['ado-main:42', 'jira-main:S-1'],
+        ruleErrors: [],
       },
       rows: [
         ['ado-main:42', 'epic-target-date', 'resolved'],
@@ -319,6 +322,7 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
       waived: 0,
       byRule: { 'epic-target-date': 2 },
       changedRefs: ['jira-main:EP-1'],
+      ruleErrors: [],
     });
   });
 

@@ -10,7 +10,7 @@ import { selectRows } from '../db/select.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { CompiledRule } from './compile.ts';
-import { type EvaluationRun, evaluateItems, type ItemResult } from './evaluate.ts';
+import { type EvaluationRun, evaluateItemsSliced, type ItemResult } from './evaluate.ts';
 import { BUILT_IN_FUNCTIONS } from './functions.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from './graph.ts';
 import { chunks, type EvaluationChunk, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './items.ts';
@@ -34,6 +34,18 @@ export interface FindingsSummary {
   byRule: Record<string, number>;
   /** Refs whose findings changed (status, message or severity): their write-back is due. */
   changedRefs: string[];
+  /**
+   * Rules that failed on some items in this pass (an error, or their cost budget spent): how
+   * often and the first error. Their findings on those items are left as they were.
+   */
+  ruleErrors: RuleErrorSummary[];
+}
+
+export interface RuleErrorSummary {
+  rule: string;
+  items: number;
+  firstRef: string;
+  error: string;
 }
 
 export interface EvaluateFindingsOptions {
@@ -117,12 +129,22 @@ function collectErrors(byRule: RuleErrors, results: readonly ItemResult[]): Rule
   return byRule;
 }
 
-/** One warning per rule that threw, with how often and the first error, not one per item. */
-function reportErrors(log: Logger | undefined, byRule: RuleErrors): void {
-  if (!log) return;
+/**
+ * One warning per rule that threw, with how often and the first error, not one per item; kept
+ * on the rule set too, where `GET /api/v1/rules` shows it (load.ts describeRules).
+ */
+function reportErrors(ruleSet: Pick<RuleSet, 'log'> & Partial<Pick<RuleSet, 'errors'>>, byRule: RuleErrors): void {
+  const at = new Date().toISOString();
   for (const [rule, e] of byRule) {
-    log.warn({ rule, items: e.count, firstRef: e.ref }, `rule ${rule} failed on ${e.count} items: ${e.error}`);
+    ruleSet.errors?.set(rule, { items: e.count, firstRef: e.ref, error: e.error, at });
+    ruleSet.log?.warn({ rule, items: e.count, firstRef: e.ref }, `rule ${rule} failed on ${e.count} items: ${e.error}`);
   }
+}
+
+function errorSummary(byRule: RuleErrors): RuleErrorSummary[] {
+  return [...byRule]
+    .map(([rule, e]) => ({ rule, items: e.count, firstRef: e.ref, error: e.error }))
+    .sort((a, b) => a.rule.localeCompare(b.rule));
 }
 
 export interface PreparedEvaluation {
@@ -132,6 +154,7 @@ export interface PreparedEvaluation {
   checks: number;
   /** Rules that applied to each evaluated, live item: the compliance denominator. */
   applicable: Map<string, number>;
+  ruleErrors: RuleErrorSummary[];
 }
 
 /** Rules whose stored findings this evaluation must leave alone. */
@@ -163,23 +186,32 @@ export async function prepareEvaluation(
   }
   const graph = createItemGraph(items, opts.now);
   const existing = await existingFindings(db, opts.refs ? refs : undefined);
-  const { run, plan, applicable } = evaluateAndPlan(graph, refs, existing, ruleSet.rules, {
+  const { run, plan, applicable } = await evaluateAndPlan(graph, refs, existing, ruleSet.rules, {
     ...opts,
     keep: opts.keep ?? keptRules(ruleSet),
   });
-  reportErrors(ruleSet.log, collectErrors(new Map(), run.results));
-  return { graph, plan, evaluated: applicable.size, checks: run.checks, applicable };
+  const errors = collectErrors(new Map(), run.results);
+  reportErrors(ruleSet, errors);
+  return {
+    graph,
+    plan,
+    evaluated: applicable.size,
+    checks: run.checks,
+    applicable,
+    ruleErrors: errorSummary(errors),
+  };
 }
 
 /** Evaluates `refs` over `graph` and plans their findings against the `existing` ones. */
-function evaluateAndPlan(
+async function evaluateAndPlan(
   graph: ItemGraph,
   refs: Iterable<string>,
   existing: readonly StoredFinding[],
   rules: readonly CompiledRule[],
   opts: { now: Date; waivers: Waiver[]; keep: (rule: string) => boolean },
 ) {
-  return planRun(graph, evaluateItems(graph, rules, refs), existing, rules, opts);
+  // Sliced: the event loop keeps turning however many items a webhook burst affects.
+  return planRun(graph, await evaluateItemsSliced(graph, rules, refs), existing, rules, opts);
 }
 
 /** Plans an evaluation's findings against the `existing` ones (see evaluateAndPlan). */
@@ -219,8 +251,14 @@ function createTally() {
         else if (c.kind === 'resolved') tally.resolved++;
       }
     },
-    summary(counts: Awaited<ReturnType<typeof countFindings>>, evaluated: number, checks: number): FindingsSummary {
+    summary(
+      counts: Awaited<ReturnType<typeof countFindings>>,
+      evaluated: number,
+      checks: number,
+      ruleErrors: RuleErrorSummary[],
+    ): FindingsSummary {
       return {
+        ruleErrors,
         evaluated,
         checks,
         open: counts.open,
@@ -445,7 +483,7 @@ export async function evaluateFindings(
     });
     counts = await countFindings(db);
   }
-  return tally.summary(counts, prepared.evaluated, prepared.checks);
+  return tally.summary(counts, prepared.evaluated, prepared.checks, prepared.ruleErrors);
 }
 
 /**
@@ -497,7 +535,7 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
       const run: EvaluationRun = { results: [], checks: 0 };
       for (const slice of chunks(chunk.evaluate, opts.sliceItems ?? EVAL_SLICE)) {
         await letIoRun();
-        const part = evaluateItems(graph, ruleSet.rules, slice);
+        const part = await evaluateItemsSliced(graph, ruleSet.rules, slice);
         for (const r of part.results) run.results.push(r);
         run.checks += part.checks;
       }
@@ -526,6 +564,6 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
       }
     }
   });
-  reportErrors(ruleSet.log, errors);
-  return tally.summary(projected ?? (await countFindings(db)), evaluated, checks);
+  reportErrors(ruleSet, errors);
+  return tally.summary(projected ?? (await countFindings(db)), evaluated, checks, errorSummary(errors));
 }

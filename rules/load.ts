@@ -38,6 +38,17 @@ export interface RuleSet {
   functions: Map<string, RuleFunction>;
   /** Where evaluation reports rules that throw on items. */
   log: Logger | undefined;
+  /** The last error of each rule that failed on items (or spent its cost budget), by rule id. */
+  errors: Map<string, RuleErrorReport>;
+}
+
+export interface RuleErrorReport {
+  /** Items it failed on in that evaluation pass. */
+  items: number;
+  firstRef: string;
+  error: string;
+  /** When that pass ran. */
+  at: string;
 }
 
 /** One rule as read from its file, before overrides and compilation. */
@@ -238,7 +249,7 @@ export function buildRuleSet(input: BuildInput): RuleSet {
   }
   for (const p of problems)
     opts.log?.warn({ file: p.file, line: p.line, rule: p.ruleId }, `rule problem: ${p.message}`);
-  return { rules, disabled, problems, knownIds, files, env, functions, log: opts.log };
+  return { rules, disabled, problems, knownIds, files, env, functions, log: opts.log, errors: new Map() };
 }
 
 /** `file:line: rule-id: problem`, the lint output format. */
@@ -247,13 +258,17 @@ export function formatProblem(p: RuleProblem, cwd: string): string {
   return `${file}:${p.line}: ${p.ruleId}: ${p.message}`;
 }
 
-/** The active rules as the API lists them (`GET /api/v1/rules`), on every runtime. */
-export function describeRules(ruleSet: Pick<RuleSet, 'rules'>) {
+/**
+ * The active rules as the API lists them (`GET /api/v1/rules`), on every runtime, with the last
+ * error each one met on items in this process (a rule over its cost budget says so here).
+ */
+export function describeRules(ruleSet: Pick<RuleSet, 'rules'> & Partial<Pick<RuleSet, 'errors'>>) {
   return ruleSet.rules.map((r) => ({
     id: r.id,
     title: r.title,
     severity: r.severity,
     area: r.area ?? null,
     source: r.source,
+    lastError: ruleSet.errors?.get(r.id) ?? null,
   }));
 }

@@ -48,7 +48,7 @@ export const TRACKER = 'azure-devops';
 
 export interface AdoCall {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  area: 'wit' | 'Location' | 'hooks';
+  area: 'wit' | 'Location' | 'hooks' | 'core';
   locationId: string;
   apiVersion: string;
   routeValues?: Record<string, string | number>;

@@ -14,7 +14,15 @@ import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
 import { createIterationCache } from './iterations.ts';
 import { LOCATIONS } from './locations.ts';
 import { DEFAULT_KINDS, parseIdentity, statusCategoryOf, toWorkItem } from './map.ts';
-import { AdoConnectionData, AdoSubscriptionList, AdoWiqlResult, type AdoWorkItem, AdoWorkItemList } from './schema.ts';
+import {
+  AdoConnectionData,
+  AdoProject,
+  AdoSubscriptionList,
+  AdoWiqlResult,
+  type AdoWorkItem,
+  AdoWorkItemList,
+} from './schema.ts';
+import { createAdoScopeCheck } from './scope.ts';
 import { createStateCategoryCache } from './states.ts';
 import { parseServiceHook, verifyServiceHook } from './webhook.ts';
 import { BATCH_MAX, sliceQuery, WIQL_CAP } from './wiql.ts';
@@ -107,6 +115,47 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     const result = client.parse(AdoWiqlResult, reply.body, 'WIQL result');
     const asOf = result.asOf && !Number.isNaN(Date.parse(result.asOf)) ? new Date(result.asOf).toISOString() : null;
     return { ids: result.workItems.map((w) => w.id), asOf };
+  };
+
+  /** Ids a WIQL query returns, run the way the pull runs its slices (the scope's project). */
+  const runScopeQuery = async (query: string): Promise<number[]> => {
+    const l = LOCATIONS.wiql;
+    const project = 'wiql' in config.scope ? config.scope.project : undefined;
+    const reply = await client.call({
+      method: 'POST',
+      area: l.area,
+      locationId: l.id,
+      apiVersion: l.apiVersion,
+      routeValues: project ? { project } : {},
+      query: { $top: WIQL_CAP },
+      body: { query },
+      what: 'check which work items are in the WIQL scope',
+    });
+    return client.parse(AdoWiqlResult, reply.body, 'WIQL result').workItems.map((w) => w.id);
+  };
+
+  /**
+   * The ids of the scope's projects, for service hook filters; null for a WIQL scope without a
+   * project, which may span several (its hooks are org-wide, and checkScope filters events).
+   */
+  const scopedProjectIds = async (): Promise<string[] | null> => {
+    const names =
+      'projects' in config.scope ? config.scope.projects : config.scope.project ? [config.scope.project] : null;
+    if (!names) return null;
+    const l = LOCATIONS.projects;
+    const ids: string[] = [];
+    for (const name of names) {
+      const reply = await client.call({
+        method: 'GET',
+        area: l.area,
+        locationId: l.id,
+        apiVersion: l.apiVersion,
+        routeValues: { projectId: name },
+        what: `read the project "${name}"`,
+      });
+      ids.push(client.parse(AdoProject, reply.body, 'project').id);
+    }
+    return ids;
   };
 
   /**
@@ -276,6 +325,8 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
       return out;
     },
 
+    checkScope: createAdoScopeCheck({ config, runQuery: runScopeQuery }),
+
     // Before our first write we learn who we are, so the service hooks our writes cause are
     // recognised as echoes even if nobody called whoami() (one request, once).
     async ensureComment(input) {
@@ -306,34 +357,58 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
           connection: config.id,
         });
       }
+      // One subscription per event type and scoped project (publisherInputs.projectId): an
+      // org-wide hook sent every project's changes here, out of scope ones included.
+      const projectIds = await scopedProjectIds();
       const l = LOCATIONS.subscriptions;
       const base = { area: l.area, locationId: l.id, apiVersion: l.apiVersion } as const;
       const list = await client.call({ ...base, method: 'GET', what: 'list service hook subscriptions' });
       const existing = client.parse(AdoSubscriptionList, list.body, 'subscriptions').value;
+      const events: readonly string[] = HOOK_EVENTS;
+      const mine = existing.filter((s) => s.consumerInputs?.url === url && events.includes(s.eventType));
+      const kept = new Set<string>();
       const out: WebhookRegistration[] = [];
       for (const eventType of HOOK_EVENTS) {
-        const hit = existing.find((s) => s.eventType === eventType && s.consumerInputs?.url === url);
-        if (hit) {
-          out.push({ id: hit.id, action: 'unchanged', url, events: [eventType], expiresAt: null });
-          continue;
+        for (const projectId of projectIds ?? [undefined]) {
+          const hit = mine.find(
+            (s) => s.eventType === eventType && (s.publisherInputs?.projectId || undefined) === projectId,
+          );
+          if (hit) {
+            kept.add(hit.id);
+            out.push({ id: hit.id, action: 'unchanged', url, events: [eventType], expiresAt: null });
+            continue;
+          }
+          const created = await client.call({
+            ...base,
+            method: 'POST',
+            body: {
+              publisherId: 'tfs',
+              eventType,
+              resourceVersion: '1.0',
+              consumerId: 'webHooks',
+              consumerActionId: 'httpRequest',
+              publisherInputs: projectId ? { projectId } : {},
+              consumerInputs: { url, basicAuthUsername: auth.username, basicAuthPassword: auth.password },
+            },
+            what: `create the ${eventType} service hook`,
+            createsSomething: true,
+          });
+          const sub = client.parse(AdoSubscriptionList.shape.value.element, created.body, 'subscription');
+          kept.add(sub.id);
+          out.push({ id: sub.id, action: 'created', url, events: [eventType], expiresAt: null });
         }
-        const created = await client.call({
+      }
+      // Ours for this URL that the scope no longer names (org-wide, or a project left the scope).
+      for (const s of mine) {
+        if (kept.has(s.id)) continue;
+        await client.call({
           ...base,
-          method: 'POST',
-          body: {
-            publisherId: 'tfs',
-            eventType,
-            resourceVersion: '1.0',
-            consumerId: 'webHooks',
-            consumerActionId: 'httpRequest',
-            publisherInputs: {},
-            consumerInputs: { url, basicAuthUsername: auth.username, basicAuthPassword: auth.password },
-          },
-          what: `create the ${eventType} service hook`,
-          createsSomething: true,
+          method: 'DELETE',
+          routeValues: { subscriptionId: s.id },
+          accept: [404],
+          what: `delete the service hook ${s.id}`,
         });
-        const sub = client.parse(AdoSubscriptionList.shape.value.element, created.body, 'subscription');
-        out.push({ id: sub.id, action: 'created', url, events: [eventType], expiresAt: null });
+        out.push({ id: s.id, action: 'deleted', url, events: [s.eventType], expiresAt: null });
       }
       return out;
     },

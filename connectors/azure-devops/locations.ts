@@ -3,7 +3,7 @@
 // serves the same table from OPTIONS `/_apis/{area}`.
 export interface AdoLocation {
   id: string;
-  area: 'wit' | 'Location' | 'hooks';
+  area: 'wit' | 'Location' | 'hooks' | 'core';
   resourceName: string;
   routeTemplate: string;
   /** Version the connector asks for: the one azure-devops-node-api 17 asks for, known to work. */
@@ -104,6 +104,8 @@ export const LOCATIONS = {
     '7.1-preview.1',
     1,
   ),
+  /** A project by name or id: service hook subscriptions are filtered by project id. */
+  projects: loc('603fe2ac-9723-48b9-88ad-09305aa6c6e1', 'core', 'projects', '_apis/{resource}/{*projectId}', '7.1', 4),
   subscriptions: loc(
     'fc50d02a-849f-41fb-8af1-0a5216103269',
     'hooks',
@@ -119,6 +121,7 @@ export const RESOURCE_AREAS = {
   wit: '5264459e-e5e0-4bd8-b118-0985e68a4ec5',
   Location: '00d9565f-ed9c-4a06-9a50-00e7896ccab4',
   hooks: '6c2b0933-3600-42ae-bf8b-93d4f7e83594',
+  core: '79134c72-4a58-4b42-976c-04e7115f32bf',
 } as const;
 
 /** The body of OPTIONS `/_apis/{area}` for one area, as the location service answers it. */

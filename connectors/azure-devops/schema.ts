@@ -97,8 +97,12 @@ export type AdoConnectionData = z.infer<typeof AdoConnectionData>;
 export const AdoSubscription = z.looseObject({
   id: z.string(),
   eventType: z.string(),
+  /** `projectId`: the one project whose events the subscription sends (absent: every project). */
+  publisherInputs: z.record(z.string(), z.string()).optional(),
   consumerInputs: z.record(z.string(), z.string()).optional(),
 });
+
+export const AdoProject = z.looseObject({ id: z.string(), name: z.string() });
 export const AdoSubscriptionList = z.looseObject({ value: z.array(AdoSubscription) });
 
 /** A field change in a `workitem.updated` resource: `{ oldValue, newValue }`. */

@@ -2,6 +2,7 @@
 // id-ordered slices (`[System.Id] > last`, `$top` = the cap): every slice is a stable page, and a
 // scope of any size is read completely instead of failing or being silently truncated.
 import type { AdoConnection } from '../../src/config/schema.ts';
+import { findTopLevel, withoutOrderBy } from '../query-text.ts';
 
 export const WIQL_CAP = 20_000;
 export const BATCH_MAX = 200;
@@ -33,12 +34,27 @@ export function sliceQuery(scope: AdoConnection['scope'], o: SliceOptions): stri
     ].join(' ');
   }
   // The user's own WIQL: keep its FROM/WHERE, add our slice conditions, and impose the id order
-  // slicing depends on (its ORDER BY is dropped: ordering does not change the set).
-  const noOrder = scope.wiql.split(/\border\s+by\b/i)[0]!.trim();
-  const where = /\bwhere\b/i.exec(noOrder);
+  // slicing depends on (its ORDER BY is dropped: ordering does not change the set). Only the
+  // top-level keywords count, not words inside literals or bracketed field names.
+  const noOrder = withoutOrderBy(scope.wiql, 'wiql');
+  const where = findTopLevel(noOrder, 'wiql', /where/i);
   const extra = conditions(o).join(' AND ');
-  const body = where
-    ? `${noOrder.slice(0, where.index)}WHERE (${noOrder.slice(where.index + 5).trim()}) AND ${extra}`
-    : `${noOrder} WHERE ${extra}`;
+  const body =
+    where >= 0
+      ? `${noOrder.slice(0, where)}WHERE (${noOrder.slice(where + 5).trim()}) AND ${extra}`
+      : `${noOrder} WHERE ${extra}`;
   return `${body} ORDER BY [System.Id] ASC`;
+}
+
+/**
+ * The WIQL that answers which of `ids` are in a WIQL scope: the user's own FROM/WHERE (its
+ * ORDER BY dropped) and `[System.Id] IN (…)`.
+ */
+export function membershipQuery(wiql: string, ids: readonly number[]): string {
+  const noOrder = withoutOrderBy(wiql, 'wiql');
+  const where = findTopLevel(noOrder, 'wiql', /where/i);
+  const extra = `[System.Id] IN (${ids.join(', ')})`;
+  return where >= 0
+    ? `${noOrder.slice(0, where)}WHERE (${noOrder.slice(where + 5).trim()}) AND ${extra}`
+    : `${noOrder} WHERE ${extra}`;
 }

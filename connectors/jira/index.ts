@@ -5,6 +5,7 @@ import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from 
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
 import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
+import { createJiraScopeCheck } from './scope.ts';
 import { parseJiraWebhook, verifyJiraSignature } from './webhook.ts';
 import { createWriter } from './write.ts';
 
@@ -47,6 +48,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     pull: (opts) => transport.withSignal(opts.signal, () => reader.pull(opts)),
     listKeys: (opts) => transport.withSignal(opts?.signal, () => reader.listKeys(opts)),
     fetchItems: reader.fetchItems,
+    checkScope: createJiraScopeCheck({ api, config }),
     ensureComment: writer.ensureComment,
     deleteComment: writer.deleteComment,
     updateLabels: writer.updateLabels,

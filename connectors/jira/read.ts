@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { JiraConnection } from '../../src/config/schema.ts';
 import type { WorkItem } from '../../src/model/work-item.ts';
+import { withoutOrderBy } from '../query-text.ts';
 import type { PullOptions, PullResult, RefResolver } from '../types.ts';
 import { type JiraApi, validate } from './client.ts';
 import {
@@ -61,7 +62,8 @@ const BASE_FIELDS = [
 export function scopeJql(scope: JiraConnection['scope']): string {
   if ('projects' in scope) return `project in (${scope.projects.map((p) => JSON.stringify(p)).join(', ')})`;
   // Our ORDER BY decides paging stability, so the user's own ordering is dropped.
-  return `(${scope.jql.replace(/\border\s+by\b[\s\S]*$/i, '').trim()})`;
+  // Only a top-level ORDER BY: `summary ~ "order by date"` is a condition, not an ordering.
+  return `(${withoutOrderBy(scope.jql, 'jql')})`;
 }
 
 interface Cursor {

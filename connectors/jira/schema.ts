@@ -148,6 +148,8 @@ export const JiraAdminWebhook = z.looseObject({
   name: z.string().optional(),
   url: z.string(),
   events: z.array(z.string()).default([]),
+  /** `issue-related-events-section`: the JQL an issue must match for its events to be sent. */
+  filters: z.record(z.string(), z.string()).optional(),
 });
 export const JiraAdminWebhookList = z.array(JiraAdminWebhook);
 

@@ -152,14 +152,18 @@ export function createWriter({ api, transport, config, selfAccountId }: WriterDe
     );
     const idOf = (self: string | undefined) => self?.split('/').pop() ?? '';
     const mine = list.find((w) => w.url === input.url);
-    if (mine && WEBHOOK_EVENTS.every((e) => mine.events.includes(e)) && !input.secret) {
+    // Issue events are filtered to the scope's JQL, so another project's changes are never
+    // sent here; a registration whose filter is not the current scope's is refreshed.
+    const filter = scopeJql(config.scope);
+    const current = mine?.filters?.['issue-related-events-section'] === filter;
+    if (mine && current && WEBHOOK_EVENTS.every((e) => mine.events.includes(e)) && !input.secret) {
       return [{ id: idOf(mine.self), action: 'unchanged', url: mine.url, events: mine.events, expiresAt: null }];
     }
     const body = {
       name: `pmo-sync ${id}`,
       url: input.url,
       events: WEBHOOK_EVENTS,
-      filters: { 'issue-related-events-section': scopeJql(config.scope) },
+      filters: { 'issue-related-events-section': filter },
       excludeBody: false,
       ...(input.secret ? { secret: input.secret } : {}),
     };

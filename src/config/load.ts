@@ -23,7 +23,21 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-const SECRET_KEY = /(token|secret|password|pat|apikey)$/i;
+// Keys whose values are credentials wherever they stand: `apiToken`, `webhookSecret`, `pat`, …
+const SECRET_KEY = /token|secret|passw(or)?d|passphrase|api_?key|credential|(^|[a-z])pat$/i;
+
+/**
+ * Whether a config path holds a credential: anything under `auth`, a key named like a token,
+ * secret, password or PAT, `webhookAuth.password`, and `database.url` (it may carry a
+ * password). Values there are never printed, whatever went wrong with them.
+ */
+export function isSecretPath(path: readonly PropertyKey[]): boolean {
+  return path.includes('auth') || isDatabaseUrl(path) || path.some((p) => typeof p === 'string' && SECRET_KEY.test(p));
+}
+
+function isDatabaseUrl(path: readonly PropertyKey[]): boolean {
+  return path.length === 2 && path[0] === 'database' && path[1] === 'url';
+}
 const PLACEHOLDER = '__PMO_SYNC_VAR_';
 const PLACEHOLDER_RE = /__PMO_SYNC_VAR_(\d+)__/g;
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -86,10 +100,8 @@ export function parseConfig(
 
   const interpolate = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
-      let usedVar = false;
       const unmasked = value.replace(PLACEHOLDER_RE, (_m, i: string) => vars[Number(i)] ?? '');
       const out = unmasked.replace(VAR, (_m, name: string, fallback: string | undefined) => {
-        usedVar = true;
         const v = env[name];
         if (v === undefined || v === '') {
           if (fallback !== undefined) return fallback;
@@ -101,14 +113,13 @@ export function parseConfig(
         }
         return v;
       });
-      const key = path[path.length - 1];
-      if (typeof key === 'string' && SECRET_KEY.test(key) && out.length > 0) secrets.push(out);
-      else if (usedVar && path.includes('auth') && out.length > 0) secrets.push(out);
-      // `port: ${PORT}` means a number, as it would had the value been written inline.
-      if (usedVar && /^\$\{[^}]+\}$/.test(unmasked)) {
-        if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
-        if (out === 'true' || out === 'false') return out === 'true';
-      }
+      if (isDatabaseUrl(path)) {
+        // The URL itself is worth seeing in logs; its password, raw and decoded, is not.
+        const password = urlPassword(out);
+        if (password) secrets.push(password, decodeOrSelf(password));
+      } else if (out.length > 0 && isSecretPath(path)) secrets.push(out);
+      // Interpolated values stay text: a quoted "${TOKEN}" of digits is the token, not a number.
+      // Settings that are numbers or booleans read their text form in the schema (schema.ts).
       return out;
     }
     if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i]));
@@ -130,6 +141,20 @@ export function parseConfig(
     );
   }
   return { config: parsed.data, secrets: [...new Set(secrets)] };
+}
+
+/** The password of a URL with credentials (`postgres://user:pw@host/db`), as written. */
+function urlPassword(text: string): string | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:([^/@\s]+)@/i.exec(text);
+  return m?.[1];
+}
+
+function decodeOrSelf(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -171,12 +196,15 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function describeFound(v: unknown): string {
+function describeFound(v: unknown, secret = false): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
   if (typeof v === 'object') return 'a mapping';
-  const s = JSON.stringify(v);
+  // A credential's value is never shown, only what kind of value stands there.
+  if (secret) return `${typeof v === 'string' ? 'text' : `a ${typeof v}`} (value hidden: it is a secret)`;
+  // Credentials written into a URL (`https://user:pw@host`) are not shown either.
+  const s = JSON.stringify(typeof v === 'string' ? v.replace(/\/\/[^/@\s]*@/g, '//…@') : v);
   return `${typeof v} ${s.length > 40 ? `${s.slice(0, 37)}…` : s}`;
 }
 
@@ -221,11 +249,12 @@ function describeIssue(
 ): { path: string; message: string } {
   const path = issue.path as (string | number)[];
   const found = valueAt(root, path);
+  const secret = isSecretPath(path);
   const where = formatPath(path) + lineOf(doc, path, at);
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     return {
       path: where,
-      message: `expected one of the connection kinds "jira", "azure-devops", found ${describeFound(found)}`,
+      message: `expected one of the connection kinds "jira", "azure-devops", found ${describeFound(found, secret)}`,
     };
   }
   if (issue.code === 'invalid_union' || issue.code === 'invalid_type') {
@@ -239,12 +268,12 @@ function describeIssue(
     const expected =
       issue.code === 'invalid_type' ? (names[issue.expected] ?? issue.expected) : 'one of the documented forms';
     const msg = issue.message && !issue.message.startsWith('Invalid input') ? issue.message : `expected ${expected}`;
-    return { path: where, message: `${msg}, found ${describeFound(found)}` };
+    return { path: where, message: `${msg}, found ${describeFound(found, secret)}` };
   }
   if (issue.code === 'invalid_value') {
     return {
       path: where,
-      message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeFound(found)}`,
+      message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeFound(found, secret)}`,
     };
   }
   if (issue.code === 'too_small' || issue.code === 'too_big') {
@@ -256,9 +285,9 @@ function describeIssue(
         : issue.origin === 'string'
           ? `text of length ${bound}`
           : `a number ${bound}`;
-    return { path: where, message: `expected ${what}, found ${describeFound(found)}` };
+    return { path: where, message: `expected ${what}, found ${describeFound(found, secret)}` };
   }
   if (issue.code === 'custom') return { path: where, message: issue.message };
   const msg = issue.message.startsWith('Invalid') ? issue.message : `expected ${issue.message}`;
-  return { path: where, message: `${msg}, found ${describeFound(found)}` };
+  return { path: where, message: `${msg}, found ${describeFound(found, secret)}` };
 }

@@ -11,18 +11,30 @@ const nonEmpty = z.string().min(1, 'a non-empty string');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
 const cron = z.string().regex(/^(\S+\s+){4}\S+$/, 'a cron expression with five fields, like "*/5 * * * *"');
 
+// `${VAR}` interpolation always yields text (load.ts): a secret made of digits must stay the
+// string it is. Settings that are numbers or booleans take their text form here instead, so
+// `port: ${PORT}` still works; anything else is left for the inner schema to reject.
+function numberFromText(v: unknown): unknown {
+  return typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+}
+function booleanFromText(v: unknown): unknown {
+  return v === 'true' ? true : v === 'false' ? false : v;
+}
+const num = <S extends z.ZodType<number>>(s: S) => z.preprocess(numberFromText, s);
+const bool = () => z.preprocess(booleanFromText, z.boolean());
+
 export const Limits = z.strictObject({
-  concurrency: z.number().int().min(1).max(64).default(4),
-  requestsPerSecond: z.number().positive().max(1000).default(10),
+  concurrency: num(z.number().int().min(1).max(64)).default(4),
+  requestsPerSecond: num(z.number().positive().max(1000)).default(10),
   /** Longest wait a tracker's Retry-After (or quota reset) may impose; unset: 600 s (connectors/http/pacing.ts). */
-  maxRetryAfterSeconds: z.number().positive().max(86_400).optional(),
+  maxRetryAfterSeconds: num(z.number().positive().max(86_400)).optional(),
 });
 
 const TypeMap = z.record(z.string(), z.enum(KINDS));
 
 const JiraWriteback = z.strictObject({
-  comment: z.boolean().default(true),
-  labels: z.boolean().default(true),
+  comment: bool().default(true),
+  labels: bool().default(true),
   fields: z.record(z.string(), nonEmpty).default({}),
   /** What to do with the bot comment once an item is compliant again. */
   whenCompliant: z.enum(['update', 'delete']).default('update'),
@@ -46,8 +58,8 @@ export const JiraConnection = z.strictObject({
 export type JiraConnection = z.infer<typeof JiraConnection>;
 
 const AdoWriteback = z.strictObject({
-  comment: z.boolean().default(true),
-  tags: z.boolean().default(true),
+  comment: bool().default(true),
+  tags: bool().default(true),
   fields: z.record(z.string(), nonEmpty).default({}),
   whenCompliant: z.enum(['update', 'delete']).default('update'),
 });
@@ -113,11 +125,11 @@ export const Program = z.strictObject({
 
 export const HealthThresholds = z.strictObject({
   /** Schedule index below which a scope is amber / red. */
-  scheduleAmber: z.number().default(0.9),
-  scheduleRed: z.number().default(0.7),
+  scheduleAmber: num(z.number()).default(0.9),
+  scheduleRed: num(z.number()).default(0.7),
   /** Compliance score below which a scope is amber / red. */
-  complianceAmber: z.number().default(0.8),
-  complianceRed: z.number().default(0.5),
+  complianceAmber: num(z.number()).default(0.8),
+  complianceRed: num(z.number()).default(0.5),
 });
 
 export const Config = z
@@ -125,17 +137,17 @@ export const Config = z
     database: z.strictObject({ url: nonEmpty.optional() }).default({}),
     server: z
       .strictObject({
-        port: z.number().int().min(0).max(65535).default(8787),
+        port: num(z.number().int().min(0).max(65535)).default(8787),
         host: nonEmpty.default('0.0.0.0'),
         publicUrl: httpUrl.optional(),
         /** Require an API token for /metrics too. */
-        protectMetrics: z.boolean().default(false),
+        protectMetrics: bool().default(false),
         /** Open connections at most; at the cap the oldest connection not being answered is dropped. */
-        maxConnections: z.number().int().min(1).default(1000),
+        maxConnections: num(z.number().int().min(1)).default(1000),
         /** Slow clients are dropped: headers must arrive within this, the whole request within the next. */
-        headersTimeoutMs: z.number().int().positive().default(15_000),
-        requestTimeoutMs: z.number().int().positive().default(60_000),
-        keepAliveTimeoutMs: z.number().int().positive().default(5_000),
+        headersTimeoutMs: num(z.number().int().positive()).default(15_000),
+        requestTimeoutMs: num(z.number().int().positive()).default(60_000),
+        keepAliveTimeoutMs: num(z.number().int().positive()).default(5_000),
       })
       .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, {
         error: 'headersTimeoutMs must not exceed requestTimeoutMs (the headers are part of the request)',

@@ -8,10 +8,12 @@ import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
+import { count } from '../util/plural.ts';
 import { countDryRunPlans } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
 import { type SyncProgress, withPhaseEvents } from './phases.ts';
-import { markDeleted, storedRefs, storeItems } from './store.ts';
+import { admitInScope, leaveScope, sweepGone } from './scope.ts';
+import { storedRefs, storeItems } from './store.ts';
 import {
   type ConnectionSummary,
   emptyFindings,
@@ -149,6 +151,9 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       reader: deps.database.driver === 'postgres' ? db : undefined,
     });
     findings = committed.findings;
+    // A rule that errs (or spends its cost budget) on items leaves their findings as they were.
+    for (const e of findings.ruleErrors)
+      warnings.push(`rule ${e.rule} failed on ${count(e.items, 'item')}, first ${e.firstRef}: ${e.error}`);
     // A dry run's plan is every write it leaves planned, of earlier dry runs' too: what an
     // enforce run on this state sends (takeDryRunPlans), not only what changed since the last.
     writes.planned = mode === 'dry-run' ? await countDryRunPlans(db, ids) : committed.planned;
@@ -268,7 +273,10 @@ async function syncConnection(
           : undefined,
         onPage: async (items) => {
           out.itemsPulled += items.length;
-          buffer.push(...items);
+          // A pull reads through the scope query; the project of each item is still checked.
+          const { inScope, outOfScope } = await admitInScope(connector, items, { viaScopeQuery: true, log });
+          for (const ref of await leaveScope(db, outOfScope)) changed.add(ref);
+          buffer.push(...inScope);
           // Pages are small (Jira: 100); storing ~1,000 at a time halves the database's share.
           if (buffer.length >= STORE_BATCH) await flush();
           progress('pull');
@@ -286,7 +294,7 @@ async function syncConnection(
       const sweep = await reconcileConnection(db, connector, now());
       out.itemsDeleted += sweep.deleted.length;
       out.itemsRepaired += sweep.repaired.length;
-      for (const ref of [...sweep.deleted, ...sweep.repaired]) changed.add(ref);
+      for (const ref of [...sweep.deleted, ...sweep.repaired, ...sweep.leftScope]) changed.add(ref);
     }
     if (connector.checkMapping) {
       // A mapping that no longer fits must be loud: say it in the summary and keep it for /readyz.
@@ -327,20 +335,23 @@ export async function reconcileConnection(
   db: Db,
   connector: Connector,
   now: Date,
-): Promise<{ deleted: string[]; repaired: string[] }> {
+): Promise<{ deleted: string[]; repaired: string[]; leftScope: string[] }> {
   const keys = await connector.listKeys();
   const live = new Set(keys.map((k) => makeRef(connector.id, k)));
   const stored = new Set(await storedRefs(db, connector.id));
   const gone = [...stored].filter((r) => !live.has(r));
   const missing = keys.filter((k) => !stored.has(makeRef(connector.id, k)));
-  const deleted = await markDeleted(db, gone, now);
-  const repaired: string[] = [];
+  // Gone from the scope query: deleted in the tracker, or moved out of the scope (scope.ts).
+  const swept = await sweepGone(db, connector, gone, now);
+  const repaired: string[] = [...swept.stored];
+  const leftScope = [...swept.leftScope];
   if (missing.length > 0) {
-    const items = await connector.fetchItems(missing);
-    const stored = await storeItems(db, items, now);
+    const { inScope, outOfScope } = await admitInScope(connector, await connector.fetchItems(missing));
+    const stored = await storeItems(db, inScope, now);
     repaired.push(...stored.changed);
+    leftScope.push(...(await leaveScope(db, outOfScope)));
   }
-  return { deleted, repaired };
+  return { deleted: swept.deleted, repaired, leftScope };
 }
 
 function snapshot(s: ConnectorStats): ConnectorStats {

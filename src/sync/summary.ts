@@ -51,6 +51,7 @@ export const emptyFindings = (): FindingsSummary => ({
   waived: 0,
   byRule: {},
   changedRefs: [],
+  ruleErrors: [],
 });
 
 /**

@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
 import { commitChanges } from '../sync/commit.ts';
 import type { SyncStages } from '../sync/run.ts';
+import { admitInScope, leaveScope } from '../sync/scope.ts';
 import { markDeleted, storeItems } from '../sync/store.ts';
 import { PRIORITY_WEBHOOK } from '../writeback/plan.ts';
 
@@ -161,8 +162,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     items: WorkItem[],
   ): Promise<{ changed: string[]; done: InboxRow[]; unreadable: InboxRow[] }> {
     const found = new Set(items.map((i) => i.key));
-    const stored = await storeItems(db, items);
-    const changed = [...stored.changed];
+    // Service hooks may be org-wide and a re-read by key returns any project's item: only those
+    // in the connection's scope are stored; one that left it leaves pmo-sync's view (scope.ts).
+    const { inScope, outOfScope } = await admitInScope(connector, items, { log });
+    const stored = await storeItems(db, inScope);
+    const changed = [...stored.changed, ...(await leaveScope(db, outOfScope))];
     const done: InboxRow[] = [];
     const unreadable: InboxRow[] = [];
     const gone: string[] = [];

@@ -77,6 +77,7 @@ connections:
         'open',
         'opened',
         'resolved',
+        'ruleErrors',
         'waived',
       ]);
       expect(s.findings.open).toBeGreaterThan(0);

@@ -211,4 +211,74 @@ describe('parseConfig', () => {
       expect(problems(text, e)).toEqual(expected);
     });
   }
+
+  it('keeps interpolated values as text, quoted or not: a secret of digits or "true" is still the secret', () => {
+    const text = minimal(
+      `  - id: j
+    kind: jira
+    baseUrl: https://acme.atlassian.net
+    auth: { email: "\${EMAIL}", apiToken: "\${TOKEN}" }
+    scope: { projects: [PAY] }
+    webhookSecret: \${HOOK_SECRET}
+    webhookSecretPrevious: '\${OLD_SECRET}'`,
+      'server: { port: "${PORT}", protectMetrics: ${PROTECT} }',
+    );
+    const env = {
+      EMAIL: '0042',
+      TOKEN: '123456789',
+      HOOK_SECRET: 'true',
+      OLD_SECRET: '-1.5',
+      PORT: '9000',
+      PROTECT: 'true',
+    };
+    const { config, secrets } = parseConfig(text, { env });
+    const conn = config.connections[0]!;
+    expect(conn.kind === 'jira' && [conn.auth, conn.webhookSecret, conn.webhookSecretPrevious]).toEqual([
+      { email: '0042', apiToken: '123456789' },
+      'true',
+      '-1.5',
+    ]);
+    // Settings that are numbers or booleans read their text form.
+    expect([config.server.port, config.server.protectMetrics]).toEqual([9000, true]);
+    expect(secrets.sort()).toEqual(['-1.5', '0042', '123456789', 'true'].sort());
+  });
+
+  it('never prints a value that stands at a secret-bearing path, whatever is wrong with it', () => {
+    const secretsIn = [
+      // Literal values of the wrong type under auth and secret-named keys.
+      minimal(jira().replace('apiToken: t0ken-value', 'apiToken: 918273645'), 'mode: enforce'),
+      minimal(jira('    webhookSecret: [s3cr3t-list-item]'), ''),
+      minimal(jira('    webhookSecret: 918273645'), ''),
+      minimal(
+        '  - id: a\n    kind: azure-devops\n    orgUrl: https://dev.azure.com/acme\n    auth: { pat: 918273645 }\n    scope: { projects: [P] }\n    webhookAuth: { username: u, password: 918273646 }',
+      ),
+      minimal(jira(), 'database: { url: 918273645 }'),
+      minimal(jira(), 'database: { url: "" }'),
+    ];
+    for (const text of secretsIn) {
+      const out = problems(text).join('\n');
+      expect(out).not.toBe('');
+      expect(out).not.toMatch(/918273645|918273646|s3cr3t/);
+    }
+    expect(problems(minimal(jira().replace('apiToken: t0ken-value', 'apiToken: 918273645')))).toEqual([
+      'connections[0].auth (line 5, column 5): expected one of the documented forms, found a mapping',
+    ]);
+    expect(problems(minimal(jira('    webhookSecret: 918273645')))).toEqual([
+      'connections[0].webhookSecret (line 7, column 5): expected text, found a number (value hidden: it is a secret)',
+    ]);
+  });
+
+  it('hides credentials written into a URL that is shown', () => {
+    const text = minimal(jira().replace('https://acme.atlassian.net', '"ftp://admin:hunter2@acme.test"'));
+    expect(problems(text)).toEqual([
+      'connections[0].baseUrl (line 4, column 5): expected an http(s) URL, found string "ftp://…@acme.test"',
+    ]);
+  });
+
+  it('counts the password of an interpolated database URL as a secret', () => {
+    const { secrets } = parseConfig(minimal(jira(), 'database: { url: ${DATABASE_URL} }'), {
+      env: { DATABASE_URL: 'postgres://pmo:p%40ss@db.internal/pmo' },
+    });
+    expect(secrets.sort()).toEqual(['a@b.test', 'p%40ss', 'p@ss', 't0ken-value'].sort());
+  });
 });

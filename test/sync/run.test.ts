@@ -32,6 +32,8 @@ function scripted(pages: WorkItem[][]): Connector {
     },
     listKeys: unused,
     fetchItems: unused,
+    // The scripted pull's pages are its scope.
+    checkScope: async (items) => ({ inScope: items, outOfScope: [] }),
     ensureComment: unused,
     deleteComment: unused,
     updateLabels: unused,

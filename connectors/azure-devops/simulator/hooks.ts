@@ -11,6 +11,8 @@ export interface SimSubscription {
   url: string;
   username?: string;
   password?: string;
+  /** publisherInputs.projectId: only this project's work items are sent. */
+  projectId?: string;
   notificationId: number;
 }
 
@@ -111,6 +113,7 @@ export function createHooks(store: SimStore, baseUrl: () => string) {
     emit(c: SimChange) {
       for (const sub of subs.values()) {
         if (sub.eventType !== c.eventType) continue;
+        if (sub.projectId && store.project(String(c.item.fields['System.TeamProject'])).id !== sub.projectId) continue;
         sub.notificationId += 1;
         const body = JSON.stringify(payload(sub, c));
         const base = {

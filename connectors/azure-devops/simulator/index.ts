@@ -81,6 +81,8 @@ export interface AdoSimulator {
   seedFromExamples(): number[];
   /** Registers a service hook target like a `webHooks` subscription with basic auth. */
   subscribe(s: { url: string; eventTypes?: string[]; username?: string; password?: string }): SimSubscription[];
+  /** The service hook subscriptions as they stand (made here or through the REST API). */
+  subscriptions(): SimSubscription[];
   setDeliveryFaults(f: DeliveryFaults): void;
   deliveries(): DeliveryRecord[];
   /** Waits until every delivery in flight has been answered. */
@@ -304,6 +306,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       (s.eventTypes ?? ALL_EVENTS).map((eventType) =>
         hooks.subscribe({ eventType, url: s.url, username: s.username, password: s.password }),
       ),
+    subscriptions: () => [...hooks.subs.values()].map((x) => ({ ...x })),
     setDeliveryFaults: (f) => hooks.setFaults(f),
     deliveries: () => hooks.deliveries(),
     flushDeliveries: () => hooks.flush(),

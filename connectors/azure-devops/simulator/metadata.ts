@@ -70,6 +70,7 @@ const subscriptionJson = (url: string, s: ReturnType<SimHooks['subscribe']>) => 
   resourceVersion: '1.0',
   consumerId: 'webHooks',
   consumerActionId: 'httpRequest',
+  publisherInputs: s.projectId ? { projectId: s.projectId } : {},
   consumerInputs: {
     url: s.url,
     // The service never echoes a stored password back.
@@ -82,6 +83,7 @@ const subscriptionJson = (url: string, s: ReturnType<SimHooks['subscribe']>) => 
 /** `null` when the method is not one the subscriptions resource serves. */
 export function subscriptions(
   hooks: SimHooks,
+  projects: ReadonlyMap<string, unknown>,
   url: string,
   req: SimRequest,
   id: string | undefined,
@@ -91,11 +93,19 @@ export function subscriptions(
     return { status: 200, body: { count: value.length, value } };
   }
   if (req.method === 'POST') {
-    const s = req.body as { eventType?: string; consumerId?: string; consumerInputs?: Record<string, string> } | null;
+    const s = req.body as {
+      eventType?: string;
+      consumerId?: string;
+      publisherInputs?: Record<string, string>;
+      consumerInputs?: Record<string, string>;
+    } | null;
     if (!s?.eventType || s.consumerId !== 'webHooks' || !s.consumerInputs?.url) {
       return apiError(400, 'A webHooks subscription needs eventType and consumerInputs.url.');
     }
+    const projectId = s.publisherInputs?.projectId || undefined;
+    if (projectId && !projects.has(projectId)) return apiError(400, `The project ${projectId} does not exist.`);
     const sub = hooks.subscribe({
+      projectId,
       eventType: s.eventType,
       url: s.consumerInputs.url,
       username: s.consumerInputs.basicAuthUsername,

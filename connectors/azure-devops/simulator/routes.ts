@@ -234,7 +234,7 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
     const A = area.toLowerCase();
     const R = res.toLowerCase();
     if (req.method === 'OPTIONS') {
-      const known = { wit: 'wit', location: 'Location', hooks: 'hooks' } as const;
+      const known = { wit: 'wit', location: 'Location', hooks: 'hooks', core: 'core' } as const;
       const name = known[A as keyof typeof known];
       return name && !res ? { status: 200, body: areaLocations(name) } : { status: 200, body: { count: 0, value: [] } };
     }
@@ -297,8 +297,27 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
       }
       if (R === 'workitemtypes' && req.method === 'GET') return workItemTypes(store, url(), project, a, b);
     }
+    if (A === 'projects' && res && req.method === 'GET') {
+      // Core's GET _apis/projects/{name or id}.
+      const p = [...store.projects.values()].find((x) => x.id === res || x.name.toLowerCase() === res.toLowerCase());
+      if (!p)
+        return apiError(
+          404,
+          `The project with id '${res}' does not exist, or you do not have permission to access it.`,
+        );
+      return {
+        status: 200,
+        body: {
+          id: p.id,
+          name: p.name,
+          url: `${url()}/_apis/projects/${p.id}`,
+          state: 'wellFormed',
+          visibility: 'private',
+        },
+      };
+    }
     if (A === 'hooks' && R === 'subscriptions') {
-      const r = subscriptions(hooks, url(), req, a);
+      const r = subscriptions(hooks, store.projects, url(), req, a);
       if (r) return r;
     }
     return apiError(404, `The simulator does not serve ${req.method} ${req.segments.join('/')}.`);

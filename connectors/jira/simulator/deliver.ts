@@ -4,6 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { LINK_TYPES } from './catalog.ts';
 import type { WebhookFaults } from './faults.ts';
+import { type JqlQuery, parseJql } from './jql.ts';
 import type { SimEvent, SimWebhook } from './store.ts';
 import { userJson } from './store.ts';
 
@@ -93,6 +94,26 @@ export function createDelivery(opts: {
 }) {
   const log: Delivery[] = [];
   const inFlight = new Set<Promise<void>>();
+  const filters = new Map<string, JqlQuery | null>();
+  /**
+   * Whether an issue passes a webhook's JQL filter (`issue-related-events-section`), as Jira
+   * applies it before sending: only issues the JQL matches. A filter the interpreter cannot read
+   * lets everything through (Jira itself refuses such a filter at registration).
+   */
+  const passes = (hook: SimWebhook, issue: SimEvent['issue']): boolean => {
+    const jql = hook.filters?.['issue-related-events-section'];
+    if (!jql) return true;
+    let q = filters.get(jql);
+    if (q === undefined) {
+      try {
+        q = parseJql(jql);
+      } catch {
+        q = null;
+      }
+      filters.set(jql, q);
+    }
+    return q === null || q.where(issue, opts.now());
+  };
 
   async function post(d: Delivery, hook: SimWebhook, raw: string): Promise<void> {
     const headers: Record<string, string> = {
@@ -120,6 +141,7 @@ export function createDelivery(opts: {
     const f = opts.faults();
     for (const hook of opts.hooks()) {
       if (hook.events.length && !hook.events.includes(e.event)) continue;
+      if (!passes(hook, e.issue)) continue;
       const raw = JSON.stringify(webhookBody(e, opts.site(), opts.now()));
       const id = randomUUID();
       const d: Delivery = {

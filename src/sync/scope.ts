@@ -1,0 +1,110 @@
+// Scope on every path: an item is checked against its connection's scope before it is stored,
+// evaluated or written, whether a pull, a webhook's re-read, the reconcile sweep or an
+// API-triggered sync brought it (Connector.checkScope decides membership, the tracker's answer
+// for a query scope).
+//
+// An item that left the scope (moved to another project, no longer matched by the scope's
+// JQL/WIQL) is not deleted in the tracker, but it leaves pmo-sync's view exactly as if it had
+// never been in scope: its row and outward links go (links to it then read as "not synced",
+// `found == false`, as for any item outside the scope), its findings resolve when its ref is
+// evaluated with nothing stored under it, its parent, children and linked items are
+// re-evaluated (their aggregates and link checks change), and writes waiting for it are
+// superseded, so nothing more is ever written to it. What pmo-sync last applied to it (the bot
+// comment's id) is kept: if it comes back into scope, the same comment is edited, not doubled.
+import { sql } from 'drizzle-orm';
+import type { Connector } from '../../connectors/types.ts';
+import type { Db } from '../../db/client.ts';
+import { inList, queryRows } from '../../db/query.ts';
+import type { Logger } from '../log.ts';
+import { makeRef, type WorkItem } from '../model/work-item.ts';
+import { markDeleted, storeItems } from './store.ts';
+
+export interface Admitted {
+  inScope: WorkItem[];
+  /** Refs of the items that were outside the scope. */
+  outOfScope: string[];
+}
+
+/** Splits items a connector returned by its scope; the out-of-scope ones are never stored. */
+export async function admitInScope(
+  connector: Connector,
+  items: WorkItem[],
+  opts: { viaScopeQuery?: boolean; log?: Logger } = {},
+): Promise<Admitted> {
+  if (items.length === 0) return { inScope: [], outOfScope: [] };
+  const checked = await connector.checkScope(items, { viaScopeQuery: opts.viaScopeQuery });
+  const outOfScope = checked.outOfScope.map((k) => makeRef(connector.id, k));
+  if (outOfScope.length > 0) {
+    opts.log?.info(
+      { connection: connector.id, items: outOfScope.length, first: outOfScope[0] },
+      'items outside the connection scope were not stored',
+    );
+  }
+  return { inScope: checked.inScope, outOfScope };
+}
+
+/**
+ * Takes items out of pmo-sync's view (see the header). Returns the refs to evaluate: the items
+ * themselves (their findings resolve) and the stored items whose evaluation reads them. Refs
+ * that were never stored cost nothing and return nothing. One statement: the removal, the
+ * evaluation queue (so a crash before the evaluation loses nothing) and the superseded writes.
+ */
+export async function leaveScope(db: Db, refs: readonly string[]): Promise<string[]> {
+  if (refs.length === 0) return [];
+  const out = new Set<string>();
+  for (let i = 0; i < refs.length; i += 1000) {
+    const rows = await queryRows<{ ref: string }>(
+      db,
+      sql`with gone as (
+        delete from work_items where ${inList(sql`ref`, refs.slice(i, i + 1000))} returning ref, parent
+      ), links_out as (
+        delete from item_links where source in (select ref from gone) returning target
+      ), affected as (
+        select ref from gone
+        union select parent from gone where parent is not null
+        union select target from links_out
+        union select source from item_links where target in (select ref from gone)
+        union select ref from work_items where parent in (select ref from gone)
+      ), checks as (
+        delete from item_checks where ref in (select ref from gone)
+      ), superseded as (
+        update write_outbox set status = 'superseded', last_error = 'the item left the connection''s scope',
+          lease_until = null, updated_at = now()
+        where ref in (select ref from gone) and status in ('pending', 'planned')
+      ), queued as (
+        insert into eval_queue (ref) select ref from affected
+        on conflict (ref) do update set queued_at = excluded.queued_at
+      )
+      select ref from affected`,
+    );
+    for (const r of rows) out.add(r.ref);
+  }
+  return [...out];
+}
+
+/**
+ * The reconcile sweep's stored refs that its scope query no longer lists: read again by key,
+ * an item the tracker still has left the scope (unless it is back in it by now: then it is
+ * stored), one it no longer returns was deleted. Returns the refs whose evaluation changed.
+ */
+export async function sweepGone(
+  db: Db,
+  connector: Connector,
+  gone: readonly string[],
+  now: Date,
+): Promise<{ deleted: string[]; leftScope: string[]; stored: string[] }> {
+  if (gone.length === 0) return { deleted: [], leftScope: [], stored: [] };
+  const prefix = `${connector.id}:`;
+  const keys = gone.map((r) => r.slice(prefix.length));
+  const found = await connector.fetchItems(keys);
+  const { inScope, outOfScope } = await admitInScope(connector, found);
+  const returned = new Set(found.map((i) => makeRef(connector.id, i.key)));
+  const deleted = await markDeleted(
+    db,
+    gone.filter((r) => !returned.has(r)),
+    now,
+  );
+  const leftScope = await leaveScope(db, outOfScope);
+  const stored = (await storeItems(db, inScope, now)).changed;
+  return { deleted, leftScope, stored };
+}
