@@ -218,13 +218,19 @@ describe('pmo-sync serve, start and stop (real process)', () => {
   }, 240_000);
 
   it('exits at once on a second signal while stopping (SIGTERM, then SIGINT: exit 130)', async () => {
-    s = await setup(2);
-    // Each request takes seconds: stopping waits for the one in progress.
-    s.jira.setFaults({ latencyMs: 5_000 });
+    s = await setup(12);
     const { proc, url } = await startServe(s);
     running = proc;
+    // A pull's requests end with the stop signal; a tracker write already sent is waited for.
+    // Each write takes seconds here, so stopping is still waiting when the second signal comes.
     await triggerSync(url, s.adminToken);
-    await until('the sync pulls', () => (s.jira.requestCounts()['POST search/jql'] ?? 0) >= 1);
+    await until('the write-back starts', () => (s.jira.requestCounts()['POST issue/{key}/comment'] ?? 0) >= 1, 60_000);
+    s.jira.setFaults({ latencyMs: 5_000 });
+    await until(
+      'a slow write is in flight',
+      () => (s.jira.requestCounts()['POST issue/{key}/comment'] ?? 0) >= 2,
+      60_000,
+    );
     proc.child.kill('SIGTERM');
     await proc.waitFor(/SIGTERM received; stopping/, STOP_DEADLINE_MS);
     proc.child.kill('SIGINT');
