@@ -118,6 +118,40 @@ export const HealthThresholds = z.strictObject({
   complianceRed: z.number().default(0.5),
 });
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * What an unauthenticated caller can make the server hold (docs/security.md). Bodies are counted
+ * in bytes while they stream in, never buffered past these.
+ */
+export const ServerLimits = z.strictObject({
+  /** Largest webhook body; Azure DevOps documents a 2 MB service hook payload limit. */
+  webhookBodyBytes: z
+    .number()
+    .int()
+    .min(64 * KiB)
+    .max(64 * MiB)
+    .default(2 * MiB),
+  /** Largest sign-in form: a token field of at most 512 characters, URL-encoded. */
+  loginBodyBytes: z
+    .number()
+    .int()
+    .min(1 * KiB)
+    .max(64 * KiB)
+    .default(4 * KiB),
+  /** All request bodies held at once, across connections; beyond it a request gets 503 and retries. */
+  bodiesInFlightBytes: z
+    .number()
+    .int()
+    .min(1 * MiB)
+    .max(1024 * MiB)
+    .default(16 * MiB),
+  /** A body must arrive whole within this; a slower one gets 408 and its connection is closed. */
+  bodyTimeoutSeconds: z.number().positive().max(300).default(10),
+});
+export type ServerLimits = z.infer<typeof ServerLimits>;
+
 export const Config = z
   .strictObject({
     database: z.strictObject({ url: nonEmpty.optional() }).default({}),
@@ -128,8 +162,10 @@ export const Config = z
         publicUrl: httpUrl.optional(),
         /** Require an API token for /metrics too. */
         protectMetrics: z.boolean().default(false),
+        limits: ServerLimits.prefault({}),
       })
-      .default({ port: 8787, host: '0.0.0.0', protectMetrics: false }),
+      // prefault: an absent `server` is parsed as {}, so every nested default applies.
+      .prefault({}),
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })

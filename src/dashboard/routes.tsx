@@ -12,6 +12,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppDeps } from '../http/app.ts';
 import { authenticate } from '../http/auth.ts';
+import { limitBody } from '../http/body.ts';
 import { loadDashboard } from './data.ts';
 import { DashboardPage, SignIn } from './page.tsx';
 
@@ -107,9 +108,22 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
   app.use('/login', sameSiteForms);
   app.use('/logout', sameSiteForms);
 
-  app.post('/login', async (c) => {
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const token = typeof form.token === 'string' ? form.token.trim() : '';
+  // The sign-in form is read under its own small limit before anything else happens.
+  const loginBody = limitBody((c) => ({
+    maxBytes: c.var.limits.loginBodyBytes,
+    timeoutMs: c.var.limits.bodyTimeoutSeconds * 1000,
+  }));
+
+  app.post('/login', loginBody, async (c) => {
+    const form = await new Request('http://form.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': c.req.header('content-type') ?? '' },
+      body: c.var.body,
+    })
+      .formData()
+      .catch(() => null);
+    const field = form?.get('token');
+    const token = typeof field === 'string' ? field.trim() : '';
     const caller = await authenticate(db, token);
     if (!caller) return c.html(<SignIn error="That token is unknown or revoked." />, 401, HTML_HEADERS);
     setCookie(c, SESSION_COOKIE, token, {

@@ -4,10 +4,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import type { Database } from '../../db/client.ts';
-import type { Config } from '../config/schema.ts';
+import { type Config, ServerLimits } from '../config/schema.ts';
 import { type AssetName, registerDashboard } from '../dashboard/routes.tsx';
 import type { Logger } from '../log.ts';
 import { requireToken } from './auth.ts';
+import { createBodyBudget } from './body.ts';
 import './context.ts';
 import { registerDocs } from './docs.tsx';
 import { type AppMetrics, createMetrics } from './metrics.ts';
@@ -70,6 +71,14 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     const route = c.res.status === 404 && c.req.routePath === '*' ? 'unmatched' : c.req.routePath;
     end({ method: c.req.method, route });
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+  });
+  // One budget for the bodies all requests of this app hold at once (src/http/body.ts).
+  const limits = deps.config?.server.limits ?? ServerLimits.parse({});
+  const bodyBudget = createBodyBudget(limits.bodiesInFlightBytes);
+  app.use('*', async (c, next) => {
+    c.set('limits', limits);
+    c.set('bodyBudget', bodyBudget);
+    await next();
   });
   app.use('*', async (c, next) => {
     // Postgres text cannot hold NUL; a %00 anywhere in the URL would otherwise end as a 500.

@@ -1,6 +1,7 @@
 // Webhook intake: verify on the raw body, parse, store in the inbox, answer 202 — storing
 // before answering, so an acknowledged delivery is never lost. Framework-free: it takes
-// Headers and a body string; the HTTP layer adapts it. Nothing here calls a tracker.
+// Headers and a body string; the HTTP layer adapts it (and has already limited the body's size).
+// Nothing here calls a tracker.
 import type { Connector } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
@@ -28,16 +29,11 @@ export interface WebhookReceiverDeps {
   onStored?(connection: string): void;
 }
 
-export const MAX_WEBHOOK_BYTES = 1_000_000;
-
 export function createWebhookReceiver(deps: WebhookReceiverDeps) {
   return async function receive(input: ReceiveInput): Promise<ReceiveResult> {
     const connector = deps.connectors.get(input.connection);
     if (!connector || connector.tracker !== input.tracker) {
       return { status: 404, body: { status: 'unknown-connection', title: 'Not Found' } };
-    }
-    if (input.rawBody.length > MAX_WEBHOOK_BYTES) {
-      return { status: 400, body: { status: 'rejected', title: 'Bad Request', detail: 'body too large' } };
     }
     const req = { headers: input.headers, rawBody: input.rawBody };
     try {
