@@ -241,6 +241,11 @@ export const webhookInbox = pgTable(
     connection: text('connection').notNull(),
     tracker: text('tracker').notNull(),
     deliveryId: text('delivery_id').notNull(),
+    /**
+     * SHA-256 of the verified body: the same signed body under a new delivery id is a replay.
+     * Null for rows stored before it was kept.
+     */
+    bodyHash: text('body_hash'),
     receivedAt: ts('received_at').notNull().defaultNow(),
     event: text('event').notNull(),
     keys: jsonb('keys').$type<string[]>().notNull(),
@@ -260,6 +265,7 @@ export const webhookInbox = pgTable(
   },
   (t) => [
     uniqueIndex('webhook_inbox_delivery_uq').on(t.connection, t.deliveryId),
+    uniqueIndex('webhook_inbox_body_uq').on(t.connection, t.bodyHash),
     index('webhook_inbox_status_idx').on(t.status, t.nextAttemptAt),
   ],
 );

@@ -152,6 +152,19 @@ export const ServerLimits = z.strictObject({
 });
 export type ServerLimits = z.infer<typeof ServerLimits>;
 
+export const ServerWebhooks = z.strictObject({
+  /**
+   * A delivery whose event timestamp is older than this is refused as a replay. It must exceed the
+   * trackers' longest retry: Azure DevOps keeps retrying a subscription on probation for up to
+   * 36 hours (docs/security.md).
+   */
+  maxEventAgeHours: z
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(48),
+});
+
 export const Config = z
   .strictObject({
     database: z.strictObject({ url: nonEmpty.optional() }).default({}),
@@ -163,6 +176,7 @@ export const Config = z
         /** Require an API token for /metrics too. */
         protectMetrics: z.boolean().default(false),
         limits: ServerLimits.prefault({}),
+        webhooks: ServerWebhooks.prefault({}),
       })
       // prefault: an absent `server` is parsed as {}, so every nested default applies.
       .prefault({}),

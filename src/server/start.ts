@@ -77,7 +77,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         metrics.syncDuration.observe({ connection: c.id, kind: s.full ? 'full' : 'sync' }, s.durationMs / 1000);
     },
   });
-  const receive = createWebhookReceiver({ db: database.db, connectors, log, onStored: () => runtime.wake() });
+  const receive = createWebhookReceiver({
+    db: database.db,
+    connectors,
+    log,
+    onStored: () => runtime.wake(),
+    maxEventAgeMs: config.server.webhooks.maxEventAgeHours * 3600_000,
+  });
   const app = createApp({
     database,
     config,

@@ -6,8 +6,10 @@
 // What the sender learns: an unknown connection and a failed verification get the same answer,
 // after the same work, so connection ids cannot be probed. Once a body is verified, any failure
 // to parse, check or store it is the body's fault and answers 400: a 5xx would make the tracker
-// send the same unusable body again for as long as it retries.
-import { createHmac, randomBytes } from 'node:crypto';
+// send the same unusable body again for as long as it retries. A verified body seen before,
+// under any delivery id, is a duplicate (a replay), and so is one whose event is older than the
+// freshness window.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Connector, TrackerEvent } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
@@ -34,8 +36,20 @@ export interface WebhookReceiverDeps {
   log: Logger;
   /** Called after a new (not duplicate, not echo) event is stored: wakes the processor. */
   onStored?(connection: string): void;
+  /** Clock for the freshness window (tests pin it). */
+  now?: () => Date;
+  /**
+   * Events older than this are refused as replays (config `server.webhooks.maxEventAgeHours`,
+   * 48 h). It must exceed the trackers' documented retry spans, or real late deliveries are
+   * lost: Jira Cloud retries for up to 30 minutes; Azure DevOps retries a subscription on
+   * probation for up to 36 hours (docs/security.md has the sources).
+   */
+  maxEventAgeMs?: number;
 }
 
+export const DEFAULT_MAX_EVENT_AGE_MS = 48 * 3600_000;
+/** Trackers' clocks may run ahead of ours by this much. */
+export const FUTURE_SKEW_MS = 15 * 60_000;
 /**
  * Deepest nesting accepted in a webhook body. Real payloads nest about ten levels (a Jira issue
  * with a rich-text description a few more); a deeper body only costs stack in every recursive
@@ -85,6 +99,7 @@ const usableText = (s: string) => !s.includes('\u0000') && s.isWellFormed();
 interface Prepared {
   event: TrackerEvent;
   payload: unknown;
+  bodyHash: string;
 }
 
 function prepare(connector: Connector, req: { headers: Headers; rawBody: string }): Prepared {
@@ -100,10 +115,12 @@ function prepare(connector: Connector, req: { headers: Headers; rawBody: string 
   if (event.deliveryId.length > 500) throw new UnusableBody('the delivery id is longer than 500 characters');
   // The driver serializes the row the same way; failing here keeps a bad value out of the query.
   JSON.stringify({ event, payload });
-  return { event, payload };
+  return { event, payload, bodyHash: createHash('sha256').update(req.rawBody).digest('hex') };
 }
 
 export function createWebhookReceiver(deps: WebhookReceiverDeps) {
+  const now = deps.now ?? (() => new Date());
+  const maxAgeMs = deps.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS;
   // A key nobody knows, for the decoy check below.
   const decoyKey = randomBytes(32);
 
@@ -136,7 +153,21 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps) {
       deps.log.warn({ connection: input.connection, reason: message.slice(0, 200) }, 'webhook rejected: unusable body');
       return rejected(message);
     }
-    const { event, payload } = prepared;
+    const { event, payload, bodyHash } = prepared;
+
+    if (event.occurredAt !== null) {
+      const at = Date.parse(event.occurredAt);
+      const age = now().getTime() - at;
+      if (Number.isNaN(at) || age > maxAgeMs || age < -FUTURE_SKEW_MS) {
+        deps.log.warn(
+          { connection: input.connection, deliveryId: event.deliveryId, occurredAt: event.occurredAt },
+          'webhook rejected: event outside the freshness window',
+        );
+        return rejected(
+          `the event's timestamp (${event.occurredAt}) is outside the accepted window (${Math.round(maxAgeMs / 3600_000)} h old to ${FUTURE_SKEW_MS / 60_000} min ahead); a sync picks up the change`,
+        );
+      }
+    }
 
     const done = event.echo || event.keys.length === 0;
     let inserted: { id: number }[];
@@ -147,6 +178,7 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps) {
           connection: input.connection,
           tracker: input.tracker,
           deliveryId: event.deliveryId,
+          bodyHash,
           event: event.kind,
           keys: event.keys,
           occurredAt: event.occurredAt,
@@ -154,8 +186,9 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps) {
           body: { event, payload },
           // Our own writes coming back: stored for audit, never processed into another write.
           status: done ? 'done' : 'pending',
-          processedAt: done ? new Date().toISOString() : null,
+          processedAt: done ? now().toISOString() : null,
         })
+        // Either unique index: the same delivery id, or the same verified body under a new one.
         .onConflictDoNothing()
         .returning({ id: webhookInbox.id });
     } catch (err) {

@@ -1,7 +1,8 @@
 // The webhook routes through the real app with real captured payloads, signed with the real
-// algorithms: an unknown connection answers exactly as a bad signature does, a verified body that
-// cannot be used is a 400; and 5,000 generated requests (oversized, deeply nested and
-// out-of-range bodies among them) only ever get 2xx or 4xx.
+// algorithms: replays (the same body under a new delivery id, or an event older than the
+// freshness window) are not taken again, an unknown connection answers exactly as a bad
+// signature does, a verified body that cannot be used is a 400; and 5,000 generated requests
+// (oversized, deeply nested and out-of-range bodies among them) only ever get 2xx or 4xx.
 // Oversized and slow bodies over real sockets: test/integration/body-limits.test.ts.
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import fc from 'fast-check';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
+import type { Connector } from '../../connectors/types.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -29,10 +31,20 @@ const adoCaptures = readdirSync(adoDir)
   .map((f) => ({ name: f, body: readFileSync(new URL(f, adoDir), 'utf8').replace(/^\uFEFF/, '') }));
 
 const sign = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const HOUR = 3600_000;
+const MAX_AGE = 48 * HOUR;
 
 describe('webhook routes', () => {
   let database: Database;
   let app: Hono;
+  let connectors: Map<string, Connector>;
+  // The receiver's clock: set just after each captured event, so the freshness window admits it.
+  let clock = new Date('2026-11-21T12:00:00.000Z');
+  /** Sets the clock a minute after the event a body carries. */
+  const justAfter = (connection: string, body: string) => {
+    const occurred = connectors.get(connection)!.parseWebhook({ headers: new Headers(), rawBody: body }).occurredAt;
+    clock = new Date(Date.parse(occurred!) + 60_000);
+  };
   beforeAll(async () => {
     database = await openDatabase('memory://');
     await database.migrate();
@@ -45,10 +57,11 @@ connections:
       { env: {} },
     );
     const log = silentLogger();
+    connectors = createConnectors(config.connections, { log });
     app = new Hono();
     mountWebhookRoutes(
       app,
-      createWebhookReceiver({ db: database.db, connectors: createConnectors(config.connections, { log }), log }),
+      createWebhookReceiver({ db: database.db, connectors, log, now: () => clock, maxEventAgeMs: MAX_AGE }),
       log,
     );
   });
@@ -69,21 +82,32 @@ connections:
       headers: { 'content-type': 'application/json', ...headers },
     });
 
-  it('accepts every captured Jira Cloud payload signed with the secret, once per delivery id', async () => {
+  it('accepts every captured Jira Cloud payload signed with the secret once, under any delivery id', async () => {
     expect(jiraCaptures.length).toBeGreaterThanOrEqual(4);
     for (const [i, c] of jiraCaptures.entries()) {
+      // Jira Server's zone-less timestamp is no instant: such a body has no freshness to check.
+      if (!c.name.startsWith('server-')) justAfter('jira-main', c.body);
       const headers = { 'x-hub-signature': sign(c.body), 'x-atlassian-webhook-identifier': `delivery-${i}` };
       const first = await postJira(c.body, headers);
       expect({ name: c.name, status: first.status }).toEqual({ name: c.name, status: 202 });
       expect(['accepted', 'echo']).toContain(((await first.json()) as { status: string }).status);
       const again = await postJira(c.body, headers);
       expect(await again.json()).toEqual({ status: 'duplicate', deliveryId: `delivery-${i}` });
+      // A replay: the same signed bytes under a delivery id never seen.
+      const replay = await postJira(c.body, { ...headers, 'x-atlassian-webhook-identifier': `replay-${i}` });
+      expect({ status: replay.status, body: await replay.json() }).toEqual({
+        status: 202,
+        body: { status: 'duplicate', deliveryId: `replay-${i}` },
+      });
     }
+    const stored = await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox);
+    expect(stored[0]!.n).toBe(jiraCaptures.length);
   });
 
   it('accepts every Azure DevOps service hook payload with the configured basic auth, once per notification', async () => {
     expect(adoCaptures.length).toBe(5);
     for (const c of adoCaptures) {
+      justAfter('ado-main', c.body);
       const first = await postAdo(c.body, { authorization: BASIC });
       expect({ name: c.name, status: first.status }).toEqual({ name: c.name, status: 202 });
       const again = await postAdo(c.body, { authorization: BASIC });
@@ -132,10 +156,11 @@ connections:
   });
 
   it('answers 400, not 5xx, to a verified body it cannot use, so the tracker stops resending it', async () => {
+    clock = new Date('2026-11-21T12:00:00.000Z');
     const issue = (over: Record<string, unknown>) =>
       JSON.stringify({
         webhookEvent: 'jira:issue_updated',
-        timestamp: Date.parse('2026-11-21T12:00:00.000Z'),
+        timestamp: clock.getTime(),
         issue: { id: '1', key: 'PAY-1', fields: {} },
         ...over,
       });
@@ -175,8 +200,42 @@ connections:
     expect(res.status).toBe(202);
   });
 
+  it("refuses an event older than the freshness window or too far ahead, and admits the trackers' retry spans", async () => {
+    clock = new Date('2026-11-21T12:00:00.000Z');
+    const at = (ms: number, key: string) =>
+      JSON.stringify({
+        webhookEvent: 'jira:issue_updated',
+        timestamp: clock.getTime() + ms,
+        issue: { id: key, key, fields: {} },
+      });
+    const post = (body: string, id: string) =>
+      postJira(body, { 'x-hub-signature': sign(body), 'x-atlassian-webhook-identifier': id });
+    const statuses = {
+      // Jira retries for up to 30 minutes; Azure DevOps keeps a subscription on probation up to 36 h.
+      jiraRetry: (await post(at(-30 * 60_000, 'FRESH-1'), 'f1')).status,
+      probationRetry: (await post(at(-36 * HOUR, 'FRESH-2'), 'f2')).status,
+      justInside: (await post(at(-MAX_AGE + 60_000, 'FRESH-3'), 'f3')).status,
+      tooOld: (await post(at(-MAX_AGE - 60_000, 'OLD-1'), 'o1')).status,
+      clockSkew: (await post(at(10 * 60_000, 'FRESH-4'), 'f4')).status,
+      farAhead: (await post(at(20 * 60_000, 'OLD-2'), 'o2')).status,
+    };
+    expect(statuses).toEqual({
+      jiraRetry: 202,
+      probationRetry: 202,
+      justInside: 202,
+      tooOld: 400,
+      clockSkew: 202,
+      farAhead: 400,
+    });
+    const keys = await database.db
+      .select({ keys: webhookInbox.keys })
+      .from(webhookInbox)
+      .where(sql`${webhookInbox.deliveryId} in ('o1', 'o2')`);
+    expect(keys).toEqual([]);
+  });
+
   it('only ever answers 2xx or 4xx to 5,000 generated requests, oversized and deeply nested ones too, and stays up', async () => {
-    const clock = new Date('2026-11-21T12:00:00.000Z');
+    clock = new Date('2026-11-21T12:00:00.000Z');
     const before = (await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox))[0]!.n;
     const nested = (open: string, close: string, levels: number) =>
       `{"webhookEvent":"jira:issue_updated","eventType":"workitem.updated","x":${open.repeat(levels)}${close.repeat(levels)}}`;
@@ -243,6 +302,7 @@ connections:
     );
     const after = (await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox))[0]!.n;
     expect(after).toBeGreaterThanOrEqual(before);
+    justAfter('jira-main', jiraCaptures[0]!.body);
     expect((await postJira(jiraCaptures[0]!.body, { 'x-hub-signature': sign(jiraCaptures[0]!.body) })).status).toBe(
       202,
     );
