@@ -300,6 +300,24 @@ export const apiTokens = pgTable('api_tokens', {
   revokedAt: ts('revoked_at'),
 });
 
+/**
+ * Dashboard sign-ins. The cookie holds a random session id; only its SHA-256 is stored, so a
+ * copy of this table signs nobody in. A session ends at `expires_at`, on sign-out
+ * (`revoked_at`), or when the API token it was opened with is revoked.
+ */
+export const dashboardSessions = pgTable(
+  'dashboard_sessions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionHash: text('session_hash').notNull().unique(),
+    tokenId: bigint('token_id', { mode: 'number' }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('dashboard_sessions_expires_idx').on(t.expiresAt)],
+);
+
 /** Every request that changed a tracker: when, which item, what, and how the tracker answered. */
 export const writeAudit = pgTable(
   'write_audit',

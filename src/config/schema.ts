@@ -152,6 +152,15 @@ export const ServerLimits = z.strictObject({
 });
 export type ServerLimits = z.infer<typeof ServerLimits>;
 
+export const ServerSessions = z.strictObject({
+  /** Dashboard sign-ins expire after this. */
+  ttlHours: z
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
+});
+
 export const ServerWebhooks = z.strictObject({
   /**
    * A delivery whose event timestamp is older than this is refused as a replay. It must exceed the
@@ -176,6 +185,7 @@ export const Config = z
         /** Require an API token for /metrics too. */
         protectMetrics: z.boolean().default(false),
         limits: ServerLimits.prefault({}),
+        sessions: ServerSessions.prefault({}),
         webhooks: ServerWebhooks.prefault({}),
       })
       // prefault: an absent `server` is parsed as {}, so every nested default applies.
