@@ -4,6 +4,7 @@
 // interpolated), the second catching a secret that slipped into a message or an error text.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
+import { redactQueryParamsInJson, serializeError } from './util/safe-error.ts';
 
 export type { Logger };
 
@@ -53,20 +54,19 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     (usePretty
       ? pretty({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname' })
       : pino.destination({ dest: 2, sync: true }));
-  const destination: DestinationStream =
-    secrets.length === 0
-      ? base
-      : {
-          write(line: string) {
-            base.write(scrub(line, secrets));
-          },
-        };
+  // Query values also leave every line: a database error's message may carry them, whatever
+  // field or message it was copied into (src/util/safe-error.ts).
+  const destination: DestinationStream = {
+    write(line: string) {
+      base.write(redactQueryParamsInJson(secrets.length === 0 ? line : scrub(line, secrets)));
+    },
+  };
   return pino(
     {
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       base: undefined,
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError },
     },
     destination,
   );

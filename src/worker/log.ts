@@ -3,6 +3,7 @@
 // Same redaction as src/log.ts: by key (authorization, tokens, passwords, secrets) and by value
 // (every secret the config interpolated), so a secret in a message or an error text is caught.
 import type { Logger } from '../log.ts';
+import { redactQueryParamsInJson, serializeError } from '../util/safe-error.ts';
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 type Level = keyof typeof LEVELS;
@@ -27,7 +28,7 @@ export function createWorkerLogger(opts: WorkerLoggerOptions = {}): Logger {
       const fields = typeof objOrMsg === 'object' && objOrMsg !== null ? toFields(objOrMsg) : {};
       const text = typeof objOrMsg === 'string' ? objOrMsg : msg;
       const entry = { level, time: new Date().toISOString(), ...bindings, ...fields, ...(text ? { msg: text } : {}) };
-      write(scrubText(JSON.stringify(redact(entry, 0)), secrets));
+      write(redactQueryParamsInJson(scrubText(JSON.stringify(redact(entry, 0)), secrets)));
     };
     const logger = {
       level: opts.level ?? 'info',
@@ -51,10 +52,6 @@ function toFields(obj: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) out[k] = v instanceof Error ? serializeError(v) : v;
   return out;
-}
-
-function serializeError(e: Error): Record<string, unknown> {
-  return { type: e.name, message: e.message, stack: e.stack, ...(e.cause ? { cause: String(e.cause) } : {}) };
 }
 
 function redact(value: unknown, depth: number): unknown {
