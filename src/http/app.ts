@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerPortfolioRoutes(app, deps, now);
   registerItemRoutes(app, deps);
   registerAdminRoutes(app, deps);
-  registerOpsRoutes(app, deps, metrics);
+  registerOpsRoutes(app, deps, metrics, now);
   registerDocs(app);
   registerDashboard(app, deps, now);
   deps.mount?.(app as unknown as Hono);

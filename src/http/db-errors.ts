@@ -2,6 +2,7 @@
 // postgres.js's PostgresError, PGlite's DatabaseError, a socket error): the HTTP layer answers a
 // database that cannot be reached or cannot write with 503 and Retry-After (the caller should
 // come back), and a value the database refuses with 400 (coming back will not help).
+import { redactQueryParams } from '../util/safe-error.ts';
 
 export type DbFailure =
   /** The database cannot be reached, is shutting down, or ran out of room (disk, memory, connections). */
@@ -57,3 +58,16 @@ export function classifyDbError(err: unknown): DbFailure {
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const DB_RETRY_AFTER_SECONDS = 5;
+
+/** The innermost error's code and message, on one line. */
+export function describeError(err: unknown): string {
+  let e: unknown = err;
+  let text = '';
+  for (let i = 0; i < 8 && e instanceof Error; i++) {
+    const code = (e as { code?: unknown }).code;
+    text = `${typeof code === 'string' ? `${code}: ` : ''}${redactQueryParams(e.message)}`;
+    e = e.cause;
+  }
+  if (!text) text = String(err);
+  return text.split('\n')[0]!.slice(0, 300);
+}
