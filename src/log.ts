@@ -5,6 +5,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 import { redactQueryParamsInJson, serializeError } from './util/safe-error.ts';
+import { replaceForms, secretForms } from './util/secret-forms.ts';
 
 export type { Logger };
 
@@ -56,9 +57,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       : pino.destination({ dest: 2, sync: true }));
   // Query values also leave every line: a database error's message may carry them, whatever
   // field or message it was copied into (src/util/safe-error.ts).
+  const forms = secretForms(secrets);
   const destination: DestinationStream = {
     write(line: string) {
-      base.write(redactQueryParamsInJson(secrets.length === 0 ? line : scrub(line, secrets)));
+      base.write(redactQueryParamsInJson(replaceForms(line, forms, REDACTED)));
     },
   };
   return pino(
@@ -72,15 +74,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
-/** Replaces each secret value (and its URL- and base64-encoded forms) with the redaction mark. */
+/**
+ * Replaces each secret value with the redaction mark, in every form it may take: as written,
+ * URL-encoded, JSON-escaped, and inside base64 (Basic credentials; src/util/secret-forms.ts).
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    for (const form of [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]) {
-      if (form && out.includes(form)) out = out.split(form).join(REDACTED);
-    }
-  }
-  return out;
+  return replaceForms(text, secretForms(secrets.filter((s) => s.length >= 4)), REDACTED);
 }
 
 /** A logger that drops everything, for tests and library use. */

@@ -4,6 +4,7 @@
 // (every secret the config interpolated), so a secret in a message or an error text is caught.
 import type { Logger } from '../log.ts';
 import { redactQueryParamsInJson, serializeError } from '../util/safe-error.ts';
+import { replaceForms, secretForms } from '../util/secret-forms.ts';
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 type Level = keyof typeof LEVELS;
@@ -20,6 +21,7 @@ export interface WorkerLoggerOptions {
 
 export function createWorkerLogger(opts: WorkerLoggerOptions = {}): Logger {
   const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const forms = secretForms(secrets);
   const threshold = LEVELS[(opts.level ?? 'info') as Level] ?? LEVELS.info;
   const write = opts.write ?? ((line: string) => console.log(line));
   const make = (bindings: Record<string, unknown>): Logger => {
@@ -28,7 +30,7 @@ export function createWorkerLogger(opts: WorkerLoggerOptions = {}): Logger {
       const fields = typeof objOrMsg === 'object' && objOrMsg !== null ? toFields(objOrMsg) : {};
       const text = typeof objOrMsg === 'string' ? objOrMsg : msg;
       const entry = { level, time: new Date().toISOString(), ...bindings, ...fields, ...(text ? { msg: text } : {}) };
-      write(redactQueryParamsInJson(scrubText(JSON.stringify(redact(entry, 0)), secrets)));
+      write(redactQueryParamsInJson(replaceForms(JSON.stringify(redact(entry, 0)), forms, REDACTED)));
     };
     const logger = {
       level: opts.level ?? 'info',
@@ -62,13 +64,7 @@ function redact(value: unknown, depth: number): unknown {
   return out;
 }
 
-/** Each secret value, and its URL- and JSON-encoded forms, becomes the redaction mark. */
+/** Each secret value, in each form it may take (URL, JSON, inside base64), becomes the redaction mark. */
 export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    for (const form of [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]) {
-      if (form && out.includes(form)) out = out.split(form).join(REDACTED);
-    }
-  }
-  return out;
+  return replaceForms(text, secretForms(secrets), REDACTED);
 }
