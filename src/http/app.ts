@@ -8,7 +8,7 @@ import { type Config, ServerLimits } from '../config/schema.ts';
 import { type AssetName, registerDashboard } from '../dashboard/routes.tsx';
 import type { Logger } from '../log.ts';
 import { requireToken } from './auth.ts';
-import { createBodyBudget } from './body.ts';
+import { BodyRefused, createBodyBudget, refusalResponse } from './body.ts';
 import './context.ts';
 import { registerDocs } from './docs.tsx';
 import { type AppMetrics, createMetrics } from './metrics.ts';
@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   deps.mount?.(app as unknown as Hono);
 
   app.notFound((c) => problemResponse(404, `No route for ${c.req.method} ${c.req.path}.`));
-  app.onError((err, c) => renderError(err, c, deps.log));
+  app.onError((err, c) => (err instanceof BodyRefused ? refusalResponse(c, err) : renderError(err, c, deps.log)));
   return app;
 }
 

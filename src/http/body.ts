@@ -6,9 +6,9 @@
 // still cannot add up. Nothing here knows Node: it reads the web-standard Request body.
 //
 // hono/body-limit was not enough: it trusts Content-Length without counting, keeps no shared
-// budget, has no deadline for a slow body, and leaves the connection open after refusing.
+// budget, and has no deadline for a slow body.
 import type { MiddlewareHandler } from 'hono';
-import { HttpProblem } from './problem.ts';
+import { HttpProblem, PROBLEM_TYPE, problemBody } from './problem.ts';
 
 export interface BodyLimit {
   /** Largest body accepted, in bytes. */
@@ -44,22 +44,59 @@ export function createBodyBudget(limit: number): BodyBudget {
   };
 }
 
-// Refusals close the connection: what the client still sends is not read, and a socket left
-// open would only let it try again on the same connection.
-const CLOSE = { connection: 'close' };
+/**
+ * A body refused (413, 408, or 503 when the budget is spent). Refusing stops reading: the rest
+ * of the body is never read, let alone buffered, and the connection is closed after the answer.
+ * See refusalResponse for how the client still gets to read that answer.
+ */
+export class BodyRefused extends HttpProblem {}
 
 export const bodyTooLarge = (maxBytes: number) =>
-  new HttpProblem(413, `The request body is larger than ${maxBytes} bytes.`, { headers: CLOSE });
+  new BodyRefused(413, `The request body is larger than ${maxBytes} bytes.`);
 
 const bodyTooSlow = (timeoutMs: number) =>
-  new HttpProblem(408, `The request body did not arrive within ${Math.round(timeoutMs / 1000)} s.`, {
-    headers: CLOSE,
-  });
+  new BodyRefused(408, `The request body did not arrive within ${Math.round(timeoutMs / 1000)} s.`);
 
 const serverBusy = () =>
-  new HttpProblem(503, 'The server holds as many request bodies as it may; try again shortly.', {
-    headers: { ...CLOSE, 'retry-after': '1' },
+  new BodyRefused(503, 'The server holds as many request bodies as it may; try again shortly.', {
+    headers: { 'retry-after': '1' },
   });
+
+/** How long a refused connection stays open, unread, so its client can read the answer. */
+export const REFUSAL_LINGER_MS = 1000;
+
+/**
+ * The answer to a refused body. Closing a socket that still holds unread bytes resets it, and a
+ * client that sends its whole body before it reads (most do) then sees the reset instead of the
+ * answer; draining the rest instead (what the Node adapter does by default) means reading, at
+ * up to 64 MiB per connection, the very bytes refused. So the answer goes out whole (its length
+ * declared), the socket is left unread for a moment — the client's sending stalls on TCP flow
+ * control, nothing is read — and then closed. Over a real socket only: `app.request()` and the
+ * Workers runtime have none, and answer at once.
+ */
+export function refusalResponse(c: { env: unknown }, err: HttpProblem): Response {
+  const body = new TextEncoder().encode(JSON.stringify(problemBody(err.status, err.message)));
+  const headers = {
+    'content-type': PROBLEM_TYPE,
+    'content-length': String(body.byteLength),
+    connection: 'close',
+    ...err.headers,
+  };
+  const env = c.env as { incoming?: unknown } | undefined;
+  if (!env?.incoming) return new Response(body, { status: err.status, headers });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(body);
+      timer = setTimeout(() => controller.close(), REFUSAL_LINGER_MS);
+    },
+    // The client read the answer and hung up first.
+    cancel() {
+      clearTimeout(timer);
+    },
+  });
+  return new Response(stream, { status: err.status, headers });
+}
 
 /**
  * Reads a request body of at most `limit.maxBytes` bytes within `limit.timeoutMs`, taking what it
@@ -74,8 +111,7 @@ export async function readLimitedBody(
   const declared = req.headers.get('content-length');
   let expected: number | null = null;
   if (declared !== null && !req.headers.has('transfer-encoding')) {
-    if (!/^\s*\d+\s*$/.test(declared))
-      throw new HttpProblem(400, 'Content-Length is not a number.', { headers: CLOSE });
+    if (!/^\s*\d+\s*$/.test(declared)) throw new BodyRefused(400, 'Content-Length is not a number.');
     expected = Number(declared);
     if (expected > limit.maxBytes) throw bodyTooLarge(limit.maxBytes);
   }
@@ -108,7 +144,7 @@ export async function readLimitedBody(
     }
   } catch (err) {
     budget?.give(held);
-    // Stop reading: the refusal goes out now, and the server drops the rest with the connection.
+    // Stop reading: the refusal goes out now, and the rest is never read.
     reader.cancel().catch(() => {});
     throw err;
   } finally {

@@ -4,10 +4,10 @@
 // write answers 503 with Retry-After (the tracker retries), never 500 and never a false 202.
 import type { Context, Hono } from 'hono';
 import { ServerLimits } from '../config/schema.ts';
-import { type BodyBudget, createBodyBudget, readLimitedBody } from '../http/body.ts';
+import { type BodyBudget, BodyRefused, createBodyBudget, readLimitedBody, refusalResponse } from '../http/body.ts';
 import '../http/context.ts';
 import { DB_RETRY_AFTER_SECONDS } from '../http/db-errors.ts';
-import { HttpProblem, problemResponse } from '../http/problem.ts';
+import { problemResponse } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import type { Tracker } from '../model/work-item.ts';
 import type { ReceiveInput, ReceiveResult } from './receive.ts';
@@ -36,9 +36,9 @@ export function mountWebhookRoutes(
         budget,
       );
     } catch (err) {
-      if (err instanceof HttpProblem) return problemResponse(err.status, err.message, err);
+      if (err instanceof BodyRefused) return refusalResponse(c, err);
       log.warn({ tracker, err }, 'webhook body could not be read');
-      return problemResponse(400, 'The request body could not be read.', { headers: { connection: 'close' } });
+      return problemResponse(400, 'The request body could not be read.');
     }
     try {
       const r = await receive({

@@ -1,7 +1,7 @@
 // A hostile HTTP client on a bare socket: sends a request body of any size, chunked or with any
-// Content-Length (true or not), as fast as the server reads it or a few bytes at a time, and
-// stops sending the moment a response arrives or the server closes the connection. What the
-// server answered and how much the client managed to send come back.
+// Content-Length (true or not), as fast as the server reads it or a few bytes at a time. What the
+// server answered and how much the client managed to send come back. It stops sending the moment
+// a response arrives, unless told to keep sending (as most clients do) until the server closes.
 import { connect } from 'node:net';
 
 export interface RawRequest {
@@ -18,6 +18,8 @@ export interface RawRequest {
   declaredLength?: number;
   /** Stop after sending this many body bytes and keep the connection open, silent. */
   stallAfter?: number;
+  /** Go on sending after the response came, as clients that read only once they sent all do. */
+  keepSending?: boolean;
 }
 
 export interface RawResponse {
@@ -44,11 +46,14 @@ export function rawRequest(r: RawRequest): Promise<RawResponse> {
     let stop = false;
     let received = Buffer.alloc(0);
     let settled = false;
-    const finish = () => {
+    let sending = true;
+    /** Resolves once a whole response is in (and, keeping on sending, the body is out), or rejects on a close without one. */
+    const finish = (closed: boolean) => {
       if (settled) return;
       const text = received.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) {
+        if (!closed) return;
         settled = true;
         reject(new Error(`connection closed without a response after ${sent} body bytes`));
         return;
@@ -59,7 +64,8 @@ export function rawRequest(r: RawRequest): Promise<RawResponse> {
       );
       const length = Number(headers['content-length'] ?? Number.NaN);
       const body = received.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
-      if (Number.isFinite(length) && body.length < length && !socket.destroyed) return;
+      if (!closed && Number.isFinite(length) && body.length < length) return;
+      if (!closed && r.keepSending && sending) return;
       settled = true;
       stop = true;
       socket.destroy();
@@ -67,12 +73,13 @@ export function rawRequest(r: RawRequest): Promise<RawResponse> {
     };
     socket.on('data', (d: Buffer) => {
       received = Buffer.concat([received, d]);
-      stop = true;
-      finish();
+      if (!r.keepSending) stop = true;
+      finish(false);
     });
     socket.on('close', () => {
       stop = true;
-      finish();
+      sending = false;
+      finish(true);
     });
     // The server closing mid-upload shows up as EPIPE or ECONNRESET: the response, if any, is read.
     socket.on('error', () => {});
@@ -98,6 +105,10 @@ export function rawRequest(r: RawRequest): Promise<RawResponse> {
         }
       }
       if (!stop && r.stallAfter === undefined && r.chunked) socket.write('0\r\n\r\n');
+      if (r.stallAfter === undefined) {
+        sending = false;
+        finish(false);
+      }
     });
   });
 }
