@@ -15,6 +15,7 @@ import type { Connector } from '../../connectors/types.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { ServerLimits } from '../../src/config/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
@@ -59,6 +60,11 @@ connections:
     const log = silentLogger();
     connectors = createConnectors(config.connections, { log });
     app = new Hono();
+    // The limits createApp would hand these routes, with a short deadline for the slow bodies.
+    app.use('*', async (c, next) => {
+      c.set('limits', ServerLimits.parse({ bodyTimeoutSeconds: 1 }));
+      await next();
+    });
     mountWebhookRoutes(
       app,
       createWebhookReceiver({ db: database.db, connectors, log, now: () => clock, maxEventAgeMs: MAX_AGE }),
@@ -232,6 +238,39 @@ connections:
       .from(webhookInbox)
       .where(sql`${webhookInbox.deliveryId} in ('o1', 'o2')`);
     expect(keys).toEqual([]);
+  });
+
+  it('answers 408 to bodies that trickle in or stop, before the connection lookup, and takes a slow one in time', async () => {
+    const body = jiraCaptures[0]!.body;
+    /** A body sent `pieces` bytes at a time, `gapMs` apart, stopping for good after `stopAfter` pieces. */
+    const trickle = (pieces: number, gapMs: number, stopAfter = Number.POSITIVE_INFINITY) => {
+      const bytes = new TextEncoder().encode(body);
+      const size = Math.ceil(bytes.length / pieces);
+      let i = 0;
+      return new ReadableStream<Uint8Array>({
+        async pull(c) {
+          if (i >= stopAfter) return new Promise<void>(() => {});
+          if (i * size >= bytes.length) return c.close();
+          if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
+          c.enqueue(bytes.subarray(i * size, ++i * size));
+        },
+      });
+    };
+    const post = (stream: ReadableStream<Uint8Array>, connection = 'jira-main') =>
+      app.request(`/webhooks/jira/${connection}`, {
+        method: 'POST',
+        body: stream,
+        headers: { 'x-hub-signature': sign(body), 'x-atlassian-webhook-identifier': 'slow-1' },
+        duplex: 'half',
+      } as RequestInit);
+    justAfter('jira-main', body);
+    const statuses = {
+      stalled: (await post(trickle(10, 0, 3))).status,
+      stalledUnknownConnection: (await post(trickle(10, 0, 1), 'nope')).status,
+      tooSlow: (await post(trickle(40, 60))).status,
+      slowButInTime: (await post(trickle(4, 10))).status,
+    };
+    expect(statuses).toEqual({ stalled: 408, stalledUnknownConnection: 408, tooSlow: 408, slowButInTime: 202 });
   });
 
   it('only ever answers 2xx or 4xx to 5,000 generated requests, oversized and deeply nested ones too, and stays up', async () => {
