@@ -10,6 +10,7 @@ import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable }
 import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
+import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
 import { runWebhookScenario, type WebhookFigures } from './scenarios/webhooks.ts';
@@ -86,6 +87,8 @@ export interface Results {
   api: ApiFigures[];
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
+  /** Oversized bodies refused by `serve` (issue 23); null when not run. */
+  bodies: BodyLimitFigures | null;
   goals: typeof GOALS;
 }
 
@@ -137,6 +140,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     api: [],
     writeback: [],
     webhooks: [],
+    bodies: null,
     goals: GOALS,
   };
 
@@ -208,6 +212,12 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
         ),
       );
     }
+  }
+  if (wants('bodies')) {
+    log(
+      `oversized bodies: ${BODIES.requests} × ${BODIES.bytesPerRequest / 1e6} MB at once against serve (fresh process)`,
+    );
+    results.bodies = await runBodiesScenario(BODIES);
   }
   results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);
