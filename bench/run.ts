@@ -10,6 +10,7 @@ import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable }
 import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
+import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
@@ -92,6 +93,8 @@ export interface Results {
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
   ruleBudget: RuleBudgetFigures[];
+  /** Oversized bodies refused by `serve` (issue 23); null when not run. */
+  bodies: BodyLimitFigures | null;
   goals: typeof GOALS;
 }
 
@@ -144,6 +147,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     writeback: [],
     webhooks: [],
     ruleBudget: [],
+    bodies: null,
     goals: GOALS,
   };
 
@@ -222,6 +226,12 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       log(`rule budget on ${kind}: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
       results.ruleBudget.push(await withDb(kind, (db) => runRuleBudgetScenario(db, b)));
     }
+  }
+  if (wants('bodies')) {
+    log(
+      `oversized bodies: ${BODIES.requests} × ${BODIES.bytesPerRequest / 1e6} MB at once against serve (fresh process)`,
+    );
+    results.bodies = await runBodiesScenario(BODIES);
   }
   results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);

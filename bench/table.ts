@@ -1,5 +1,6 @@
 // One printed table for the whole suite: scenario, figure, value, the issue's goal beside it.
 import type { Results } from './run.ts';
+import { BODY_GROWTH_GOAL_MIB } from './scenarios/bodies.ts';
 
 export const GOALS = {
   requestRatio: 'request ratio to minimum ≤ 1.05 (initial and incremental)',
@@ -11,6 +12,7 @@ export const GOALS = {
   apiP50: 'rollup API p50 under 100 ms',
   webhooks: 'lost = 0 and duplicate writes = 0 under 10% duplicates, 5% out of order',
   ruleBudget: '/healthz p99 under 1 s while a pathological rule set evaluates',
+  bodies: 'server RSS growth under 50 MB while 20 concurrent 50 MB bodies are refused (issue 23)',
 } as const;
 
 type Row = [scenario: string, figure: string, value: string, goal: string];
@@ -222,6 +224,32 @@ export function tableRows(r: Results): Row[] {
       '/healthz p50 / p99 / max',
       `${fmt(b.healthz.p50Ms)} / ${fmt(b.healthz.p99Ms)} / ${fmt(b.healthz.maxMs)} ms (${fmt(b.healthz.samples)} samples, ${fmt(b.healthz.failed)} failed)${mark(b.healthz.p99Ms !== null && b.healthz.p99Ms < 1000 && b.healthz.failed === 0)}`,
       'p99 < 1 s',
+    ]);
+  }
+  if (r.bodies) {
+    const b = r.bodies;
+    const s = `oversized bodies (${b.requests} × ${fmt(b.bytesPerRequest / 1e6)} MB at once)`;
+    const statuses = Object.entries(b.statuses)
+      .map(([k, n]) => `${n} × ${k}`)
+      .join(', ');
+    rows.push([s, 'answers', statuses, '413 or 503 only']);
+    rows.push([
+      s,
+      'body bytes sent before refusal',
+      `${fmt(Math.round(b.bytesSent / 1e6))} MB of ${fmt((b.requests * b.bytesPerRequest) / 1e6)} MB`,
+      '',
+    ]);
+    rows.push([
+      s,
+      'server RSS baseline / peak / growth',
+      `${fmt(b.baselineRssMiB)} / ${fmt(b.peakRssMiB)} / ${fmt(b.growthMiB)} MiB${mark(b.growthMiB < BODY_GROWTH_GOAL_MIB)}`,
+      `growth < ${BODY_GROWTH_GOAL_MIB} MiB (50 MB)`,
+    ]);
+    rows.push([
+      s,
+      '/healthz during the flood',
+      b.healthzMs === null ? 'no answer ✗' : `${fmt(b.healthzMs)} ms`,
+      'answers',
     ]);
   }
   return rows;

@@ -241,6 +241,11 @@ export const webhookInbox = pgTable(
     connection: text('connection').notNull(),
     tracker: text('tracker').notNull(),
     deliveryId: text('delivery_id').notNull(),
+    /**
+     * SHA-256 of the verified body: the same signed body under a new delivery id is a replay.
+     * Null for rows stored before it was kept.
+     */
+    bodyHash: text('body_hash'),
     receivedAt: ts('received_at').notNull().defaultNow(),
     event: text('event').notNull(),
     keys: jsonb('keys').$type<string[]>().notNull(),
@@ -260,6 +265,7 @@ export const webhookInbox = pgTable(
   },
   (t) => [
     uniqueIndex('webhook_inbox_delivery_uq').on(t.connection, t.deliveryId),
+    uniqueIndex('webhook_inbox_body_uq').on(t.connection, t.bodyHash),
     index('webhook_inbox_status_idx').on(t.status, t.nextAttemptAt),
   ],
 );
@@ -293,6 +299,24 @@ export const apiTokens = pgTable('api_tokens', {
   lastUsedAt: ts('last_used_at'),
   revokedAt: ts('revoked_at'),
 });
+
+/**
+ * Dashboard sign-ins. The cookie holds a random session id; only its SHA-256 is stored, so a
+ * copy of this table signs nobody in. A session ends at `expires_at`, on sign-out
+ * (`revoked_at`), or when the API token it was opened with is revoked.
+ */
+export const dashboardSessions = pgTable(
+  'dashboard_sessions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionHash: text('session_hash').notNull().unique(),
+    tokenId: bigint('token_id', { mode: 'number' }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('dashboard_sessions_expires_idx').on(t.expiresAt)],
+);
 
 /** Every request that changed a tracker: when, which item, what, and how the tracker answered. */
 export const writeAudit = pgTable(

@@ -6,6 +6,8 @@
 // (the CLI's --verbose), so a failure reads as one line in a terminal and in a log collector.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty, { prettyFactory } from 'pino-pretty';
+import { redactQueryParamsInJson, serializeError } from './util/safe-error.ts';
+import { replaceForms, secretForms } from './util/secret-forms.ts';
 
 export type { Logger };
 
@@ -67,20 +69,20 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     : usePretty
       ? pretty({ ...prettyOptions, destination: 2, sync: true })
       : pino.destination({ dest: 2, sync: true });
-  const destination: DestinationStream =
-    secrets.length === 0
-      ? base
-      : {
-          write(line: string) {
-            base.write(scrub(line, secrets));
-          },
-        };
+  // Secrets, in every form, and query values leave every line: a database error's message may
+  // carry them, whatever field or message it was copied into (src/util/safe-error.ts).
+  const forms = secretForms(secrets);
+  const destination: DestinationStream = {
+    write(line: string) {
+      base.write(redactQueryParamsInJson(replaceForms(line, forms, REDACTED)));
+    },
+  };
   return pino(
     {
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       base: undefined,
-      serializers: { err: stacks ? pino.stdSerializers.err : errWithoutStack },
+      serializers: { err: stacks ? serializeError : errWithoutStack },
     },
     destination,
   );
@@ -94,28 +96,25 @@ function prettyInto(destination: DestinationStream, format: (line: string) => st
   };
 }
 
-/** pino's error serializer (message with its causes' messages, own fields) less every stack. */
+/** The error serializer (message with its causes' messages, own fields, no query values) less every stack. */
 function errWithoutStack(err: Error): unknown {
-  return dropStacks(pino.stdSerializers.err(err), 0);
+  return dropStacks(serializeError(err), 0);
 }
 
 function dropStacks(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
   if (Array.isArray(value)) return value.map((v) => dropStacks(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (k !== 'stack') out[k] = dropStacks(v, depth + 1);
   return out;
 }
 
-/** Replaces each secret value (and its URL- and base64-encoded forms) with the redaction mark. */
+/**
+ * Replaces each secret value with the redaction mark, in every form it may take: as written,
+ * URL-encoded, JSON-escaped, and inside base64 (Basic credentials; src/util/secret-forms.ts).
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    for (const form of [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]) {
-      if (form && out.includes(form)) out = out.split(form).join(REDACTED);
-    }
-  }
-  return out;
+  return replaceForms(text, secretForms(secrets.filter((s) => s.length >= 4)), REDACTED);
 }
 
 /** A logger that drops everything, for tests and library use. */

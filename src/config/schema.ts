@@ -132,6 +132,67 @@ export const HealthThresholds = z.strictObject({
   complianceRed: num(z.number()).default(0.5),
 });
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * What an unauthenticated caller can make the server hold (docs/security.md). Bodies are counted
+ * in bytes while they stream in, never buffered past these.
+ */
+export const ServerLimits = z.strictObject({
+  /** Largest webhook body; Azure DevOps documents a 2 MB service hook payload limit. */
+  webhookBodyBytes: num(
+    z
+      .number()
+      .int()
+      .min(64 * KiB)
+      .max(64 * MiB),
+  ).default(2 * MiB),
+  /** Largest sign-in form: a token field of at most 512 characters, URL-encoded. */
+  loginBodyBytes: num(
+    z
+      .number()
+      .int()
+      .min(1 * KiB)
+      .max(64 * KiB),
+  ).default(4 * KiB),
+  /** All request bodies held at once, across connections; beyond it a request gets 503 and retries. */
+  bodiesInFlightBytes: num(
+    z
+      .number()
+      .int()
+      .min(1 * MiB)
+      .max(1024 * MiB),
+  ).default(16 * MiB),
+  /** A body must arrive whole within this; a slower one gets 408 and its connection is closed. */
+  bodyTimeoutSeconds: num(z.number().positive().max(300)).default(10),
+});
+export type ServerLimits = z.infer<typeof ServerLimits>;
+
+export const ServerSessions = z.strictObject({
+  /** Dashboard sign-ins expire after this. */
+  ttlHours: num(
+    z
+      .number()
+      .positive()
+      .max(24 * 30),
+  ).default(12),
+});
+
+export const ServerWebhooks = z.strictObject({
+  /**
+   * A delivery whose event timestamp is older than this is refused as a replay. It must exceed the
+   * trackers' longest retry: Azure DevOps keeps retrying a subscription on probation for up to
+   * 36 hours (docs/security.md).
+   */
+  maxEventAgeHours: num(
+    z
+      .number()
+      .positive()
+      .max(24 * 30),
+  ).default(48),
+});
+
 export const Config = z
   .strictObject({
     database: z.strictObject({ url: nonEmpty.optional() }).default({}),
@@ -148,20 +209,16 @@ export const Config = z
         headersTimeoutMs: num(z.number().int().positive()).default(15_000),
         requestTimeoutMs: num(z.number().int().positive()).default(60_000),
         keepAliveTimeoutMs: num(z.number().int().positive()).default(5_000),
+        limits: ServerLimits.prefault({}),
+        sessions: ServerSessions.prefault({}),
+        webhooks: ServerWebhooks.prefault({}),
       })
       .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, {
         error: 'headersTimeoutMs must not exceed requestTimeoutMs (the headers are part of the request)',
         path: ['headersTimeoutMs'],
       })
-      .default({
-        port: 8787,
-        host: '0.0.0.0',
-        protectMetrics: false,
-        maxConnections: 1000,
-        headersTimeoutMs: 15_000,
-        requestTimeoutMs: 60_000,
-        keepAliveTimeoutMs: 5_000,
-      }),
+      // prefault: an absent `server` is parsed as {}, so every nested default applies.
+      .prefault({}),
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })

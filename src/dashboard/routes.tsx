@@ -1,8 +1,10 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 // The pragma repeats tsconfig's JSX settings: tsx finds tsconfig.json from the working directory,
 // so `pmo-sync` started anywhere else would otherwise compile this file for React.
-// Dashboard routes: sign-in with an API token kept in an http-only, SameSite=Strict cookie, the
-// server-rendered page, and static assets (our CSS/JS and Chart.js from node_modules, no CDN).
+// Dashboard routes: sign-in with an API token, which opens a server-side session whose random id
+// (never the token) is kept in an http-only, SameSite=Strict cookie; sign-out ends the session.
+// Also the server-rendered page and static assets (our CSS/JS and Chart.js from node_modules,
+// no CDN).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,8 +12,11 @@ import { fileURLToPath } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { createSession, revokeSession, verifySession } from '../auth/sessions.ts';
+import { ServerSessions } from '../config/schema.ts';
 import type { AppDeps } from '../http/app.ts';
 import { authenticate } from '../http/auth.ts';
+import { limitBody } from '../http/body.ts';
 import { loadDashboard } from './data.ts';
 import { DashboardPage, SignIn } from './page.tsx';
 
@@ -62,6 +67,7 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
   const cache = new Map<AssetName, string>(Object.entries(deps.assets ?? {}) as [AssetName, string][]);
 
   const secure = (c: Context) => deps.secureCookies ?? new URL(c.req.url).protocol === 'https:';
+  const ttlMs = (deps.config?.server.sessions ?? ServerSessions.parse({})).ttlHours * 3600_000;
 
   app.get('/assets/:name', async (c) => {
     const name = c.req.param('name');
@@ -79,7 +85,7 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
   });
 
   app.get('/', async (c) => {
-    const caller = await authenticate(db, getCookie(c, SESSION_COOKIE));
+    const caller = await verifySession(db, getCookie(c, SESSION_COOKIE), now());
     if (!caller) {
       if (getCookie(c, SESSION_COOKIE)) deleteCookie(c, SESSION_COOKIE, { path: '/' });
       return c.html(<SignIn />, 200, HTML_HEADERS);
@@ -107,22 +113,37 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
   app.use('/login', sameSiteForms);
   app.use('/logout', sameSiteForms);
 
-  app.post('/login', async (c) => {
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const token = typeof form.token === 'string' ? form.token.trim() : '';
+  // The sign-in form is read under its own small limit before anything else happens.
+  const loginBody = limitBody((c) => ({
+    maxBytes: c.var.limits.loginBodyBytes,
+    timeoutMs: c.var.limits.bodyTimeoutSeconds * 1000,
+  }));
+
+  app.post('/login', loginBody, async (c) => {
+    const form = await new Request('http://form.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': c.req.header('content-type') ?? '' },
+      body: c.var.body,
+    })
+      .formData()
+      .catch(() => null);
+    const field = form?.get('token');
+    const token = typeof field === 'string' ? field.trim() : '';
     const caller = await authenticate(db, token);
     if (!caller) return c.html(<SignIn error="That token is unknown or revoked." />, 401, HTML_HEADERS);
-    setCookie(c, SESSION_COOKIE, token, {
+    const session = await createSession(db, { tokenId: caller.tokenId, now: now(), ttlMs });
+    setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: 'Strict',
       secure: secure(c),
       path: '/',
-      maxAge: 12 * 3600,
+      maxAge: Math.floor(ttlMs / 1000),
     });
     return c.redirect('/', 303);
   });
 
-  app.post('/logout', (c) => {
+  app.post('/logout', async (c) => {
+    await revokeSession(db, getCookie(c, SESSION_COOKIE), now());
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secure(c) });
     return c.redirect('/', 303);
   });

@@ -4,10 +4,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import type { Database } from '../../db/client.ts';
-import type { Config } from '../config/schema.ts';
+import { type Config, ServerLimits } from '../config/schema.ts';
 import { type AssetName, registerDashboard } from '../dashboard/routes.tsx';
 import type { Logger } from '../log.ts';
 import { requireToken } from './auth.ts';
+import { BodyRefused, createBodyBudget, refusalResponse } from './body.ts';
 import './context.ts';
 import { registerDocs } from './docs.tsx';
 import { type AppMetrics, createMetrics } from './metrics.ts';
@@ -71,6 +72,14 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     end({ method: c.req.method, route });
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
   });
+  // One budget for the bodies all requests of this app hold at once (src/http/body.ts).
+  const limits = deps.config?.server.limits ?? ServerLimits.parse({});
+  const bodyBudget = createBodyBudget(limits.bodiesInFlightBytes);
+  app.use('*', async (c, next) => {
+    c.set('limits', limits);
+    c.set('bodyBudget', bodyBudget);
+    await next();
+  });
   app.use('*', async (c, next) => {
     // Postgres text cannot hold NUL; a %00 anywhere in the URL would otherwise end as a 500.
     if (/%00/.test(c.req.url)) throw badRequest('The URL contains a NUL byte (%00).');
@@ -83,13 +92,13 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerPortfolioRoutes(app, deps, now);
   registerItemRoutes(app, deps);
   registerAdminRoutes(app, deps);
-  registerOpsRoutes(app, deps, metrics);
+  registerOpsRoutes(app, deps, metrics, now);
   registerDocs(app);
   registerDashboard(app, deps, now);
   deps.mount?.(app as unknown as Hono);
 
   app.notFound((c) => problemResponse(404, `No route for ${c.req.method} ${c.req.path}.`));
-  app.onError((err, c) => renderError(err, c, deps.log));
+  app.onError((err, c) => (err instanceof BodyRefused ? refusalResponse(c, err) : renderError(err, c, deps.log)));
   return app;
 }
 

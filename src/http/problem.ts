@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { PmoSyncError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { classifyDbError, DB_RETRY_AFTER_SECONDS } from './db-errors.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -24,7 +25,9 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
+  413: 'Content Too Large',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -76,8 +79,11 @@ export function zodProblems(error: ZodError): { path: string; message: string }[
 }
 
 /**
- * The app's single error renderer. Known errors below 500 show their message; anything else is
- * logged and answered with a bare 500, because an unexpected message may hold internals.
+ * The app's single error renderer. Known errors below 500 show their message; a database that
+ * cannot be reached (or cannot write) is a 503 with Retry-After, since the request will work
+ * again; anything else is logged and answered with a bare 500, because an unexpected message may
+ * hold internals. The log line names the method and route, never the query string, and the
+ * logger's error serializer drops query values (src/util/safe-error.ts).
  */
 export function renderError(err: Error, c: Context, log: Logger): Response {
   if (err instanceof HttpProblem) return problemResponse(err.status, err.message, err);
@@ -86,6 +92,12 @@ export function renderError(err: Error, c: Context, log: Logger): Response {
     return problemResponse(err.status, err.message || undefined);
   }
   if (err instanceof PmoSyncError && err.status < 500) return problemResponse(err.status, err.message);
+  if (classifyDbError(err) === 'unavailable') {
+    log.warn({ err, method: c.req.method, path: c.req.path }, 'request failed: the database is unavailable');
+    return problemResponse(503, 'The database is unavailable; try again shortly.', {
+      headers: { 'retry-after': String(DB_RETRY_AFTER_SECONDS) },
+    });
+  }
   log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
   return problemResponse(500, 'The server could not complete the request; the error is in its log.');
 }

@@ -1,18 +1,13 @@
 // Renders a report as a terminal table (what a PMO lead reads), CSV (one row per item, for
 // spreadsheets) or JSON (the DESIGN.md shape, for scripts).
+import { toCsv } from '../util/csv.ts';
 import type { Report } from './load.ts';
+
+// Every CSV export shares one encoder (RFC 4180 quoting, formula neutralization).
+export { toCsv };
 
 export function formatJson(r: Report): string {
   return `${JSON.stringify(r, null, 2)}\n`;
-}
-
-const csvCell = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-export function toCsv(header: string[], rows: unknown[][]): string {
-  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
 export function formatCsv(r: Report): string {

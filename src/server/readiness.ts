@@ -1,9 +1,12 @@
-// Readiness beyond "the database answers": per connection, when it last synced, whether its
-// tracker mapping drifted, and whether webhooks went quiet while the tracker kept changing.
+// Readiness beyond "the database answers" (and takes a write: src/http/routes/ops.ts): whether
+// the background loops' latest passes failed (they write on every pass, so a full disk shows
+// here first), and per connection, when it last synced, whether its tracker mapping drifted,
+// and whether webhooks went quiet while the tracker kept changing.
 import { and, desc, eq, gt, like, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { kv, syncRuns, webhookInbox, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
+import type { BackgroundHealth } from './background-health.ts';
 
 export interface ConnectionReadiness {
   lastSync: string | null;
@@ -13,7 +16,14 @@ export interface ConnectionReadiness {
   lastWebhook: string | null;
 }
 
-export function createReadiness(deps: { db: Db; config: Config; now?: () => Date; gapMinutes?: number }) {
+export function createReadiness(deps: {
+  db: Db;
+  config: Config;
+  now?: () => Date;
+  gapMinutes?: number;
+  /** The runtime's loops, when this process runs them (serve); absent where it does not (Workers). */
+  background?: BackgroundHealth;
+}) {
   const now = deps.now ?? (() => new Date());
   const gapMs = (deps.gapMinutes ?? 60) * 60_000;
   return async (): Promise<{ ok: boolean; checks: Record<string, unknown> }> => {
@@ -53,6 +63,21 @@ export function createReadiness(deps: { db: Db; config: Config; now?: () => Date
       if (gap || d.length > 0) ok = false;
       connections[c.id] = { lastSync: run?.at ?? null, drift: d, webhookGap: gap, lastWebhook: hook?.at ?? null };
     }
-    return { ok, checks: { connections } };
+    const checks: Record<string, unknown> = { connections };
+    if (deps.background) {
+      const failing = deps.background.failing();
+      const healthy = Object.keys(failing).length === 0;
+      checks.background = healthy
+        ? { ok: true }
+        : {
+            ok: false,
+            error: `background work is failing: ${Object.entries(failing)
+              .map(([loop, f]) => `${loop} since ${f.since} (${f.error})`)
+              .join('; ')}`,
+            failing,
+          };
+      ok &&= healthy;
+    }
+    return { ok, checks };
   };
 }

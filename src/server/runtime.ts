@@ -14,6 +14,7 @@ import { runSync, type SyncOptions, type SyncStages } from '../sync/run.ts';
 import type { SyncSummary } from '../sync/summary.ts';
 import { createWebhookProcessor } from '../webhooks/process.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
+import type { BackgroundHealth } from './background-health.ts';
 
 export interface RuntimeDeps {
   config: Config;
@@ -28,6 +29,8 @@ export interface RuntimeDeps {
   schedule?: boolean;
   /** How long a claimed write or webhook event stays leased before another replica may take it. */
   leaseMs?: number;
+  /** Told how each loop pass went, so readiness sees background work failing (a full disk). */
+  health?: BackgroundHealth;
   onWriteApplied?(w: { ref: string; changedAt: string | null; priority: number }): void;
   onSync?(summary: SyncSummary): void;
 }
@@ -91,8 +94,10 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
     while (!stopping.signal.aborted) {
       try {
         const busy = await step();
+        deps.health?.succeeded(name);
         if (!busy) await idle();
       } catch (err) {
+        deps.health?.failed(name, err);
         log.error({ err, loop: name }, 'background loop failed; retrying');
         await sleep(pollMs);
       }

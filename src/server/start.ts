@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { buildSyncStages } from '../sync/stages.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
 import { mountWebhookRoutes } from '../webhooks/routes.ts';
+import { createBackgroundHealth } from './background-health.ts';
 import { type BoundHttp, bindHttp, type HttpLimits } from './listen.ts';
 import { createReadiness } from './readiness.ts';
 import { type Runtime, startRuntime } from './runtime.ts';
@@ -86,8 +87,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
       registers: [metrics.registry],
     });
+    const health = createBackgroundHealth();
     const started = startRuntime({
       config,
+      health,
       database,
       connectors,
       log,
@@ -104,7 +107,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     });
     runtime = started;
-    const receive = createWebhookReceiver({ db: database.db, connectors, log, onStored: () => started.wake() });
+    const receive = createWebhookReceiver({
+      db: database.db,
+      connectors,
+      log,
+      onStored: () => started.wake(),
+      maxEventAgeMs: config.server.webhooks.maxEventAgeHours * 3600_000,
+    });
     const app = createApp({
       database,
       config,
@@ -114,7 +123,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // Behind a TLS-terminating proxy the request URL is http; the public URL says the truth.
       secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
       mount: (a) => mountWebhookRoutes(a, receive, log),
-      readiness: createReadiness({ db: database.db, config }),
+      readiness: createReadiness({ db: database.db, config, background: health }),
       rules: async () => describeRules(stages.ruleSet),
       triggerSync: async () => {
         void started.triggerSync().catch((err) => log.error({ err }, 'triggered sync failed'));

@@ -119,6 +119,7 @@ export function createWorker() {
         db: inv.database.db,
         connectors: inv.connectors,
         log: inv.log,
+        maxEventAgeMs: inv.config.server.webhooks.maxEventAgeHours * 3600_000,
         onStored: (connection) => {
           wakeups.push(
             env.EVENTS.send({ type: 'webhook', connection }).catch((err: unknown) =>

@@ -3,6 +3,8 @@
 // Same redaction as src/log.ts: by key (authorization, tokens, passwords, secrets) and by value
 // (every secret the config interpolated), so a secret in a message or an error text is caught.
 import type { Logger } from '../log.ts';
+import { redactQueryParamsInJson, serializeError } from '../util/safe-error.ts';
+import { replaceForms, secretForms } from '../util/secret-forms.ts';
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 type Level = keyof typeof LEVELS;
@@ -19,6 +21,7 @@ export interface WorkerLoggerOptions {
 
 export function createWorkerLogger(opts: WorkerLoggerOptions = {}): Logger {
   const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const forms = secretForms(secrets);
   const threshold = LEVELS[(opts.level ?? 'info') as Level] ?? LEVELS.info;
   const write = opts.write ?? ((line: string) => console.log(line));
   const make = (bindings: Record<string, unknown>): Logger => {
@@ -27,7 +30,7 @@ export function createWorkerLogger(opts: WorkerLoggerOptions = {}): Logger {
       const fields = typeof objOrMsg === 'object' && objOrMsg !== null ? toFields(objOrMsg) : {};
       const text = typeof objOrMsg === 'string' ? objOrMsg : msg;
       const entry = { level, time: new Date().toISOString(), ...bindings, ...fields, ...(text ? { msg: text } : {}) };
-      write(scrubText(JSON.stringify(redact(entry, 0)), secrets));
+      write(redactQueryParamsInJson(replaceForms(JSON.stringify(redact(entry, 0)), forms, REDACTED)));
     };
     const logger = {
       level: opts.level ?? 'info',
@@ -53,10 +56,6 @@ function toFields(obj: object): Record<string, unknown> {
   return out;
 }
 
-function serializeError(e: Error): Record<string, unknown> {
-  return { type: e.name, message: e.message, stack: e.stack, ...(e.cause ? { cause: String(e.cause) } : {}) };
-}
-
 function redact(value: unknown, depth: number): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
@@ -65,13 +64,7 @@ function redact(value: unknown, depth: number): unknown {
   return out;
 }
 
-/** Each secret value, and its URL- and JSON-encoded forms, becomes the redaction mark. */
+/** Each secret value, in each form it may take (URL, JSON, inside base64), becomes the redaction mark. */
 export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    for (const form of [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]) {
-      if (form && out.includes(form)) out = out.split(form).join(REDACTED);
-    }
-  }
-  return out;
+  return replaceForms(text, secretForms(secrets), REDACTED);
 }

@@ -54,7 +54,9 @@ for (const target of dbTargets()) {
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe('/');
       const cookie = res.headers.get('set-cookie')!;
-      expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=pmo_`));
+      // A session id, never the token itself (test/api/sessions.test.ts).
+      expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=pmos_`));
+      expect(cookie).not.toContain(h.tokens.read);
       expect(cookie).toContain('HttpOnly');
       expect(cookie).toContain('SameSite=Strict');
       expect(cookie).not.toContain('Secure');
@@ -176,7 +178,9 @@ for (const target of dbTargets()) {
       try {
         const { token } = await createToken(empty.db, { scope: 'read' });
         const app = createApp({ database: empty, config: null, log: silentLogger() });
-        const html = await (await app.request('/', { headers: { cookie: `${SESSION_COOKIE}=${token}` } })).text();
+        const login = await app.request('/login', { method: 'POST', body: new URLSearchParams({ token }) });
+        const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+        const html = await (await app.request('/', { headers: { cookie } })).text();
         expect(testId(html, 'epics-total')).toBe('0');
         expect(testId(html, 'compliance')).toBe('–');
         expect(html).toContain('No programs configured.');

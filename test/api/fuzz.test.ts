@@ -1,8 +1,12 @@
 // Property: whatever query string a caller sends to a list route, the answer is never a 5xx, and
-// every 4xx carries a problem body.
+// every 4xx carries a problem body; and whatever body anyone posts to the routes that read one
+// (sign-in; the webhook routes in test/integration/webhook-routes.test.ts) — oversized, lying
+// about its length, deeply nested, slow or stalled — the answer is a 2xx, 3xx or 4xx.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Config } from '../../src/config/schema.ts';
 import { dbTargets } from '../helpers/db.ts';
+import { config } from './fixture.ts';
 import { type ApiHarness, openHarness } from './helpers.ts';
 
 const ROUTES = [
@@ -96,6 +100,54 @@ for (const target of dbTargets()) {
     ])('%s is a 4xx or a 200, never a 5xx (NUL bytes and broken UTF-8)', async (path) => {
       const res = await h.get(path);
       expect(res.status).toBeLessThan(500);
+    });
+
+    it('posted bodies of any size, shape or pace never produce a 5xx', async () => {
+      const app = h.appWith({ config: Config.parse({ ...config, server: { limits: { bodyTimeoutSeconds: 1 } } }) });
+      const stalled = (prefix: string) =>
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(prefix));
+          },
+        });
+      const body = fc.oneof(
+        fc.string({ maxLength: 200 }).map((t) => new URLSearchParams({ token: t }).toString()),
+        fc.string({ maxLength: 5000 }),
+        fc.integer({ min: 4 * 1024, max: 600 * 1024 }).map((n) => `token=${'x'.repeat(n)}`),
+        fc.integer({ min: 10, max: 50_000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`),
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.constant('stall'),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('/login', '/logout', '/api/v1/sync', '/api/v1/items'),
+          body,
+          fc.constantFrom(
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'application/json',
+            '',
+          ),
+          fc.option(fc.constantFrom('0', '1', '99999999', 'abc', '-1')),
+          async (path, raw, type, length) => {
+            const headers: Record<string, string> = {};
+            if (type) headers['content-type'] = type;
+            if (length !== null) headers['content-length'] = length;
+            const res = await app.request(path, {
+              method: 'POST',
+              headers,
+              body: raw === 'stall' ? stalled('token=') : raw,
+              duplex: 'half',
+            } as RequestInit);
+            expect(res.status, path).toBeLessThan(500);
+            await res.arrayBuffer();
+          },
+        ),
+        { numRuns: 150 },
+      );
+      // Still signing people in.
+      const ok = await app.request('/login', { method: 'POST', body: new URLSearchParams({ token: h.tokens.read }) });
+      expect(ok.status).toBe(303);
     });
 
     it('never produce a 5xx for raw, possibly malformed query strings', async () => {

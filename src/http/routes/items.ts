@@ -1,8 +1,8 @@
 // Item and finding routes: filtered, cursor-paged lists with CSV export, one item in full, and
 // the active rules.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { toCsv } from '../../report/format.ts';
 import type { ReportFinding, ReportItem } from '../../report/load.ts';
+import { csvStream } from '../../util/csv.ts';
 import type { AppDeps } from '../app.ts';
 import { bearer, csv, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
@@ -105,7 +105,12 @@ const FINDING_COLUMNS = [
 
 const findingRow = (f: ReportFinding) => FINDING_COLUMNS.map((k) => f[k]);
 
-function csvResponse(body: string, name: string): Response {
+/** Rows mapped page by page, so an export never holds more than one page of them. */
+async function* mapPages<T>(pages: AsyncIterable<T[]>, row: (x: T) => unknown[]): AsyncGenerator<unknown[][]> {
+  for await (const page of pages) yield page.map(row);
+}
+
+function csvResponse(body: ReadableStream<Uint8Array>, name: string): Response {
   return new Response(body, {
     status: 200,
     headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` },
@@ -115,13 +120,13 @@ function csvResponse(body: string, name: string): Response {
 export function registerItemRoutes(app: OpenAPIHono, deps: AppDeps): void {
   const { db } = deps.database;
   const config = deps.config;
+  const exportFailed = (err: unknown) => deps.log.error({ err }, 'CSV export failed part-way; the download is cut off');
 
   app.openapi(itemsRoute, async (c) => {
     const q = c.req.valid('query');
     if (q.format === 'csv') {
-      const rows: unknown[][] = [];
-      for await (const page of allItems(db, config, q)) rows.push(...page.map(itemRow));
-      return csvResponse(toCsv([...ITEM_COLUMNS], rows), 'items.csv');
+      const pages = mapPages(allItems(db, config, q), itemRow);
+      return csvResponse(await csvStream(ITEM_COLUMNS, pages, exportFailed), 'items.csv');
     }
     return c.json(await listItems(db, config, q), 200);
   });
@@ -136,9 +141,8 @@ export function registerItemRoutes(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(findingsRoute, async (c) => {
     const q = c.req.valid('query');
     if (q.format === 'csv') {
-      const rows: unknown[][] = [];
-      for await (const page of allFindings(db, config, q)) rows.push(...page.map(findingRow));
-      return csvResponse(toCsv([...FINDING_COLUMNS], rows), 'findings.csv');
+      const pages = mapPages(allFindings(db, config, q), findingRow);
+      return csvResponse(await csvStream(FINDING_COLUMNS, pages, exportFailed), 'findings.csv');
     }
     return c.json(await listFindings(db, config, q), 200);
   });

@@ -4,7 +4,9 @@ import { sql } from 'drizzle-orm';
 // Imported rather than read from disk: the journal ships inside the bundle (Workers has no fs).
 import journal from '../../../db/migrations/meta/_journal.json' with { type: 'json' };
 import { queryRows } from '../../../db/query.ts';
+import { kv } from '../../../db/schema.ts';
 import type { AppDeps } from '../app.ts';
+import { describeError } from '../db-errors.ts';
 import type { AppMetrics } from '../metrics.ts';
 import { json } from '../openapi.ts';
 
@@ -23,7 +25,7 @@ const readyRoute = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['Operations'],
-  summary: 'Readiness: database reachable, migrations current, data fresh',
+  summary: 'Readiness: database reachable and writable, migrations current, background work passing, data fresh',
   responses: { 200: json(Readiness, 'Ready'), 503: json(Readiness, 'Not ready; failing checks say why') },
 });
 
@@ -35,15 +37,30 @@ const metricsRoute = createRoute({
   responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format' } },
 });
 
-async function checkDatabase(deps: AppDeps): Promise<Record<string, unknown>> {
+/**
+ * The database answers and takes a write. A database on a full disk (or read-only) still
+ * answers reads while every background write fails, so the probe writes: an upsert of one small
+ * kv row, the same statement whatever replica runs it.
+ */
+async function checkDatabase(deps: AppDeps, now: () => Date): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   try {
     await queryRows(deps.database.db, sql`select 1 as ok`);
-    return { ok: true, driver: deps.database.driver, latencyMs: Math.round(performance.now() - t0) };
   } catch (err) {
     deps.log.warn({ err }, 'readiness: database unreachable');
     return { ok: false, driver: deps.database.driver, error: 'database unreachable' };
   }
+  try {
+    const value = { at: now().toISOString() };
+    await deps.database.db
+      .insert(kv)
+      .values({ key: 'readyz:write-probe', value })
+      .onConflictDoUpdate({ target: kv.key, set: { value, updatedAt: value.at } });
+  } catch (err) {
+    deps.log.warn({ err }, 'readiness: the database rejects writes');
+    return { ok: false, driver: deps.database.driver, error: `the database rejects writes: ${describeError(err)}` };
+  }
+  return { ok: true, driver: deps.database.driver, latencyMs: Math.round(performance.now() - t0) };
 }
 
 /** Migrations are current when the newest applied one is the newest in the migrations folder. */
@@ -63,11 +80,11 @@ async function checkMigrations(deps: AppDeps): Promise<Record<string, unknown>> 
   }
 }
 
-export function registerOpsRoutes(app: OpenAPIHono, deps: AppDeps, metrics: AppMetrics): void {
+export function registerOpsRoutes(app: OpenAPIHono, deps: AppDeps, metrics: AppMetrics, now: () => Date): void {
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(readyRoute, async (c) => {
-    const [database, migrations] = await Promise.all([checkDatabase(deps), checkMigrations(deps)]);
+    const [database, migrations] = await Promise.all([checkDatabase(deps, now), checkMigrations(deps)]);
     const checks: Record<string, Record<string, unknown>> = { database, migrations };
     let ok = database.ok === true && migrations.ok === true;
     if (deps.readiness) {
