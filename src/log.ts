@@ -6,7 +6,7 @@
 // (the CLI's --verbose), so a failure reads as one line in a terminal and in a log collector.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty, { prettyFactory } from 'pino-pretty';
-import { redactQueryParamsInJson, serializeError } from './util/safe-error.ts';
+import { redactQueryParams, redactQueryParamsInJson, serializeError } from './util/safe-error.ts';
 import { replaceForms, secretForms } from './util/secret-forms.ts';
 
 export type { Logger };
@@ -96,9 +96,14 @@ function prettyInto(destination: DestinationStream, format: (line: string) => st
   };
 }
 
-/** The error serializer (message with its causes' messages, own fields, no query values) less every stack. */
+/**
+ * An error as one line's worth: its type and own fields without query values, its message
+ * followed by its causes' messages (as pino writes them), and no stack or cause objects.
+ */
 function errWithoutStack(err: Error): unknown {
-  return dropStacks(serializeError(err), 0);
+  const { cause: _cause, ...out } = dropStacks(serializeError(err), 0) as Record<string, unknown>;
+  const { message } = pino.stdSerializers.err(err) as { message: string };
+  return { ...out, message: redactQueryParams(message) };
 }
 
 function dropStacks(value: unknown, depth: number): unknown {

@@ -147,6 +147,14 @@ describe('HTTP server limits', () => {
       headersTimeoutMs: 15_000,
       requestTimeoutMs: 60_000,
       keepAliveTimeoutMs: 5_000,
+      limits: {
+        webhookBodyBytes: 2 * 2 ** 20,
+        loginBodyBytes: 4096,
+        bodiesInFlightBytes: 16 * 2 ** 20,
+        bodyTimeoutSeconds: 10,
+      },
+      sessions: { ttlHours: 12 },
+      webhooks: { maxEventAgeHours: 48 },
     });
     expect(() => server('headersTimeoutMs: 5000, requestTimeoutMs: 1000')).toThrow(ConfigError);
     expect(() => server('headersTimeoutMs: 5000, requestTimeoutMs: 1000')).toThrow(
