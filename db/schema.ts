@@ -6,20 +6,47 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   date,
   doublePrecision,
   index,
   integer,
-  jsonb,
   pgTable,
   primaryKey,
-  text,
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { ItemLink, Iteration, Person } from '../src/model/work-item.ts';
+import { decodeTrackerJson, storableText, storableValue, trackerJsonText } from './storable.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+// Every text and jsonb column is written through db/storable.ts, so no statement drizzle builds
+// can fail on a character Postgres does not hold (U+0000, a lone surrogate): error messages and
+// summaries quote tracker text. Statements written as SQL (the bulk paths) make their values
+// storable themselves. The column types are Postgres's own: migrations see text and jsonb.
+
+/** Text, with U+0000 and lone surrogates written as U+FFFD. */
+const text = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: storableText,
+});
+
+/** jsonb whose strings are written as `text` writes them. */
+const jsonb = customType<{ data: unknown; driverData: string }>({
+  dataType: () => 'jsonb',
+  toDriver: (v) => JSON.stringify(storableValue(v)),
+});
+
+/**
+ * A tracker's own JSON, kept losslessly: what jsonb cannot hold is escaped in an envelope that
+ * every read undoes (db/storable.ts; db/select.ts decodes it on reads that bypass drizzle).
+ */
+const trackerJson = customType<{ data: unknown; driverData: unknown }>({
+  dataType: () => 'jsonb',
+  toDriver: (v) => trackerJsonText(v),
+  fromDriver: (v) => decodeTrackerJson(typeof v === 'string' ? JSON.parse(v) : v),
+});
 
 /** Normalized work items (the common model) with the tracker's raw JSON beside them. */
 export const workItems = pgTable(
@@ -54,7 +81,11 @@ export const workItems = pgTable(
     fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     url: text('url').notNull(),
     revision: text('revision').notNull(),
-    raw: jsonb('raw'),
+    /**
+     * The tracker's JSON as read (db/storable.ts trackerJsonText). When the item's text could not
+     * all be stored as sent, its envelope says which normalized fields were sanitized.
+     */
+    raw: trackerJson('raw'),
     /** Hash of the normalized content (not `raw`): unchanged items are not rewritten or re-evaluated. */
     contentHash: text('content_hash').notNull(),
     /** Set when the tracker no longer has the item (reconcile) or it was deleted (webhook). */
@@ -246,7 +277,7 @@ export const webhookInbox = pgTable(
     keys: jsonb('keys').$type<string[]>().notNull(),
     occurredAt: ts('occurred_at'),
     echo: boolean('echo').notNull().default(false),
-    body: jsonb('body').notNull(),
+    body: trackerJson('body').notNull(),
     /** `pending`, `processing`, `done`, `dead`. */
     status: text('status').notNull().default('pending'),
     /** Times a processor claimed it, including claims whose processor died. */

@@ -1,6 +1,7 @@
 // The findings lifecycle as a pure function: from what rules say now and what the database
 // holds, decide every insert, update and history row. `evaluateFindings` applies the plan;
 // `rules preview` only prints it. Keeping this pure is what makes both agree.
+import { storableText } from '../db/storable.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { CompiledRule } from './compile.ts';
 import type { ItemResult } from './evaluate.ts';
@@ -94,7 +95,8 @@ export function planFindings(input: PlanInput): FindingsPlan {
       const desired: FindingStatus | 'absent' = failMsg === undefined ? 'absent' : waiver ? 'waived' : 'open';
       const ruleHash = rule?.hash ?? row?.ruleHash ?? '';
       const severity = rule?.severity ?? row?.severity ?? 'warning';
-      const message = failMsg ?? row?.message ?? '';
+      // Messages quote item text, raw JSON included: stored as Postgres can hold them.
+      const message = failMsg !== undefined ? storableText(failMsg) : (row?.message ?? '');
       const change = (kind: FindingChange['kind'], to: FindingStatus) =>
         plan.changes.push({ kind, ref: res.ref, rule: ruleId, severity, message, from: row?.status ?? null, to });
       const history = (status: FindingStatus) =>
