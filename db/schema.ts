@@ -348,3 +348,32 @@ export const kv = pgTable('kv', {
   value: jsonb('value').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * Items a stage could not handle, one row per item and stage: `store` (the database refused the
+ * item even with its text sanitized), `evaluate` (its rules could not be evaluated), `plan` (its
+ * writes could not be planned). The others of its batch went on. A `store` row makes the next pass
+ * read the item again from its tracker; an item that failed a later stage stays queued for
+ * evaluation. A row is removed when its item next gets through that stage.
+ */
+export const quarantine = pgTable(
+  'quarantine',
+  {
+    ref: text('ref').notNull(),
+    connection: text('connection').notNull(),
+    /** The tracker's key: what the next pass reads again. */
+    key: text('key').notNull(),
+    /** `store`, `evaluate` or `plan`. */
+    stage: text('stage').notNull(),
+    reason: text('reason').notNull(),
+    /** Times the item failed this stage in a row. */
+    failures: integer('failures').notNull().default(1),
+    firstFailedAt: ts('first_failed_at').notNull().defaultNow(),
+    lastFailedAt: ts('last_failed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // By the ref's hash: a ref too long for a btree entry may be exactly why its item is here.
+    uniqueIndex('quarantine_item_uq').on(sql`md5(${t.ref})`, t.stage),
+    index('quarantine_connection_idx').on(t.connection, t.stage),
+  ],
+);
