@@ -10,6 +10,12 @@ export interface ConnectionSummary {
   itemsDeleted: number;
   /** Items the reconcile sweep found missing from the database and repaired. */
   itemsRepaired: number;
+  /**
+   * Items of this connection quarantined in this pass: the database refused one even alone, or
+   * its rules or writes could not be worked out. The rest went through; the next pass tries
+   * them again.
+   */
+  itemsQuarantined: number;
   requests: number;
   throttled: number;
   retries: number;
@@ -56,7 +62,7 @@ export function formatSummary(s: SyncSummary): string {
   const lines: string[] = [];
   lines.push(`pmo-sync ${s.full ? 'full ' : ''}sync (${s.mode}) in ${(s.durationMs / 1000).toFixed(1)} s`);
   for (const c of s.connections) {
-    const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}`;
+    const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}${c.itemsQuarantined ? `, ${c.itemsQuarantined} quarantined` : ''}`;
     const api = `${c.requests} requests, ${c.throttled} throttled, ${c.retries} retries`;
     lines.push(
       `  ${c.id} (${c.tracker}): ${c.status === 'ok' ? '' : `${c.status.toUpperCase()} `}${counts}; ${api}${c.error ? ` — ${c.error}` : ''}`,
