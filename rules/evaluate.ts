@@ -30,6 +30,11 @@ export interface EvaluationRun {
   results: ItemResult[];
   /** Item-rule pairs looked at (scope, applies and, where it applies, check). */
   checks: number;
+  /**
+   * Items whose evaluation failed outside any one rule (building their context threw): they have
+   * no result, so their findings stay as they are, and the sync quarantines them.
+   */
+  failed?: { ref: string; reason: string }[];
 }
 
 export function inScope(rule: CompiledRule, it: GraphItem): boolean {
@@ -75,12 +80,23 @@ export function evaluateRule(
 export function evaluateItems(graph: ItemGraph, rules: readonly CompiledRule[], refs: Iterable<string>): EvaluationRun {
   const results: ItemResult[] = [];
   let checks = 0;
+  const failed: { ref: string; reason: string }[] = [];
   for (const ref of refs) {
     const res: ItemResult = { ref, fails: new Map(), errors: new Map(), applicable: 0 };
-    results.push(res);
     const it = graph.get(ref);
-    if (!it || it.deletedAt) continue;
-    const input: RuleInput = { ref, ctx: contextFor(graph, ref), graph };
+    if (!it || it.deletedAt) {
+      results.push(res);
+      continue;
+    }
+    let input: RuleInput;
+    try {
+      input = { ref, ctx: contextFor(graph, ref), graph };
+    } catch (e) {
+      // One item's data broke its context (a parent chain deeper than the stack): the others go on.
+      failed.push({ ref, reason: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+      continue;
+    }
+    results.push(res);
     for (const rule of rules) {
       checks++;
       if (!inScope(rule, it)) continue;
@@ -90,5 +106,5 @@ export function evaluateItems(graph: ItemGraph, rules: readonly CompiledRule[], 
       else if (r.outcome === 'error') res.errors.set(rule.id, r.error ?? '');
     }
   }
-  return { results, checks };
+  return failed.length > 0 ? { results, checks, failed } : { results, checks };
 }

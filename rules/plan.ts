@@ -49,6 +49,8 @@ export interface FindingsPlan {
   touched: number[];
   history: { ref: string; rule: string; status: FindingStatus; message: string; ruleHash: string; itemHash: string }[];
   changes: FindingChange[];
+  /** Items whose findings could not be planned (their stored data broke it): left as they were. */
+  failed?: { ref: string; reason: string }[];
 }
 
 export interface PlanInput {
@@ -80,6 +82,25 @@ export function planFindings(input: PlanInput): FindingsPlan {
   const update = (row: StoredFinding, set: Partial<NewFinding>) => plan.updates.push({ ...row, ...set });
 
   for (const res of input.results) {
+    const mark = [
+      plan.inserts.length,
+      plan.updates.length,
+      plan.touched.length,
+      plan.history.length,
+      plan.changes.length,
+    ];
+    try {
+      planItem(res);
+    } catch (e) {
+      // Nothing of this item's plan is kept; the other items' plans go on.
+      [plan.inserts.length, plan.updates.length, plan.touched.length, plan.history.length, plan.changes.length] = mark;
+      plan.failed ??= [];
+      plan.failed.push({ ref: res.ref, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return plan;
+
+  function planItem(res: ItemResult): void {
     const it = input.item(res.ref);
     const alive = it !== undefined && !it.deletedAt;
     const itemHash = it?.contentHash ?? '';
@@ -174,5 +195,4 @@ export function planFindings(input: PlanInput): FindingsPlan {
       change(desired === 'waived' ? 'waived' : restart ? 'reopened' : 'opened', desired);
     }
   }
-  return plan;
 }

@@ -9,6 +9,7 @@ import { storableText } from '../../db/storable.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef, splitRef, type WorkItem } from '../model/work-item.ts';
+import type { PlanResult } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
 import { clearQuarantine, type QuarantinedItem, quarantinedKeys } from './quarantine.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
@@ -58,7 +59,7 @@ export interface SyncStages {
       /** See `evaluate`: reads rows the transaction does not write (applied state, earlier plans). */
       reader?: Db;
     },
-  ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'>>;
+  ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'> & Pick<PlanResult, 'quarantined'>>;
   /** Recomputes the project, program and portfolio rollups over every stored item. */
   refreshAggregates?(db: Db, opts: { now: Date }): Promise<void>;
   /** Sends planned writes once the plan is committed (never in dry-run). */
@@ -148,6 +149,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     findings = committed.findings;
     writes.planned = committed.planned;
     writes.skippedUnchanged = committed.skippedUnchanged;
+    quarantine(committed.quarantined);
   }
   for (const summary of connections) {
     const items = [...(quarantined.get(summary.id)?.values() ?? [])];
@@ -155,7 +157,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     warnings.push(...quarantineWarnings(summary.id, items));
   }
   if (anyOk && stages.send && mode === 'enforce') Object.assign(writes, await stages.send({ connections: ids }));
-  const { changedRefs: _c, ...findingCounts } = findings;
+  const { changedRefs: _c, quarantined: _q, ...findingCounts } = findings;
   const summary: SyncSummary = {
     runId: run?.id ?? null,
     mode,
