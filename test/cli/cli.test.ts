@@ -138,7 +138,7 @@ describe('pmo-sync CLI', () => {
     const r = await runCli(['report', '--format', 'json']);
     expect({ code: r.code, body: JSON.parse(r.stdout) }).toEqual({
       code: 0,
-      body: { items: [], findings: [], rollups: [] },
+      body: { items: [], findings: [], rollups: [], quarantined: [] },
     });
   });
 });
