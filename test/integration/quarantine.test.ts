@@ -2,8 +2,8 @@
 // even sanitized (a due date in year 0, which Postgres's calendar does not have), synced through
 // the real connector, simulator, stages and database: 99 are stored and evaluated, the one is
 // quarantined with its stage and reason, counted in the summary, /metrics and `report`, read
-// again from Jira by the next pass and by a webhook that names it (its neighbours go through),
-// and released once Jira has a date Postgres can hold.
+// again from Jira by the next pass, by a webhook that names it (its neighbours go through) and
+// by a reconcile sweep (once), and released once Jira has a date Postgres can hold.
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
@@ -17,7 +17,7 @@ import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { formatTable } from '../../src/report/format.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { runSync, type SyncStages } from '../../src/sync/run.ts';
+import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
 import { formatSummary } from '../../src/sync/summary.ts';
 import { createWebhookProcessor } from '../../src/webhooks/process.ts';
@@ -34,7 +34,8 @@ for (const target of dbTargets()) {
     let connectors: Map<string, Connector>;
     let stages: SyncStages;
     const log = createLogger({ level: 'silent', pretty: false });
-    const sync = () => runSync({ database, config, connectors, log, stages });
+    const sync = (opts: SyncOptions = {}) => runSync({ database, config, connectors, log, stages }, opts);
+    const bulkFetches = () => jira.requestCounts()['POST issue/bulkfetch'] ?? 0;
     const quarantineRows = () =>
       database.db
         .select({
@@ -139,7 +140,6 @@ connections:
     });
 
     it('reads the quarantined item again from Jira on the next pass, though Jira did not change it', async () => {
-      const bulkFetches = () => jira.requestCounts()['POST issue/bulkfetch'] ?? 0;
       const before = bulkFetches();
       offsetMs += 3_600_000;
 
@@ -179,6 +179,18 @@ connections:
       expect(renamed).toEqual({ title: 'Renamed by a person' });
       expect(await quarantineRows()).toEqual([
         { ref: `jira-main:${BAD}`, stage: 'store', reason: REASON, failures: 3 },
+      ]);
+    });
+
+    it('a reconcile pass, which reads it as missing, reads it once', async () => {
+      const before = bulkFetches();
+
+      const s = await sync({ reconcile: true });
+
+      expect(bulkFetches() - before).toBe(1);
+      expect(s.connections[0]).toMatchObject({ status: 'ok', itemsRepaired: 0, itemsQuarantined: 1 });
+      expect(await quarantineRows()).toEqual([
+        { ref: `jira-main:${BAD}`, stage: 'store', reason: REASON, failures: 4 },
       ]);
     });
 

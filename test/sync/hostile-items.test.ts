@@ -164,7 +164,31 @@ for (const target of dbTargets()) {
         .from(rollups)
         .where(eq(rollups.scope, `epic:${epic.ref}`));
       expect((rollup!.metrics as { counts: { total: number } }).counts.total).toBe(1);
-      expect(await db.select().from(quarantine)).toEqual([]);
+      expect(await db.select().from(quarantine).where(eq(quarantine.ref, big.ref))).toEqual([]);
+    });
+
+    it('a key too long for any index is quarantined alone, and the rest of its batch is stored', async () => {
+      const { db } = database;
+      // A hostile tracker's key: 3,000 characters that do not compress, over a btree entry's 2,704 bytes.
+      let seed = 7;
+      const noise = Array.from({ length: 3000 }, () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return String.fromCharCode(0x4e00 + (seed % 0x5000));
+      }).join('');
+      const long = item(`jira-main:LONG-${noise}`);
+      const batch = [item('jira-main:LONG-1'), long, item('jira-main:LONG-2')];
+
+      const stored = await storeItems(db, batch, now);
+
+      expect(stored.changed).toEqual(['jira-main:LONG-1', 'jira-main:LONG-2']);
+      expect(stored.quarantined).toEqual([
+        { ref: long.ref, stage: 'store', reason: expect.stringMatching(/^index row .* exceeds .*work_items_pkey/) },
+      ]);
+      const rows = await db
+        .select({ ref: quarantine.ref, key: quarantine.key })
+        .from(quarantine)
+        .where(sql`${quarantine.ref} like 'jira-main:LONG-%'`);
+      expect(rows).toEqual([{ ref: long.ref, key: long.key }]);
     });
   });
 }
