@@ -6,7 +6,7 @@ import { CopyError, canCopy, copyPieces, copyRows, JsonText } from '../../db/cop
 import { failureReason, isDataError } from '../../db/errors.ts';
 import { inList, queryRows, textArray } from '../../db/query.ts';
 import { itemLinks, workItems } from '../../db/schema.ts';
-import { storableText, storableValue, trackerJsonText } from '../../db/storable.ts';
+import { isStorableText, jsonNeedsEscaping, storableText, storableValue, trackerJsonText } from '../../db/storable.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashText, shapeStringifier } from '../util/hash.ts';
 import { parseInstant } from '../util/instant.ts';
@@ -71,10 +71,11 @@ export interface StoreResult {
   quarantined: QuarantinedItem[];
 }
 
-/** An item made storable, and the normalized fields that had to be sanitized for it. */
+/** An item made storable, the normalized fields that had to be sanitized for it, and its contentHash. */
 interface Storable {
   item: WorkItem;
   sanitized: string[];
+  hash: string;
 }
 
 // Every field of the model but `raw`, which is kept losslessly instead (db/storable.ts).
@@ -82,6 +83,12 @@ const NORMALIZED = [...Object.keys(HASHED), 'updated', 'revision'] as (keyof Wor
 
 /** The item with every normalized value Postgres cannot hold as it is sanitized (db/storable.ts). */
 export function storableItem(item: WorkItem): Storable {
+  // The hash's text writes every hashed string as JSON does, U+0000 and lone surrogates as escapes:
+  // without such an escape (nearly always) no hashed field needs sanitizing, and the one pass over
+  // the item is the one the hash needs anyway.
+  const text = itemContent(item as unknown as Record<string, unknown>);
+  if (!jsonNeedsEscaping(text) && storable(item.updated) && storable(item.revision))
+    return { item, sanitized: [], hash: hashText(text) };
   let out: WorkItem | null = null;
   const sanitized: string[] = [];
   for (const key of NORMALIZED) {
@@ -92,8 +99,11 @@ export function storableItem(item: WorkItem): Storable {
     (out as unknown as Record<string, unknown>)[key] = s;
     sanitized.push(key);
   }
-  return { item: out ?? item, sanitized };
+  const made = out ?? item;
+  return { item: made, sanitized, hash: contentHash(made) };
 }
+
+const storable = (v: unknown) => typeof v !== 'string' || isStorableText(v);
 
 /**
  * Stores a page of items. A batch the database refuses for its data (db/errors.ts isDataError) is
@@ -172,8 +182,7 @@ async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Om
   const changed: string[] = [];
   const changedItems: WorkItem[] = [];
   const rows: unknown[][] = [];
-  for (const { item, sanitized } of batch) {
-    const hash = contentHash(item);
+  for (const { item, sanitized, hash } of batch) {
     const prev = known.get(item.ref);
     if (prev && compareRevision(item.revision, prev.revision) < 0 && !prev.deleted) continue;
     const contentChanged = !prev || prev.hash !== hash || prev.deleted;
