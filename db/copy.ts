@@ -5,6 +5,7 @@
 // 45–55% less of the database's time (BENCHMARKS.md, finding 25). COPY has no ON CONFLICT, so
 // callers use it where a conflict cannot happen or have a fallback for when one does.
 import type { Pipeline } from './query.ts';
+import { jsonNeedsEscaping, REPLACEMENT_CHARACTER, storableValue } from './storable.ts';
 import type { Db } from './types.ts';
 
 /** A COPY failed; `cause` is the database's own error when the driver reported it. */
@@ -54,11 +55,37 @@ export function canCopy(db: Db): boolean {
 
 // COPY's text format: tab between columns, newline between rows, \N for null; a backslash,
 // newline, carriage return or tab inside a value is escaped. Most values have none of these, and
-// a test is cheaper than a replace that finds nothing.
-const SPECIAL = /[\\\n\r\t]/;
-const SPECIAL_ALL = /[\\\n\r\t]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+// a test is cheaper than a replace that finds nothing. U+0000 has no escape COPY would take (its
+// `\0` is refused like the character itself): it is written as U+FFFD, as db/storable.ts makes
+// every value the schema stores. A lone surrogate needs nothing here: encoding the text as UTF-8
+// writes it as U+FFFD.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the characters looked for
+const SPECIAL = /[\\\n\r\t\u0000]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as SPECIAL
+const SPECIAL_ALL = /[\\\n\r\t\u0000]/g;
+const ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\u0000': REPLACEMENT_CHARACTER,
+};
 const escapeChar = (c: string) => ESCAPES[c]!;
+
+/**
+ * JSON text written as it is into a json or jsonb column, made only when its row is: a tracker's
+ * raw JSON, which db/storable.ts encodes itself (trackerJsonText) and which would otherwise wait,
+ * serialized, for the rest of its batch.
+ */
+export class JsonText {
+  readonly make: () => string;
+  constructor(make: () => string) {
+    this.make = make;
+  }
+}
+
+/** JSON text as a COPY value: JSON never holds a raw newline, carriage return or tab, only backslashes to double. */
+const copyJson = (json: string) => (json.includes('\\') ? json.replaceAll('\\', '\\\\') : json);
 
 /** One value in COPY's text format: objects and arrays as JSON (for json and jsonb columns). */
 export function copyValue(v: unknown): string {
@@ -74,9 +101,10 @@ export function copyValue(v: unknown): string {
       return v.toString();
     default: {
       if (v instanceof Date) return v.toISOString();
-      // JSON text never holds a raw newline, carriage return or tab: only backslashes to double.
+      if (v instanceof JsonText) return copyJson(v.make());
       const json = JSON.stringify(v);
-      return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+      // An escape jsonb refuses (U+0000, a lone surrogate): the value is written sanitized.
+      return copyJson(jsonNeedsEscaping(json) ? JSON.stringify(storableValue(v)) : json);
     }
   }
 }

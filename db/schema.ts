@@ -6,20 +6,47 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   date,
   doublePrecision,
   index,
   integer,
-  jsonb,
   pgTable,
   primaryKey,
-  text,
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { ItemLink, Iteration, Person } from '../src/model/work-item.ts';
+import { decodeTrackerJson, storableText, storableValue, trackerJsonText } from './storable.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+// Every text and jsonb column is written through db/storable.ts, so no statement drizzle builds
+// can fail on a character Postgres does not hold (U+0000, a lone surrogate): error messages and
+// summaries quote tracker text. Statements written as SQL (the bulk paths) make their values
+// storable themselves. The column types are Postgres's own: migrations see text and jsonb.
+
+/** Text, with U+0000 and lone surrogates written as U+FFFD. */
+const text = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: storableText,
+});
+
+/** jsonb whose strings are written as `text` writes them. */
+const jsonb = customType<{ data: unknown; driverData: string }>({
+  dataType: () => 'jsonb',
+  toDriver: (v) => JSON.stringify(storableValue(v)),
+});
+
+/**
+ * A tracker's own JSON, kept losslessly: what jsonb cannot hold is escaped in an envelope that
+ * every read undoes (db/storable.ts; db/select.ts decodes it on reads that bypass drizzle).
+ */
+const trackerJson = customType<{ data: unknown; driverData: unknown }>({
+  dataType: () => 'jsonb',
+  toDriver: (v) => trackerJsonText(v),
+  fromDriver: (v) => decodeTrackerJson(typeof v === 'string' ? JSON.parse(v) : v),
+});
 
 /** Normalized work items (the common model) with the tracker's raw JSON beside them. */
 export const workItems = pgTable(
@@ -54,7 +81,11 @@ export const workItems = pgTable(
     fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     url: text('url').notNull(),
     revision: text('revision').notNull(),
-    raw: jsonb('raw'),
+    /**
+     * The tracker's JSON as read (db/storable.ts trackerJsonText). When the item's text could not
+     * all be stored as sent, its envelope says which normalized fields were sanitized.
+     */
+    raw: trackerJson('raw'),
     /** Hash of the normalized content (not `raw`): unchanged items are not rewritten or re-evaluated. */
     contentHash: text('content_hash').notNull(),
     /** Set when the tracker no longer has the item (reconcile) or it was deleted (webhook). */
@@ -251,7 +282,7 @@ export const webhookInbox = pgTable(
     keys: jsonb('keys').$type<string[]>().notNull(),
     occurredAt: ts('occurred_at'),
     echo: boolean('echo').notNull().default(false),
-    body: jsonb('body').notNull(),
+    body: trackerJson('body').notNull(),
     /** `pending`, `processing`, `done`, `dead`. */
     status: text('status').notNull().default('pending'),
     /** Times a processor claimed it, including claims whose processor died. */
@@ -341,3 +372,32 @@ export const kv = pgTable('kv', {
   value: jsonb('value').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * Items a stage could not handle, one row per item and stage: `store` (the database refused the
+ * item even with its text sanitized), `evaluate` (its rules could not be evaluated), `plan` (its
+ * writes could not be planned). The others of its batch went on. A `store` row makes the next pass
+ * read the item again from its tracker; an item that failed a later stage stays queued for
+ * evaluation. A row is removed when its item next gets through that stage.
+ */
+export const quarantine = pgTable(
+  'quarantine',
+  {
+    ref: text('ref').notNull(),
+    connection: text('connection').notNull(),
+    /** The tracker's key: what the next pass reads again. */
+    key: text('key').notNull(),
+    /** `store`, `evaluate` or `plan`. */
+    stage: text('stage').notNull(),
+    reason: text('reason').notNull(),
+    /** Times the item failed this stage in a row. */
+    failures: integer('failures').notNull().default(1),
+    firstFailedAt: ts('first_failed_at').notNull().defaultNow(),
+    lastFailedAt: ts('last_failed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // By the ref's hash: a ref too long for a btree entry may be exactly why its item is here.
+    uniqueIndex('quarantine_item_uq').on(sql`md5(${t.ref})`, t.stage),
+    index('quarantine_connection_idx').on(t.connection, t.stage),
+  ],
+);

@@ -2,10 +2,11 @@
 // iterator and three class checks; over the 150,000 items, 150,000 findings and their plans of
 // a first sync that took over a second of the process's time. Both drivers already hand back
 // what drizzle would for these columns (jsonb parsed, timestamps and dates as the database's
-// strings, numbers as numbers) except bigints in number mode, which postgres.js gives as text.
+// strings, numbers as numbers) except bigints in number mode, which postgres.js gives as text,
+// and columns of a custom type that decodes what it reads (a tracker's raw JSON, db/schema.ts).
 // test/db/select.test.ts holds both drivers to drizzle's answers.
-import { type SQL, sql } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { is, type SQL, sql } from 'drizzle-orm';
+import { type PgColumn, PgCustomColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.ts';
 import { queryRows } from './query.ts';
 
@@ -50,5 +51,15 @@ export async function selectRows<C extends Columns>(
       for (const k of bigints) if (typeof r[k] === 'string') r[k] = Number(r[k]);
     }
   }
+  const decoded = fields.filter(([, c]) => decodes(c));
+  for (const [k, c] of decoded) {
+    const column = c as PgColumn;
+    for (const r of rows) if (r[k] !== null) r[k] = column.mapFromDriverValue(r[k]);
+  }
   return rows as RowOf<C>[];
+}
+
+/** A custom column with a decoder of its own (db/schema.ts `trackerJson`); the others read as they come. */
+function decodes(c: PgColumn | SQL<unknown>): boolean {
+  return is(c, PgCustomColumn) && typeof (c as unknown as { mapFrom?: unknown }).mapFrom === 'function';
 }

@@ -31,6 +31,11 @@ export interface EvaluationRun {
   results: ItemResult[];
   /** Item-rule pairs looked at (scope, applies and, where it applies, check). */
   checks: number;
+  /**
+   * Items whose evaluation failed outside any one rule (building their context threw): they have
+   * no result, so their findings stay as they are, and the sync quarantines them.
+   */
+  failed?: { ref: string; reason: string }[];
 }
 
 export function inScope(rule: CompiledRule, it: GraphItem): boolean {
@@ -85,19 +90,37 @@ export function evaluateRule(
 export function evaluateItems(graph: ItemGraph, rules: readonly CompiledRule[], refs: Iterable<string>): EvaluationRun {
   const results: ItemResult[] = [];
   let checks = 0;
+  const failed: { ref: string; reason: string }[] = [];
   for (const ref of refs) {
     const res: ItemResult = { ref, fails: new Map(), errors: new Map(), applicable: 0 };
-    results.push(res);
     const it = graph.get(ref);
-    if (!it || it.deletedAt) continue;
-    const input: RuleInput = { ref, ctx: contextFor(graph, ref), graph };
+    if (!it || it.deletedAt) {
+      results.push(res);
+      continue;
+    }
+    const input = inputFor(graph, ref);
+    if ('reason' in input) {
+      failed.push({ ref, reason: input.reason });
+      continue;
+    }
+    results.push(res);
     for (const rule of rules) {
       checks++;
       if (!inScope(rule, it)) continue;
       record(res, rule.id, evaluateRule(rule, input));
     }
   }
-  return { results, checks };
+  return failed.length > 0 ? { results, checks, failed } : { results, checks };
+}
+
+/** The context rules read for `ref`, or why one item's data could not make one (the others go on). */
+function inputFor(graph: ItemGraph, ref: string): RuleInput | { reason: string } {
+  try {
+    return { ref, ctx: contextFor(graph, ref), graph };
+  } catch (e) {
+    // A parent chain deeper than the stack, say.
+    return { reason: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+  }
 }
 
 function record(res: ItemResult, ruleId: string, r: ReturnType<typeof evaluateRule>): void {
@@ -134,13 +157,21 @@ export async function evaluateItemsSliced(
   const clock = opts.clock ?? (() => performance.now());
   const results: ItemResult[] = [];
   let checks = 0;
+  const failed: { ref: string; reason: string }[] = [];
   let since = clock();
   for (const ref of refs) {
     const res: ItemResult = { ref, fails: new Map(), errors: new Map(), applicable: 0 };
-    results.push(res);
     const it = graph.get(ref);
-    if (!it || it.deletedAt) continue;
-    const input: RuleInput = { ref, ctx: contextFor(graph, ref), graph };
+    if (!it || it.deletedAt) {
+      results.push(res);
+      continue;
+    }
+    const input = inputFor(graph, ref);
+    if ('reason' in input) {
+      failed.push({ ref, reason: input.reason });
+      continue;
+    }
+    results.push(res);
     for (const rule of rules) {
       checks++;
       if (!inScope(rule, it)) continue;
@@ -151,5 +182,5 @@ export async function evaluateItemsSliced(
       }
     }
   }
-  return { results, checks };
+  return failed.length > 0 ? { results, checks, failed } : { results, checks };
 }

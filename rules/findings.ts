@@ -39,6 +39,8 @@ export interface FindingsSummary {
    * often and the first error. Their findings on those items are left as they were.
    */
   ruleErrors: RuleErrorSummary[];
+  /** Items whose evaluation failed (EvaluationRun.failed): their findings were left as they were. */
+  quarantined?: { ref: string; reason: string }[];
 }
 
 export interface RuleErrorSummary {
@@ -155,6 +157,8 @@ export interface PreparedEvaluation {
   /** Rules that applied to each evaluated, live item: the compliance denominator. */
   applicable: Map<string, number>;
   ruleErrors: RuleErrorSummary[];
+  /** Items whose evaluation failed (EvaluationRun.failed). */
+  failed: { ref: string; reason: string }[];
 }
 
 /** Rules whose stored findings this evaluation must leave alone. */
@@ -192,6 +196,7 @@ export async function prepareEvaluation(
   });
   const errors = collectErrors(new Map(), run.results);
   reportErrors(ruleSet, errors);
+  const failed = [...(run.failed ?? []), ...(plan.failed ?? [])];
   return {
     graph,
     plan,
@@ -199,6 +204,7 @@ export async function prepareEvaluation(
     checks: run.checks,
     applicable,
     ruleErrors: errorSummary(errors),
+    failed,
   };
 }
 
@@ -231,11 +237,13 @@ function planRun(
     now: opts.now,
     keep: opts.keep,
   });
-  // Rules that applied to each evaluated, live item: the compliance denominator.
+  // Rules that applied to each evaluated, live item: the compliance denominator. An item whose
+  // findings could not be planned keeps its count too.
+  const failed = new Set(plan.failed?.map((f) => f.ref));
   const applicable = new Map<string, number>();
   for (const r of run.results) {
     const it = graph.get(r.ref);
-    if (it && !it.deletedAt) applicable.set(r.ref, r.applicable);
+    if (it && !it.deletedAt && !failed.has(r.ref)) applicable.set(r.ref, r.applicable);
   }
   return { run, plan, applicable };
 }
@@ -243,7 +251,11 @@ function planRun(
 /** What a pass's findings changes add up to, for the summary (FindingsSummary). */
 function createTally() {
   const tally = { opened: 0, resolved: 0, changedRefs: new Set<string>() };
+  const failed: { ref: string; reason: string }[] = [];
   return {
+    fail(items: readonly { ref: string; reason: string }[] = []): void {
+      for (const f of items) failed.push(f);
+    },
     add(changes: readonly FindingChange[]): void {
       for (const c of changes) {
         tally.changedRefs.add(c.ref);
@@ -267,6 +279,7 @@ function createTally() {
         waived: counts.waived,
         byRule: counts.byRule,
         changedRefs: [...tally.changedRefs].sort(),
+        ...(failed.length > 0 ? { quarantined: failed } : {}),
       };
     },
   };
@@ -474,6 +487,7 @@ export async function evaluateFindings(
   const changes = prepared.plan.changes;
   const tally = createTally();
   tally.add(changes);
+  tally.fail(prepared.failed);
   let counts: Awaited<ReturnType<typeof countFindings>>;
   if (opts.dryRun) counts = projectCounts(await countFindings(db), changes);
   else {
@@ -538,9 +552,11 @@ async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindings
         const part = await evaluateItemsSliced(graph, ruleSet.rules, slice);
         for (const r of part.results) run.results.push(r);
         run.checks += part.checks;
+        tally.fail(part.failed);
       }
       const { plan, applicable } = planRun(graph, run, existing, ruleSet.rules, { ...opts, keep });
       collectErrors(errors, run.results);
+      tally.fail(plan.failed);
       evaluated += applicable.size;
       checks += run.checks;
       tally.add(plan.changes);

@@ -1,6 +1,7 @@
 // The findings lifecycle as a pure function: from what rules say now and what the database
 // holds, decide every insert, update and history row. `evaluateFindings` applies the plan;
 // `rules preview` only prints it. Keeping this pure is what makes both agree.
+import { storableText } from '../db/storable.ts';
 import type { Waiver } from '../src/config/schema.ts';
 import type { CompiledRule } from './compile.ts';
 import type { ItemResult } from './evaluate.ts';
@@ -48,6 +49,8 @@ export interface FindingsPlan {
   touched: number[];
   history: { ref: string; rule: string; status: FindingStatus; message: string; ruleHash: string; itemHash: string }[];
   changes: FindingChange[];
+  /** Items whose findings could not be planned (their stored data broke it): left as they were. */
+  failed?: { ref: string; reason: string }[];
 }
 
 export interface PlanInput {
@@ -79,6 +82,25 @@ export function planFindings(input: PlanInput): FindingsPlan {
   const update = (row: StoredFinding, set: Partial<NewFinding>) => plan.updates.push({ ...row, ...set });
 
   for (const res of input.results) {
+    const mark = [
+      plan.inserts.length,
+      plan.updates.length,
+      plan.touched.length,
+      plan.history.length,
+      plan.changes.length,
+    ];
+    try {
+      planItem(res);
+    } catch (e) {
+      // Nothing of this item's plan is kept; the other items' plans go on.
+      [plan.inserts.length, plan.updates.length, plan.touched.length, plan.history.length, plan.changes.length] = mark;
+      plan.failed ??= [];
+      plan.failed.push({ ref: res.ref, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return plan;
+
+  function planItem(res: ItemResult): void {
     const it = input.item(res.ref);
     const alive = it !== undefined && !it.deletedAt;
     const itemHash = it?.contentHash ?? '';
@@ -94,7 +116,8 @@ export function planFindings(input: PlanInput): FindingsPlan {
       const desired: FindingStatus | 'absent' = failMsg === undefined ? 'absent' : waiver ? 'waived' : 'open';
       const ruleHash = rule?.hash ?? row?.ruleHash ?? '';
       const severity = rule?.severity ?? row?.severity ?? 'warning';
-      const message = failMsg ?? row?.message ?? '';
+      // Messages quote item text, raw JSON included: stored as Postgres can hold them.
+      const message = failMsg !== undefined ? storableText(failMsg) : (row?.message ?? '');
       const change = (kind: FindingChange['kind'], to: FindingStatus) =>
         plan.changes.push({ kind, ref: res.ref, rule: ruleId, severity, message, from: row?.status ?? null, to });
       const history = (status: FindingStatus) =>
@@ -172,5 +195,4 @@ export function planFindings(input: PlanInput): FindingsPlan {
       change(desired === 'waived' ? 'waived' : restart ? 'reopened' : 'opened', desired);
     }
   }
-  return plan;
 }

@@ -18,6 +18,7 @@ export interface AppMetrics {
 }
 
 const OUTBOX_STATUSES = ['pending', 'in_flight', 'done', 'dead', 'superseded', 'planned'];
+const QUARANTINE_STAGES = ['store', 'evaluate', 'plan'];
 const INBOX_STATUSES = ['pending', 'processing', 'done', 'dead'];
 
 export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; now: () => Date }): AppMetrics {
@@ -103,6 +104,27 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
         );
         this.set({ queue: 'outbox' }, Number(row?.outbox ?? 0));
         this.set({ queue: 'webhook' }, Number(row?.inbox ?? 0));
+      })();
+    },
+  });
+
+  new Gauge({
+    name: 'pmo_sync_quarantined_items',
+    help: 'Items in quarantine by connection and stage (store, evaluate, plan): each is retried by the next pass',
+    labelNames: ['connection', 'stage'] as const,
+    registers: [registry],
+    async collect() {
+      await guarded('pmo_sync_quarantined_items', async () => {
+        const rows = await queryRows<{ connection: string; stage: string; n: number }>(
+          db,
+          sql`select connection, stage, count(*)::int as n from quarantine group by connection, stage`,
+        );
+        const connections = await connectionTotals(db);
+        this.reset();
+        // Every connection that has synced shows 0 at each stage, so an alert on > 0 sees it clear.
+        for (const { connection } of connections)
+          for (const stage of QUARANTINE_STAGES) this.set({ connection, stage }, 0);
+        for (const r of rows) this.set({ connection: r.connection, stage: r.stage }, Number(r.n));
       })();
     },
   });

@@ -96,5 +96,12 @@ export function formatTable(r: Report): string {
     for (const [rule, v] of [...byRule].sort((a, b) => b[1].n - a[1].n))
       out.push(`  ${String(v.n).padStart(6)}  ${v.severity.padEnd(7)} ${rule}`);
   }
+  if (r.quarantined.length > 0) {
+    out.push('', `QUARANTINED (each sync tries these again)`);
+    for (const q of r.quarantined)
+      out.push(
+        `  ${q.stage.padEnd(8)} ${q.ref.padEnd(24)} ${q.failures}× since ${q.firstFailedAt.slice(0, 10)}  ${q.reason}`,
+      );
+  }
   return `${out.join('\n')}\n`;
 }

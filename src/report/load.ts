@@ -6,6 +6,7 @@ import { findings, rollups, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
 import type { WorkItem } from '../model/work-item.ts';
+import { listQuarantine, type QuarantineEntry } from '../sync/quarantine.ts';
 
 export type ReportItem = Omit<WorkItem, 'raw'> & { deleted: boolean };
 
@@ -32,15 +33,21 @@ export interface ReportRollup {
   computedAt: string;
 }
 
+/** An item in quarantine: which stage failed on it, why, and since when (src/sync/quarantine.ts). */
+export type ReportQuarantined = QuarantineEntry;
+
 export interface Report {
   items: ReportItem[];
   findings: ReportFinding[];
   rollups: ReportRollup[];
+  /** Items a sync stage could not handle; every pass tries them again. */
+  quarantined: ReportQuarantined[];
 }
 
 export async function loadReport(db: Db, opts: { config: Config | null; program?: string }): Promise<Report> {
   let itemFilter: SQL | undefined;
   let programScope: string | undefined;
+  let connections: string[] | undefined;
   if (opts.program) {
     const program = opts.config?.portfolio.programs.find((p) => p.id === opts.program);
     if (!program) {
@@ -48,6 +55,8 @@ export async function loadReport(db: Db, opts: { config: Config | null; program?
       throw new UsageError(`--program ${opts.program}: no such program (configured: ${known.join(', ') || 'none'})`);
     }
     programScope = `program:${program.id}`;
+    // A quarantined item may never have been stored: its connection is what places it.
+    connections = [...new Set(program.include.map((inc) => inc.connection))];
     itemFilter = or(
       ...program.include.map((inc) =>
         and(eq(workItems.connection, inc.connection), eq(workItems.project, inc.project)),
@@ -63,6 +72,7 @@ export async function loadReport(db: Db, opts: { config: Config | null; program?
   const refs = new Set(items.map((i) => i.ref));
   const findingRows = await db.select().from(findings).orderBy(asc(findings.ref), asc(findings.rule));
   const rollupRows = await db.select().from(rollups).orderBy(asc(rollups.scope));
+  const quarantined = await listQuarantine(db, connections);
   return {
     items,
     findings: findingRows
@@ -84,6 +94,7 @@ export async function loadReport(db: Db, opts: { config: Config | null; program?
         (r) => !programScope || r.scope === programScope || (r.scope.startsWith('epic:') && refs.has(r.scope.slice(5))),
       )
       .map(toRollup),
+    quarantined,
   };
 }
 

@@ -1,9 +1,17 @@
 // The one place where stored changes become findings, rollups and planned writes, in one
 // transaction (the transactional outbox). Sync passes and webhook processing both end here.
 import type { Db } from '../../db/client.ts';
+import { storableText } from '../../db/storable.ts';
 import { hasDryRunPlans } from '../writeback/plan.ts';
+import {
+  anyQuarantined,
+  type QuarantinedItem,
+  type QuarantineStage,
+  recordQuarantine,
+  releaseQuarantine,
+} from './quarantine.ts';
 import type { SyncStages } from './run.ts';
-import { queuedChanges, settleQueued } from './store.ts';
+import { queuedChanges, queueForEvaluation, settleQueued } from './store.ts';
 import { emptyFindings, type FindingsSummary } from './summary.ts';
 
 export interface CommitOptions {
@@ -26,6 +34,8 @@ export interface CommitResult {
   findings: FindingsSummary;
   planned: number;
   skippedUnchanged: number;
+  /** Items whose evaluation or planning failed in this commit (the others' went through). */
+  quarantined: QuarantinedItem[];
 }
 
 /**
@@ -36,7 +46,7 @@ export interface CommitResult {
 export const RELEASE_MEMORY_AT = 20_000;
 
 export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOptions): Promise<CommitResult> {
-  const result: CommitResult = { findings: emptyFindings(), planned: 0, skippedUnchanged: 0 };
+  const result: CommitResult = { findings: emptyFindings(), planned: 0, skippedUnchanged: 0, quarantined: [] };
   if (!stages.evaluate && !stages.afterEvaluate) return result;
   await db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
@@ -69,10 +79,33 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
       });
       result.planned = w.planned;
       result.skippedUnchanged = w.skippedUnchanged;
+      result.quarantined.push(...failures('plan', w.quarantined));
     }
+    result.quarantined.unshift(...failures('evaluate', result.findings.quarantined));
+    await settleQuarantine(tx, refs, result.quarantined);
     await settleQueued(tx, settle.refs, settle.versions);
   });
   return result;
+}
+
+const failures = (stage: QuarantineStage, items: readonly { ref: string; reason: string }[] = []): QuarantinedItem[] =>
+  items.map((f) => ({ ref: f.ref, stage, reason: storableText(f.reason) }));
+
+/**
+ * Quarantines the items this commit failed to evaluate or plan, and queues them again: their row
+ * is written by this transaction, so settleQueued (which settles only rows the pass began with)
+ * leaves it for the next pass. The other `evaluate` and `plan` rows of the pass's refs (all rows
+ * on a full pass) are removed: those items got through.
+ */
+async function settleQuarantine(tx: Db, refs: string[] | undefined, failed: QuarantinedItem[]): Promise<void> {
+  if (failed.length === 0 && !(await anyQuarantined(tx, ['evaluate', 'plan']))) return;
+  for (const stage of ['evaluate', 'plan'] as const) {
+    const keep = failed.filter((f) => f.stage === stage).map((f) => f.ref);
+    await releaseQuarantine(tx, stage, refs, keep);
+  }
+  if (failed.length === 0) return;
+  await recordQuarantine(tx, failed);
+  await queueForEvaluation(tx, [...new Set(failed.map((f) => f.ref))]);
 }
 
 /**

@@ -5,15 +5,17 @@ import { eq, sql } from 'drizzle-orm';
 import type { Connector, ConnectorStats } from '../../connectors/types.ts';
 import type { Database, Db } from '../../db/client.ts';
 import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
+import { storableText } from '../../db/storable.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import { makeRef, type WorkItem } from '../model/work-item.ts';
+import { makeRef, splitRef, type WorkItem } from '../model/work-item.ts';
 import { count } from '../util/plural.ts';
-import { countDryRunPlans } from '../writeback/plan.ts';
+import { countDryRunPlans, type PlanResult } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
 import { type SyncProgress, withPhaseEvents } from './phases.ts';
+import { clearQuarantine, type QuarantinedItem, quarantinedKeys } from './quarantine.ts';
 import { admitInScope, leaveScope, sweepGone } from './scope.ts';
-import { storedRefs, storeItems } from './store.ts';
+import { markDeleted, storedRefs, storeItems } from './store.ts';
 import {
   type ConnectionSummary,
   emptyFindings,
@@ -60,7 +62,7 @@ export interface SyncStages {
       /** See `evaluate`: reads rows the transaction does not write (applied state, earlier plans). */
       reader?: Db;
     },
-  ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'>>;
+  ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'> & Pick<PlanResult, 'quarantined'>>;
   /** Recomputes the project, program and portfolio rollups over every stored item. */
   refreshAggregates?(db: Db, opts: { now: Date }): Promise<void>;
   /** Sends planned writes once the plan is committed (never in dry-run). */
@@ -117,6 +119,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
 
   const warnings: string[] = [];
   const changed = new Set<string>();
+  // Items quarantined in this pass, by connection and ref: what the summary counts and names.
+  const quarantined = new Map<string, Map<string, QuarantinedItem>>(ids.map((id) => [id, new Map()]));
+  const quarantine = (items: readonly QuarantinedItem[]) => {
+    for (const q of items) quarantined.get(splitRef(q.ref).connection)?.set(q.ref, q);
+  };
   const connectors = ids.map((id) => {
     const connector = deps.connectors.get(id);
     if (!connector) throw new Error(`unknown connection "${id}"`);
@@ -125,7 +132,9 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   // Connections are independent (each has its own lock, cursor and rate limits): pulling them
   // side by side lets one tracker's round trips overlap the other's and the database's work.
   const warned = connectors.map((c) => ({ ...c.stats().warnings })); // to report only this run's
-  const connections = await Promise.all(connectors.map((c) => syncConnection(deps, c, opts, now, changed)));
+  const connections = await Promise.all(
+    connectors.map((c) => syncConnection(deps, c, opts, now, { changed, quarantine })),
+  );
   for (const summary of connections) {
     if (summary.error) warnings.push(`${summary.id}: ${summary.error}`);
     for (const d of summary.drift ?? []) warnings.push(`${summary.id}: mapping drift: ${d}`);
@@ -158,9 +167,15 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     // enforce run on this state sends (takeDryRunPlans), not only what changed since the last.
     writes.planned = mode === 'dry-run' ? await countDryRunPlans(db, ids) : committed.planned;
     writes.skippedUnchanged = committed.skippedUnchanged;
+    quarantine(committed.quarantined);
+  }
+  for (const summary of connections) {
+    const items = [...(quarantined.get(summary.id)?.values() ?? [])];
+    summary.itemsQuarantined = items.length;
+    warnings.push(...quarantineWarnings(summary.id, items));
   }
   if (anyOk && stages.send && mode === 'enforce') Object.assign(writes, await stages.send({ connections: ids }));
-  const { changedRefs: _c, ...findingCounts } = findings;
+  const { changedRefs: _c, quarantined: _q, ...findingCounts } = findings;
   const summary: SyncSummary = {
     runId: run?.id ?? null,
     mode,
@@ -186,13 +201,21 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   return summary;
 }
 
+/** What a connection's sync reports to its pass besides its summary. */
+interface PassSink {
+  /** Refs whose content changed: what the pass evaluates. */
+  changed: Set<string>;
+  quarantine(items: readonly QuarantinedItem[]): void;
+}
+
 async function syncConnection(
   deps: SyncDeps,
   connector: Connector,
   opts: SyncOptions,
   now: () => Date,
-  changed: Set<string>,
+  pass: PassSink,
 ): Promise<ConnectionSummary> {
+  const { changed } = pass;
   const { db } = deps.database;
   const log = deps.log.child({ connection: connector.id });
   const out: ConnectionSummary = {
@@ -203,6 +226,7 @@ async function syncConnection(
     itemsChanged: 0,
     itemsDeleted: 0,
     itemsRepaired: 0,
+    itemsQuarantined: 0,
     requests: 0,
     throttled: 0,
     retries: 0,
@@ -221,6 +245,9 @@ async function syncConnection(
   try {
     const [row] = await db.select().from(syncCursors).where(eq(syncCursors.connection, connector.id));
     const cursor = opts.full ? null : (row?.cursor ?? null);
+    // Items the database refused in an earlier pass: those this pull does not read again (an
+    // incremental pull sees an item only when it changed) are read by key once it is done.
+    const retry = new Set(await quarantinedKeys(db, connector.id));
     log.info({ incremental: cursor !== null }, 'pull started');
     let buffer: WorkItem[] = [];
     // Stores run behind the pull, in STORE_LANES lanes: the next pages are read while the
@@ -250,6 +277,7 @@ async function syncConnection(
           const stored = await storeItems(db, batch, now());
           for (const ref of stored.changed) changed.add(ref);
           out.itemsChanged += stored.changed.length;
+          pass.quarantine(stored.quarantined);
         } finally {
           lane.batches.delete(refs);
         }
@@ -273,6 +301,7 @@ async function syncConnection(
           : undefined,
         onPage: async (items) => {
           out.itemsPulled += items.length;
+          if (retry.size > 0) for (const it of items) retry.delete(storableText(it.key));
           // A pull reads through the scope query; the project of each item is still checked.
           const { inScope, outOfScope } = await admitInScope(connector, items, { viaScopeQuery: true, log });
           for (const ref of await leaveScope(db, outOfScope)) changed.add(ref);
@@ -295,6 +324,16 @@ async function syncConnection(
       out.itemsDeleted += sweep.deleted.length;
       out.itemsRepaired += sweep.repaired.length;
       for (const ref of [...sweep.deleted, ...sweep.repaired, ...sweep.leftScope]) changed.add(ref);
+      pass.quarantine(sweep.quarantined);
+      for (const key of sweep.fetched) retry.delete(storableText(key));
+    }
+    if (retry.size > 0) {
+      const again = await retryQuarantined(db, connector, [...retry], now());
+      out.itemsPulled += again.pulled;
+      out.itemsChanged += again.changed.length;
+      out.itemsDeleted += again.deleted.length;
+      for (const ref of [...again.changed, ...again.deleted, ...again.leftScope]) changed.add(ref);
+      pass.quarantine(again.quarantined);
     }
     if (connector.checkMapping) {
       // A mapping that no longer fits must be loud: say it in the summary and keep it for /readyz.
@@ -335,7 +374,13 @@ export async function reconcileConnection(
   db: Db,
   connector: Connector,
   now: Date,
-): Promise<{ deleted: string[]; repaired: string[]; leftScope: string[] }> {
+): Promise<{
+  deleted: string[];
+  repaired: string[];
+  leftScope: string[];
+  quarantined: QuarantinedItem[];
+  fetched: string[];
+}> {
   const keys = await connector.listKeys();
   const live = new Set(keys.map((k) => makeRef(connector.id, k)));
   const stored = new Set(await storedRefs(db, connector.id));
@@ -345,13 +390,59 @@ export async function reconcileConnection(
   const swept = await sweepGone(db, connector, gone, now);
   const repaired: string[] = [...swept.stored];
   const leftScope = [...swept.leftScope];
+  const quarantined: QuarantinedItem[] = [];
   if (missing.length > 0) {
     const { inScope, outOfScope } = await admitInScope(connector, await connector.fetchItems(missing));
     const stored = await storeItems(db, inScope, now);
     repaired.push(...stored.changed);
     leftScope.push(...(await leaveScope(db, outOfScope)));
+    quarantined.push(...stored.quarantined);
   }
-  return { deleted: swept.deleted, repaired, leftScope };
+  return { deleted: swept.deleted, repaired, leftScope, quarantined, fetched: missing };
+}
+
+/**
+ * Reads again by key, and stores, items of a connection the database refused in an earlier pass
+ * (quarantined at `store`). Keys the tracker no longer has leave the quarantine, and a version
+ * stored before is marked deleted, as the reconcile sweep would; an item now outside the scope
+ * leaves pmo-sync's view (scope.ts).
+ */
+export async function retryQuarantined(
+  db: Db,
+  connector: Connector,
+  keys: string[],
+  now: Date,
+): Promise<{
+  pulled: number;
+  changed: string[];
+  deleted: string[];
+  leftScope: string[];
+  quarantined: QuarantinedItem[];
+}> {
+  const items = await connector.fetchItems(keys);
+  const { inScope, outOfScope } = await admitInScope(connector, items);
+  const stored = await storeItems(db, inScope, now);
+  const found = new Set(items.map((i) => storableText(i.key)));
+  const gone = keys.filter((k) => !found.has(k)).map((k) => makeRef(connector.id, k));
+  await clearQuarantine(db, [...gone, ...outOfScope], ['store']);
+  const deleted = await markDeleted(db, gone, now);
+  const leftScope = await leaveScope(db, outOfScope);
+  return { pulled: items.length, changed: stored.changed, deleted, leftScope, quarantined: stored.quarantined };
+}
+
+/** How many quarantined items a pass names in its warnings, per connection. */
+const NAMED_QUARANTINES = 5;
+
+/** The summary's warnings for a connection's quarantined items: the first few by name, then a count. */
+function quarantineWarnings(connection: string, items: readonly QuarantinedItem[]): string[] {
+  const out = items
+    .slice(0, NAMED_QUARANTINES)
+    .map((q) => `${connection}: ${q.ref} quarantined (${q.stage}): ${q.reason}`);
+  if (items.length > NAMED_QUARANTINES)
+    out.push(
+      `${connection}: ${items.length - NAMED_QUARANTINES} more items quarantined (pmo-sync report lists them all)`,
+    );
+  return out;
 }
 
 function snapshot(s: ConnectorStats): ConnectorStats {

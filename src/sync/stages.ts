@@ -81,9 +81,11 @@ export function createSyncStages(deps: {
       for (const ref of candidates) if (!pre?.refs.has(ref)) refs.push(ref);
       const planned = await planWrites(db, config, { refs, dryRun, priority, triggers: changedRefs, reader });
       if (!pre) return planned;
+      const quarantined = [...(pre.result.quarantined ?? []), ...(planned.quarantined ?? [])];
       return {
         planned: planned.planned + pre.result.planned,
         skippedUnchanged: planned.skippedUnchanged + pre.result.skippedUnchanged,
+        ...(quarantined.length > 0 ? { quarantined } : {}),
       };
     },
     async refreshAggregates(db, { now }) {

@@ -2,12 +2,15 @@
 // revision changed, never letting an older revision overwrite a newer one.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { CopyError, canCopy, copyPieces, copyRows } from '../../db/copy.ts';
+import { CopyError, canCopy, copyPieces, copyRows, JsonText } from '../../db/copy.ts';
+import { failureReason, isDataError } from '../../db/errors.ts';
 import { inList, queryRows, textArray } from '../../db/query.ts';
 import { itemLinks, workItems } from '../../db/schema.ts';
+import { isStorableText, jsonNeedsEscaping, storableText, storableValue, trackerJsonText } from '../../db/storable.ts';
 import type { WorkItem } from '../model/work-item.ts';
 import { hashText, shapeStringifier } from '../util/hash.ts';
 import { parseInstant } from '../util/instant.ts';
+import { clearQuarantine, ofRefs, type QuarantinedItem, recordQuarantine } from './quarantine.ts';
 
 /**
  * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
@@ -64,54 +67,163 @@ export interface StoreResult {
   changed: string[];
   /** Rows written at all (content changes plus revision-only touches). */
   written: number;
+  /** Items the database refused even alone, sanitized: recorded in the quarantine at `store`. */
+  quarantined: QuarantinedItem[];
 }
 
-export async function storeItems(db: Db, items: readonly WorkItem[], now: Date = new Date()): Promise<StoreResult> {
-  if (items.length === 0) return { changed: [], written: 0 };
-  // Within one page the same item may appear twice (overlap windows): keep the newest.
-  const byRef = new Map<string, WorkItem>();
-  for (const it of items) {
-    const prev = byRef.get(it.ref);
-    if (!prev || compareRevision(it.revision, prev.revision) >= 0) byRef.set(it.ref, it);
-  }
-  const refs = [...byRef.keys()];
-  const existing = await db
-    .select({
-      ref: workItems.ref,
-      hash: workItems.contentHash,
-      revision: workItems.revision,
-      deletedAt: workItems.deletedAt,
-    })
-    .from(workItems)
-    .where(inList(workItems.ref, refs));
-  const known = new Map(existing.map((r) => [r.ref, r]));
+/** An item made storable, the normalized fields that had to be sanitized for it, and its contentHash. */
+interface Storable {
+  item: WorkItem;
+  sanitized: string[];
+  hash: string;
+}
 
-  const nowIso = now.toISOString();
-  const changed: string[] = [];
-  const rows: unknown[][] = [];
-  for (const item of byRef.values()) {
-    const hash = contentHash(item);
-    const prev = known.get(item.ref);
-    if (prev && compareRevision(item.revision, prev.revision) < 0 && prev.deletedAt === null) continue;
-    const contentChanged = !prev || prev.hash !== hash || prev.deletedAt !== null;
-    if (!contentChanged && prev.revision === item.revision) continue;
-    if (contentChanged) changed.push(item.ref);
-    rows.push(toRow(item, hash, nowIso));
+// Every field of the model but `raw`, which is kept losslessly instead (db/storable.ts).
+const NORMALIZED = [...Object.keys(HASHED), 'updated', 'revision'] as (keyof WorkItem)[];
+
+/** The item with every normalized value Postgres cannot hold as it is sanitized (db/storable.ts). */
+export function storableItem(item: WorkItem): Storable {
+  // The hash's text writes every hashed string as JSON does, U+0000 and lone surrogates as escapes:
+  // without such an escape (nearly always) no hashed field needs sanitizing, and the one pass over
+  // the item is the one the hash needs anyway.
+  const text = itemContent(item as unknown as Record<string, unknown>);
+  if (!jsonNeedsEscaping(text) && storable(item.updated) && storable(item.revision))
+    return { item, sanitized: [], hash: hashText(text) };
+  let out: WorkItem | null = null;
+  const sanitized: string[] = [];
+  for (const key of NORMALIZED) {
+    const v = item[key];
+    const s = storableValue(v);
+    if (s === v) continue;
+    out ??= { ...item };
+    (out as unknown as Record<string, unknown>)[key] = s;
+    sanitized.push(key);
   }
+  const made = out ?? item;
+  return { item: made, sanitized, hash: contentHash(made) };
+}
+
+const storable = (v: unknown) => typeof v !== 'string' || isStorableText(v);
+
+/**
+ * Stores a page of items. A batch the database refuses for its data (db/errors.ts isDataError) is
+ * stored again in halves, down to single items, and an item refused alone is quarantined: one
+ * unstorable item never costs its neighbours their pass. The halving runs only after a failure.
+ */
+export async function storeItems(db: Db, items: readonly WorkItem[], now: Date = new Date()): Promise<StoreResult> {
+  if (items.length === 0) return { changed: [], written: 0, quarantined: [] };
+  // Within one page the same item may appear twice (overlap windows): keep the newest.
+  const byRef = new Map<string, Storable>();
+  const unreadable: QuarantinedItem[] = [];
+  for (const it of items) {
+    let s: Storable;
+    try {
+      s = storableItem(it);
+    } catch (err) {
+      // A value nested deeper than the stack reaches.
+      if (!isDataError(err)) throw err;
+      unreadable.push({ ref: storableText(it.ref), stage: 'store', reason: failureReason(err) });
+      continue;
+    }
+    const prev = byRef.get(s.item.ref);
+    if (!prev || compareRevision(s.item.revision, prev.item.revision) >= 0) byRef.set(s.item.ref, s);
+  }
+  await recordQuarantine(db, unreadable);
+  const result = byRef.size > 0 ? await storeBatch(db, [...byRef.values()], now.toISOString()) : null;
+  if (unreadable.length === 0 && result) return result;
+  return {
+    changed: result?.changed ?? [],
+    written: result?.written ?? 0,
+    quarantined: [...unreadable, ...(result?.quarantined ?? [])],
+  };
+}
+
+async function storeBatch(db: Db, batch: Storable[], nowIso: string): Promise<StoreResult> {
+  try {
+    return { ...(await writeBatch(db, batch, nowIso)), quarantined: [] };
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    if (batch.length === 1) {
+      const quarantined: QuarantinedItem[] = [{ ref: batch[0]!.item.ref, stage: 'store', reason: failureReason(err) }];
+      await recordQuarantine(db, quarantined);
+      return { changed: [], written: 0, quarantined };
+    }
+    const half = Math.ceil(batch.length / 2);
+    const a = await storeBatch(db, batch.slice(0, half), nowIso);
+    const b = await storeBatch(db, batch.slice(half), nowIso);
+    return {
+      changed: [...a.changed, ...b.changed],
+      written: a.written + b.written,
+      quarantined: [...a.quarantined, ...b.quarantined],
+    };
+  }
+}
+
+/**
+ * Writes the rows of a batch that changed, their links and their evaluation queue entries in one
+ * transaction, and clears the quarantine of its items: all of it, or (on a failure) none.
+ */
+async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Omit<StoreResult, 'quarantined'>> {
+  const refs = batch.map((s) => s.item.ref);
+  // The stored versions, and which of these items wait in the quarantine, in one round trip.
+  const found = await queryRows<{ ref: string; hash: string; revision: string; deleted_at: unknown; q: boolean }>(
+    db,
+    sql`select ref, content_hash as hash, revision, deleted_at, false as q from work_items where ${inList(sql`ref`, refs)}
+      union all
+      select ref, null, null, null, true from quarantine where stage = 'store' and ${ofRefs(refs)}`,
+  );
+  const known = new Map<string, { hash: string; revision: string; deleted: boolean }>();
+  const cleared: string[] = [];
+  for (const r of found) {
+    if (r.q) cleared.push(r.ref);
+    else known.set(r.ref, { hash: r.hash, revision: r.revision, deleted: r.deleted_at !== null });
+  }
+
+  const changed: string[] = [];
+  const changedItems: WorkItem[] = [];
+  const rows: unknown[][] = [];
+  for (const { item, sanitized, hash } of batch) {
+    const prev = known.get(item.ref);
+    if (prev && compareRevision(item.revision, prev.revision) < 0 && !prev.deleted) continue;
+    const contentChanged = !prev || prev.hash !== hash || prev.deleted;
+    if (!contentChanged && prev.revision === item.revision) continue;
+    if (contentChanged) {
+      changed.push(item.ref);
+      changedItems.push(item);
+    }
+    rows.push(toRow(item, sanitized, hash, nowIso));
+  }
+  if (rows.length === 0 && cleared.length === 0) return { changed, written: 0 };
+  const rest = async (tx: Db) => {
+    if (changedItems.length > 0) await replaceLinks(tx, changedItems);
+    await clearQuarantine(tx, cleared, ['store']);
+  };
   // A batch of items none of which is stored yet (a first sync) is copied in; the upsert is for
   // the rest, and for a batch another writer stored part of in the meantime.
-  if (rows.length > 0 && !(existing.length === 0 && (await copyNewRows(db, rows, changed))))
-    await upsertRows(db, rows, changed);
-  if (changed.length > 0)
-    await replaceLinks(
-      db,
-      changed.map((r) => byRef.get(r)!),
-    );
+  if (rows.length > 0 && known.size === 0 && canCopy(db)) {
+    try {
+      await db.transaction(async (txRaw) => {
+        const tx = txRaw as unknown as Db;
+        await copyRows(tx, 'work_items', ROW_NAMES, copyPieces(rows));
+        await tx.execute(sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) ${REQUEUE}`);
+        await rest(tx);
+      });
+      return { changed, written: rows.length };
+    } catch (e) {
+      // Refused: a row another writer stored meanwhile, or this batch's data (the upsert says which).
+      if (!(e instanceof CopyError)) throw e;
+    }
+  }
+  await db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    await upsertRows(tx, rows, changed);
+    await rest(tx);
+  });
   return { changed, written: rows.length };
 }
 
 /** One row's values in ROW_COLUMNS order. */
-function toRow(item: WorkItem, hash: string, nowIso: string): unknown[] {
+function toRow(item: WorkItem, sanitized: string[], hash: string, nowIso: string): unknown[] {
   return [
     item.ref,
     item.connection,
@@ -142,7 +254,8 @@ function toRow(item: WorkItem, hash: string, nowIso: string): unknown[] {
     item.fields,
     item.url,
     item.revision,
-    item.raw ?? null,
+    // Made when the row is written, never held for the whole batch.
+    new JsonText(() => trackerJsonText(item.raw ?? null, sanitized)),
     hash,
     null,
     nowIso,
@@ -212,40 +325,35 @@ const UPDATE_SET = sql.raw(
  */
 const REQUEUE = sql`on conflict (ref) do update set queued_at = excluded.queued_at`;
 
-/**
- * Copies rows of items not stored yet and queues them for evaluation, in one transaction.
- * False, with nothing written, when COPY is unavailable or the database refused the rows (an
- * item stored by another writer since the batch was read): the upsert then decides.
- */
-async function copyNewRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<boolean> {
-  if (!canCopy(db)) return false;
-  const pieces = copyPieces(rows);
-  try {
-    await db.transaction(async (txRaw) => {
-      const tx = txRaw as unknown as Db;
-      await copyRows(tx, 'work_items', ROW_NAMES, pieces);
-      await tx.execute(sql`insert into eval_queue (ref) select unnest(${textArray(changed)}::text[]) ${REQUEUE}`);
-    });
-    return true;
-  } catch (e) {
-    if (e instanceof CopyError) return false;
-    throw e;
-  }
-}
-
 /** Writes the rows and, in the same statement, queues the changed ones for evaluation. */
 async function upsertRows(db: Db, rows: unknown[][], changed: readonly string[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
-    const records = rows.slice(i, i + 1000).map((r) => Object.fromEntries(ROW_NAMES.map((c, k) => [c, r[k]])));
     await db.execute(sql`with stored as (
         insert into work_items (${INSERT_COLUMNS})
-        select ${SELECT_COLUMNS} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(${COLUMN_DEFS})
+        select ${SELECT_COLUMNS} from jsonb_to_recordset(${recordsJson(rows.slice(i, i + 1000))}::jsonb) as x(${COLUMN_DEFS})
         on conflict (ref) do update set ${UPDATE_SET}
         returning ref
       )
       insert into eval_queue (ref) select ref from stored where ${inList(sql`ref`, changed)}
       ${REQUEUE}`);
   }
+}
+
+/** Rows as a JSON array of records by column name; a JsonText value (raw) is spliced in as written. */
+function recordsJson(rows: readonly unknown[][]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    const record: Record<string, unknown> = {};
+    const texts: string[] = [];
+    for (let k = 0; k < ROW_NAMES.length; k++) {
+      const v = r[k];
+      if (v instanceof JsonText) texts.push(`${JSON.stringify(ROW_NAMES[k])}:${v.make()}`);
+      else record[ROW_NAMES[k]!] = v;
+    }
+    const json = JSON.stringify(record);
+    out.push(texts.length === 0 ? json : `${json.slice(0, -1)},${texts.join(',')}}`);
+  }
+  return `[${out.join(',')}]`;
 }
 
 async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
@@ -267,6 +375,15 @@ async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
     select source, target, type, relation
     from jsonb_to_recordset(${JSON.stringify([...rows.values()])}::jsonb) as x(source text, target text, type text, relation text)
     on conflict do nothing`);
+}
+
+/**
+ * Queues refs for evaluation again (an item whose evaluation or planning failed). Inside a
+ * pass's transaction the rows get that transaction's version, so settleQueued leaves them.
+ */
+export async function queueForEvaluation(db: Db, refs: readonly string[]): Promise<void> {
+  if (refs.length === 0) return;
+  await db.execute(sql`insert into eval_queue (ref) select unnest(${textArray(refs)}::text[]) ${REQUEUE}`);
 }
 
 /** Marks items the tracker no longer has as deleted; returns the refs newly marked. */

@@ -11,6 +11,12 @@ export interface ConnectionSummary {
   itemsDeleted: number;
   /** Items the reconcile sweep found missing from the database and repaired. */
   itemsRepaired: number;
+  /**
+   * Items of this connection quarantined in this pass: the database refused one even alone, or
+   * its rules or writes could not be worked out. The rest went through; the next pass tries
+   * them again.
+   */
+  itemsQuarantined: number;
   requests: number;
   throttled: number;
   retries: number;
@@ -63,7 +69,7 @@ export function formatSummary(s: SyncSummary): string {
   lines.push(`pmo-sync ${s.full ? 'full ' : ''}sync (${s.mode}) in ${(s.durationMs / 1000).toFixed(1)} s`);
   const told = new Set<string>();
   for (const c of s.connections) {
-    const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}`;
+    const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}${c.itemsQuarantined ? `, ${c.itemsQuarantined} quarantined` : ''}`;
     const api = `${count(c.requests, 'request')}, ${c.throttled} throttled, ${count(c.retries, 'retry')}`;
     lines.push(`  ${c.id} (${c.tracker}): ${c.status === 'ok' ? '' : `${c.status.toUpperCase()} `}${counts}; ${api}`);
     if (c.error) told.add(`${c.id}: ${c.error}`);

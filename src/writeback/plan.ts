@@ -36,6 +36,8 @@ export interface PlanOptions {
 export interface PlanResult {
   planned: number;
   skippedUnchanged: number;
+  /** Items whose writes could not be planned: their other writes go on; the sync quarantines them. */
+  quarantined?: { ref: string; reason: string }[];
 }
 
 export type WriteTarget = 'comment' | 'labels' | 'fields';
@@ -169,55 +171,63 @@ export function createItemPlanner(
         if (++n % PLAN_SLICE === 0) await letIoRun();
         const s = settings.get(it.connection);
         if (!s) continue;
-        const appliedComment = appliedBy.get(`${it.ref}|comment`);
-        const rollup = rollupByRef.get(it.ref);
-        const desired = desiredState(
-          {
-            ref: it.ref,
-            kind: it.kind,
-            labels: it.labels,
-            ruleChecks: it.ruleChecks,
-            findings: findingsByRef.get(it.ref) ?? [],
-            rollup: rollup
-              ? {
-                  health: rollup.health,
-                  healthReason: rollup.healthReason,
-                  percentComplete: rollup.percentComplete,
-                  metrics: rollup.metrics as RollupMetrics,
-                }
-              : null,
-            hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
-          },
-          s,
-        );
-        const consider = (target: WriteTarget, payload: OutboxPayload | null, hash: string) => {
-          if (!payload) return;
-          const key = `${it.ref}|${target}`;
-          // Labels are diffed against the item as read, so there is no applied hash to compare.
-          if (target !== 'labels' && appliedBy.get(key)?.hash === hash) {
-            result.skippedUnchanged++;
-            return;
-          }
-          if (waitingBy.get(key)?.includes(hash)) {
-            result.skippedUnchanged++;
-            return;
-          }
-          rows.push({
-            connection: it.connection,
-            ref: it.ref,
-            target,
-            payload: { ...payload, changedAt: opts.changedAt(it.ref, it.updated) },
-            desired_hash: hash,
-            status,
-            priority,
-          });
-        };
-        if (desired.comment) {
-          const hash = desired.comment.action === 'delete' ? 'deleted' : hashOf(desired.comment.doc);
-          consider('comment', { comment: desired.comment }, hash);
-        } else if (appliedComment) result.skippedUnchanged++;
-        if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
-        if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
+        const before = rows.length;
+        try {
+          const appliedComment = appliedBy.get(`${it.ref}|comment`);
+          const rollup = rollupByRef.get(it.ref);
+          const desired = desiredState(
+            {
+              ref: it.ref,
+              kind: it.kind,
+              labels: it.labels,
+              ruleChecks: it.ruleChecks,
+              findings: findingsByRef.get(it.ref) ?? [],
+              rollup: rollup
+                ? {
+                    health: rollup.health,
+                    healthReason: rollup.healthReason,
+                    percentComplete: rollup.percentComplete,
+                    metrics: rollup.metrics as RollupMetrics,
+                  }
+                : null,
+              hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
+            },
+            s,
+          );
+          const consider = (target: WriteTarget, payload: OutboxPayload | null, hash: string) => {
+            if (!payload) return;
+            const key = `${it.ref}|${target}`;
+            // Labels are diffed against the item as read, so there is no applied hash to compare.
+            if (target !== 'labels' && appliedBy.get(key)?.hash === hash) {
+              result.skippedUnchanged++;
+              return;
+            }
+            if (waitingBy.get(key)?.includes(hash)) {
+              result.skippedUnchanged++;
+              return;
+            }
+            rows.push({
+              connection: it.connection,
+              ref: it.ref,
+              target,
+              payload: { ...payload, changedAt: opts.changedAt(it.ref, it.updated) },
+              desired_hash: hash,
+              status,
+              priority,
+            });
+          };
+          if (desired.comment) {
+            const hash = desired.comment.action === 'delete' ? 'deleted' : hashOf(desired.comment.doc);
+            consider('comment', { comment: desired.comment }, hash);
+          } else if (appliedComment) result.skippedUnchanged++;
+          if (desired.labels) consider('labels', { labels: desired.labels }, hashOf(desired.labels));
+          if (desired.fields) consider('fields', { fields: desired.fields }, hashOf(desired.fields));
+        } catch (e) {
+          // This item's stored data broke its plan: none of its writes, the other items' go on.
+          rows.length = before;
+          result.quarantined ??= [];
+          result.quarantined.push({ ref: it.ref, reason: e instanceof Error ? e.message : String(e) });
+        }
       }
       result.planned += rows.length;
       return rows;

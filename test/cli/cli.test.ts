@@ -139,7 +139,7 @@ describe('pmo-sync CLI', () => {
     const r = await runCli(['report', '--format', 'json'], { cwd: dir, env: { JIRA_API_TOKEN: 'x-token' } });
     expect({ code: r.code, body: JSON.parse(r.stdout) }).toEqual({
       code: 0,
-      body: { items: [], findings: [], rollups: [] },
+      body: { items: [], findings: [], rollups: [], quarantined: [] },
     });
   });
 });

@@ -137,7 +137,7 @@ describe('webhook processor', () => {
     });
     await storeItems(database.db, [newer]);
     const r = await storeItems(database.db, [older]);
-    expect(r).toEqual({ changed: [], written: 0 });
+    expect(r).toEqual({ changed: [], written: 0, quarantined: [] });
     const [row] = await database.db
       .select({ title: workItems.title })
       .from(workItems)
