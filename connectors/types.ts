@@ -31,6 +31,12 @@ export interface PullOptions {
    */
   onPage(items: WorkItem[]): Promise<void>;
   /**
+   * Called with items the tracker returned that pmo-sync cannot read (a shape the schema or the
+   * mapping refuses), in order with the pages; the rest of their page is delivered as usual.
+   * Without it, such an item fails the pull as a broken page does.
+   */
+  onUnreadable?(items: UnreadableItem[]): Promise<void>;
+  /**
    * Asks for the number of items the pull will deliver, for a progress display: called once the
    * tracker tells it (Jira's approximate count, the ids an Azure DevOps WIQL query returned),
    * possibly again as it grows, and never when the tracker cannot tell. Approximate: pages may
@@ -38,6 +44,20 @@ export interface PullOptions {
    */
   onTotal?(items: number): void;
   signal?: AbortSignal;
+}
+
+/** An item a tracker returned that pmo-sync cannot read, named by its key, and why. */
+export interface UnreadableItem {
+  key: string;
+  reason: string;
+}
+
+export interface FetchOptions {
+  /**
+   * Told of the keys whose items came back unreadable: they are neither returned nor missing
+   * (missing means gone). Without it, such an item fails the call as a broken answer does.
+   */
+  onUnreadable?(items: UnreadableItem[]): void;
 }
 
 export interface PullResult {
@@ -164,7 +184,7 @@ export interface Connector {
   listKeys(opts?: { signal?: AbortSignal }): Promise<string[]>;
 
   /** Authoritative re-read of some items in batches; keys missing from the result no longer exist. */
-  fetchItems(keys: string[]): Promise<WorkItem[]>;
+  fetchItems(keys: string[], opts?: FetchOptions): Promise<WorkItem[]>;
 
   /**
    * Which of these items belong to the connection's scope, as the tracker answers it: a

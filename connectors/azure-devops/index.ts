@@ -1,6 +1,6 @@
 // The Azure DevOps Boards connector (issue 4): pulls work items by WIQL + workitemsbatch, maps them
 // to the common model, writes the bot comment, tags and fields back, and receives service hooks.
-import { ConnectorError } from '../../src/errors.ts';
+import { ConnectorError, SchemaError } from '../../src/errors.ts';
 import type { Person, WorkItem } from '../../src/model/work-item.ts';
 import type {
   AdoConnectorDeps,
@@ -8,6 +8,7 @@ import type {
   MappingDrift,
   PullOptions,
   PullResult,
+  UnreadableItem,
   WebhookRegistration,
 } from '../types.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
@@ -19,8 +20,8 @@ import {
   AdoProject,
   AdoSubscriptionList,
   AdoWiqlResult,
-  type AdoWorkItem,
-  AdoWorkItemList,
+  AdoWorkItem,
+  AdoWorkItemBatch,
 } from './schema.ts';
 import { createAdoScopeCheck } from './scope.ts';
 import { createStateCategoryCache } from './states.ts';
@@ -66,6 +67,8 @@ export interface AdoConnectorOptions {
   /** Tuning for tests (retry delays, a fake sleep) and the transport (`fetch` on Workers). */
   client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'now' | 'timeoutMs' | 'slowdownBelow' | 'transport'>;
 }
+
+type Unreadable = (item: UnreadableItem) => void;
 
 export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnectorOptions = {}): Connector {
   const { config, log, resolveRef } = deps;
@@ -182,7 +185,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   // workitemsbatch cannot combine `fields` with `$expand` ("The expand parameter can not be used
   // with the fields parameter"); relations carry parent and dependencies, so we expand them and
   // take the fields that come with them.
-  const readBatch = async (ids: readonly number[]): Promise<WorkItem[]> => {
+  const readBatch = async (ids: readonly number[], unreadable?: Unreadable): Promise<WorkItem[]> => {
     const l = LOCATIONS.workItemsBatch;
     const reply = await client.call({
       method: 'POST',
@@ -192,13 +195,35 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
       body: { ids, $expand: 'Relations', errorPolicy: 'Omit' },
       what: `read ${ids.length} work items`,
     });
-    const raws = client
-      .parse(AdoWorkItemList, reply.body, 'work item batch')
-      .value.filter((w): w is AdoWorkItem => w !== null);
-    return Promise.all(raws.map(normalize));
+    // errorPolicy Omit answers null for an id that is gone (or not readable to us).
+    const raws: AdoWorkItem[] = [];
+    for (const [i, value] of client.parse(AdoWorkItemBatch, reply.body, 'work item batch').value.entries()) {
+      if (value === null) continue;
+      const r = AdoWorkItem.safeParse(value);
+      if (r.success) {
+        raws.push(r.data);
+        continue;
+      }
+      // Named as in the whole answer (`value.3.fields`), never by its value.
+      const err = new SchemaError(
+        `Azure DevOps (${config.id}): work item batch`,
+        r.error.issues.map((x) => ({ path: ['value', i, ...x.path].join('.'), message: x.message })),
+        { tracker: TRACKER, connection: config.id },
+      );
+      const id = (value as { id?: unknown }).id;
+      if (!unreadable || (typeof id !== 'number' && typeof id !== 'string')) throw err;
+      unreadable({ key: String(id), reason: err.message });
+    }
+    const items = await Promise.all(raws.map((raw) => normalize(raw, unreadable)));
+    return items.filter((it): it is WorkItem => it !== null);
   };
 
-  const normalize = async (raw: AdoWorkItem): Promise<WorkItem> => {
+  /**
+   * Maps one work item. Reading its type's states and its project's iterations may fail as any
+   * request does (the call fails); a mapping that throws on the item's own data goes to
+   * `unreadable` when there is one, and the others go on.
+   */
+  const normalize = async (raw: AdoWorkItem, unreadable: Unreadable | undefined): Promise<WorkItem | null> => {
     const project = String(raw.fields['System.TeamProject'] ?? '');
     const type = String(raw.fields['System.WorkItemType'] ?? '');
     projects.set(String(raw.id), project);
@@ -209,14 +234,20 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
       warnedStates.add(unknownKey); // once per state, not once per item
       log.warn({ connection: config.id, project, type, state }, 'azure-devops: state not in its type; read as todo');
     }
-    return toWorkItem(raw, {
-      connectionId: config.id,
-      orgUrl: config.orgUrl,
-      config,
-      resolveRef,
-      categories,
-      iterations: sprints,
-    });
+    try {
+      return toWorkItem(raw, {
+        connectionId: config.id,
+        orgUrl: config.orgUrl,
+        config,
+        resolveRef,
+        categories,
+        iterations: sprints,
+      });
+    } catch (err) {
+      if (!unreadable) throw err;
+      unreadable({ key: String(raw.id), reason: `cannot map: ${err instanceof Error ? err.message : String(err)}` });
+      return null;
+    }
   };
 
   const chunks = <T>(xs: readonly T[], n: number): T[][] => {
@@ -252,7 +283,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     return self;
   };
 
-  const pull = async ({ cursor, onPage, onTotal, signal }: PullOptions): Promise<PullResult> => {
+  const pull = async ({ cursor, onPage, onTotal, onUnreadable, signal }: PullOptions): Promise<PullResult> => {
     iterations.reset();
     const since = decodeCursor(cursor);
     let newest = since.changedSince;
@@ -267,11 +298,13 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
         // pages are still handed over one at a time, in id order. The client's limiter
         // keeps the request rate polite whatever this window is.
         const window = Math.max(1, config.limits.concurrency);
-        const reads: Promise<WorkItem[]>[] = [];
+        const reads: Promise<{ items: WorkItem[]; refused: UnreadableItem[] }>[] = [];
         const batches = chunks(ids, BATCH_MAX);
         const start = (i: number) => {
           if (i >= batches.length) return;
-          const p = readBatch(batches[i]!);
+          const refused: UnreadableItem[] = [];
+          const unreadable = onUnreadable && ((u: UnreadableItem) => void refused.push(u));
+          const p = readBatch(batches[i]!, unreadable).then((items) => ({ items, refused }));
           p.catch(() => {});
           reads.push(p);
         };
@@ -279,9 +312,10 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
           for (let i = 0; i < window; i++) start(i);
           for (let i = 0; i < batches.length; i++) {
             signal?.throwIfAborted();
-            const items = await reads[i]!;
+            const { items, refused } = await reads[i]!;
             start(i + window);
             for (const it of items) if (!newest || it.updated > newest) newest = it.updated;
+            if (refused.length > 0) await onUnreadable?.(refused);
             await onPage(items);
           }
         } finally {
@@ -309,7 +343,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
         return keys;
       }),
 
-    async fetchItems(keys) {
+    async fetchItems(keys, opts = {}) {
       const ids = keys.map((k) => {
         const n = Number(k);
         if (!Number.isInteger(n) || n <= 0) {
@@ -321,7 +355,10 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
         return n;
       });
       const out: WorkItem[] = [];
-      for (const chunk of chunks(ids, BATCH_MAX)) out.push(...(await readBatch(chunk)));
+      const refused: UnreadableItem[] = [];
+      const unreadable = opts.onUnreadable && ((u: UnreadableItem) => void refused.push(u));
+      for (const chunk of chunks(ids, BATCH_MAX)) out.push(...(await readBatch(chunk, unreadable)));
+      if (refused.length > 0) opts.onUnreadable?.(refused);
       return out;
     },
 

@@ -35,6 +35,15 @@ export const AdoWorkItemList = z.looseObject({
   count: z.number().int().optional(),
   value: z.array(AdoWorkItem.nullable()),
 });
+
+/**
+ * A `workitemsbatch` answer as the reader takes it: each work item is read on its own (index.ts
+ * readBatch), so one the schema refuses does not cost the others of its batch.
+ */
+export const AdoWorkItemBatch = z.looseObject({
+  count: z.number().int().optional(),
+  value: z.array(z.unknown()),
+});
 export type AdoWorkItemList = z.infer<typeof AdoWorkItemList>;
 
 export const AdoWiqlResult = z.looseObject({

@@ -3,9 +3,10 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { JiraConnection } from '../../src/config/schema.ts';
+import { SchemaError } from '../../src/errors.ts';
 import type { WorkItem } from '../../src/model/work-item.ts';
 import { withoutOrderBy } from '../query-text.ts';
-import type { PullOptions, PullResult, RefResolver } from '../types.ts';
+import type { FetchOptions, PullOptions, PullResult, RefResolver, UnreadableItem } from '../types.ts';
 import { type JiraApi, validate } from './client.ts';
 import {
   type JiraFieldIds,
@@ -21,7 +22,7 @@ import {
   JiraBulkFetch,
   type JiraField,
   JiraFieldList,
-  type JiraIssue,
+  JiraIssue,
   JiraKeyPage,
   JiraSearchPage,
 } from './schema.ts';
@@ -226,22 +227,75 @@ export function createReader(deps: ReaderDeps) {
     return out;
   }
 
+  /**
+   * Validates issues one by one. An issue the schema refuses goes to `unreadable` by its key, and
+   * the others go on; without `unreadable`, or without a key to name it by, it fails the call as
+   * a broken answer does.
+   */
+  function readEach(raws: readonly unknown[], what: string, unreadable: Unreadable | undefined): JiraIssue[] {
+    const out: JiraIssue[] = [];
+    for (const [i, raw] of raws.entries()) {
+      const r = JiraIssue.safeParse(raw);
+      if (r.success) {
+        out.push(r.data);
+        continue;
+      }
+      // Named as in the whole answer (`issues.3.fields.summary`), never by its value.
+      const err = new SchemaError(
+        what,
+        r.error.issues.slice(0, 5).map((x) => ({ path: ['issues', i, ...x.path].join('.'), message: x.message })),
+        { tracker: 'jira', connection: config.id },
+      );
+      const key = keyOf(raw);
+      if (!unreadable || key === null) throw err;
+      unreadable({ key, reason: err.message });
+    }
+    return out;
+  }
+
+  /** Maps one issue; a mapping that throws goes to `unreadable` as readEach's refusals do. */
+  function mapOne(issue: JiraIssue, ctx: MapContext, started: string | null, unreadable: Unreadable | undefined) {
+    try {
+      return toWorkItem(issue, ctx, started);
+    } catch (err) {
+      if (!unreadable) throw err;
+      unreadable({ key: issue.key, reason: `cannot map: ${reasonOf(err)}` });
+      return null;
+    }
+  }
+
   /** Maps issues; those whose `started` needs the changelog are handed back instead. */
-  function mapReady(issues: readonly JiraIssue[], ctx: MapContext): { items: WorkItem[]; pending: JiraIssue[] } {
+  function mapReady(
+    issues: readonly JiraIssue[],
+    ctx: MapContext,
+    unreadable?: Unreadable,
+  ): { items: WorkItem[]; pending: JiraIssue[] } {
     const items: WorkItem[] = [];
     const pending: JiraIssue[] = [];
     for (const issue of issues) {
       const s = startedWithoutChangelog(issue);
       if (s.needsChangelog) pending.push(issue);
-      else items.push(toWorkItem(issue, ctx, s.started));
+      else {
+        const item = mapOne(issue, ctx, s.started, unreadable);
+        if (item) items.push(item);
+      }
     }
     return { items, pending };
   }
 
-  async function mapPending(pending: readonly JiraIssue[], ctx: MapContext): Promise<WorkItem[]> {
+  async function mapPending(
+    pending: readonly JiraIssue[],
+    ctx: MapContext,
+    unreadable?: Unreadable,
+  ): Promise<WorkItem[]> {
     if (pending.length === 0) return [];
     const starts = await changelogStarts(pending);
-    return pending.map((issue) => toWorkItem(issue, ctx, starts.get(issue.id) ?? null));
+    const items: WorkItem[] = [];
+    for (const issue of pending) {
+      const item = mapOne(issue, ctx, starts.get(issue.id) ?? null, unreadable);
+      if (item) items.push(item);
+    }
+    return items;
   }
 
   async function pull(opts: PullOptions): Promise<PullResult> {
@@ -282,10 +336,19 @@ export function createReader(deps: ReaderDeps) {
     // for done items start at once and run beside the search. Deliveries keep one order and
     // never overlap (the PullOptions contract).
     let delivered: Promise<void> = Promise.resolve();
+    // Unreadable issues are told in order with the pages: each delivery hands over those found
+    // since the last one.
+    let refused: UnreadableItem[] = [];
+    const unreadable: Unreadable | undefined = opts.onUnreadable && ((u) => void refused.push(u));
     const deliver = (items: Promise<WorkItem[]> | WorkItem[]) => {
       Promise.resolve(items).catch(() => {});
       delivered = delivered.then(async () => {
         const ready = await items;
+        if (refused.length > 0) {
+          const told = refused;
+          refused = [];
+          await opts.onUnreadable?.(told);
+        }
         if (ready.length) await opts.onPage(ready);
       });
       delivered.catch(() => {});
@@ -308,13 +371,18 @@ export function createReader(deps: ReaderDeps) {
         const token = page.nextPageToken ?? undefined;
         next = token ? fetchPage(jql, token) : undefined;
         next?.catch(() => {});
-        const fresh = page.issues.filter((i) => !seen.has(i.key));
-        for (const i of fresh) seen.add(i.key);
-        const { items, pending: more } = mapReady(fresh, ctx);
+        const fresh = page.issues.filter((raw) => {
+          const key = keyOf(raw);
+          if (key === null) return true; // readEach says what is wrong with it
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
+        const { items, pending: more } = mapReady(readEach(fresh, 'POST search/jql', unreadable), ctx, unreadable);
         pending.push(...more);
         // Done items wait for one changelog request per thousand, instead of one per page.
         while (pending.length >= CHANGELOG_ISSUES_MAX) {
-          deliver(mapPending(pending.slice(0, CHANGELOG_ISSUES_MAX), ctx));
+          deliver(mapPending(pending.slice(0, CHANGELOG_ISSUES_MAX), ctx, unreadable));
           pending = pending.slice(CHANGELOG_ISSUES_MAX);
         }
         await deliver(items);
@@ -331,7 +399,8 @@ export function createReader(deps: ReaderDeps) {
       const settled = await Promise.allSettled(searches);
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      if (pending.length) deliver(mapPending(pending, ctx));
+      // The last delivery also tells what was refused since the one before, pending or not.
+      deliver(pending.length ? mapPending(pending, ctx, unreadable) : []);
     } finally {
       // Nothing of this pull may still be delivering once it has returned or thrown.
       await delivered.catch(() => {});
@@ -375,10 +444,12 @@ export function createReader(deps: ReaderDeps) {
     return keys;
   }
 
-  async function fetchItems(keys: string[]): Promise<WorkItem[]> {
+  async function fetchItems(keys: string[], opts: FetchOptions = {}): Promise<WorkItem[]> {
     const ctx = await mapContext();
     const fields = fieldList(ctx);
     const issues: JiraIssue[] = [];
+    const refused: UnreadableItem[] = [];
+    const unreadable: Unreadable | undefined = opts.onUnreadable && ((u) => void refused.push(u));
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += BULKFETCH_MAX) {
       const res = validate(
@@ -387,12 +458,27 @@ export function createReader(deps: ReaderDeps) {
         'POST issue/bulkfetch',
         config.id,
       );
-      issues.push(...res.issues);
+      issues.push(...readEach(res.issues, 'POST issue/bulkfetch', unreadable));
     }
-    const { items, pending } = mapReady(issues, ctx);
-    return [...items, ...(await mapPending(pending, ctx))];
+    const { items, pending } = mapReady(issues, ctx, unreadable);
+    const all = [...items, ...(await mapPending(pending, ctx, unreadable))];
+    if (refused.length > 0) opts.onUnreadable?.(refused);
+    return all;
   }
 
   return { mapContext, siteFields, pull, listKeys, fetchItems };
 }
 export type JiraReader = ReturnType<typeof createReader>;
+
+type Unreadable = (item: UnreadableItem) => void;
+
+/** The key an issue is named by, read from an issue the schema may refuse (its id without a key). */
+function keyOf(raw: unknown): string | null {
+  if (raw === null || typeof raw !== 'object') return null;
+  const { key, id } = raw as { key?: unknown; id?: unknown };
+  if (typeof key === 'string' && key.length > 0) return key;
+  if (typeof id === 'string' && id.length > 0) return id;
+  return null;
+}
+
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -92,8 +92,12 @@ export const JiraIssue = z.looseObject({
 });
 export type JiraIssue = z.infer<typeof JiraIssue>;
 
+/**
+ * A search page. Its issues are read one by one (read.ts readEach): one issue the schema refuses
+ * must not cost the others on its page.
+ */
 export const JiraSearchPage = z.looseObject({
-  issues: z.array(JiraIssue),
+  issues: z.array(z.unknown()),
   nextPageToken: z.string().nullish(),
   isLast: z.boolean().optional(),
 });
@@ -110,7 +114,8 @@ export const JiraKeyPage = z.looseObject({
 });
 
 export const JiraBulkFetch = z.looseObject({
-  issues: z.array(JiraIssue).default([]),
+  /** Read one by one, as a search page's are. */
+  issues: z.array(z.unknown()).default([]),
   issueErrors: z.array(z.looseObject({ id: z.string().optional(), errorMessage: z.string().optional() })).optional(),
 });
 

@@ -1,13 +1,20 @@
 // The quarantine (db/schema.ts `quarantine`): items a stage could not handle, kept with the stage
 // and the reason while the rest of their batch goes on, and tried again by the next pass.
 import { sql } from 'drizzle-orm';
+import type { UnreadableItem } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { queryRows, textArray } from '../../db/query.ts';
-import { storableValue } from '../../db/storable.ts';
-import { splitRef } from '../model/work-item.ts';
+import { storableText, storableValue } from '../../db/storable.ts';
+import { makeRef, splitRef } from '../model/work-item.ts';
 
-export const QUARANTINE_STAGES = ['store', 'evaluate', 'plan'] as const;
+/**
+ * `read`: the tracker returned the item in a shape pmo-sync cannot read; `store`: the database
+ * refused it; `evaluate`, `plan`: its rules or its writes could not be worked out.
+ */
+export const QUARANTINE_STAGES = ['read', 'store', 'evaluate', 'plan'] as const;
 export type QuarantineStage = (typeof QUARANTINE_STAGES)[number];
+/** Stages whose items the next pass reads again from the tracker, by key. */
+export const REREAD_STAGES: readonly QuarantineStage[] = ['read', 'store'];
 
 /** An item a stage failed on, and why (db/errors.ts failureReason). */
 export interface QuarantinedItem {
@@ -32,6 +39,11 @@ export interface QuarantineEntry extends QuarantinedItem {
  */
 export const ofRefs = (refs: readonly string[]) =>
   sql`md5(ref) = any(array(select md5(r) from unnest(${textArray(refs)}::text[]) r))`;
+
+/** Items a connector could not read, as quarantine entries at `read`. */
+export function unreadableItems(connection: string, items: readonly UnreadableItem[]): QuarantinedItem[] {
+  return items.map((u) => ({ ref: makeRef(connection, storableText(u.key)), stage: 'read', reason: u.reason }));
+}
 
 /** Records failures; an item already quarantined at that stage counts one failure more. */
 export async function recordQuarantine(db: Db, items: readonly QuarantinedItem[]): Promise<void> {
@@ -72,11 +84,12 @@ export async function releaseQuarantine(
     and ref <> all(${textArray(keep)}::text[])`);
 }
 
-/** Keys of a connection's items quarantined at `store`: the next pass reads them again. */
+/** Keys of a connection's items quarantined at `read` or `store`: the next pass reads them again. */
 export async function quarantinedKeys(db: Db, connection: string): Promise<string[]> {
   const rows = await queryRows<{ key: string }>(
     db,
-    sql`select key from quarantine where connection = ${connection} and stage = 'store' order by key`,
+    sql`select distinct key from quarantine where connection = ${connection}
+      and stage = any(${textArray(REREAD_STAGES)}::text[]) order by key`,
   );
   return rows.map((r) => r.key);
 }

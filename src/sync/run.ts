@@ -2,8 +2,9 @@
 // what changed, sweep for deletions when asked, evaluate rules over what the change can
 // affect, and record the run. Later stages (rollups, write planning) hook in through `stages`.
 import { eq, sql } from 'drizzle-orm';
-import type { Connector, ConnectorStats } from '../../connectors/types.ts';
+import type { Connector, ConnectorStats, UnreadableItem } from '../../connectors/types.ts';
 import type { Database, Db } from '../../db/client.ts';
+import { failureReason } from '../../db/errors.ts';
 import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
 import { storableText } from '../../db/storable.ts';
 import type { Config } from '../config/schema.ts';
@@ -13,7 +14,14 @@ import { count } from '../util/plural.ts';
 import { countDryRunPlans, type PlanResult } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
 import { type SyncProgress, withPhaseEvents } from './phases.ts';
-import { clearQuarantine, type QuarantinedItem, quarantinedKeys } from './quarantine.ts';
+import {
+  clearQuarantine,
+  type QuarantinedItem,
+  quarantinedKeys,
+  REREAD_STAGES,
+  recordQuarantine,
+  unreadableItems,
+} from './quarantine.ts';
 import { admitInScope, leaveScope, sweepGone } from './scope.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
 import {
@@ -299,6 +307,15 @@ async function syncConnection(
               progress('pull');
             }
           : undefined,
+        // An item the tracker returned in a shape we cannot read waits in the quarantine, and
+        // the next pass reads it again by key; its page goes on without it.
+        onUnreadable: async (list) => {
+          out.itemsPulled += list.length;
+          const refused = unreadableItems(connector.id, list);
+          await recordQuarantine(db, refused);
+          pass.quarantine(refused);
+          for (const u of list) retry.delete(storableText(u.key));
+        },
         onPage: async (items) => {
           out.itemsPulled += items.length;
           if (retry.size > 0) for (const it of items) retry.delete(storableText(it.key));
@@ -352,7 +369,8 @@ async function syncConnection(
     log.info({ pulled: out.itemsPulled, changed: out.itemsChanged }, 'pull finished');
   } catch (err) {
     out.status = 'failed';
-    out.error = err instanceof Error ? err.message : String(err);
+    // One line: a database error's own message, never the statement and its values.
+    out.error = failureReason(err);
     if (opts.onConnectionError) opts.onConnectionError(connector.id, err);
     else log.error({ err }, 'sync of connection failed');
   } finally {
@@ -390,9 +408,14 @@ export async function reconcileConnection(
   const swept = await sweepGone(db, connector, gone, now);
   const repaired: string[] = [...swept.stored];
   const leftScope = [...swept.leftScope];
-  const quarantined: QuarantinedItem[] = [];
+  const quarantined: QuarantinedItem[] = [...swept.unreadable];
   if (missing.length > 0) {
-    const { inScope, outOfScope } = await admitInScope(connector, await connector.fetchItems(missing));
+    const unreadable: UnreadableItem[] = [];
+    const found = await connector.fetchItems(missing, { onUnreadable: (u) => void unreadable.push(...u) });
+    const refused = unreadableItems(connector.id, unreadable);
+    await recordQuarantine(db, refused);
+    quarantined.push(...refused);
+    const { inScope, outOfScope } = await admitInScope(connector, found);
     const stored = await storeItems(db, inScope, now);
     repaired.push(...stored.changed);
     leftScope.push(...(await leaveScope(db, outOfScope)));
@@ -419,15 +442,25 @@ export async function retryQuarantined(
   leftScope: string[];
   quarantined: QuarantinedItem[];
 }> {
-  const items = await connector.fetchItems(keys);
+  const unreadable: UnreadableItem[] = [];
+  const items = await connector.fetchItems(keys, { onUnreadable: (u) => void unreadable.push(...u) });
+  const refused = unreadableItems(connector.id, unreadable);
+  await recordQuarantine(db, refused);
   const { inScope, outOfScope } = await admitInScope(connector, items);
   const stored = await storeItems(db, inScope, now);
-  const found = new Set(items.map((i) => storableText(i.key)));
+  // Neither returned nor unreadable: the tracker no longer has it.
+  const found = new Set([...items, ...unreadable].map((i) => storableText(i.key)));
   const gone = keys.filter((k) => !found.has(k)).map((k) => makeRef(connector.id, k));
-  await clearQuarantine(db, [...gone, ...outOfScope], ['store']);
+  await clearQuarantine(db, [...gone, ...outOfScope], REREAD_STAGES);
   const deleted = await markDeleted(db, gone, now);
   const leftScope = await leaveScope(db, outOfScope);
-  return { pulled: items.length, changed: stored.changed, deleted, leftScope, quarantined: stored.quarantined };
+  return {
+    pulled: items.length + unreadable.length,
+    changed: stored.changed,
+    deleted,
+    leftScope,
+    quarantined: [...refused, ...stored.quarantined],
+  };
 }
 
 /** How many quarantined items a pass names in its warnings, per connection. */

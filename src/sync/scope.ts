@@ -12,11 +12,13 @@
 // superseded, so nothing more is ever written to it. What pmo-sync last applied to it (the bot
 // comment's id) is kept: if it comes back into scope, the same comment is edited, not doubled.
 import { sql } from 'drizzle-orm';
-import type { Connector } from '../../connectors/types.ts';
+import type { Connector, UnreadableItem } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
+import { storableText } from '../../db/storable.ts';
 import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
+import { type QuarantinedItem, recordQuarantine, unreadableItems } from './quarantine.ts';
 import { markDeleted, storeItems } from './store.ts';
 
 export interface Admitted {
@@ -92,13 +94,17 @@ export async function sweepGone(
   connector: Connector,
   gone: readonly string[],
   now: Date,
-): Promise<{ deleted: string[]; leftScope: string[]; stored: string[] }> {
-  if (gone.length === 0) return { deleted: [], leftScope: [], stored: [] };
+): Promise<{ deleted: string[]; leftScope: string[]; stored: string[]; unreadable: QuarantinedItem[] }> {
+  if (gone.length === 0) return { deleted: [], leftScope: [], stored: [], unreadable: [] };
   const prefix = `${connector.id}:`;
   const keys = gone.map((r) => r.slice(prefix.length));
-  const found = await connector.fetchItems(keys);
+  // An item that comes back unreadable still exists: quarantined, not deleted.
+  const refused: UnreadableItem[] = [];
+  const found = await connector.fetchItems(keys, { onUnreadable: (u) => void refused.push(...u) });
+  const unreadable = unreadableItems(connector.id, refused);
+  await recordQuarantine(db, unreadable);
   const { inScope, outOfScope } = await admitInScope(connector, found);
-  const returned = new Set(found.map((i) => makeRef(connector.id, i.key)));
+  const returned = new Set([...found, ...refused].map((i) => makeRef(connector.id, storableText(i.key))));
   const deleted = await markDeleted(
     db,
     gone.filter((r) => !returned.has(r)),
@@ -106,5 +112,5 @@ export async function sweepGone(
   );
   const leftScope = await leaveScope(db, outOfScope);
   const stored = (await storeItems(db, inScope, now)).changed;
-  return { deleted, leftScope, stored };
+  return { deleted, leftScope, stored, unreadable };
 }

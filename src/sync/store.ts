@@ -10,7 +10,7 @@ import { isStorableText, jsonNeedsEscaping, storableText, storableValue, tracker
 import type { WorkItem } from '../model/work-item.ts';
 import { hashText, shapeStringifier } from '../util/hash.ts';
 import { parseInstant } from '../util/instant.ts';
-import { clearQuarantine, ofRefs, type QuarantinedItem, recordQuarantine } from './quarantine.ts';
+import { clearQuarantine, ofRefs, type QuarantinedItem, REREAD_STAGES, recordQuarantine } from './quarantine.ts';
 
 /**
  * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
@@ -170,12 +170,14 @@ async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Om
     db,
     sql`select ref, content_hash as hash, revision, deleted_at, false as q from work_items where ${inList(sql`ref`, refs)}
       union all
-      select ref, null, null, null, true from quarantine where stage = 'store' and ${ofRefs(refs)}`,
+      select ref, null, null, null, true from quarantine
+      where stage = any(${textArray(REREAD_STAGES)}::text[]) and ${ofRefs(refs)}`,
   );
   const known = new Map<string, { hash: string; revision: string; deleted: boolean }>();
   const cleared: string[] = [];
   for (const r of found) {
-    if (r.q) cleared.push(r.ref);
+    if (r.q)
+      cleared.push(r.ref); // once per stage it waits at: clearing twice is harmless
     else known.set(r.ref, { hash: r.hash, revision: r.revision, deleted: r.deleted_at !== null });
   }
 
@@ -196,7 +198,7 @@ async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Om
   if (rows.length === 0 && cleared.length === 0) return { changed, written: 0 };
   const rest = async (tx: Db) => {
     if (changedItems.length > 0) await replaceLinks(tx, changedItems);
-    await clearQuarantine(tx, cleared, ['store']);
+    await clearQuarantine(tx, cleared, REREAD_STAGES);
   };
   // A batch of items none of which is stored yet (a first sync) is copied in; the upsert is for
   // the rest, and for a batch another writer stored part of in the meantime.

@@ -80,22 +80,27 @@ for (const target of dbTargets()) {
           .orderBy(findings.rule);
       const before = await findingsOf('jira-main:PAY-2');
       expect(before.length).toBeGreaterThan(0);
-      // A new version, then labels that are not text: looking for a `pmo-waive:` label on a
+      // A new version, then a label that is null: looking for a `pmo-waive:` label on a
       // failed rule throws.
       const edited = await storeItems(
         db,
         [item('jira-main:PAY-2', { parent: 'jira-main:PAY-1', title: 'Edited', revision: '2' })],
         now,
       );
-      await corruptLabels(db, 'jira-main:PAY-2', [42]);
+      await corruptLabels(db, 'jira-main:PAY-2', [null]);
 
       const first = await commitChanges(db, stages, { refs: edited.changed, now, dryRun: false });
 
       expect(first.quarantined).toEqual([
-        { ref: 'jira-main:PAY-2', stage: 'evaluate', reason: 'l.toLowerCase is not a function' },
+        { ref: 'jira-main:PAY-2', stage: 'evaluate', reason: "Cannot read properties of null (reading 'length')" },
       ]);
       expect(await quarantined(db)).toEqual([
-        { ref: 'jira-main:PAY-2', stage: 'evaluate', reason: 'l.toLowerCase is not a function', failures: 1 },
+        {
+          ref: 'jira-main:PAY-2',
+          stage: 'evaluate',
+          reason: "Cannot read properties of null (reading 'length')",
+          failures: 1,
+        },
       ]);
       expect(await queued(db)).toEqual(['jira-main:PAY-2']);
       expect(await findingsOf('jira-main:PAY-2')).toEqual(before);
