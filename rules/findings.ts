@@ -8,7 +8,6 @@ import { coversMostItems, inList, letIoRun, type Pipeline, withPipeline } from '
 import { findings } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
 import type { Waiver } from '../src/config/schema.ts';
-import type { Logger } from '../src/log.ts';
 import type { CompiledRule } from './compile.ts';
 import { type EvaluationRun, evaluateItemsSliced, type ItemResult } from './evaluate.ts';
 import { BUILT_IN_FUNCTIONS } from './functions.ts';
