@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configDir, runCli } from '../helpers/cli.ts';
+import { openIsolatedPostgres } from '../helpers/db.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const JIRA = (db: string) => `
@@ -112,9 +113,11 @@ describe('pmo-sync CLI', () => {
   });
 
   it.runIf(process.env.TEST_DATABASE_URL)('migrates a real Postgres named by the config', async () => {
-    const dir = configDir(JIRA(process.env.TEST_DATABASE_URL!));
+    // A database of its own: the shared one may hold another run's schema.
+    const scratch = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!, { migrate: false });
+    const dir = configDir(JIRA(scratch.url));
     const r = await runCli(['migrate'], { cwd: dir, env: { JIRA_API_TOKEN: 'x-token' } });
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^migrations applied \(postgres: postgres:\/\//);
   });
 

@@ -24,7 +24,10 @@ async function openMigrated(url: string): Promise<Database> {
 }
 
 /** A throwaway database on the server (CREATE DATABASE), dropped when the test file ends. */
-export async function openIsolatedPostgres(baseUrl: string): Promise<Database & { url: string }> {
+export async function openIsolatedPostgres(
+  baseUrl: string,
+  options: { migrate?: boolean } = {},
+): Promise<Database & { url: string }> {
   const name = `pmo_test_${randomBytes(6).toString('hex')}`;
   const { default: postgres } = await import('postgres');
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
@@ -32,7 +35,7 @@ export async function openIsolatedPostgres(baseUrl: string): Promise<Database & 
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase(url.toString(), { maxConnections: 5 });
-  await db.migrate();
+  if (options.migrate !== false) await db.migrate();
   const close = db.close;
   let closed: Promise<void> | undefined;
   db.close = () => {
