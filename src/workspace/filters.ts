@@ -1,10 +1,11 @@
 // The workspace filter — program, tracker, project, team (area path), owner — read from and
 // written to URL query parameters in one place, and turned into one SQL condition over
 // `work_items`, so every panel, API route and `report` narrows the same items the same way.
-import { and, type SQL, sql } from 'drizzle-orm';
-import { workItems } from '../../db/schema.ts';
+import type { SQL } from 'drizzle-orm';
 import type { Config } from '../config/schema.ts';
 import { type ScopeFilter, scopeCondition } from '../http/scope.ts';
+
+export { ownerOf, teamOf } from '../http/scope.ts';
 
 export const FILTER_KEYS = ['program', 'tracker', 'project', 'team', 'owner'] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
@@ -102,53 +103,15 @@ export function toScopeFilter(f: WorkspaceFilter): ScopeFilter {
     out.connection = f.project.slice(0, at);
     out.project = f.project.slice(at + 1);
   }
+  if (f.team) out.team = f.team;
+  if (f.owner) out.owner = f.owner;
   return out;
 }
-
-/**
- * An item's team: a configured `team` field when the connection maps one, else the Azure
- * DevOps area path. Null when neither is set (such items match no team filter).
- */
-export const teamOf = sql<
-  string | null
->`coalesce(nullif(${workItems.fields}->>'team', ''), nullif(${workItems.raw} #>> '{fields,System.AreaPath}', ''))`;
-
-/** An item's owner: its owner when set, else its assignee. */
-export const ownerOf = sql`coalesce(${workItems.owner}, ${workItems.assignee})`;
 
 /**
  * SQL over `work_items` for a filter. An unknown program throws the API's 400 (scope.ts); the
  * dashboard drops unknown values before calling.
  */
 export function filterCondition(config: Config | null, f: WorkspaceFilter): SQL | undefined {
-  const parts: (SQL | undefined)[] = [scopeCondition(config, toScopeFilter(f))];
-  if (f.team) {
-    // starts_with, not LIKE: a path's backslashes and underscores are no patterns.
-    parts.push(sql`(${teamOf} = ${f.team} or starts_with(${teamOf}, ${`${f.team}\\`}))`);
-  }
-  if (f.owner) {
-    parts.push(sql`(${ownerOf}->>'id' = ${f.owner} or lower(${ownerOf}->>'name') = ${f.owner.toLowerCase()})`);
-  }
-  const defined = parts.filter((p): p is SQL => p !== undefined);
-  return defined.length === 0 ? undefined : and(...defined);
-}
-
-/** The connections a filter can include: for freshness, which is per connection. */
-export function connectionsOf(
-  config: Config | null,
-  f: WorkspaceFilter,
-  known: readonly { id: string; tracker: string }[],
-): string[] {
-  let ids = known.map((k) => k.id);
-  if (f.tracker) ids = known.filter((k) => k.tracker === f.tracker).map((k) => k.id);
-  if (f.project) {
-    const c = f.project.slice(0, f.project.indexOf(':'));
-    ids = ids.filter((id) => id === c);
-  }
-  if (f.program) {
-    const p = config?.portfolio.programs.find((x) => x.id === f.program);
-    const inc = new Set(p?.include.map((i) => i.connection) ?? []);
-    ids = ids.filter((id) => inc.has(id));
-  }
-  return ids;
+  return scopeCondition(config, toScopeFilter(f));
 }
