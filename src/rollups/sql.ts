@@ -254,7 +254,10 @@ function aggregatesOf(now: string, self: SQL): SQL {
       coalesce(sum(i.fi), 0)::int as f_info,
       sum(i.rule_checks)::int as checks,
       coalesce(sum(coalesce(i.fe, 0) + coalesce(i.fw, 0) + coalesce(i.fi, 0)) filter (where i.rule_checks is not null), 0)::int as checks_failed,
-      min(coalesce(i.start, i.started, i.created)) filter (where i.container) as planned_start,
+      -- The epic's own start; else the earliest start of its containers; else when it was created.
+      coalesce(max(i.start) filter (where ${self}),
+        min(coalesce(i.start, i.started)) filter (where i.container),
+        min(i.created) filter (where i.container)) as planned_start,
       max(i.due) filter (where not (${self}) and i.sc <> 'removed') as planned_finish,
       max(i.due) filter (where ${self}) as target_date,
       max(i.sc) filter (where ${self}) as self_status,

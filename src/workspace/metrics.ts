@@ -28,7 +28,7 @@ export const METRICS: Record<MetricKey, MetricDefinition> = {
   targetDate: {
     label: 'Target date',
     definition:
-      "The item's own due date, as set in its tracker (Jira due date, Azure DevOps target date). An epic without one has no target date: it is never overdue, and its health reason says so.",
+      "The item's own due date, as set in its tracker (Jira due date, Azure DevOps target date). An epic without one is never overdue and never past target; the dashboard shows — for it.",
   },
   plannedFinish: {
     label: 'Planned finish',
@@ -48,7 +48,7 @@ export const METRICS: Record<MetricKey, MetricDefinition> = {
   scheduleIndex: {
     label: 'Schedule index',
     definition:
-      '% complete ÷ share of the planned time elapsed, from the planned start (earliest start of the epic or its containers) to the target date, or the planned finish without one. 1 is on plan, below 1 behind. None before 5% of the time has elapsed, or without both dates.',
+      "% complete ÷ share of the planned time elapsed, from the planned start (the epic's own start date, else the earliest start of its containers, else when it was created) to the target date, or the planned finish without one. 1 is on plan, below 1 behind. None before 5% of the time has elapsed, or without both dates.",
   },
   compliance: {
     label: 'Compliance',
@@ -64,10 +64,12 @@ export const METRICS: Record<MetricKey, MetricDefinition> = {
 
 /** The rules that set a colour, in the order they are tried; the reason names the first that holds. */
 export const HEALTH_RULES = {
+  removed: { health: 'green', text: 'a removed epic: not judged' },
   'epic-done-open-children': {
     health: 'red',
     text: 'a done epic with open children (they are hidden from every rollup)',
   },
+  done: { health: 'green', text: 'a done epic with no open children, late or not (the reason says which)' },
   'past-target': { health: 'red', text: 'an open epic whose target date has passed' },
   'schedule-index-red': { health: 'red', text: 'schedule index below the red threshold' },
   'compliance-red': { health: 'red', text: 'compliance below the red threshold' },
@@ -81,8 +83,6 @@ export const HEALTH_RULES = {
   'overdue-items': { health: 'amber', text: 'overdue leaf work' },
   blocked: { health: 'amber', text: 'open work blocked by unfinished work' },
   'error-findings': { health: 'amber', text: 'open findings of error severity' },
-  done: { health: 'green', text: 'done work with no open children' },
-  removed: { health: 'green', text: 'removed work is not judged' },
   'on-track': { health: 'green', text: 'none of the above' },
 } as const satisfies Record<string, { health: Health; text: string }>;
 export type HealthRule = keyof typeof HEALTH_RULES;
