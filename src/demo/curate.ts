@@ -90,15 +90,50 @@ interface Plan {
 function planOf(p: DemoProfile, now: number): Plan {
   switch (p) {
     case 'on-track':
-      return { start: now - 20 * DAY, due: now + 70 * DAY, done: 0.5, epicDone: false, resolved: now - 3 * DAY, overdueChild: false };
+      return {
+        start: now - 20 * DAY,
+        due: now + 70 * DAY,
+        done: 0.5,
+        epicDone: false,
+        resolved: now - 3 * DAY,
+        overdueChild: false,
+      };
     case 'slipping':
-      return { start: now - 15 * DAY, due: now + 75 * DAY, done: 0.4, epicDone: false, resolved: now - 4 * DAY, overdueChild: true };
+      return {
+        start: now - 15 * DAY,
+        due: now + 75 * DAY,
+        done: 0.4,
+        epicDone: false,
+        resolved: now - 4 * DAY,
+        overdueChild: true,
+      };
     case 'late':
-      return { start: now - 100 * DAY, due: now - 12 * DAY, done: 0.6, epicDone: false, resolved: now - 20 * DAY, overdueChild: false };
+      return {
+        start: now - 100 * DAY,
+        due: now - 12 * DAY,
+        done: 0.6,
+        epicDone: false,
+        resolved: now - 20 * DAY,
+        overdueChild: false,
+      };
     case 'delivered':
-      return { start: now - 120 * DAY, due: now - 20 * DAY, done: 1, epicDone: true, resolved: now - 25 * DAY, overdueChild: false };
+      return {
+        start: now - 120 * DAY,
+        due: now - 20 * DAY,
+        done: 1,
+        epicDone: true,
+        resolved: now - 25 * DAY,
+        overdueChild: false,
+      };
     case 'delivered-late':
-      return { start: now - 120 * DAY, due: now - 40 * DAY, done: 1, epicDone: true, resolved: now - 30 * DAY, overdueChild: false };
+      return {
+        start: now - 120 * DAY,
+        due: now - 40 * DAY,
+        done: 1,
+        epicDone: true,
+        resolved: now - 30 * DAY,
+        overdueChild: false,
+      };
   }
 }
 
@@ -108,9 +143,7 @@ function descendantsJira(jira: JiraSimulator, key: string): string[] {
   let level = [key];
   while (level.length > 0) {
     const set = new Set(level);
-    level = all
-      .filter((i) => set.has((i.fields.parent as { key?: string } | undefined)?.key ?? ''))
-      .map((i) => i.key);
+    level = all.filter((i) => set.has((i.fields.parent as { key?: string } | undefined)?.key ?? '')).map((i) => i.key);
     out.push(...level);
   }
   return out;
@@ -192,7 +225,10 @@ function curateAdo(
   });
   ado.store.update(id, {
     'System.Title': name,
-    'System.State': stateOf(String(ado.store.get(id).fields['System.WorkItemType']), plan.epicDone ? ['Completed'] : ['InProgress']),
+    'System.State': stateOf(
+      String(ado.store.get(id).fields['System.WorkItemType']),
+      plan.epicDone ? ['Completed'] : ['InProgress'],
+    ),
     'Microsoft.VSTS.Scheduling.StartDate': new Date(plan.start).toISOString(),
     'Microsoft.VSTS.Scheduling.TargetDate': new Date(plan.due).toISOString(),
     'Microsoft.VSTS.Common.ClosedDate': plan.epicDone ? new Date(plan.resolved).toISOString() : null,
