@@ -265,6 +265,10 @@ for (const target of dbTargets()) {
           e.epics.length > 0 ? [{ total: headline.total, green: e.green, amber: e.amber, red: e.red }] : [],
         );
         expect(dash.trend).toEqual(body.trend);
+        // The findings the headline counts are the findings the API lists for the filter.
+        const q = apiQuery(e.filter);
+        const open = await api(`/api/v1/findings${q ? `${q}&` : '?'}status=open`);
+        expect((open.findings as unknown[]).length).toBe(report.headline.openFindings);
       });
     }
 
