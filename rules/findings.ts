@@ -12,7 +12,15 @@ import type { CompiledRule } from './compile.ts';
 import { type EvaluationRun, evaluateItemsSliced, type ItemResult } from './evaluate.ts';
 import { BUILT_IN_FUNCTIONS } from './functions.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from './graph.ts';
-import { chunks, type EvaluationChunk, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './items.ts';
+import {
+  chunks,
+  type EvaluationChunk,
+  loadAffected,
+  loadAllItems,
+  loadChunk,
+  planEvaluationChunks,
+  READ_BATCH,
+} from './items.ts';
 import type { RuleSet } from './load.ts';
 import { type FindingChange, type FindingsPlan, type NewFinding, planFindings, type StoredFinding } from './plan.ts';
 
@@ -103,7 +111,7 @@ const FINDING_FIELDS = getTableColumns(findings);
 async function existingFindings(db: Db, refs: string[] | undefined): Promise<StoredFinding[]> {
   if (!refs) return (await selectRows(db, FINDING_FIELDS, findings)) as StoredFinding[];
   const out: StoredFinding[] = [];
-  for (const c of chunks(refs))
+  for (const c of chunks(refs, READ_BATCH))
     out.push(...((await selectRows(db, FINDING_FIELDS, findings, inList(findings.ref, c))) as StoredFinding[]));
   return out;
 }

@@ -16,6 +16,14 @@ export interface ItemLoadOptions {
 
 export const CHUNK = 5000;
 
+/**
+ * Rows one read of items or findings returns at most while an evaluation runs. Embedded PGlite
+ * runs each statement on this thread, so one large read holds up every request the server is
+ * answering (`/healthz` must answer within a second whatever the rules and items are); small
+ * reads give the event loop turns between them at a cost Postgres does not notice.
+ */
+export const READ_BATCH = 1000;
+
 export function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
@@ -358,7 +366,7 @@ export async function loadChunk(
   }
   const refs = [...members, ...context];
   const out: GraphItem[] = [];
-  for (const c of chunks(refs, 20_000)) {
+  for (const c of chunks(refs, READ_BATCH)) {
     for (const r of await selectItems(db, opts, inList(workItems.ref, c))) out.push(toGraphItem(r));
   }
   return out;
