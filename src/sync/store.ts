@@ -20,38 +20,49 @@ export function contentHash(item: WorkItem): string {
   return hashText(itemContent(item as unknown as Record<string, unknown>));
 }
 
-// Every key of the model but those three, checked against the model's type: a field added to
-// WorkItem and not listed here fails to compile instead of silently leaving the hash.
-const HASHED: { [K in Exclude<keyof WorkItem, 'raw' | 'updated' | 'revision'>]: true } = {
-  ref: true,
-  connection: true,
-  tracker: true,
-  key: true,
-  project: true,
-  kind: true,
-  type: true,
-  title: true,
-  status: true,
-  statusCategory: true,
-  assignee: true,
-  owner: true,
-  priority: true,
-  labels: true,
-  created: true,
-  started: true,
-  resolved: true,
-  start: true,
-  due: true,
-  points: true,
-  estimateHours: true,
-  remainingHours: true,
-  parent: true,
-  links: true,
-  iteration: true,
-  fields: true,
-  url: true,
+/**
+ * The model's fields and the work_items column each is stored in, in one table: the hash, the
+ * row a stored item becomes, the COPY column list and the upsert's column definitions all come
+ * from it. Every field of the model but `raw` (kept losslessly on its own), checked against the
+ * model's type: a field added to WorkItem and not listed here fails to compile. The order is the
+ * content hash's: changing it re-evaluates every stored item once.
+ */
+const FIELD_COLUMNS: { readonly [K in Exclude<keyof WorkItem, 'raw'>]: readonly [column: string, type: string] } = {
+  ref: ['ref', 'text'],
+  connection: ['connection', 'text'],
+  tracker: ['tracker', 'text'],
+  key: ['key', 'text'],
+  project: ['project', 'text'],
+  kind: ['kind', 'text'],
+  type: ['type', 'text'],
+  title: ['title', 'text'],
+  status: ['status', 'text'],
+  statusCategory: ['status_category', 'text'],
+  assignee: ['assignee', 'jsonb'],
+  owner: ['owner', 'jsonb'],
+  priority: ['priority', 'text'],
+  labels: ['labels', 'jsonb'],
+  created: ['created', 'timestamptz'],
+  updated: ['updated', 'timestamptz'],
+  started: ['started', 'timestamptz'],
+  resolved: ['resolved', 'timestamptz'],
+  start: ['start', 'timestamptz'],
+  due: ['due', 'timestamptz'],
+  points: ['points', 'float8'],
+  estimateHours: ['estimate_hours', 'float8'],
+  remainingHours: ['remaining_hours', 'float8'],
+  parent: ['parent', 'text'],
+  links: ['links', 'jsonb'],
+  iteration: ['iteration', 'jsonb'],
+  fields: ['fields', 'jsonb'],
+  url: ['url', 'text'],
+  revision: ['revision', 'text'],
 };
-const itemContent = shapeStringifier(Object.keys(HASHED), ['raw', 'updated', 'revision']);
+/** Every field of the model but `raw`, in the table's order. */
+const NORMALIZED = Object.keys(FIELD_COLUMNS) as (keyof typeof FIELD_COLUMNS)[];
+/** What the content hash covers: `updated` and `revision` change without the content changing. */
+const HASHED = NORMALIZED.filter((k) => k !== 'updated' && k !== 'revision');
+const itemContent = shapeStringifier(HASHED, ['raw', 'updated', 'revision']);
 
 /** Orders two revisions: numbers numerically (Azure DevOps rev), otherwise as timestamps. */
 export function compareRevision(a: string, b: string): number {
@@ -77,9 +88,6 @@ interface Storable {
   sanitized: string[];
   hash: string;
 }
-
-// Every field of the model but `raw`, which is kept losslessly instead (db/storable.ts).
-const NORMALIZED = [...Object.keys(HASHED), 'updated', 'revision'] as (keyof WorkItem)[];
 
 /** The item with every normalized value Postgres cannot hold as it is sanitized (db/storable.ts). */
 export function storableItem(item: WorkItem): Storable {
@@ -226,82 +234,27 @@ async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Om
 
 /** One row's values in ROW_COLUMNS order. */
 function toRow(item: WorkItem, sanitized: string[], hash: string, nowIso: string): unknown[] {
-  return [
-    item.ref,
-    item.connection,
-    item.tracker,
-    item.key,
-    item.project,
-    item.kind,
-    item.type,
-    item.title,
-    item.status,
-    item.statusCategory,
-    item.assignee,
-    item.owner,
-    item.priority,
-    item.labels,
-    item.created,
-    item.updated,
-    item.started,
-    item.resolved,
-    item.start,
-    item.due,
-    item.points,
-    item.estimateHours,
-    item.remainingHours,
-    item.parent,
-    item.links,
-    item.iteration,
-    item.fields,
-    item.url,
-    item.revision,
+  const row: unknown[] = NORMALIZED.map((k) => item[k]);
+  row.push(
     // Made when the row is written, never held for the whole batch.
     new JsonText(() => trackerJsonText(item.raw ?? null, sanitized)),
     hash,
     null,
     nowIso,
     nowIso,
-  ];
+  );
+  return row;
 }
 
 // Rows travel as one JSON parameter (jsonb_to_recordset) rather than ~35 bound parameters per
 // row: building and binding those cost more than the database's work on a large first sync.
-const COLUMNS: [string, string][] = [
-  ['ref', 'text'],
-  ['connection', 'text'],
-  ['tracker', 'text'],
-  ['key', 'text'],
-  ['project', 'text'],
-  ['kind', 'text'],
-  ['type', 'text'],
-  ['title', 'text'],
-  ['status', 'text'],
-  ['status_category', 'text'],
-  ['assignee', 'jsonb'],
-  ['owner', 'jsonb'],
-  ['priority', 'text'],
-  ['labels', 'jsonb'],
-  ['created', 'timestamptz'],
-  ['updated', 'timestamptz'],
-  ['started', 'timestamptz'],
-  ['resolved', 'timestamptz'],
-  ['start', 'timestamptz'],
-  ['due', 'timestamptz'],
-  ['points', 'float8'],
-  ['estimate_hours', 'float8'],
-  ['remaining_hours', 'float8'],
-  ['parent', 'text'],
-  ['links', 'jsonb'],
-  ['iteration', 'jsonb'],
-  ['fields', 'jsonb'],
-  ['url', 'text'],
-  ['revision', 'text'],
+const COLUMNS: (readonly [string, string])[] = [
+  ...NORMALIZED.map((k) => FIELD_COLUMNS[k]),
   ['raw', 'jsonb'],
   ['content_hash', 'text'],
 ];
 // What a stored row adds: not deleted, synced now (first_synced_at belongs to the first sync).
-const ROW_COLUMNS: [string, string][] = [
+const ROW_COLUMNS: (readonly [string, string])[] = [
   ...COLUMNS,
   ['deleted_at', 'timestamptz'],
   ['first_synced_at', 'timestamptz'],
