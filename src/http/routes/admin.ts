@@ -1,7 +1,7 @@
 // Admin routes: things that change state, behind the admin scope.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../app.ts';
 import { requireScope } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
 import { bearer, json, problems } from '../openapi.ts';
 import { HttpProblem } from '../problem.ts';
 

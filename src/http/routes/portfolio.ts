@@ -1,6 +1,6 @@
 // Rollup routes: the portfolio, one program, one tracker project, and daily snapshots.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { bearer, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
 import {
