@@ -131,12 +131,13 @@ describe('webhook processor', () => {
   });
 
   it('never lets an older revision overwrite a newer one', async () => {
-    const newer = item('jira-main:PAY-1', {
+    // An item of its own: the portfolio's PAY-1 may be stored already, by a sync of another test.
+    const newer = item('jira-main:REV-1', {
       title: 'Newer',
       revision: '2026-03-02T10:45:00.000+0100',
       updated: '2026-03-02T09:45:00.000Z',
     });
-    const older = item('jira-main:PAY-1', {
+    const older = item('jira-main:REV-1', {
       title: 'Older',
       revision: '2026-03-02T09:30:00.000+0000',
       updated: '2026-03-02T09:30:00.000Z',
@@ -147,7 +148,7 @@ describe('webhook processor', () => {
     const [row] = await database.db
       .select({ title: workItems.title })
       .from(workItems)
-      .where(eq(workItems.ref, 'jira-main:PAY-1'));
+      .where(eq(workItems.ref, 'jira-main:REV-1'));
     expect(row?.title).toBe('Newer');
   });
 
