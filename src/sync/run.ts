@@ -47,6 +47,11 @@ export interface SyncStages {
     db: Db,
     opts: {
       refs: string[] | undefined;
+      /**
+       * Owner ids whose in-progress items are re-evaluated besides what `refs` reach: owners the
+       * changed items left (store.ts ItemReach). Ignored on a full pass.
+       */
+      owners?: string[];
       now: Date;
       reader?: Db;
       /** How `afterEvaluate` will plan writes: a large evaluation may plan some of them itself. */
