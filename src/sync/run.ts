@@ -171,6 +171,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       dryRun: mode === 'dry-run',
       // PGlite has one connection, which the transaction holds.
       reader: deps.database.driver === 'postgres' ? db : undefined,
+      // What a failed connection stored waits, queued, for a pass that reads it through.
+      hold: connections.filter((c) => c.status === 'failed').map((c) => c.id),
     });
     findings = committed.findings;
     // A rule that errs (or spends its cost budget) on items leaves their findings as they were.

@@ -494,7 +494,20 @@ export interface QueueSnapshot {
 }
 
 /** The evaluation queue as it stands: what a pass that begins now must evaluate and settle. */
-export async function queuedChanges(db: Db): Promise<QueueSnapshot> {
+export async function queuedChanges(db: Db, hold: readonly string[] = []): Promise<QueueSnapshot> {
+  if (hold.length > 0) {
+    // Without the rows of held connections (CommitOptions.hold); `versions` stay the whole queue's.
+    const [row] = await queryRows<{ refs: string[] | null; owners: string[] | null; reach: string[] | null }>(
+      db,
+      sql`with q as (
+          select * from eval_queue where split_part(ref, ':', 1) <> all(${textArray(hold)}::text[])
+        )
+        select (select array_agg(ref) from q) as refs,
+          (select array_agg(distinct o) from q, unnest(reach_owners) o) as owners,
+          (select array_agg(distinct r) from q, unnest(reach_refs) r) as reach`,
+    );
+    return { refs: row?.refs ?? [], versions: [], reach: { owners: row?.owners ?? [], refs: row?.reach ?? [] } };
+  }
   const [row] = await queryRows<{
     refs: string[] | null;
     versions: string[] | null;
