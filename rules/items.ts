@@ -73,6 +73,15 @@ async function childrenOf(db: Db, parents: string[], opts: ItemLoadOptions): Pro
   return out;
 }
 
+async function childRefs(db: Db, parents: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of chunks(parents)) {
+    const rows = await db.select({ ref: workItems.ref }).from(workItems).where(inList(workItems.parent, c));
+    for (const r of rows) out.push(r.ref);
+  }
+  return out;
+}
+
 async function linkedRefs(db: Db, refs: string[], items: Map<string, GraphItem>): Promise<string[]> {
   const out = new Set<string>();
   for (const ref of refs) for (const l of items.get(ref)?.links ?? []) out.add(l.target);
@@ -140,9 +149,9 @@ export async function loadAffected(
   // Whatever a dependency cycle through a changed item could pass: a link made or dropped
   // anywhere along it makes or breaks the cycle for every member, however far away.
   for (const r of await blockingReach(db, changed)) targets.add(r);
-  const owners = changed.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o);
-  for (const o of opts.owners ?? []) owners.push(o);
-  for (const it of await ownersWip(db, [...new Set(owners)], opts)) {
+  const owners = new Set(changed.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o));
+  for (const o of opts.owners ?? []) owners.add(o);
+  for (const it of await ownersWip(db, [...owners], opts)) {
     items.set(it.ref, it);
     targets.add(it.ref);
   }
@@ -155,19 +164,21 @@ export async function loadAffected(
     items,
     opts,
   );
+  // Level by level by ref only: most children are loaded already (an owner's work in progress
+  // is often an epic's children), and only the others' rows are read.
   let level = evaluate.filter((r) => items.has(r));
   const seen = new Set(level);
   while (level.length > 0) {
-    const kids = (await childrenOf(db, level, opts)).filter((k) => !seen.has(k.ref));
-    for (const k of kids) {
-      seen.add(k.ref);
-      items.set(k.ref, k);
-    }
-    level = kids.map((k) => k.ref);
+    const kids = (await childRefs(db, level)).filter((k) => !seen.has(k));
+    for (const k of kids) seen.add(k);
+    await itemsByRefs(db, kids, items, opts);
+    level = kids;
   }
   await itemsByRefs(db, await linkedRefs(db, evaluate, items), items, opts);
-  const owners2 = evaluate.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o);
-  for (const it of await ownersWip(db, [...new Set(owners2)], opts)) items.set(it.ref, it);
+  // Owners whose work in progress is loaded already are not read again.
+  const more = new Set(evaluate.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o));
+  for (const o of owners) more.delete(o);
+  for (const it of await ownersWip(db, [...more], opts)) if (!items.has(it.ref)) items.set(it.ref, it);
   return { evaluate, items: [...items.values()] };
 }
 
