@@ -230,6 +230,17 @@ export interface SoakDiff {
   labelDiffs: string[];
 }
 
+/**
+ * The comments that say something. With `whenCompliant: update` an item that was ever flagged
+ * keeps a "compliant" comment once it is not, and one never flagged has none: which of the two
+ * a run ends with depends on the states it happened to observe (a sync killed before it saw an
+ * item's first state, a burst of webhooks read once), not on the final state the runs must
+ * agree on. Every other comment (findings, waivers, rollups) must match exactly.
+ */
+function saying(comments: readonly string[]): string[] {
+  return comments.filter((c) => !c.includes('PMO check: compliant'));
+}
+
 export function compareStates(
   clean: TrackerState,
   soak: TrackerState,
@@ -250,7 +261,7 @@ export function compareStates(
     const a = clean.comments.get(ref) ?? [];
     const b = soak.comments.get(ref) ?? [];
     if (b.length > 1) d.duplicateComments.push(`${ref}: ${b.length} bot comments`);
-    if (JSON.stringify(a) !== JSON.stringify(b)) d.commentDiffs.push(ref);
+    if (JSON.stringify(saying(a)) !== JSON.stringify(saying(b))) d.commentDiffs.push(ref);
     if ((clean.labels.get(ref) ?? '') !== (soak.labels.get(ref) ?? ''))
       d.labelDiffs.push(`${ref}: clean [${clean.labels.get(ref)}] soak [${soak.labels.get(ref)}]`);
   }
