@@ -11,6 +11,7 @@ import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
+import { type OwnerChangeFigures, runOwnerChangeScenario } from './scenarios/owner-change.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
@@ -30,6 +31,8 @@ export interface Profile {
   apiRequests: number;
   /** Items, and hostile items among them, of the rule-budget scenario. */
   ruleBudget: { items: number; hostile: number };
+  /** Items, and in-progress items of the owner one item leaves, of the owner-change scenario. */
+  ownerChange: { items: number; ownerItems: number; runs: number };
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -45,6 +48,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     apiRequests: 20,
     ruleBudget: { items: 2_000, hostile: 4 },
+    ownerChange: { items: 5_000, ownerItems: 500, runs: 10 },
   },
   full: {
     name: 'full',
@@ -59,6 +63,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
     apiRequests: 50,
     ruleBudget: { items: 10_000, hostile: 8 },
+    ownerChange: { items: 20_000, ownerItems: 500, runs: 20 },
   },
 };
 
@@ -93,6 +98,8 @@ export interface Results {
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
   ruleBudget: RuleBudgetFigures[];
+  /** Incremental re-evaluation after one owner change (issue 28); absent in older results. */
+  ownerChange?: OwnerChangeFigures[];
   /** Oversized bodies refused by `serve` (issue 23); null when not run. */
   bodies: BodyLimitFigures | null;
   goals: typeof GOALS;
@@ -225,6 +232,16 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     for (const kind of dbs) {
       log(`rule budget on ${kind}: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
       results.ruleBudget.push(await withDb(kind, (db) => runRuleBudgetScenario(db, b)));
+    }
+  }
+  if (wants('owner-change')) {
+    const o = profile.ownerChange;
+    results.ownerChange = [];
+    for (const kind of dbs) {
+      log(`owner change on ${kind}: ${o.items} items, an owner with ${o.ownerItems} in progress hands one on`);
+      const f = await withDb(kind, (db) => runOwnerChangeScenario(db, o));
+      log(`  evaluated ${f.evaluated} items; p50 ${f.p50Ms} ms, max ${f.maxMs} ms over ${f.runs} runs`);
+      results.ownerChange.push(f);
     }
   }
   if (wants('bodies')) {

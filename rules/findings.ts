@@ -60,6 +60,8 @@ export interface RuleErrorSummary {
 export interface EvaluateFindingsOptions {
   /** Refs whose items changed; omitted means every stored item. */
   refs?: string[];
+  /** With `refs`: owner ids whose in-progress items are evaluated too (owners changed items left). */
+  owners?: readonly string[];
   now: Date;
   waivers: Waiver[];
   /** Plan only: the summary says what would change; nothing is written. */
@@ -188,7 +190,7 @@ export async function prepareEvaluation(
   let refs: string[];
   const load = { raw: ruleSet.rules.some(readsRaw) };
   if (opts.refs) {
-    const affected = await loadAffected(db, opts.refs, load);
+    const affected = await loadAffected(db, opts.refs, { ...load, owners: opts.owners });
     items = affected.items;
     refs = affected.evaluate;
   } else {
@@ -530,7 +532,7 @@ const EVAL_SLICE = 250;
  */
 async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindingsOptions): Promise<FindingsSummary> {
   const reader = opts.reader ?? db;
-  const planned = await planEvaluationChunks(reader, opts.refs, opts.chunkItems);
+  const planned = await planEvaluationChunks(reader, opts.refs, opts.chunkItems, opts.owners);
   const load = { raw: ruleSet.rules.some(readsRaw) };
   const keep = keptRules(ruleSet);
   const tally = createTally();
