@@ -18,6 +18,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerItemRoutes } from './routes/items.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerPortfolioRoutes } from './routes/portfolio.ts';
+import { registerWorkspaceRoutes } from './routes/workspace.ts';
 
 export interface ReadinessReport {
   ok: boolean;
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerSecurity(app);
   registerPortfolioRoutes(app, deps, now);
   registerItemRoutes(app, deps);
+  registerWorkspaceRoutes(app, deps, now);
   registerAdminRoutes(app, deps);
   registerOpsRoutes(app, deps, metrics, now);
   registerDocs(app);
