@@ -64,7 +64,9 @@ function keyExpr(g: GroupBy): SQL<string> {
     case 'rule':
       return sql<string>`${findings.rule}`;
     case 'owner':
-      return sql<string>`coalesce(${ownerIdExpr}, ${NO_OWNER})`;
+      // A literal, not a parameter: Postgres matches GROUP BY to the select list by text, and two
+      // parameters ($1, $3) never match.
+      return sql<string>`coalesce(${ownerIdExpr}, ${sql.raw(`'${NO_OWNER}'`)})`;
     case 'team':
       return teamExpr;
     case 'project':
