@@ -298,6 +298,8 @@ export interface EpicView {
   /** The epic's own target vs. the latest due date among its children (its planned finish). */
   plannedFinish: string | null;
   headline: { children: number; done: number; points: number; pointsDone: number; openFindings: number };
+  /** Open findings on the epic itself; the children's are on their rows. */
+  epicFindings: { id: string; severity: string }[];
   children: TreeRow[];
   dependencies: DependencyRow[];
   history: { day: string; health: string; percentComplete: number | null }[];
@@ -318,12 +320,10 @@ export async function loadEpic(db: Db, ref: string): Promise<EpicView | null> {
   const refs = tree.map((t) => t.ref);
   const [items, open] = await Promise.all([
     refs.length === 0 ? [] : db.select().from(workItems).where(inArray(workItems.ref, refs)),
-    refs.length === 0
-      ? []
-      : db
-          .select({ ref: findings.ref, rule: findings.rule, severity: findings.severity })
-          .from(findings)
-          .where(and(eq(findings.status, 'open'), inArray(findings.ref, [ref, ...refs]))),
+    db
+      .select({ ref: findings.ref, rule: findings.rule, severity: findings.severity })
+      .from(findings)
+      .where(and(eq(findings.status, 'open'), inArray(findings.ref, [ref, ...refs]))),
   ]);
   const byRef = new Map(items.map((i) => [i.ref, i]));
   const findingsOf = new Map<string, { id: string; severity: string }[]>();
@@ -395,6 +395,7 @@ export async function loadEpic(db: Db, ref: string): Promise<EpicView | null> {
       pointsDone: live.filter((c) => c.statusCategory === 'done').reduce((n, c) => n + (c.points ?? 0), 0),
       openFindings: epicOpen + children.reduce((n, c) => n + c.openFindings, 0),
     },
+    epicFindings: findingsOf.get(ref) ?? [],
     children,
     dependencies,
     history: history.map((h) => ({

@@ -302,9 +302,10 @@ export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; o
           Bars run from start to target; a hatched bar has no target of its own. Arrows run from the work that must
           finish first; red arrows break date order or close a cycle.
         </p>
-        <div class="scroll">
+        {/* Focusable, so a keyboard can scroll a drawing wider than a phone. */}
+        <section class="scroll" tabindex={0} aria-label="Roadmap drawing, scrolls sideways">
           <TimelineSvg t={t} />
-        </div>
+        </section>
       </section>
       <section class="card">
         <h2>The roadmap as a table</h2>
@@ -396,13 +397,12 @@ export function DependencyMapPage(props: {
       <Problems violations={v.edges.filter((e) => e.violation)} cycles={v.cycles} bars={bars} />
       <section class="card">
         <h2>Map</h2>
-        <div class="scroll">
+        <section class="scroll" tabindex={0} aria-label="Dependency map drawing, scrolls sideways">
           <svg
             class="depmap"
             viewBox={`0 0 ${width} ${height}`}
             width={width}
             height={height}
-            role="img"
             aria-label={`Dependency map of ${program.name}: ${v.headline.nodes} epics and features, ${v.headline.edges} dependencies; the list below says the same`}
             data-testid="depmap-svg"
           >
@@ -442,7 +442,7 @@ export function DependencyMapPage(props: {
               </a>
             ))}
           </svg>
-        </div>
+        </section>
       </section>
       <section class="card">
         <h2>Dependencies as a list</h2>

@@ -188,6 +188,15 @@ export function EpicPage(props: {
         <p class="reason" data-testid="epic-reason">
           {e.healthReason ?? 'No rollup yet.'}
         </p>
+        {v.epicFindings.length > 0 ? (
+          <ul class="findings">
+            {v.epicFindings.map((r) => (
+              <li data-testid="epic-finding" class={`sev ${r.severity}`}>
+                {r.severity}: {props.rules.get(r.id)?.title ?? r.id}
+              </li>
+            ))}
+          </ul>
+        ) : null}
         <dl class="facts">
           <dt>Target date (the epic's own)</dt>
           <dd data-testid="epic-target">{day(e.due)}</dd>
