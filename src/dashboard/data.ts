@@ -1,4 +1,5 @@
-// Everything one dashboard page shows, loaded for a filter (program, tracker, project). Uses the
+// Everything one dashboard page shows, loaded for a filter (program, tracker, project, team,
+// owner: src/workspace/filters.ts), every panel under the whole filter. Uses the
 // API's queries, so the page and /api/v1/portfolio report the same numbers for the same filter.
 import { asc, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
@@ -9,23 +10,24 @@ import {
   type Freshness,
   type Headline,
   loadEpics,
-  loadFreshness,
   loadHeadline,
-  loadHistory,
   type RuleCount,
   rollupsByPrefix,
-  type SnapshotRow,
   topRules,
 } from '../http/queries.ts';
-import { type ProgramInfo, programsOf, type ScopeFilter } from '../http/scope.ts';
-import type { ReportRollup } from '../report/load.ts';
+import { type ProgramInfo, programsOf } from '../http/scope.ts';
+import { toScopeFilter, type WorkspaceFilter } from '../workspace/filters.ts';
+import {
+  knownConnections,
+  loadFreshnessFor,
+  loadProgramRows,
+  loadTrend,
+  type ProgramRow,
+  type Trend,
+} from '../workspace/queries.ts';
 
-export interface DashboardFilter {
-  program?: string;
-  tracker?: string;
-  /** `<connection>:<project>`: one select names a project across both trackers. */
-  project?: string;
-}
+/** The workspace filter (src/workspace/filters.ts): program, tracker, project, team, owner. */
+export type DashboardFilter = WorkspaceFilter;
 
 export interface ProjectOption {
   value: string;
@@ -34,12 +36,7 @@ export interface ProjectOption {
   tracker: string;
 }
 
-export interface ProgramRow extends ProgramInfo {
-  trackers: string[];
-  rollup: ReportRollup | null;
-  /** The headline figures for the program alone, so the table and the headline agree. */
-  headline: Headline;
-}
+export type { ProgramRow };
 
 export interface DashboardData {
   filter: DashboardFilter;
@@ -51,20 +48,10 @@ export interface DashboardData {
   epics: EpicRow[];
   rules: RuleCount[];
   freshness: Freshness[];
-  trend: { scope: string; days: SnapshotRow[] };
+  trend: Trend;
 }
 
-export function toScopeFilter(f: DashboardFilter): ScopeFilter {
-  const out: ScopeFilter = {};
-  if (f.program) out.program = f.program;
-  if (f.tracker) out.tracker = f.tracker;
-  if (f.project) {
-    const at = f.project.indexOf(':');
-    out.connection = f.project.slice(0, at);
-    out.project = f.project.slice(at + 1);
-  }
-  return out;
-}
+export { toScopeFilter };
 
 export async function loadDashboard(
   db: Db,
@@ -105,33 +92,21 @@ export async function loadDashboard(
     'project',
     projects.some((p) => p.value === requested.project),
   );
+  // Free text: a team or owner that matches nothing shows empty panels, not an error.
+  keep('team', true);
+  keep('owner', true);
 
   const scope = toScopeFilter(filter);
-  const trackerOf = new Map(config?.connections.map((c) => [c.id, c.kind as string]) ?? []);
-  for (const p of projects) trackerOf.set(p.connection, p.tracker);
-  const byScope = new Map(programRollups.map((r) => [r.scope, r]));
-  const programRows: ProgramRow[] = await Promise.all(
-    programs
-      .filter((p) => !filter.program || p.id === filter.program)
-      .filter((p) => p.include.length > 0)
-      .map(async (p) => ({
-        ...p,
-        trackers: [...new Set(p.include.map((i) => trackerOf.get(i.connection) ?? i.connection))].sort(),
-        rollup: byScope.get(`program:${p.id}`) ?? null,
-        headline: await loadHeadline(db, config, { program: p.id }, now),
-      })),
-  );
-  const trendScope = filter.project
-    ? `project:${filter.project}`
-    : filter.program
-      ? `program:${filter.program}`
-      : 'portfolio';
-  const [headline, epics, rules, freshness, days] = await Promise.all([
+  const known = await knownConnections(db, config);
+  const from = new Date(now.getTime() - 90 * 86_400_000).toISOString().slice(0, 10);
+  // Every panel reads the whole filter: the Programs table, the trend and the freshness too.
+  const [headline, epics, rules, freshness, trend, programRows] = await Promise.all([
     loadHeadline(db, config, scope, now),
-    loadEpics(db, config, scope, 300),
+    loadEpics(db, config, scope, 300, now),
     topRules(db, config, scope, 10),
-    loadFreshness(db, config, now),
-    loadHistory(db, trendScope, { from: new Date(now.getTime() - 90 * 86_400_000).toISOString().slice(0, 10) }),
+    loadFreshnessFor(db, config, scope, now, known),
+    loadTrend(db, config, scope, from),
+    loadProgramRows(db, config, scope, now, known),
   ]);
   return {
     filter,
@@ -142,6 +117,6 @@ export async function loadDashboard(
     epics,
     rules,
     freshness,
-    trend: { scope: trendScope, days },
+    trend,
   };
 }

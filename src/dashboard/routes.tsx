@@ -17,6 +17,7 @@ import { ServerSessions } from '../config/schema.ts';
 import type { AppDeps } from '../http/app.ts';
 import { authenticate } from '../http/auth.ts';
 import { limitBody } from '../http/body.ts';
+import { parseFilter } from '../workspace/filters.ts';
 import { loadDashboard } from './data.ts';
 import { DashboardPage, SignIn } from './page.tsx';
 import { registerWorkspacePages } from './workspace/routes.tsx';
@@ -60,8 +61,6 @@ async function readAsset(name: AssetName): Promise<string> {
 
 const isAsset = (name: string): name is AssetName => (ASSET_NAMES as readonly string[]).includes(name);
 
-const str = (v: string | undefined) => (v && v.length <= 300 ? v : undefined);
-
 export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Date): void {
   const { db } = deps.database;
   // Per app, not per module: assets are read once on first request and kept with this app.
@@ -91,11 +90,8 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
       if (getCookie(c, SESSION_COOKIE)) deleteCookie(c, SESSION_COOKIE, { path: '/' });
       return c.html(<SignIn />, 200, HTML_HEADERS);
     }
-    const filter = {
-      program: str(c.req.query('program')),
-      tracker: str(c.req.query('tracker')),
-      project: str(c.req.query('project')),
-    };
+    // One reading of the URL's filter for every page (src/workspace/filters.ts).
+    const { filter } = parseFilter(c.req.query());
     const at = now();
     const data = await loadDashboard(db, deps.config, filter, at);
     return c.html(<DashboardPage data={data} now={at} filter={data.filter} />, 200, HTML_HEADERS);

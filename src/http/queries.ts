@@ -6,6 +6,7 @@ import { inList, queryRows } from '../../db/query.ts';
 import { findings, itemChecks, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/load.ts';
+import { compareEpicRows, dayOf, EPIC_KIND, isOverdue } from '../workspace/metrics.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { FindingsQuery, ItemsQuery } from './schemas.ts';
 import { type ScopeFilter, scopeCondition } from './scope.ts';
@@ -157,11 +158,6 @@ export interface Headline {
 }
 
 /**
- * The dashboard's headline for a scope filter. Epics are items of kind `epic` that were not
- * removed; compliance uses the rollups' formula (passed checks ÷ applicable checks), so for no
- * filter it equals the portfolio rollup's compliance.
- */
-/**
  * Runs scope aggregates with nested loops off. Without fresh statistics (a fresh PGlite, a
  * just-loaded Postgres) the planner expects one row from a scope filter and probes findings once
  * per item through a bitmap of every open finding: seconds to minutes where hash joins take
@@ -175,13 +171,21 @@ function withHashJoins<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
   });
 }
 
+/**
+ * The headline for a scope filter: it summarizes exactly the rows loadEpics lists for the same
+ * filter (items of kind `epic`, not removed), by the definitions of src/workspace/metrics.ts —
+ * `overdueEpics` is those rows with `overdue`, the health counts those rows by health.
+ * Compliance uses the rollups' formula (passed checks ÷ applicable checks), so for no filter it
+ * equals the portfolio rollup's compliance.
+ */
 export function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
   return withHashJoins(db, (tx) => headlineOf(tx, config, f, now));
 }
 
 async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
   const where = and(live, scopeCondition(config, f));
-  const nowIso = now.toISOString();
+  // Overdue by the day, as the rollups judge it (metrics.ts isOverdue).
+  const nowIso = dayOf(now).toISOString();
   // Plain aggregates and index lookups only: with a scope filter and no fresh statistics (a
   // fresh PGlite, a just-loaded Postgres) a join on `'epic:' || ref` became a nested loop over
   // every rollup for every item, and the program page took seconds.
@@ -189,7 +193,7 @@ async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Da
     db
       .select({
         items: sql<number>`count(*)::int`,
-        overdue: sql<number>`count(*) filter (where ${workItems.kind} = 'epic' and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
+        overdue: sql<number>`count(*) filter (where ${workItems.kind} = ${EPIC_KIND} and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
         checks: sql<number | null>`sum(${itemChecks.ruleChecks})::int`,
       })
       .from(workItems)
@@ -207,7 +211,7 @@ async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Da
     db
       .select({ ref: workItems.ref })
       .from(workItems)
-      .where(and(where, eq(workItems.kind, 'epic'), sql`${workItems.statusCategory} <> 'removed'`)),
+      .where(and(where, eq(workItems.kind, EPIC_KIND), sql`${workItems.statusCategory} <> 'removed'`)),
   ]);
   const health = { green: 0, amber: 0, red: 0 };
   const byHealth = await db
@@ -240,22 +244,47 @@ export interface EpicRow {
   project: string;
   status: string;
   statusCategory: string;
+  /** The epic's own due date: its target date (metrics.ts). Same as `targetDate`. */
   due: string | null;
+  targetDate: string | null;
+  /** Latest due date of its children (metrics.ts), from its rollup. */
+  plannedFinish: string | null;
+  /** Open and past its target date (metrics.ts isOverdue). */
+  overdue: boolean;
+  /** The health rule that set its colour, from its rollup. */
+  healthRule: string | null;
   url: string;
   openFindings: number;
   rollup: ReportRollup | null;
 }
 
-const HEALTH_ORDER: Record<string, number> = { red: 0, amber: 1, green: 2 };
-
-/** Epics in a scope, red first, then by target date. */
-export async function loadEpics(db: Db, config: Config | null, f: ScopeFilter, max = 500): Promise<EpicRow[]> {
+/**
+ * Epics in a scope — items of kind `epic` in both trackers (Azure DevOps Features are not
+ * epics), not removed — red first, then amber, green; by natural ref within a colour.
+ */
+export async function loadEpics(
+  db: Db,
+  config: Config | null,
+  f: ScopeFilter,
+  max: number,
+  now: Date,
+): Promise<EpicRow[]> {
   const rows = await db
     .select({ item: workItems, rollup: rollups })
     .from(workItems)
     .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
-    .where(and(live, eq(workItems.kind, 'epic'), scopeCondition(config, f)))
-    .orderBy(asc(workItems.ref))
+    .where(
+      and(
+        live,
+        eq(workItems.kind, EPIC_KIND),
+        sql`${workItems.statusCategory} <> 'removed'`,
+        scopeCondition(config, f),
+      ),
+    )
+    .orderBy(
+      sql`case ${rollups.health} when 'red' then 0 when 'amber' then 1 when 'green' then 2 else 3 end`,
+      asc(workItems.ref),
+    )
     .limit(max);
   const refs = rows.map((r) => r.item.ref);
   const counts = new Map<string, number>();
@@ -268,24 +297,29 @@ export async function loadEpics(db: Db, config: Config | null, f: ScopeFilter, m
     for (const o of open) counts.set(o.ref, Number(o.n));
   }
   return rows
-    .map(({ item, rollup }) => ({
-      ref: item.ref,
-      title: item.title,
-      tracker: item.tracker,
-      connection: item.connection,
-      project: item.project,
-      status: item.status,
-      statusCategory: item.statusCategory,
-      due: item.due === null ? null : new Date(item.due).toISOString(),
-      url: item.url,
-      openFindings: counts.get(item.ref) ?? 0,
-      rollup: rollup ? toRollup(rollup) : null,
-    }))
-    .sort(
-      (a, b) =>
-        (HEALTH_ORDER[a.rollup?.health ?? ''] ?? 3) - (HEALTH_ORDER[b.rollup?.health ?? ''] ?? 3) ||
-        (a.due ?? '9999').localeCompare(b.due ?? '9999') ||
-        a.ref.localeCompare(b.ref),
+    .map(({ item, rollup }) => {
+      const due = item.due === null ? null : new Date(item.due).toISOString();
+      const metrics = rollup?.metrics as { plannedFinish?: unknown; healthRule?: unknown } | undefined;
+      return {
+        ref: item.ref,
+        title: item.title,
+        tracker: item.tracker,
+        connection: item.connection,
+        project: item.project,
+        status: item.status,
+        statusCategory: item.statusCategory,
+        due,
+        targetDate: due,
+        plannedFinish: typeof metrics?.plannedFinish === 'string' ? metrics.plannedFinish : null,
+        overdue: isOverdue(item.statusCategory, due, now),
+        healthRule: typeof metrics?.healthRule === 'string' ? metrics.healthRule : null,
+        url: item.url,
+        openFindings: counts.get(item.ref) ?? 0,
+        rollup: rollup ? toRollup(rollup) : null,
+      };
+    })
+    .sort((a, b) =>
+      compareEpicRows({ ref: a.ref, health: a.rollup?.health }, { ref: b.ref, health: b.rollup?.health }),
     );
 }
 

@@ -115,7 +115,17 @@ export const EpicSummary = z
     project: z.string(),
     status: z.string(),
     statusCategory: z.string(),
-    due: z.string().nullable(),
+    due: z
+      .string()
+      .nullable()
+      .openapi({ description: "The epic's own due date: its target date (same as targetDate)." }),
+    targetDate: z.string().nullable().openapi({ description: "The epic's own due date (docs/metrics.md)." }),
+    plannedFinish: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Latest due date of its children, from its rollup (docs/metrics.md).' }),
+    overdue: z.boolean().openapi({ description: 'Open and past its target date (docs/metrics.md).' }),
+    healthRule: z.string().nullable().openapi({ description: 'The health rule that set its colour.' }),
     url: z.string(),
     openFindings: z.number().int(),
     rollup: z.union([Rollup, z.null()]),
@@ -131,13 +141,38 @@ export const ProgramSummary = z
   })
   .openapi('ProgramSummary');
 
+export const TrendDay = z
+  .object({
+    day: z.string(),
+    percentComplete: z.number().nullable(),
+    health: z.string(),
+    compliance: z.number().nullable(),
+    metrics: z.record(z.string(), z.unknown()),
+    epics: z.object({
+      total: z.number().int(),
+      green: z.number().int(),
+      amber: z.number().int(),
+      red: z.number().int(),
+    }),
+  })
+  .openapi('TrendDay');
+
 export const Portfolio = z
   .object({
     rollup: z.union([Rollup, z.null()]),
     headline: Headline,
-    programs: z.array(ProgramSummary),
+    programs: z.array(
+      ProgramSummary.extend({
+        trackers: z.array(z.string()),
+        headline: Headline.openapi({ description: "The program's figures under the request's filter." }),
+      }),
+    ),
     projects: z.array(Rollup),
     freshness: z.array(Freshness),
+    epics: z.array(EpicSummary).openapi({ description: 'The epics the headline counts (first 500).' }),
+    trend: z
+      .object({ scope: z.string(), days: z.array(TrendDay) })
+      .openapi({ description: 'Last 90 days under the filter (src/workspace/queries.ts loadTrend).' }),
   })
   .openapi('Portfolio');
 
@@ -211,6 +246,18 @@ export const ScopeQuery = z.object({
   project: text(200)
     .optional()
     .openapi({ param: { name: 'project', in: 'query' } }),
+  team: text(300)
+    .optional()
+    .openapi({
+      param: { name: 'team', in: 'query' },
+      description: 'A team or area path; an area path includes the paths under it.',
+    }),
+  owner: text(300)
+    .optional()
+    .openapi({
+      param: { name: 'owner', in: 'query' },
+      description: "A person's id or display name (case-insensitive): an item's owner, else its assignee.",
+    }),
 });
 
 export const ItemsQuery = ScopeQuery.extend({

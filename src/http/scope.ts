@@ -10,7 +10,22 @@ export interface ScopeFilter {
   tracker?: string;
   connection?: string;
   project?: string;
+  /** A team or area path, with the paths under it (src/workspace/filters.ts). */
+  team?: string;
+  /** A person's id or display name: an item's owner, else its assignee. */
+  owner?: string;
 }
+
+/**
+ * An item's team: a configured `team` field when the connection maps one, else the Azure
+ * DevOps area path. Null when neither is set (such items match no team filter).
+ */
+export const teamOf = sql<
+  string | null
+>`coalesce(nullif(${workItems.fields}->>'team', ''), nullif(${workItems.raw} #>> '{fields,System.AreaPath}', ''))`;
+
+/** An item's owner: its owner when set, else its assignee. */
+export const ownerOf = sql`coalesce(${workItems.owner}, ${workItems.assignee})`;
 
 export interface ProgramInfo {
   id: string;
@@ -54,6 +69,13 @@ export function scopeCondition(config: Config | null, f: ScopeFilter): SQL | und
   if (f.tracker !== undefined) parts.push(eq(workItems.tracker, f.tracker));
   if (f.connection !== undefined) parts.push(eq(workItems.connection, f.connection));
   if (f.project !== undefined) parts.push(eq(workItems.project, f.project));
+  if (f.team !== undefined) {
+    // starts_with, not LIKE: a path's backslashes and underscores are no patterns.
+    parts.push(sql`(${teamOf} = ${f.team} or starts_with(${teamOf}, ${`${f.team}\\`}))`);
+  }
+  if (f.owner !== undefined) {
+    parts.push(sql`(${ownerOf}->>'id' = ${f.owner} or lower(${ownerOf}->>'name') = ${f.owner.toLowerCase()})`);
+  }
   const defined = parts.filter((p): p is SQL => p !== undefined);
   return defined.length === 0 ? undefined : and(...defined);
 }

@@ -10,7 +10,18 @@ export function formatJson(r: Report): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
-export function formatCsv(r: Report): string {
+export const CSV_WHAT = ['items', 'findings', 'rollups', 'epics'] as const;
+export type CsvWhat = (typeof CSV_WHAT)[number];
+
+/** One CSV per kind of row: items (the default), findings, rollups or the epic rows. */
+export function formatCsv(r: Report, what: CsvWhat = 'items'): string {
+  if (what === 'findings') return findingsCsv(r);
+  if (what === 'rollups') return rollupsCsv(r);
+  if (what === 'epics') return epicsCsv(r);
+  return itemsCsv(r);
+}
+
+function itemsCsv(r: Report): string {
   const open = new Map<string, string[]>();
   for (const f of r.findings) {
     if (f.status !== 'open') continue;
@@ -50,38 +61,175 @@ export function formatCsv(r: Report): string {
   );
 }
 
+function findingsCsv(r: Report): string {
+  const items = new Map(r.items.map((i) => [i.ref, i]));
+  return toCsv(
+    [
+      'ref',
+      'tracker',
+      'project',
+      'title',
+      'owner',
+      'rule',
+      'severity',
+      'status',
+      'message',
+      'firstSeen',
+      'lastSeen',
+      'resolvedAt',
+      'waivedReason',
+      'waivedUntil',
+    ],
+    r.findings.map((f) => {
+      const i = items.get(f.ref);
+      return [
+        f.ref,
+        i?.tracker ?? '',
+        i?.project ?? '',
+        i?.title ?? '',
+        (i?.owner ?? i?.assignee)?.name ?? '',
+        f.rule,
+        f.severity,
+        f.status,
+        f.message,
+        f.firstSeen,
+        f.lastSeen,
+        f.resolvedAt ?? '',
+        f.waivedReason ?? '',
+        f.waivedUntil ?? '',
+      ];
+    }),
+  );
+}
+
+const metric = (m: Record<string, unknown>, key: string) => {
+  const v = m[key];
+  return typeof v === 'number' || typeof v === 'string' ? v : '';
+};
+
+function rollupsCsv(r: Report): string {
+  return toCsv(
+    [
+      'scope',
+      'kind',
+      'health',
+      'healthRule',
+      'healthReason',
+      'percentComplete',
+      'scheduleIndex',
+      'compliance',
+      'targetDate',
+      'plannedFinish',
+      'overdue',
+      'overdueEpics',
+      'computedAt',
+    ],
+    r.rollups.map((x) => [
+      x.scope,
+      x.kind,
+      x.health,
+      metric(x.metrics, 'healthRule'),
+      x.healthReason,
+      x.percentComplete ?? '',
+      metric(x.metrics, 'scheduleIndex'),
+      metric(x.metrics, 'compliance'),
+      String(metric(x.metrics, 'targetDate')).slice(0, 10),
+      String(metric(x.metrics, 'plannedFinish')).slice(0, 10),
+      metric(x.metrics, 'overdue'),
+      metric(x.metrics, 'overdueEpics'),
+      x.computedAt,
+    ]),
+  );
+}
+
+function epicsCsv(r: Report): string {
+  return toCsv(
+    [
+      'ref',
+      'tracker',
+      'project',
+      'title',
+      'status',
+      'health',
+      'healthRule',
+      'healthReason',
+      'percentComplete',
+      'targetDate',
+      'plannedFinish',
+      'overdue',
+      'openFindings',
+      'url',
+    ],
+    r.epics.map((e) => [
+      e.ref,
+      e.tracker,
+      e.project,
+      e.title,
+      e.status,
+      e.rollup?.health ?? '',
+      e.healthRule ?? '',
+      e.rollup?.healthReason ?? '',
+      e.rollup?.percentComplete ?? '',
+      e.targetDate?.slice(0, 10) ?? '',
+      e.plannedFinish?.slice(0, 10) ?? '',
+      e.overdue ? 'yes' : 'no',
+      e.openFindings,
+      e.url,
+    ]),
+  );
+}
+
 const pct = (v: number | null | undefined) =>
   v === null || v === undefined ? '   –' : `${Math.round(v * 100)}%`.padStart(4);
 
+const describe = (f: Report['filter']) =>
+  Object.entries(f)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+const day = (v: string | null) => (v ? v.slice(0, 10) : '—'.padEnd(10));
+
 export function formatTable(r: Report): string {
   const out: string[] = [];
-  const portfolio = r.rollups.find((x) => x.scope === 'portfolio');
   const openFindings = r.findings.filter((f) => f.status === 'open');
-  if (portfolio) {
+  const program = r.filter.program ? r.rollups.find((x) => x.scope === `program:${r.filter.program}`) : undefined;
+  const portfolio = r.rollups.find((x) => x.scope === 'portfolio');
+  const filtered = describe(r.filter);
+  if (program) {
+    out.push(
+      `PROGRAM ${r.filter.program}  ${program.health.toUpperCase()}  ${pct(program.percentComplete)} complete — ${program.healthReason}`,
+    );
+  } else if (portfolio && !filtered) {
     out.push(
       `PORTFOLIO  ${portfolio.health.toUpperCase()}  ${pct(portfolio.percentComplete)} complete — ${portfolio.healthReason}`,
     );
+  } else if (filtered) {
+    out.push(`FILTER  ${filtered}`);
   } else {
     out.push(`PORTFOLIO  ${r.items.length} items, ${openFindings.length} open findings (no rollups computed yet)`);
   }
-  const programs = r.rollups.filter((x) => x.scope.startsWith('program:'));
+  if (filtered && program && describe({ ...r.filter, program: undefined })) out.push(`FILTER  ${filtered}`);
+  // The dashboard's headline, counted from the epic rows below.
+  const h = r.headline;
+  out.push(
+    `EPICS  ${h.epics.total} (${h.epics.red} red, ${h.epics.amber} amber, ${h.epics.green} green), ${h.overdueEpics} overdue; ${h.items} items, ${h.openFindings} open findings, compliance ${pct(h.compliance).trim()}`,
+  );
+  const programs = filtered ? [] : r.rollups.filter((x) => x.scope.startsWith('program:'));
   if (programs.length > 0) {
     out.push('', 'PROGRAMS');
     for (const p of programs)
       out.push(`  ${p.health.padEnd(5)} ${pct(p.percentComplete)}  ${p.scope.slice(8).padEnd(24)} ${p.healthReason}`);
   }
-  const epics = r.rollups.filter((x) => x.scope.startsWith('epic:'));
-  if (epics.length > 0) {
-    const order: Record<string, number> = { red: 0, amber: 1, green: 2 };
-    const titles = new Map(r.items.map((i) => [i.ref, i]));
-    out.push('', 'EPICS BY HEALTH');
-    for (const e of [...epics].sort(
-      (a, b) => (order[a.health] ?? 3) - (order[b.health] ?? 3) || a.scope.localeCompare(b.scope),
-    )) {
-      const item = titles.get(e.scope.slice(5));
-      const due = item?.due ? item.due.slice(0, 10) : 'no date';
+  if (r.epics.length > 0) {
+    out.push('', 'EPICS BY HEALTH  (target = its own due date; planned finish = latest child due)');
+    out.push(
+      `  ${'health'.padEnd(6)} ${'done'.padStart(4)}  ${'epic'.padEnd(22)} ${'target'.padEnd(10)}  ${'planned'.padEnd(10)}  title — reason`,
+    );
+    for (const e of r.epics) {
+      const health = e.rollup?.health ?? '—';
       out.push(
-        `  ${e.health.padEnd(5)} ${pct(e.percentComplete)}  ${e.scope.slice(5).padEnd(22)} ${due.padEnd(10)}  ${(item?.title ?? '').slice(0, 50)} — ${e.healthReason}`,
+        `  ${health.padEnd(6)} ${pct(e.rollup?.percentComplete)}  ${e.ref.padEnd(22)} ${day(e.targetDate)}  ${day(e.plannedFinish)}  ${e.title.slice(0, 50)} — ${e.rollup?.healthReason ?? 'no rollup yet'}`,
       );
     }
   }

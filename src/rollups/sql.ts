@@ -34,7 +34,16 @@ export interface ScopeAggregate {
   checks: number | null;
   checksFailed: number;
   plannedStart: string | null;
-  plannedDue: string | null;
+  /** Latest due date of the members other than the epic itself, not removed. */
+  plannedFinish: string | null;
+  /** The epic's own due date, status category and resolution; null for other scopes. */
+  targetDate: string | null;
+  selfStatus: string | null;
+  selfResolved: string | null;
+  /** Members other than the epic itself that are todo or in progress / not removed. */
+  openChildren: number;
+  totalChildren: number;
+  /** Open items of kind `epic` whose own target date has passed (metrics.ts, "Overdue"). */
   overdueContainers: number;
   members: number;
 }
@@ -56,7 +65,8 @@ export interface AggregateOptions {
 const containers = sql.raw(CONTAINER_KINDS.map((k) => `'${k}'`).join(','));
 
 export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<ScopeAggregate[]> {
-  const figures = aggregatesOf(opts.now.toISOString());
+  const nowIso = opts.now.toISOString();
+  const figures = aggregatesOf(nowIso, sql`false`);
   const rootFilter: SQL =
     opts.epicRoots === undefined
       ? sql``
@@ -68,7 +78,8 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   // one list of (scope, item) pairs: projects and the portfolio come from one scan (grouping
   // sets), and no pair list of four times the item count is built and joined.
   const blocks: SQL[] = [
-    sql`select 'epic:' || t.root as scope, ${figures} from tree t join item i on i.ref = t.ref group by t.root`,
+    sql`select 'epic:' || t.root as scope, ${aggregatesOf(nowIso, sql`t.ref = t.root`)}
+      from tree t join item i on i.ref = t.ref group by t.root`,
   ];
   if (opts.aggregates !== false) {
     blocks.push(sql`select case when grouping(i.connection) = 0 then 'project:' || i.connection || ':' || i.project
@@ -172,7 +183,12 @@ async function scopeRows(db: Db, rootFilter: SQL, blocks: SQL[]): Promise<ScopeA
     checks: r.checks === null ? null : Number(r.checks),
     checksFailed: Number(r.checks_failed),
     plannedStart: toIso(r.planned_start),
-    plannedDue: toIso(r.planned_due),
+    plannedFinish: toIso(r.planned_finish),
+    targetDate: toIso(r.target_date),
+    selfStatus: r.self_status === null || r.self_status === undefined ? null : String(r.self_status),
+    selfResolved: toIso(r.self_resolved),
+    openChildren: Number(r.open_children),
+    totalChildren: Number(r.total_children),
     overdueContainers: Number(r.overdue_containers),
     members: Number(r.members),
   }));
@@ -209,8 +225,12 @@ export async function ancestorContainers(db: Db, refs: readonly string[]): Promi
   return [...out];
 }
 
-/** The figures of one scope, over its items (`i`, the `item` CTE of aggregateScopes). */
-function aggregatesOf(now: string): SQL {
+/**
+ * The figures of one scope, over its items (`i`, the `item` CTE of aggregateScopes). `self` is
+ * true on the epic's own row of an epic scope (false for every other scope): its own dates and
+ * status are the epic's, the rest are its children's. Definitions: src/workspace/metrics.ts.
+ */
+function aggregatesOf(now: string, self: SQL): SQL {
   return sql`
       count(*) filter (where not i.container)::int as total,
       count(*) filter (where not i.container and i.sc = 'todo')::int as todo,
@@ -234,9 +254,17 @@ function aggregatesOf(now: string): SQL {
       coalesce(sum(i.fi), 0)::int as f_info,
       sum(i.rule_checks)::int as checks,
       coalesce(sum(coalesce(i.fe, 0) + coalesce(i.fw, 0) + coalesce(i.fi, 0)) filter (where i.rule_checks is not null), 0)::int as checks_failed,
-      min(coalesce(i.start, i.started, i.created)) filter (where i.container) as planned_start,
-      max(i.due) filter (where i.container) as planned_due,
-      count(*) filter (where i.container and i.sc in ('todo', 'in_progress') and i.due < ${now}::timestamptz)::int as overdue_containers,
+      -- The epic's own start; else the earliest start of its containers; else when it was created.
+      coalesce(max(i.start) filter (where ${self}),
+        min(coalesce(i.start, i.started)) filter (where i.container),
+        min(i.created) filter (where i.container)) as planned_start,
+      max(i.due) filter (where not (${self}) and i.sc <> 'removed') as planned_finish,
+      max(i.due) filter (where ${self}) as target_date,
+      max(i.sc) filter (where ${self}) as self_status,
+      max(i.resolved) filter (where ${self}) as self_resolved,
+      count(*) filter (where not (${self}) and i.sc in ('todo', 'in_progress'))::int as open_children,
+      count(*) filter (where not (${self}) and i.sc <> 'removed')::int as total_children,
+      count(*) filter (where i.kind = 'epic' and i.sc in ('todo', 'in_progress') and i.due < ${now}::timestamptz)::int as overdue_containers,
       count(*)::int as members`;
 }
 

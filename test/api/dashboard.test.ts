@@ -199,6 +199,8 @@ for (const target of dbTargets()) {
           programs: [],
           projects: [],
           freshness: [],
+          epics: [],
+          trend: { scope: 'portfolio', days: [] },
         });
       } finally {
         await empty.close();

@@ -14,6 +14,16 @@ import { openIsolatedPostgres } from '../helpers/db.ts';
 
 const env = { JIRA_API_TOKEN: 'dry-jira-token', ADO_PAT: 'dry-ado-pat' };
 
+interface Reviewed {
+  ref: string;
+  target: string;
+  action: string;
+  change: string;
+  commentText: string | null;
+  commentDiff: string[];
+  labels: { add: string[]; remove: string[] } | null;
+}
+
 interface Write {
   ref: string;
   target: string;
@@ -165,6 +175,26 @@ connections:
       expect(dry2.writes.planned).toBeGreaterThanOrEqual(dry1.writes.planned);
       const planned = await plannedWrites();
       expect(planned.map((w) => w.ref)).toContain(`jira-main:${unassign.key}`);
+      // What a PMO reviews before enforcing: every planned write, with its text and its change.
+      const review = await runCli(['report', '--writes', '--format', 'json'], { cwd: dir, env });
+      expect({ code: review.code, stderr: review.stderr }).toEqual({ code: 0, stderr: '' });
+      const writes = (JSON.parse(review.stdout) as { writes: Reviewed[] }).writes;
+      expect(writes.map((w) => [w.ref, w.target]).sort()).toEqual(planned.map((w) => [w.ref, w.target]).sort());
+      const open = await query<{ ref: string; message: string }>(
+        sql`select ref, message from findings where status = 'open'`,
+      );
+      for (const w of writes.filter((x) => x.target === 'comment' && x.action === 'ensure')) {
+        for (const f of open.filter((o) => o.ref === w.ref)) expect(w.commentText).toContain(f.message);
+        // A comment the first enforce run posted is shown as the lines that change.
+        if (w.change === 'changed') expect(w.commentDiff.length).toBeGreaterThan(0);
+      }
+      const unassigned = writes.find((w) => w.ref === `jira-main:${unassign.key}` && w.target === 'comment')!;
+      expect(unassigned.commentText).toMatch(/\S/);
+      for (const w of writes.filter((x) => x.target === 'labels')) expect(w.labels).not.toBeNull();
+      const table = await runCli(['report', '--writes'], { cwd: dir, env });
+      expect(table.stdout).toContain(`planned  jira-main:${unassign.key}  comment`);
+      const csv = await runCli(['report', '--writes', '--format', 'csv'], { cwd: dir, env });
+      expect(csv.stdout.split('\r\n')[0]).toMatch(/^id,connection,ref,target,status,change,action,commentText,/);
       const before = await lastOutboxId();
       const enforce = await sync();
       expect(enforce.writes.sent).toBe(dry2.writes.planned);

@@ -87,7 +87,7 @@ for (const target of dbTargets()) {
         kind: 'epic',
         percentComplete: 0.625,
         health: 'amber',
-        healthReason: '1 of 4 items overdue; 1 item blocked by unfinished work',
+        healthReason: 'overdue-items: 1 of 4 items overdue; blocked: 1 item blocked by unfinished work',
         metrics: {
           counts: { total: 4, todo: 1, inProgress: 1, done: 1, removed: 1 },
           points: { total: 8, done: 5 },
@@ -101,8 +101,14 @@ for (const target of dbTargets()) {
           throughputPerWeek: 0.25,
           cycleTimeDays: { median: 7, p85: 7 },
           plannedStart: d(-30),
-          plannedDue: d(30),
+          // Its own due date is the target; the latest child due (PAY-3) is the planned finish.
+          plannedFinish: d(-2),
+          targetDate: d(30),
+          status: 'in_progress',
+          resolved: null,
+          children: { total: 3, open: 2 },
           overdueEpics: 0,
+          healthRule: 'overdue-items',
         },
       });
     });
@@ -112,7 +118,8 @@ for (const target of dbTargets()) {
       expect({ pc: r?.percentComplete, health: r?.health, reason: r?.healthReason }).toEqual({
         pc: 0.2,
         health: 'red',
-        reason: 'past its target date 2026-06-10 by 5 days at 20% complete; schedule index 0.2 below 0.7',
+        reason:
+          'past-target: target date 2026-06-10 passed 5 days ago at 20% complete; schedule-index-red: schedule index 0.2 below 0.7',
       });
     });
 
@@ -121,7 +128,7 @@ for (const target of dbTargets()) {
       expect({ pc: r?.percentComplete, health: r?.health, reason: r?.healthReason }).toEqual({
         pc: null,
         health: 'green',
-        reason: 'on track: no child work yet',
+        reason: 'on-track: no child work yet',
       });
     });
 
@@ -132,7 +139,7 @@ for (const target of dbTargets()) {
       expect({ pc: program?.percentComplete, health: program?.health, reason: program?.healthReason }).toEqual({
         pc: 0.3889,
         health: 'red',
-        reason: 'schedule index 0.58 below 0.7',
+        reason: 'schedule-index-red: schedule index 0.58 below 0.7',
       });
       expect(program?.metrics).toMatchObject({
         counts: { total: 6, todo: 1, inProgress: 2, done: 2, removed: 1 },

@@ -1,26 +1,20 @@
 // Rollup routes: the portfolio, one program, one tracker project, and daily snapshots.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { knownConnections, loadFreshnessFor, loadProgramRows, loadTrend } from '../../workspace/queries.ts';
 import type { AppDeps } from '../app.ts';
 import { bearer, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
-import {
-  type Headline,
-  loadEpics,
-  loadFreshness,
-  loadHeadline,
-  loadHistory,
-  rollupFor,
-  rollupsByPrefix,
-} from '../queries.ts';
+import { type Headline, loadEpics, loadHeadline, loadHistory, rollupFor, rollupsByPrefix } from '../queries.ts';
 import { History, HistoryQuery, Portfolio, ProgramDetail, ProjectDetail, ScopeQuery } from '../schemas.ts';
-import { findProgram, programsOf } from '../scope.ts';
+import { findProgram } from '../scope.ts';
 
 const portfolioRoute = createRoute({
   method: 'get',
   path: '/api/v1/portfolio',
   tags: ['Rollups'],
-  summary: 'Portfolio rollup, headline, programs, projects and data freshness',
-  description: 'Scope filters narrow the headline only; the rollups are the stored ones.',
+  summary: 'Portfolio rollup, headline, programs, epics, trend, projects and data freshness',
+  description:
+    'Scope filters narrow every part but `rollup` and `projects`, the stored rollups; the headline counts the `epics` rows. Definitions: docs/metrics.md.',
   security: bearer,
   request: { query: ScopeQuery },
   responses: { 200: json(Portfolio, 'The portfolio'), ...problems(400, 401) },
@@ -83,19 +77,20 @@ export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
 
   app.openapi(portfolioRoute, async (c) => {
     const filter = c.req.valid('query');
-    const headline = await loadHeadline(db, config, filter, now());
-    const [rollup, programRollups, projects, freshness] = await Promise.all([
+    const at = now();
+    const headline = await loadHeadline(db, config, filter, at);
+    // Every part obeys the whole filter (issue 25): programs, epics, trend and freshness too.
+    const known = await knownConnections(db, config);
+    const from = new Date(at.getTime() - 90 * 86_400_000).toISOString().slice(0, 10);
+    const [rollup, programs, projects, freshness, epics, trend] = await Promise.all([
       rollupFor(db, 'portfolio'),
-      rollupsByPrefix(db, 'program:'),
+      loadProgramRows(db, config, filter, at, known),
       rollupsByPrefix(db, 'project:'),
-      loadFreshness(db, config, now()),
+      loadFreshnessFor(db, config, filter, at, known),
+      loadEpics(db, config, filter, 500, at),
+      loadTrend(db, config, filter, from),
     ]);
-    const byScope = new Map(programRollups.map((r) => [r.scope, r]));
-    const programs = programsOf(
-      config,
-      programRollups.map((r) => r.scope),
-    ).map((p) => ({ ...p, rollup: byScope.get(`program:${p.id}`) ?? null }));
-    return c.json({ rollup, headline, programs, projects, freshness }, 200);
+    return c.json({ rollup, headline, programs, projects, freshness, epics, trend }, 200);
   });
 
   app.openapi(programRoute, async (c) => {
@@ -110,7 +105,7 @@ export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
     const [headline, epics] =
       program.include.length === 0
         ? [EMPTY_HEADLINE, []]
-        : await Promise.all([loadHeadline(db, config, filter, now()), loadEpics(db, config, filter)]);
+        : await Promise.all([loadHeadline(db, config, filter, now()), loadEpics(db, config, filter, 500, now())]);
     return c.json({ ...program, rollup, headline, projects, epics }, 200);
   });
 
@@ -120,7 +115,7 @@ export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
     const filter = { connection, project };
     const headline = await loadHeadline(db, config, filter, now());
     if (!rollup && headline.items === 0) throw notFound(`No project "${project}" on connection "${connection}".`);
-    const epics = await loadEpics(db, config, filter);
+    const epics = await loadEpics(db, config, filter, 500, now());
     return c.json({ connection, project, rollup, headline, epics }, 200);
   });
 

@@ -1,0 +1,205 @@
+// The workspace panels that used to ignore part of the filter — the Programs table, the trend and
+// the freshness card — computed for the whole filter, for the API, the dashboard and `report`.
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { queryRows } from '../../db/query.ts';
+import { rollupSnapshots, workItems } from '../../db/schema.ts';
+import type { Config } from '../config/schema.ts';
+import {
+  type Freshness,
+  type Headline,
+  loadFreshness,
+  loadHeadline,
+  loadHistory,
+  rollupsByPrefix,
+  type SnapshotRow,
+} from '../http/queries.ts';
+import { type ProgramInfo, programsOf, type ScopeFilter, scopeCondition } from '../http/scope.ts';
+import type { ReportRollup } from '../report/load.ts';
+import { EPIC_KIND } from './metrics.ts';
+
+export interface ConnectionInfo {
+  id: string;
+  tracker: string;
+}
+
+/** Connections the config names and the database holds items of, with their tracker. */
+export async function knownConnections(db: Db, config: Config | null): Promise<ConnectionInfo[]> {
+  const out = new Map<string, string>(config?.connections.map((c) => [c.id, c.kind as string]) ?? []);
+  const rows = await db
+    .selectDistinct({ connection: workItems.connection, tracker: workItems.tracker })
+    .from(workItems)
+    .where(isNull(workItems.deletedAt));
+  for (const r of rows) if (!out.has(r.connection)) out.set(r.connection, r.tracker);
+  return [...out].map(([id, tracker]) => ({ id, tracker })).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Connections a filter can include (freshness is per connection). Team and owner narrow none. */
+export function connectionsIn(config: Config | null, f: ScopeFilter, known: readonly ConnectionInfo[]): string[] {
+  let ids = known;
+  if (f.tracker) ids = ids.filter((k) => k.tracker === f.tracker);
+  if (f.connection) ids = ids.filter((k) => k.id === f.connection);
+  if (f.program) {
+    const inc = new Set(
+      programsOf(config)
+        .find((p) => p.id === f.program)
+        ?.include.map((i) => i.connection) ?? [],
+    );
+    ids = ids.filter((k) => inc.has(k.id));
+  }
+  return ids.map((k) => k.id);
+}
+
+/** Data freshness of the connections the filter includes. */
+export async function loadFreshnessFor(
+  db: Db,
+  config: Config | null,
+  f: ScopeFilter,
+  now: Date,
+  known?: readonly ConnectionInfo[],
+): Promise<Freshness[]> {
+  const ids = new Set(connectionsIn(config, f, known ?? (await knownConnections(db, config))));
+  return (await loadFreshness(db, config, now)).filter((r) => ids.has(r.connection));
+}
+
+export interface ProgramRow extends ProgramInfo {
+  trackers: string[];
+  /** The stored rollup of the whole program (no filter), for its comment and history. */
+  rollup: ReportRollup | null;
+  /** The program's figures under the filter: what the row shows, and what adds up to the headline. */
+  headline: Headline;
+}
+
+/**
+ * The Programs table under a filter: the programs the filter can include (a program filter keeps
+ * its own; a tracker or project filter keeps the programs that include it), each with its
+ * headline for the filter narrowed to it.
+ */
+export async function loadProgramRows(
+  db: Db,
+  config: Config | null,
+  f: ScopeFilter,
+  now: Date,
+  known?: readonly ConnectionInfo[],
+): Promise<ProgramRow[]> {
+  const connections = known ?? (await knownConnections(db, config));
+  const trackerOf = new Map(connections.map((c) => [c.id, c.tracker]));
+  const programRollups = await rollupsByPrefix(db, 'program:');
+  const byScope = new Map(programRollups.map((r) => [r.scope, r]));
+  const programs = programsOf(
+    config,
+    programRollups.map((r) => r.scope),
+  ).filter((p) => p.include.length > 0 && (!f.program || p.id === f.program));
+  const matches = (p: ProgramInfo) =>
+    p.include.some(
+      (i) =>
+        (!f.tracker || trackerOf.get(i.connection) === f.tracker) &&
+        (!f.connection || i.connection === f.connection) &&
+        (!f.project || i.project === f.project),
+    );
+  return Promise.all(
+    programs.filter(matches).map(async (p) => ({
+      ...p,
+      trackers: [...new Set(p.include.map((i) => trackerOf.get(i.connection) ?? i.connection))].sort(),
+      rollup: byScope.get(`program:${p.id}`) ?? null,
+      headline: await loadHeadline(db, config, { ...f, program: p.id }, now),
+    })),
+  );
+}
+
+export interface TrendDay extends SnapshotRow {
+  /** The epics of the filter on that day, by health (from their daily snapshots). */
+  epics: { total: number; green: number; amber: number; red: number };
+}
+
+export interface Trend {
+  /** The stored scope the figures come from, or `epics` when they are summed from epic snapshots. */
+  scope: string;
+  days: TrendDay[];
+}
+
+/** The stored scope a filter is exactly, if any: its snapshots are the trend. */
+export function storedScopeOf(f: ScopeFilter): string | null {
+  const { program, tracker, connection, project, team, owner } = f;
+  if (tracker || team || owner) return null;
+  if (connection && project && !program) return `project:${connection}:${project}`;
+  if (program && !connection && !project) return `program:${program}`;
+  if (!program && !connection && !project) return 'portfolio';
+  return null;
+}
+
+/**
+ * The trend of a filter, day by day from `from`: the epic health counts come from the daily
+ * snapshots of the epics the filter includes today (the headline's epics); % complete and
+ * compliance from the filter's stored scope when it is one, else % complete is summed from the
+ * epics' points (done ÷ total), compliance is not known and the day's health is the worst
+ * colour of its epics.
+ */
+export async function loadTrend(db: Db, config: Config | null, f: ScopeFilter, from: string): Promise<Trend> {
+  const where = and(
+    isNull(workItems.deletedAt),
+    eq(workItems.kind, EPIC_KIND),
+    sql`${workItems.statusCategory} <> 'removed'`,
+    scopeCondition(config, f),
+  ) as SQL;
+  const rows = await queryRows<{
+    day: string;
+    green: number;
+    amber: number;
+    red: number;
+    total: number;
+    points_done: number | null;
+    points_total: number | null;
+    done: number | null;
+    counted: number | null;
+  }>(
+    db,
+    sql`select s.day::text as day,
+        count(*) filter (where s.health = 'green')::int as green,
+        count(*) filter (where s.health = 'amber')::int as amber,
+        count(*) filter (where s.health = 'red')::int as red,
+        count(*)::int as total,
+        sum((s.metrics #>> '{points,done}')::float8) as points_done,
+        sum((s.metrics #>> '{points,total}')::float8) as points_total,
+        sum((s.metrics #>> '{counts,done}')::float8) as done,
+        sum((s.metrics #>> '{counts,total}')::float8 - (s.metrics #>> '{counts,removed}')::float8) as counted
+      from ${rollupSnapshots} s
+      join ${workItems} on 'epic:' || ${workItems.ref} = s.scope
+      where ${where} and s.day >= ${from}::date
+      group by s.day order by s.day`,
+  );
+  const stored = storedScopeOf(f);
+  const scoped = stored ? new Map((await loadHistory(db, stored, { from })).map((d) => [d.day, d])) : null;
+  const days = new Set([...rows.map((r) => String(r.day).slice(0, 10)), ...(scoped?.keys() ?? [])]);
+  const byDay = new Map(rows.map((r) => [String(r.day).slice(0, 10), r]));
+  return {
+    scope: stored ?? 'epics',
+    days: [...days].sort().map((day) => {
+      const r = byDay.get(day);
+      const epics = {
+        total: Number(r?.total ?? 0),
+        green: Number(r?.green ?? 0),
+        amber: Number(r?.amber ?? 0),
+        red: Number(r?.red ?? 0),
+      };
+      const own = scoped?.get(day);
+      if (own) return { ...own, epics };
+      const pointsTotal = Number(r?.points_total ?? 0);
+      const counted = Number(r?.counted ?? 0);
+      const pc =
+        pointsTotal > 0
+          ? Number(r?.points_done ?? 0) / pointsTotal
+          : counted > 0
+            ? Number(r?.done ?? 0) / counted
+            : null;
+      return {
+        day,
+        percentComplete: pc === null ? null : Math.round(pc * 10_000) / 10_000,
+        health: epics.red > 0 ? 'red' : epics.amber > 0 ? 'amber' : 'green',
+        compliance: null,
+        metrics: {},
+        epics,
+      };
+    }),
+  };
+}
