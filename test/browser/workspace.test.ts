@@ -248,8 +248,18 @@ describe.skipIf(!available)('workspace in headless Chromium', () => {
       ['program', 'payments', /program=payments/, '?program=payments'],
       ['tracker', 'jira', /tracker=jira/, '?program=payments&tracker=jira'],
       ['project', 'jira-main:PAY', /project=jira-main%3APAY/, '?program=payments&tracker=jira&project=jira-main:PAY'],
-      ['team', 'PAY', /team=PAY/, '?program=payments&tracker=jira&project=jira-main:PAY&team=PAY'],
-      ['owner', 'u-ann', /owner=u-ann/, '?program=payments&tracker=jira&project=jira-main:PAY&team=PAY&owner=u-ann'],
+      [
+        'team',
+        'Vault squad',
+        /team=Vault\+squad/,
+        '?program=payments&tracker=jira&project=jira-main:PAY&team=Vault+squad',
+      ],
+      [
+        'owner',
+        'u-ann',
+        /owner=u-ann/,
+        '?program=payments&tracker=jira&project=jira-main:PAY&team=Vault+squad&owner=u-ann',
+      ],
     ];
     for (const [name, value, url, query] of steps) {
       await page.locator(`select[name="${name}"]`).selectOption(value);

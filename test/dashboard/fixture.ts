@@ -50,6 +50,13 @@ export async function seedWorkspace(database: Database): Promise<Seeded> {
   await db.execute(
     sql`update work_items set owner = '{"id":"u-ann","name":"Ann Lee"}'::jsonb where ref in ('jira-main:PAY-1','jira-main:PAY-3','ado-main:100')`,
   );
+  // Teams: a Jira team field and an Azure DevOps area path below "Payments".
+  await db.execute(
+    sql`update work_items set fields = '{"team":"Vault squad"}'::jsonb where ref in ('jira-main:PAY-1','jira-main:PAY-3','jira-main:PAY-4')`,
+  );
+  await db.execute(
+    sql`update work_items set fields = ${JSON.stringify({ team: 'Payments\\Ledger' })}::jsonb where ref in ('ado-main:100','ado-main:101','ado-main:201')`,
+  );
   await db.insert(itemLinks).values([
     // The Jira epic waits on the Azure DevOps one, which ends after the Jira one starts: a violation.
     { source: 'jira-main:PAY-1', target: 'ado-main:100', type: 'cross_tracker', relation: 'depends_on' },

@@ -151,6 +151,15 @@ describe('workspace pages and API', () => {
     expect(ado.headline.total).toBe(ado.rows.length);
     const owner = await api('/api/v1/workspace/findings?owner=u-ann');
     expect(owner.rows.map((r: { ref: string }) => r.ref)).toEqual(['jira-main:PAY-3', 'ado-main:100']);
+    // Team is the shared definition: a team field, else the area path, with the paths under it.
+    const teams = await api('/api/v1/workspace/findings?group=team');
+    expect(teams.groups.map((g: { label: string; total: number }) => [g.label, g.total])).toEqual([
+      ['Vault squad', 2],
+      ['No team or area path', 2],
+      ['Payments\\Ledger', 2],
+    ]);
+    const area = await api('/api/v1/workspace/findings?team=Payments');
+    expect(area.rows.map((r: { ref: string }) => r.ref)).toEqual(['ado-main:100', 'ado-main:201']);
     const { html } = await page('/findings?owner=u-ann&group=team');
     expect(html).toContain('<option value="u-ann" selected="">Ann Lee</option>');
     expect(html).toContain('href="/findings.csv?owner=u-ann&amp;group=team"');

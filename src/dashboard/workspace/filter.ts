@@ -1,68 +1,57 @@
-// The workspace's filter: program, tracker, project, team and owner, read from and written back
-// to the URL so every view can be bookmarked and shared, and turned into one SQL condition over
-// `work_items` so every panel of every view narrows the same way (issue 25.2).
+// The workspace views' filter: the one workspace filter (src/workspace/filters.ts: program,
+// tracker, project, team, owner, read from and written back to the URL) plus one value of the
+// views' own, `owner=(none)` for unowned work, which the explorer's "who must act" links to.
+// Team and owner are the definitions in src/http/scope.ts (teamOf, ownerOf), so a grouping
+// here and a filter anywhere can never disagree.
 import { and, type SQL, sql } from 'drizzle-orm';
 import { workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import { type ScopeFilter, scopeCondition } from '../../http/scope.ts';
+import { ownerOf, teamOf } from '../../http/scope.ts';
+import {
+  FILTER_KEYS,
+  filterToQuery,
+  parseFilter as parseWorkspaceFilter,
+  type WorkspaceFilter,
+  filterCondition as workspaceCondition,
+} from '../../workspace/filters.ts';
 
-export const FILTER_KEYS = ['program', 'tracker', 'project', 'team', 'owner'] as const;
-export type FilterKey = (typeof FILTER_KEYS)[number];
-
-/** `project` is `<connection>:<project>`; `owner` is the owner's id, `(none)` for unowned work. */
-export type WorkspaceFilter = Partial<Record<FilterKey, string>>;
+export { FILTER_KEYS, type WorkspaceFilter };
 
 export const NO_OWNER = '(none)';
+/** Items with neither a team field nor an area path group under this. */
+export const NO_TEAM = '(none)';
 
-/**
- * A work item's team: a configured `team` or `areaPath` extra field, else its project. Written
- * once here so the explorer's grouping and the team filter can never disagree.
- */
-export const teamExpr = sql<string>`coalesce(nullif(${workItems.fields}->>'team', ''), nullif(${workItems.fields}->>'areaPath', ''), ${workItems.project})`;
-export const ownerIdExpr = sql<string | null>`${workItems.owner}->>'id'`;
-
-/** Values longer than this are ignored: no real id is, and they would only bloat SQL and URLs. */
-const MAX_VALUE = 300;
+// Literals, not parameters: Postgres matches GROUP BY to the select list by text, and two
+// parameters ($1, $3) never match.
+export const teamExpr = sql<string>`coalesce(${teamOf}, ${sql.raw(`'${NO_TEAM}'`)})`;
+export const ownerIdExpr = sql<string | null>`${ownerOf}->>'id'`;
+export const ownerKeyExpr = sql<string>`coalesce(${ownerIdExpr}, ${sql.raw(`'${NO_OWNER}'`)})`;
+export const ownerNameExpr = sql<string | null>`${ownerOf}->>'name'`;
 
 export function parseFilter(query: (name: string) => string | undefined): WorkspaceFilter {
-  const out: WorkspaceFilter = {};
-  for (const k of FILTER_KEYS) {
-    const v = query(k)?.trim();
-    if (v && v.length <= MAX_VALUE) out[k] = v;
-  }
-  return out;
+  const q: Record<string, string | undefined> = {};
+  for (const k of FILTER_KEYS) q[k] = query(k);
+  return parseWorkspaceFilter(q).filter;
 }
 
 /** The filter as a query string (with its leading `?`, or empty), in a fixed key order. */
 export function filterQuery(f: WorkspaceFilter, extra: Record<string, string | undefined> = {}): string {
-  const p = new URLSearchParams();
-  for (const k of FILTER_KEYS) if (f[k]) p.set(k, f[k]!);
+  const base = filterToQuery(f);
+  const p = new URLSearchParams(base.slice(1));
   for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
   const s = p.toString();
   return s ? `?${s}` : '';
 }
 
-export function toScope(f: WorkspaceFilter): ScopeFilter {
-  const out: ScopeFilter = {};
-  if (f.program) out.program = f.program;
-  if (f.tracker) out.tracker = f.tracker;
-  if (f.project) {
-    const at = f.project.indexOf(':');
-    if (at > 0) {
-      out.connection = f.project.slice(0, at);
-      out.project = f.project.slice(at + 1);
-    } else out.project = f.project;
-  }
-  return out;
-}
-
 /** One condition over `work_items` (live rows only) for the whole filter. */
 export function filterCondition(config: Config | null, f: WorkspaceFilter): SQL {
+  const unowned = f.owner === NO_OWNER;
+  const team = f.team === NO_TEAM ? undefined : f.team;
   return and(
     sql`${workItems.deletedAt} is null`,
-    scopeCondition(config, toScope(f)),
-    f.team ? sql`${teamExpr} = ${f.team}` : undefined,
-    f.owner === NO_OWNER ? sql`${ownerIdExpr} is null` : f.owner ? sql`${ownerIdExpr} = ${f.owner}` : undefined,
+    workspaceCondition(config, { ...f, owner: unowned ? undefined : f.owner, team }),
+    unowned ? sql`${ownerIdExpr} is null` : undefined,
+    f.team === NO_TEAM ? sql`${teamOf} is null` : undefined,
   )!;
 }
 

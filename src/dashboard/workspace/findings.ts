@@ -6,7 +6,16 @@ import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { findings, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import { filterCondition, NO_OWNER, ownerIdExpr, teamExpr, type WorkspaceFilter } from './filter.ts';
+import {
+  filterCondition,
+  NO_OWNER,
+  NO_TEAM,
+  ownerIdExpr,
+  ownerKeyExpr,
+  ownerNameExpr,
+  teamExpr,
+  type WorkspaceFilter,
+} from './filter.ts';
 import { type RuleText, ruleTitle } from './load.ts';
 
 export const GROUPS = ['rule', 'owner', 'team', 'project'] as const;
@@ -64,9 +73,7 @@ function keyExpr(g: GroupBy): SQL<string> {
     case 'rule':
       return sql<string>`${findings.rule}`;
     case 'owner':
-      // A literal, not a parameter: Postgres matches GROUP BY to the select list by text, and two
-      // parameters ($1, $3) never match.
-      return sql<string>`coalesce(${ownerIdExpr}, ${sql.raw(`'${NO_OWNER}'`)})`;
+      return ownerKeyExpr;
     case 'team':
       return teamExpr;
     case 'project':
@@ -99,9 +106,9 @@ export async function loadExplorer(
     filterCondition(config, filter),
     opts.severity ? eq(findings.severity, opts.severity) : undefined,
   );
-  const base = () => db.select().from(findings).innerJoin(workItems, eq(workItems.ref, findings.ref));
+  const base = () => db.select(ROW).from(findings).innerJoin(workItems, eq(workItems.ref, findings.ref));
   const key = keyExpr(opts.groupBy);
-  const ownerName = sql<string | null>`max(${workItems.owner}->>'name')`;
+  const ownerName = sql<string | null>`max(${ownerNameExpr})`;
   const rowLimit = opts.rowLimit ?? ROW_LIMIT;
   const [groupRows, ownerRows, rows] = await Promise.all([
     db
@@ -126,7 +133,15 @@ export async function loadExplorer(
       .limit(rowLimit),
   ]);
   const label = (g: GroupBy, k: string, name: string | null) =>
-    g === 'rule' ? ruleTitle(opts.rules, k) : g === 'owner' ? (k === NO_OWNER ? 'No owner' : (name ?? k)) : k;
+    g === 'rule'
+      ? ruleTitle(opts.rules, k)
+      : g === 'owner'
+        ? k === NO_OWNER
+          ? 'No owner'
+          : (name ?? k)
+        : g === 'team' && k === NO_TEAM
+          ? 'No team or area path'
+          : k;
   const groups = groupRows
     .map((r) => ({ key: r.key, label: label(opts.groupBy, r.key, r.name), ...numbers(r) }))
     .sort((a, b) => severityOrder(a, b) || a.label.localeCompare(b.label));
@@ -152,19 +167,29 @@ export async function loadExplorer(
   };
 }
 
+/** A finding row with its item and the item's team and owner by the shared definitions. */
+const ROW = { f: findings, w: workItems, team: teamExpr, ownerId: ownerIdExpr, ownerName: ownerNameExpr };
+
 function toExplorerRow(
-  { findings: f, work_items: w }: { findings: typeof findings.$inferSelect; work_items: typeof workItems.$inferSelect },
+  r: {
+    f: typeof findings.$inferSelect;
+    w: typeof workItems.$inferSelect;
+    team: string;
+    ownerId: string | null;
+    ownerName: string | null;
+  },
   rules: Map<string, RuleText>,
 ): ExplorerRow {
+  const { f, w } = r;
   return {
     id: f.id,
     ref: f.ref,
     title: w.title,
     tracker: w.tracker,
     project: `${w.connection}:${w.project}`,
-    team: teamOf(w),
-    owner: w.owner?.name ?? null,
-    ownerId: w.owner?.id ?? null,
+    team: r.team === NO_TEAM ? '' : r.team,
+    owner: r.ownerName,
+    ownerId: r.ownerId,
     rule: f.rule,
     ruleTitle: ruleTitle(rules, f.rule),
     severity: f.severity,
@@ -172,12 +197,6 @@ function toExplorerRow(
     firstSeen: new Date(f.firstSeen).toISOString(),
     waivedUntil: f.waivedUntil,
   };
-}
-
-/** The same rule as `teamExpr`, for a row already read. */
-function teamOf(w: typeof workItems.$inferSelect): string {
-  const pick = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
-  return pick(w.fields.team) ?? pick(w.fields.areaPath) ?? w.project;
 }
 
 export const EXPLORER_COLUMNS = [
@@ -207,7 +226,7 @@ export async function* explorerPages(
   let after = 0;
   for (;;) {
     const page = await db
-      .select()
+      .select(ROW)
       .from(findings)
       .innerJoin(workItems, eq(workItems.ref, findings.ref))
       .where(
@@ -221,7 +240,7 @@ export async function* explorerPages(
       .orderBy(asc(findings.id))
       .limit(1000);
     if (page.length === 0) return;
-    after = page[page.length - 1]!.findings.id;
+    after = page[page.length - 1]!.f.id;
     yield page.map((r) => explorerCsvRow(toExplorerRow(r, opts.rules)));
     if (page.length < 1000) return;
   }

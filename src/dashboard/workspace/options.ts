@@ -5,7 +5,7 @@ import type { Db } from '../../../db/client.ts';
 import { rollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { programsOf } from '../../http/scope.ts';
-import { NO_OWNER, teamExpr, type WorkspaceFilter } from './filter.ts';
+import { NO_OWNER, NO_TEAM, ownerIdExpr, ownerNameExpr, teamExpr, type WorkspaceFilter } from './filter.ts';
 import type { FilterOptions } from './parts.tsx';
 
 const OWNER_OPTIONS = 500;
@@ -21,10 +21,10 @@ export async function loadFilterOptions(db: Db, config: Config | null): Promise<
       .orderBy(asc(workItems.tracker), asc(workItems.connection), asc(workItems.project)),
     db.selectDistinct({ team: teamExpr }).from(workItems).where(live).orderBy(teamExpr),
     db
-      .selectDistinct({ id: sql<string>`${workItems.owner}->>'id'`, name: sql<string>`${workItems.owner}->>'name'` })
+      .selectDistinct({ id: ownerIdExpr, name: ownerNameExpr })
       .from(workItems)
-      .where(sql`${live} and ${workItems.owner} is not null`)
-      .orderBy(sql`${workItems.owner}->>'name'`)
+      .where(sql`${live} and ${ownerIdExpr} is not null`)
+      .orderBy(ownerNameExpr)
       .limit(OWNER_OPTIONS),
   ]);
   return {
@@ -34,8 +34,8 @@ export async function loadFilterOptions(db: Db, config: Config | null): Promise<
     ).map((p) => ({ id: p.id, name: p.name })),
     trackers: [...new Set(projects.map((p) => p.tracker))].sort(),
     projects: projects.map((p) => ({ value: `${p.connection}:${p.project}`, label: `${p.project} (${p.connection})` })),
-    teams: teams.map((t) => t.team),
-    owners: owners.filter((o) => o.id !== null).map((o) => ({ id: o.id, name: o.name ?? o.id })),
+    teams: teams.map((t) => t.team).filter((t) => t !== NO_TEAM),
+    owners: owners.flatMap((o) => (o.id === null ? [] : [{ id: o.id, name: o.name ?? o.id }])),
   };
 }
 
