@@ -107,22 +107,21 @@ export async function loadExplorer(
     opts.severity ? eq(findings.severity, opts.severity) : undefined,
   );
   const base = () => db.select(ROW).from(findings).innerJoin(workItems, eq(workItems.ref, findings.ref));
-  const key = keyExpr(opts.groupBy);
   const ownerName = sql<string | null>`max(${ownerNameExpr})`;
   const rowLimit = opts.rowLimit ?? ROW_LIMIT;
+  const grouped = (k: SQL<string>) =>
+    db
+      .select({ key: k, name: ownerName, ...counts })
+      .from(findings)
+      .innerJoin(workItems, eq(workItems.ref, findings.ref))
+      .where(where)
+      .groupBy(k);
+  // Grouped by owner, the groups are the "who must act" list: one pass, not two.
+  // A native promise: a drizzle query runs again each time it is awaited.
+  const byOwner = Promise.resolve(grouped(keyExpr('owner')));
   const [groupRows, ownerRows, rows] = await Promise.all([
-    db
-      .select({ key, name: ownerName, ...counts })
-      .from(findings)
-      .innerJoin(workItems, eq(workItems.ref, findings.ref))
-      .where(where)
-      .groupBy(key),
-    db
-      .select({ key: keyExpr('owner'), name: ownerName, ...counts })
-      .from(findings)
-      .innerJoin(workItems, eq(workItems.ref, findings.ref))
-      .where(where)
-      .groupBy(keyExpr('owner')),
+    opts.groupBy === 'owner' ? byOwner : grouped(keyExpr(opts.groupBy)),
+    byOwner,
     base()
       .where(where)
       .orderBy(
