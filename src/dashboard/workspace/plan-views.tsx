@@ -121,7 +121,7 @@ export function ExplorerPage(props: { view: Explorer; filter: WorkspaceFilter; o
               <tr>
                 <th>Severity</th>
                 <th>Rule and how to fix</th>
-                <th>Item</th>
+                <th class="hide-sm">Item</th>
                 <th class="hide-sm">Owner</th>
               </tr>
             </thead>
@@ -135,8 +135,12 @@ export function ExplorerPage(props: { view: Explorer; filter: WorkspaceFilter; o
                   <td>
                     <a href={findingHref(r.id)}>{r.ruleTitle}</a>
                     <div class="small">{r.message}</div>
+                    {/* On a phone the item column is hidden and named here instead. */}
+                    <div class="small show-sm">
+                      on <a href={itemHref(r.ref)}>{r.title}</a> · {r.owner ?? 'no owner'}
+                    </div>
                   </td>
-                  <td>
+                  <td class="hide-sm">
                     <a href={itemHref(r.ref)}>{r.title}</a>
                     <div class="muted small">
                       {r.ref} · <Tracker tracker={r.tracker} />

@@ -117,7 +117,7 @@ export function ProgramPage(props: { view: ProgramView; filter: WorkspaceFilter;
                 <th>Epic and why</th>
                 <th class="hide-sm">Owner</th>
                 <th class="n">Target</th>
-                <th class="n">Complete</th>
+                <th class="n hide-sm">Complete</th>
                 <th class="n">Findings</th>
               </tr>
             </thead>
@@ -137,7 +137,7 @@ export function ProgramPage(props: { view: ProgramView; filter: WorkspaceFilter;
                   </td>
                   <td class="hide-sm">{ownerName(e.owner)}</td>
                   <td class="n">{day(e.due)}</td>
-                  <td class="n">{pct(e.percentComplete)}</td>
+                  <td class="n hide-sm">{pct(e.percentComplete)}</td>
                   <td class="n">{e.openFindings}</td>
                 </tr>
               ))}
@@ -304,7 +304,11 @@ export function postedText(tracker: string, doc: CommentDoc): string {
 
 function Comment(props: { tracker: string; comment: ItemView['comment'] }) {
   const doc = commentDoc(props.comment.applied);
-  const waiting = props.comment.waiting.map((w) => ({ status: w.status, doc: commentDoc(w.payload) }));
+  const waiting = props.comment.waiting.map((w) => ({
+    status: w.status,
+    doc: commentDoc(w.payload),
+    remove: (w.payload as { comment?: { action?: string } } | null)?.comment?.action === 'delete',
+  }));
   return (
     <section class="card">
       <h2>pmo-sync comment in the tracker</h2>
@@ -325,7 +329,9 @@ function Comment(props: { tracker: string; comment: ItemView['comment'] }) {
       {waiting.map((w) => (
         <>
           <p class="muted small">Waiting to be sent ({w.status}):</p>
-          <pre class="posted">{w.doc ? postedText(props.tracker, w.doc) : 'remove the comment'}</pre>
+          <pre class="posted">
+            {w.doc ? postedText(props.tracker, w.doc) : w.remove ? 'Remove the comment.' : '(no comment text)'}
+          </pre>
         </>
       ))}
     </section>
@@ -343,7 +349,7 @@ export function ItemPage(props: { view: ItemView; filter: WorkspaceFilter; rules
     ['Kind (type)', `${i.kind} (${i.type})`],
     ['Status (category)', `${i.status} (${i.statusCategory})`],
     ['Owner', ownerName(i.owner)],
-    ['Assignee', ownerName(i.assignee)],
+    ['Assignee', i.assignee?.name ?? 'nobody'],
     ['Priority', i.priority ?? '—'],
     ['Labels', i.labels.join(', ') || '—'],
     ['Start / target', `${day(i.start)} / ${day(i.due)}`],
