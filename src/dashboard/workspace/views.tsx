@@ -191,8 +191,8 @@ export function EpicPage(props: {
         {v.epicFindings.length > 0 ? (
           <ul class="findings">
             {v.epicFindings.map((r) => (
-              <li data-testid="epic-finding" class={`sev ${r.severity}`}>
-                {r.severity}: {props.rules.get(r.id)?.title ?? r.id}
+              <li data-testid="epic-finding">
+                <span class={`sev ${r.severity}`}>{r.severity}</span> {props.rules.get(r.id)?.title ?? r.id}
               </li>
             ))}
           </ul>
@@ -260,8 +260,8 @@ export function EpicPage(props: {
                   <td>
                     {c.findingRules.length === 0 ? <span class="muted">none</span> : null}
                     {c.findingRules.map((r) => (
-                      <div class={`sev ${r.severity}`}>
-                        {r.severity}: {props.rules.get(r.id)?.title ?? r.id}
+                      <div class="small">
+                        <span class={`sev ${r.severity}`}>{r.severity}</span> {props.rules.get(r.id)?.title ?? r.id}
                       </div>
                     ))}
                   </td>
