@@ -3,20 +3,22 @@
 // timeline finds the seeded date-order violation and cycle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adfToText, renderAdf } from '../../connectors/jira/comment.ts';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { createApp } from '../../src/http/app.ts';
 import { silentLogger } from '../../src/log.ts';
+import { dbTargets } from '../helpers/db.ts';
 import { builtInRules, COMMENT, config, FORMULA_TITLE, HOSTILE_TITLE, NOW, seedWorkspace } from './fixture.ts';
 
-describe('workspace pages and API', () => {
+// On PGlite always and on Postgres when TEST_DATABASE_URL is set: the views' SQL (lifted
+// joins, recursive trees, literal GROUP BY keys) must mean the same on both.
+describe.each(dbTargets())('workspace pages and API on $name', (target) => {
   let database: Database;
   let app: ReturnType<typeof createApp>;
   let token: string;
   let cookie: string;
 
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await target.open();
     token = (await seedWorkspace(database)).tokens.read;
     const rules = builtInRules();
     app = createApp({ database, config, log: silentLogger(), now: () => NOW, rules: async () => rules });
