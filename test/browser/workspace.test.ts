@@ -243,6 +243,11 @@ describe.skipIf(!available)('workspace in headless Chromium', () => {
     await page.getByRole('link', { name: 'Findings', exact: true }).first().click();
     await page.waitForURL(`${base}/findings`);
     await explorerMatches('');
+    // On a phone each finding still names its rule, how to fix it and its item.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const first = page.locator('[data-testid="finding-row"]').first();
+    expect(await first.locator('.show-sm a').isVisible()).toBe(true);
+    expect(await first.locator('td').nth(1).locator('.small').first().isVisible()).toBe(true);
     await shoot('findings');
     const steps: [string, string, RegExp, string][] = [
       ['program', 'payments', /program=payments/, '?program=payments'],
