@@ -17,6 +17,7 @@ import type { Logger } from '../log.ts';
 import { type BoundHttp, bindHttp, ListenError } from '../server/listen.ts';
 import { httpLimits, type RunningServer, startServer } from '../server/start.ts';
 import type { SyncSummary } from '../sync/summary.ts';
+import { backfillDemoHistory } from './history.ts';
 import { createRunDir } from './rundir.ts';
 import { DEMO_JIRA_FIELDS, type DemoSeed, seedDemo } from './seed.ts';
 
@@ -180,6 +181,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       const firstSync = await server.runtime.triggerSync({ full: true });
       step();
       if (!firstSync) throw new Error('the demo could not run its first sync: the schedule lock is held');
+      // Weeks of history before today, so the dashboard's trend shows weeks, not one day.
+      await backfillDemoHistory(database.db, new Date());
       const { token } = await createToken(database.db, { scope: 'read', name: 'demo' });
       const example = await pickExample(database);
       return {

@@ -3,6 +3,7 @@
 // that cross from one tracker to the other.
 import type { AdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import type { JiraSimulator } from '../../connectors/jira/simulator/index.ts';
+import { curateDemo, type DemoProfile } from './curate.ts';
 
 export const DEMO_JIRA_FIELDS = {
   acceptanceCriteria: 'customfield_10100',
@@ -15,9 +16,13 @@ export interface DemoSeed {
   jiraEpics: string[];
   adoIds: number[];
   crossLinks: { from: string; to: string }[];
+  /** The plan each epic was given (src/demo/curate.ts), by ref. */
+  profiles: Map<string, DemoProfile>;
 }
 
-export function seedDemo(jira: JiraSimulator, ado: AdoSimulator): DemoSeed {
+export function seedDemo(jira: JiraSimulator, ado: AdoSimulator, now = Date.now()): DemoSeed {
+  // Azure DevOps dates around today, as Jira's are: not in a fixed year long past.
+  const baseDate = new Date(now).toISOString();
   const j = jira.seedPortfolio({
     projects: ['PAY', 'WEB'],
     epics: 6,
@@ -38,6 +43,7 @@ export function seedDemo(jira: JiraSimulator, ado: AdoSimulator): DemoSeed {
     tasksPerStory: 1,
     violationRate: 0.25,
     seed: 7,
+    baseDate,
   });
   const mob = ado.seedPortfolio({
     process: 'Scrum',
@@ -48,6 +54,7 @@ export function seedDemo(jira: JiraSimulator, ado: AdoSimulator): DemoSeed {
     tasksPerStory: 1,
     violationRate: 0.25,
     seed: 8,
+    baseDate,
   });
 
   // Cross-tracker dependencies: Jira stories that depend on Azure DevOps work, and Azure DevOps
@@ -76,5 +83,13 @@ export function seedDemo(jira: JiraSimulator, ado: AdoSimulator): DemoSeed {
       });
       crossLinks.push({ from: `ado-main:${id}`, to: `jira-main:${key}` });
     });
-  return { jiraKeys: j.keys, jiraEpics: j.epics, adoIds: [...pay.ids, ...mob.ids], crossLinks };
+  const profiles = curateDemo(jira, ado, {
+    now,
+    jiraEpics: j.epics,
+    adoEpics: [
+      ...pay.epics.map((id) => ({ id, process: 'Agile' as const })),
+      ...mob.epics.map((id) => ({ id, process: 'Scrum' as const })),
+    ],
+  });
+  return { jiraKeys: j.keys, jiraEpics: j.epics, adoIds: [...pay.ids, ...mob.ids], crossLinks, profiles };
 }

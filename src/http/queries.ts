@@ -81,7 +81,16 @@ export async function* allItems(db: Db, config: Config | null, q: ItemsQuery): A
 }
 
 function findingsWhere(config: Config | null, q: FindingsQuery): SQL | undefined {
-  const scope = q.program === undefined ? undefined : scopeCondition(config, { program: q.program });
+  // Every workspace filter narrows findings to those of its items (program, tracker, project,
+  // team, owner), as it narrows the headline's open findings.
+  const scope = scopeCondition(config, {
+    program: q.program,
+    tracker: q.tracker,
+    connection: q.connection,
+    project: q.project,
+    team: q.team,
+    owner: q.owner,
+  });
   return and(
     q.rule ? eq(findings.rule, q.rule) : undefined,
     q.severity ? eq(findings.severity, q.severity) : undefined,

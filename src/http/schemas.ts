@@ -285,7 +285,7 @@ export const ItemsQuery = ScopeQuery.extend({
 });
 export type ItemsQuery = z.infer<typeof ItemsQuery>;
 
-export const FindingsQuery = z.object({
+export const FindingsQuery = ScopeQuery.extend({
   rule: text(200)
     .optional()
     .openapi({ param: { name: 'rule', in: 'query' } }),
@@ -297,9 +297,6 @@ export const FindingsQuery = z.object({
     .enum(FINDING_STATUSES)
     .optional()
     .openapi({ param: { name: 'status', in: 'query' } }),
-  program: text(64)
-    .optional()
-    .openapi({ param: { name: 'program', in: 'query' } }),
   ref: text(300)
     .optional()
     .openapi({ param: { name: 'ref', in: 'query' } }),

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workItems } from '../../db/schema.ts';
 import { DEMO_CREDENTIALS, type Demo, startDemo } from '../../src/demo/run.ts';
+import { loadHistory } from '../../src/http/queries.ts';
 import { silentLogger } from '../../src/log.ts';
 import { loadReport } from '../../src/report/load.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -44,6 +45,39 @@ describe('demo', () => {
       .getIssue(demo.example!.key)!
       .comments.filter((c) => c.author.accountId === demo.jira.me.accountId);
     expect(comments).toHaveLength(1);
+  });
+
+  it('shows a mix of green, amber and red epics with distinct names, and weeks of history', async () => {
+    const report = await loadReport(demo.database.db, { config: demo.config });
+    const byHealth = { green: 0, amber: 0, red: 0 } as Record<string, number>;
+    for (const e of report.epics) byHealth[e.rollup!.health] = (byHealth[e.rollup!.health] ?? 0) + 1;
+    // Each colour present, none of them the whole portfolio.
+    for (const colour of ['green', 'amber', 'red']) {
+      expect(byHealth[colour]).toBeGreaterThan(0);
+      expect(byHealth[colour]).toBeLessThan(report.epics.length / 2 + 1);
+    }
+    const titles = report.epics.map((e) => e.title);
+    expect(new Set(titles).size).toBe(titles.length);
+    // A done epic is judged as done, never "past target".
+    for (const e of report.epics.filter((x) => x.statusCategory === 'done'))
+      expect(e.rollup!.healthReason).not.toMatch(/past-target/);
+    const history = await loadHistory(demo.database.db, 'portfolio');
+    expect(history.length).toBeGreaterThanOrEqual(9);
+    const first = Date.parse(history[0]!.day);
+    const last = Date.parse(history.at(-1)!.day);
+    expect((last - first) / 86_400_000).toBeGreaterThanOrEqual(7 * 8);
+    expect(history[0]!.percentComplete!).toBeLessThan(history.at(-1)!.percentComplete!);
+  });
+
+  it('links every epic to a page that opens: the simulator shows the item, not a JSON 401', async () => {
+    const report = await loadReport(demo.database.db, { config: demo.config });
+    for (const tracker of ['jira', 'azure-devops']) {
+      const epic = report.epics.find((e) => e.tracker === tracker)!;
+      const res = await fetch(epic.url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await res.text()).toContain(epic.title.replace(/&/g, '&amp;'));
+    }
   });
 
   it('resolves cross-tracker dependencies to refs', async () => {

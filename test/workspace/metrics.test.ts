@@ -5,105 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { findings, itemChecks } from '../../db/schema.ts';
 import { createToken } from '../../src/auth/tokens.ts';
-import { Config } from '../../src/config/schema.ts';
 import { loadDashboard } from '../../src/dashboard/data.ts';
 import { createApp } from '../../src/http/app.ts';
 import { silentLogger } from '../../src/log.ts';
 import { formatCsv, formatTable } from '../../src/report/format.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { recomputeRollups } from '../../src/rollups/compute.ts';
-import { storeItems } from '../../src/sync/store.ts';
 import { filterToQuery, parseFilter, toScopeFilter, type WorkspaceFilter } from '../../src/workspace/filters.ts';
 import { compareNatural, HEALTH_RULES, METRICS } from '../../src/workspace/metrics.ts';
 import { dbTargets } from '../helpers/db.ts';
-import { daysFrom, item } from '../helpers/items.ts';
+import { daysFrom } from '../helpers/items.ts';
+import { seedWorkspace, workspaceConfig } from './fixture.ts';
 
 const now = new Date('2026-06-15T12:00:00.000Z');
 const d = (days: number) => daysFrom(new Date('2026-06-15T00:00:00.000Z'), days);
-const alice = { id: 'u-alice', name: 'Alice Adams' };
-const bob = { id: 'u-bob', name: 'Bob Brown' };
-const carol = { id: 'u-carol', name: 'Carol Chen' };
-const area = (path: string) => ({ id: 0, rev: 1, fields: { 'System.AreaPath': path } });
-
-const config = Config.parse({
-  connections: [
-    {
-      id: 'jira-main',
-      kind: 'jira',
-      baseUrl: 'https://jira.example.test',
-      auth: { email: 'bot@example.test', apiToken: 'x-secret' },
-      scope: { projects: ['PAY', 'PLAT'] },
-    },
-    {
-      id: 'ado-main',
-      kind: 'azure-devops',
-      orgUrl: 'https://dev.example.test/acme',
-      auth: { pat: 'x-secret-pat' },
-      scope: { projects: ['Payments'] },
-    },
-  ],
-  portfolio: {
-    programs: [
-      {
-        id: 'payments',
-        name: 'Payments',
-        include: [
-          { connection: 'jira-main', project: 'PAY' },
-          { connection: 'ado-main', project: 'Payments' },
-        ],
-      },
-      { id: 'platform', name: 'Platform', include: [{ connection: 'jira-main', project: 'PLAT' }] },
-    ],
-  },
-});
-
-const epic = (ref: string, over: Parameters<typeof item>[1]) =>
-  item(ref, { kind: 'epic', type: 'Epic', title: `Epic ${ref}`, ...over });
-
-const ITEMS = [
-  // PAY-2: done 10 days after its target, all children done → green "done".
-  epic('jira-main:PAY-2', { statusCategory: 'done', status: 'Done', due: d(-20), resolved: d(-10) }),
-  item('jira-main:PAY-3', { parent: 'jira-main:PAY-2', statusCategory: 'done', points: 3, resolved: d(-12) }),
-  // PAY-10: done with an open child → red epic-done-open-children, not "past target".
-  epic('jira-main:PAY-10', { statusCategory: 'done', status: 'Done', due: d(-5), resolved: d(-6) }),
-  item('jira-main:PAY-11', { parent: 'jira-main:PAY-10', statusCategory: 'in_progress', points: 2 }),
-  item('jira-main:PAY-12', { parent: 'jira-main:PAY-10', statusCategory: 'done', points: 2, resolved: d(-7) }),
-  // PAY-20: open, target passed 4 days ago, 1 of 4 points done → red past-target; overdue.
-  epic('jira-main:PAY-20', {
-    statusCategory: 'in_progress',
-    status: 'In Progress',
-    start: d(-40),
-    due: d(-4),
-    owner: alice,
-    fields: { team: 'Payments\\Checkout' },
-  }),
-  item('jira-main:PAY-21', { parent: 'jira-main:PAY-20', statusCategory: 'done', points: 1, resolved: d(-20) }),
-  item('jira-main:PAY-22', { parent: 'jira-main:PAY-20', points: 3, due: d(10), assignee: bob }),
-  // PLAT-1: no target; its planned finish (PLAT-3 due yesterday) passed → amber.
-  epic('jira-main:PLAT-1', { statusCategory: 'in_progress', start: d(-10), assignee: alice }),
-  item('jira-main:PLAT-2', { parent: 'jira-main:PLAT-1', statusCategory: 'done', points: 9, resolved: d(-2) }),
-  item('jira-main:PLAT-3', { parent: 'jira-main:PLAT-1', points: 1, due: d(-1) }),
-  // PLAT-5: no target, no children → green, never overdue.
-  epic('jira-main:PLAT-5', { created: d(-3) }),
-  // ado-main:100: on plan; its Feature 101 gets a rollup but is not an epic row.
-  epic('ado-main:100', {
-    statusCategory: 'in_progress',
-    start: d(-30),
-    due: d(60),
-    owner: carol,
-    raw: area('Payments\\Checkout'),
-  }),
-  item('ado-main:101', { kind: 'feature', type: 'Feature', parent: 'ado-main:100', due: d(50) }),
-  item('ado-main:102', { parent: 'ado-main:101', statusCategory: 'done', points: 5, resolved: d(-1) }),
-  item('ado-main:103', { parent: 'ado-main:101', statusCategory: 'in_progress', points: 5, due: d(20) }),
-  // ado-main:9: done before its target → green; sorts before ado-main:100.
-  epic('ado-main:9', { statusCategory: 'done', due: d(-30), resolved: d(-40), raw: area('Payments\\Risk') }),
-  item('ado-main:8', { parent: 'ado-main:9', statusCategory: 'done', points: 2, resolved: d(-41) }),
-  // Removed epics are in no row and no count.
-  epic('ado-main:200', { statusCategory: 'removed', due: d(-100) }),
-];
+const config = workspaceConfig();
 
 /** Epic rows, in the order every view lists them, for each filter. */
 const EXPECTED: {
@@ -220,23 +136,7 @@ for (const target of dbTargets()) {
     beforeAll(async () => {
       database = await target.open();
       const { db } = database;
-      await storeItems(db, ITEMS, now);
-      await db.insert(itemChecks).values([
-        { ref: 'jira-main:PAY-21', ruleChecks: 4 },
-        { ref: 'ado-main:103', ruleChecks: 4 },
-      ]);
-      await db.insert(findings).values({
-        ref: 'jira-main:PAY-21',
-        rule: 'owner-required',
-        severity: 'warning',
-        status: 'open',
-        message: 'Set an owner.',
-        firstSeen: d(-1),
-        lastSeen: d(-1),
-        ruleHash: 'r',
-        itemHash: 'i',
-      });
-      await recomputeRollups(db, { now, programs: config.portfolio.programs, thresholds: config.portfolio.health });
+      await seedWorkspace(db, config, now);
       token = (await createToken(db, { scope: 'read' })).token;
     });
     afterAll(async () => {
@@ -365,6 +265,10 @@ for (const target of dbTargets()) {
           e.epics.length > 0 ? [{ total: headline.total, green: e.green, amber: e.amber, red: e.red }] : [],
         );
         expect(dash.trend).toEqual(body.trend);
+        // The findings the headline counts are the findings the API lists for the filter.
+        const q = apiQuery(e.filter);
+        const open = await api(`/api/v1/findings${q ? `${q}&` : '?'}status=open`);
+        expect((open.findings as unknown[]).length).toBe(report.headline.openFindings);
       });
     }
 

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
 import { endpointLabel } from '../endpoint.ts';
 import { createHooks, type DeliveryFaults, type DeliveryRecord, type SimSubscription } from './hooks.ts';
 import type { ProcessName } from './processes.ts';
@@ -196,6 +197,26 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     const segs = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (segs[0]?.toLowerCase() !== org.toLowerCase())
       return send(apiError(404, `Organization not found: ${segs[0] ?? ''}`));
+    // The work item's web page, which pmo-sync links to: readable without a PAT.
+    if (method === 'GET' && segs.length === 5 && segs[2] === '_workitems' && segs[3] === 'edit') {
+      const w = store.items.get(Number(segs[4]));
+      if (!w || w.deleted) return send(apiError(404, `TF401232: Work item ${segs[4]} does not exist.`));
+      record.status = 200;
+      res.writeHead(200, BROWSE_HEADERS);
+      res.end(
+        renderBrowsePage({
+          tracker: 'Azure DevOps',
+          key: String(w.id),
+          title: String(w.fields['System.Title'] ?? ''),
+          type: String(w.fields['System.WorkItemType'] ?? ''),
+          status: String(w.fields['System.State'] ?? ''),
+          comments: w.comments
+            .filter((c) => !c.isDeleted)
+            .map((c) => ({ author: c.createdBy.displayName, text: plainText(c.text) })),
+        }),
+      );
+      return;
+    }
     if (!authorized(req.headers.authorization)) {
       return send(
         apiError(401, 'TF400813: The user is not authorized to access this resource.', 'UnauthorizedRequestException'),

@@ -1,6 +1,7 @@
 // The simulator's HTTP face: the Jira Cloud REST subset pmo-sync uses, answered from the store,
 // with faults applied before each answer and every request counted by endpoint.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
 import type { JiraSimFaultControl } from './faults.ts';
 import { fieldList, KNOWN_FIELDS } from './fields.ts';
 import { badRequest, createReadApi, HttpError } from './read-api.ts';
@@ -295,6 +296,25 @@ export function createJiraSimServer(deps: ServerDeps) {
       }
       res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers }).end(JSON.stringify(body));
     };
+    // The issue's web page, which pmo-sync links to: readable without the API's credentials.
+    const browse = method === 'GET' ? /^\/browse\/([^/]+)$/.exec(url.pathname) : null;
+    if (browse) {
+      const issue = store.liveIssue(decodeURIComponent(browse[1]!));
+      if (!issue) return send(404, { errorMessages: ['Issue does not exist.'], errors: {} });
+      const f = issue.fields as Record<string, { name?: string } | string | undefined>;
+      record.status = 200;
+      res.writeHead(200, BROWSE_HEADERS).end(
+        renderBrowsePage({
+          tracker: 'Jira',
+          key: issue.key,
+          title: String(f.summary ?? ''),
+          type: (f.issuetype as { name?: string } | undefined)?.name ?? '',
+          status: (f.status as { name?: string } | undefined)?.name ?? '',
+          comments: issue.comments.map((c) => ({ author: c.author.displayName, text: plainText(c.body) })),
+        }),
+      );
+      return;
+    }
     if (!authorized(req))
       return send(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
     const fate = faults.decide(label, writeKey);
