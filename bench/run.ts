@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable } from './lib/db.ts';
 import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
-import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
+import { type ApiFigures, runApiScenario, WORKSPACE_ROUTES } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
 import { type OwnerChangeFigures, runOwnerChangeScenario } from './scenarios/owner-change.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
@@ -95,6 +95,8 @@ export interface Results {
   zeroLatency: SyncFigures[];
   rules: { db: string; checks: number; checksPerSec: number | null }[];
   api: ApiFigures[];
+  /** The PMO workspace's API calls under filters (issue 25), Postgres only. */
+  workspace: ApiFigures[];
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
   ruleBudget: RuleBudgetFigures[];
@@ -151,6 +153,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     zeroLatency: [],
     rules: [],
     api: [],
+    workspace: [],
     writeback: [],
     webhooks: [],
     ruleBudget: [],
@@ -167,8 +170,10 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       adoLimits: CLIENT.ado,
     });
   }
-  if (wants('sync') || wants('api')) {
+  if (wants('sync') || wants('api') || wants('workspace')) {
     for (const kind of dbs) {
+      // The workspace scenario is of Postgres, the database a PMO team runs.
+      if (!wants('sync') && !wants('api') && kind !== 'postgres') continue;
       const size = profile.sync[kind];
       log(`sync on ${kind}: ${size.jiraItems} Jira + ${size.adoItems} ADO, initial then 1% changed`);
       await withDb(kind, async (db) => {
@@ -179,6 +184,10 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
           if (wants('api')) {
             log(`rollup API on ${kind} over ${r.world.jiraKeys.length + r.world.adoIds.length} items`);
             results.api.push(await runApiScenario(db, r.world, profile.apiRequests));
+          }
+          if (wants('workspace') && kind === 'postgres') {
+            log(`workspace API on ${kind} over ${r.world.jiraKeys.length + r.world.adoIds.length} items`);
+            results.workspace.push(await runApiScenario(db, r.world, profile.apiRequests, WORKSPACE_ROUTES));
           }
         } finally {
           await r.world.close();

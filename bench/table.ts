@@ -153,6 +153,16 @@ export function tableRows(r: Results): Row[] {
           : `${fmt(route.p50Ms)} / ${fmt(route.p99Ms)} ms (n=${route.samples})${mark(route.status === 200 && (route.p50Ms ?? 1e9) < 100)}`,
         'p50 < 100 ms',
       ]);
+  for (const a of r.workspace ?? [])
+    for (const route of a.routes)
+      rows.push([
+        `workspace API, ${a.db} (${fmt(a.items)} items)`,
+        `${route.route} p50 / p99`,
+        route.timedOut
+          ? '> 60,000 ms (abandoned) ✗'
+          : `${fmt(route.p50Ms)} / ${fmt(route.p99Ms)} ms (n=${route.samples})${mark(route.status === 200 && (route.p50Ms ?? 1e9) < 200 && (route.p99Ms ?? 1e9) < 500)}`,
+        'p50 < 200 ms, p99 < 500 ms',
+      ]);
   for (const w of r.writeback) {
     const s = `write-back vs naive, ${w.db} (${fmt(w.items)} items, ${fmt(w.flaggedItems)} flagged)`;
     rows.push([

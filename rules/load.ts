@@ -253,6 +253,10 @@ export function describeRules(ruleSet: Pick<RuleSet, 'rules'> & Partial<Pick<Rul
     title: r.title,
     severity: r.severity,
     area: r.area ?? null,
+    // Why the rule exists and what it asks (its message template): the workspace shows both
+    // beside each finding as the rule's text and how to fix it.
+    rationale: r.rationale ?? null,
+    message: r.message,
     source: r.source,
     lastError: ruleSet.errors?.get(r.id) ?? null,
   }));

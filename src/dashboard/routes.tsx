@@ -21,6 +21,7 @@ import { parseFilter } from '../workspace/filters.ts';
 import { ASSET_NAMES, type AssetName } from './asset-names.ts';
 import { loadDashboard } from './data.ts';
 import { DashboardPage, SignIn } from './page.tsx';
+import { registerWorkspacePages } from './workspace/routes.tsx';
 
 export const SESSION_COOKIE = 'pmo_session';
 
@@ -93,6 +94,8 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
     const data = await loadDashboard(db, deps.config, filter, at);
     return c.html(<DashboardPage data={data} now={at} filter={data.filter} />, 200, HTML_HEADERS);
   });
+
+  registerWorkspacePages(app, deps, now, { cookie: SESSION_COOKIE, headers: HTML_HEADERS });
 
   // Login CSRF: SameSite=Strict guards the session, but a cross-site form could still sign a
   // victim in with the attacker's token. Browsers label such posts with Sec-Fetch-Site; the

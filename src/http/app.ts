@@ -17,6 +17,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerItemRoutes } from './routes/items.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerPortfolioRoutes } from './routes/portfolio.ts';
+import { registerWorkspaceRoutes } from './routes/workspace.ts';
 
 export type { AppDeps, ReadinessReport } from './deps.ts';
 
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerSecurity(app);
   registerPortfolioRoutes(app, deps, now);
   registerItemRoutes(app, deps);
+  registerWorkspaceRoutes(app, deps, now);
   registerAdminRoutes(app, deps);
   registerOpsRoutes(app, deps, metrics, now);
   registerDocs(app);
