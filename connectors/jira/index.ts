@@ -3,6 +3,7 @@
 import type { Person } from '../../src/model/work-item.ts';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
+import { createDynamicWebhooks } from './dynamic-webhooks.ts';
 import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
 import { createJiraScopeCheck } from './scope.ts';
@@ -40,6 +41,22 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     return self;
   };
   const writer = createWriter({ api, transport, config, selfAccountId: async () => (self ?? (await whoami())).id });
+  // OAuth apps cannot register admin webhooks; theirs are dynamic and lapse after 30 days.
+  const dynamic =
+    'oauth' in config.auth ? createDynamicWebhooks({ transport, config, now: tuning.now ?? Date.now }) : null;
+  /**
+   * Keeps dynamic webhooks alive from the sync schedule. A failed refresh is logged and tried
+   * again next pass: the pull it rides on must not fail for it, and there are weeks to spare.
+   */
+  const keepWebhooksAlive = async () => {
+    if (!dynamic) return;
+    try {
+      const refreshed = await dynamic.refreshDue();
+      if (refreshed.length) log.info({ webhooks: refreshed }, 'jira dynamic webhooks refreshed');
+    } catch (err) {
+      log.warn({ err }, 'jira dynamic webhook refresh failed; trying again on the next sync');
+    }
+  };
 
   return {
     id: config.id,
@@ -48,7 +65,11 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     whoami,
 
     // The pull's signal reaches every request it causes, so aborting it ends their waits too.
-    pull: (opts) => transport.withSignal(opts.signal, () => reader.pull(opts)),
+    pull: (opts) =>
+      transport.withSignal(opts.signal, async () => {
+        await keepWebhooksAlive();
+        return reader.pull(opts);
+      }),
     listKeys: (opts) => transport.withSignal(opts?.signal, () => reader.listKeys(opts)),
     fetchItems: reader.fetchItems,
     checkScope: createJiraScopeCheck({ api, config }),
@@ -56,7 +77,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     deleteComment: writer.deleteComment,
     updateLabels: writer.updateLabels,
     updateFields: writer.updateFields,
-    installWebhooks: writer.installWebhooks,
+    installWebhooks: dynamic ? (input) => dynamic.install(input) : writer.installWebhooks,
 
     verifyWebhook(req: WebhookRequest) {
       verifyJiraSignature(req, [config.webhookSecret, config.webhookSecretPrevious]);

@@ -121,6 +121,8 @@ export function createDelivery(opts: {
       'x-atlassian-webhook-identifier': d.id,
       'x-atlassian-webhook-flow': 'Primary',
     };
+    // A duplicate stands for Jira's retry of a delivery it thinks failed: Jira marks those.
+    if (d.duplicate) headers['x-atlassian-webhook-retry'] = '1';
     if (hook.secret)
       headers['x-hub-signature'] = `sha256=${createHmac('sha256', hook.secret).update(raw).digest('hex')}`;
     try {
