@@ -209,7 +209,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   const stats: ConnectorStats = { requests: 0, throttled: 0, retries: 0, byEndpoint: {} };
   const quota = { pauses: 0, nearLimitSlowdowns: 0, pausedUntil: null as string | null, reason: null as string | null };
   /** Near the quota: when the next request may leave, and the points one request costs (a moving average). */
-  const near = { nextAt: 0, lastLeft: null as number | null, costPerRequest: 1, sinceLast: 0 };
+  const near = { nextAt: 0, lastLeft: null as number | null, costPerRequest: 1, measured: false, sinceLast: 0 };
   /** Per endpoint and method: the burst bucket's tokens as of `at`. */
   const buckets = new Map<string, { tokens: number; at: number }>();
   const writesByIssue = new Map<string, { t: number }[]>();
@@ -373,8 +373,12 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   function paceNearLimit(rl: JiraRateLimit): void {
     const left = rl.quota?.left ?? null;
     if (left !== null) {
-      if (near.lastLeft !== null && near.sinceLast > 0 && left < near.lastLeft)
-        near.costPerRequest = 0.7 * near.costPerRequest + 0.3 * ((near.lastLeft - left) / near.sinceLast);
+      if (near.lastLeft !== null && near.sinceLast > 0 && left < near.lastLeft) {
+        const cost = (near.lastLeft - left) / near.sinceLast;
+        // The first measure replaces the guess; later ones move the average.
+        near.costPerRequest = near.measured ? 0.7 * near.costPerRequest + 0.3 * cost : cost;
+        near.measured = true;
+      }
       near.lastLeft = left;
       near.sinceLast = 0;
     }
