@@ -78,7 +78,8 @@ describe('Jira 2026 limits against the simulator', () => {
       const res = await fetch(`${sim.url}/rest/api/3/myself`, { headers: { Authorization: 'Bearer another-app' } });
       await res.body?.cancel();
     }
-    const jira = connect(sim, clock.tuning);
+    // One at a time, so the second request is one the pause holds, not one already on its way.
+    const jira = connect(sim, clock.tuning, { concurrency: 1 });
 
     // Act: two endpoints at once; the first answer is the quota's 429.
     await Promise.all([jira.whoami(), jira.checkMapping?.()]);
