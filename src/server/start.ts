@@ -125,7 +125,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       protectMetrics: config.server.protectMetrics,
       // Behind a TLS-terminating proxy the request URL is http; the public URL says the truth.
       secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
-      mount: (a) => mountWebhookRoutes(a, receive, log),
+      mount: (a) =>
+        mountWebhookRoutes(a, receive, log, (tracker, connection) =>
+          metrics.webhookRetries.inc({ tracker, connection }),
+        ),
       readiness: createReadiness({ db: database.db, config, background: health }),
       rules: async () => describeRules(stages.ruleSet),
       triggerSync: async () => {
