@@ -11,6 +11,7 @@ import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
+import { type JiraPointsFigures, runJiraPointsScenario } from './scenarios/jira-points.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
@@ -30,6 +31,8 @@ export interface Profile {
   apiRequests: number;
   /** Items, and hostile items among them, of the rule-budget scenario. */
   ruleBudget: { items: number; hostile: number };
+  /** Jira issues of the points-quota scenario (in-process simulator, virtual clock). */
+  jiraPoints: { items: number };
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -45,6 +48,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     apiRequests: 20,
     ruleBudget: { items: 2_000, hostile: 4 },
+    jiraPoints: { items: 2_000 },
   },
   full: {
     name: 'full',
@@ -59,6 +63,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
     apiRequests: 50,
     ruleBudget: { items: 10_000, hostile: 8 },
+    jiraPoints: { items: 10_000 },
   },
 };
 
@@ -93,6 +98,8 @@ export interface Results {
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
   ruleBudget: RuleBudgetFigures[];
+  /** Jira Cloud's points per full and incremental pull, and a pull under a tight hourly quota; null when not run. */
+  jiraPoints: JiraPointsFigures | null;
   /** Oversized bodies refused by `serve` (issue 23); null when not run. */
   bodies: BodyLimitFigures | null;
   goals: typeof GOALS;
@@ -147,6 +154,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     writeback: [],
     webhooks: [],
     ruleBudget: [],
+    jiraPoints: null,
     bodies: null,
     goals: GOALS,
   };
@@ -226,6 +234,10 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       log(`rule budget on ${kind}: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
       results.ruleBudget.push(await withDb(kind, (db) => runRuleBudgetScenario(db, b)));
     }
+  }
+  if (wants('jira-points')) {
+    log(`Jira points: ${profile.jiraPoints.items} issues, full and incremental, then under a tight hourly quota`);
+    results.jiraPoints = await runJiraPointsScenario(profile.jiraPoints);
   }
   if (wants('bodies')) {
     log(

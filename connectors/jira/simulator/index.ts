@@ -80,6 +80,7 @@ export interface JiraSimulator {
   gateway: SimGateway;
   /** Points charged since the start or the last `resetCounts()` (with or without a quota in force). */
   pointsSpent(): number;
+  pointsByEndpoint(): Record<string, number>;
   requestCounts(): Record<string, number>;
   totalRequests(): number;
   requestLog(): RequestRecord[];
@@ -151,6 +152,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     failNext: (f) => faults.failNext(f),
     gateway,
     pointsSpent: points.spent,
+    pointsByEndpoint: points.spentByEndpoint,
     requestCounts: http.counts,
     totalRequests: () => Object.values(http.counts()).reduce((a, b) => a + b, 0),
     requestLog: http.requestLog,

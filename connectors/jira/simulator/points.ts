@@ -55,6 +55,7 @@ export function createPointsMeter(
   let windowStart = 0;
   let used = 0;
   let spent = 0;
+  const byEndpoint: Record<string, number> = {};
   const buckets = new Map<string, { tokens: number; at: number }>();
 
   const windowMs = () => quota?.windowMs ?? 3_600_000;
@@ -136,6 +137,7 @@ export function createPointsMeter(
       quota = settings().points;
       const cost = pointsFor(label, body);
       spent += cost;
+      byEndpoint[label] = (byEndpoint[label] ?? 0) + cost;
       if (!quota) return {};
       roll();
       used += cost;
@@ -143,8 +145,11 @@ export function createPointsMeter(
     },
     /** Points charged since the simulator started (or the last reset), quota or not. */
     spent: () => spent,
+    /** Points charged by endpoint label. */
+    spentByEndpoint: () => ({ ...byEndpoint }),
     resetSpent() {
       spent = 0;
+      for (const k of Object.keys(byEndpoint)) delete byEndpoint[k];
     },
   };
 }
