@@ -82,8 +82,9 @@ export const JiraConnection = z.strictObject({
     z.strictObject({ oauth: JiraOAuth }),
   ]),
   /** Atlassian's API gateway (scoped tokens and OAuth call it, never the site) and its token server. */
-  apiUrl: httpUrl.default('https://api.atlassian.com'),
-  authUrl: httpUrl.default('https://auth.atlassian.com'),
+  /** Unset: `https://api.atlassian.com` and `https://auth.atlassian.com` (connectors/jira/auth.ts). */
+  apiUrl: httpUrl.optional(),
+  authUrl: httpUrl.optional(),
   scope: z.union([z.strictObject({ projects: z.array(nonEmpty).min(1) }), z.strictObject({ jql: nonEmpty })]),
   /** Jira field ids by friendly name: points, start, sprint, epicLink, owner, and any extras rules read. */
   fields: z.record(z.string(), nonEmpty).default({}),
