@@ -8,6 +8,7 @@ import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
 import { createJiraScopeCheck } from './scope.ts';
 import { parseJiraWebhook, verifyJiraSignature } from './webhook.ts';
+import { verifyDeliveryJwt } from './webhook-jwt.ts';
 import { createWriter } from './write.ts';
 
 export type { JiraTuning } from './client.ts';
@@ -80,6 +81,12 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     installWebhooks: dynamic ? (input) => dynamic.install(input) : writer.installWebhooks,
 
     verifyWebhook(req: WebhookRequest) {
+      // An OAuth app's dynamic webhooks are signed with a JWT keyed on the client secret; a
+      // delivery with X-Hub-Signature (an admin webhook) is held to the webhook secret as ever.
+      if ('oauth' in config.auth && !req.headers.has('x-hub-signature')) {
+        verifyDeliveryJwt(req, config.auth.oauth.clientSecret, (tuning.now ?? Date.now)());
+        return;
+      }
       verifyJiraSignature(req, [config.webhookSecret, config.webhookSecretPrevious]);
     },
 

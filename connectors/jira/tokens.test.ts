@@ -3,15 +3,18 @@
 // site) while links keep the site URL; OAuth 2.0 (3LO) access tokens are refreshed when they
 // expire, the rotated refresh token is kept in the database so a restart keeps working, and
 // dynamic webhooks are refreshed before their 30-day expiry.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.ts';
 import { createKvTokenStore } from '../../src/auth/jira-tokens.ts';
-import { AuthError } from '../../src/errors.ts';
+import { AuthError, WebhookVerificationError } from '../../src/errors.ts';
 import { createMemoryTokenStore, type JiraTokenStore } from './auth.ts';
 import { createJiraConnector } from './index.ts';
 import { DYNAMIC_WEBHOOK_TTL_MS, type JiraSimulator, startJiraSimulator } from './simulator/index.ts';
 import { jiraConfig, noRefs, silentLog } from './testing.ts';
 import { createVirtualClock } from './virtual-clock.ts';
+import { signDeliveryJwt } from './webhook-jwt.ts';
 
 const START = Date.parse('2026-03-02T10:00:00Z');
 const DAY = 24 * 3_600_000;
@@ -197,6 +200,62 @@ describe('Jira Cloud credentials, 2026', () => {
       afterDay5: DYNAMIC_WEBHOOK_TTL_MS,
       afterDay11: 11 * DAY + DYNAMIC_WEBHOOK_TTL_MS,
       alive: [Number(created?.id)],
+    });
+  });
+
+  it('an OAuth connection verifies its dynamic webhook deliveries by their JWT, and refuses forged or expired ones', async () => {
+    // Arrange: a receiver that keeps what arrives.
+    const received: Headers[] = [];
+    const bodies: string[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') h.set(k, v);
+        received.push(h);
+        bodies.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => receiver.close(() => r())));
+    const clock = createVirtualClock(START);
+    const s = await sim(clock.now, { oauth: OAUTH });
+    s.seedPortfolio({ projects: ['PAY'], epics: 1, storiesPerEpic: 1, bugsPerEpic: 0, subtasksPerStory: 0, seed: 1 });
+    const jira = oauthConnector(s, clock.now, createMemoryTokenStore());
+    await jira.installWebhooks!({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+
+    // Act
+    s.store.updateIssue('PAY-1', { summary: 'Edited' });
+    await s.flushWebhooks();
+    const req = { headers: received[0]!, rawBody: bodies[0]! };
+    const forged = new Headers({
+      authorization: `Bearer ${signDeliveryJwt('not-the-secret', { exp: START / 1000 + 60 })}`,
+    });
+    const outcome = (f: () => void) => {
+      try {
+        f();
+        return 'verified';
+      } catch (e) {
+        return e instanceof WebhookVerificationError ? e.message : String(e);
+      }
+    };
+
+    // Assert
+    expect({
+      genuine: outcome(() => jira.verifyWebhook(req)),
+      forged: outcome(() => jira.verifyWebhook({ ...req, headers: forged })),
+      unsigned: outcome(() => jira.verifyWebhook({ ...req, headers: new Headers() })),
+      expired: (() => {
+        clock.advance(3_600_000);
+        return outcome(() => jira.verifyWebhook(req));
+      })(),
+    }).toEqual({
+      genuine: 'verified',
+      forged: 'bearer token signature does not match',
+      unsigned: 'missing or malformed bearer token',
+      expired: 'bearer token has expired',
     });
   });
 });

@@ -145,6 +145,7 @@ export function createGateway(opts: SimGatewayOptions, deps: { now: () => number
             events,
             filters: { 'issue-related-events-section': w.jqlFilter },
           });
+          if (opts.oauth) stored.jwtSecret = opts.oauth.clientSecret;
           const h: DynamicHook = {
             id: nextDynamic++,
             storeId: stored.id,
