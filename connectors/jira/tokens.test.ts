@@ -6,10 +6,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/client.ts';
 import { createKvTokenStore } from '../../src/auth/jira-tokens.ts';
 import { AuthError, WebhookVerificationError } from '../../src/errors.ts';
-import { createMemoryTokenStore, type JiraTokenStore } from './auth.ts';
+import { dbTargets } from '../../test/helpers/db.ts';
+import { createMemoryTokenStore, fingerprint, type JiraTokenStore } from './auth.ts';
 import { createJiraConnector } from './index.ts';
 import { DYNAMIC_WEBHOOK_TTL_MS, type JiraSimulator, startJiraSimulator } from './simulator/index.ts';
 import { jiraConfig, noRefs, silentLog } from './testing.ts';
@@ -130,27 +130,46 @@ describe('Jira Cloud credentials, 2026', () => {
       for (const d of dbs) await d.close();
     });
 
-    it('a restart starts from the rotated refresh token kept in the database', async () => {
-      // Arrange: one process refreshes (rotating the consent token away) and stops.
-      const database = await openDatabase('memory://');
-      dbs.push(database);
-      await database.migrate();
+    it.each(dbTargets().map((t) => [t.name, t] as const))(
+      'a restart starts from the rotated refresh token kept in the database (%s)',
+      async (_name, target) => {
+        // Arrange: one process refreshes (rotating the consent token away) and stops.
+        const database = await target.open();
+        dbs.push(database);
+        const clock = createVirtualClock(START);
+        const s = await sim(clock.now, { oauth: OAUTH });
+        const first = oauthConnector(s, clock.now, createKvTokenStore(database.db));
+        await first.whoami();
+        await first.close();
+
+        // Act: a new process with the same config (its refresh token no longer valid) and database.
+        const second = oauthConnector(s, clock.now, createKvTokenStore(database.db));
+        const me = await second.whoami();
+        const stored = await createKvTokenStore(database.db).load('jira-main');
+
+        // Assert
+        expect({ me: me.id, stored: stored?.refreshToken, refreshes: s.gateway.refreshCount() }).toEqual({
+          me: s.me.accountId,
+          stored: s.gateway.currentRefreshToken(),
+          refreshes: 2,
+        });
+      },
+    );
+
+    it('a refresh token an admin puts in the config after consenting again wins over the stored one', async () => {
+      // Arrange: the store holds a token grown from an older consent, long since revoked.
       const clock = createVirtualClock(START);
       const s = await sim(clock.now, { oauth: OAUTH });
-      const first = oauthConnector(s, clock.now, createKvTokenStore(database.db));
-      await first.whoami();
-      await first.close();
+      const store = createMemoryTokenStore();
+      await store.save('jira-main', { refreshToken: 'rt-revoked', configured: fingerprint('rt-older-consent') });
 
-      // Act: a new process with the same config (its refresh token no longer valid) and database.
-      const second = oauthConnector(s, clock.now, createKvTokenStore(database.db));
-      const me = await second.whoami();
-      const stored = await createKvTokenStore(database.db).load('jira-main');
+      // Act
+      const me = await oauthConnector(s, clock.now, store).whoami();
 
       // Assert
-      expect({ me: me.id, stored: stored?.refreshToken, refreshes: s.gateway.refreshCount() }).toEqual({
+      expect({ me: me.id, stored: (await store.load('jira-main'))?.refreshToken }).toEqual({
         me: s.me.accountId,
         stored: s.gateway.currentRefreshToken(),
-        refreshes: 2,
       });
     });
 
