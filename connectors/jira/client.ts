@@ -355,7 +355,9 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     // Retry-After is a minimum: jitter only ever adds to it, so a crowd of clients spreads out.
     // A quota is the whole connection's; a burst limit is one endpoint and method's.
     const until = now() + wait.ms + Math.round(random() * Math.min(1000, baseDelay));
-    pacer.hold(isQuota ? null : sent.label, until);
+    // A per-issue write limit is the issue's: writes to other issues go on.
+    const issueScoped = rl.scope === 'issue-write' && sent.issueKey !== null;
+    pacer.hold(isQuota ? null : issueScoped ? issueGate(sent.issueKey!) : sent.label, until);
     if (isQuota) {
       quota.pauses += 1;
       quota.pausedUntil = new Date(until).toISOString();
@@ -364,6 +366,10 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     }
     return { waitMs: wait.ms, reason };
   }
+
+  /** The gates a request waits for: its endpoint and method's, and for a write, its issue's. */
+  const issueGate = (key: string) => `issue ${key}`;
+  const gatesOf = (sent: Sent) => (sent.issueKey ? [sent.label, issueGate(sent.issueKey)] : [sent.label]);
 
   /**
    * Once Jira says the points quota is nearly spent, the rest is spread over the time to its
@@ -428,10 +434,10 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     signal: AbortSignal,
   ): Promise<{ res: Response; throttle: Throttle | null }> {
     for (;;) {
-      await pacer.ready(sent.label, signal);
+      for (const gate of gatesOf(sent)) await pacer.ready(gate, signal);
       const out = await queue.add(
         async () => {
-          if (pacer.openAt(sent.label) > now() || !takeBurstSlot(sent)) return GATE_MOVED;
+          if (gatesOf(sent).some((g) => pacer.openAt(g) > now()) || !takeBurstSlot(sent)) return GATE_MOVED;
           stats.requests += 1;
           near.sinceLast += 1;
           stats.byEndpoint[sent.label] = (stats.byEndpoint[sent.label] ?? 0) + 1;

@@ -3,8 +3,7 @@
 // quota 429 pauses the whole connection until the reset, reported with the instant) and the
 // burst limit per endpoint and method (kept to, so the simulator never has to refuse).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JiraTuning } from './client.ts';
-import { BURST_PER_SECOND } from './client.ts';
+import { BURST_PER_SECOND, createJiraTransport, type JiraTuning } from './client.ts';
 import { createJiraConnector } from './index.ts';
 import { JIRA_BURST_DEFAULTS, type JiraSimulator, pointsFor, startJiraSimulator } from './simulator/index.ts';
 import { jiraConfig, noRefs, silentLog } from './testing.ts';
@@ -136,5 +135,49 @@ describe('Jira 2026 limits against the simulator', () => {
       defaults: { GET: 100, POST: 100, PUT: 50, DELETE: 50 },
       refused: 0,
     });
+  });
+
+  it('a per-issue write 429 holds writes to that issue only', async () => {
+    // Arrange: a clock that moves only when the test says, so a held write stays held.
+    let t = START;
+    const sleepers: { until: number; resolve: () => void }[] = [];
+    const tuning: JiraTuning = {
+      now: () => t,
+      random: () => 0,
+      sleep: (ms) => new Promise<void>((resolve) => sleepers.push({ until: t + ms, resolve })),
+    };
+    const sim = await setup(() => t, {});
+    sim.seedPortfolio({ projects: ['PAY'], epics: 1, storiesPerEpic: 2, bugsPerEpic: 0, subtasksPerStory: 0, seed: 1 });
+    sim.failNext({ endpoint: 'PUT issue/{key}', kind: 429, reason: 'jira-per-issue-on-write', retryAfterSec: 2 });
+    const transport = createJiraTransport({
+      connection: 'jira-main',
+      baseUrl: sim.url,
+      auth: { email: 'bot@acme.test', apiToken: 'token' },
+      limits: { concurrency: 1, requestsPerSecond: 1000 },
+      log: silentLog,
+      tuning,
+    });
+    cleanup.push(() => transport.close());
+    const put = (key: string) =>
+      transport.sendRequest({
+        url: `/rest/api/3/issue/${key}`,
+        method: 'PUT',
+        body: { update: { labels: [{ add: 'x' }] } },
+      });
+
+    // Act: PAY-1 meets the 429 and waits; PAY-2 goes meanwhile, with no time passing.
+    const first = put('PAY-1');
+    for (let i = 0; i < 200 && sleepers.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await put('PAY-2');
+    t += 2000;
+    for (const s of sleepers.splice(0)) s.resolve();
+    await first;
+
+    // Assert
+    expect(sim.requestLog().map((r) => [r.status, r.at - START])).toEqual([
+      [429, 0],
+      [204, 0],
+      [204, 2000],
+    ]);
   });
 });
