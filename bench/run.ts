@@ -11,6 +11,7 @@ import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario, WORKSPACE_ROUTES } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
+import { type JiraPointsFigures, runJiraPointsScenario } from './scenarios/jira-points.ts';
 import { type OwnerChangeFigures, runOwnerChangeScenario } from './scenarios/owner-change.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
@@ -33,6 +34,8 @@ export interface Profile {
   ruleBudget: { items: number; hostile: number };
   /** Items, and in-progress items of the owner one item leaves, of the owner-change scenario. */
   ownerChange: { items: number; ownerItems: number; runs: number };
+  /** Jira issues of the points-quota scenario (in-process simulator, virtual clock). */
+  jiraPoints: { items: number };
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -49,6 +52,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     apiRequests: 20,
     ruleBudget: { items: 2_000, hostile: 4 },
     ownerChange: { items: 5_000, ownerItems: 500, runs: 10 },
+    jiraPoints: { items: 2_000 },
   },
   full: {
     name: 'full',
@@ -64,6 +68,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     apiRequests: 50,
     ruleBudget: { items: 10_000, hostile: 8 },
     ownerChange: { items: 20_000, ownerItems: 500, runs: 20 },
+    jiraPoints: { items: 10_000 },
   },
 };
 
@@ -102,6 +107,8 @@ export interface Results {
   ruleBudget: RuleBudgetFigures[];
   /** Incremental re-evaluation after one owner change (issue 28); absent in older results. */
   ownerChange?: OwnerChangeFigures[];
+  /** Jira Cloud's points per full and incremental pull, and a pull under a tight hourly quota; null when not run. */
+  jiraPoints: JiraPointsFigures | null;
   /** Oversized bodies refused by `serve` (issue 23); null when not run. */
   bodies: BodyLimitFigures | null;
   goals: typeof GOALS;
@@ -157,6 +164,7 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     writeback: [],
     webhooks: [],
     ruleBudget: [],
+    jiraPoints: null,
     bodies: null,
     goals: GOALS,
   };
@@ -252,6 +260,10 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       log(`  evaluated ${f.evaluated} items; p50 ${f.p50Ms} ms, max ${f.maxMs} ms over ${f.runs} runs`);
       results.ownerChange.push(f);
     }
+  }
+  if (wants('jira-points')) {
+    log(`Jira points: ${profile.jiraPoints.items} issues, full and incremental, then under a tight hourly quota`);
+    results.jiraPoints = await runJiraPointsScenario(profile.jiraPoints);
   }
   if (wants('bodies')) {
     log(

@@ -1,8 +1,10 @@
 // The one interface every tracker adapter implements (Renovate's platform pattern): the sync
 // engine, write-back and webhooks talk only to this, never to a tracker SDK.
+
 import type { Logger } from 'pino';
 import type { AdoConnection, JiraConnection } from '../src/config/schema.ts';
 import type { Person, Tracker, WorkItem } from '../src/model/work-item.ts';
+import type { JiraTokenStore } from './jira/auth.ts';
 
 /** Request counters for one connection since it was created. The engine diffs snapshots per run. */
 export interface ConnectorStats {
@@ -18,6 +20,12 @@ export interface ConnectorStats {
    * tracker-supplied values, so the record stays small; the engine reports those whose count rose.
    */
   warnings?: Record<string, number>;
+  /**
+   * A points quota (Jira Cloud's hourly one): how often it paused the whole connection, until
+   * when the latest pause lasts (ISO 8601) and why, and how often the connection slowed down
+   * because the tracker said the quota was nearly spent.
+   */
+  quota?: { pauses: number; pausedUntil: string | null; reason: string | null; nearLimitSlowdowns: number };
 }
 
 export interface PullOptions {
@@ -228,5 +236,8 @@ export interface ConnectorDeps<C> {
   baseUrl?: string;
 }
 
-export type JiraConnectorDeps = ConnectorDeps<JiraConnection>;
+export type JiraConnectorDeps = ConnectorDeps<JiraConnection> & {
+  /** Where a rotated OAuth refresh token is kept, so a restart still has a working one. */
+  tokenStore?: JiraTokenStore;
+};
 export type AdoConnectorDeps = ConnectorDeps<AdoConnection>;

@@ -388,6 +388,11 @@ async function syncConnection(
   out.requests = after.requests - before.requests;
   out.throttled = after.throttled - before.throttled;
   out.retries = after.retries - before.retries;
+  const pauses = (after.quota?.pauses ?? 0) - (before.quota?.pauses ?? 0);
+  if (pauses > 0) {
+    out.quotaPauses = pauses;
+    if (after.quota?.pausedUntil) out.quotaPausedUntil = after.quota.pausedUntil;
+  }
   return out;
 }
 
