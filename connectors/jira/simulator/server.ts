@@ -1,6 +1,7 @@
 // The simulator's HTTP face: the Jira Cloud REST subset pmo-sync uses, answered from the store,
 // with faults applied before each answer and every request counted by endpoint.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createJiraSimAdmin } from './doctor.ts';
 import type { JiraSimFaultControl } from './faults.ts';
 import { fieldList, KNOWN_FIELDS } from './fields.ts';
 import { badRequest, createReadApi, HttpError } from './read-api.ts';
@@ -64,6 +65,7 @@ export function createJiraSimServer(deps: ServerDeps) {
   const hanging = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let maxInFlight = 0;
+  const admin = createJiraSimAdmin({ store, site: deps.site });
 
   const { issueJson, commentJson, fieldsParam, mustIssue, search, changelogBulk } = createReadApi({
     store,
@@ -130,6 +132,8 @@ export function createJiraSimServer(deps: ServerDeps) {
     const path = url.pathname;
     const qp = Object.fromEntries(url.searchParams);
     const b = (body ?? {}) as Record<string, unknown>;
+    const administration = admin.route(method, url);
+    if (administration) return administration;
     if (path === '/rest/api/3/search/jql') return { status: 200, body: search(method === 'GET' ? qp : b) };
     if (path === '/rest/api/3/search/approximate-count' && method === 'POST') {
       const r = search({ jql: b.jql, maxResults: 5000, fields: 'id' });
@@ -343,6 +347,7 @@ export function createJiraSimServer(deps: ServerDeps) {
 
   return {
     server,
+    admin,
     counts: () => ({ ...counts }),
     requestLog: () => log.map((r) => ({ ...r })),
     /** Most requests the server was answering at once since the last reset. */

@@ -1,0 +1,330 @@
+// `pmo-sync doctor` through the real CLI against both simulators: all green on a good config, and
+// each problem an admin meets (a missing permission, a missing field, an unhealthy hook, a bad
+// token) seeded in the simulator and reported on its own line with its fix and exit code 1.
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
+import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
+import { configDir, runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const PUBLIC_URL = 'http://127.0.0.1:9/pmo';
+const env = {
+  JIRA_API_TOKEN: 'doctor-jira-token',
+  ADO_PAT: 'doctor-ado-pat',
+  ADO_HOOK_PASSWORD: 'doctor-hook-password',
+};
+
+interface World {
+  jira: JiraSimulator;
+  ado: AdoSimulator;
+  dir: string;
+}
+
+interface Line {
+  scope: string;
+  check: string;
+  status: string;
+  detail: string;
+  fix?: string;
+}
+
+let database: string;
+const open: World[] = [];
+
+beforeAll(async () => {
+  // One migrated database for the file: doctor reads it, never writes it.
+  database = join(tempDir(), 'db');
+  const r = await runCli(['migrate'], {
+    cwd: configDir(configYaml('http://127.0.0.1:1', 'http://127.0.0.1:1/acme')),
+    env,
+  });
+  expect(r.code).toBe(0);
+});
+
+afterEach(async () => {
+  for (const w of open.splice(0)) {
+    await w.jira.close();
+    await w.ado.close();
+  }
+});
+
+function configYaml(jiraUrl: string, adoUrl: string, tokens: { jira?: string } = {}): string {
+  return `
+database: { url: ${database} }
+server: { publicUrl: ${PUBLIC_URL} }
+connections:
+  - id: jira-main
+    kind: jira
+    baseUrl: ${jiraUrl}
+    auth: { email: pmo-bot@example.com, apiToken: ${tokens.jira ?? `\${JIRA_API_TOKEN}`} }
+    scope: { projects: [PAY] }
+    fields: { points: customfield_10016, start: customfield_10015 }
+    writeback: { comment: true, labels: true, fields: { health: customfield_12346, compliance: customfield_12345 } }
+  - id: ado-main
+    kind: azure-devops
+    orgUrl: ${adoUrl}
+    auth: { pat: \${ADO_PAT} }
+    scope: { projects: [Payments] }
+    webhookAuth: { username: pmo-sync, password: \${ADO_HOOK_PASSWORD} }
+    writeback: { comment: true, tags: true, fields: { health: Custom.PMOHealth } }
+`;
+}
+
+/** Both trackers set up as docs/setup-*.md say, and the webhooks installed by the CLI. */
+async function goodWorld(opts: { jiraToken?: string } = {}): Promise<World> {
+  const jira = await startJiraSimulator({ auth: { email: 'pmo-bot@example.com', apiToken: env.JIRA_API_TOKEN } });
+  const ado = await startAdoSimulator({ pats: [env.ADO_PAT] });
+  const w = { jira, ado, dir: '' };
+  open.push(w);
+  jira.seedPortfolio({ projects: ['PAY'], epics: 1, storiesPerEpic: 2, bugsPerEpic: 0, violationRate: 0, seed: 1 });
+  jira.admin.addField({ id: 'customfield_12345', name: 'PMO compliance', type: 'number' });
+  jira.admin.addField({ id: 'customfield_12346', name: 'PMO health' });
+  ado.addProject('Payments', 'Scrum');
+  ado.admin.addField({ referenceName: 'Custom.PMOHealth', name: 'PMO health' });
+  const install = await runCli(['webhooks', 'install'], { cwd: configDir(configYaml(jira.url, ado.url)), env });
+  expect({ code: install.code, stderr: install.stderr.replace(/^.*generated a webhook secret.*\n/m, '') }).toEqual({
+    code: 0,
+    stderr: '',
+  });
+  w.dir = configDir(configYaml(jira.url, ado.url, { jira: opts.jiraToken }));
+  return w;
+}
+
+async function doctor(w: World, args: string[] = []) {
+  const r = await runCli(['doctor', '--json', ...args], { cwd: w.dir, env });
+  return { code: r.code, stderr: r.stderr, out: JSON.parse(r.stdout) as { ok: boolean; checks: Line[] } };
+}
+
+const failures = (checks: Line[]) =>
+  checks.filter((c) => c.status !== 'ok').map((c) => ({ scope: c.scope, check: c.check, status: c.status }));
+
+describe('pmo-sync doctor', () => {
+  it('passes every check of a good config against both simulators and exits 0', async () => {
+    const w = await goodWorld();
+
+    const r = await doctor(w);
+
+    expect({ code: r.code, stderr: r.stderr, ok: r.out.ok }).toEqual({ code: 0, stderr: '', ok: true });
+    expect(r.out.checks.every((c) => c.status === 'ok' && !('fix' in c))).toBe(true);
+    // One line per check: each tracker's whole list, then the database.
+    expect(r.out.checks.map((c) => `${c.scope} ${c.check}`)).toEqual([
+      'jira-main credentials',
+      'jira-main project PAY',
+      'jira-main permission: browse',
+      'jira-main permission: comment',
+      'jira-main permission: labels',
+      'jira-main permission: edit fields',
+      'jira-main permission: webhooks',
+      'jira-main field points (customfield_10016)',
+      'jira-main field start (customfield_10015)',
+      'jira-main field health (customfield_12346)',
+      'jira-main field compliance (customfield_12345)',
+      'jira-main field labels',
+      'jira-main webhook 1',
+      'jira-main rate limit',
+      'ado-main credentials',
+      'ado-main project Payments',
+      'ado-main permission: browse',
+      'ado-main permission: comment',
+      'ado-main permission: edit fields',
+      'ado-main permission: tags',
+      'ado-main permission: tags: create',
+      'ado-main permission: service hooks',
+      'ado-main field health (Custom.PMOHealth)',
+      'ado-main service hooks',
+      'ado-main rate limit',
+      'database reachable',
+      'database migrated',
+    ]);
+    expect(r.out.checks.find((c) => c.check === 'webhook 1')!.detail).toBe(
+      `enabled, points at ${PUBLIC_URL}/webhooks/jira/jira-main`,
+    );
+  });
+
+  it('prints the checklist as text, one line per check, and a summary', async () => {
+    const w = await goodWorld();
+    const json = await doctor(w);
+
+    const r = await runCli(['doctor'], { cwd: w.dir, env });
+
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      `${json.out.checks.map((c) => `ok    ${c.scope.padEnd(9)}  ${c.check}: ${c.detail}\n`).join('')}all 27 checks passed\n`,
+    );
+  });
+
+  it('reports a bad Jira token on its own line, names the setting, and exits 1', async () => {
+    const w = await goodWorld({ jiraToken: 'a-revoked-token' });
+
+    const r = await doctor(w);
+
+    expect(r.code).toBe(1);
+    expect(failures(r.out.checks)).toEqual([{ scope: 'jira-main', check: 'credentials', status: 'fail' }]);
+    const line = r.out.checks.find((c) => c.status === 'fail')!;
+    expect(line.detail).toBe('Jira rejected the credentials (401: invalid, expired or revoked)');
+    expect(line.fix).toMatch(/auth\.apiToken of connection jira-main/);
+    // The other connection and the database are still checked.
+    expect(r.out.checks.filter((c) => c.scope !== 'jira-main').every((c) => c.status === 'ok')).toBe(true);
+  });
+
+  it('reports a bad Azure DevOps PAT on its own line and exits 1', async () => {
+    const w = await goodWorld();
+    w.ado.configure({ pats: ['another-pat'] });
+
+    const r = await doctor(w);
+
+    expect(r.code).toBe(1);
+    expect(failures(r.out.checks)).toEqual([{ scope: 'ado-main', check: 'credentials', status: 'fail' }]);
+    expect(r.out.checks.find((c) => c.status === 'fail')!.fix).toMatch(/organization-scoped PAT .* auth\.pat/);
+  });
+
+  it('reports each missing permission on its own line with the grant to make', async () => {
+    const w = await goodWorld();
+    w.jira.admin.revokePermission('ADD_COMMENTS', 'PAY');
+    w.ado.admin.denyPermission('create tags', 'Payments');
+
+    const r = await runCli(['doctor'], { cwd: w.dir, env });
+
+    expect(r.code).toBe(1);
+    const bad = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    expect(bad).toEqual([
+      expect.stringMatching(
+        /^FAIL {2}jira-main {2}permission: comment: missing Add comments in PAY \(for the bot comment \(writeback\.comment\)\) — fix: grant it to .* permission scheme/,
+      ),
+      expect.stringMatching(
+        /^FAIL {2}ado-main {3}permission: tags: create: missing "Create tag definition" in Payments — fix: grant it/,
+      ),
+    ]);
+    expect(r.stdout).toMatch(/2 of 27 checks failed\n$/);
+  });
+
+  it('reports a missing write-back field, and one that is off the edit screen or the process', async () => {
+    const w = await goodWorld();
+    w.jira.admin.hideFromEditScreen('customfield_12346', 'PAY');
+    const dir = configDir(
+      configYaml(w.jira.url, w.ado.url)
+        .replace('compliance: customfield_12345', 'compliance: customfield_99999')
+        .replace('health: Custom.PMOHealth', 'health: Custom.PMOHealth, compliance: Custom.PMOCompliance'),
+    );
+
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env });
+
+    expect(r.code).toBe(1);
+    const checks = (JSON.parse(r.stdout) as { checks: Line[] }).checks;
+    expect(failures(checks)).toEqual([
+      { scope: 'jira-main', check: 'field health (customfield_12346)', status: 'fail' },
+      { scope: 'jira-main', check: 'field compliance (customfield_99999)', status: 'fail' },
+      { scope: 'ado-main', check: 'field compliance (Custom.PMOCompliance)', status: 'fail' },
+    ]);
+    const detail = (check: string) => checks.find((c) => c.check === check)!.detail;
+    expect(detail('field health (customfield_12346)')).toMatch(/^not on the edit screen of PAY-\d+$/);
+    expect(detail('field compliance (customfield_99999)')).toBe(
+      'write-back field customfield_99999 does not exist on this Jira site',
+    );
+    expect(detail('field compliance (Custom.PMOCompliance)')).toBe(
+      'the organization has no field Custom.PMOCompliance',
+    );
+  });
+
+  it('reports an Azure DevOps field that only some work item types have as a warning', async () => {
+    const w = await goodWorld();
+    w.ado.admin.addField({ referenceName: 'Custom.PMORollup', name: 'PMO rollup', types: ['Epic', 'Feature'] });
+    const dir = configDir(
+      configYaml(w.jira.url, w.ado.url).replace(
+        'health: Custom.PMOHealth',
+        'health: Custom.PMOHealth, percentComplete: Custom.PMORollup',
+      ),
+    );
+
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env });
+
+    expect(r.code).toBe(0);
+    const line = (JSON.parse(r.stdout) as { checks: Line[] }).checks.find((c) => c.status !== 'ok')!;
+    expect(line).toEqual({
+      scope: 'ado-main',
+      check: 'field percentComplete (Custom.PMORollup)',
+      status: 'warn',
+      detail: expect.stringMatching(/^not on Payments\/Product Backlog Item, .*: items of those types get no value$/),
+      fix: expect.stringMatching(/^add Custom\.PMORollup to those work item types/),
+    });
+  });
+
+  it('reports unhealthy hooks: a Jira webhook disabled, service hooks on probation and disabled', async () => {
+    const w = await goodWorld();
+    w.jira.admin.disableWebhook(1);
+    const subs = w.ado.subscriptions();
+    w.ado.admin.setSubscriptionStatus(subs[1]!.id, 'onProbation');
+    w.ado.admin.setSubscriptionStatus(subs[2]!.id, 'disabledBySystem');
+
+    const r = await doctor(w);
+
+    expect(r.code).toBe(1);
+    expect(failures(r.out.checks)).toEqual([
+      { scope: 'jira-main', check: 'webhook 1', status: 'fail' },
+      { scope: 'ado-main', check: `service hook ${subs[1]!.eventType} (${subs[1]!.id})`, status: 'fail' },
+      { scope: 'ado-main', check: `service hook ${subs[2]!.eventType} (${subs[2]!.id})`, status: 'fail' },
+    ]);
+    const details = r.out.checks.filter((c) => c.status === 'fail').map((c) => c.detail);
+    expect(details).toEqual([
+      `disabled in Jira: no events are being sent to ${PUBLIC_URL}/webhooks/jira/jira-main`,
+      'on probation after failed deliveries: events raised now are lost',
+      'disabled by Azure DevOps after repeated failed deliveries',
+    ]);
+  });
+
+  it('reports webhooks that point elsewhere than server.publicUrl', async () => {
+    const w = await goodWorld();
+    const dir = configDir(configYaml(w.jira.url, w.ado.url).replace(PUBLIC_URL, 'https://pmo.example.com'));
+
+    const r = await runCli(['doctor', '--json', '--connection', 'jira-main'], { cwd: dir, env });
+
+    expect(r.code).toBe(1);
+    const checks = (JSON.parse(r.stdout) as { checks: Line[] }).checks;
+    expect(failures(checks)).toEqual([{ scope: 'jira-main', check: 'webhooks', status: 'fail' }]);
+    expect(checks.find((c) => c.check === 'webhooks')).toEqual({
+      scope: 'jira-main',
+      check: 'webhooks',
+      status: 'fail',
+      detail: `registered for ${PUBLIC_URL}/webhooks/jira/jira-main, not for https://pmo.example.com/webhooks/jira/jira-main`,
+      fix: expect.stringMatching(/^run pmo-sync webhooks install/),
+    });
+  });
+
+  it('reports a project that does not exist', async () => {
+    const w = await goodWorld();
+    const dir = configDir(
+      configYaml(w.jira.url, w.ado.url).replace('projects: [Payments]', 'projects: [Payments, Payroll]'),
+    );
+
+    const r = await doctor({ ...w, dir });
+
+    expect(r.code).toBe(1);
+    expect(failures(r.out.checks)).toEqual([{ scope: 'ado-main', check: 'project Payroll', status: 'fail' }]);
+  });
+
+  it('reports a database not created yet, and exits 2 on a bad config or an unknown connection', async () => {
+    const w = await goodWorld();
+    const fresh = configDir(configYaml(w.jira.url, w.ado.url).replace(`url: ${database}`, 'url: ./not-yet'));
+
+    const missing = await doctor({ ...w, dir: fresh });
+    const unknown = await runCli(['doctor', '--connection', 'nope'], { cwd: w.dir, env });
+    const bad = await runCli(['doctor'], { cwd: configDir('connections: []\n'), env });
+
+    expect(missing.code).toBe(1);
+    expect(missing.out.checks.filter((c) => c.status !== 'ok')).toEqual([
+      {
+        scope: 'database',
+        check: 'reachable',
+        status: 'fail',
+        detail: `no database at ${join(fresh, 'not-yet')} yet`,
+        fix: 'run pmo-sync migrate (serve and sync also create it), or set database.url',
+      },
+    ]);
+    expect({ code: unknown.code, stderr: unknown.stderr }).toEqual({
+      code: 2,
+      stderr: 'pmo-sync: --connection nope: no such connection (configured: jira-main, ado-main)\n',
+    });
+    expect(bad.code).toBe(2);
+  });
+});
