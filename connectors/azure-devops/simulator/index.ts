@@ -14,6 +14,7 @@ import { createRoutes } from './routes.ts';
 import { type SeedOptions, type SeedResult, seedPortfolio } from './seed.ts';
 import { createStore, PERSON, type SimIdentity, type SimStore, type SimWorkItem } from './store.ts';
 
+export type { AdoSimAdmin, SimPermission, SimSubscriptionStatus } from './doctor.ts';
 export type {
   DeliveryFaults,
   DeliveryRecord,
@@ -25,7 +26,6 @@ export type {
   SimWorkItem,
 };
 export { PERSON };
-export type { AdoSimAdmin, SimPermission, SimSubscriptionStatus } from './doctor.ts';
 
 export interface ThrottleBudget {
   /** TSTUs allowed in the sliding window before requests are delayed or blocked. */
