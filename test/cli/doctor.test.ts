@@ -30,7 +30,7 @@ interface Line {
 }
 
 let database: string;
-const open: World[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   // One migrated database for the file: doctor reads it, never writes it.
@@ -43,10 +43,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const w of open.splice(0)) {
-    await w.jira.close();
-    await w.ado.close();
-  }
+  for (const close of closers.splice(0)) await close();
 });
 
 function configYaml(jiraUrl: string, adoUrl: string, tokens: { jira?: string } = {}): string {
@@ -76,7 +73,10 @@ async function goodWorld(opts: { jiraToken?: string } = {}): Promise<World> {
   const jira = await startJiraSimulator({ auth: { email: 'pmo-bot@example.com', apiToken: env.JIRA_API_TOKEN } });
   const ado = await startAdoSimulator({ pats: [env.ADO_PAT] });
   const w = { jira, ado, dir: '' };
-  open.push(w);
+  closers.push(
+    () => jira.close(),
+    () => ado.close(),
+  );
   jira.seedPortfolio({ projects: ['PAY'], epics: 1, storiesPerEpic: 2, bugsPerEpic: 0, violationRate: 0, seed: 1 });
   jira.admin.addField({ id: 'customfield_12345', name: 'PMO compliance', type: 'number' });
   jira.admin.addField({ id: 'customfield_12346', name: 'PMO health' });
@@ -301,6 +301,89 @@ describe('pmo-sync doctor', () => {
 
     expect(r.code).toBe(1);
     expect(failures(r.out.checks)).toEqual([{ scope: 'ado-main', check: 'project Payroll', status: 'fail' }]);
+  });
+
+  it('reports rate-limit pressure: a Jira quota refusal fails, Azure DevOps delays warn', async () => {
+    const w = await goodWorld();
+    w.jira.failNext({ endpoint: 'GET field', kind: 429, reason: 'jira-quota-tenant-based', retryAfterSec: 600 });
+    w.ado.configure({ budget: { limit: 4, windowMs: 3_600_000, mode: 'delay' } });
+
+    const r = await doctor(w);
+
+    expect(r.code).toBe(1);
+    expect(failures(r.out.checks)).toEqual([
+      { scope: 'jira-main', check: 'fields', status: 'fail' },
+      { scope: 'jira-main', check: 'rate limit', status: 'fail' },
+      { scope: 'ado-main', check: 'rate limit', status: 'warn' },
+    ]);
+    const line = (scope: string) => r.out.checks.find((c) => c.scope === scope && c.check === 'rate limit')!;
+    expect(line('jira-main').detail).toMatch(/^Jira is refusing requests now \(jira-quota-tenant-based\), until /);
+    expect(line('ado-main').detail).toMatch(/^Azure DevOps is delaying this account's requests \(0 of 4 TSTUs left\)$/);
+  });
+
+  it('warns when an OAuth bearer token expires within a week', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2 * 24 * 3600;
+    const claims = Buffer.from(JSON.stringify({ sub: 'pmo-bot', exp })).toString('base64url');
+    const token = `eyJhbGciOiJIUzI1NiJ9.${claims}.c2lnbmF0dXJl`;
+    const w = await goodWorld();
+    const jira = await startJiraSimulator({ auth: { bearerToken: token } });
+    closers.push(() => jira.close());
+    jira.seedPortfolio({ projects: ['PAY'], epics: 1, storiesPerEpic: 1, bugsPerEpic: 0, violationRate: 0, seed: 1 });
+    const dir = configDir(
+      configYaml(jira.url, w.ado.url)
+        .replace(/auth: \{ email: .*/, `auth: { bearerToken: "${token}" }`)
+        .replace(
+          /writeback: \{ comment: true, labels: true, fields: [^\n]+/,
+          'writeback: { comment: true, labels: true }',
+        ),
+    );
+
+    const r = await runCli(['doctor', '--json', '--connection', 'jira-main'], { cwd: dir, env });
+
+    expect(r.stderr).toBe('');
+    const checks = (JSON.parse(r.stdout) as { checks: Line[] }).checks;
+    // This simulator has no webhook: the one installed points at the first world's Jira.
+    expect({ code: r.code, notOk: failures(checks) }).toEqual({
+      code: 1,
+      notOk: [
+        { scope: 'jira-main', check: 'credentials expiry', status: 'warn' },
+        { scope: 'jira-main', check: 'webhooks', status: 'fail' },
+      ],
+    });
+    expect(checks.find((c) => c.check === 'credentials expiry')).toEqual({
+      scope: 'jira-main',
+      check: 'credentials expiry',
+      status: 'warn',
+      detail: `the token expires at ${new Date(exp * 1000).toISOString()}`,
+      fix: expect.stringMatching(/auth\.bearerToken of connection jira-main/),
+    });
+  });
+
+  it('names the host when a tracker cannot be reached, and never prints a secret a tracker echoes', async () => {
+    const w = await goodWorld();
+    w.jira.failNext({
+      endpoint: 'GET myself',
+      kind: 403,
+      body: { errorMessages: [`token ${env.JIRA_API_TOKEN} may not use this site`], errors: {} },
+    });
+    const unreachable = configDir(configYaml(w.jira.url, 'http://127.0.0.1:1/acme'));
+
+    const echoed = await doctor(w);
+    const down = await runCli(['doctor', '--json', '--connection', 'ado-main'], { cwd: unreachable, env });
+
+    const jiraLine = echoed.out.checks.find((c) => c.scope === 'jira-main')!;
+    expect(jiraLine.status).toBe('fail');
+    expect(jiraLine.detail).toBe('GET myself answered 403: token [redacted] may not use this site');
+    expect(echoed.stderr + JSON.stringify(echoed.out)).not.toContain(env.JIRA_API_TOKEN);
+    const adoLine = (JSON.parse(down.stdout) as { checks: Line[] }).checks[0]!;
+    expect(down.code).toBe(1);
+    expect(adoLine).toEqual({
+      scope: 'ado-main',
+      check: 'credentials',
+      status: 'fail',
+      detail: expect.stringContaining('127.0.0.1:1'),
+      fix: 'check orgUrl of connection ado-main (http://127.0.0.1:1/acme)',
+    });
   });
 
   it('reports a database not created yet, and exits 2 on a bad config or an unknown connection', async () => {
