@@ -169,3 +169,54 @@ export function answerText(what: string, r: { status: number; body: unknown }): 
   const msg = trackerMessage(r.body);
   return `${what} answered ${r.status}${msg ? `: ${msg}` : ''}`;
 }
+
+/** How one tracker speaks about its limits, for the rate-limit line. */
+export interface RateLimitDialect {
+  tracker: string;
+  /** Why a 429 was sent and until when, from its headers. */
+  refusal(headers: Headers): string;
+  /** The tracker says it is slowing this account down, or is about to. */
+  slowing(headers: Headers): boolean;
+  /** `TSTUs` for Azure DevOps; omitted: requests. */
+  unit?: string;
+  /** The guide that says how to get more headroom. */
+  guide: string;
+}
+
+/** Below this share of the limit left, headroom is reported as a warning. */
+const LOW_HEADROOM = 0.2;
+
+/**
+ * Rate-limit headroom from what the tracker said on the answers doctor received: a 429 fails
+ * the line, a slowdown or less than a fifth of the limit left warns. `X-RateLimit-Limit` and
+ * `X-RateLimit-Remaining` are both trackers' names.
+ */
+export function rateLimitCheck(probe: Probe, scope: string, d: RateLimitDialect): DoctorCheck {
+  const answers = probe.answers();
+  const limited = answers.find((a) => a.status === 429);
+  if (limited)
+    return {
+      scope,
+      check: 'rate limit',
+      status: 'fail',
+      detail: `${d.tracker} is refusing requests now (${d.refusal(limited.headers)})`,
+      fix: 'lower limits.requestsPerSecond of this connection, or move other integrations on this account off peak hours',
+    };
+  const last = [...answers].reverse().find((a) => a.headers.get('x-ratelimit-limit'));
+  const slowing = answers.some((a) => d.slowing(a.headers));
+  if (!last && !slowing)
+    return { scope, check: 'rate limit', status: 'ok', detail: `${d.tracker} reported no rate-limit pressure` };
+  const limit = Number(last?.headers.get('x-ratelimit-limit'));
+  const remaining = Number(last?.headers.get('x-ratelimit-remaining'));
+  const share = Number.isFinite(limit) && limit > 0 && Number.isFinite(remaining) ? remaining / limit : null;
+  const figures = share === null ? '' : `${remaining} of ${limit} ${d.unit ?? 'requests'} left`;
+  if (slowing || (share !== null && share < LOW_HEADROOM))
+    return {
+      scope,
+      check: 'rate limit',
+      status: 'warn',
+      detail: `${d.tracker} is slowing this account down${figures ? ` (${figures})` : ''}`,
+      fix: `lower limits.requestsPerSecond, or give pmo-sync an identity of its own (${d.guide})`,
+    };
+  return { scope, check: 'rate limit', status: 'ok', detail: `headroom: ${figures}` };
+}

@@ -5,7 +5,17 @@
 // namespaces, wit/fields and the work item types' fields, and service hook subscriptions.
 import { z } from 'zod';
 import type { AdoConnection } from '../../src/config/schema.ts';
-import { answerText, createProbe, type DoctorCheck, type Probe, ProbeError, settle, webhookUrl } from '../doctor.ts';
+import {
+  answerText,
+  createProbe,
+  type DoctorCheck,
+  type Probe,
+  ProbeError,
+  type RateLimitDialect,
+  rateLimitCheck,
+  settle,
+  webhookUrl,
+} from '../doctor.ts';
 import { HOOK_EVENTS } from './index.ts';
 
 export interface AdoDoctorInput {
@@ -162,7 +172,7 @@ export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
   out.push(...(await checkHooks(probe, config, scope, projects, input.publicUrl)));
 
   // 6. Throttling headroom, from the X-RateLimit-* headers on the answers above.
-  out.push(rateLimitLine(probe, scope));
+  out.push(rateLimitCheck(probe, scope, ADO_LIMITS));
   return out;
 }
 
@@ -407,37 +417,14 @@ async function checkHooks(
   return out;
 }
 
-/** Below this share of the TSTU budget left, headroom is a warning. */
-const LOW_HEADROOM = 0.2;
-
-function rateLimitLine(probe: Probe, scope: string): DoctorCheck {
-  const answers = probe.answers();
-  if (answers.some((a) => a.status === 429))
-    return {
-      scope,
-      check: 'rate limit',
-      status: 'fail',
-      detail: 'Azure DevOps is blocking requests now (429: over the TSTU budget)',
-      fix: 'lower limits.requestsPerSecond of this connection, or move other integrations on this account off peak hours',
-    };
-  const delayed = answers.some((a) => a.headers.get('x-ratelimit-delay'));
-  const last = [...answers].reverse().find((a) => a.headers.get('x-ratelimit-limit'));
-  if (!last && !delayed)
-    return { scope, check: 'rate limit', status: 'ok', detail: 'Azure DevOps reported no throttling' };
-  const limit = Number(last?.headers.get('x-ratelimit-limit'));
-  const remaining = Number(last?.headers.get('x-ratelimit-remaining'));
-  const share = Number.isFinite(limit) && limit > 0 && Number.isFinite(remaining) ? remaining / limit : null;
-  const figures = share === null ? '' : `${remaining} of ${limit} TSTUs left`;
-  if (delayed || (share !== null && share < LOW_HEADROOM))
-    return {
-      scope,
-      check: 'rate limit',
-      status: 'warn',
-      detail: `Azure DevOps is delaying this account's requests${figures ? ` (${figures})` : ''}`,
-      fix: 'lower limits.requestsPerSecond, or give pmo-sync an identity of its own (docs/setup-azure-devops.md)',
-    };
-  return { scope, check: 'rate limit', status: 'ok', detail: `headroom: ${figures}` };
-}
+/** Azure DevOps throttling: a 429 over the TSTU budget, X-RateLimit-Delay before it. */
+const ADO_LIMITS: RateLimitDialect = {
+  tracker: 'Azure DevOps',
+  refusal: (h) => `over the TSTU budget${h.get('retry-after') ? `, retry after ${h.get('retry-after')} s` : ''}`,
+  slowing: (h) => h.get('x-ratelimit-delay') !== null,
+  unit: 'TSTUs',
+  guide: 'docs/setup-azure-devops.md',
+};
 
 const get = (probe: Probe, path: string, query?: Record<string, string>) => settle(probe.get(path, query));
 const post = (probe: Probe, path: string, body: unknown, query?: Record<string, string>) =>

@@ -199,6 +199,31 @@ describe('pmo-sync doctor', () => {
     expect(r.stdout).toMatch(/2 of 27 checks failed\n$/);
   });
 
+  it('only warns when the bot is no Jira administrator: webhooks can be registered by hand', async () => {
+    const w = await goodWorld();
+    w.jira.admin.revokePermission('ADMINISTER');
+
+    const r = await doctor(w);
+
+    expect(r.code).toBe(0);
+    expect(r.out.checks.filter((c) => c.status !== 'ok')).toEqual([
+      {
+        scope: 'jira-main',
+        check: 'permission: webhooks',
+        status: 'warn',
+        detail: 'missing Administer Jira: pmo-sync webhooks install cannot register webhooks, nor doctor read them',
+        fix: expect.stringMatching(/register the webhook by hand/),
+      },
+      {
+        scope: 'jira-main',
+        check: 'webhooks',
+        status: 'warn',
+        detail: 'Jira does not show this account its webhooks (403): not checked',
+        fix: `check Settings → System → WebHooks by hand for an enabled webhook to ${PUBLIC_URL}/webhooks/jira/jira-main`,
+      },
+    ]);
+  });
+
   it('reports a missing write-back field, and one that is off the edit screen or the process', async () => {
     const w = await goodWorld();
     w.jira.admin.hideFromEditScreen('customfield_12346', 'PAY');
@@ -317,8 +342,8 @@ describe('pmo-sync doctor', () => {
       { scope: 'ado-main', check: 'rate limit', status: 'warn' },
     ]);
     const line = (scope: string) => r.out.checks.find((c) => c.scope === scope && c.check === 'rate limit')!;
-    expect(line('jira-main').detail).toMatch(/^Jira is refusing requests now \(jira-quota-tenant-based\), until /);
-    expect(line('ado-main').detail).toMatch(/^Azure DevOps is delaying this account's requests \(0 of 4 TSTUs left\)$/);
+    expect(line('jira-main').detail).toMatch(/^Jira is refusing requests now \(jira-quota-tenant-based, until \d{4}-\d\d-\d\dT[\d:.]+Z\)$/);
+    expect(line('ado-main').detail).toMatch(/^Azure DevOps is slowing this account down \(0 of 4 TSTUs left\)$/);
   });
 
   it('warns when an OAuth bearer token expires within a week', async () => {

@@ -137,8 +137,11 @@ export function createJiraSimAdmin(deps: { store: JiraSimStore; site: () => stri
     hideFromEditScreen: (id, project) => void hidden.add(`${id}@${project ?? everywhere}`),
     disableWebhook: (id) => void disabled.add(id),
     route(method, url) {
-      if (method !== 'GET') return null;
       const path = url.pathname;
+      // Admin webhooks are Jira administration: without Administer Jira every method is refused.
+      if (path.startsWith('/rest/webhooks/1.0/webhook') && revoked.has(`ADMINISTER@${everywhere}`))
+        throw new HttpError(403, { errorMessages: ['You are not authorized to perform this action.'], errors: {} });
+      if (method !== 'GET') return null;
       if (path === '/rest/api/3/mypermissions') return { status: 200, body: myPermissions(url.searchParams) };
       const project = /^\/rest\/api\/3\/project\/([^/]+)$/.exec(path);
       if (project) {
