@@ -272,11 +272,18 @@ async function checkFields(probe: Probe, config: JiraConnection, scope: string):
   // The edit screen: editmeta of one issue per project in scope says which fields an edit may set.
   const samples = await sampleIssues(probe, config);
   const editable: { key: string; fields: Set<string> }[] = [];
+  const unreadable: string[] = [];
   for (const key of samples) {
     const m = await get(probe, `rest/api/3/issue/${encodeURIComponent(key)}/editmeta`);
     const meta = m instanceof ProbeError ? null : EditMeta.safeParse(m.body);
     if (meta?.success) editable.push({ key, fields: new Set(Object.keys(meta.data.fields)) });
+    else unreadable.push(key);
   }
+  const unchecked = {
+    status: 'warn' as const,
+    detail: `exists, but the edit screen of ${unreadable.join(', ')} could not be read`,
+    fix: 'give the bot Browse projects and Edit issues there, then run doctor again',
+  };
   const onScreen = (id: string): string[] => editable.filter((e) => !e.fields.has(id)).map((e) => e.key);
   const screenFix = (id: string) =>
     `add ${id} to the edit screen of those issues' projects (Project settings → Issues → Screens), for every issue type pmo-sync writes to`;
@@ -293,7 +300,8 @@ async function checkFields(probe: Probe, config: JiraConnection, scope: string):
       continue;
     }
     const absent = onScreen(id);
-    if (editable.length === 0)
+    if (unreadable.length > 0) out.push({ scope, check, ...unchecked });
+    else if (editable.length === 0)
       out.push({
         scope,
         check,
@@ -310,7 +318,8 @@ async function checkFields(probe: Probe, config: JiraConnection, scope: string):
       });
     else out.push({ scope, check, status: 'ok', detail: `exists and is on the edit screen: ${known.get(id)}` });
   }
-  if (config.writeback.labels && editable.length > 0) {
+  if (config.writeback.labels && unreadable.length > 0) out.push({ scope, check: 'field labels', ...unchecked });
+  else if (config.writeback.labels && editable.length > 0) {
     const absent = onScreen('labels');
     out.push(
       absent.length > 0

@@ -342,7 +342,9 @@ describe('pmo-sync doctor', () => {
       { scope: 'ado-main', check: 'rate limit', status: 'warn' },
     ]);
     const line = (scope: string) => r.out.checks.find((c) => c.scope === scope && c.check === 'rate limit')!;
-    expect(line('jira-main').detail).toMatch(/^Jira is refusing requests now \(jira-quota-tenant-based, until \d{4}-\d\d-\d\dT[\d:.]+Z\)$/);
+    expect(line('jira-main').detail).toMatch(
+      /^Jira is refusing requests now \(jira-quota-tenant-based, until \d{4}-\d\d-\d\dT[\d:.]+Z\)$/,
+    );
     expect(line('ado-main').detail).toMatch(/^Azure DevOps is slowing this account down \(0 of 4 TSTUs left\)$/);
   });
 
@@ -409,6 +411,23 @@ describe('pmo-sync doctor', () => {
       detail: expect.stringContaining('127.0.0.1:1'),
       fix: 'check orgUrl of connection ado-main (http://127.0.0.1:1/acme)',
     });
+  });
+
+  it('reports a tracker answer it cannot read as a failed line, not a crash', async () => {
+    const w = await goodWorld();
+    w.jira.failNext({ endpoint: 'GET mypermissions', kind: 200, body: '<html>sign in</html>' });
+    w.jira.failNext({ endpoint: 'GET issue/{key}/editmeta', kind: 200, body: { fields: 'none' } });
+
+    const r = await doctor(w);
+
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(failures(r.out.checks)).toEqual([
+      { scope: 'jira-main', check: 'permissions', status: 'fail' },
+      { scope: 'jira-main', check: 'field health (customfield_12346)', status: 'warn' },
+      { scope: 'jira-main', check: 'field compliance (customfield_12345)', status: 'warn' },
+      { scope: 'jira-main', check: 'field labels', status: 'warn' },
+    ]);
+    expect(r.out.checks.find((c) => c.check === 'permissions')!.detail).toBe('GET mypermissions answered 200');
   });
 
   it('reports a database not created yet, and exits 2 on a bad config or an unknown connection', async () => {
