@@ -122,6 +122,12 @@ export function jwtExpiry(token: string): number | null {
   }
 }
 
+/** When the bearer token in an Authorization header expires, if it is a JWT; null otherwise. */
+export function headerExpiry(authorization: string | null): number | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  return m ? jwtExpiry(m[1]!) : null;
+}
+
 /** A credential that expires within this is reported as a warning. */
 export const EXPIRY_WARNING_MS = 7 * 24 * 3600 * 1000;
 

@@ -9,6 +9,8 @@ import {
   answerText,
   createProbe,
   type DoctorCheck,
+  expiryCheck,
+  headerExpiry,
   type Probe,
   ProbeError,
   type RateLimitDialect,
@@ -24,6 +26,12 @@ export interface AdoDoctorInput {
   orgUrl?: string;
   /** `server.publicUrl`: when set, service hooks are expected to point at it. */
   publicUrl?: string;
+  /**
+   * The Authorization header to send, for credentials doctor cannot build from the config alone
+   * (a Microsoft Entra ID token for a service principal or managed identity); default: the PAT.
+   */
+  authorization?: string;
+  now?: () => number;
   fetch?: typeof fetch;
 }
 
@@ -99,9 +107,10 @@ const patFix = (config: AdoConnection) =>
 export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
   const { config } = input;
   const scope = config.id;
+  const header = input.authorization ?? `Basic ${Buffer.from(`:${config.auth.pat}`).toString('base64')}`;
   const probe = createProbe({
     baseUrl: input.orgUrl ?? config.orgUrl,
-    authorization: `Basic ${Buffer.from(`:${config.auth.pat}`).toString('base64')}`,
+    authorization: header,
     setting: 'orgUrl',
     fetch: input.fetch,
   });
@@ -130,11 +139,16 @@ export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
     return out;
   }
   const user = who.data.authenticatedUser;
+  const expiry = headerExpiry(header);
   line(
     'credentials',
     'ok',
-    `signed in as ${user.providerDisplayName ?? user.id}; a PAT's expiry is not visible through the API: note the date you chose (at most a year)`,
+    `signed in as ${user.providerDisplayName ?? user.id}${
+      expiry === null ? "; a PAT's expiry is not visible through the API: note the date you chose (at most a year)" : ''
+    }`,
   );
+  const exp = expiryCheck(scope, expiry, (input.now ?? Date.now)(), patFix(config));
+  if (exp) out.push(exp);
 
   // 2. Scope: the projects exist (by name or id) and the account can see them.
   const names = 'projects' in config.scope ? config.scope.projects : config.scope.project ? [config.scope.project] : [];

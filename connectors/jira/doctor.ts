@@ -10,7 +10,7 @@ import {
   createProbe,
   type DoctorCheck,
   expiryCheck,
-  jwtExpiry,
+  headerExpiry,
   type Probe,
   ProbeError,
   type RateLimitDialect,
@@ -27,6 +27,11 @@ export interface JiraDoctorInput {
   baseUrl?: string;
   /** `server.publicUrl`: when set, webhooks are expected to point at it. */
   publicUrl?: string;
+  /**
+   * The Authorization header to send, for credentials doctor cannot build from the config alone
+   * (an OAuth access token obtained by refreshing); default: built from `config.auth`.
+   */
+  authorization?: string;
   now?: () => number;
   fetch?: typeof fetch;
 }
@@ -104,9 +109,10 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
   const scope = config.id;
   const now = input.now ?? Date.now;
   const baseUrl = input.baseUrl ?? config.baseUrl;
+  const header = input.authorization ?? authorization(config.auth);
   const probe = createProbe({
     baseUrl,
-    authorization: authorization(config.auth),
+    authorization: header,
     setting: 'baseUrl',
     fetch: input.fetch,
   });
@@ -138,8 +144,7 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
     line('credentials', 'fail', 'GET myself did not return an account', `check baseUrl of connection ${scope}`);
     return out;
   }
-  const bearer = 'bearerToken' in config.auth ? config.auth.bearerToken : null;
-  const expiry = bearer ? jwtExpiry(bearer) : null;
+  const expiry = headerExpiry(header);
   line(
     'credentials',
     'ok',
