@@ -298,7 +298,7 @@ async function checkFields(
     }
     // In the process: on which of each project's work item types the field is.
     const lacking: string[] = [];
-    let having = 0;
+    const having: string[] = [];
     for (const p of projects) {
       if (!types.has(p.name)) {
         const t = await get(probe, `${encodeURIComponent(p.name)}/_apis/wit/workitemtypes`, API);
@@ -308,18 +308,27 @@ async function checkFields(
       for (const type of types.get(p.name) ?? []) {
         const path = `${encodeURIComponent(p.name)}/_apis/wit/workitemtypes/${encodeURIComponent(type)}/fields/${encodeURIComponent(f.ref)}`;
         const hit = await get(probe, path, API);
-        if (!(hit instanceof ProbeError) && hit.status === 200) having += 1;
+        if (!(hit instanceof ProbeError) && hit.status === 200) having.push(`${p.name}/${type}`);
         else lacking.push(`${p.name}/${type}`);
       }
     }
     const fix = `add ${f.ref} to those work item types (Organization settings → Boards → Process → the project's process → the type → Add field)`;
-    if (having === 0)
+    if (having.length === 0)
       out.push({
         scope,
         check,
         status: 'fail',
         detail: `exists, but no work item type of ${projects.map((p) => p.name).join(', ')} has it`,
         fix,
+      });
+    // Health and % complete are written on containers only (epics, features): the types that have
+    // the field are the ones it is meant for. Compliance is written on every item.
+    else if (lacking.length > 0 && CONTAINER_FIELDS.has(f.name))
+      out.push({
+        scope,
+        check,
+        status: 'ok',
+        detail: `exists on ${having.join(', ')} (rollups are written on containers)`,
       });
     else if (lacking.length > 0)
       out.push({
@@ -333,6 +342,9 @@ async function checkFields(
   }
   return out;
 }
+
+/** Write-back fields pmo-sync sets on containers only (src/writeback/desired.ts). */
+const CONTAINER_FIELDS = new Set(['health', 'percentComplete']);
 
 /** The subscription statuses the service reports, as a person should read them. */
 const STATUS_TEXT: Record<string, string> = {

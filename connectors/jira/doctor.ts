@@ -83,11 +83,11 @@ function features(config: JiraConnection): Feature[] {
   if (wb.comment) {
     const keys = ['ADD_COMMENTS', 'EDIT_OWN_COMMENTS'];
     if (wb.whenCompliant === 'delete') keys.push('DELETE_OWN_COMMENTS');
-    out.push({ name: 'comment', keys, why: 'for the bot comment (writeback.comment)' });
+    out.push({ name: 'comment', keys, why: 'for the bot comment, writeback.comment' });
   }
-  if (wb.labels) out.push({ name: 'labels', keys: ['EDIT_ISSUES'], why: 'to set labels (writeback.labels)' });
+  if (wb.labels) out.push({ name: 'labels', keys: ['EDIT_ISSUES'], why: 'to set labels, writeback.labels' });
   if (Object.keys(wb.fields).length > 0)
-    out.push({ name: 'edit fields', keys: ['EDIT_ISSUES'], why: 'to write fields (writeback.fields)' });
+    out.push({ name: 'edit fields', keys: ['EDIT_ISSUES'], why: 'to write fields, writeback.fields' });
   return out;
 }
 
@@ -211,7 +211,7 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
       line(
         `permission: ${f.name}`,
         'fail',
-        `missing ${missing.join(', ')} (${f.why})`,
+        `missing ${missing.join(', ')}, needed ${f.why}`,
         `grant it to ${self.data.displayName ?? 'the bot account'} in the project's permission scheme (Project settings → Permissions), or turn the feature off in connection ${scope}`,
       );
   }

@@ -190,7 +190,7 @@ describe('pmo-sync doctor', () => {
     const bad = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
     expect(bad).toEqual([
       expect.stringMatching(
-        /^FAIL {2}jira-main {2}permission: comment: missing Add comments in PAY \(for the bot comment \(writeback\.comment\)\) — fix: grant it to .* permission scheme/,
+        /^FAIL {2}jira-main {2}permission: comment: missing Add comments in PAY, needed for the bot comment, writeback\.comment — fix: grant it to .* permission scheme/,
       ),
       expect.stringMatching(
         /^FAIL {2}ado-main {3}permission: tags: create: missing "Create tag definition" in Payments — fix: grant it/,
@@ -252,27 +252,37 @@ describe('pmo-sync doctor', () => {
     );
   });
 
-  it('reports an Azure DevOps field that only some work item types have as a warning', async () => {
+  it('warns about a compliance field only some work item types have; rollup fields belong on containers', async () => {
     const w = await goodWorld();
     w.ado.admin.addField({ referenceName: 'Custom.PMORollup', name: 'PMO rollup', types: ['Epic', 'Feature'] });
+    w.ado.admin.addField({ referenceName: 'Custom.PMOCompliance', name: 'PMO compliance', types: ['Epic', 'Bug'] });
     const dir = configDir(
       configYaml(w.jira.url, w.ado.url).replace(
         'health: Custom.PMOHealth',
-        'health: Custom.PMOHealth, percentComplete: Custom.PMORollup',
+        'health: Custom.PMOHealth, percentComplete: Custom.PMORollup, compliance: Custom.PMOCompliance',
       ),
     );
 
     const r = await runCli(['doctor', '--json'], { cwd: dir, env });
 
     expect(r.code).toBe(0);
-    const line = (JSON.parse(r.stdout) as { checks: Line[] }).checks.find((c) => c.status !== 'ok')!;
-    expect(line).toEqual({
+    const checks = (JSON.parse(r.stdout) as { checks: Line[] }).checks;
+    expect(checks.find((c) => c.check === 'field percentComplete (Custom.PMORollup)')).toEqual({
       scope: 'ado-main',
       check: 'field percentComplete (Custom.PMORollup)',
-      status: 'warn',
-      detail: expect.stringMatching(/^not on Payments\/Product Backlog Item, .*: items of those types get no value$/),
-      fix: expect.stringMatching(/^add Custom\.PMORollup to those work item types/),
+      status: 'ok',
+      detail: 'exists on Payments/Epic, Payments/Feature (rollups are written on containers)',
     });
+    expect(checks.filter((c) => c.status !== 'ok')).toEqual([
+      {
+        scope: 'ado-main',
+        check: 'field compliance (Custom.PMOCompliance)',
+        status: 'warn',
+        detail:
+          'not on Payments/Feature, Payments/Product Backlog Item, Payments/Task, Payments/Impediment: items of those types get no value',
+        fix: expect.stringMatching(/^add Custom\.PMOCompliance to those work item types/),
+      },
+    ]);
   });
 
   it('reports unhealthy hooks: a Jira webhook disabled, service hooks on probation and disabled', async () => {
