@@ -275,23 +275,40 @@ async function checkFields(probe: Probe, config: JiraConnection, scope: string):
     );
   }
   // The edit screen: editmeta of one issue per project in scope says which fields an edit may set.
-  const samples = await sampleIssues(probe, config);
-  const editable: { key: string; fields: Set<string> }[] = [];
-  const unreadable: string[] = [];
-  for (const key of samples) {
+  // Screens are per issue type: rollup fields are checked on an epic of each project, the others
+  // (compliance, labels) on the newest issue of any type.
+  const samples = { any: await sampleIssues(probe, config, ''), epics: await sampleIssues(probe, config, 'Epic') };
+  const editable = new Map<string, Set<string>>();
+  const unreadable = new Set<string>();
+  for (const key of new Set([...samples.any, ...samples.epics])) {
     const m = await get(probe, `rest/api/3/issue/${encodeURIComponent(key)}/editmeta`);
     const meta = m instanceof ProbeError ? null : EditMeta.safeParse(m.body);
-    if (meta?.success) editable.push({ key, fields: new Set(Object.keys(meta.data.fields)) });
-    else unreadable.push(key);
+    if (meta?.success) editable.set(key, new Set(Object.keys(meta.data.fields)));
+    else unreadable.add(key);
   }
-  const unchecked = {
-    status: 'warn' as const,
-    detail: `exists, but the edit screen of ${unreadable.join(', ')} could not be read`,
-    fix: 'give the bot Browse projects and Edit issues there, then run doctor again',
+  const screenCheck = (check: string, id: string, what: string, keys: string[]): DoctorCheck => {
+    const lost = keys.filter((k) => unreadable.has(k));
+    const absent = keys.filter((k) => editable.get(k)?.has(id) === false);
+    if (lost.length > 0)
+      return {
+        scope,
+        check,
+        status: 'warn',
+        detail: `exists, but the edit screen of ${lost.join(', ')} could not be read`,
+        fix: 'give the bot Browse projects and Edit issues there, then run doctor again',
+      };
+    if (keys.length === 0)
+      return { scope, check, status: 'ok', detail: `exists: ${what} (no issue in scope to check the edit screen on)` };
+    if (absent.length > 0)
+      return {
+        scope,
+        check,
+        status: 'fail',
+        detail: `not on the edit screen of ${absent.join(', ')}`,
+        fix: `add ${id} to the edit screen those issues' type uses in their project (Settings → Issues → Screens)`,
+      };
+    return { scope, check, status: 'ok', detail: `exists and is on the edit screen: ${what}` };
   };
-  const onScreen = (id: string): string[] => editable.filter((e) => !e.fields.has(id)).map((e) => e.key);
-  const screenFix = (id: string) =>
-    `add ${id} to the edit screen of those issues' projects (Project settings → Issues → Screens), for every issue type pmo-sync writes to`;
   for (const [name, id] of writeback) {
     const check = `field ${name} (${id})`;
     if (!known.has(id)) {
@@ -300,53 +317,27 @@ async function checkFields(probe: Probe, config: JiraConnection, scope: string):
         check,
         status: 'fail',
         detail: `write-back field ${id} does not exist on this Jira site`,
-        fix: `create it (Settings → Issues → Custom fields → Create, docs/setup-jira.md) or ${missingFix('writeback.fields', name).replace(/^find/, 'find')}`,
+        fix: `create it (Settings → Issues → Custom fields → Create, docs/setup-jira.md) or ${missingFix('writeback.fields', name)}`,
       });
       continue;
     }
-    const absent = onScreen(id);
-    if (unreadable.length > 0) out.push({ scope, check, ...unchecked });
-    else if (editable.length === 0)
-      out.push({
-        scope,
-        check,
-        status: 'ok',
-        detail: `exists: ${known.get(id)} (no issue in scope to check the edit screen on)`,
-      });
-    else if (absent.length > 0)
-      out.push({
-        scope,
-        check,
-        status: 'fail',
-        detail: `not on the edit screen of ${absent.join(', ')}`,
-        fix: screenFix(id),
-      });
-    else out.push({ scope, check, status: 'ok', detail: `exists and is on the edit screen: ${known.get(id)}` });
+    out.push(screenCheck(check, id, known.get(id) ?? id, CONTAINER_FIELDS.has(name) ? samples.epics : samples.any));
   }
-  if (config.writeback.labels && unreadable.length > 0) out.push({ scope, check: 'field labels', ...unchecked });
-  else if (config.writeback.labels && editable.length > 0) {
-    const absent = onScreen('labels');
-    out.push(
-      absent.length > 0
-        ? {
-            scope,
-            check: 'field labels',
-            status: 'fail',
-            detail: `Labels is not on the edit screen of ${absent.join(', ')}`,
-            fix: screenFix('labels'),
-          }
-        : { scope, check: 'field labels', status: 'ok', detail: 'Labels is on the edit screen' },
-    );
-  }
+  if (config.writeback.labels) out.push(screenCheck('field labels', 'labels', 'Labels', samples.any));
   return out;
 }
 
-/** One issue per project in scope (the newest), or one for a JQL scope. */
-async function sampleIssues(probe: Probe, config: JiraConnection): Promise<string[]> {
+/** Write-back fields pmo-sync sets on containers only (src/writeback/desired.ts). */
+const CONTAINER_FIELDS = new Set(['health', 'percentComplete']);
+
+/** The newest issue of each project in scope (of one issue type when `type` is set). */
+async function sampleIssues(probe: Probe, config: JiraConnection, type: string): Promise<string[]> {
+  const quote = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
+  const of = type ? ` AND issuetype = ${quote(type)}` : '';
   const queries =
     'projects' in config.scope
-      ? config.scope.projects.map((p) => `project = "${p.replace(/"/g, '\\"')}" ORDER BY created DESC`)
-      : [`${scopeJql(config.scope)} ORDER BY created DESC`];
+      ? config.scope.projects.map((p) => `project = ${quote(p)}${of} ORDER BY created DESC`)
+      : [`${scopeJql(config.scope)}${of} ORDER BY created DESC`];
   const keys: string[] = [];
   for (const jql of queries) {
     const r = await get(probe, 'rest/api/3/search/jql', { jql, maxResults: '1', fields: 'key' });
