@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
-import { configDir, runCli } from '../helpers/cli.ts';
+import { configDir, runCli, spawnCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const PUBLIC_URL = 'http://127.0.0.1:9/pmo';
@@ -221,6 +221,20 @@ describe('pmo-sync doctor', () => {
         detail: 'Jira does not show this account its webhooks (403): not checked',
         fix: `check Settings → System → WebHooks by hand for an enabled webhook to ${PUBLIC_URL}/webhooks/jira/jira-main`,
       },
+    ]);
+  });
+
+  it('exits 1 from a shell when a check fails', async () => {
+    const w = await goodWorld();
+    w.ado.admin.denyPermission('read work items', 'Payments');
+
+    const r = await spawnCli(['doctor'], { cwd: w.dir, env });
+
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('FAIL'))).toEqual([
+      expect.stringMatching(
+        /^FAIL {2}ado-main {3}permission: browse: missing "View work items in this node" in Payments/,
+      ),
     ]);
   });
 
