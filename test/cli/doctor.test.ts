@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
+import { openDatabase } from '../../db/client.ts';
 import { configDir, runCli, spawnCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -452,6 +453,25 @@ describe('pmo-sync doctor', () => {
       { scope: 'jira-main', check: 'field labels', status: 'warn' },
     ]);
     expect(r.out.checks.find((c) => c.check === 'permissions')!.detail).toBe('GET mypermissions answered 200');
+  });
+
+  it('warns, without failing, when a running pmo-sync holds the embedded database', async () => {
+    const w = await goodWorld();
+    const held = await openDatabase(database);
+    closers.push(() => held.close());
+
+    const r = await doctor(w);
+
+    expect(r.code).toBe(0);
+    expect(r.out.checks.filter((c) => c.status !== 'ok')).toEqual([
+      {
+        scope: 'database',
+        check: 'reachable',
+        status: 'warn',
+        detail: `${database} is in use by pmo-sync process ${process.pid}; embedded PGlite serves one process at a time, so migrations were not checked`,
+        fix: expect.stringMatching(/^run doctor while that process is stopped/),
+      },
+    ]);
   });
 
   it('reports a database not created yet, and exits 2 on a bad config or an unknown connection', async () => {

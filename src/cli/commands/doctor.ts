@@ -11,6 +11,7 @@ import { checkAdo } from '../../../connectors/azure-devops/doctor.ts';
 import type { CheckStatus, DoctorCheck } from '../../../connectors/doctor.ts';
 import { checkJira } from '../../../connectors/jira/doctor.ts';
 import { DEFAULT_DB_PATH, MIGRATIONS_FOLDER, openDatabase, redactUrl } from '../../../db/client.ts';
+import { DatabaseInUseError } from '../../../db/pglite-lock.ts';
 import { queryRows } from '../../../db/query.ts';
 import type { Config, Connection } from '../../config/schema.ts';
 import { scrub } from '../../log.ts';
@@ -95,6 +96,17 @@ async function checkDatabase(config: Config, cwd: string): Promise<DoctorCheck[]
   try {
     database = await openDatabase(url, { cwd, maxConnections: 1 });
   } catch (err) {
+    // A running `serve` holds an embedded database: that is the database working, not failing.
+    if (err instanceof DatabaseInUseError)
+      return [
+        {
+          scope,
+          check: 'reachable',
+          status: 'warn',
+          detail: `${where} is in use by pmo-sync process ${err.holderPid}; embedded PGlite serves one process at a time, so migrations were not checked`,
+          fix: 'run doctor while that process is stopped, or move to Postgres (database.url), which any number of processes share',
+        },
+      ];
     return [
       {
         scope,
