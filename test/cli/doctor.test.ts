@@ -7,6 +7,7 @@ import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-dev
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { openDatabase } from '../../db/client.ts';
 import { configDir, runCli, spawnCli } from '../helpers/cli.ts';
+import { openIsolatedPostgres } from '../helpers/db.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const PUBLIC_URL = 'http://127.0.0.1:9/pmo';
@@ -497,5 +498,37 @@ describe('pmo-sync doctor', () => {
       stderr: 'pmo-sync: --connection nope: no such connection (configured: jira-main, ado-main)\n',
     });
     expect(bad.code).toBe(2);
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('pmo-sync doctor on Postgres', () => {
+  it('reports migrations not applied, then all applied; and a server that does not answer', async () => {
+    const pg = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!, { migrate: false });
+    const w = await goodWorld();
+    const on = (url: string) =>
+      configDir(configYaml(w.jira.url, w.ado.url).replace(`url: ${database}`, `url: "${url}"`));
+    const dbLines = async (url: string) =>
+      (await doctor({ ...w, dir: on(url) })).out.checks
+        .filter((c) => c.scope === 'database')
+        .map((c) => ({ check: c.check, status: c.status, detail: c.detail }));
+
+    const before = await dbLines(pg.url);
+    await pg.migrate();
+    const after = await dbLines(pg.url);
+    const down = await dbLines('postgres://nobody:secret@127.0.0.1:1/none');
+
+    expect(before).toEqual([
+      { check: 'reachable', status: 'ok', detail: expect.stringMatching(/^postgres at /) },
+      {
+        check: 'migrated',
+        status: 'fail',
+        detail: expect.stringMatching(/^\d+ migration\(s\) not applied: 0000_init, /),
+      },
+    ]);
+    expect(after).toEqual([
+      { check: 'reachable', status: 'ok', detail: expect.stringMatching(/^postgres at /) },
+      { check: 'migrated', status: 'ok', detail: expect.stringMatching(/^all \d+ migrations applied$/) },
+    ]);
+    expect(down).toEqual([{ check: 'reachable', status: 'fail', detail: expect.not.stringContaining('secret') }]);
   });
 });
