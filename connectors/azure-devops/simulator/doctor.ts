@@ -141,7 +141,7 @@ export function createAdoSimAdmin(deps: { store: SimStore; hooks: SimHooks; url:
     const i = req.segments.findIndex((s) => s.toLowerCase() === '_apis');
     if (i < 0) return null;
     const project = i > 0 ? req.segments.slice(0, i).join('/') : undefined;
-    const [area = '', res = '', a, b, c] = req.segments.slice(i + 1).map((s) => s);
+    const [area = '', res = '', a, b, c] = req.segments.slice(i + 1);
     const A = area.toLowerCase();
     const R = res.toLowerCase();
     if (A === 'permissions' && res && a) {
