@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
 import { endpointLabel } from '../endpoint.ts';
+import { type AdoSimAdmin, createAdoSimAdmin } from './doctor.ts';
 import { createHooks, type DeliveryFaults, type DeliveryRecord, type SimSubscription } from './hooks.ts';
 import type { ProcessName } from './processes.ts';
 import { apiError, type SimResponse } from './protocol.ts';
@@ -14,6 +15,7 @@ import { createRoutes } from './routes.ts';
 import { type SeedOptions, type SeedResult, seedPortfolio } from './seed.ts';
 import { createStore, PERSON, type SimIdentity, type SimStore, type SimWorkItem } from './store.ts';
 
+export type { AdoSimAdmin, SimPermission, SimSubscriptionStatus } from './doctor.ts';
 export type {
   DeliveryFaults,
   DeliveryRecord,
@@ -76,6 +78,8 @@ export interface AdoSimulator {
   readonly url: string;
   readonly store: SimStore;
   readonly identity: SimIdentity;
+  /** Organization administration doctor reads: permissions, fields, subscription status. */
+  readonly admin: AdoSimAdmin;
   addProject(name: string, process: ProcessName): void;
   seedPortfolio(o: SeedOptions): SeedResult;
   /** Loads Microsoft's `$expand=all` example work items (297, 299, 300 in Fabrikam-Fiber-Git, Scrum). */
@@ -134,7 +138,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   let url = '';
   const store = createStore({ baseUrl: () => url, onChange: (c) => hooks.emit(c), now: opts.now });
   const hooks = createHooks(store, () => url);
-  const route = createRoutes({ store, hooks, url: () => url, bot });
+  const admin = createAdoSimAdmin({ store, hooks, url: () => url });
+  const route = admin.wrap(createRoutes({ store, hooks, url: () => url, bot }));
 
   /** The configured person whose PAT the request carries, if any. */
   const personOf = (h: string | undefined): SimIdentity | undefined => {
@@ -282,6 +287,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     },
     store,
     identity: bot,
+    admin,
     addProject: (name, process) => store.addProject(name, process),
     seedPortfolio: (o) => seedPortfolio(store, o),
     seedFromExamples() {

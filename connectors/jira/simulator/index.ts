@@ -3,6 +3,7 @@
 // sends signed webhooks), seeding, fault injection and request counts by endpoint.
 import type { AddressInfo } from 'node:net';
 import { createDelivery, type Delivery } from './deliver.ts';
+import type { JiraSimAdmin } from './doctor.ts';
 import { createFaults, type JiraSimFaults, type ScriptedFault } from './faults.ts';
 import { createGateway, type SimGateway, type SimOAuth } from './gateway.ts';
 import {
@@ -18,6 +19,7 @@ import { createJiraSimServer, type RequestRecord } from './server.ts';
 import { BOT_USER, type ChangeOptions, createStore, type JiraSimStore, type SimUser } from './store.ts';
 
 export type { Delivery } from './deliver.ts';
+export type { JiraSimAdmin } from './doctor.ts';
 export type { JiraSimFaults, ScriptedFault, WebhookFaults } from './faults.ts';
 export type { SimOAuth } from './gateway.ts';
 export { DYNAMIC_WEBHOOK_TTL_MS } from './gateway.ts';
@@ -57,6 +59,8 @@ export interface JiraSimulator {
   /** Direct access: `store.createIssue(…)`, `store.updateIssue(key, { status: 'Done' })`, `store.addComment(…)`. */
   store: JiraSimStore;
   me: SimUser;
+  /** Site administration doctor reads: permissions, projects, fields, edit screens, disabled webhooks. */
+  admin: JiraSimAdmin;
   seedPortfolio(opts: PortfolioOptions): PortfolioManifest;
   /** A person links two issues ("source blocks destination" by default); returns the link id. */
   linkIssues(
@@ -140,6 +144,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     url: site,
     store,
     me,
+    admin: http.admin,
     seedPortfolio: (o) => seedPortfolio(store, site, { now: now(), ...o }),
     linkIssues: (source, destination, type = 'Blocks', change = {}) =>
       linkIssues(store, site, nextLinkId++, source, destination, type, change),

@@ -2,6 +2,7 @@
 // with faults applied before each answer and every request counted by endpoint.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
+import { createJiraSimAdmin } from './doctor.ts';
 import type { JiraSimFaultControl } from './faults.ts';
 import { fieldList, KNOWN_FIELDS } from './fields.ts';
 import type { SimGateway } from './gateway.ts';
@@ -75,6 +76,7 @@ export function createJiraSimServer(deps: ServerDeps) {
   const hanging = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let maxInFlight = 0;
+  const admin = createJiraSimAdmin({ store, site: deps.site });
 
   const { issueJson, commentJson, fieldsParam, mustIssue, search, changelogBulk } = createReadApi({
     store,
@@ -143,6 +145,8 @@ export function createJiraSimServer(deps: ServerDeps) {
     const b = (body ?? {}) as Record<string, unknown>;
     const dynamic = deps.gateway.webhooks(method, path, b);
     if (dynamic) return dynamic;
+    const administration = admin.route(method, url);
+    if (administration) return administration;
     if (path === '/rest/api/3/search/jql') return { status: 200, body: search(method === 'GET' ? qp : b) };
     if (path === '/rest/api/3/search/approximate-count' && method === 'POST') {
       const r = search({ jql: b.jql, maxResults: 5000, fields: 'id' });
@@ -409,6 +413,7 @@ export function createJiraSimServer(deps: ServerDeps) {
 
   return {
     server,
+    admin,
     counts: () => ({ ...counts }),
     requestLog: () => log.map((r) => ({ ...r })),
     /** Most requests the server was answering at once since the last reset. */
