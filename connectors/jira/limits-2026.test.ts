@@ -69,38 +69,44 @@ describe('Jira 2026 limits against the simulator', () => {
     }).toEqual({ refused: 0, crossedReset: true, mostBeforeReset: true, slowed: true, pauses: 0 });
   });
 
-  it('quota pause until reset: a quota 429 holds every endpoint of the connection until the reset, reported with its instant', async () => {
-    // Arrange: another app of the same tenant spends the quota first, heedless of the headers.
-    const clock = createVirtualClock(START);
-    const sim = await setup(clock.now, { points: { perHour: 30, nearLimitShare: 0 } });
-    for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${sim.url}/rest/api/3/myself`, { headers: { Authorization: 'Bearer another-app' } });
-      await res.body?.cancel();
-    }
-    // One at a time, so the second request is one the pause holds, not one already on its way.
-    const jira = connect(sim, clock.tuning, { concurrency: 1 });
+  it.each([
+    ['final headers, tenant quota', {}, 'jira-quota-tenant-based'],
+    ['Beta- / X-Beta- headers, global quota', { beta: true, scope: 'global' as const }, 'jira-quota-global-based'],
+  ])(
+    'quota pause until reset (%s): a quota 429 holds every endpoint of the connection until the reset, reported with its instant',
+    async (_name, form, reason) => {
+      // Arrange: another app of the same tenant spends the quota first, heedless of the headers.
+      const clock = createVirtualClock(START);
+      const sim = await setup(clock.now, { points: { perHour: 30, nearLimitShare: 0, ...form } });
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${sim.url}/rest/api/3/myself`, { headers: { Authorization: 'Bearer another-app' } });
+        await res.body?.cancel();
+      }
+      // One at a time, so the second request is one the pause holds, not one already on its way.
+      const jira = connect(sim, clock.tuning, { concurrency: 1 });
 
-    // Act: two endpoints at once; the first answer is the quota's 429.
-    await Promise.all([jira.whoami(), jira.checkMapping?.()]);
+      // Act: two endpoints at once; the first answer is the quota's 429.
+      await Promise.all([jira.whoami(), jira.checkMapping?.()]);
 
-    // Assert
-    const after = sim.requestLog().slice(10);
-    expect({
-      refused: refusals(sim).map((r) => r.label),
-      servedAfterReset: after.filter((r) => r.status === 200).every((r) => r.at >= RESET),
-      quota: jira.stats().quota,
-    }).toEqual({
-      refused: [expect.stringMatching(/^GET (myself|field)$/)],
-      servedAfterReset: true,
-      quota: {
-        pauses: 1,
-        pausedUntil: '2026-03-02T11:00:00.000Z',
-        reason: 'jira-quota-tenant-based',
-        // The refusal itself says r=0: the connection also paces what follows the reset.
-        nearLimitSlowdowns: expect.any(Number),
-      },
-    });
-  });
+      // Assert
+      const after = sim.requestLog().slice(10);
+      expect({
+        refused: refusals(sim).map((r) => r.label),
+        servedAfterReset: after.filter((r) => r.status === 200).every((r) => r.at >= RESET),
+        quota: jira.stats().quota,
+      }).toEqual({
+        refused: [expect.stringMatching(/^GET (myself|field)$/)],
+        servedAfterReset: true,
+        quota: {
+          pauses: 1,
+          pausedUntil: '2026-03-02T11:00:00.000Z',
+          reason,
+          // The refusal itself says r=0: the connection also paces what follows the reset.
+          nearLimitSlowdowns: expect.any(Number),
+        },
+      });
+    },
+  );
 
   it('burst per endpoint: keeps each endpoint and method under its burst limit, other endpoints unaffected', async () => {
     // Arrange: 5 GETs a second per endpoint, on both sides.

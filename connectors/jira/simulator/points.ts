@@ -13,6 +13,8 @@ export interface PointsQuota {
   nearLimitShare?: number;
   /** Send the Beta- / X-Beta- header forms instead of the final ones. */
   beta?: boolean;
+  /** Which quota: the tenant's (default) or the app's global one across tenants. */
+  scope?: 'tenant' | 'global';
 }
 
 /** Requests per second per endpoint and method; a method left out is not limited. */
@@ -67,6 +69,8 @@ export function createPointsMeter(
     }
   };
   const name = (final: string, beta: string) => (quota?.beta ? beta : final);
+  const policy = () => (quota?.scope === 'global' ? 'global-app-quota' : 'tenant-app-quota');
+  const reason = () => (quota?.scope === 'global' ? 'jira-quota-global-based' : 'jira-quota-tenant-based');
 
   /** Quota headers for an answer, from the points left now. */
   function quotaHeaders(): Record<string, string> {
@@ -75,13 +79,12 @@ export function createPointsMeter(
     const left = Math.max(0, quota.perHour - used);
     const resetS = Math.ceil((windowStart + windowMs() - now()) / 1000);
     const h: Record<string, string> = {
-      [name('RateLimit-Policy', 'Beta-RateLimit-Policy')]:
-        `"tenant-app-quota";q=${quota.perHour};w=${windowMs() / 1000}`,
-      [name('RateLimit', 'Beta-RateLimit')]: `"tenant-app-quota";r=${left};t=${resetS}`,
+      [name('RateLimit-Policy', 'Beta-RateLimit-Policy')]: `"${policy()}";q=${quota.perHour};w=${windowMs() / 1000}`,
+      [name('RateLimit', 'Beta-RateLimit')]: `"${policy()}";r=${left};t=${resetS}`,
     };
     if (left <= quota.perHour * (quota.nearLimitShare ?? 0.2)) {
       h[name('X-RateLimit-NearLimit', 'X-Beta-RateLimit-NearLimit')] = 'true';
-      h[name('RateLimit-Reason', 'X-Beta-RateLimit-Reason')] = 'jira-quota-tenant-based';
+      h[name('RateLimit-Reason', 'X-Beta-RateLimit-Reason')] = reason();
     }
     return h;
   }
@@ -100,7 +103,7 @@ export function createPointsMeter(
             headers: {
               ...quotaHeaders(),
               'Retry-After': String(Math.ceil((reset - at) / 1000)),
-              [name('RateLimit-Reason', 'X-Beta-RateLimit-Reason')]: 'jira-quota-tenant-based',
+              [name('RateLimit-Reason', 'X-Beta-RateLimit-Reason')]: reason(),
               [name('X-RateLimit-Reset', 'X-Beta-RateLimit-Reset')]: new Date(reset).toISOString(),
               'X-RateLimit-Limit': String(quota.perHour),
               'X-RateLimit-Remaining': '0',
