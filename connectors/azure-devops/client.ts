@@ -1,8 +1,9 @@
 // The one door to Azure DevOps for a connection: azure-devops-node-api for location discovery and
 // its authenticated HTTP client, wrapped in a per-connection p-queue, retries with jittered
 // backoff, Retry-After / X-RateLimit-* pacing through one gate every concurrent call waits at
-// (queued ones included), capped waits that close() and a pull's signal cut short, the PAT sent
-// only within the organization (origins.ts), typed one-line errors and request counters.
+// (queued ones included), capped waits that close() and a pull's signal cut short, the credential
+// (a PAT, or an Entra ID token: auth.ts) sent only within the organization (origins.ts), typed
+// one-line errors and request counters.
 //
 // Why not the SDK's typed methods (queryByWiql, getWorkItemsBatch…): they drop response headers,
 // so a Retry-After on a 200 or a falling X-RateLimit-Remaining would be invisible, and they turn a
@@ -39,6 +40,7 @@ import {
 } from '../http/pacing.ts';
 import { TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
+import type { AdoCredential } from './auth.ts';
 import { endpointLabel } from './endpoint.ts';
 import { createFetchTransport } from './fetch/transport.ts';
 import { LOCATIONS } from './locations.ts';
@@ -74,7 +76,8 @@ export interface AdoReply {
 
 export interface AdoClientOptions {
   orgUrl: string;
-  pat: string;
+  /** What every request carries (auth.ts): a PAT, or an Entra ID token renewed before it expires. */
+  credential: AdoCredential;
   connectionId: string;
   limits: { concurrency: number; requestsPerSecond: number; maxRetryAfterSeconds?: number };
   log: Logger;
@@ -166,14 +169,9 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     httpStatus,
     cause,
   });
-  const patHeader = `Basic ${Buffer.from(`PAT:${opts.pat}`).toString('base64')}`;
-  const secretForms = [
-    opts.pat,
-    Buffer.from(`:${opts.pat}`).toString('base64'),
-    Buffer.from(`PAT:${opts.pat}`).toString('base64'),
-    encodeURIComponent(opts.pat),
-  ];
-  const scrub = (s: string) => secretForms.reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
+  const credential = opts.credential;
+  // Read each time: an Entra credential adds every token it obtains.
+  const scrub = (s: string) => credential.secrets().reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
   const warnings: Record<string, number> = {};
   const warn = (message: string) => {
     warnings[message] = (warnings[message] ?? 0) + 1;
@@ -195,7 +193,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       counters.requests++;
       const label = endpointLabel(o.method ?? 'GET', o.path ?? '/');
       counters.byEndpoint[label] = (counters.byEndpoint[label] ?? 0) + 1;
-      o.headers = { ...o.headers, Authorization: patHeader, 'X-TFS-FedAuthRedirect': 'Suppress' };
+      o.headers = { ...o.headers, Authorization: credential.current(), 'X-TFS-FedAuthRedirect': 'Suppress' };
     },
     canHandleAuthentication: () => false,
     handleAuthentication: () => Promise.reject(new Error('not supported')),
@@ -269,7 +267,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     opts.transport === 'fetch'
       ? createFetchTransport({
           orgUrl: opts.orgUrl,
-          pat: opts.pat,
+          authorization: () => credential.authorization(),
           closing: closing.signal,
           timeoutMs,
           onRequest: (label) => {
@@ -285,6 +283,8 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     // the socket timeout.
     return raceAbort(
       (async () => {
+        // The SDK's request handler is synchronous: the token is obtained (or renewed) here first.
+        await credential.authorization();
         const api = await wit();
         const route: Record<string, string> = {};
         for (const [k, v] of Object.entries(c.routeValues ?? {})) route[k] = String(v);
@@ -321,13 +321,15 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     const eo = errOpts(raw.status);
     if (raw.status === 401) {
       return new AuthError(
-        `${prefix}: ${host} rejected the PAT (401 on ${c.what}); check that it is valid, not expired and issued for this organization`,
+        `${prefix}: ${host} rejected ${credential.name} (401 on ${c.what}); ${credential.rejectedHint}`,
         eo,
       );
     }
     if (raw.status === 403) {
       return new AuthError(
-        `${prefix}: ${host} refused ${c.what} (403): the PAT lacks the "${scopeFor(c)}" scope or the account lacks the permission${detail ? `: ${detail}` : ''}`,
+        credential.kind === 'pat'
+          ? `${prefix}: ${host} refused ${c.what} (403): the PAT lacks the "${scopeFor(c)}" scope or the account lacks the permission${detail ? `: ${detail}` : ''}`
+          : `${prefix}: ${host} refused ${c.what} (403): the ${credential.kind.replace('-', ' ')} lacks the permission in the organization or project${detail ? `: ${detail}` : ''}`,
         eo,
       );
     }
@@ -356,6 +358,8 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       return await send(c, signal);
     } catch (err) {
       if (signal.aborted) throw abortedBy(signal);
+      // Entra ID would not issue a token: already one line naming the settings to check.
+      if (err instanceof AuthError) throw err;
       if (err instanceof CredentialOriginError) throw refused(c, err);
       if (err instanceof TooManyRedirectsError)
         throw new ConnectorError(`${prefix}: ${c.what}: ${err.message}`, errOpts());
@@ -363,7 +367,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       // typed-rest-client refuses an https → http redirect itself, before any handler sees it.
       if (typeof e.message === 'string' && e.message.startsWith('Redirect from HTTPS to HTTP')) {
         throw new ConnectorError(
-          `${prefix}: ${c.what}: refused a redirect from https to plain http (the PAT is never sent in the clear)`,
+          `${prefix}: ${c.what}: refused a redirect from https to plain http (the credential is never sent in the clear)`,
           errOpts(),
         );
       }

@@ -11,6 +11,7 @@ import type {
   UnreadableItem,
   WebhookRegistration,
 } from '../types.ts';
+import { createAdoCredential } from './auth.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
 import { createIterationCache } from './iterations.ts';
 import { LOCATIONS } from './locations.ts';
@@ -66,6 +67,8 @@ function decodeCursor(c: string | null): Cursor {
 export interface AdoConnectorOptions {
   /** Tuning for tests (retry delays, a fake sleep) and the transport (`fetch` on Workers). */
   client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'now' | 'timeoutMs' | 'slowdownBelow' | 'transport'>;
+  /** The agent Entra ID token requests use (a test authority's own certificate); see auth.ts. */
+  entraAgent?: import('node:http').Agent;
 }
 
 type Unreadable = (item: UnreadableItem) => void;
@@ -75,7 +78,11 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   const orgUrl = (deps.baseUrl ?? config.orgUrl).replace(/\/+$/, '');
   const client = createAdoClient({
     orgUrl,
-    pat: config.auth.pat,
+    credential: createAdoCredential(config.auth, {
+      connectionId: config.id,
+      now: options.client?.now ?? Date.now,
+      entraAgent: options.entraAgent,
+    }),
     connectionId: config.id,
     limits: config.limits,
     log,

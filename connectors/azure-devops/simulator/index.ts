@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { endpointLabel } from '../endpoint.ts';
+import { type EntraSimOptions, type EntraSimulator, startEntraSimulator } from './entra.ts';
 import { createHooks, type DeliveryFaults, type DeliveryRecord, type SimSubscription } from './hooks.ts';
 import type { ProcessName } from './processes.ts';
 import { apiError, type SimResponse } from './protocol.ts';
@@ -54,6 +55,8 @@ export interface SimRequestRecord {
   status: number;
   /** Whether the request carried an Authorization header. */
   authorized: boolean;
+  /** Its scheme: a PAT is `basic`, an Entra ID token `bearer`. */
+  scheme: 'basic' | 'bearer' | 'none';
 }
 
 export interface AdoSimulatorOptions {
@@ -68,6 +71,11 @@ export interface AdoSimulatorOptions {
   now?: () => number;
   /** People who may call the REST API with their own PAT: their edits and comments are theirs. */
   people?: { pat: string; identity: SimIdentity }[];
+  /**
+   * A Microsoft Entra ID token service beside the organization (entra.ts): its bearer tokens are
+   * accepted as the bot's, beside the PATs.
+   */
+  entra?: EntraSimOptions;
 }
 
 export interface AdoSimulator {
@@ -75,6 +83,8 @@ export interface AdoSimulator {
   readonly url: string;
   readonly store: SimStore;
   readonly identity: SimIdentity;
+  /** The Entra ID token service, when `entra` was given. */
+  readonly entra: EntraSimulator | null;
   addProject(name: string, process: ProcessName): void;
   seedPortfolio(o: SeedOptions): SeedResult;
   /** Loads Microsoft's `$expand=all` example work items (297, 299, 300 in Fabrikam-Fiber-Git, Scrum). */
@@ -143,8 +153,11 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     const pat = decoded.slice(decoded.indexOf(':') + 1);
     return opts.people?.find((p) => p.pat === pat)?.identity;
   };
+  const entra = opts.entra ? await startEntraSimulator({ now: opts.now, ...opts.entra }) : null;
   const authorized = (h: string | undefined) => {
     if (personOf(h)) return true;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(h ?? '');
+    if (bearer) return entra?.accepts(bearer[1]!) ?? false;
     const m = /^Basic\s+(\S+)$/i.exec(h ?? '');
     if (!m) return false;
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -182,7 +195,18 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     const method = (req.method ?? 'GET').toUpperCase();
     const label = endpointLabel(method, u.pathname);
     counts[label] = (counts[label] ?? 0) + 1;
-    const record: SimRequestRecord = { at: clock(), label, status: 0, authorized: !!req.headers.authorization };
+    const scheme = /^bearer\s/i.test(req.headers.authorization ?? '')
+      ? 'bearer'
+      : /^basic\s/i.test(req.headers.authorization ?? '')
+        ? 'basic'
+        : 'none';
+    const record: SimRequestRecord = {
+      at: clock(),
+      label,
+      status: 0,
+      authorized: !!req.headers.authorization,
+      scheme,
+    };
     log.push(record);
     const raw = await readBody(req);
     const send = (r: SimResponse, extra: Record<string, string> = {}) => {
@@ -261,6 +285,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     },
     store,
     identity: bot,
+    entra,
     addProject: (name, process) => store.addProject(name, process),
     seedPortfolio: (o) => seedPortfolio(store, o),
     seedFromExamples() {
@@ -331,6 +356,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     },
     async close() {
       await hooks.flush();
+      await entra?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
     },
