@@ -158,6 +158,11 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   // Azure DevOps' budget is per user and organization: one gate for the whole connection.
   const pacer = createPacer({ now, sleep });
   const GATE = 'connection';
+  // Below `slowdownBelow` of the TSTU budget remaining, requests leave one at a time, this far
+  // apart, so what remains lasts until the budget resets: concurrent calls released together by
+  // the gate would otherwise spend the last TSTUs at once and run into the 429 we are avoiding.
+  let spacingMs = 0;
+  let nextSlot = 0;
   const scope = createSignalScope();
   const closing = new AbortController();
   const policy = createOrgPolicy(opts.orgUrl);
@@ -229,6 +234,17 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     const remaining = Number(header(h, 'x-ratelimit-remaining') ?? Number.NaN);
     const reset = Number(header(h, 'x-ratelimit-reset') ?? Number.NaN);
     let wait = 0;
+    if (limit > 0 && remaining >= 0 && reset > 0) {
+      // At least as many TSTUs as requests may be in flight: those already sent spend them whatever we decide.
+      const threshold = slowdownBelow > 0 ? Math.max(limit * slowdownBelow, opts.limits.concurrency + 1) : 0;
+      spacingMs =
+        remaining < threshold
+          ? Math.min(maxDelayMs, Math.ceil(Math.max(0, reset * 1000 - at) / Math.max(1, remaining)))
+          : 0;
+    } else if (header(h, 'x-ratelimit-limit') === undefined) {
+      // Azure DevOps sends the budget's headers as usage nears it: an answer without them is not near.
+      spacingMs = 0;
+    }
     if (retryAfter !== null) {
       const capped = capWait(retryAfter, maxWaitS * 1000);
       if (capped.capped) {
@@ -244,10 +260,9 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     } else if (delay > 0) {
       // The service is already holding our requests back: send the next ones no sooner.
       wait = Math.min(maxDelayMs, Math.ceil(delay * 1000));
-    } else if (limit > 0 && remaining >= 0 && remaining < limit * slowdownBelow && reset > 0) {
+    } else if (spacingMs > 0) {
       // Spread what is left of the budget over the time until it resets, instead of running into a 429.
-      const window = Math.max(0, reset * 1000 - at);
-      wait = Math.min(maxDelayMs, Math.ceil(window / Math.max(1, remaining)));
+      wait = spacingMs;
     }
     if (wait > 0) {
       pacer.hold(null, at + wait);
@@ -394,6 +409,13 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const attempts = async (c: AdoCall, signal: AbortSignal): Promise<AdoReply> => {
     for (let attempt = 0; ; attempt++) {
       await pacer.ready(GATE, signal);
+      if (spacingMs > 0) {
+        // A slot of our own, taken synchronously so concurrent callers line up behind each other.
+        const t = now();
+        const at = Math.max(t, nextSlot);
+        nextSlot = at + spacingMs;
+        if (at > t) await abortableSleep(sleep, at - t, signal);
+      }
       const raw = await attemptOnce(c, signal);
       if ('network' in raw) {
         const problem = describeNetworkError(raw.network, { url: opts.orgUrl, setting: 'orgUrl', timeoutMs });

@@ -26,16 +26,30 @@ export type {
 };
 export { PERSON };
 
+/**
+ * Azure DevOps' global consumption limit as the simulator models it: a leaky bucket of TSTUs
+ * (Microsoft: 200 TSTUs in a sliding five-minute window) that drains linearly over the window, on
+ * the simulator's clock. Every answer carries X-RateLimit-Resource, -Limit, -Remaining (0 once
+ * delayed or blocked) and -Reset (Unix seconds when usage would be back to 0 if requests stopped).
+ */
 export interface ThrottleBudget {
   /** TSTUs allowed in the sliding window before requests are delayed or blocked. */
   limit: number;
   windowMs: number;
   /** TSTUs one request costs (default 1). */
   costPerRequest?: number;
+  /** TSTUs by endpoint label (`POST wit/wiql`), where a request costs other than `costPerRequest`. */
+  costs?: Record<string, number>;
   /** Over budget: `delay` answers 200 with X-RateLimit-Delay and Retry-After; `block` answers 429. */
   mode: 'delay' | 'block';
   /** Seconds sent in Retry-After (default 1). */
   retryAfterSeconds?: number;
+  /** `delay` mode: how long a request over budget is held, sent as X-RateLimit-Delay (default 0.05 s). */
+  delaySeconds?: number;
+  /** `delay` mode: whether a delayed answer carries Retry-After too (default true). */
+  retryAfterOnDelay?: boolean;
+  /** `delay` mode: past this many TSTUs in use, requests are blocked (429) instead (default never). */
+  blockAbove?: number;
 }
 
 export interface FaultSpec {
@@ -105,6 +119,8 @@ export interface AdoSimulator {
   totalRequests(): number;
   /** Most requests in flight at once since the last resetCounts(). */
   maxInFlight(): number;
+  /** Requests being answered now. */
+  inFlight(): number;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -139,7 +155,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   let inFlight = 0;
   let maxInFlight = 0;
   let usage = 0;
-  let usageAt = Date.now();
+  let usageAt = clock();
   let url = '';
   const store = createStore({ baseUrl: () => url, onChange: (c) => hooks.emit(c), now: opts.now });
   const hooks = createHooks(store, () => url);
@@ -166,14 +182,16 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   };
 
   /** Leaky bucket: usage drains linearly over the window; headers mirror the service's. */
-  const throttle = (): { headers: Record<string, string>; blocked: boolean; delaySec: number } => {
+  const throttle = (label: string): { headers: Record<string, string>; blocked: boolean; delaySec: number } => {
     const b = behaviour.budget;
     if (!b) return { headers: {}, blocked: false, delaySec: 0 };
-    const now = Date.now();
+    const now = clock();
     usage = Math.max(0, usage - ((now - usageAt) / b.windowMs) * b.limit);
-    usageAt = now;
-    usage += b.costPerRequest ?? 1;
+    usageAt = Math.max(usageAt, now);
+    const cost = b.costs?.[label] ?? b.costPerRequest ?? 1;
+    usage += cost;
     const over = usage > b.limit;
+    const blocked = b.mode === 'block' || (b.blockAbove !== undefined && usage > b.blockAbove);
     const headers: Record<string, string> = {
       'X-RateLimit-Resource': 'Core',
       'X-RateLimit-Limit': String(b.limit),
@@ -181,13 +199,15 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       'X-RateLimit-Reset': String(Math.ceil((now + (usage / b.limit) * b.windowMs) / 1000)),
     };
     if (!over) return { headers, blocked: false, delaySec: 0 };
-    headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
-    if (b.mode === 'block') {
-      usage -= b.costPerRequest ?? 1; // a blocked request consumes nothing
+    if (blocked) {
+      headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
+      usage -= cost; // a blocked request consumes nothing
       return { headers, blocked: true, delaySec: 0 };
     }
-    headers['X-RateLimit-Delay'] = '0.050';
-    return { headers, blocked: false, delaySec: 0.05 };
+    if (b.retryAfterOnDelay !== false) headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
+    const delaySec = b.delaySeconds ?? 0.05;
+    headers['X-RateLimit-Delay'] = delaySec.toFixed(3);
+    return { headers, blocked: false, delaySec };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -238,7 +258,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         headers,
       });
     }
-    const t = throttle();
+    const t = throttle(label);
     if (t.blocked) {
       return send(
         apiError(
@@ -249,7 +269,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         t.headers,
       );
     }
-    if (t.delaySec > 0) await new Promise((r) => setTimeout(r, t.delaySec * 1000));
+    // On an injected clock the hold is only reported: the test's clock, not a timer, says when it ends.
+    if (t.delaySec > 0 && !opts.now) await new Promise((r) => setTimeout(r, t.delaySec * 1000));
     let body: unknown = null;
     if (raw) {
       try {
@@ -340,7 +361,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       if (o.budget !== undefined) {
         behaviour.budget = o.budget;
         usage = 0;
-        usageAt = Date.now();
+        usageAt = clock();
       }
       if (o.pats !== undefined) behaviour.pats = o.pats;
     },
@@ -349,6 +370,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     requestLog: () => log.map((r) => ({ ...r })),
     totalRequests: () => Object.values(counts).reduce((a, b) => a + b, 0),
     maxInFlight: () => maxInFlight,
+    inFlight: () => inFlight,
     resetCounts() {
       for (const k of Object.keys(counts)) delete counts[k];
       log.length = 0;
