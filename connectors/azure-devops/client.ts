@@ -49,7 +49,7 @@ import { CredentialOriginError, checkOrigin, createOrgPolicy } from './origins.t
 export const TRACKER = 'azure-devops';
 
 export interface AdoCall {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   area: 'wit' | 'Location' | 'hooks' | 'core';
   locationId: string;
   apiVersion: string;

@@ -13,6 +13,7 @@ import type {
 } from '../types.ts';
 import { createAdoCredential } from './auth.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
+import { createHookHealth } from './hook-health.ts';
 import { createIterationCache } from './iterations.ts';
 import { LOCATIONS } from './locations.ts';
 import { DEFAULT_KINDS, parseIdentity, statusCategoryOf, toWorkItem } from './map.ts';
@@ -89,6 +90,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     ...options.client,
   });
   const states = createStateCategoryCache(client);
+  const hookHealth = createHookHealth({ client, config, events: HOOK_EVENTS });
   const iterations = createIterationCache(client);
   const projects = new Map<string, string>();
   const selfIds = new Set<string>();
@@ -455,6 +457,17 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
         out.push({ id: s.id, action: 'deleted', url, events: [s.eventType], expiresAt: null });
       }
       return out;
+    },
+
+    webhookHealth: (input) => hookHealth.webhookHealth(input),
+    enableWebhook: (input) => hookHealth.enableWebhook(input),
+
+    rewindCursor(cursor, since) {
+      if (cursor === null || Number.isNaN(Date.parse(since))) return cursor;
+      const c = decodeCursor(cursor);
+      if (c.changedSince === null) return null;
+      const at = new Date(since).toISOString();
+      return JSON.stringify({ v: 1, changedSince: at < c.changedSince ? at : c.changedSince } satisfies Cursor);
     },
 
     async checkMapping(): Promise<MappingDrift[]> {

@@ -10,7 +10,7 @@ import { endpointLabel } from '../endpoint.ts';
 import { checkOrigin, createOrgPolicy } from '../origins.ts';
 
 export interface AdoTransportCall {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   area: string;
   locationId: string;
   apiVersion: string;

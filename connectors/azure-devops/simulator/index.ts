@@ -7,7 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { endpointLabel } from '../endpoint.ts';
 import { type EntraSimOptions, type EntraSimulator, startEntraSimulator } from './entra.ts';
-import { createHooks, type DeliveryFaults, type DeliveryRecord, type SimSubscription } from './hooks.ts';
+import {
+  createHooks,
+  type DeliveryFaults,
+  type DeliveryRecord,
+  type SimSubscription,
+  type SubscriptionStatus,
+} from './hooks.ts';
 import type { ProcessName } from './processes.ts';
 import { apiError, type SimResponse } from './protocol.ts';
 import { createRoutes } from './routes.ts';
@@ -23,6 +29,7 @@ export type {
   SimIdentity,
   SimStore,
   SimWorkItem,
+  SubscriptionStatus,
 };
 export { PERSON };
 
@@ -85,6 +92,8 @@ export interface AdoSimulatorOptions {
   now?: () => number;
   /** People who may call the REST API with their own PAT: their edits and comments are theirs. */
   people?: { pat: string; identity: SimIdentity }[];
+  /** Failed probation retries after which a subscription is `disabledBySystem` (default 3). */
+  probationRetriesBeforeDisable?: number;
   /**
    * A Microsoft Entra ID token service beside the organization (entra.ts): its bearer tokens are
    * accepted as the bot's, beside the PATs.
@@ -108,6 +117,10 @@ export interface AdoSimulator {
   /** The service hook subscriptions as they stand (made here or through the REST API). */
   subscriptions(): SimSubscription[];
   setDeliveryFaults(f: DeliveryFaults): void;
+  /** The service's next probation retry of every subscription on probation (hooks.ts). */
+  retryProbation(): Promise<void>;
+  /** Sets a subscription's status, as a person in the Service Hooks page does. */
+  setSubscriptionStatus(id: string, status: SubscriptionStatus): void;
   deliveries(): DeliveryRecord[];
   /** Waits until every delivery in flight has been answered. */
   flushDeliveries(): Promise<void>;
@@ -158,7 +171,10 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   let usageAt = clock();
   let url = '';
   const store = createStore({ baseUrl: () => url, onChange: (c) => hooks.emit(c), now: opts.now });
-  const hooks = createHooks(store, () => url);
+  const hooks = createHooks(store, () => url, {
+    now: opts.now,
+    probationRetriesBeforeDisable: opts.probationRetriesBeforeDisable,
+  });
   const route = createRoutes({ store, hooks, url: () => url, bot });
 
   /** The configured person whose PAT the request carries, if any. */
@@ -354,6 +370,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       ),
     subscriptions: () => [...hooks.subs.values()].map((x) => ({ ...x })),
     setDeliveryFaults: (f) => hooks.setFaults(f),
+    retryProbation: () => hooks.retryProbation(),
+    setSubscriptionStatus: (id, status) => void hooks.setStatus(id, status),
     deliveries: () => hooks.deliveries(),
     flushDeliveries: () => hooks.flush(),
     configure(o) {
