@@ -5,6 +5,7 @@ import { Agent } from 'node:https';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { AuthError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
+import { startForeignHost } from '../http/foreign-host.ts';
 import type { Connector } from '../types.ts';
 import { createAdoConnector } from './index.ts';
 import { ADO_RESOURCE, makeClientCertificate } from './simulator/entra.ts';
@@ -204,6 +205,53 @@ describe('the Entra token', () => {
       leaks: message.includes('not-the-secret-42'),
       sentToOrg: sim.totalRequests(),
     }).toEqual({ start: true, says: true, names: true, oneLine: true, leaks: false, sentToOrg: 0 });
+  });
+});
+
+describe.each(['sdk', 'fetch'] as const)('where the Entra token may go (%s transport)', (transport) => {
+  test('a redirect to another host is refused: the token never leaves the organization', async () => {
+    // Arrange: the principal has read once (a token in hand); then the service redirects a batch away.
+    const { sim } = await setup({ entra: { clients: [{ clientId: CLIENT, secret: SECRET }] } });
+    const agent = new Agent({ ca: sim.entra!.ca });
+    cleanup.push(() => agent.destroy());
+    const foreign = await startForeignHost();
+    cleanup.push(() => foreign.close());
+    const connector = createAdoConnector(
+      {
+        config: adoConfig({
+          auth: {
+            tenantId: sim.entra!.tenantId,
+            clientId: CLIENT,
+            clientSecret: SECRET,
+            authorityHost: sim.entra!.authorityHost,
+          },
+          scope: { projects: ['Payments'] },
+        }),
+        log: silentLogger(),
+        resolveRef: () => null,
+        baseUrl: sim.url,
+      },
+      {
+        client: { transport, retry: { maxRetries: 1 }, sleep: async () => {} },
+        entraAgent: agent,
+      },
+    );
+    cleanup.push(() => connector.close());
+    const [key] = await keysOf(connector);
+    sim.injectFault({
+      endpoint: 'POST wit/workitemsbatch',
+      status: 307,
+      headers: { Location: `${foreign.url}/acme/_apis/wit/workitemsbatch` },
+    });
+
+    // Act
+    const err = await connector.fetchItems([key!]).catch((e: unknown) => e as Error);
+
+    // Assert
+    expect({ message: (err as Error).message, foreign: foreign.received() }).toEqual({
+      message: `Azure DevOps (ado): read 1 work items: refused to send the credential to ${foreign.url}, outside the configured orgUrl's origin ${new URL(sim.url).origin} (a resource location or redirect of the service named it)`,
+      foreign: [],
+    });
   });
 });
 
