@@ -6,15 +6,11 @@
 // A token is cached and renewed before it expires, on the connection's clock: at the token's
 // `refreshAfterTimestamp` when Entra sends one, else five minutes before expiry (half its life for
 // a short one). Concurrent callers share one request for it; a failed request is not remembered.
-// Where the header may go is origins.ts's business, the same for both kinds.
+// Where the header may go is origins.ts's business, the same for both kinds. @azure/identity (and
+// MSAL under it) is loaded on the first token, never for a PAT: a PAT connection — the Worker's
+// included — does not evaluate it at all.
 import type { Agent } from 'node:http';
-import {
-  type AccessToken,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-} from '@azure/identity';
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { AdoAuth } from '../../src/config/schema.ts';
 import { AuthError } from '../../src/errors.ts';
 
@@ -74,36 +70,46 @@ export function createAdoCredential(auth: AdoAuth, deps: AdoCredentialDeps): Ado
     // Our own client retries the call that needed the token; one more layer of retries only delays the error.
     retryOptions: { maxRetries: 1 },
   };
-  let source: TokenCredential;
-  let kind: AdoCredentialKind = 'service-principal';
+  const kind: AdoCredentialKind = 'managedIdentity' in auth ? 'managed-identity' : 'service-principal';
   const secrets: string[] = [];
-  if ('managedIdentity' in auth) {
-    kind = 'managed-identity';
-    // The identity endpoint is the host's own (plain http on App Service, IMDS): no agent of ours.
-    const { agent: _agent, ...mi } = options as typeof options & { agent?: Agent };
-    source = auth.clientId
-      ? new ManagedIdentityCredential({ ...mi, clientId: auth.clientId })
-      : new ManagedIdentityCredential(mi);
-  } else if ('clientSecret' in auth) {
-    secrets.push(auth.clientSecret);
-    source = new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret, options);
-  } else if ('certificatePath' in auth) {
-    if (auth.certificatePassword) secrets.push(auth.certificatePassword);
-    source = new ClientCertificateCredential(
-      auth.tenantId,
-      auth.clientId,
-      { certificatePath: auth.certificatePath, certificatePassword: auth.certificatePassword },
-      options,
+  if ('clientSecret' in auth) secrets.push(auth.clientSecret);
+  if ('certificatePassword' in auth && auth.certificatePassword) secrets.push(auth.certificatePassword);
+  const load = async (): Promise<TokenCredential> => {
+    const { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = await import(
+      '@azure/identity'
     );
-  } else {
-    if (auth.certificatePassword) secrets.push(auth.certificatePassword);
-    source = new ClientCertificateCredential(
+    if ('managedIdentity' in auth) {
+      // The identity endpoint is the host's own (plain http on App Service, IMDS): no agent of ours.
+      const { agent: _agent, ...mi } = options as typeof options & { agent?: Agent };
+      return auth.clientId
+        ? new ManagedIdentityCredential({ ...mi, clientId: auth.clientId })
+        : new ManagedIdentityCredential(mi);
+    }
+    if ('clientSecret' in auth)
+      return new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret, options);
+    if ('certificatePath' in auth) {
+      return new ClientCertificateCredential(
+        auth.tenantId,
+        auth.clientId,
+        { certificatePath: auth.certificatePath, certificatePassword: auth.certificatePassword },
+        options,
+      );
+    }
+    return new ClientCertificateCredential(
       auth.tenantId,
       auth.clientId,
       { certificate: auth.certificate, certificatePassword: auth.certificatePassword },
       options,
     );
-  }
+  };
+  // One credential object for the connection's life (its own caches live in it), made on first use.
+  let made: Promise<TokenCredential> | null = null;
+  const source: TokenCredential = {
+    getToken: async (scopes, o) => {
+      made ??= load();
+      return (await made).getToken(scopes, o);
+    },
+  };
   return createTokenCredential(source, kind, secrets, deps);
 }
 
