@@ -421,7 +421,16 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
           );
           if (hit) {
             kept.add(hit.id);
-            out.push({ id: hit.id, action: 'unchanged', url, events: [eventType], expiresAt: null });
+            // One the service put on probation or disabled delivers nothing: installing turns it back on.
+            const off = hit.status === 'onProbation' || hit.status === 'disabledBySystem';
+            if (off) await hookHealth.enableWebhook({ id: hit.id });
+            out.push({
+              id: hit.id,
+              action: off ? 'refreshed' : 'unchanged',
+              url,
+              events: [eventType],
+              expiresAt: null,
+            });
             continue;
           }
           const created = await client.call({
