@@ -3,6 +3,7 @@
 // it is reused until it is due and renewed before it expires, and a PAT keeps working beside them.
 import { Agent } from 'node:https';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { AdoAuth } from '../../src/config/schema.ts';
 import { AuthError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startForeignHost } from '../http/foreign-host.ts';
@@ -257,4 +258,37 @@ describe.each(['sdk', 'fetch'] as const)('where the Entra token may go (%s trans
 
 test('the scope asked for is Azure DevOps: the resource id Microsoft documents', () => {
   expect(`${ADO_RESOURCE}/.default`).toBe('499b84ac-1321-427f-aa17-267ca6975798/.default');
+});
+
+describe('the auth settings', () => {
+  const parse = (auth: Record<string, unknown>) => AdoAuth.safeParse(auth).success;
+
+  test('take each documented form and refuse a token endpoint over plain http', () => {
+    expect({
+      pat: parse({ pat: 'x' }),
+      secret: parse({
+        tenantId: 't',
+        clientId: 'c',
+        clientSecret: 's',
+        authorityHost: 'https://login.microsoftonline.us',
+      }),
+      certificateFile: parse({ tenantId: 't', clientId: 'c', certificatePath: '/etc/pmo-sync/sp.pem' }),
+      certificateText: parse({ tenantId: 't', clientId: 'c', certificate: '-----BEGIN…', certificatePassword: 'p' }),
+      managedIdentity: parse({ managedIdentity: 'true' }),
+      userAssigned: parse({ managedIdentity: true, clientId: 'c' }),
+      httpAuthority: parse({ tenantId: 't', clientId: 'c', clientSecret: 's', authorityHost: 'http://login.example' }),
+      secretAndPat: parse({ pat: 'x', clientSecret: 's' }),
+      noProof: parse({ tenantId: 't', clientId: 'c' }),
+    }).toEqual({
+      pat: true,
+      secret: true,
+      certificateFile: true,
+      certificateText: true,
+      managedIdentity: true,
+      userAssigned: true,
+      httpAuthority: false,
+      secretAndPat: false,
+      noProof: false,
+    });
+  });
 });
