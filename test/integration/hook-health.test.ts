@@ -13,8 +13,10 @@ import { createConnectors } from '../../connectors/index.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { syncRuns, workItems } from '../../db/schema.ts';
+import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { createApp } from '../../src/http/app.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { loadFreshness } from '../../src/http/queries.ts';
 import { createLogger } from '../../src/log.ts';
@@ -172,6 +174,11 @@ connections:
       const ready = await createReadiness({ db: database.db, config })();
       const metrics = await createMetrics({ db: database.db, log, now: () => new Date() }).registry.metrics();
       const [fresh] = await loadFreshness(database.db, config, new Date());
+      const { token } = await createToken(database.db, { scope: 'read', name: 'hook-health' });
+      const app = createApp({ database, config, log });
+      const login = await app.request('/login', { method: 'POST', body: new URLSearchParams({ token }) });
+      const cookie = login.headers.get('set-cookie')?.split(';')[0] ?? '';
+      const html = await (await app.request('/', { headers: { cookie } })).text();
 
       // Assert
       const hooksCheck = (ready.checks.connections as Record<string, { serviceHooks?: { problem: string } }>).ap;
@@ -179,12 +186,14 @@ connections:
         ok: ready.ok,
         problem: hooksCheck?.serviceHooks?.problem,
         probationGauge: metrics.includes('pmo_sync_service_hooks{connection="ap",status="probation"} 2'),
-        card: fresh?.hooks,
+        portfolio: fresh?.hooks,
+        card: /data-testid="hook-health"[^>]*>2 service hooks on probation</.test(html),
       }).toEqual({
         ok: false,
         problem: '2 service hooks on probation',
         probationGauge: true,
-        card: '2 service hooks on probation',
+        portfolio: '2 service hooks on probation',
+        card: true,
       });
     });
 
