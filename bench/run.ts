@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable } from './lib/db.ts';
 import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
+import { type AdoTstuFigures, runAdoTstuScenario } from './scenarios/ado-tstu.ts';
 import { type ApiFigures, runApiScenario, WORKSPACE_ROUTES } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
 import { type JiraPointsFigures, runJiraPointsScenario } from './scenarios/jira-points.ts';
@@ -111,6 +112,8 @@ export interface Results {
   jiraPoints: JiraPointsFigures | null;
   /** Oversized bodies refused by `serve` (issue 23); null when not run. */
   bodies: BodyLimitFigures | null;
+  /** Azure DevOps full pull under a 200-TSTU/5-min budget, paced and not (issue 24.6); absent when not run. */
+  adoTstu?: AdoTstuFigures[];
   goals: typeof GOALS;
 }
 
@@ -169,6 +172,11 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     goals: GOALS,
   };
 
+  if (wants('ado-tstu')) {
+    const items = profile.name === 'full' ? 50_000 : 5_000;
+    log(`Azure DevOps full pull of ${items} under a TSTU budget (virtual time), paced and not`);
+    results.adoTstu = await runAdoTstuScenario({ items, concurrency: CLIENT.ado.concurrency });
+  }
   if (wants('pull')) {
     log(`pull (connectors only): ${profile.pull.jiraItems} Jira + ${profile.pull.adoItems} ADO`);
     results.pull = await runPullScenario({

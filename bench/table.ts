@@ -15,6 +15,7 @@ export const GOALS = {
   bodies: 'server RSS growth under 50 MB while 20 concurrent 50 MB bodies are refused (issue 23)',
   jiraPoints:
     'Jira points per pull ≤ 1.05 × the minimum; under a tight hourly quota, finished across the reset with at most one 429 (issue 24)',
+  adoTstu: 'Azure DevOps full sync of 50,000 items with zero 429s under a realistic TSTU budget (issue 24)',
 } as const;
 
 type Row = [scenario: string, figure: string, value: string, goal: string];
@@ -236,6 +237,21 @@ export function tableRows(r: Results): Row[] {
       '/healthz p50 / p99 / max',
       `${fmt(b.healthz.p50Ms)} / ${fmt(b.healthz.p99Ms)} / ${fmt(b.healthz.maxMs)} ms (${fmt(b.healthz.samples)} samples, ${fmt(b.healthz.failed)} failed)${mark(b.healthz.p99Ms !== null && b.healthz.p99Ms < 1000 && b.healthz.failed === 0)}`,
       'p99 < 1 s',
+    ]);
+  }
+  for (const t of r.adoTstu ?? []) {
+    const s = `Azure DevOps under ${t.tstuBudget} (${fmt(t.items)} items, ${t.pacing ? 'paced' : 'not paced'})`;
+    rows.push([
+      s,
+      '429s / requests',
+      `${fmt(t.sim429)} / ${fmt(t.requests)}${t.pacing ? mark(t.sim429 === 0) : ''}`,
+      t.pacing ? GOALS.adoTstu : '',
+    ]);
+    rows.push([
+      s,
+      'TSTUs; virtual minutes (least possible)',
+      `${fmt(t.tstuSpent)}; ${fmt(t.virtualMinutes)} (${fmt(t.minimumMinutes)})`,
+      '',
     ]);
   }
   if (r.bodies) {

@@ -164,6 +164,24 @@ export interface WebhookRegistration {
   expiresAt: string | null;
 }
 
+/**
+ * How a tracker rates one of our webhook registrations. Azure DevOps puts a subscription whose
+ * deliveries fail on `probation` (events raised meanwhile are lost) and disables it after more
+ * failures (`disabled-by-system`); a person may disable it too (`disabled-by-user`).
+ */
+export type WebhookStatus = 'enabled' | 'probation' | 'disabled-by-system' | 'disabled-by-user' | 'disabled-other';
+
+export interface WebhookHealth {
+  id: string;
+  url: string;
+  events: string[];
+  status: WebhookStatus;
+  /** The tracker's own word for it (`onProbation`, `disabledBySystem`…). */
+  trackerStatus: string;
+  /** When the status last changed, when the tracker says. */
+  since: string | null;
+}
+
 /** Items split by whether they belong to the connection's scope (Connector.checkScope). */
 export interface ScopeCheck {
   inScope: WorkItem[];
@@ -216,6 +234,15 @@ export interface Connector {
   parseWebhook(req: WebhookRequest): TrackerEvent;
 
   installWebhooks?(input: { url: string; secret?: string }): Promise<WebhookRegistration[]>;
+  /** The state of our registrations for `url`, as the tracker keeps it (probation, disabled). */
+  webhookHealth?(input: { url: string }): Promise<WebhookHealth[]>;
+  /** Turns a registration the tracker put on probation or disabled back on. */
+  enableWebhook?(input: { id: string }): Promise<'enabled' | 'unchanged'>;
+  /**
+   * A cursor from which the next pull reads everything changed since `since` as well as since
+   * `cursor` (the earlier of the two); `null` stays null (everything is read anyway).
+   */
+  rewindCursor?(cursor: string | null, since: string): string | null;
   checkMapping?(): Promise<MappingDrift[]>;
 
   stats(): ConnectorStats;

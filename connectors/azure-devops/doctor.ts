@@ -107,7 +107,19 @@ const patFix = (config: AdoConnection) =>
 export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
   const { config } = input;
   const scope = config.id;
-  const header = input.authorization ?? `Basic ${Buffer.from(`:${config.auth.pat}`).toString('base64')}`;
+  const header =
+    input.authorization ??
+    ('pat' in config.auth ? `Basic ${Buffer.from(`:${config.auth.pat}`).toString('base64')}` : undefined);
+  if (header === undefined)
+    return [
+      {
+        scope,
+        check: 'credentials',
+        status: 'fail',
+        detail: 'no token to check with: the connection authenticates with Microsoft Entra ID and none was obtained',
+        fix: `check auth of connection ${scope} (docs/setup-azure-devops.md)`,
+      },
+    ];
   const probe = createProbe({
     baseUrl: input.orgUrl ?? config.orgUrl,
     authorization: header,

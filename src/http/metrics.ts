@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import type { Logger } from '../log.ts';
+import { loadHookHealth } from '../server/hook-health.ts';
 
 export interface AppMetrics {
   registry: Registry;
@@ -213,6 +214,40 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
         this.reset();
         for (const r of rows)
           if (r.last_ok) this.set({ connection: r.connection }, Date.parse(new Date(r.last_ok).toISOString()) / 1000);
+      })();
+    },
+  });
+
+  // Azure DevOps service hooks by status, as the latest scheduled check found them: an alert on
+  // status!="enabled" > 0 sees probation (events lost meanwhile) and disabling.
+  new Gauge({
+    name: 'pmo_sync_service_hooks',
+    help: 'Service hook subscriptions by connection and status (enabled, probation, disabled-by-system, disabled-by-user, disabled-other)',
+    labelNames: ['connection', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      await guarded('pmo_sync_service_hooks', async () => {
+        const states = await loadHookHealth(db);
+        this.reset();
+        for (const [connection, s] of states) {
+          for (const status of ['enabled', 'probation', 'disabled-by-system', 'disabled-by-user', 'disabled-other'])
+            this.set({ connection, status }, s.subscriptions.filter((x) => x.status === status).length);
+        }
+      })();
+    },
+  });
+
+  new Gauge({
+    name: 'pmo_sync_service_hook_last_sweep_timestamp_seconds',
+    help: 'Unix time of the latest sweep over a window in which service hook events may have been lost, by connection',
+    labelNames: ['connection'] as const,
+    registers: [registry],
+    async collect() {
+      await guarded('pmo_sync_service_hook_last_sweep_timestamp_seconds', async () => {
+        const states = await loadHookHealth(db);
+        this.reset();
+        for (const [connection, s] of states)
+          if (s.lastSweep) this.set({ connection }, Date.parse(s.lastSweep.at) / 1000);
       })();
     },
   });

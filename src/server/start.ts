@@ -17,6 +17,7 @@ import { buildSyncStages } from '../sync/stages.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
 import { mountWebhookRoutes } from '../webhooks/routes.ts';
 import { createBackgroundHealth } from './background-health.ts';
+import { createHookHealthMonitor } from './hook-health.ts';
 import { type BoundHttp, bindHttp, type HttpLimits } from './listen.ts';
 import { createReadiness } from './readiness.ts';
 import { type Runtime, startRuntime } from './runtime.ts';
@@ -100,6 +101,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stages,
       schedule: opts.schedule,
       leaseMs: opts.leaseMs,
+      hookHealth: createHookHealthMonitor({ config, connectors, database, log }),
       onWriteApplied: (w) => {
         if (w.changedAt && w.priority <= 10)
           freshness.observe(Math.max(0, (Date.now() - Date.parse(w.changedAt)) / 1000));
