@@ -38,7 +38,13 @@ export function Layout(props: { title: string; children: Child; signedIn?: boole
             <h1>
               <a href="/">pmo-sync</a>
             </h1>
-            <nav>
+            <nav aria-label="Main">
+              {props.signedIn ? (
+                <>
+                  <a href="/findings">Findings</a>
+                  <a href="/timeline">Timeline</a>
+                </>
+              ) : null}
               <a href="/docs">API</a>
               {props.signedIn ? (
                 <form method="post" action="/logout" class="inline">
@@ -174,6 +180,11 @@ function Headline(props: { data: DashboardData }) {
             <li class={f.ageSeconds === null || f.ageSeconds > 3600 ? 'stale' : ''}>
               <span>{f.connection}</span> <span>{ago(f.ageSeconds)}</span>
               {f.lastStatus === 'failed' ? <span class="rag red">last failed</span> : null}
+              {f.hooks ? (
+                <span class="rag amber" data-testid="hook-health">
+                  {f.hooks}
+                </span>
+              ) : null}
             </li>
           ))}
         </ul>
@@ -212,7 +223,7 @@ function Programs(props: { data: DashboardData }) {
               return (
                 <tr>
                   <td>
-                    <a href={`/?program=${encodeURIComponent(p.id)}`}>{p.name}</a>
+                    <a href={`/programs/${encodeURIComponent(p.id)}`}>{p.name}</a>
                   </td>
                   <td class="hide-sm">
                     {p.trackers.map((t) => (
@@ -246,13 +257,19 @@ function EpicLine(props: { e: EpicRow; now: Date }) {
         <Health health={e.rollup?.health} />
       </td>
       <td>
-        <a href={e.url} target="_blank" rel="noopener noreferrer">
-          {e.title}
-        </a>
+        <a href={`/epics/${encodeURIComponent(e.ref)}`}>{e.title}</a>
         <div class="muted small">
           {e.ref} · <span class={`tracker ${e.tracker}`}>{TRACKER_LABEL[e.tracker] ?? e.tracker}</span> · {e.status}
+          {/^https?:\/\//i.test(e.url) ? (
+            <>
+              {' · '}
+              <a href={e.url} rel="noopener noreferrer" class="tracker-link">
+                open in tracker
+              </a>
+            </>
+          ) : null}
         </div>
-        {e.rollup ? <div class="muted small hide-sm">{e.rollup.healthReason}</div> : null}
+        {e.rollup ? <div class="small reason">{e.rollup.healthReason}</div> : null}
       </td>
       <td class="n">
         <progress class="hide-sm" max={1} value={e.rollup?.percentComplete ?? 0} aria-label="complete" />{' '}

@@ -14,12 +14,14 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createSession, revokeSession, verifySession } from '../auth/sessions.ts';
 import { ServerSessions } from '../config/schema.ts';
-import type { AppDeps } from '../http/app.ts';
 import { authenticate } from '../http/auth.ts';
 import { limitBody } from '../http/body.ts';
+import type { AppDeps } from '../http/deps.ts';
 import { parseFilter } from '../workspace/filters.ts';
+import { ASSET_NAMES, type AssetName } from './asset-names.ts';
 import { loadDashboard } from './data.ts';
 import { DashboardPage, SignIn } from './page.tsx';
+import { registerWorkspacePages } from './workspace/routes.tsx';
 
 export const SESSION_COOKIE = 'pmo_session';
 
@@ -39,9 +41,6 @@ const HTML_HEADERS = {
   'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
-
-export const ASSET_NAMES = ['dashboard.css', 'dashboard.js', 'chart.umd.min.js'] as const;
-export type AssetName = (typeof ASSET_NAMES)[number];
 
 const ASSET_TYPES: Record<AssetName, string> = {
   'dashboard.css': 'text/css; charset=utf-8',
@@ -95,6 +94,8 @@ export function registerDashboard(app: OpenAPIHono, deps: AppDeps, now: () => Da
     const data = await loadDashboard(db, deps.config, filter, at);
     return c.html(<DashboardPage data={data} now={at} filter={data.filter} />, 200, HTML_HEADERS);
   });
+
+  registerWorkspacePages(app, deps, now, { cookie: SESSION_COOKIE, headers: HTML_HEADERS });
 
   // Login CSRF: SameSite=Strict guards the session, but a cross-site form could still sign a
   // victim in with the attacker's token. Browsers label such posts with Sec-Fetch-Site; the

@@ -134,8 +134,11 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
       const w = window as unknown as { Chart?: { getChart(id: string): unknown } };
       return Boolean(w.Chart?.getChart('trend'));
     });
+    // The title opens pmo-sync's own epic page; the tracker is one link further along.
     const epicLink = page.locator('tr[data-ref="jira-main:PAY-10"] a').first();
-    expect(await epicLink.getAttribute('href')).toBe('https://example.test/PAY-10');
+    expect(await epicLink.getAttribute('href')).toBe('/epics/jira-main%3APAY-10');
+    const trackerLink = page.locator('tr[data-ref="jira-main:PAY-10"] a.tracker-link');
+    expect(await trackerLink.getAttribute('href')).toBe('https://example.test/PAY-10');
     await page.screenshot({ path: join(OUT, 'dashboard-desktop.png'), fullPage: true });
 
     await page.locator('select[name="program"]').selectOption('web');

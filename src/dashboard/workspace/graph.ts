@@ -1,0 +1,364 @@
+// Timeline and dependency map: epics and features of both trackers by start and target, and the
+// dependency graph between them. A link on a story counts for the epic or feature it sits under
+// (up to two levels), since that is the level a roadmap is read at. Violations (a predecessor
+// that finishes after its successor starts) and cycles are worked out here, not in the view.
+import { and, inArray, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../../db/client.ts';
+import { queryRows } from '../../../db/query.ts';
+import { itemLinks, rollups, workItems } from '../../../db/schema.ts';
+import type { Config } from '../../config/schema.ts';
+import { filterCondition, type WorkspaceFilter } from './filter.ts';
+import { type Health, naturalRef } from './load.ts';
+
+export const ROADMAP_KINDS = ['epic', 'feature'];
+const ORDERED_TYPES = ['blocks', 'blocked_by', 'depends_on'];
+
+export interface Bar {
+  ref: string;
+  title: string;
+  kind: string;
+  tracker: string;
+  status: string;
+  health: Health;
+  healthReason: string | null;
+  start: string;
+  end: string;
+  /** No planned start: the bar starts at the date work began, else the date it was created. */
+  startAssumed: boolean;
+  /** No target date: the bar ends at the latest due date of its children, else at its start. */
+  noTarget: boolean;
+  /** Target before start: the item's own dates are out of order. */
+  datesReversed: boolean;
+  inCycle: boolean;
+  external?: boolean;
+}
+
+export interface Edge {
+  /** Must finish first. */
+  from: string;
+  to: string;
+  crossTracker: boolean;
+  /** `from` ends after `to` starts. */
+  violation: boolean;
+  inCycle: boolean;
+}
+
+export interface Timeline {
+  today: string;
+  from: string;
+  to: string;
+  bars: Bar[];
+  edges: Edge[];
+  violations: Edge[];
+  cycles: string[][];
+  headline: { bars: number; health: Record<Health, number>; violations: number; cycles: number };
+}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+const healthOf = (h: string | null | undefined): Health => (h === 'green' || h === 'amber' || h === 'red' ? h : 'none');
+
+async function loadBars(db: Db, where: SQL): Promise<Bar[]> {
+  const rows = await db
+    .select({
+      item: workItems,
+      health: rollups.health,
+      reason: rollups.healthReason,
+      childDue: sql<
+        string | null
+      >`(select max(c.due) from ${workItems} c where c.parent = ${workItems.ref} and c.deleted_at is null and c.status_category <> 'removed')`,
+    })
+    .from(workItems)
+    .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${workItems.ref}`)
+    .where(and(where, inArray(workItems.kind, ROADMAP_KINDS), sql`${workItems.statusCategory} <> 'removed'`));
+  return rows.map(({ item, health, reason, childDue }) => {
+    const start = iso(item.start) ?? iso(item.started) ?? iso(item.created)!;
+    const end = iso(item.due) ?? iso(childDue) ?? start;
+    return {
+      ref: item.ref,
+      title: item.title,
+      kind: item.kind,
+      tracker: item.tracker,
+      status: item.status,
+      health: healthOf(health),
+      healthReason: reason ?? null,
+      start,
+      end: end < start ? start : end,
+      startAssumed: item.start === null,
+      noTarget: item.due === null,
+      datesReversed: item.due !== null && item.start !== null && iso(item.due)! < iso(item.start)!,
+      inCycle: false,
+    };
+  });
+}
+
+/** Dependency edges lifted to the nearest epic or feature (or the item itself when it has none). */
+async function loadLiftedEdges(db: Db, inView: SQL): Promise<{ from: string; to: string }[]> {
+  const container = (a: string) =>
+    sql.raw(
+      `case when ${a}.kind in ('epic','feature') then ${a}.ref when ${a}p.kind in ('epic','feature') then ${a}p.ref when ${a}pp.kind in ('epic','feature') then ${a}pp.ref else ${a}.ref end`,
+    );
+  const rows = await queryRows<{ a: string; b: string; type: string; relation: string | null }>(
+    db,
+    sql`with mine as (select ${workItems.ref} as ref from ${workItems} where ${inView})
+      select distinct ${container('s')} as a, ${container('t')} as b, l.type, l.relation
+      from ${itemLinks} l
+      join ${workItems} s on s.ref = l.source
+      join ${workItems} t on t.ref = l.target
+      left join ${workItems} sp on sp.ref = s.parent
+      left join ${workItems} spp on spp.ref = sp.parent
+      left join ${workItems} tp on tp.ref = t.parent
+      left join ${workItems} tpp on tpp.ref = tp.parent
+      where (l.type in ('blocks', 'blocked_by', 'depends_on')
+          or (l.type = 'cross_tracker' and l.relation in ('blocks', 'blocked_by', 'depends_on')))
+        and s.deleted_at is null and t.deleted_at is null
+        and (l.source in (select ref from mine) or l.target in (select ref from mine))`,
+  );
+  const seen = new Set<string>();
+  const out: { from: string; to: string }[] = [];
+  for (const r of rows) {
+    const kind = r.type === 'cross_tracker' ? r.relation! : r.type;
+    if (!ORDERED_TYPES.includes(kind)) continue;
+    // `A blocks B`: A first. `A blocked_by B` / `A depends_on B`: B first.
+    const [from, to] = kind === 'blocks' ? [r.a, r.b] : [r.b, r.a];
+    if (from === to) continue;
+    const k = `${from}\n${to}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ from, to });
+  }
+  return out.sort((x, y) => naturalRef(x.from, y.from) || naturalRef(x.to, y.to));
+}
+
+/** Strongly connected components with more than one node (Tarjan), each in natural key order. */
+export function findCycles(nodes: readonly string[], edges: readonly { from: string; to: string }[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  // Iterative, so a long chain of dependencies cannot overflow the call stack.
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    const work: { v: string; i: number }[] = [{ v: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const succ = next.get(top.v) ?? [];
+      if (top.i < succ.length) {
+        const w = succ[top.i++]!;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ v: w, i: 0 });
+        } else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1]!.v;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
+      }
+      if (low.get(top.v) === index.get(top.v)) {
+        const scc: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== top.v);
+        if (scc.length > 1) out.push(scc.sort(naturalRef));
+      }
+    }
+  }
+  return out.sort((a, b) => naturalRef(a[0]!, b[0]!));
+}
+
+function countHealth(bars: readonly Bar[]): Record<Health, number> {
+  const out: Record<Health, number> = { red: 0, amber: 0, green: 0, none: 0 };
+  for (const b of bars) out[b.health]++;
+  return out;
+}
+
+function mark(bars: Bar[], raw: { from: string; to: string }[]) {
+  const byRef = new Map(bars.map((b) => [b.ref, b]));
+  const cycles = findCycles(
+    bars.map((b) => b.ref),
+    raw,
+  );
+  const cyclic = new Map<string, number>();
+  cycles.forEach((c, i) => {
+    for (const r of c) cyclic.set(r, i);
+  });
+  for (const b of bars) b.inCycle = cyclic.has(b.ref);
+  const edges: Edge[] = raw.map((e) => {
+    const a = byRef.get(e.from)!;
+    const b = byRef.get(e.to)!;
+    const ci = cyclic.get(e.from);
+    return {
+      from: e.from,
+      to: e.to,
+      crossTracker: a.tracker !== b.tracker,
+      violation: a.end > b.start,
+      inCycle: ci !== undefined && ci === cyclic.get(e.to),
+    };
+  });
+  return { edges, cycles };
+}
+
+const HEALTH_RANK: Record<Health, number> = { red: 0, amber: 1, green: 2, none: 3 };
+
+export async function loadTimeline(
+  db: Db,
+  config: Config | null,
+  filter: WorkspaceFilter,
+  now: Date,
+): Promise<Timeline> {
+  const where = filterCondition(config, filter);
+  const bars = (await loadBars(db, where)).sort(
+    (a, b) =>
+      a.start.localeCompare(b.start) || HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref),
+  );
+  const shown = new Set(bars.map((b) => b.ref));
+  const raw = (await loadLiftedEdges(db, where)).filter((e) => shown.has(e.from) && shown.has(e.to));
+  const { edges, cycles } = mark(bars, raw);
+  const today = now.toISOString();
+  const dates = [today, ...bars.flatMap((b) => [b.start, b.end])].sort();
+  const violations = edges.filter((e) => e.violation);
+  return {
+    today,
+    from: dates[0]!,
+    to: dates[dates.length - 1]!,
+    bars,
+    edges,
+    violations,
+    cycles,
+    headline: { bars: bars.length, health: countHealth(bars), violations: violations.length, cycles: cycles.length },
+  };
+}
+
+export interface DependencyMap {
+  nodes: (Bar & { layer: number; row: number })[];
+  edges: Edge[];
+  cycles: string[][];
+  headline: { nodes: number; edges: number; crossTracker: number; external: number; cycles: number };
+}
+
+/**
+ * The program's dependency graph between epics and features (plus anything outside the program
+ * they depend on or that depends on them), laid out in layers by longest path: predecessors to
+ * the left. Cycles are cut at the edge that closes them, only for layout.
+ */
+export async function loadDependencyMap(
+  db: Db,
+  config: Config | null,
+  filter: WorkspaceFilter,
+): Promise<DependencyMap> {
+  const where = filterCondition(config, filter);
+  const raw = await loadLiftedEdges(db, where);
+  const ours = await loadBars(db, where);
+  const mine = new Set(ours.map((b) => b.ref));
+  const involved = new Set(raw.flatMap((e) => [e.from, e.to]));
+  const missing = [...involved].filter((r) => !mine.has(r));
+  const others = missing.length === 0 ? [] : (await loadBarsOf(db, missing)).map((b) => ({ ...b, external: true }));
+  const bars = [...ours.filter((b) => involved.has(b.ref)), ...others].sort((a, b) => naturalRef(a.ref, b.ref));
+  const present = new Set(bars.map((b) => b.ref));
+  const usable = raw.filter((e) => present.has(e.from) && present.has(e.to));
+  const { edges, cycles } = mark(bars, usable);
+  const layer = layers(
+    bars.map((b) => b.ref),
+    usable,
+  );
+  const rows = new Map<number, number>();
+  const nodes = bars.map((b) => {
+    const l = layer.get(b.ref) ?? 0;
+    const r = rows.get(l) ?? 0;
+    rows.set(l, r + 1);
+    return { ...b, layer: l, row: r };
+  });
+  return {
+    nodes,
+    edges,
+    cycles,
+    headline: {
+      nodes: nodes.length,
+      edges: edges.length,
+      crossTracker: edges.filter((e) => e.crossTracker).length,
+      external: nodes.filter((n) => n.external).length,
+      cycles: cycles.length,
+    },
+  };
+}
+
+async function loadBarsOf(db: Db, refs: string[]): Promise<Bar[]> {
+  // Items outside the view may be of any kind (a story another program's epic waits for).
+  const rows = await db
+    .select({ item: workItems, health: rollups.health, reason: rollups.healthReason })
+    .from(workItems)
+    .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${workItems.ref}`)
+    .where(inArray(workItems.ref, refs));
+  return rows.map(({ item, health, reason }) => {
+    const start = iso(item.start) ?? iso(item.started) ?? iso(item.created)!;
+    const end = iso(item.due) ?? start;
+    return {
+      ref: item.ref,
+      title: item.title,
+      kind: item.kind,
+      tracker: item.tracker,
+      status: item.status,
+      health: healthOf(health),
+      healthReason: reason ?? null,
+      start,
+      end: end < start ? start : end,
+      startAssumed: item.start === null,
+      noTarget: item.due === null,
+      datesReversed: false,
+      inCycle: false,
+    };
+  });
+}
+
+/** Longest-path layers with back edges (found by DFS) ignored, so cycles still lay out. */
+export function layers(nodes: readonly string[], edges: readonly { from: string; to: string }[]): Map<string, number> {
+  const next = new Map<string, string[]>();
+  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  const state = new Map<string, 1 | 2>();
+  const order: string[] = [];
+  const forward: { from: string; to: string }[] = [];
+  for (const root of nodes) {
+    if (state.has(root)) continue;
+    const work: { v: string; i: number }[] = [{ v: root, i: 0 }];
+    state.set(root, 1);
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const succ = next.get(top.v) ?? [];
+      if (top.i < succ.length) {
+        const w = succ[top.i++]!;
+        if (state.get(w) === 1) continue; // a back edge: it closes a cycle
+        forward.push({ from: top.v, to: w });
+        if (!state.has(w)) {
+          state.set(w, 1);
+          work.push({ v: w, i: 0 });
+        }
+        continue;
+      }
+      state.set(top.v, 2);
+      order.push(top.v);
+      work.pop();
+    }
+  }
+  const layer = new Map<string, number>(nodes.map((n) => [n, 0]));
+  const incoming = new Map<string, string[]>();
+  for (const e of forward) incoming.set(e.to, [...(incoming.get(e.to) ?? []), e.from]);
+  for (const v of order.reverse()) {
+    for (const p of incoming.get(v) ?? []) layer.set(v, Math.max(layer.get(v)!, layer.get(p)! + 1));
+  }
+  return layer;
+}
