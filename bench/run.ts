@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { type BenchDatabase, type DbKind, openBenchDatabase, postgresReachable } from './lib/db.ts';
 import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
+import { type AdoTstuFigures, runAdoTstuScenario } from './scenarios/ado-tstu.ts';
 import { type ApiFigures, runApiScenario, WORKSPACE_ROUTES } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
+import { type JiraPointsFigures, runJiraPointsScenario } from './scenarios/jira-points.ts';
+import { type OwnerChangeFigures, runOwnerChangeScenario } from './scenarios/owner-change.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
@@ -30,6 +33,10 @@ export interface Profile {
   apiRequests: number;
   /** Items, and hostile items among them, of the rule-budget scenario. */
   ruleBudget: { items: number; hostile: number };
+  /** Items, and in-progress items of the owner one item leaves, of the owner-change scenario. */
+  ownerChange: { items: number; ownerItems: number; runs: number };
+  /** Jira issues of the points-quota scenario (in-process simulator, virtual clock). */
+  jiraPoints: { items: number };
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -45,6 +52,8 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     apiRequests: 20,
     ruleBudget: { items: 2_000, hostile: 4 },
+    ownerChange: { items: 5_000, ownerItems: 500, runs: 10 },
+    jiraPoints: { items: 2_000 },
   },
   full: {
     name: 'full',
@@ -59,6 +68,8 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
     apiRequests: 50,
     ruleBudget: { items: 10_000, hostile: 8 },
+    ownerChange: { items: 20_000, ownerItems: 500, runs: 20 },
+    jiraPoints: { items: 10_000 },
   },
 };
 
@@ -95,8 +106,14 @@ export interface Results {
   writeback: WritebackFigures[];
   webhooks: WebhookFigures[];
   ruleBudget: RuleBudgetFigures[];
+  /** Incremental re-evaluation after one owner change (issue 28); absent in older results. */
+  ownerChange?: OwnerChangeFigures[];
+  /** Jira Cloud's points per full and incremental pull, and a pull under a tight hourly quota; null when not run. */
+  jiraPoints: JiraPointsFigures | null;
   /** Oversized bodies refused by `serve` (issue 23); null when not run. */
   bodies: BodyLimitFigures | null;
+  /** Azure DevOps full pull under a 200-TSTU/5-min budget, paced and not (issue 24.6); absent when not run. */
+  adoTstu?: AdoTstuFigures[];
   goals: typeof GOALS;
 }
 
@@ -150,10 +167,16 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     writeback: [],
     webhooks: [],
     ruleBudget: [],
+    jiraPoints: null,
     bodies: null,
     goals: GOALS,
   };
 
+  if (wants('ado-tstu')) {
+    const items = profile.name === 'full' ? 50_000 : 5_000;
+    log(`Azure DevOps full pull of ${items} under a TSTU budget (virtual time), paced and not`);
+    results.adoTstu = await runAdoTstuScenario({ items, concurrency: CLIENT.ado.concurrency });
+  }
   if (wants('pull')) {
     log(`pull (connectors only): ${profile.pull.jiraItems} Jira + ${profile.pull.adoItems} ADO`);
     results.pull = await runPullScenario({
@@ -235,6 +258,20 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       log(`rule budget on ${kind}: ${b.items} items + ${b.hostile} hostile, pathological rules, /healthz probed`);
       results.ruleBudget.push(await withDb(kind, (db) => runRuleBudgetScenario(db, b)));
     }
+  }
+  if (wants('owner-change')) {
+    const o = profile.ownerChange;
+    results.ownerChange = [];
+    for (const kind of dbs) {
+      log(`owner change on ${kind}: ${o.items} items, an owner with ${o.ownerItems} in progress hands one on`);
+      const f = await withDb(kind, (db) => runOwnerChangeScenario(db, o));
+      log(`  evaluated ${f.evaluated} items; p50 ${f.p50Ms} ms, max ${f.maxMs} ms over ${f.runs} runs`);
+      results.ownerChange.push(f);
+    }
+  }
+  if (wants('jira-points')) {
+    log(`Jira points: ${profile.jiraPoints.items} issues, full and incremental, then under a tight hourly quota`);
+    results.jiraPoints = await runJiraPointsScenario(profile.jiraPoints);
   }
   if (wants('bodies')) {
     log(

@@ -230,6 +230,17 @@ export interface SoakDiff {
   labelDiffs: string[];
 }
 
+/**
+ * The comments that say something. With `whenCompliant: update` an item that was ever flagged
+ * keeps a "compliant" comment once it is not, and one never flagged has none: which of the two
+ * a run ends with depends on the states it happened to observe (a sync killed before it saw an
+ * item's first state, a burst of webhooks read once), not on the final state the runs must
+ * agree on. Every other comment (findings, waivers, rollups) must match exactly.
+ */
+function saying(comments: readonly string[]): string[] {
+  return comments.filter((c) => !c.includes('PMO check: compliant'));
+}
+
 export function compareStates(
   clean: TrackerState,
   soak: TrackerState,
@@ -250,7 +261,7 @@ export function compareStates(
     const a = clean.comments.get(ref) ?? [];
     const b = soak.comments.get(ref) ?? [];
     if (b.length > 1) d.duplicateComments.push(`${ref}: ${b.length} bot comments`);
-    if (JSON.stringify(a) !== JSON.stringify(b)) d.commentDiffs.push(ref);
+    if (JSON.stringify(saying(a)) !== JSON.stringify(saying(b))) d.commentDiffs.push(ref);
     if ((clean.labels.get(ref) ?? '') !== (soak.labels.get(ref) ?? ''))
       d.labelDiffs.push(`${ref}: clean [${clean.labels.get(ref)}] soak [${soak.labels.get(ref)}]`);
   }
@@ -287,6 +298,13 @@ export async function runSoak(p: SoakProfile, seed: number) {
   };
   const bump = (k: string, n = 1) => {
     counts.faults[k] = (counts.faults[k] ?? 0) + n;
+  };
+  /** Faults the soak aimed at one item (the simulators' own random faults are read from their logs). */
+  const hits = new Map<string, string[]>();
+  const hit = (ref: string, what: string) => {
+    const list = hits.get(ref) ?? [];
+    list.push(what);
+    hits.set(ref, list);
   };
   const env = {
     DATABASE_URL: db.url,
@@ -399,9 +417,11 @@ export async function runSoak(p: SoakProfile, seed: number) {
       if (c.tracker === 'ado' && r < 0.1) {
         faulty.ado.setDeliveryFaults({ dropNext: 1 });
         bump('ado webhooks dropped');
+        hit(`ado-main:${c.id}`, `webhook of change ${1000 + i} dropped`);
       } else if (c.tracker === 'ado' && r < 0.25) {
         faulty.ado.setDeliveryFaults({ duplicateNext: 1 });
         bump('ado webhooks duplicated');
+        hit(`ado-main:${c.id}`, `webhook of change ${1000 + i} duplicated`);
       }
       applyChange(faulty, c, 1000 + i);
       await sleep(40);
@@ -520,6 +540,20 @@ export async function runSoak(p: SoakProfile, seed: number) {
       diag.push(`${name} ${ref} links: ${JSON.stringify(rows)}`);
     }
   }
+  const refs = differingRefs(diff);
+  const items: ItemDiagnosis[] = [];
+  for (const ref of refs.slice(0, 12)) {
+    items.push(
+      await diagnose(ref, {
+        soak: db,
+        clean: cleanDb,
+        batches,
+        hits: hits.get(ref) ?? [],
+        jiraDeliveries: jd,
+        adoDeliveries: faulty.ado.deliveries(),
+      }),
+    );
+  }
   await cleanWorld.close();
   await cleanDb.close();
   await faulty.jira.close();
@@ -531,24 +565,163 @@ export async function runSoak(p: SoakProfile, seed: number) {
     diff.commentDiffs.length +
     diff.duplicateComments.length +
     diff.labelDiffs.length;
-  return { counts, diff, differences, dupAudit, diag, leftover, durationMs: Math.round(performance.now() - t0) };
+  return {
+    counts,
+    diff,
+    differences,
+    dupAudit,
+    diag,
+    items,
+    leftover,
+    durationMs: Math.round(performance.now() - t0),
+  };
+}
+
+/** The refs a diff names, each once, in the order the diff lists them. */
+export function differingRefs(diff: SoakDiff): string[] {
+  const out = new Set<string>();
+  for (const f of [...diff.findingsOnlyClean, ...diff.findingsOnlySoak]) out.add(f.split(' ')[0]!);
+  for (const r of diff.commentDiffs) out.add(r);
+  for (const d of [...diff.duplicateComments, ...diff.labelDiffs]) out.add(d.slice(0, d.indexOf(': ')));
+  return [...out];
+}
+
+/** What a differing item went through, so the cause of a divergence can be read from the output. */
+export interface ItemDiagnosis {
+  ref: string;
+  /** People's changes to it: phase batch, change number, kind. */
+  changes: string[];
+  /** Faults that hit it: aimed webhook faults, dropped/duplicated deliveries, failed writes, retried events. */
+  faults: string[];
+  /** The faulty run's write audit for it, oldest first. */
+  writes: string[];
+  /** Finding history, per run. */
+  evaluations: { soak: string[]; clean: string[] };
+}
+
+async function diagnose(
+  ref: string,
+  ctx: {
+    soak: Database;
+    clean: Database;
+    batches: readonly Change[][];
+    hits: readonly string[];
+    jiraDeliveries: readonly { key: string; event: string; dropped: boolean; duplicate: boolean }[];
+    adoDeliveries: readonly { workItemId: number; eventType: string; status: number | string }[];
+  },
+): Promise<ItemDiagnosis> {
+  const key = ref.slice(ref.indexOf(':') + 1);
+  const changes: string[] = [];
+  for (const [b, batch] of ctx.batches.entries()) {
+    for (const [i, c] of batch.entries()) {
+      const k = c.tracker === 'jira' ? `jira-main:${c.key}` : `ado-main:${c.id}`;
+      if (k === ref) changes.push(`batch ${b + 1} change ${b === 0 ? i : 1000 + i}: ${c.kind}`);
+    }
+  }
+  const faults = [...ctx.hits];
+  for (const d of ctx.jiraDeliveries)
+    if (`jira-main:${d.key}` === ref && (d.dropped || d.duplicate))
+      faults.push(`jira webhook ${d.event} ${d.dropped ? 'dropped' : 'duplicated'}`);
+  for (const d of ctx.adoDeliveries)
+    if (`ado-main:${d.workItemId}` === ref && typeof d.status !== 'number')
+      faults.push(`ado service hook ${d.eventType} ${d.status}`);
+  const events = rowsOf<{
+    event: string;
+    status: string;
+    attempts: number;
+    failures: number;
+    last_error: string | null;
+  }>(
+    await ctx.soak.db.execute(sql`select event, status, attempts, failures, last_error from webhook_inbox
+      where connection = ${ref.slice(0, ref.indexOf(':'))} and keys @> ${JSON.stringify([key])}::jsonb order by id`),
+  );
+  for (const e of events)
+    if (e.attempts > 1 || e.failures > 0 || e.status !== 'done')
+      faults.push(
+        `webhook event ${e.event} ${e.status} after ${e.attempts} attempts${e.last_error ? `: ${e.last_error.slice(0, 120)}` : ''}`,
+      );
+  const quarantined = rowsOf<{ stage: string; failures: number; reason: string }>(
+    await ctx.soak.db.execute(sql`select stage, failures, reason from quarantine where ref = ${ref}`),
+  );
+  for (const q of quarantined) faults.push(`quarantined at ${q.stage} ${q.failures}x: ${q.reason.slice(0, 120)}`);
+  const audit = rowsOf<{ at: string; target: string; action: string; http_status: number | null; detail: unknown }>(
+    await ctx.soak.db.execute(sql`select at, target, action, http_status, detail from write_audit
+      where ref = ${ref} order by at, id`),
+  );
+  const writes = audit.map(
+    (a) =>
+      `${String(a.at).slice(11, 23)} ${a.target} ${a.action}${a.http_status ? ` ${a.http_status}` : ''} ${JSON.stringify(a.detail).slice(0, 160)}`,
+  );
+  for (const a of audit)
+    if (a.action === 'error') faults.push(`write ${a.target} failed: ${JSON.stringify(a.detail).slice(0, 120)}`);
+  const history = async (d: Database) =>
+    rowsOf<{ at: string; rule: string; status: string; message: string }>(
+      await d.db.execute(sql`select at, rule, status, message from finding_history where ref = ${ref} order by at, id`),
+    ).map((h) => `${String(h.at).slice(11, 23)} ${h.rule} ${h.status}: ${h.message.slice(0, 100)}`);
+  return {
+    ref,
+    changes,
+    faults,
+    writes,
+    evaluations: { soak: await history(ctx.soak), clean: await history(ctx.clean) },
+  };
+}
+
+/** The lines a diagnosis prints, indented under the seed's result. */
+export function diagnosisLines(d: ItemDiagnosis): string[] {
+  const out = [`    item ${d.ref}`];
+  const list = (title: string, xs: readonly string[]) => {
+    out.push(`      ${title}:${xs.length === 0 ? ' none' : ''}`);
+    for (const x of xs.slice(0, 25)) out.push(`        ${x}`);
+    if (xs.length > 25) out.push(`        … ${xs.length - 25} more`);
+  };
+  list("people's changes", d.changes);
+  list('faults that hit it', d.faults);
+  list('write audit (faulty run)', d.writes);
+  list('evaluation history (faulty run)', d.evaluations.soak);
+  list('evaluation history (clean run)', d.evaluations.clean);
+  return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const args = process.argv.slice(2);
-  const profile = SOAK_PROFILES[args.includes('--short') ? 'short' : 'long'];
-  const seed = Number(args.find((a) => a.startsWith('--seed='))?.slice(7) ?? 20261121);
+  const form = args.includes('--short') ? 'short' : 'long';
+  const profile = SOAK_PROFILES[form];
+  const first = Number(args.find((a) => a.startsWith('--seed='))?.slice(7) ?? 20261121);
+  const runs = Number(args.find((a) => a.startsWith('--seeds='))?.slice(8) ?? 1);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(runs) || runs < 1) {
+    process.stderr.write('soak: --seed=N and --seeds=N take whole numbers (--seeds at least 1); e.g. --seeds=30\n');
+    process.exit(2);
+  }
   if (!(await postgresReachable())) {
     process.stderr.write(
       'soak: needs Postgres (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test): child processes share it\n',
     );
     process.exit(2);
   }
-  const r = await runSoak(profile, seed);
+  // --seeds=N runs seeds first, first+1, …: each printed with its result as it finishes.
+  const results: { seed: number; differences: number; seconds: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const seed = first + i;
+    if (runs > 1) process.stdout.write(`soak ${form}: seed ${seed} (${i + 1} of ${runs})\n`);
+    const r = await runSoak(profile, seed);
+    results.push({ seed, differences: r.differences, seconds: Math.round(r.durationMs / 1000) });
+    process.stdout.write(`${resultLines(form, seed, r).join('\n')}\n`);
+  }
+  if (runs > 1) {
+    const diverged = results.filter((r) => r.differences > 0);
+    process.stdout.write(
+      `soak ${form}: ${runs} seeds, ${diverged.length} diverged${diverged.length ? ` (${diverged.map((r) => `${r.seed}: ${r.differences}`).join(', ')})` : ''}; seconds per seed ${results.map((r) => r.seconds).join(' ')}\n`,
+    );
+  }
+  process.exit(results.every((r) => r.differences === 0) ? 0 : 1);
+}
+
+function resultLines(form: string, seed: number, r: Awaited<ReturnType<typeof runSoak>>): string[] {
   const c = r.counts;
   const faults = Object.entries(c.faults).sort();
   const lines = [
-    `soak ${args.includes('--short') ? 'short' : 'long'} (seed ${seed}) in ${(r.durationMs / 1000).toFixed(0)} s`,
+    `soak ${form} (seed ${seed}) in ${(r.durationMs / 1000).toFixed(0)} s`,
     `  faults injected: ${faults.reduce((a, [, n]) => a + n, 0)}`,
     ...faults.map(([k, n]) => `    ${String(n).padStart(6)}  ${k}`),
     `  client retries: ${c.clientRetries} (throttled ${c.clientThrottled}) in ${c.childrenCompleted} completed child runs; failed write attempts retried: ${c.writeErrors}`,
@@ -562,6 +735,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   for (const x of r.leftover.slice(0, 10)) lines.push(`    left over: ${x}`);
   for (const a of r.dupAudit.slice(0, 20))
     lines.push(`    audit ${a.ref} ${a.action} ${a.at} ${JSON.stringify(a.detail)}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-  process.exit(r.differences === 0 ? 0 : 1);
+  for (const d of r.items) lines.push(...diagnosisLines(d));
+  return lines;
 }

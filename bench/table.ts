@@ -13,6 +13,9 @@ export const GOALS = {
   webhooks: 'lost = 0 and duplicate writes = 0 under 10% duplicates, 5% out of order',
   ruleBudget: '/healthz p99 under 1 s while a pathological rule set evaluates',
   bodies: 'server RSS growth under 50 MB while 20 concurrent 50 MB bodies are refused (issue 23)',
+  jiraPoints:
+    'Jira points per pull ≤ 1.05 × the minimum; under a tight hourly quota, finished across the reset with at most one 429 (issue 24)',
+  adoTstu: 'Azure DevOps full sync of 50,000 items with zero 429s under a realistic TSTU budget (issue 24)',
 } as const;
 
 type Row = [scenario: string, figure: string, value: string, goal: string];
@@ -236,6 +239,21 @@ export function tableRows(r: Results): Row[] {
       'p99 < 1 s',
     ]);
   }
+  for (const t of r.adoTstu ?? []) {
+    const s = `Azure DevOps under ${t.tstuBudget} (${fmt(t.items)} items, ${t.pacing ? 'paced' : 'not paced'})`;
+    rows.push([
+      s,
+      '429s / requests',
+      `${fmt(t.sim429)} / ${fmt(t.requests)}${t.pacing ? mark(t.sim429 === 0) : ''}`,
+      t.pacing ? GOALS.adoTstu : '',
+    ]);
+    rows.push([
+      s,
+      'TSTUs; virtual minutes (least possible)',
+      `${fmt(t.tstuSpent)}; ${fmt(t.virtualMinutes)} (${fmt(t.minimumMinutes)})`,
+      '',
+    ]);
+  }
   if (r.bodies) {
     const b = r.bodies;
     const s = `oversized bodies (${b.requests} × ${fmt(b.bytesPerRequest / 1e6)} MB at once)`;
@@ -260,6 +278,29 @@ export function tableRows(r: Results): Row[] {
       '/healthz during the flood',
       b.healthzMs === null ? 'no answer ✗' : `${fmt(b.healthzMs)} ms`,
       'answers',
+    ]);
+  }
+  if (r.jiraPoints) {
+    const j = r.jiraPoints;
+    const s = `Jira points (${fmt(j.items)} issues)`;
+    rows.push([
+      s,
+      'full pull: points / minimum',
+      `${fmt(j.full.points)} / ${fmt(j.full.minimum)}${mark(j.full.ratio <= 1.05)}`,
+      '≤ 1.05 ×',
+    ]);
+    rows.push([
+      s,
+      `incremental (${fmt(j.incremental.changed)} changed): points / minimum`,
+      `${fmt(j.incremental.points)} / ${fmt(j.incremental.minimum)}${mark(j.incremental.ratio <= 1.05)}`,
+      '≤ 1.05 ×',
+    ]);
+    const t = j.tightQuota;
+    rows.push([
+      s,
+      `tight quota (${fmt(t.pointsPerHour)} points/h): 429s, crossed the reset`,
+      `${t.sim429}, ${t.crossedReset ? 'yes' : 'no'}${mark(t.sim429 <= 1 && t.crossedReset && t.itemsPulled === j.items)}`,
+      '≤ 1, yes',
     ]);
   }
   return rows;

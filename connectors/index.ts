@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Connection } from '../src/config/schema.ts';
 import { createAdoConnector } from './azure-devops/index.ts';
+import type { JiraTokenStore } from './jira/auth.ts';
 import { createJiraConnector } from './jira/index.ts';
 import { createRefResolver } from './resolve-ref.ts';
 import type { Connector, RefResolver } from './types.ts';
@@ -17,6 +18,8 @@ export interface CreateConnectorOptions {
   adoTransport?: 'sdk' | 'fetch';
   /** The wait between retries; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where Jira OAuth connections keep their rotated refresh token (the app: the kv table). */
+  tokenStore?: JiraTokenStore;
 }
 
 export function createConnector(conn: Connection, opts: CreateConnectorOptions): Connector {
@@ -25,7 +28,7 @@ export function createConnector(conn: Connection, opts: CreateConnectorOptions):
   switch (conn.kind) {
     case 'jira':
       return createJiraConnector(
-        { config: conn, log, resolveRef: opts.resolveRef, baseUrl },
+        { config: conn, log, resolveRef: opts.resolveRef, baseUrl, tokenStore: opts.tokenStore },
         opts.sleep ? { sleep: opts.sleep } : {},
       );
     case 'azure-devops':

@@ -1,8 +1,10 @@
 // The one interface every tracker adapter implements (Renovate's platform pattern): the sync
 // engine, write-back and webhooks talk only to this, never to a tracker SDK.
+
 import type { Logger } from 'pino';
 import type { AdoConnection, JiraConnection } from '../src/config/schema.ts';
 import type { Person, Tracker, WorkItem } from '../src/model/work-item.ts';
+import type { JiraTokenStore } from './jira/auth.ts';
 
 /** Request counters for one connection since it was created. The engine diffs snapshots per run. */
 export interface ConnectorStats {
@@ -18,6 +20,12 @@ export interface ConnectorStats {
    * tracker-supplied values, so the record stays small; the engine reports those whose count rose.
    */
   warnings?: Record<string, number>;
+  /**
+   * A points quota (Jira Cloud's hourly one): how often it paused the whole connection, until
+   * when the latest pause lasts (ISO 8601) and why, and how often the connection slowed down
+   * because the tracker said the quota was nearly spent.
+   */
+  quota?: { pauses: number; pausedUntil: string | null; reason: string | null; nearLimitSlowdowns: number };
 }
 
 export interface PullOptions {
@@ -156,6 +164,24 @@ export interface WebhookRegistration {
   expiresAt: string | null;
 }
 
+/**
+ * How a tracker rates one of our webhook registrations. Azure DevOps puts a subscription whose
+ * deliveries fail on `probation` (events raised meanwhile are lost) and disables it after more
+ * failures (`disabled-by-system`); a person may disable it too (`disabled-by-user`).
+ */
+export type WebhookStatus = 'enabled' | 'probation' | 'disabled-by-system' | 'disabled-by-user' | 'disabled-other';
+
+export interface WebhookHealth {
+  id: string;
+  url: string;
+  events: string[];
+  status: WebhookStatus;
+  /** The tracker's own word for it (`onProbation`, `disabledBySystem`…). */
+  trackerStatus: string;
+  /** When the status last changed, when the tracker says. */
+  since: string | null;
+}
+
 /** Items split by whether they belong to the connection's scope (Connector.checkScope). */
 export interface ScopeCheck {
   inScope: WorkItem[];
@@ -208,6 +234,15 @@ export interface Connector {
   parseWebhook(req: WebhookRequest): TrackerEvent;
 
   installWebhooks?(input: { url: string; secret?: string }): Promise<WebhookRegistration[]>;
+  /** The state of our registrations for `url`, as the tracker keeps it (probation, disabled). */
+  webhookHealth?(input: { url: string }): Promise<WebhookHealth[]>;
+  /** Turns a registration the tracker put on probation or disabled back on. */
+  enableWebhook?(input: { id: string }): Promise<'enabled' | 'unchanged'>;
+  /**
+   * A cursor from which the next pull reads everything changed since `since` as well as since
+   * `cursor` (the earlier of the two); `null` stays null (everything is read anyway).
+   */
+  rewindCursor?(cursor: string | null, since: string): string | null;
   checkMapping?(): Promise<MappingDrift[]>;
 
   stats(): ConnectorStats;
@@ -228,5 +263,8 @@ export interface ConnectorDeps<C> {
   baseUrl?: string;
 }
 
-export type JiraConnectorDeps = ConnectorDeps<JiraConnection>;
+export type JiraConnectorDeps = ConnectorDeps<JiraConnection> & {
+  /** Where a rotated OAuth refresh token is kept, so a restart still has a working one. */
+  tokenStore?: JiraTokenStore;
+};
 export type AdoConnectorDeps = ConnectorDeps<AdoConnection>;

@@ -43,28 +43,26 @@ export async function openDatabase(url: string | undefined, opts: OpenOptions = 
   return openPglite(target, opts);
 }
 
-// Postgres's default 128 MB of shared buffers is memory PGlite's WebAssembly heap touches and
-// never gives back; the data directory's files sit in the system's page cache anyway, so a
-// smaller pool costs little (BENCHMARKS.md, finding 17). Postgres fills each new 16 MB WAL
-// segment with zeros first, and PGlite's file system layer (Emscripten's doWritev) copies every
-// write of several buffers into a new 1 MiB ArrayBuffer: 672 of them over a first sync of
-// 150,000 items, dead at once but freed only when V8 next collects, 40–120 MiB of RSS at a time.
-// Without the zero fill a new segment is made by writing its last byte, and its disk space is
-// taken as WAL is written (Postgres's wal_init_zero, meant for copy-on-write file systems; WAL
-// records carry their own checksums, so recovery does not rely on the zeros). Finding 28.
+// The first sync must stay within the memory goal (bench/guard.json holds it in CI). Shared
+// buffers are memory PGlite's WebAssembly heap touches and never gives back, while the data
+// directory's files sit in the system's page cache anyway: keep the pool small. Postgres fills
+// each new WAL segment with zeros first, and PGlite's file system layer (Emscripten's doWritev)
+// copies every multi-buffer write into a fresh ArrayBuffer that lives until V8 next collects:
+// without the zero fill a new segment is made by writing its last byte (Postgres's
+// wal_init_zero, meant for copy-on-write file systems; WAL records carry their own checksums,
+// so recovery does not rely on the zeros). Measurements: BENCHMARKS.md, "Memory".
 const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_init_zero=off'];
 const INIT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'pglite-init.mjs');
 
 /**
- * Runs initdb for a new data directory in a child process. In this process it would leave
- * about 170 MiB of RSS behind for good (PGlite's initdb instance), which a long-running
- * server then carries; a child gives it back when it exits.
+ * Runs initdb for a new data directory in a child process. In this process PGlite's initdb
+ * instance would stay resident for good, carried by a long-running server; a child gives its
+ * memory back when it exits.
  */
 async function initPgliteDir(dir: string): Promise<void> {
   await new Promise<void>((done, fail) => {
-    // Baseline code only: initdb parses thousands of statements once, and V8's optimizing
-    // compiles (the parser's alone takes ~580 MiB, db/pglite-parser.ts) raised its peak RSS to
-    // 1.06 GiB (550–670 MiB without) and made it slower (BENCHMARKS.md, finding 28).
+    // Baseline code only: initdb parses thousands of statements once, so V8's optimizing
+    // compiles (db/pglite-parser.ts) cost more memory and time than they save.
     // It starts the new database once with the settings it will be opened with.
     const args = ['--liftoff-only', INIT_SCRIPT, dir, ...PGLITE_SETTINGS];
     execFile(process.execPath, args, { timeout: 120_000 }, (err, _out, stderr) => {

@@ -1,8 +1,8 @@
 // Bulk rows through COPY … FROM STDIN (postgres.js) or FROM '/dev/blob' (PGlite). COPY inserts
 // rows a page at a time (one WAL record per page, not per row) and parses each value once, where
 // INSERT … SELECT FROM jsonb_to_recordset parses the whole batch into a jsonb tree, extracts every
-// cell and inserts row by row: for a first sync's items, findings and history rows COPY took
-// 45–55% less of the database's time (BENCHMARKS.md, finding 25). COPY has no ON CONFLICT, so
+// cell and inserts row by row, which the first sync's throughput goal cannot afford (evidence in
+// BENCHMARKS.md; bench/guard.json holds it in CI). COPY has no ON CONFLICT, so
 // callers use it where a conflict cannot happen or have a fallback for when one does.
 import type { Pipeline } from './query.ts';
 import { jsonNeedsEscaping, REPLACEMENT_CHARACTER, storableValue } from './storable.ts';
@@ -212,7 +212,7 @@ const encoder = new TextEncoder();
  * as it is encoded. Collecting the pieces and making a Blob of them held the input three times
  * over — the strings, the Blob's bytes and the copy `arrayBuffer()` makes of them — and the
  * strings, kept until the last piece was made, outlived young-generation collections into the
- * old generation (BENCHMARKS.md, finding 28).
+ * old generation, against the first sync's memory goal.
  */
 function encodePieces(first: string, rest: Iterator<string>): BlobInput {
   const buffer = new ArrayBuffer(INPUT_START, { maxByteLength: INPUT_MAX });

@@ -1,6 +1,6 @@
 // Creates a PGlite data directory (initdb) and exits: run by db/client.ts in a child process,
 // because the memory initdb touches in the process that runs it is never given back to the
-// system (about 170 MiB of RSS, a third of a server's budget). Plain JavaScript so that any
+// system, and a server must not carry it for its whole life. Plain JavaScript so that any
 // Node can run it without a loader. Usage: node db/pglite-init.mjs <dir> [postgres start options…]
 import { PGlite } from '@electric-sql/pglite';
 
@@ -10,8 +10,8 @@ if (!dir) {
   process.exit(2);
 }
 try {
-  // The settings db/client.ts opens the database with (PGLITE_SETTINGS): Postgres's default
-  // buffer pool of 128 MB is memory this process would touch for nothing.
+  // The settings db/client.ts opens the database with (PGLITE_SETTINGS): a default-sized
+  // buffer pool is memory this process would touch for nothing.
   const db = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...settings] });
   await db.close();
 } catch (err) {

@@ -13,9 +13,8 @@ import {
   RULE_BUDGET,
 } from './budget.ts';
 import { CEL_FIELDS, type CelEnvironment } from './cel-env.ts';
-import type { RuleFunction, RuleInput } from './functions.ts';
-import type { RuleProblem, SourcedRule } from './load.ts';
 import type { RuleDef, RuleScope, Severity } from './schema.ts';
+import type { RuleFunction, RuleInput, RuleProblem, SourcedRule } from './types.ts';
 
 export interface CompiledRule {
   id: string;

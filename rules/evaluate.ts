@@ -1,19 +1,11 @@
 // Pure rule evaluation over an item graph: no database, no clock. The DB layer (findings.ts),
 // preview, the rule test runner and the benchmark all go through `evaluateItems`.
 import { RuleBudgetError, resetMeter } from './budget.ts';
-import type { CelChildren, CelItem, CelLink } from './cel-env.ts';
 import type { CompiledRule } from './compile.ts';
-import type { RuleInput } from './functions.ts';
 import { EMPTY_ITEM, type GraphItem, type ItemGraph } from './graph.ts';
+import type { CelContext, RuleInput } from './types.ts';
 
-export interface CelContext {
-  item: CelItem;
-  parent: CelItem;
-  children: CelChildren;
-  links: CelLink[];
-  now: Date;
-  params: Record<string, unknown>;
-}
+export type { CelContext } from './types.ts';
 
 export type Outcome = 'pass' | 'fail' | 'skip' | 'error';
 

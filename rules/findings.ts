@@ -12,7 +12,15 @@ import type { CompiledRule } from './compile.ts';
 import { type EvaluationRun, evaluateItemsSliced, type ItemResult } from './evaluate.ts';
 import { BUILT_IN_FUNCTIONS } from './functions.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from './graph.ts';
-import { chunks, type EvaluationChunk, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './items.ts';
+import {
+  chunks,
+  type EvaluationChunk,
+  loadAffected,
+  loadAllItems,
+  loadChunk,
+  planEvaluationChunks,
+  READ_BATCH,
+} from './items.ts';
 import type { RuleSet } from './load.ts';
 import { type FindingChange, type FindingsPlan, type NewFinding, planFindings, type StoredFinding } from './plan.ts';
 
@@ -52,6 +60,8 @@ export interface RuleErrorSummary {
 export interface EvaluateFindingsOptions {
   /** Refs whose items changed; omitted means every stored item. */
   refs?: string[];
+  /** With `refs`: owner ids whose in-progress items are evaluated too (owners changed items left). */
+  owners?: readonly string[];
   now: Date;
   waivers: Waiver[];
   /** Plan only: the summary says what would change; nothing is written. */
@@ -103,7 +113,7 @@ const FINDING_FIELDS = getTableColumns(findings);
 async function existingFindings(db: Db, refs: string[] | undefined): Promise<StoredFinding[]> {
   if (!refs) return (await selectRows(db, FINDING_FIELDS, findings)) as StoredFinding[];
   const out: StoredFinding[] = [];
-  for (const c of chunks(refs))
+  for (const c of chunks(refs, READ_BATCH))
     out.push(...((await selectRows(db, FINDING_FIELDS, findings, inList(findings.ref, c))) as StoredFinding[]));
   return out;
 }
@@ -180,7 +190,7 @@ export async function prepareEvaluation(
   let refs: string[];
   const load = { raw: ruleSet.rules.some(readsRaw) };
   if (opts.refs) {
-    const affected = await loadAffected(db, opts.refs, load);
+    const affected = await loadAffected(db, opts.refs, { ...load, owners: opts.owners });
     items = affected.items;
     refs = affected.evaluate;
   } else {
@@ -522,7 +532,7 @@ const EVAL_SLICE = 250;
  */
 async function evaluateInChunks(db: Db, ruleSet: RuleSet, opts: EvaluateFindingsOptions): Promise<FindingsSummary> {
   const reader = opts.reader ?? db;
-  const planned = await planEvaluationChunks(reader, opts.refs, opts.chunkItems);
+  const planned = await planEvaluationChunks(reader, opts.refs, opts.chunkItems, opts.owners);
   const load = { raw: ruleSet.rules.some(readsRaw) };
   const keep = keptRules(ruleSet);
   const tally = createTally();

@@ -1,23 +1,10 @@
 // Rules that CEL cannot express well because they look across many items: WIP per owner and
 // dependency cycles. A rule file refers to one with `function: <id>`; it gets the same input as
 // a CEL rule plus the item graph, and answers the same two questions (applies? holds?).
-import type { CelContext } from './evaluate.ts';
 import type { ItemGraph } from './graph.ts';
+import type { RuleFunction, RuleInput } from './types.ts';
 
-export interface RuleInput {
-  ref: string;
-  ctx: CelContext;
-  graph: ItemGraph;
-}
-
-export interface RuleFunction {
-  id: string;
-  description: string;
-  applies(input: RuleInput): boolean;
-  check(input: RuleInput): boolean;
-  /** Refs whose result may change when `ref` changes, beyond its ancestors and links. */
-  affects?(graph: ItemGraph, ref: string): string[];
-}
+export type { RuleFunction, RuleInput } from './types.ts';
 
 const WORK_KINDS = new Set(['story', 'bug', 'task', 'subtask']);
 const BLOCKING = new Set(['blocked_by', 'depends_on']);

@@ -4,7 +4,7 @@
 // `raw` JSON is the heaviest column and is read only when a rule asks for it.
 import { and, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { coversMostItems, inList } from '../db/query.ts';
+import { coversMostItems, inList, queryRows, textArray } from '../db/query.ts';
 import { itemLinks, workItems } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
 import type { GraphItem, OwnerWork } from './graph.ts';
@@ -14,7 +14,27 @@ export interface ItemLoadOptions {
   raw?: boolean;
 }
 
+export interface AffectedOptions extends ItemLoadOptions {
+  /** Owner ids whose in-progress items a change affects besides the changed items' own owners. */
+  owners?: readonly string[];
+}
+
+/**
+ * Items a walk along dependency links visits at most to find what a change can put into or
+ * take out of a cycle. A change whose component is larger leaves the farthest items to the
+ * next full pass; real dependency graphs are far smaller.
+ */
+export const CYCLE_REACH = 5000;
+
 export const CHUNK = 5000;
+
+/**
+ * Rows one read of items or findings returns at most while an evaluation runs. Embedded PGlite
+ * runs each statement on this thread, so one large read holds up every request the server is
+ * answering (`/healthz` must answer within a second whatever the rules and items are); small
+ * reads give the event loop turns between them at a cost Postgres does not notice.
+ */
+export const READ_BATCH = 1000;
 
 export function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   const out: T[][] = [];
@@ -61,6 +81,15 @@ async function childrenOf(db: Db, parents: string[], opts: ItemLoadOptions): Pro
   return out;
 }
 
+async function childRefs(db: Db, parents: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of chunks(parents)) {
+    const rows = await db.select({ ref: workItems.ref }).from(workItems).where(inList(workItems.parent, c));
+    for (const r of rows) out.push(r.ref);
+  }
+  return out;
+}
+
 async function linkedRefs(db: Db, refs: string[], items: Map<string, GraphItem>): Promise<string[]> {
   const out = new Set<string>();
   for (const ref of refs) for (const l of items.get(ref)?.links ?? []) out.add(l.target);
@@ -92,13 +121,21 @@ async function ownersWip(db: Db, ownerIds: string[], opts: ItemLoadOptions): Pro
 export async function loadAffected(
   db: Db,
   changed: string[],
-  opts: ItemLoadOptions = {},
+  opts: AffectedOptions = {},
 ): Promise<{ evaluate: string[]; items: GraphItem[] }> {
   // A change set covering most items (a first sync) is expanded in memory over one scan:
   // following parents, children and links level by level would read each row several times.
   if (await coversMostItems(db, changed)) {
     const all = await loadAllItems(db, opts);
-    return { evaluate: [...affectedInMemory(all.map(shapeOf), changed)], items: all };
+    const blocking = new Map<string, string[]>();
+    for (const it of all) {
+      for (const l of it.links) {
+        if (!BLOCKING_TYPES.has(l.type)) continue;
+        pushTo(blocking, it.ref, l.target);
+        pushTo(blocking, l.target, it.ref);
+      }
+    }
+    return { evaluate: [...affectedInMemory(all.map(shapeOf), changed, opts.owners, blocking)], items: all };
   }
   const items = new Map<string, GraphItem>();
   await itemsByRefs(db, changed, items, opts);
@@ -117,8 +154,12 @@ export async function loadAffected(
     targets.add(c.ref);
   }
   for (const r of await linkedRefs(db, changed, items)) targets.add(r);
-  const owners = changed.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o);
-  for (const it of await ownersWip(db, owners, opts)) {
+  // Whatever a dependency cycle through a changed item could pass: a link made or dropped
+  // anywhere along it makes or breaks the cycle for every member, however far away.
+  for (const r of await blockingReach(db, changed)) targets.add(r);
+  const owners = new Set(changed.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o));
+  for (const o of opts.owners ?? []) owners.add(o);
+  for (const it of await ownersWip(db, [...owners], opts)) {
     items.set(it.ref, it);
     targets.add(it.ref);
   }
@@ -131,20 +172,72 @@ export async function loadAffected(
     items,
     opts,
   );
+  // Level by level by ref only: most children are loaded already (an owner's work in progress
+  // is often an epic's children), and only the others' rows are read.
   let level = evaluate.filter((r) => items.has(r));
   const seen = new Set(level);
   while (level.length > 0) {
-    const kids = (await childrenOf(db, level, opts)).filter((k) => !seen.has(k.ref));
-    for (const k of kids) {
-      seen.add(k.ref);
-      items.set(k.ref, k);
-    }
-    level = kids.map((k) => k.ref);
+    const kids = (await childRefs(db, level)).filter((k) => !seen.has(k));
+    for (const k of kids) seen.add(k);
+    await itemsByRefs(db, kids, items, opts);
+    level = kids;
   }
   await itemsByRefs(db, await linkedRefs(db, evaluate, items), items, opts);
-  const owners2 = evaluate.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o);
-  for (const it of await ownersWip(db, [...new Set(owners2)], opts)) items.set(it.ref, it);
+  // Owners whose work in progress is loaded already are not read again.
+  const more = new Set(evaluate.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o));
+  for (const o of owners) more.delete(o);
+  for (const it of await ownersWip(db, [...more], opts)) if (!items.has(it.ref)) items.set(it.ref, it);
   return { evaluate, items: [...items.values()] };
+}
+
+/**
+ * Refs joined to `start` by dependency links (either direction, any distance), at most
+ * CYCLE_REACH of them: the items whose cycle finding a change among `start` may change.
+ */
+async function blockingReach(db: Db, start: readonly string[]): Promise<string[]> {
+  const reached = new Set(start);
+  let frontier = [...start];
+  const types = [...BLOCKING_TYPES];
+  while (frontier.length > 0 && reached.size < CYCLE_REACH) {
+    const next: string[] = [];
+    for (const c of chunks(frontier)) {
+      const rows = await queryRows<{ source: string; target: string }>(
+        db,
+        sql`select source, target from item_links
+          where type = any(${textArray(types)}::text[]) and (${inList(sql`source`, c)} or ${inList(sql`target`, c)})`,
+      );
+      for (const r of rows) {
+        for (const n of [r.source, r.target]) {
+          if (reached.has(n) || reached.size >= CYCLE_REACH) continue;
+          reached.add(n);
+          next.push(n);
+        }
+      }
+    }
+    frontier = next;
+  }
+  for (const r of start) reached.delete(r);
+  return [...reached];
+}
+
+/** The same walk over links held in memory (`blocking`: neighbours both ways). */
+function blockingReachInMemory(blocking: ReadonlyMap<string, readonly string[]>, start: Iterable<string>): string[] {
+  const reached = new Set(start);
+  const out: string[] = [];
+  let frontier = [...reached];
+  while (frontier.length > 0 && reached.size < CYCLE_REACH) {
+    const next: string[] = [];
+    for (const ref of frontier) {
+      for (const n of blocking.get(ref) ?? []) {
+        if (reached.has(n) || reached.size >= CYCLE_REACH) continue;
+        reached.add(n);
+        out.push(n);
+        next.push(n);
+      }
+    }
+    frontier = next;
+  }
+  return out;
 }
 
 /** What expanding a change set needs to know of a stored item. */
@@ -167,7 +260,12 @@ const shapeOf = (it: GraphItem): ItemShape => ({
 });
 
 /** The same expansion as loadAffected, over the shapes of every stored item, in one pass. */
-function affectedInMemory(all: readonly ItemShape[], changed: readonly string[]): Set<string> {
+function affectedInMemory(
+  all: readonly ItemShape[],
+  changed: readonly string[],
+  leftOwners: readonly string[] = [],
+  blocking?: ReadonlyMap<string, readonly string[]>,
+): Set<string> {
   const changedSet = new Set(changed);
   const targets = new Set(changed);
   // A first sync changes every stored item: ancestors, children, linkers and owners' work are
@@ -176,6 +274,7 @@ function affectedInMemory(all: readonly ItemShape[], changed: readonly string[])
     for (const it of all) for (const t of it.links) targets.add(t);
     return targets;
   }
+  if (blocking) for (const r of blockingReachInMemory(blocking, changed)) targets.add(r);
   const byRef = new Map(all.map((i) => [i.ref, i]));
   for (const ref of changed) {
     // Ancestors (cycle-safe: a ref already targeted stops the climb).
@@ -187,6 +286,7 @@ function affectedInMemory(all: readonly ItemShape[], changed: readonly string[])
     for (const t of byRef.get(ref)?.links ?? []) targets.add(t);
   }
   const owners = new Set(changed.map((r) => byRef.get(r)?.owner).filter((o): o is string => !!o));
+  for (const o of leftOwners) owners.add(o);
   for (const it of all) {
     if (it.parent && changedSet.has(it.parent)) targets.add(it.ref);
     if (it.links.some((t) => changedSet.has(t))) targets.add(it.ref);
@@ -234,6 +334,7 @@ export async function planEvaluationChunks(
   db: Db,
   changed: readonly string[] | undefined,
   maxItems = EVALUATION_CHUNK,
+  leftOwners: readonly string[] = [],
 ): Promise<ChunkedEvaluation> {
   const [shape, links] = await Promise.all([
     selectRows(
@@ -274,7 +375,7 @@ export async function planEvaluationChunks(
     // The rows become shapes in place: a copy of 150,000 of them is memory a first sync lacks.
     const shapes = shape as (typeof shape)[number][] & ItemShape[];
     for (const r of shapes) r.links = outward.get(r.ref) ?? [];
-    evaluate = affectedInMemory(shapes, changed);
+    evaluate = affectedInMemory(shapes, changed, leftOwners, blocking);
   }
 
   // Each item's tree is named by its top: the highest ancestor stored, or the smallest ref of
@@ -358,7 +459,7 @@ export async function loadChunk(
   }
   const refs = [...members, ...context];
   const out: GraphItem[] = [];
-  for (const c of chunks(refs, 20_000)) {
+  for (const c of chunks(refs, READ_BATCH)) {
     for (const r of await selectItems(db, opts, inList(workItems.ref, c))) out.push(toGraphItem(r));
   }
   return out;

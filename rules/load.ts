@@ -13,18 +13,14 @@ import { type CelEnvironment, createCelEnvironment } from './cel-env.ts';
 import { type CompiledRule, compileRule } from './compile.ts';
 import { createRuleFunctions, type RuleFunction } from './functions.ts';
 import { RuleDef } from './schema.ts';
+import type { RuleProblem, SourcedRule } from './types.ts';
 
 /** The built-in packs' folder; a function, so runtimes without files never touch import.meta.url. */
 export function packsDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), 'packs');
 }
 
-export interface RuleProblem {
-  file: string;
-  line: number;
-  ruleId: string;
-  message: string;
-}
+export type { RuleProblem, SourcedRule } from './types.ts';
 
 export interface RuleSet {
   rules: CompiledRule[];
@@ -49,17 +45,6 @@ export interface RuleErrorReport {
   error: string;
   /** When that pass ran. */
   at: string;
-}
-
-/** One rule as read from its file, before overrides and compilation. */
-export interface SourcedRule {
-  def: RuleDef;
-  file: string;
-  /** Display name: `pack:pmo-standard` or the path relative to cwd. */
-  source: string;
-  line: number;
-  /** Line of each top-level key, so a bad `check` is reported where it is written. */
-  keyLines: Record<string, number>;
 }
 
 export type RulesConfigInput = z.input<typeof RulesConfig>;

@@ -16,16 +16,15 @@ export function isModern(version = process.versions.node) {
   return major > MIN[0] || (major === MIN[0] && minor >= MIN[1]);
 }
 
-// V8's defaults suit a short script, not a sync that reads a portfolio: a first sync of 150,000
-// items allocates gigabytes that die within seconds, and V8 let the heap grow to several times
-// what was live before collecting (RSS 1.1 GiB for about 150 MiB live) and kept a young
-// generation of up to 128 MiB. These settings keep the process under 500 MB for that sync, at
-// the price of more frequent, smaller collections (BENCHMARKS.md).
+// V8's defaults suit a short script, not a sync that reads a portfolio: a first sync allocates
+// gigabytes that die within seconds, and by default V8 lets the heap grow to several times what
+// is live before collecting and keeps a large young generation. These settings hold the first
+// sync to its memory goal (500 MB at 150,000 items; bench/guard.json guards it in CI), at the
+// price of more frequent, smaller collections. Figures: BENCHMARKS.md.
 
 /**
- * Node options pmo-sync starts with: only the command line can size the young generation. 8 MiB
- * semi-spaces rather than 16 took 20–25 MiB off a first sync's peak on both databases, at no
- * measurable cost in throughput (BENCHMARKS.md, finding 28).
+ * Node options pmo-sync starts with: only the command line can size the young generation. Small
+ * semi-spaces lower a first sync's peak on both databases at no measurable cost in throughput.
  */
 export const NODE_FLAGS = ['--max-semi-space-size=8'];
 
@@ -34,8 +33,8 @@ export const NODE_FLAGS = ['--max-semi-space-size=8'];
  * other C libraries). glibc hands the free memory at the top of an arena back to the system only
  * past a trim threshold that it raises to the largest block freed so far (up to 32 MB), and
  * after such a raise it keeps large blocks in the arenas too: a process with embedded PGlite,
- * whose WebAssembly compiler's memory comes and goes in such blocks, stayed about 100 MiB above
- * what it used (BENCHMARKS.md, finding 27). A fixed threshold of 0 returns the top of an arena
+ * whose WebAssembly compiler's memory comes and goes in such blocks, stays resident well above
+ * what it uses. A fixed threshold of 0 returns the top of an arena
  * whenever it is free and leaves blocks from 128 KiB to mmap, at no cost a sync could measure.
  * A value the user set wins.
  */

@@ -1,8 +1,9 @@
 // The one door to Azure DevOps for a connection: azure-devops-node-api for location discovery and
 // its authenticated HTTP client, wrapped in a per-connection p-queue, retries with jittered
 // backoff, Retry-After / X-RateLimit-* pacing through one gate every concurrent call waits at
-// (queued ones included), capped waits that close() and a pull's signal cut short, the PAT sent
-// only within the organization (origins.ts), typed one-line errors and request counters.
+// (queued ones included), capped waits that close() and a pull's signal cut short, the credential
+// (a PAT, or an Entra ID token: auth.ts) sent only within the organization (origins.ts), typed
+// one-line errors and request counters.
 //
 // Why not the SDK's typed methods (queryByWiql, getWorkItemsBatch…): they drop response headers,
 // so a Retry-After on a 200 or a falling X-RateLimit-Remaining would be invisible, and they turn a
@@ -39,6 +40,7 @@ import {
 } from '../http/pacing.ts';
 import { TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
+import type { AdoCredential } from './auth.ts';
 import { endpointLabel } from './endpoint.ts';
 import { createFetchTransport } from './fetch/transport.ts';
 import { LOCATIONS } from './locations.ts';
@@ -47,7 +49,7 @@ import { CredentialOriginError, checkOrigin, createOrgPolicy } from './origins.t
 export const TRACKER = 'azure-devops';
 
 export interface AdoCall {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   area: 'wit' | 'Location' | 'hooks' | 'core';
   locationId: string;
   apiVersion: string;
@@ -74,7 +76,8 @@ export interface AdoReply {
 
 export interface AdoClientOptions {
   orgUrl: string;
-  pat: string;
+  /** What every request carries (auth.ts): a PAT, or an Entra ID token renewed before it expires. */
+  credential: AdoCredential;
   connectionId: string;
   limits: { concurrency: number; requestsPerSecond: number; maxRetryAfterSeconds?: number };
   log: Logger;
@@ -155,6 +158,11 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   // Azure DevOps' budget is per user and organization: one gate for the whole connection.
   const pacer = createPacer({ now, sleep });
   const GATE = 'connection';
+  // Below `slowdownBelow` of the TSTU budget remaining, requests leave one at a time, this far
+  // apart, so what remains lasts until the budget resets: concurrent calls released together by
+  // the gate would otherwise spend the last TSTUs at once and run into the 429 we are avoiding.
+  let spacingMs = 0;
+  let nextSlot = 0;
   const scope = createSignalScope();
   const closing = new AbortController();
   const policy = createOrgPolicy(opts.orgUrl);
@@ -166,14 +174,9 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     httpStatus,
     cause,
   });
-  const patHeader = `Basic ${Buffer.from(`PAT:${opts.pat}`).toString('base64')}`;
-  const secretForms = [
-    opts.pat,
-    Buffer.from(`:${opts.pat}`).toString('base64'),
-    Buffer.from(`PAT:${opts.pat}`).toString('base64'),
-    encodeURIComponent(opts.pat),
-  ];
-  const scrub = (s: string) => secretForms.reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
+  const credential = opts.credential;
+  // Read each time: an Entra credential adds every token it obtains.
+  const scrub = (s: string) => credential.secrets().reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
   const warnings: Record<string, number> = {};
   const warn = (message: string) => {
     warnings[message] = (warnings[message] ?? 0) + 1;
@@ -195,7 +198,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       counters.requests++;
       const label = endpointLabel(o.method ?? 'GET', o.path ?? '/');
       counters.byEndpoint[label] = (counters.byEndpoint[label] ?? 0) + 1;
-      o.headers = { ...o.headers, Authorization: patHeader, 'X-TFS-FedAuthRedirect': 'Suppress' };
+      o.headers = { ...o.headers, Authorization: credential.current(), 'X-TFS-FedAuthRedirect': 'Suppress' };
     },
     canHandleAuthentication: () => false,
     handleAuthentication: () => Promise.reject(new Error('not supported')),
@@ -231,6 +234,17 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     const remaining = Number(header(h, 'x-ratelimit-remaining') ?? Number.NaN);
     const reset = Number(header(h, 'x-ratelimit-reset') ?? Number.NaN);
     let wait = 0;
+    if (limit > 0 && remaining >= 0 && reset > 0) {
+      // At least as many TSTUs as requests may be in flight: those already sent spend them whatever we decide.
+      const threshold = slowdownBelow > 0 ? Math.max(limit * slowdownBelow, opts.limits.concurrency + 1) : 0;
+      spacingMs =
+        remaining < threshold
+          ? Math.min(maxDelayMs, Math.ceil(Math.max(0, reset * 1000 - at) / Math.max(1, remaining)))
+          : 0;
+    } else if (header(h, 'x-ratelimit-limit') === undefined) {
+      // Azure DevOps sends the budget's headers as usage nears it: an answer without them is not near.
+      spacingMs = 0;
+    }
     if (retryAfter !== null) {
       const capped = capWait(retryAfter, maxWaitS * 1000);
       if (capped.capped) {
@@ -246,10 +260,9 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     } else if (delay > 0) {
       // The service is already holding our requests back: send the next ones no sooner.
       wait = Math.min(maxDelayMs, Math.ceil(delay * 1000));
-    } else if (limit > 0 && remaining >= 0 && remaining < limit * slowdownBelow && reset > 0) {
+    } else if (spacingMs > 0) {
       // Spread what is left of the budget over the time until it resets, instead of running into a 429.
-      const window = Math.max(0, reset * 1000 - at);
-      wait = Math.min(maxDelayMs, Math.ceil(window / Math.max(1, remaining)));
+      wait = spacingMs;
     }
     if (wait > 0) {
       pacer.hold(null, at + wait);
@@ -269,7 +282,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     opts.transport === 'fetch'
       ? createFetchTransport({
           orgUrl: opts.orgUrl,
-          pat: opts.pat,
+          authorization: () => credential.authorization(),
           closing: closing.signal,
           timeoutMs,
           onRequest: (label) => {
@@ -285,6 +298,8 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     // the socket timeout.
     return raceAbort(
       (async () => {
+        // The SDK's request handler is synchronous: the token is obtained (or renewed) here first.
+        await credential.authorization();
         const api = await wit();
         const route: Record<string, string> = {};
         for (const [k, v] of Object.entries(c.routeValues ?? {})) route[k] = String(v);
@@ -321,13 +336,15 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     const eo = errOpts(raw.status);
     if (raw.status === 401) {
       return new AuthError(
-        `${prefix}: ${host} rejected the PAT (401 on ${c.what}); check that it is valid, not expired and issued for this organization`,
+        `${prefix}: ${host} rejected ${credential.name} (401 on ${c.what}); ${credential.rejectedHint}`,
         eo,
       );
     }
     if (raw.status === 403) {
       return new AuthError(
-        `${prefix}: ${host} refused ${c.what} (403): the PAT lacks the "${scopeFor(c)}" scope or the account lacks the permission${detail ? `: ${detail}` : ''}`,
+        credential.kind === 'pat'
+          ? `${prefix}: ${host} refused ${c.what} (403): the PAT lacks the "${scopeFor(c)}" scope or the account lacks the permission${detail ? `: ${detail}` : ''}`
+          : `${prefix}: ${host} refused ${c.what} (403): the ${credential.kind.replace('-', ' ')} lacks the permission in the organization or project${detail ? `: ${detail}` : ''}`,
         eo,
       );
     }
@@ -356,6 +373,8 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       return await send(c, signal);
     } catch (err) {
       if (signal.aborted) throw abortedBy(signal);
+      // Entra ID would not issue a token: already one line naming the settings to check.
+      if (err instanceof AuthError) throw err;
       if (err instanceof CredentialOriginError) throw refused(c, err);
       if (err instanceof TooManyRedirectsError)
         throw new ConnectorError(`${prefix}: ${c.what}: ${err.message}`, errOpts());
@@ -363,7 +382,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
       // typed-rest-client refuses an https → http redirect itself, before any handler sees it.
       if (typeof e.message === 'string' && e.message.startsWith('Redirect from HTTPS to HTTP')) {
         throw new ConnectorError(
-          `${prefix}: ${c.what}: refused a redirect from https to plain http (the PAT is never sent in the clear)`,
+          `${prefix}: ${c.what}: refused a redirect from https to plain http (the credential is never sent in the clear)`,
           errOpts(),
         );
       }
@@ -390,6 +409,13 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   const attempts = async (c: AdoCall, signal: AbortSignal): Promise<AdoReply> => {
     for (let attempt = 0; ; attempt++) {
       await pacer.ready(GATE, signal);
+      if (spacingMs > 0) {
+        // A slot of our own, taken synchronously so concurrent callers line up behind each other.
+        const t = now();
+        const at = Math.max(t, nextSlot);
+        nextSlot = at + spacingMs;
+        if (at > t) await abortableSleep(sleep, at - t, signal);
+      }
       const raw = await attemptOnce(c, signal);
       if ('network' in raw) {
         const problem = describeNetworkError(raw.network, { url: opts.orgUrl, setting: 'orgUrl', timeoutMs });

@@ -11,7 +11,9 @@ import type {
   UnreadableItem,
   WebhookRegistration,
 } from '../types.ts';
+import { createAdoCredential } from './auth.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
+import { createHookHealth } from './hook-health.ts';
 import { createIterationCache } from './iterations.ts';
 import { LOCATIONS } from './locations.ts';
 import { DEFAULT_KINDS, parseIdentity, statusCategoryOf, toWorkItem } from './map.ts';
@@ -66,6 +68,8 @@ function decodeCursor(c: string | null): Cursor {
 export interface AdoConnectorOptions {
   /** Tuning for tests (retry delays, a fake sleep) and the transport (`fetch` on Workers). */
   client?: Pick<AdoClientOptions, 'retry' | 'sleep' | 'now' | 'timeoutMs' | 'slowdownBelow' | 'transport'>;
+  /** The agent Entra ID token requests use (a test authority's own certificate); see auth.ts. */
+  entraAgent?: import('node:http').Agent;
 }
 
 type Unreadable = (item: UnreadableItem) => void;
@@ -75,13 +79,18 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   const orgUrl = (deps.baseUrl ?? config.orgUrl).replace(/\/+$/, '');
   const client = createAdoClient({
     orgUrl,
-    pat: config.auth.pat,
+    credential: createAdoCredential(config.auth, {
+      connectionId: config.id,
+      now: options.client?.now ?? Date.now,
+      entraAgent: options.entraAgent,
+    }),
     connectionId: config.id,
     limits: config.limits,
     log,
     ...options.client,
   });
   const states = createStateCategoryCache(client);
+  const hookHealth = createHookHealth({ client, config, events: HOOK_EVENTS });
   const iterations = createIterationCache(client);
   const projects = new Map<string, string>();
   const selfIds = new Set<string>();
@@ -412,7 +421,16 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
           );
           if (hit) {
             kept.add(hit.id);
-            out.push({ id: hit.id, action: 'unchanged', url, events: [eventType], expiresAt: null });
+            // One the service put on probation or disabled delivers nothing: installing turns it back on.
+            const off = hit.status === 'onProbation' || hit.status === 'disabledBySystem';
+            if (off) await hookHealth.enableWebhook({ id: hit.id });
+            out.push({
+              id: hit.id,
+              action: off ? 'refreshed' : 'unchanged',
+              url,
+              events: [eventType],
+              expiresAt: null,
+            });
             continue;
           }
           const created = await client.call({
@@ -448,6 +466,17 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
         out.push({ id: s.id, action: 'deleted', url, events: [s.eventType], expiresAt: null });
       }
       return out;
+    },
+
+    webhookHealth: (input) => hookHealth.webhookHealth(input),
+    enableWebhook: (input) => hookHealth.enableWebhook(input),
+
+    rewindCursor(cursor, since) {
+      if (cursor === null || Number.isNaN(Date.parse(since))) return cursor;
+      const c = decodeCursor(cursor);
+      if (c.changedSince === null) return null;
+      const at = new Date(since).toISOString();
+      return JSON.stringify({ v: 1, changedSince: at < c.changedSince ? at : c.changedSince } satisfies Cursor);
     },
 
     async checkMapping(): Promise<MappingDrift[]> {

@@ -95,7 +95,7 @@ describe.each(['sdk', 'fetch'] as const)('the connector over real sockets (%s tr
   }
 
   const refusal = (sim: AdoSimulator, foreign: ForeignHost, what: string) =>
-    `Azure DevOps (ado): ${what}: refused to send the PAT to ${foreign.url}, outside the configured orgUrl's origin ${new URL(sim.url).origin} (a resource location or redirect of the service named it)`;
+    `Azure DevOps (ado): ${what}: refused to send the credential to ${foreign.url}, outside the configured orgUrl's origin ${new URL(sim.url).origin} (a resource location or redirect of the service named it)`;
 
   async function failure(p: Promise<unknown>): Promise<string> {
     try {
@@ -206,7 +206,7 @@ describe('resource areas that place work item tracking on a foreign host (sdk tr
     );
     // Assert
     expect({ message, foreign: foreign.received() }).toEqual({
-      message: `Azure DevOps (ado): read 1 work items: refused to send the PAT to ${foreign.url}, outside the configured orgUrl's origin ${new URL(sim.url).origin} (a resource location or redirect of the service named it)`,
+      message: `Azure DevOps (ado): read 1 work items: refused to send the credential to ${foreign.url}, outside the configured orgUrl's origin ${new URL(sim.url).origin} (a resource location or redirect of the service named it)`,
       foreign: [],
     });
   });

@@ -1,4 +1,4 @@
-// Where the PAT may go. The service names other hosts in its answers (resource areas'
+// Where the credential (a PAT or an Entra ID token) may go. The service names other hosts in its answers (resource areas'
 // `locationUrl`, redirects), and azure-devops-node-api would send the credential to any of them.
 // A PAT is only ever sent to the configured organization: its own origin and path, and — for Azure
 // DevOps Services — Microsoft's hosts of that same organization: dev.azure.com/{org} and
@@ -64,7 +64,7 @@ export function createOrgPolicy(orgUrl: string): OrgPolicy {
 export class CredentialOriginError extends Error {
   readonly target: URL;
   constructor(target: URL, why: string) {
-    super(`refused to send the PAT to ${target.protocol}//${target.host}, ${why}`);
+    super(`refused to send the credential to ${target.protocol}//${target.host}, ${why}`);
     this.name = 'CredentialOriginError';
     this.target = target;
   }

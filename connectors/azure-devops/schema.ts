@@ -106,6 +106,9 @@ export type AdoConnectionData = z.infer<typeof AdoConnectionData>;
 export const AdoSubscription = z.looseObject({
   id: z.string(),
   eventType: z.string(),
+  /** `enabled`, `onProbation`, `disabledByUser`, `disabledBySystem`, `disabledByInactiveIdentity`. */
+  status: z.string().optional(),
+  modifiedDate: z.string().optional(),
   /** `projectId`: the one project whose events the subscription sends (absent: every project). */
   publisherInputs: z.record(z.string(), z.string()).optional(),
   consumerInputs: z.record(z.string(), z.string()).optional(),

@@ -111,3 +111,62 @@ export async function pullAll(c: Connector, cursor: string | null) {
   });
   return { items, pages, cursor: r.cursor };
 }
+
+/**
+ * Virtual time for a connector and a simulator that share it: sleeps end in the order of their
+ * end times, the clock jumping to each in turn, and only once the simulator is quiet (nothing in
+ * flight, nothing new arrived for a few milliseconds), so the requests a wake-up sends reach the
+ * simulator at the instant they were sent at. Requests take no virtual time. Used where a budget's
+ * drain over minutes matters (the TSTU tests, the bench) without waiting for it.
+ */
+export function virtualTime(
+  sim: Pick<AdoSimulator, 'totalRequests' | 'inFlight'>,
+  start = Date.parse('2026-03-02T10:00:00Z'),
+) {
+  let t = start;
+  const sleepers: { until: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let driving = false;
+  const tick = () => new Promise((r) => setTimeout(r, 2));
+  const quiet = async () => {
+    for (let calm = 0; calm < 2; ) {
+      const seen = sim.totalRequests();
+      await tick();
+      calm = sim.inFlight() === 0 && sim.totalRequests() === seen ? calm + 1 : 0;
+    }
+  };
+  const drive = async () => {
+    if (driving) return;
+    driving = true;
+    try {
+      while (sleepers.length > 0) {
+        await quiet();
+        sleepers.sort((a, b) => a.until - b.until);
+        const due = sleepers[0]!.until;
+        t = Math.max(t, due);
+        for (const s of sleepers.splice(0, sleepers.filter((x) => x.until <= due).length)) s.resolve();
+      }
+    } finally {
+      driving = false;
+    }
+  };
+  return {
+    now: () => t,
+    start,
+    sleep: (ms: number, signal?: AbortSignal): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const s = { until: t + ms, resolve, reject };
+        sleepers.push(s);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const i = sleepers.indexOf(s);
+            if (i >= 0) sleepers.splice(i, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+        void drive();
+      }),
+  };
+}

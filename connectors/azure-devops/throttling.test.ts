@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { createAdoConnector } from './index.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
-import { adoConfig, pullAll, simulatedConnector } from './test-support.ts';
+import { adoConfig, pullAll, simulatedConnector, virtualTime } from './test-support.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -256,3 +256,73 @@ function realTimer(ms: number, signal?: AbortSignal): Promise<void> {
     );
   });
 }
+
+describe('the TSTU budget (simulator on the same clock)', () => {
+  async function setup(opts: { concurrency: number; slowdownBelow?: number; items: number }) {
+    let now = () => START;
+    const sim = await startAdoSimulator({ now: () => now() });
+    const clock = virtualTime(sim, START);
+    now = clock.now;
+    cleanup.push(() => sim.close());
+    sim.seedPortfolio({ process: 'Agile', project: 'Payments', epics: 400, seed: 11, limit: opts.items });
+    const connector = createAdoConnector(
+      {
+        config: adoConfig({
+          scope: { projects: ['Payments'] },
+          limits: { concurrency: opts.concurrency, requestsPerSecond: 1000 },
+        }),
+        log: silentLogger(),
+        resolveRef: () => null,
+        baseUrl: sim.url,
+      },
+      { client: { now: clock.now, sleep: clock.sleep, slowdownBelow: opts.slowdownBelow, retry: { baseDelayMs: 5 } } },
+    );
+    cleanup.push(() => connector.close());
+    // Discovery and metadata first: what follows is the calls under test.
+    const keys = await connector.listKeys();
+    await connector.fetchItems(keys.slice(0, 1));
+    sim.resetCounts();
+    return { sim, connector, keys };
+  }
+
+  test('X-RateLimit-Delay holds the next request for as long as the service held this one', async () => {
+    // Arrange: a budget of 1 TSTU a minute that delays by 1.5 s (no Retry-After), pacing by
+    // X-RateLimit-Remaining off, so the delay alone decides.
+    const { sim, connector, keys } = await setup({ concurrency: 1, slowdownBelow: 0, items: 20 });
+    sim.configure({
+      budget: { limit: 1, windowMs: 60_000, mode: 'delay', delaySeconds: 1.5, retryAfterOnDelay: false },
+    });
+
+    // Act: four reads (of an item whose type's states are known: one request each), one after the other.
+    for (let i = 0; i < 4; i++) await connector.fetchItems([keys[0]!]);
+
+    // Assert: the first is within budget, the second is delayed; each after it waits 1.5 s.
+    expect(sim.requestLog().map((r) => ({ at: r.at - START, status: r.status }))).toEqual([
+      { at: 0, status: 200 },
+      { at: 0, status: 200 },
+      { at: 1500, status: 200 },
+      { at: 3000, status: 200 },
+    ]);
+    expect(connector.stats().throttled).toBe(3);
+  });
+
+  test('a full pull at concurrency 4 paces itself under a blocking budget: no 429 at all', async () => {
+    // Arrange: 2,000 items (a WIQL query, 10 batches and the states of each type, 1 TSTU each)
+    // against 5 TSTUs per 10 s that answer 429 past them.
+    const { sim, connector } = await setup({ concurrency: 4, items: 2_000 });
+    sim.configure({ budget: { limit: 5, windowMs: 10_000, mode: 'block', retryAfterSeconds: 1 } });
+
+    // Act
+    const { items } = await pullAll(connector, null);
+
+    // Assert
+    const log = sim.requestLog();
+    expect({
+      items: items.length,
+      requests: log.length >= 11,
+      blocked: log.filter((r) => r.status === 429).length,
+      paced: connector.stats().throttled > 0,
+      tookSeconds: (log.at(-1)!.at - START) / 1000 > 5,
+    }).toEqual({ items: 2_000, requests: true, blocked: 0, paced: true, tookSeconds: true });
+  });
+});

@@ -150,7 +150,7 @@ describe('HTTP answers that mean the connection is wrong', () => {
     const e = await failure(connectorAt('jira', sim.url).whoami());
     // Assert
     expect({ message: e.message, leaks: leaks(e) }).toEqual({
-      message: `Jira at ${new URL(sim.url).host} rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired`,
+      message: `Jira at ${new URL(sim.url).host} rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired (set auth.apiToken of connection "jira-main")`,
       leaks: false,
     });
   });

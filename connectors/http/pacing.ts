@@ -136,3 +136,31 @@ export function requestSignal(closing: AbortSignal, scope: SignalScope): AbortSi
   const caller = scope.current();
   return caller ? AbortSignal.any([closing, caller]) : closing;
 }
+
+/** One item of a RateLimit / RateLimit-Policy structured field: `"tenant-app-quota";q=100100;w=3600`. */
+export interface RateLimitItem {
+  name: string;
+  params: Record<string, number>;
+}
+
+/**
+ * The IETF RateLimit / RateLimit-Policy fields (draft-ietf-httpapi-ratelimit-headers), as
+ * Atlassian sends them: a list of quoted policy names with numeric parameters. Anything that
+ * is not a name with numbers is skipped, never guessed at; at most 8 items are read.
+ */
+export function parseRateLimitField(value: string | null | undefined): RateLimitItem[] {
+  if (!value) return [];
+  const out: RateLimitItem[] = [];
+  for (const part of value.slice(0, 2000).split(',').slice(0, 8)) {
+    const [head, ...rest] = part.split(';').map((s) => s.trim());
+    const name = /^"([^"]{1,100})"$/.exec(head ?? '')?.[1] ?? /^[a-z][\w.-]{0,99}$/i.exec(head ?? '')?.[0];
+    if (!name) continue;
+    const params: Record<string, number> = {};
+    for (const p of rest) {
+      const m = /^([a-z][\w-]{0,20})=(\d{1,15})$/i.exec(p);
+      if (m) params[m[1]!.toLowerCase()] = Number(m[2]);
+    }
+    out.push({ name, params });
+  }
+  return out;
+}

@@ -68,7 +68,7 @@ describe('errors', () => {
     // Assert
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toBe(
-      'Jira at acme.atlassian.net rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired',
+      'Jira at acme.atlassian.net rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired (set auth.apiToken of connection "jira-main")',
     );
     expect((e as AuthError).httpStatus).toBe(401);
     expect(leaks(e)).toBe(false);
@@ -83,7 +83,7 @@ describe('errors', () => {
 
     // Assert
     expect(e.message).toBe(
-      'Jira at acme.atlassian.net rejected the bearer token (401 on GET myself); check that it is valid and not expired',
+      'Jira at acme.atlassian.net rejected the bearer token (401 on GET myself); check that it is valid and not expired (set auth.bearerToken of connection "jira-main")',
     );
     expect(e.message.includes('bearer-secret-xyz')).toBe(false);
   });
@@ -219,6 +219,7 @@ describe('retries and rate limits', () => {
       retries: 1,
       byEndpoint: { 'GET myself': 2 },
       warnings: {},
+      quota: { pauses: 0, pausedUntil: null, reason: null, nearLimitSlowdowns: 0 },
     });
   });
 
@@ -293,6 +294,7 @@ describe('retries and rate limits', () => {
       retries: 2,
       byEndpoint: { 'GET myself': 3 },
       warnings: {},
+      quota: { pauses: 0, pausedUntil: null, reason: null, nearLimitSlowdowns: 0 },
     });
     // Full jitter at random()=0.5 over 100 and 200 ms.
     expect(c.sleeps).toEqual([50, 100]);

@@ -2,8 +2,10 @@
 // this transport decides when, how often and where they are sent: per-connection concurrency and
 // request-rate caps (p-queue), Jira's per-issue write limit, Retry-After held per endpoint and
 // method (Jira's burst limit's scope) for every request to it — queued ones included — and for
-// the whole connection on a quota answer, capped waits, backoff with jitter, redirects followed
-// only within the site, typed one-line errors without secrets, and request counters.
+// the whole connection on a quota answer (until the hourly points quota resets), a slower pace
+// once Jira says the quota is nearly spent, Jira's burst limit per endpoint and method kept to,
+// capped waits, backoff with jitter, redirects followed only within the credential's origin
+// (the site, or Atlassian's gateway), typed one-line errors without secrets, and counters.
 import { createCloudClient } from 'jira.js';
 import type { Client, SendRequestOptions } from 'jira.js/core';
 import PQueue from 'p-queue';
@@ -34,6 +36,8 @@ import {
 } from '../http/pacing.ts';
 import { fetchWithinPolicy, TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
+import { createJiraCredentials, type JiraTokenStore } from './auth.ts';
+import { isNearLimit, type JiraRateLimit, readJiraRateLimit } from './rate-limit.ts';
 
 /** Knobs tests turn; production uses the defaults. */
 export interface JiraTuning {
@@ -51,20 +55,32 @@ export interface JiraTuning {
 
 export interface TransportOptions {
   connection: string;
+  /** Where site requests go: the configured site, or a simulator standing in for it. */
   baseUrl: string;
   auth: JiraConnection['auth'];
-  limits: Pick<JiraConnection['limits'], 'concurrency' | 'requestsPerSecond' | 'maxRetryAfterSeconds'>;
+  /** Atlassian's gateway and token server (scoped tokens, OAuth); Atlassian's own when unset. */
+  apiUrl?: string;
+  authUrl?: string;
+  /** Where a rotated OAuth refresh token is kept across restarts. */
+  tokenStore?: JiraTokenStore;
+  limits: Pick<
+    JiraConnection['limits'],
+    'concurrency' | 'requestsPerSecond' | 'maxRetryAfterSeconds' | 'maxQuotaPauseSeconds' | 'burstPerSecond'
+  >;
   log: Logger;
   tuning?: JiraTuning;
 }
+
+/** Jira's documented burst limits per endpoint, by method (requests per second). */
+export const BURST_PER_SECOND: Record<string, number> = { GET: 100, POST: 100, PUT: 50, DELETE: 50 };
+
+/** Default cap on a quota pause: the points quota is hourly, plus a margin for clock skew. */
+export const DEFAULT_MAX_QUOTA_PAUSE_SECONDS = 3_900;
 
 export const ISSUE_WRITE_LIMITS = [
   { max: 20, windowMs: 2_000 },
   { max: 100, windowMs: 30_000 },
 ];
-
-/** RateLimit-Reason values that mean the whole connection is out of quota, not one endpoint. */
-const QUOTA_REASONS = /quota/i;
 
 /** POSTs that only read: safe to send again after a 5xx or a dropped connection. */
 const READ_POSTS = new Set(['search/jql', 'search/approximate-count', 'issue/bulkfetch', 'changelog/bulkfetch']);
@@ -109,7 +125,8 @@ export function permissionFor(label: string): string | null {
 }
 
 function buildUrl(base: string, url: string, params?: Record<string, unknown>): string {
-  const u = new URL(url.startsWith('/') ? url : `/${url}`, base.endsWith('/') ? base : `${base}/`);
+  // Relative to the base's path: through the gateway every path lives under /ex/jira/{cloudId}.
+  const u = new URL(url.replace(/^\/+/, ''), base.endsWith('/') ? base : `${base}/`);
   for (const [k, v] of Object.entries(params ?? {})) {
     if (v === undefined || v === null) continue;
     if (Array.isArray(v)) {
@@ -128,6 +145,12 @@ function askedWaitMs(res: Response, now: number): number | null {
   const reset = parseResetAt(res.headers.get('x-ratelimit-reset'), now);
   if (after === null) return reset;
   return reset === null ? after : Math.max(after, reset);
+}
+
+/** A 401 that says the credential expired (Atlassian's `invalid_token` / "expired" wording), not that it is wrong. */
+function saysExpired(res: Response, body: string): boolean {
+  const challenge = res.headers.get('www-authenticate') ?? '';
+  return /expired/i.test(challenge) || /expired/i.test(body.slice(0, 500));
 }
 
 export interface JiraTransport extends Client {
@@ -161,6 +184,9 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   const random = t.random ?? Math.random;
   const writeLimits = t.issueWriteLimits ?? ISSUE_WRITE_LIMITS;
   const maxWaitS = opts.limits.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS;
+  const maxQuotaS = Math.max(maxWaitS, opts.limits.maxQuotaPauseSeconds ?? DEFAULT_MAX_QUOTA_PAUSE_SECONDS);
+  const burst: Record<string, number | undefined> = { ...BURST_PER_SECOND };
+  for (const [m, n] of Object.entries(opts.limits.burstPerSecond ?? {})) if (n !== undefined) burst[m] = n;
   const rps = opts.limits.requestsPerSecond;
   // One request every 1000/rps ms rather than rps at the top of each second: no self-made bursts.
   const queue = new PQueue({
@@ -168,21 +194,30 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     interval: Math.max(1, Math.ceil(1000 / rps)),
     intervalCap: Math.max(1, Math.round(rps / 1000)),
   });
-  const site = new URL(opts.baseUrl);
-  const secrets = 'apiToken' in opts.auth ? [opts.auth.apiToken] : [opts.auth.bearerToken];
-  const authHeader =
-    'apiToken' in opts.auth
-      ? `Basic ${Buffer.from(`${opts.auth.email}:${opts.auth.apiToken}`).toString('base64')}`
-      : `Bearer ${opts.auth.bearerToken}`;
-  secrets.push(authHeader.split(' ')[1]!);
-  const credential = 'apiToken' in opts.auth ? `the API token for ${opts.auth.email}` : 'the bearer token';
+  const creds = createJiraCredentials({
+    connection: opts.connection,
+    config: { baseUrl: opts.baseUrl, auth: opts.auth, apiUrl: opts.apiUrl ?? '', authUrl: opts.authUrl ?? '' },
+    siteUrl: opts.baseUrl,
+    tokenStore: opts.tokenStore,
+    now,
+    timeoutMs,
+  });
+  const site = creds.origin;
+  const credential = creds.describe;
+  /** The setting that names where requests go: the gateway's, or the site's. */
+  const originSetting = creds.kind === 'scoped' || creds.kind === 'oauth' ? 'apiUrl' : 'baseUrl';
   const stats: ConnectorStats = { requests: 0, throttled: 0, retries: 0, byEndpoint: {} };
+  const quota = { pauses: 0, nearLimitSlowdowns: 0, pausedUntil: null as string | null, reason: null as string | null };
+  /** Near the quota: when the next request may leave, and the points one request costs (a moving average). */
+  const near = { nextAt: 0, lastLeft: null as number | null, costPerRequest: 1, measured: false, sinceLast: 0 };
+  /** Per endpoint and method: the burst bucket's tokens as of `at`. */
+  const buckets = new Map<string, { tokens: number; at: number }>();
   const writesByIssue = new Map<string, { t: number }[]>();
   const pacer = createPacer({ now, sleep });
   const scope = createSignalScope();
   const closing = new AbortController();
 
-  const redact = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), s);
+  const redact = (s: string) => creds.secrets().reduce((acc, secret) => acc.split(secret).join('***'), s);
   const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
     tracker: 'jira',
     connection: opts.connection,
@@ -207,7 +242,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
       const upgrade = site.protocol === 'http:' && target.protocol === 'https:' && target.hostname === site.hostname;
       if (target.origin === site.origin || upgrade) return;
       throw new ConnectorError(
-        `${sent.label}: Jira at ${site.host} redirected to ${target.protocol}//${target.host}, another origin; pmo-sync sends the request and ${credential} to ${site.origin} only (if the site moved, set baseUrl to its new URL)`,
+        `${sent.label}: Jira at ${site.host} redirected to ${target.protocol}//${target.host}, another origin; pmo-sync sends the request and ${credential} to ${site.origin} only (if the ${originSetting === 'baseUrl' ? 'site' : 'gateway'} moved, set ${originSetting} to its new URL)`,
         errOpts(),
       );
     },
@@ -261,8 +296,14 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     const tail = detail ? `: ${redact(detail)}` : '';
     const s = res.status;
     if (s === 401) {
+      const fix = `set ${creds.setting} of connection "${opts.connection}"`;
+      if (saysExpired(res, text))
+        return new AuthError(
+          `Jira at ${site.host} rejected ${credential} (401 on ${sent.label}): it has expired; ${creds.kind === 'oauth' ? 'the refresh did not help, consent again and ' : 'create a new one and '}${fix}`,
+          errOpts(s),
+        );
       return new AuthError(
-        `Jira at ${site.host} rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired`,
+        `Jira at ${site.host} rejected ${credential} (401 on ${sent.label}); check that it is valid and not expired (${fix})`,
         errOpts(s),
       );
     }
@@ -298,24 +339,85 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
    * A 429 (or a 503 with Retry-After) closes its endpoint's gate — the connection's, for a quota —
    * for the wait Jira asked for, capped. Null for any other answer.
    */
-  function throttleOf(res: Response, sent: Sent, attempt: number): Throttle | null {
-    const asked = askedWaitMs(res, now());
+  function throttleOf(res: Response, rl: JiraRateLimit, sent: Sent, attempt: number): Throttle | null {
+    const asked = rl.waitMs;
     if (res.status !== 429 && !(res.status === 503 && asked !== null)) return null;
-    const reason = res.headers.get('ratelimit-reason') ?? '';
-    const wait = capWait(asked ?? backoff(attempt + 2), maxWaitS * 1000);
+    const reason = rl.reason ?? '';
+    const isQuota = rl.scope === 'quota';
+    // The points quota resets on the hour: waiting less only earns a second 429.
+    const capS = isQuota ? maxQuotaS : maxWaitS;
+    const wait = capWait(asked ?? backoff(attempt + 2), capS * 1000);
     if (wait.capped) {
-      warn(
-        `${sent.label}: Jira asked to wait longer than limits.maxRetryAfterSeconds (${maxWaitS} s); waited ${maxWaitS} s`,
-      );
+      const setting = isQuota ? 'limits.maxQuotaPauseSeconds' : 'limits.maxRetryAfterSeconds';
+      warn(`${sent.label}: Jira asked to wait longer than ${setting} (${capS} s); waited ${capS} s`);
       opts.log.warn({ endpoint: sent.label, askedMs: asked, capMs: wait.ms }, 'jira Retry-After above the cap');
     }
     // Retry-After is a minimum: jitter only ever adds to it, so a crowd of clients spreads out.
     // A quota is the whole connection's; a burst limit is one endpoint and method's.
-    pacer.hold(
-      QUOTA_REASONS.test(reason) ? null : sent.label,
-      now() + wait.ms + Math.round(random() * Math.min(1000, baseDelay)),
-    );
+    const until = now() + wait.ms + Math.round(random() * Math.min(1000, baseDelay));
+    // A per-issue write limit is the issue's: writes to other issues go on.
+    const issueScoped = rl.scope === 'issue-write' && sent.issueKey !== null;
+    pacer.hold(isQuota ? null : issueScoped ? issueGate(sent.issueKey!) : sent.label, until);
+    if (isQuota) {
+      quota.pauses += 1;
+      quota.pausedUntil = new Date(until).toISOString();
+      quota.reason = reason;
+      opts.log.warn({ reason, until: quota.pausedUntil }, 'jira points quota spent: connection paused until the reset');
+    }
     return { waitMs: wait.ms, reason };
+  }
+
+  /** The gates a request waits for: its endpoint and method's, and for a write, its issue's. */
+  const issueGate = (key: string) => `issue ${key}`;
+  const gatesOf = (sent: Sent) => (sent.issueKey ? [sent.label, issueGate(sent.issueKey)] : [sent.label]);
+
+  /**
+   * Once Jira says the points quota is nearly spent, the rest is spread over the time to its
+   * reset (one request's points at a time) instead of spent at full speed into a 429. Without
+   * numbers to go by, requests go at a quarter of the configured rate.
+   */
+  function paceNearLimit(rl: JiraRateLimit): void {
+    const left = rl.quota?.left ?? null;
+    if (left !== null) {
+      if (near.lastLeft !== null && near.sinceLast > 0 && left < near.lastLeft) {
+        const cost = (near.lastLeft - left) / near.sinceLast;
+        // The first measure replaces the guess; later ones move the average.
+        near.costPerRequest = near.measured ? 0.7 * near.costPerRequest + 0.3 * cost : cost;
+        near.measured = true;
+      }
+      near.lastLeft = left;
+      near.sinceLast = 0;
+    }
+    if (!isNearLimit(rl)) return;
+    const resetS = rl.quota?.resetS ?? null;
+    const spacing =
+      left !== null && resetS !== null
+        ? Math.ceil((resetS * 1000) / Math.max(1, left / Math.max(1, near.costPerRequest)))
+        : Math.ceil(4000 / rps);
+    const at = now();
+    near.nextAt = Math.max(near.nextAt, at) + Math.min(spacing, maxQuotaS * 1000);
+    quota.nearLimitSlowdowns += 1;
+    pacer.hold(null, near.nextAt);
+  }
+
+  /**
+   * Keeps each endpoint and method under Jira's burst limit, a token bucket as Jira's is: a
+   * second's worth may go at once, then the method's rate. False when this request must wait.
+   */
+  function takeBurstSlot(sent: Sent): boolean {
+    const perSecond = burst[sent.method];
+    if (!perSecond) return true;
+    const at = now();
+    const b = buckets.get(sent.label) ?? { tokens: perSecond, at };
+    b.tokens = Math.min(perSecond, b.tokens + ((at - b.at) * perSecond) / 1000);
+    b.at = at;
+    buckets.set(sent.label, b);
+    if (b.tokens < 1) {
+      pacer.hold(sent.label, at + Math.ceil(((1 - b.tokens) * 1000) / perSecond));
+      return false;
+    }
+    b.tokens -= 1;
+    return true;
   }
 
   /**
@@ -332,11 +434,12 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     signal: AbortSignal,
   ): Promise<{ res: Response; throttle: Throttle | null }> {
     for (;;) {
-      await pacer.ready(sent.label, signal);
+      for (const gate of gatesOf(sent)) await pacer.ready(gate, signal);
       const out = await queue.add(
         async () => {
-          if (pacer.openAt(sent.label) > now()) return GATE_MOVED;
+          if (gatesOf(sent).some((g) => pacer.openAt(g) > now()) || !takeBurstSlot(sent)) return GATE_MOVED;
           stats.requests += 1;
+          near.sinceLast += 1;
           stats.byEndpoint[sent.label] = (stats.byEndpoint[sent.label] ?? 0) + 1;
           const { response } = await fetchWithinPolicy(
             fetch,
@@ -344,7 +447,9 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
             { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) },
             redirectPolicy(sent),
           );
-          return { res: response, throttle: throttleOf(response, sent, attempt) };
+          const rl = readJiraRateLimit(response.headers, now());
+          paceNearLimit(rl);
+          return { res: response, throttle: throttleOf(response, rl, sent, attempt) };
         },
         { signal },
       );
@@ -353,12 +458,17 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   }
 
   async function attempts<T>(sent: Sent, url: string, init: RequestInit, signal: AbortSignal): Promise<T> {
+    let renewed = false;
     for (let attempt = 1; ; attempt++) {
       const slot = sent.issueKey ? await waitForIssueSlot(sent.issueKey, signal) : null;
       let res: Response;
       let throttle: Throttle | null;
+      let authorization = '';
       try {
-        ({ res, throttle } = await dispatch(url, init, sent, attempt, signal));
+        // Asked per attempt: an OAuth access token may have been refreshed meanwhile.
+        authorization = await creds.header(signal);
+        const headers = { ...(init.headers as Record<string, string>), Authorization: authorization };
+        ({ res, throttle } = await dispatch(url, { ...init, headers }, sent, attempt, signal));
         if (slot) slot.t = now();
       } catch (cause) {
         if (signal.aborted) throw abortedBy(signal);
@@ -404,6 +514,13 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
         }
         throw await errorFor(res, sent, throttle.waitMs);
       }
+      // An expired OAuth access token is refreshed once; the request was refused, so sending it again is safe.
+      if (res.status === 401 && !renewed && (await creds.renew(authorization, signal))) {
+        await res.body?.cancel();
+        renewed = true;
+        stats.retries += 1;
+        continue;
+      }
       const asked = askedWaitMs(res, now());
       if (res.status >= 500 && sent.idempotent && attempt < maxAttempts) {
         await res.body?.cancel();
@@ -419,12 +536,16 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
     if (closing.signal.aborted) throw closedError();
     const signal = requestSignal(closing.signal, scope);
     const sent = describeRequest(req.method ?? 'GET', req.url);
-    const url = buildUrl(opts.baseUrl, req.url, req.searchParams as Record<string, unknown> | undefined);
-    const headers: Record<string, string> = { Accept: 'application/json', Authorization: authHeader, ...req.headers };
+    const headers: Record<string, string> = { Accept: 'application/json', ...(req.headers as Record<string, string>) };
     const hasBody = req.body !== undefined && req.body !== null;
     if (hasBody) headers['Content-Type'] = 'application/json';
     const init: RequestInit = { method: sent.method, headers, body: hasBody ? JSON.stringify(req.body) : undefined };
     try {
+      const url = buildUrl(
+        await creds.apiBase(signal),
+        req.url,
+        req.searchParams as Record<string, unknown> | undefined,
+      );
       return await attempts<T>(sent, url, init, signal);
     } catch (err) {
       throw signal.aborted ? abortedBy(signal) : err;
@@ -434,7 +555,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   return {
     sendRequest,
     withSignal: (signal, fn) => scope.run(signal, fn),
-    stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint }, warnings: { ...warnings } }),
+    stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint }, warnings: { ...warnings }, quota: { ...quota } }),
     async close() {
       closing.abort();
       queue.clear();

@@ -54,6 +54,7 @@ describe('under faults', () => {
       retries: faulted,
       byEndpoint: sim.requestCounts(),
       warnings: {},
+      quota: { pauses: 0, pausedUntil: null, reason: null, nearLimitSlowdowns: 0 },
     });
     await jira.close();
   });
@@ -97,6 +98,7 @@ describe('under faults', () => {
       retries: 1,
       byEndpoint: { 'GET myself': 2 },
       warnings: {},
+      quota: { pauses: 0, pausedUntil: null, reason: null, nearLimitSlowdowns: 0 },
     });
     await jira.close();
   });
@@ -161,7 +163,7 @@ describe('under faults', () => {
     // Assert
     expect(error).toBeInstanceOf(AuthError);
     expect((error as Error).message).toBe(
-      `Jira at ${new URL(strict.url).host} rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired`,
+      `Jira at ${new URL(strict.url).host} rejected the API token for bot@acme.test (401 on GET myself); check that it is valid and not expired (set auth.apiToken of connection "jira-main")`,
     );
   });
 });

@@ -3,10 +3,12 @@
 import type { Person } from '../../src/model/work-item.ts';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
+import { createDynamicWebhooks } from './dynamic-webhooks.ts';
 import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
 import { createJiraScopeCheck } from './scope.ts';
 import { parseJiraWebhook, verifyJiraSignature } from './webhook.ts';
+import { verifyDeliveryJwt } from './webhook-jwt.ts';
 import { createWriter } from './write.ts';
 
 export type { JiraTuning } from './client.ts';
@@ -17,6 +19,9 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     connection: config.id,
     baseUrl: deps.baseUrl ?? config.baseUrl,
     auth: config.auth,
+    apiUrl: config.apiUrl,
+    authUrl: config.authUrl,
+    tokenStore: deps.tokenStore,
     limits: config.limits,
     log,
     tuning,
@@ -37,6 +42,22 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     return self;
   };
   const writer = createWriter({ api, transport, config, selfAccountId: async () => (self ?? (await whoami())).id });
+  // OAuth apps cannot register admin webhooks; theirs are dynamic and lapse after 30 days.
+  const dynamic =
+    'oauth' in config.auth ? createDynamicWebhooks({ transport, config, now: tuning.now ?? Date.now }) : null;
+  /**
+   * Keeps dynamic webhooks alive from the sync schedule. A failed refresh is logged and tried
+   * again next pass: the pull it rides on must not fail for it, and there are weeks to spare.
+   */
+  const keepWebhooksAlive = async () => {
+    if (!dynamic) return;
+    try {
+      const refreshed = await dynamic.refreshDue();
+      if (refreshed.length) log.info({ webhooks: refreshed }, 'jira dynamic webhooks refreshed');
+    } catch (err) {
+      log.warn({ err }, 'jira dynamic webhook refresh failed; trying again on the next sync');
+    }
+  };
 
   return {
     id: config.id,
@@ -45,7 +66,11 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     whoami,
 
     // The pull's signal reaches every request it causes, so aborting it ends their waits too.
-    pull: (opts) => transport.withSignal(opts.signal, () => reader.pull(opts)),
+    pull: (opts) =>
+      transport.withSignal(opts.signal, async () => {
+        await keepWebhooksAlive();
+        return reader.pull(opts);
+      }),
     listKeys: (opts) => transport.withSignal(opts?.signal, () => reader.listKeys(opts)),
     fetchItems: reader.fetchItems,
     checkScope: createJiraScopeCheck({ api, config }),
@@ -53,9 +78,15 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     deleteComment: writer.deleteComment,
     updateLabels: writer.updateLabels,
     updateFields: writer.updateFields,
-    installWebhooks: writer.installWebhooks,
+    installWebhooks: dynamic ? (input) => dynamic.install(input) : writer.installWebhooks,
 
     verifyWebhook(req: WebhookRequest) {
+      // An OAuth app's dynamic webhooks are signed with a JWT keyed on the client secret; a
+      // delivery with X-Hub-Signature (an admin webhook) is held to the webhook secret as ever.
+      if ('oauth' in config.auth && !req.headers.has('x-hub-signature')) {
+        verifyDeliveryJwt(req, config.auth.oauth.clientSecret, (tuning.now ?? Date.now)());
+        return;
+      }
       verifyJiraSignature(req, [config.webhookSecret, config.webhookSecretPrevious]);
     },
 

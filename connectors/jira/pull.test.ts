@@ -59,6 +59,7 @@ describe('pull from the simulator', () => {
       retries: 0,
       byEndpoint: { 'GET field': 1, 'POST search/jql': searchPages, 'POST changelog/bulkfetch': changelogBatches },
       warnings: {},
+      quota: { pauses: 0, pausedUntil: null, reason: null, nearLimitSlowdowns: 0 },
     });
 
     // Arrange: 50 people change 50 stories

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, PmoSyncError, UsageError } from '../errors.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReport, registerWrites } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerToken(program, ctx);
   registerMigrate(program, ctx);
   registerDemo(program, ctx);
+  registerDoctor(program, ctx);
   // `pmo-sync` alone: serve with a config, the demo without one.
   program.allowExcessArguments().action(async (_opts: unknown, cmd: Command) => {
     if (cmd.args.length > 0)

@@ -40,11 +40,51 @@ const JiraWriteback = z.strictObject({
   whenCompliant: z.enum(['update', 'delete']).default('update'),
 });
 
+/** Jira's limits add the 2026 points quota and the burst limit per endpoint and method (connectors/jira/client.ts). */
+const JiraLimits = Limits.extend({
+  /** Longest pause a points-quota answer may put on the whole connection; unset: 3,900 s (the quota is hourly). */
+  maxQuotaPauseSeconds: num(z.number().positive().max(86_400)).optional(),
+  /** Jira's burst limit per endpoint, by method, in requests per second; unset: GET/POST 100, PUT/DELETE 50. */
+  burstPerSecond: z
+    .strictObject({
+      GET: num(z.number().positive().max(1000)).optional(),
+      POST: num(z.number().positive().max(1000)).optional(),
+      PUT: num(z.number().positive().max(1000)).optional(),
+      DELETE: num(z.number().positive().max(1000)).optional(),
+    })
+    .optional(),
+});
+
+const JiraOAuth = z.strictObject({
+  clientId: nonEmpty,
+  clientSecret: nonEmpty,
+  /** The refresh token from the consent flow; once rotated, the newest one kept in the database wins. */
+  refreshToken: nonEmpty,
+  /** The site's cloud id; found from the site when unset. */
+  cloudId: nonEmpty.optional(),
+});
+
 export const JiraConnection = z.strictObject({
   id,
   kind: z.literal('jira'),
+  /** The site people open (`https://acme.atlassian.net`): links always point here. */
   baseUrl: httpUrl,
-  auth: z.union([z.strictObject({ email: nonEmpty, apiToken: nonEmpty }), z.strictObject({ bearerToken: nonEmpty })]),
+  auth: z.union([
+    z.strictObject({
+      email: nonEmpty,
+      apiToken: nonEmpty,
+      /** A scoped API token: it only works through `apiUrl`/ex/jira/{cloudId}, never the site URL. */
+      scoped: bool().optional(),
+      cloudId: nonEmpty.optional(),
+    }),
+    z.strictObject({ bearerToken: nonEmpty }),
+    /** OAuth 2.0 (3LO): access tokens refreshed with rotating refresh tokens; webhooks are dynamic. */
+    z.strictObject({ oauth: JiraOAuth }),
+  ]),
+  /** Atlassian's API gateway (scoped tokens and OAuth call it, never the site) and its token server. */
+  /** Unset: `https://api.atlassian.com` and `https://auth.atlassian.com` (connectors/jira/auth.ts). */
+  apiUrl: httpUrl.optional(),
+  authUrl: httpUrl.optional(),
   scope: z.union([z.strictObject({ projects: z.array(nonEmpty).min(1) }), z.strictObject({ jql: nonEmpty })]),
   /** Jira field ids by friendly name: points, start, sprint, epicLink, owner, and any extras rules read. */
   fields: z.record(z.string(), nonEmpty).default({}),
@@ -53,7 +93,7 @@ export const JiraConnection = z.strictObject({
   /** The previous secret during a rotation; either verifies. */
   webhookSecretPrevious: nonEmpty.optional(),
   writeback: JiraWriteback.default({ comment: true, labels: true, fields: {}, whenCompliant: 'update' }),
-  limits: Limits.default({ concurrency: 4, requestsPerSecond: 10 }),
+  limits: JiraLimits.default({ concurrency: 4, requestsPerSecond: 10 }),
 });
 export type JiraConnection = z.infer<typeof JiraConnection>;
 
@@ -64,11 +104,48 @@ const AdoWriteback = z.strictObject({
   whenCompliant: z.enum(['update', 'delete']).default('update'),
 });
 
+/**
+ * Where Microsoft Entra ID tokens come from: https://login.microsoftonline.com unless set (a
+ * sovereign cloud's, e.g. https://login.microsoftonline.us; a test's token endpoint).
+ */
+const authorityHost = z.url({ protocol: /^https$/, error: 'an https URL, like https://login.microsoftonline.us' });
+
+/**
+ * Azure DevOps credentials (docs/configuration.md): an organization-scoped PAT, or Microsoft Entra
+ * ID through @azure/identity — a service principal with a client secret or a certificate (a PEM
+ * file, or its text), or the host's managed identity (a user-assigned one by its client id).
+ */
+export const AdoAuth = z.union([
+  z.strictObject({ pat: nonEmpty }),
+  z.strictObject({
+    tenantId: nonEmpty,
+    clientId: nonEmpty,
+    clientSecret: nonEmpty,
+    authorityHost: authorityHost.optional(),
+  }),
+  z.strictObject({
+    tenantId: nonEmpty,
+    clientId: nonEmpty,
+    certificatePath: nonEmpty,
+    certificatePassword: nonEmpty.optional(),
+    authorityHost: authorityHost.optional(),
+  }),
+  z.strictObject({
+    tenantId: nonEmpty,
+    clientId: nonEmpty,
+    certificate: nonEmpty,
+    certificatePassword: nonEmpty.optional(),
+    authorityHost: authorityHost.optional(),
+  }),
+  z.strictObject({ managedIdentity: z.preprocess(booleanFromText, z.literal(true)), clientId: nonEmpty.optional() }),
+]);
+export type AdoAuth = z.infer<typeof AdoAuth>;
+
 export const AdoConnection = z.strictObject({
   id,
   kind: z.literal('azure-devops'),
   orgUrl: httpUrl,
-  auth: z.strictObject({ pat: nonEmpty }),
+  auth: AdoAuth,
   scope: z.union([
     z.strictObject({ projects: z.array(nonEmpty).min(1) }),
     z.strictObject({ wiql: nonEmpty, project: nonEmpty.optional() }),

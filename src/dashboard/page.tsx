@@ -180,6 +180,11 @@ function Headline(props: { data: DashboardData }) {
             <li class={f.ageSeconds === null || f.ageSeconds > 3600 ? 'stale' : ''}>
               <span>{f.connection}</span> <span>{ago(f.ageSeconds)}</span>
               {f.lastStatus === 'failed' ? <span class="rag red">last failed</span> : null}
+              {f.hooks ? (
+                <span class="rag amber" data-testid="hook-health">
+                  {f.hooks}
+                </span>
+              ) : null}
             </li>
           ))}
         </ul>

@@ -14,10 +14,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createSession, revokeSession, verifySession } from '../auth/sessions.ts';
 import { ServerSessions } from '../config/schema.ts';
-import type { AppDeps } from '../http/app.ts';
 import { authenticate } from '../http/auth.ts';
 import { limitBody } from '../http/body.ts';
+import type { AppDeps } from '../http/deps.ts';
 import { parseFilter } from '../workspace/filters.ts';
+import { ASSET_NAMES, type AssetName } from './asset-names.ts';
 import { loadDashboard } from './data.ts';
 import { DashboardPage, SignIn } from './page.tsx';
 import { registerWorkspacePages } from './workspace/routes.tsx';
@@ -40,9 +41,6 @@ const HTML_HEADERS = {
   'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
-
-export const ASSET_NAMES = ['dashboard.css', 'dashboard.js', 'chart.umd.min.js'] as const;
-export type AssetName = (typeof ASSET_NAMES)[number];
 
 const ASSET_TYPES: Record<AssetName, string> = {
   'dashboard.css': 'text/css; charset=utf-8',

@@ -3,15 +3,14 @@
 // serve/demo commands mount their own routes (webhooks) beside ours.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
-import type { Database } from '../../db/client.ts';
-import { type Config, ServerLimits } from '../config/schema.ts';
-import { type AssetName, registerDashboard } from '../dashboard/routes.tsx';
-import type { Logger } from '../log.ts';
+import { ServerLimits } from '../config/schema.ts';
+import { registerDashboard } from '../dashboard/routes.tsx';
 import { requireToken } from './auth.ts';
 import { BodyRefused, createBodyBudget, refusalResponse } from './body.ts';
 import './context.ts';
+import type { AppDeps } from './deps.ts';
 import { registerDocs } from './docs.tsx';
-import { type AppMetrics, createMetrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { OPENAPI_INFO, registerSecurity } from './openapi.ts';
 import { badRequest, problemResponse, renderError, zodProblems } from './problem.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -20,38 +19,7 @@ import { registerOpsRoutes } from './routes/ops.ts';
 import { registerPortfolioRoutes } from './routes/portfolio.ts';
 import { registerWorkspaceRoutes } from './routes/workspace.ts';
 
-export interface ReadinessReport {
-  ok: boolean;
-  checks: Record<string, unknown>;
-}
-
-export interface AppDeps {
-  database: Database;
-  /** The loaded config; null serves whatever the database holds (programs from rollups). */
-  config: Config | null;
-  log: Logger;
-  /** Clock for freshness, overdue and lag figures (tests pin it). */
-  now?: () => Date;
-  /** Adds routes the HTTP layer does not own (webhooks); called before the catch-all 404. */
-  mount?: (app: Hono) => void;
-  /** Extra readiness checks (connection freshness, webhook gap, mapping drift); merged into /readyz. */
-  readiness?: () => Promise<ReadinessReport>;
-  /** The active rules for GET /api/v1/rules; [] when absent. */
-  rules?: () => Promise<unknown[]>;
-  /** Starts a sync for POST /api/v1/sync; should resolve once the sync is queued. 503 when absent. */
-  triggerSync?: () => Promise<unknown>;
-  /** Metrics to serve; pass one made by createMetrics() to observe sync durations or add metrics. */
-  metrics?: AppMetrics;
-  /** Require an API token (any scope) for /metrics; it is open by default, like /healthz. */
-  protectMetrics?: boolean;
-  /**
-   * Dashboard assets by name, for runtimes without a file system (Workers): `dashboard.css`,
-   * `dashboard.js`, `chart.umd.min.js`. Missing ones are read from disk on first request.
-   */
-  assets?: Partial<Record<AssetName, string>>;
-  /** Mark the dashboard cookie Secure; defaults to true when the request came over https. */
-  secureCookies?: boolean;
-}
+export type { AppDeps, ReadinessReport } from './deps.ts';
 
 export function createApp(deps: AppDeps): OpenAPIHono {
   const now = deps.now ?? (() => new Date());

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import type { Logger } from '../log.ts';
+import { loadHookHealth } from '../server/hook-health.ts';
 
 export interface AppMetrics {
   registry: Registry;
@@ -15,6 +16,8 @@ export interface AppMetrics {
   httpDuration: Histogram<'method' | 'route'>;
   /** For the process that runs syncs: observe each pass (`kind` = sync | reconcile | webhook). */
   syncDuration: Histogram<'connection' | 'kind'>;
+  /** Webhook deliveries the tracker marked as retries (X-Atlassian-Webhook-Retry), received by this process. */
+  webhookRetries: Counter<'tracker' | 'connection'>;
 }
 
 const OUTBOX_STATUSES = ['pending', 'in_flight', 'done', 'dead', 'superseded', 'planned'];
@@ -52,6 +55,39 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
     labelNames: ['connection', 'kind'] as const,
     buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
+  });
+
+  const webhookRetries = new Counter({
+    name: 'pmo_sync_webhook_retries_total',
+    help: 'Webhook deliveries the tracker marked as retries of one it thinks failed (Jira: X-Atlassian-Webhook-Retry), received by this process',
+    labelNames: ['tracker', 'connection'] as const,
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'pmo_sync_tracker_quota_paused_until_seconds',
+    help: "Unix time until which the tracker's points quota paused the connection in its latest sync (0: no pause in it)",
+    labelNames: ['connection'] as const,
+    registers: [registry],
+    async collect() {
+      await guarded('pmo_sync_tracker_quota_paused_until_seconds', async () => {
+        const rows = await queryRows<{ connection: string; until: string | null }>(
+          db,
+          sql`select distinct on (c->>'id') c->>'id' as connection, c->>'quotaPausedUntil' as until
+              from sync_runs r
+              cross join lateral jsonb_array_elements(
+                case when jsonb_typeof(r.summary->'connections') = 'array' then r.summary->'connections' else '[]'::jsonb end
+              ) c
+              where r.finished_at is not null and c->>'id' is not null
+              order by c->>'id', r.finished_at desc`,
+        );
+        this.reset();
+        for (const r of rows) {
+          const at = r.until ? Date.parse(r.until) : Number.NaN;
+          this.set({ connection: r.connection }, Number.isNaN(at) ? 0 : at / 1000);
+        }
+      })();
+    },
   });
 
   new Gauge({
@@ -182,6 +218,40 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
     },
   });
 
+  // Azure DevOps service hooks by status, as the latest scheduled check found them: an alert on
+  // status!="enabled" > 0 sees probation (events lost meanwhile) and disabling.
+  new Gauge({
+    name: 'pmo_sync_service_hooks',
+    help: 'Service hook subscriptions by connection and status (enabled, probation, disabled-by-system, disabled-by-user, disabled-other)',
+    labelNames: ['connection', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      await guarded('pmo_sync_service_hooks', async () => {
+        const states = await loadHookHealth(db);
+        this.reset();
+        for (const [connection, s] of states) {
+          for (const status of ['enabled', 'probation', 'disabled-by-system', 'disabled-by-user', 'disabled-other'])
+            this.set({ connection, status }, s.subscriptions.filter((x) => x.status === status).length);
+        }
+      })();
+    },
+  });
+
+  new Gauge({
+    name: 'pmo_sync_service_hook_last_sweep_timestamp_seconds',
+    help: 'Unix time of the latest sweep over a window in which service hook events may have been lost, by connection',
+    labelNames: ['connection'] as const,
+    registers: [registry],
+    async collect() {
+      await guarded('pmo_sync_service_hook_last_sweep_timestamp_seconds', async () => {
+        const states = await loadHookHealth(db);
+        this.reset();
+        for (const [connection, s] of states)
+          if (s.lastSweep) this.set({ connection }, Date.parse(s.lastSweep.at) / 1000);
+      })();
+    },
+  });
+
   // Counters derived from the recorded runs: sync_runs only grows, so the sums never go down.
   for (const [name, field, help] of [
     ['pmo_sync_tracker_requests_total', 'requests', 'Tracker API requests made by syncs, per connection'],
@@ -191,6 +261,11 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
       'Tracker responses that throttled a sync (429/503), per connection',
     ],
     ['pmo_sync_tracker_retries_total', 'retries', 'Tracker requests retried by syncs, per connection'],
+    [
+      'pmo_sync_tracker_quota_pauses_total',
+      'quota_pauses',
+      "Times the tracker's points quota paused a sync's whole connection until its reset, per connection",
+    ],
     [
       'pmo_sync_reconcile_repaired_total',
       'repaired',
@@ -212,7 +287,7 @@ export function createMetrics(opts: { db: Db; log: Logger; registry?: Registry; 
     });
   }
 
-  return { registry, httpRequests, httpDuration, syncDuration };
+  return { registry, httpRequests, httpDuration, syncDuration, webhookRetries };
 }
 
 interface ConnectionTotal {
@@ -220,6 +295,7 @@ interface ConnectionTotal {
   requests: number;
   throttled: number;
   retries: number;
+  quota_pauses: number;
   repaired: number;
   last_ok: string | null;
 }
@@ -231,6 +307,7 @@ async function connectionTotals(db: Db): Promise<ConnectionTotal[]> {
           coalesce(sum(case when (c->>'requests') ~ '^[0-9]+$' then (c->>'requests')::bigint end), 0)::float8 as requests,
           coalesce(sum(case when (c->>'throttled') ~ '^[0-9]+$' then (c->>'throttled')::bigint end), 0)::float8 as throttled,
           coalesce(sum(case when (c->>'retries') ~ '^[0-9]+$' then (c->>'retries')::bigint end), 0)::float8 as retries,
+          coalesce(sum(case when (c->>'quotaPauses') ~ '^[0-9]+$' then (c->>'quotaPauses')::bigint end), 0)::float8 as quota_pauses,
           coalesce(sum(case when (c->>'itemsRepaired') ~ '^[0-9]+$' then (c->>'itemsRepaired')::bigint end), 0)::float8
             + coalesce(sum(case when (c->>'itemsDeleted') ~ '^[0-9]+$' then (c->>'itemsDeleted')::bigint end), 0)::float8 as repaired,
           max(r.finished_at) filter (where c->>'status' = 'ok') as last_ok

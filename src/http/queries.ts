@@ -6,6 +6,7 @@ import { inList, queryRows } from '../../db/query.ts';
 import { findings, itemChecks, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/load.ts';
+import { describeHookHealth, type HookHealthState, loadHookHealth } from '../server/hook-health.ts';
 import { compareEpicRows, dayOf, EPIC_KIND, isOverdue } from '../workspace/metrics.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { FindingsQuery, ItemsQuery } from './schemas.ts';
@@ -359,12 +360,21 @@ export interface Freshness {
   lastSuccessAt: string | null;
   ageSeconds: number | null;
   lastStatus: string | null;
+  /** Service hooks on probation or disabled ("2 service hooks on probation"); absent while healthy. */
+  hooks?: string;
 }
 
 /**
  * When each connection last synced successfully. A run over several connections records each
  * one's outcome in its summary, so both the run's own connection and the summary count.
  */
+/** The freshness card's hook line: only when some subscription is off (a failed check is logged, not shown). */
+function hookLine(state: HookHealthState | undefined): { hooks?: string } {
+  if (!state || state.unhealthy === 0) return {};
+  const line = describeHookHealth(state);
+  return line ? { hooks: line } : {};
+}
+
 export async function loadFreshness(db: Db, config: Config | null, now: Date): Promise<Freshness[]> {
   const rows = await queryRows<{ connection: string; last_ok: string | null; last_status: string | null }>(
     db,
@@ -384,6 +394,7 @@ export async function loadFreshness(db: Db, config: Config | null, now: Date): P
     from outcomes where connection is not null group by connection order by connection`,
   );
   const byId = new Map(rows.map((r) => [r.connection, r]));
+  const hooks = await loadHookHealth(db);
   const ids = new Set([...(config?.connections.map((c) => c.id) ?? []), ...byId.keys()]);
   return [...ids].map((connection) => {
     const r = byId.get(connection);
@@ -393,6 +404,7 @@ export async function loadFreshness(db: Db, config: Config | null, now: Date): P
       lastSuccessAt: last,
       ageSeconds: last ? Math.max(0, Math.round((now.getTime() - Date.parse(last)) / 1000)) : null,
       lastStatus: r?.last_status ?? null,
+      ...hookLine(hooks.get(connection)),
     };
   });
 }

@@ -103,6 +103,8 @@ export const Freshness = z
     lastSuccessAt: z.string().nullable(),
     ageSeconds: z.number().nullable(),
     lastStatus: z.string().nullable(),
+    /** Service hooks on probation or disabled; absent while healthy. */
+    hooks: z.string().optional(),
   })
   .openapi('Freshness');
 

@@ -97,14 +97,13 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   }
   // Tables a first sync has just filled have no statistics yet (autovacuum gets to them a
   // minute later). Without them the planner took `live` for 1% of its rows and walked the tree
-  // with merge joins that sorted every item once per level: at 150,000 items the statement took
-  // 2.1–2.8 s, and 1.5 s with hash joins. With statistics the planner picks hash joins anyway.
+  // with merge joins that sorted every item once per level, several times slower than hash
+  // joins. With statistics the planner picks hash joins anyway.
   // Once the tables have statistics, the planner's estimate for the epic join is absurd (10^12
-  // rows) and Postgres JIT-compiles the statement: at 150,000 items compiling took 1.3 s of a
-  // 3.6 s statement that runs in 2.4 s without it (BENCHMARKS.md, finding 26). On Postgres the
-  // work_mem keeps the sorts and hashes of 150,000 rows in memory rather than in temporary files
-  // (2.4 → 1.95 s with the tree below); not on PGlite, whose memory is ours and never shrinks
-  // (+150 MiB at a first sync's peak).
+  // rows) and Postgres JIT-compiles the statement, which costs more than the statement saves
+  // (BENCHMARKS.md). On Postgres the work_mem keeps the sorts and hashes of a whole portfolio in
+  // memory rather than in temporary files; not on PGlite, whose memory is ours and never shrinks
+  // (the first sync's memory goal).
   // Settings local to a transaction need one; inside a caller's they would outlive this
   // statement, so they go back to the session's values after it (on failure the savepoint's
   // rollback undoes them). One statement sets them all, one restores them.

@@ -7,6 +7,7 @@ import type { Db } from '../../db/client.ts';
 import { kv, syncRuns, webhookInbox, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { BackgroundHealth } from './background-health.ts';
+import { describeHookHealth, loadHookHealth } from './hook-health.ts';
 
 export interface ConnectionReadiness {
   lastSync: string | null;
@@ -14,6 +15,16 @@ export interface ConnectionReadiness {
   /** Items changed in the tracker within the gap window while no webhook arrived: events are lost. */
   webhookGap: boolean;
   lastWebhook: string | null;
+  /**
+   * Azure DevOps service hooks on probation or disabled (events raised meanwhile are lost), as the
+   * latest scheduled check found them, and the latest window swept for lost events.
+   */
+  serviceHooks?: {
+    problem: string | null;
+    subscriptions: { id: string; events: string[]; status: string }[];
+    lastSweep: { from: string; to: string; at: string } | null;
+    checkedAt: string;
+  };
 }
 
 export function createReadiness(deps: {
@@ -35,6 +46,7 @@ export function createReadiness(deps: {
     const drift = new Map(
       driftRows.map((r) => [r.key.slice(6), (r.value as { what: string; name: string; message: string }[]) ?? []]),
     );
+    const hooks = await loadHookHealth(db);
     for (const c of deps.config.connections) {
       const [run] = await db
         .select({ at: syncRuns.finishedAt })
@@ -62,6 +74,20 @@ export function createReadiness(deps: {
       const d = (drift.get(c.id) ?? []).map((x) => `${x.what} "${x.name}": ${x.message}`);
       if (gap || d.length > 0) ok = false;
       connections[c.id] = { lastSync: run?.at ?? null, drift: d, webhookGap: gap, lastWebhook: hook?.at ?? null };
+      const h = hooks.get(c.id);
+      if (h) {
+        const problem = describeHookHealth(h);
+        // A check that failed (the tracker was down) is reported, but only hooks turned off fail readiness.
+        if (h.unhealthy > 0) ok = false;
+        connections[c.id]!.serviceHooks = {
+          problem,
+          subscriptions: h.subscriptions
+            .filter((s) => s.status !== 'enabled')
+            .map((s) => ({ id: s.id, events: s.events, status: s.trackerStatus })),
+          lastSweep: h.lastSweep,
+          checkedAt: h.checkedAt,
+        };
+      }
     }
     const checks: Record<string, unknown> = { connections };
     if (deps.background) {

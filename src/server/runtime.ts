@@ -15,6 +15,7 @@ import type { SyncSummary } from '../sync/summary.ts';
 import { createWebhookProcessor } from '../webhooks/process.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
 import type { BackgroundHealth } from './background-health.ts';
+import type { HookHealthMonitor } from './hook-health.ts';
 
 export interface RuntimeDeps {
   config: Config;
@@ -33,6 +34,8 @@ export interface RuntimeDeps {
   health?: BackgroundHealth;
   onWriteApplied?(w: { ref: string; changedAt: string | null; priority: number }): void;
   onSync?(summary: SyncSummary): void;
+  /** Service hook health, checked before each scheduled sync (hook-health.ts). */
+  hookHealth?: HookHealthMonitor;
 }
 
 export interface Runtime {
@@ -149,6 +152,16 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
           )
           .limit(1);
         if (ran) return null;
+      }
+      if (deps.hookHealth && !opts.reconcile && !opts.connections) {
+        // Service hooks the tracker had turned off are back on: sweep the window events were lost in.
+        const { sweep } = await deps.hookHealth.check().catch((err: unknown) => {
+          log.error({ err }, 'service hook health check failed');
+          return { sweep: [] as string[] };
+        });
+        if (sweep.length > 0) {
+          await runSync({ ...deps, stages }, { reconcile: true, connections: sweep, signal: stopping.signal });
+        }
       }
       const summary = await runSync({ ...deps, stages }, { ...opts, signal: stopping.signal });
       deps.onSync?.(summary);

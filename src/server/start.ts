@@ -2,11 +2,13 @@
 // the background runtime. The demo starts the same thing against its simulators. The port is
 // bound first (bindHttp): nothing else starts when it cannot be, and whatever started is
 // stopped again when a later step fails.
+
 import { Histogram } from 'prom-client';
 import { createConnectors } from '../../connectors/index.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { describeRules } from '../../rules/load.ts';
+import { createKvTokenStore } from '../auth/jira-tokens.ts';
 import type { Config } from '../config/schema.ts';
 import { createApp } from '../http/app.ts';
 import { createMetrics } from '../http/metrics.ts';
@@ -15,6 +17,7 @@ import { buildSyncStages } from '../sync/stages.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
 import { mountWebhookRoutes } from '../webhooks/routes.ts';
 import { createBackgroundHealth } from './background-health.ts';
+import { createHookHealthMonitor } from './hook-health.ts';
 import { type BoundHttp, bindHttp, type HttpLimits } from './listen.ts';
 import { createReadiness } from './readiness.ts';
 import { type Runtime, startRuntime } from './runtime.ts';
@@ -66,7 +69,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       limits: httpLimits(config.server),
       log,
     }));
-  const connectors = opts.connectors ?? createConnectors(config.connections, { log });
+  const connectors =
+    opts.connectors ?? createConnectors(config.connections, { log, tokenStore: createKvTokenStore(database.db) });
   let runtime: Runtime | undefined;
   try {
     // Echo detection needs our own account in each tracker before the first webhook. Asked in
@@ -97,6 +101,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stages,
       schedule: opts.schedule,
       leaseMs: opts.leaseMs,
+      hookHealth: createHookHealthMonitor({ config, connectors, database, log }),
       onWriteApplied: (w) => {
         if (w.changedAt && w.priority <= 10)
           freshness.observe(Math.max(0, (Date.now() - Date.parse(w.changedAt)) / 1000));
@@ -122,7 +127,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       protectMetrics: config.server.protectMetrics,
       // Behind a TLS-terminating proxy the request URL is http; the public URL says the truth.
       secureCookies: config.server.publicUrl ? config.server.publicUrl.startsWith('https:') : undefined,
-      mount: (a) => mountWebhookRoutes(a, receive, log),
+      mount: (a) =>
+        mountWebhookRoutes(a, receive, log, (tracker, connection) =>
+          metrics.webhookRetries.inc({ tracker, connection }),
+        ),
       readiness: createReadiness({ db: database.db, config, background: health }),
       rules: async () => describeRules(stages.ruleSet),
       triggerSync: async () => {

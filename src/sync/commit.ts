@@ -28,6 +28,14 @@ export interface CommitOptions {
    * committed before the transaction began, and it writes only findings of refs already read.
    */
   reader?: Db;
+  /**
+   * Connections whose pull failed in this pass: their queued changes are neither evaluated nor
+   * settled (on a full pass they are evaluated, and still left queued). A failed read leaves
+   * part of such a connection stale beside what it did store, so a finding worked out now could
+   * rest on items it would have refreshed; the next pass that reads the connection through
+   * evaluates them on fresh data.
+   */
+  hold?: readonly string[];
 }
 
 export interface CommitResult {
@@ -54,7 +62,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     // settles only the queue as it stood when it began: an item another writer stores meanwhile
     // may be read before its new content, and its queue row must outlive this pass in case
     // that writer dies before its own commit evaluates it (store.ts settleQueued).
-    const { refs, settle } = await passRefs(tx, opts.refs);
+    const { refs, owners, settle } = await passRefs(tx, opts.refs, opts.hold ?? []);
     // Nothing changed: an enforce pass still has a dry run's plans to take (takeDryRunPlans).
     if (refs !== undefined && refs.length === 0 && (opts.dryRun || !(await hasDryRunPlans(tx)))) return;
     const large = refs === undefined || refs.length >= RELEASE_MEMORY_AT;
@@ -62,6 +70,7 @@ export async function commitChanges(db: Db, stages: SyncStages, opts: CommitOpti
     if (stages.evaluate)
       result.findings = await stages.evaluate(tx, {
         refs,
+        owners,
         now: opts.now,
         reader: opts.reader,
         plan: { dryRun: opts.dryRun, priority: opts.priority, deferAggregates: opts.deferAggregates },
@@ -109,8 +118,9 @@ async function settleQuarantine(tx: Db, refs: string[] | undefined, failed: Quar
 }
 
 /**
- * The refs a pass evaluates (undefined: every item) and the queue rows it settles afterwards:
- * `given` and whatever the queue holds. Every queued ref is among the refs, so the snapshot's own
+ * The refs a pass evaluates (undefined: every item), the previous owners whose work in progress
+ * it re-evaluates too, and the queue rows it settles afterwards: `given` and whatever the queue
+ * holds. Every queued ref is among the refs, so the snapshot's own
  * copies of them are not kept. A function of its own because a suspended async function keeps its
  * locals alive, used again or not: the snapshot's list held 150,000 strings through a first
  * sync's evaluation.
@@ -118,8 +128,21 @@ async function settleQuarantine(tx: Db, refs: string[] | undefined, failed: Quar
 async function passRefs(
   tx: Db,
   given: string[] | undefined,
-): Promise<{ refs: string[] | undefined; settle: { refs: string[]; versions: string[] } }> {
+  hold: readonly string[],
+): Promise<{
+  refs: string[] | undefined;
+  owners: string[] | undefined;
+  settle: { refs: string[]; versions: string[] };
+}> {
   const queued = await queuedChanges(tx);
-  const refs = given === undefined ? undefined : [...new Set([...given, ...queued.refs])];
-  return { refs, settle: { refs: refs ?? queued.refs, versions: queued.versions } };
+  const held = hold.length === 0 ? null : (ref: string) => hold.includes(ref.slice(0, ref.indexOf(':')));
+  // A held connection's queue rows keep their reach too: nothing of them is settled.
+  const queue = held ? await queuedChanges(tx, hold) : queued;
+  // The places queued items left are evaluated as if changed: a previous parent's aggregates
+  // and a dropped link's target read the item no more (store.ts ItemReach).
+  let refs = given === undefined ? undefined : [...new Set([...given, ...queue.refs, ...queue.reach.refs])];
+  if (refs && held) refs = refs.filter((r) => !held(r));
+  const owners = given === undefined || queue.reach.owners.length === 0 ? undefined : queue.reach.owners;
+  const settle = refs ?? (held ? queued.refs.filter((r) => !held(r)) : queued.refs);
+  return { refs, owners, settle: { refs: settle, versions: queued.versions } };
 }

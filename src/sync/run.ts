@@ -47,6 +47,11 @@ export interface SyncStages {
     db: Db,
     opts: {
       refs: string[] | undefined;
+      /**
+       * Owner ids whose in-progress items are re-evaluated besides what `refs` reach: owners the
+       * changed items left (store.ts ItemReach). Ignored on a full pass.
+       */
+      owners?: string[];
       now: Date;
       reader?: Db;
       /** How `afterEvaluate` will plan writes: a large evaluation may plan some of them itself. */
@@ -166,6 +171,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       dryRun: mode === 'dry-run',
       // PGlite has one connection, which the transaction holds.
       reader: deps.database.driver === 'postgres' ? db : undefined,
+      // What a failed connection stored waits, queued, for a pass that reads it through.
+      hold: connections.filter((c) => c.status === 'failed').map((c) => c.id),
     });
     findings = committed.findings;
     // A rule that errs (or spends its cost budget) on items leaves their findings as they were.
@@ -381,6 +388,11 @@ async function syncConnection(
   out.requests = after.requests - before.requests;
   out.throttled = after.throttled - before.throttled;
   out.retries = after.retries - before.retries;
+  const pauses = (after.quota?.pauses ?? 0) - (before.quota?.pauses ?? 0);
+  if (pauses > 0) {
+    out.quotaPauses = pauses;
+    if (after.quota?.pausedUntil) out.quotaPausedUntil = after.quota.pausedUntil;
+  }
   return out;
 }
 

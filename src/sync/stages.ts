@@ -36,10 +36,11 @@ export function createSyncStages(deps: {
   const prePlanned = new WeakMap<FindingsSummary, PrePlanned>();
   return {
     ruleSet,
-    async evaluate(db, { refs, now, reader, plan }) {
+    async evaluate(db, { refs, owners, now, reader, plan }) {
       const pre = plan && prePlanner(config, db, reader ?? db, plan, refs);
       const summary = await evaluateFindings(db, ruleSet, {
         refs,
+        owners,
         now,
         reader,
         waivers: config.rules.waivers,

@@ -20,38 +20,49 @@ export function contentHash(item: WorkItem): string {
   return hashText(itemContent(item as unknown as Record<string, unknown>));
 }
 
-// Every key of the model but those three, checked against the model's type: a field added to
-// WorkItem and not listed here fails to compile instead of silently leaving the hash.
-const HASHED: { [K in Exclude<keyof WorkItem, 'raw' | 'updated' | 'revision'>]: true } = {
-  ref: true,
-  connection: true,
-  tracker: true,
-  key: true,
-  project: true,
-  kind: true,
-  type: true,
-  title: true,
-  status: true,
-  statusCategory: true,
-  assignee: true,
-  owner: true,
-  priority: true,
-  labels: true,
-  created: true,
-  started: true,
-  resolved: true,
-  start: true,
-  due: true,
-  points: true,
-  estimateHours: true,
-  remainingHours: true,
-  parent: true,
-  links: true,
-  iteration: true,
-  fields: true,
-  url: true,
+/**
+ * The model's fields and the work_items column each is stored in, in one table: the hash, the
+ * row a stored item becomes, the COPY column list and the upsert's column definitions all come
+ * from it. Every field of the model but `raw` (kept losslessly on its own), checked against the
+ * model's type: a field added to WorkItem and not listed here fails to compile. The order is the
+ * content hash's: changing it re-evaluates every stored item once.
+ */
+const FIELD_COLUMNS: { readonly [K in Exclude<keyof WorkItem, 'raw'>]: readonly [column: string, type: string] } = {
+  ref: ['ref', 'text'],
+  connection: ['connection', 'text'],
+  tracker: ['tracker', 'text'],
+  key: ['key', 'text'],
+  project: ['project', 'text'],
+  kind: ['kind', 'text'],
+  type: ['type', 'text'],
+  title: ['title', 'text'],
+  status: ['status', 'text'],
+  statusCategory: ['status_category', 'text'],
+  assignee: ['assignee', 'jsonb'],
+  owner: ['owner', 'jsonb'],
+  priority: ['priority', 'text'],
+  labels: ['labels', 'jsonb'],
+  created: ['created', 'timestamptz'],
+  updated: ['updated', 'timestamptz'],
+  started: ['started', 'timestamptz'],
+  resolved: ['resolved', 'timestamptz'],
+  start: ['start', 'timestamptz'],
+  due: ['due', 'timestamptz'],
+  points: ['points', 'float8'],
+  estimateHours: ['estimate_hours', 'float8'],
+  remainingHours: ['remaining_hours', 'float8'],
+  parent: ['parent', 'text'],
+  links: ['links', 'jsonb'],
+  iteration: ['iteration', 'jsonb'],
+  fields: ['fields', 'jsonb'],
+  url: ['url', 'text'],
+  revision: ['revision', 'text'],
 };
-const itemContent = shapeStringifier(Object.keys(HASHED), ['raw', 'updated', 'revision']);
+/** Every field of the model but `raw`, in the table's order. */
+const NORMALIZED = Object.keys(FIELD_COLUMNS) as (keyof typeof FIELD_COLUMNS)[];
+/** What the content hash covers: `updated` and `revision` change without the content changing. */
+const HASHED = NORMALIZED.filter((k) => k !== 'updated' && k !== 'revision');
+const itemContent = shapeStringifier(HASHED, ['raw', 'updated', 'revision']);
 
 /** Orders two revisions: numbers numerically (Azure DevOps rev), otherwise as timestamps. */
 export function compareRevision(a: string, b: string): number {
@@ -77,9 +88,6 @@ interface Storable {
   sanitized: string[];
   hash: string;
 }
-
-// Every field of the model but `raw`, which is kept losslessly instead (db/storable.ts).
-const NORMALIZED = [...Object.keys(HASHED), 'updated', 'revision'] as (keyof WorkItem)[];
 
 /** The item with every normalized value Postgres cannot hold as it is sanitized (db/storable.ts). */
 export function storableItem(item: WorkItem): Storable {
@@ -166,24 +174,43 @@ async function storeBatch(db: Db, batch: Storable[], nowIso: string): Promise<St
 async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Omit<StoreResult, 'quarantined'>> {
   const refs = batch.map((s) => s.item.ref);
   // The stored versions, and which of these items wait in the quarantine, in one round trip.
-  const found = await queryRows<{ ref: string; hash: string; revision: string; deleted_at: unknown; q: boolean }>(
+  // With each stored version, where it was: its owner, parent and link targets (ItemReach).
+  const found = await queryRows<{
+    ref: string;
+    hash: string;
+    revision: string;
+    deleted_at: unknown;
+    q: boolean;
+    owner: string | null;
+    parent: string | null;
+    targets: string | null;
+  }>(
     db,
-    sql`select ref, content_hash as hash, revision, deleted_at, false as q from work_items where ${inList(sql`ref`, refs)}
+    sql`select ref, content_hash as hash, revision, deleted_at, false as q, owner->>'id' as owner, parent,
+        (select json_agg(l->>'target')::text from jsonb_array_elements(links) l) as targets
+      from work_items where ${inList(sql`ref`, refs)}
       union all
-      select ref, null, null, null, true from quarantine
+      select ref, null, null, null, true, null, null, null from quarantine
       where stage = any(${textArray(REREAD_STAGES)}::text[]) and ${ofRefs(refs)}`,
   );
-  const known = new Map<string, { hash: string; revision: string; deleted: boolean }>();
+  const known = new Map<string, { hash: string; revision: string; deleted: boolean; was: ItemPlace }>();
   const cleared: string[] = [];
   for (const r of found) {
     if (r.q)
       cleared.push(r.ref); // once per stage it waits at: clearing twice is harmless
-    else known.set(r.ref, { hash: r.hash, revision: r.revision, deleted: r.deleted_at !== null });
+    else
+      known.set(r.ref, {
+        hash: r.hash,
+        revision: r.revision,
+        deleted: r.deleted_at !== null,
+        was: { owner: r.owner, parent: r.parent, targets: r.targets ? (JSON.parse(r.targets) as string[]) : [] },
+      });
   }
 
   const changed: string[] = [];
   const changedItems: WorkItem[] = [];
   const rows: unknown[][] = [];
+  const left: ItemReach[] = [];
   for (const { item, sanitized, hash } of batch) {
     const prev = known.get(item.ref);
     if (prev && compareRevision(item.revision, prev.revision) < 0 && !prev.deleted) continue;
@@ -192,12 +219,15 @@ async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Om
     if (contentChanged) {
       changed.push(item.ref);
       changedItems.push(item);
+      const reach = prev && placesLeft(prev.was, item);
+      if (reach) left.push(reach);
     }
     rows.push(toRow(item, sanitized, hash, nowIso));
   }
   if (rows.length === 0 && cleared.length === 0) return { changed, written: 0 };
   const rest = async (tx: Db) => {
     if (changedItems.length > 0) await replaceLinks(tx, changedItems);
+    await queueReach(tx, left);
     await clearQuarantine(tx, cleared, REREAD_STAGES);
   };
   // A batch of items none of which is stored yet (a first sync) is copied in; the upsert is for
@@ -224,84 +254,68 @@ async function writeBatch(db: Db, batch: Storable[], nowIso: string): Promise<Om
   return { changed, written: rows.length };
 }
 
+/** Where a stored item sat among the others: what its owner's WIP, its parent and its links read. */
+interface ItemPlace {
+  owner: string | null;
+  parent: string | null;
+  targets: string[];
+}
+
+/** The places a changed item left: its previous owner and parent, the targets of links it dropped. */
+export interface ItemReach {
+  ref: string;
+  owners: string[];
+  refs: string[];
+}
+
+/** What `item` left of the place it had (`was`), or null when it left nothing. */
+export function placesLeft(was: ItemPlace, item: WorkItem): ItemReach | null {
+  const owners = was.owner !== null && was.owner !== (item.owner?.id ?? null) ? [was.owner] : [];
+  const refs = was.parent !== null && was.parent !== item.parent ? [was.parent] : [];
+  if (was.targets.length > 0) {
+    const now = new Set(item.links.map((l) => l.target));
+    for (const t of was.targets) if (!now.has(t) && !refs.includes(t)) refs.push(t);
+  }
+  return owners.length + refs.length > 0 ? { ref: item.ref, owners, refs } : null;
+}
+
+/**
+ * Keeps, on the queue rows of changed items, the places they left (ItemReach), added to what the
+ * row already names: the pass that settles the row evaluates the old side too, however many
+ * changes came between. Runs in the transaction that queued the rows.
+ */
+async function queueReach(db: Db, reach: readonly ItemReach[]): Promise<void> {
+  if (reach.length === 0) return;
+  await db.execute(sql`insert into eval_queue (ref, reach_owners, reach_refs)
+    select ref, owners, refs from jsonb_to_recordset(${JSON.stringify(reach)}::jsonb) as x(ref text, owners text[], refs text[])
+    on conflict (ref) do update set queued_at = excluded.queued_at,
+      reach_owners = eval_queue.reach_owners || excluded.reach_owners,
+      reach_refs = eval_queue.reach_refs || excluded.reach_refs`);
+}
+
 /** One row's values in ROW_COLUMNS order. */
 function toRow(item: WorkItem, sanitized: string[], hash: string, nowIso: string): unknown[] {
-  return [
-    item.ref,
-    item.connection,
-    item.tracker,
-    item.key,
-    item.project,
-    item.kind,
-    item.type,
-    item.title,
-    item.status,
-    item.statusCategory,
-    item.assignee,
-    item.owner,
-    item.priority,
-    item.labels,
-    item.created,
-    item.updated,
-    item.started,
-    item.resolved,
-    item.start,
-    item.due,
-    item.points,
-    item.estimateHours,
-    item.remainingHours,
-    item.parent,
-    item.links,
-    item.iteration,
-    item.fields,
-    item.url,
-    item.revision,
+  const row: unknown[] = NORMALIZED.map((k) => item[k]);
+  row.push(
     // Made when the row is written, never held for the whole batch.
     new JsonText(() => trackerJsonText(item.raw ?? null, sanitized)),
     hash,
     null,
     nowIso,
     nowIso,
-  ];
+  );
+  return row;
 }
 
 // Rows travel as one JSON parameter (jsonb_to_recordset) rather than ~35 bound parameters per
 // row: building and binding those cost more than the database's work on a large first sync.
-const COLUMNS: [string, string][] = [
-  ['ref', 'text'],
-  ['connection', 'text'],
-  ['tracker', 'text'],
-  ['key', 'text'],
-  ['project', 'text'],
-  ['kind', 'text'],
-  ['type', 'text'],
-  ['title', 'text'],
-  ['status', 'text'],
-  ['status_category', 'text'],
-  ['assignee', 'jsonb'],
-  ['owner', 'jsonb'],
-  ['priority', 'text'],
-  ['labels', 'jsonb'],
-  ['created', 'timestamptz'],
-  ['updated', 'timestamptz'],
-  ['started', 'timestamptz'],
-  ['resolved', 'timestamptz'],
-  ['start', 'timestamptz'],
-  ['due', 'timestamptz'],
-  ['points', 'float8'],
-  ['estimate_hours', 'float8'],
-  ['remaining_hours', 'float8'],
-  ['parent', 'text'],
-  ['links', 'jsonb'],
-  ['iteration', 'jsonb'],
-  ['fields', 'jsonb'],
-  ['url', 'text'],
-  ['revision', 'text'],
+const COLUMNS: (readonly [string, string])[] = [
+  ...NORMALIZED.map((k) => FIELD_COLUMNS[k]),
   ['raw', 'jsonb'],
   ['content_hash', 'text'],
 ];
 // What a stored row adds: not deleted, synced now (first_synced_at belongs to the first sync).
-const ROW_COLUMNS: [string, string][] = [
+const ROW_COLUMNS: (readonly [string, string])[] = [
   ...COLUMNS,
   ['deleted_at', 'timestamptz'],
   ['first_synced_at', 'timestamptz'],
@@ -428,15 +442,42 @@ export async function storedRefs(db: Db, connection: string): Promise<string[]> 
 export interface QueueSnapshot {
   refs: string[];
   versions: string[];
+  /** The places the queued items left (ItemReach): previous owners, and refs to evaluate too. */
+  reach: { owners: string[]; refs: string[] };
 }
 
 /** The evaluation queue as it stands: what a pass that begins now must evaluate and settle. */
-export async function queuedChanges(db: Db): Promise<QueueSnapshot> {
-  const [row] = await queryRows<{ refs: string[] | null; versions: string[] | null }>(
+export async function queuedChanges(db: Db, hold: readonly string[] = []): Promise<QueueSnapshot> {
+  if (hold.length > 0) {
+    // Without the rows of held connections (CommitOptions.hold); `versions` stay the whole queue's.
+    const [row] = await queryRows<{ refs: string[] | null; owners: string[] | null; reach: string[] | null }>(
+      db,
+      sql`with q as (
+          select * from eval_queue where split_part(ref, ':', 1) <> all(${textArray(hold)}::text[])
+        )
+        select (select array_agg(ref) from q) as refs,
+          (select array_agg(distinct o) from q, unnest(reach_owners) o) as owners,
+          (select array_agg(distinct r) from q, unnest(reach_refs) r) as reach`,
+    );
+    return { refs: row?.refs ?? [], versions: [], reach: { owners: row?.owners ?? [], refs: row?.reach ?? [] } };
+  }
+  const [row] = await queryRows<{
+    refs: string[] | null;
+    versions: string[] | null;
+    owners: string[] | null;
+    reach: string[] | null;
+  }>(
     db,
-    sql`select array_agg(ref) as refs, array_agg(distinct xmin::text) as versions from eval_queue`,
+    sql`select array_agg(ref) as refs, array_agg(distinct xmin::text) as versions,
+      (select array_agg(distinct o) from eval_queue, unnest(reach_owners) o) as owners,
+      (select array_agg(distinct r) from eval_queue, unnest(reach_refs) r) as reach
+      from eval_queue`,
   );
-  return { refs: row?.refs ?? [], versions: row?.versions ?? [] };
+  return {
+    refs: row?.refs ?? [],
+    versions: row?.versions ?? [],
+    reach: { owners: row?.owners ?? [], refs: row?.reach ?? [] },
+  };
 }
 
 /**

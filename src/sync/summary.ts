@@ -20,6 +20,10 @@ export interface ConnectionSummary {
   requests: number;
   throttled: number;
   retries: number;
+  /** Times the tracker's points quota paused the whole connection in this pass (Jira Cloud). */
+  quotaPauses?: number;
+  /** When the latest such pause ended or ends (ISO 8601). */
+  quotaPausedUntil?: string;
   error?: string;
   /** Mappings that no longer fit the tracker (unknown status category, vanished field). */
   drift?: string[];
@@ -72,6 +76,10 @@ export function formatSummary(s: SyncSummary): string {
     const counts = `${c.itemsPulled} pulled, ${c.itemsChanged} changed, ${c.itemsDeleted} deleted${c.itemsRepaired ? `, ${c.itemsRepaired} repaired` : ''}${c.itemsQuarantined ? `, ${c.itemsQuarantined} quarantined` : ''}`;
     const api = `${count(c.requests, 'request')}, ${c.throttled} throttled, ${count(c.retries, 'retry')}`;
     lines.push(`  ${c.id} (${c.tracker}): ${c.status === 'ok' ? '' : `${c.status.toUpperCase()} `}${counts}; ${api}`);
+    if (c.quotaPauses)
+      lines.push(
+        `    paused by the tracker's points quota ${c.quotaPauses === 1 ? 'once' : `${c.quotaPauses} times`}, until ${c.quotaPausedUntil}`,
+      );
     if (c.error) told.add(`${c.id}: ${c.error}`);
   }
   const f = s.findings;

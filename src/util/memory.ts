@@ -3,8 +3,8 @@
 // A major collection does not return the pages it frees: V8 pools them for reuse and releases
 // the pool only in a memory-reducing collection, which it runs when the process idles or the
 // system reports pressure. A first sync never idles, so the process stays resident at the heap's
-// high-water mark of the pull while the evaluation builds its own on top (BENCHMARKS.md,
-// finding 27: 30–40 MiB of a 150,000-item sync's peak). V8 runs such a collection on request
+// high-water mark of the pull while the evaluation builds its own on top, against the first
+// sync's memory goal (bench/guard.json). V8 runs such a collection on request
 // only through its `gc` extension; it is fetched from a fresh context here, so no `gc` global
 // appears in the process's own.
 import { setFlagsFromString } from 'node:v8';
@@ -27,8 +27,8 @@ function loadGc(): Gc | null {
 }
 
 /**
- * Runs a memory-reducing collection (a few tens of milliseconds per 100 MB live, on this
- * thread): everything unreachable is collected and the pooled pages are returned. False where the
+ * Runs a memory-reducing collection (on this thread, in time proportional to what is live):
+ * everything unreachable is collected and the pooled pages are returned. False where the
  * runtime offers no way to ask for one.
  */
 export function releaseFreedMemory(): boolean {

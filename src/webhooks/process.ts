@@ -5,14 +5,16 @@
 // backoff, then dead-lettered — it never holds up the others. A processor that dies mid-batch
 // costs its events nothing: only recorded failures count towards dead-lettering.
 import { eq, sql } from 'drizzle-orm';
-import type { Connector } from '../../connectors/types.ts';
+import type { Connector, UnreadableItem } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { webhookInbox } from '../../db/schema.ts';
+import { storableText } from '../../db/storable.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { makeRef, type WorkItem } from '../model/work-item.ts';
 import { commitChanges } from '../sync/commit.ts';
+import { recordQuarantine, unreadableItems } from '../sync/quarantine.ts';
 import type { SyncStages } from '../sync/run.ts';
 import { admitInScope, leaveScope } from '../sync/scope.ts';
 import { markDeleted, storeItems } from '../sync/store.ts';
@@ -55,6 +57,12 @@ export interface ProcessResult {
   itemsChanged: number;
   writesPlanned: number;
   writesSent: number;
+}
+
+/** A batch re-read: the items, and the keys that came back unreadable. */
+interface Fetched {
+  items: WorkItem[];
+  refused: UnreadableItem[];
 }
 
 interface InboxRow {
@@ -143,25 +151,37 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       return 'dead';
     }
     const delay = Math.min(60_000, 500 * 2 ** failures);
+    // Raw SQL bypasses the column's storable type: a tracker's error text may hold U+0000.
     await db.execute(sql`
-      update webhook_inbox set status = 'pending', failures = ${failures}, lease_until = null, last_error = ${error},
+      update webhook_inbox set status = 'pending', failures = ${failures}, lease_until = null, last_error = ${storableText(error)},
         next_attempt_at = now() + (${delay} * interval '1 millisecond')
       where id = ${row.id}`);
     return 'retried';
   }
 
-  /** Re-reads the items of some events of one connection. */
-  function fetchBatch(connector: Connector, rows: InboxRow[]): Promise<WorkItem[]> {
-    return connector.fetchItems([...new Set(rows.flatMap((r) => r.keys))]);
+  /**
+   * Re-reads the items of some events of one connection. An item the tracker returns in a shape
+   * pmo-sync cannot read is named in `refused`, not returned: it is quarantined and its batch
+   * goes on without it.
+   */
+  async function fetchBatch(connector: Connector, rows: InboxRow[]): Promise<Fetched> {
+    const refused: UnreadableItem[] = [];
+    const items = await connector.fetchItems([...new Set(rows.flatMap((r) => r.keys))], {
+      onUnreadable: (u) => void refused.push(...u),
+    });
+    return { items, refused };
   }
 
   /** Stores what was read; says which events are done and which wait for their item. */
   async function storeBatch(
     connector: Connector,
     rows: InboxRow[],
-    items: WorkItem[],
+    { items, refused }: Fetched,
   ): Promise<{ changed: string[]; done: InboxRow[]; unreadable: InboxRow[] }> {
-    const found = new Set(items.map((i) => i.key));
+    // Unreadable, the item still exists: quarantined at `read`, and every pass reads it again by
+    // key until it can be stored (src/sync/run.ts); its event is done, not retried or deleted.
+    await recordQuarantine(db, unreadableItems(connector.id, refused));
+    const found = new Set([...items.map((i) => i.key), ...refused.map((u) => u.key)]);
     // Service hooks may be org-wide and a re-read by key returns any project's item: only those
     // in the connection's scope are stored; one that left it leaves pmo-sync's view (scope.ts).
     const { inScope, outOfScope } = await admitInScope(connector, items, { log });
@@ -224,7 +244,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const touched: string[] = [];
     // Each connection's burst is fetched from its tracker at once, side by side; storing and
     // committing then go one connection at a time.
-    const firstFetches = new Map<string, Promise<WorkItem[]>>();
+    const firstFetches = new Map<string, Promise<Fetched>>();
     for (const [connection, group] of byConnection) {
       const connector = deps.connectors.get(connection);
       if (!connector) continue;

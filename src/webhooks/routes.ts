@@ -18,6 +18,8 @@ export function mountWebhookRoutes(
   app: Hono,
   receive: (input: ReceiveInput) => Promise<ReceiveResult>,
   log: Logger,
+  /** Told of each accepted delivery the tracker marked as a retry (Jira: X-Atlassian-Webhook-Retry). */
+  onRetry?: (tracker: Tracker, connection: string) => void,
 ): void {
   // Mounted beside createApp's routes, these use the app's limits and body budget; mounted on
   // an app of their own (tests, the soak), the defaults and a budget of their own.
@@ -47,6 +49,9 @@ export function mountWebhookRoutes(
         headers: c.req.raw.headers,
         rawBody: decoder.decode(body.bytes),
       });
+      // Counted once accepted (verified), so unauthenticated senders cannot move the count.
+      if (r.status === 202 && onRetry && c.req.raw.headers.has('x-atlassian-webhook-retry'))
+        onRetry(tracker, c.req.param('connection') ?? '');
       return c.json(r.body, r.status, r.status === 202 ? undefined : PROBLEM);
     } catch (err) {
       log.error({ err, tracker }, 'webhook could not be stored');

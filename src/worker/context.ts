@@ -2,11 +2,13 @@
 // request that opened it, so the database client and the connectors are made per invocation
 // and closed at its end; the parsed config and compiled rules are pure values and are reused
 // while the isolate lives (keyed on the text they came from, so a new deploy recompiles).
+
 import { createConnectors } from '../../connectors/index.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { openPostgres } from '../../db/postgres.ts';
 import type { RuleSet } from '../../rules/load.ts';
+import { createKvTokenStore } from '../auth/jira-tokens.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -79,7 +81,11 @@ export async function openInvocation(env: Env, settings: Settings): Promise<Invo
   const config = needsStoredSecrets(settings.config) ? structuredClone(settings.config) : settings.config;
   if (config !== settings.config) await applyStoredSecrets(database.db, config);
   // fetch, not the SDK's node:http emulation, carries Azure DevOps requests on Workers.
-  const connectors = createConnectors(config.connections, { log, adoTransport: 'fetch' });
+  const connectors = createConnectors(config.connections, {
+    log,
+    adoTransport: 'fetch',
+    tokenStore: createKvTokenStore(database.db),
+  });
   const stages = buildWorkerStages({ config, ruleSet: settings.ruleSet, env });
   return {
     ...settings,

@@ -10,6 +10,7 @@ import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { appliedState, writeAudit, writeOutbox } from '../../db/schema.ts';
+import { storableText } from '../../db/storable.ts';
 import { ConnectorError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { splitRef } from '../model/work-item.ts';
@@ -228,7 +229,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
         status = case when exists (
           select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending' and p.id <> o.id
         ) then 'superseded' else 'pending' end,
-        failures = ${failures}, lease_until = null, leased_by = null, last_error = ${message},
+        failures = ${failures}, lease_until = null, leased_by = null, last_error = ${storableText(message)},
         next_attempt_at = now() + (${Math.round(delayMs)} * interval '1 millisecond'), updated_at = now()
       where o.id = ${row.id}`);
     log.warn(

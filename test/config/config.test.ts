@@ -202,7 +202,8 @@ describe('parseConfig', () => {
       minimal(
         '  - id: a\n    kind: azure-devops\n    orgUrl: https://dev.azure.com/acme\n    auth: {}\n    scope: { projects: [P] }',
       ),
-      ['connections[0].auth.pat (line 5, column 5): expected text, found nothing'],
+      // A PAT, a service principal or a managed identity (docs/configuration.md): none of them is empty.
+      ['connections[0].auth (line 5, column 5): expected one of the documented forms, found a mapping'],
     ],
   ];
 

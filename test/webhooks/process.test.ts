@@ -49,6 +49,12 @@ describe('webhook processor', () => {
     return row && { status: row.status, attempts: row.attempts };
   };
 
+  // The retry's backoff runs out without waiting for it: its due time moves to the database's now.
+  const backoffExpired = (deliveryId: string) =>
+    database.db.execute(
+      sql`update webhook_inbox set next_attempt_at = now() where delivery_id = ${deliveryId} and status = 'pending'`,
+    );
+
   const processorWith = (opts: Partial<Parameters<typeof createWebhookProcessor>[0]>) =>
     createWebhookProcessor({
       database,
@@ -77,7 +83,7 @@ describe('webhook processor', () => {
       .from(workItems)
       .where(eq(workItems.ref, `ado-main:${good}`));
     expect(stored?.ref).toBe(`ado-main:${good}`);
-    await new Promise((r) => setTimeout(r, 1100));
+    await backoffExpired('poison-1');
     const second = await processor.drain();
     expect(second.dead).toBe(1);
     expect(await status('poison-1')).toMatchObject({ status: 'dead', attempts: 2 });
@@ -89,7 +95,7 @@ describe('webhook processor', () => {
     const first = await processor.drain();
     expect(first.retried).toBe(1);
     expect(await status('lag-1')).toMatchObject({ status: 'pending', attempts: 1 });
-    await new Promise((r) => setTimeout(r, 1100));
+    await backoffExpired('lag-1');
     await processor.drain();
     expect(await status('lag-1')).toMatchObject({ status: 'done', attempts: 2 });
   });
@@ -125,12 +131,13 @@ describe('webhook processor', () => {
   });
 
   it('never lets an older revision overwrite a newer one', async () => {
-    const newer = item('jira-main:PAY-1', {
+    // An item of its own: the portfolio's PAY-1 may be stored already, by a sync of another test.
+    const newer = item('jira-main:REV-1', {
       title: 'Newer',
       revision: '2026-03-02T10:45:00.000+0100',
       updated: '2026-03-02T09:45:00.000Z',
     });
-    const older = item('jira-main:PAY-1', {
+    const older = item('jira-main:REV-1', {
       title: 'Older',
       revision: '2026-03-02T09:30:00.000+0000',
       updated: '2026-03-02T09:30:00.000Z',
@@ -141,7 +148,7 @@ describe('webhook processor', () => {
     const [row] = await database.db
       .select({ title: workItems.title })
       .from(workItems)
-      .where(eq(workItems.ref, 'jira-main:PAY-1'));
+      .where(eq(workItems.ref, 'jira-main:REV-1'));
     expect(row?.title).toBe('Newer');
   });
 

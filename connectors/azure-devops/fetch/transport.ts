@@ -1,8 +1,8 @@
 // A fetch-based transport for the Azure DevOps client, for runtimes where node:http is an
 // emulation or absent (Cloudflare Workers). It does what azure-devops-node-api does for
 // client.ts's `send`, and no more: OPTIONS `/_apis/{area}` location discovery (cached per area,
-// shared by concurrent callers), route-template filling, api-version negotiation, and a
-// PAT-authenticated request — sent only within the organization (origins.ts), redirects followed
+// shared by concurrent callers), route-template filling, api-version negotiation, and an
+// authenticated request (a PAT, or an Entra ID token) — sent only within the organization (origins.ts), redirects followed
 // by hand within it. Retries, pacing and typed errors stay in client.ts, which this plugs into
 // (`transport: 'fetch'`); it answers in the same raw shape.
 import { fetchWithinPolicy } from '../../http/redirects.ts';
@@ -10,7 +10,7 @@ import { endpointLabel } from '../endpoint.ts';
 import { checkOrigin, createOrgPolicy } from '../origins.ts';
 
 export interface AdoTransportCall {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   area: string;
   locationId: string;
   apiVersion: string;
@@ -41,7 +41,10 @@ interface AdoResourceLocation {
 
 export interface FetchTransportOptions {
   orgUrl: string;
-  pat: string;
+  /** A PAT (sent as Basic), unless `authorization` is given. */
+  pat?: string;
+  /** The Authorization header for each request (client.ts passes its credential's). */
+  authorization?: () => Promise<string>;
   /** Called before every request (discovery included), for the client's counters. */
   onRequest?(endpoint: string): void;
   fetch?: typeof fetch;
@@ -57,7 +60,8 @@ export type AdoTransport = (c: AdoTransportCall, signal?: AbortSignal) => Promis
 export function createFetchTransport(opts: FetchTransportOptions): AdoTransport {
   const doFetch = opts.fetch ?? fetch;
   const base = opts.orgUrl.replace(/\/+$/, '');
-  const authorization = `Basic ${btoa(`:${opts.pat}`)}`;
+  const basic = `Basic ${btoa(`:${opts.pat ?? ''}`)}`;
+  const authorize = opts.authorization ?? (async () => basic);
   const policy = createOrgPolicy(opts.orgUrl);
   const redirects = { check: (target: URL) => checkOrigin(policy, target) };
   const areas = new Map<string, Promise<Map<string, AdoResourceLocation> | AdoRawReply>>();
@@ -67,6 +71,7 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
     signal: AbortSignal | undefined,
   ) => {
     checkOrigin(policy, new URL(req.url));
+    const authorization = await authorize();
     opts.onRequest?.(endpointLabel(req.method, new URL(req.url).pathname));
     const { response: res } = await fetchWithinPolicy(
       doFetch,

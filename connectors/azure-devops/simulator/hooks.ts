@@ -1,6 +1,14 @@
 // Service hook subscriptions and deliveries: builds the `workitem.*` payloads the service sends,
 // POSTs them with the subscription's basic auth, and misbehaves on request (drops, duplicates,
 // late deliveries) so receivers can be tested against what real hooks do.
+//
+// Subscription health as Azure DevOps runs it ("Troubleshoot service hooks"): a delivery the
+// endpoint fails (an error status or no answer) puts the subscription on probation
+// (`onProbation`); a 410 disables it at once (`disabledBySystem`). While on probation the failed
+// notification is retried on the service's schedule (here: `retryProbation()`), and events raised
+// meanwhile are not sent — they are lost. A probation retry that succeeds enables it again;
+// `probationRetriesBeforeDisable` failed ones disable it (`disabledBySystem`). Re-enabling by PUT
+// (status `enabled`) clears probation; the failed notification is then dropped, never sent.
 import { randomUUID } from 'node:crypto';
 import type { SimChange, SimStore } from './store.ts';
 import { identityJson } from './store.ts';
@@ -14,7 +22,20 @@ export interface SimSubscription {
   /** publisherInputs.projectId: only this project's work items are sent. */
   projectId?: string;
   notificationId: number;
+  status: SubscriptionStatus;
+  /** Failed probation retries so far. */
+  probationRetries: number;
+  /** When the status last changed (the subscription's `modifiedDate`). */
+  modifiedDate: string;
 }
+
+/** The REST API's `status` values (SubscriptionStatus). */
+export type SubscriptionStatus =
+  | 'enabled'
+  | 'onProbation'
+  | 'disabledByUser'
+  | 'disabledBySystem'
+  | 'disabledByInactiveIdentity';
 
 export interface DeliveryFaults {
   /** The next n deliveries are silently lost. */
@@ -30,11 +51,40 @@ export interface DeliveryRecord {
   notificationId: number;
   eventType: string;
   workItemId: number;
-  status: number | 'dropped' | 'error';
+  /** `lost`: raised while the subscription was on probation or disabled, never sent. */
+  status: number | 'dropped' | 'error' | 'lost';
 }
 
-export function createHooks(store: SimStore, baseUrl: () => string) {
+export function createHooks(
+  store: SimStore,
+  baseUrl: () => string,
+  opts: { now?: () => number; probationRetriesBeforeDisable?: number } = {},
+) {
+  const clock = opts.now ?? Date.now;
+  const retriesBeforeDisable = opts.probationRetriesBeforeDisable ?? 3;
   const subs = new Map<string, SimSubscription>();
+  /** The notification that put each subscription on probation, retried by retryProbation(). */
+  const failed = new Map<string, { body: string; rec: DeliveryRecord }>();
+  const setStatus = (sub: SimSubscription, status: SubscriptionStatus) => {
+    if (sub.status === status) return;
+    sub.status = status;
+    sub.modifiedDate = new Date(clock()).toISOString();
+  };
+  const ok = (status: DeliveryRecord['status']) => typeof status === 'number' && status >= 200 && status < 300;
+  /** A delivery's outcome moves its subscription's health. */
+  const settle = (sub: SimSubscription, body: string, rec: DeliveryRecord) => {
+    if (ok(rec.status)) return;
+    if (rec.status === 410) {
+      setStatus(sub, 'disabledBySystem');
+      failed.delete(sub.id);
+      return;
+    }
+    if (sub.status === 'enabled') {
+      setStatus(sub, 'onProbation');
+      sub.probationRetries = 0;
+      failed.set(sub.id, { body, rec });
+    }
+  };
   const log: DeliveryRecord[] = [];
   const pending = new Set<Promise<void>>();
   const faults = { drop: 0, dup: 0, delay: { count: 0, ms: 0 } };
@@ -79,6 +129,11 @@ export function createHooks(store: SimStore, baseUrl: () => string) {
   };
 
   const send = async (sub: SimSubscription, body: string, rec: DeliveryRecord, delayMs: number) => {
+    await post(sub, body, rec, delayMs);
+    settle(sub, body, rec);
+  };
+
+  const post = async (sub: SimSubscription, body: string, rec: DeliveryRecord, delayMs: number) => {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
     if (sub.username !== undefined || sub.password !== undefined) {
@@ -95,12 +150,55 @@ export function createHooks(store: SimStore, baseUrl: () => string) {
 
   return {
     subs,
-    subscribe(s: Omit<SimSubscription, 'id' | 'notificationId'> & { id?: string }): SimSubscription {
-      const sub: SimSubscription = { ...s, id: s.id ?? randomUUID(), notificationId: 0 };
+    subscribe(
+      s: Omit<SimSubscription, 'id' | 'notificationId' | 'status' | 'probationRetries' | 'modifiedDate'> & {
+        id?: string;
+      },
+    ): SimSubscription {
+      const sub: SimSubscription = {
+        ...s,
+        id: s.id ?? randomUUID(),
+        notificationId: 0,
+        status: 'enabled',
+        probationRetries: 0,
+        modifiedDate: new Date(clock()).toISOString(),
+      };
       subs.set(sub.id, sub);
       return sub;
     },
-    unsubscribe: (id: string) => subs.delete(id),
+    unsubscribe(id: string) {
+      failed.delete(id);
+      return subs.delete(id);
+    },
+    /** Sets a subscription's status as a person (or the REST API's PUT) does; probation is cleared. */
+    setStatus(id: string, status: SubscriptionStatus): SimSubscription | null {
+      const sub = subs.get(id);
+      if (!sub) return null;
+      setStatus(sub, status);
+      sub.probationRetries = 0;
+      failed.delete(id);
+      return sub;
+    },
+    /**
+     * The service's next probation retry of every subscription on probation: the notification
+     * that failed is sent again; success enables the subscription, failure counts toward disabling it.
+     */
+    async retryProbation(): Promise<void> {
+      for (const sub of subs.values()) {
+        const f = failed.get(sub.id);
+        if (sub.status !== 'onProbation' || !f) continue;
+        const rec: DeliveryRecord = { ...f.rec, status: 'error' };
+        log.push(rec);
+        await post(sub, f.body, rec, 0);
+        if (ok(rec.status)) {
+          setStatus(sub, 'enabled');
+          failed.delete(sub.id);
+        } else if (rec.status === 410 || ++sub.probationRetries >= retriesBeforeDisable) {
+          setStatus(sub, 'disabledBySystem');
+          failed.delete(sub.id);
+        }
+      }
+    },
     setFaults(f: DeliveryFaults) {
       faults.drop = f.dropNext ?? faults.drop;
       faults.dup = f.duplicateNext ?? faults.dup;
@@ -122,6 +220,10 @@ export function createHooks(store: SimStore, baseUrl: () => string) {
           eventType: c.eventType,
           workItemId: c.item.id,
         };
+        if (sub.status !== 'enabled') {
+          log.push({ ...base, status: 'lost' });
+          continue;
+        }
         if (faults.drop > 0) {
           faults.drop--;
           log.push({ ...base, status: 'dropped' });

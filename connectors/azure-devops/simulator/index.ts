@@ -7,13 +7,22 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
 import { endpointLabel } from '../endpoint.ts';
-import { createHooks, type DeliveryFaults, type DeliveryRecord, type SimSubscription } from './hooks.ts';
+import { type AdoSimAdmin, createAdoSimAdmin } from './doctor.ts';
+import { type EntraSimOptions, type EntraSimulator, startEntraSimulator } from './entra.ts';
+import {
+  createHooks,
+  type DeliveryFaults,
+  type DeliveryRecord,
+  type SimSubscription,
+  type SubscriptionStatus,
+} from './hooks.ts';
 import type { ProcessName } from './processes.ts';
 import { apiError, type SimResponse } from './protocol.ts';
 import { createRoutes } from './routes.ts';
 import { type SeedOptions, type SeedResult, seedPortfolio } from './seed.ts';
 import { createStore, PERSON, type SimIdentity, type SimStore, type SimWorkItem } from './store.ts';
 
+export type { AdoSimAdmin, SimPermission, SimSubscriptionStatus } from './doctor.ts';
 export type {
   DeliveryFaults,
   DeliveryRecord,
@@ -23,19 +32,34 @@ export type {
   SimIdentity,
   SimStore,
   SimWorkItem,
+  SubscriptionStatus,
 };
 export { PERSON };
 
+/**
+ * Azure DevOps' global consumption limit as the simulator models it: a leaky bucket of TSTUs
+ * (Microsoft: 200 TSTUs in a sliding five-minute window) that drains linearly over the window, on
+ * the simulator's clock. Every answer carries X-RateLimit-Resource, -Limit, -Remaining (0 once
+ * delayed or blocked) and -Reset (Unix seconds when usage would be back to 0 if requests stopped).
+ */
 export interface ThrottleBudget {
   /** TSTUs allowed in the sliding window before requests are delayed or blocked. */
   limit: number;
   windowMs: number;
   /** TSTUs one request costs (default 1). */
   costPerRequest?: number;
+  /** TSTUs by endpoint label (`POST wit/wiql`), where a request costs other than `costPerRequest`. */
+  costs?: Record<string, number>;
   /** Over budget: `delay` answers 200 with X-RateLimit-Delay and Retry-After; `block` answers 429. */
   mode: 'delay' | 'block';
   /** Seconds sent in Retry-After (default 1). */
   retryAfterSeconds?: number;
+  /** `delay` mode: how long a request over budget is held, sent as X-RateLimit-Delay (default 0.05 s). */
+  delaySeconds?: number;
+  /** `delay` mode: whether a delayed answer carries Retry-After too (default true). */
+  retryAfterOnDelay?: boolean;
+  /** `delay` mode: past this many TSTUs in use, requests are blocked (429) instead (default never). */
+  blockAbove?: number;
 }
 
 export interface FaultSpec {
@@ -55,6 +79,8 @@ export interface SimRequestRecord {
   status: number;
   /** Whether the request carried an Authorization header. */
   authorized: boolean;
+  /** Its scheme: a PAT is `basic`, an Entra ID token `bearer`. */
+  scheme: 'basic' | 'bearer' | 'none';
 }
 
 export interface AdoSimulatorOptions {
@@ -69,6 +95,13 @@ export interface AdoSimulatorOptions {
   now?: () => number;
   /** People who may call the REST API with their own PAT: their edits and comments are theirs. */
   people?: { pat: string; identity: SimIdentity }[];
+  /** Failed probation retries after which a subscription is `disabledBySystem` (default 3). */
+  probationRetriesBeforeDisable?: number;
+  /**
+   * A Microsoft Entra ID token service beside the organization (entra.ts): its bearer tokens are
+   * accepted as the bot's, beside the PATs.
+   */
+  entra?: EntraSimOptions;
 }
 
 export interface AdoSimulator {
@@ -76,6 +109,10 @@ export interface AdoSimulator {
   readonly url: string;
   readonly store: SimStore;
   readonly identity: SimIdentity;
+  /** Organization administration doctor reads: permissions, fields, subscription status. */
+  readonly admin: AdoSimAdmin;
+  /** The Entra ID token service, when `entra` was given. */
+  readonly entra: EntraSimulator | null;
   addProject(name: string, process: ProcessName): void;
   seedPortfolio(o: SeedOptions): SeedResult;
   /** Loads Microsoft's `$expand=all` example work items (297, 299, 300 in Fabrikam-Fiber-Git, Scrum). */
@@ -85,6 +122,10 @@ export interface AdoSimulator {
   /** The service hook subscriptions as they stand (made here or through the REST API). */
   subscriptions(): SimSubscription[];
   setDeliveryFaults(f: DeliveryFaults): void;
+  /** The service's next probation retry of every subscription on probation (hooks.ts). */
+  retryProbation(): Promise<void>;
+  /** Sets a subscription's status, as a person in the Service Hooks page does. */
+  setSubscriptionStatus(id: string, status: SubscriptionStatus): void;
   deliveries(): DeliveryRecord[];
   /** Waits until every delivery in flight has been answered. */
   flushDeliveries(): Promise<void>;
@@ -96,6 +137,8 @@ export interface AdoSimulator {
   totalRequests(): number;
   /** Most requests in flight at once since the last resetCounts(). */
   maxInFlight(): number;
+  /** Requests being answered now. */
+  inFlight(): number;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -130,11 +173,15 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   let inFlight = 0;
   let maxInFlight = 0;
   let usage = 0;
-  let usageAt = Date.now();
+  let usageAt = clock();
   let url = '';
   const store = createStore({ baseUrl: () => url, onChange: (c) => hooks.emit(c), now: opts.now });
-  const hooks = createHooks(store, () => url);
-  const route = createRoutes({ store, hooks, url: () => url, bot });
+  const hooks = createHooks(store, () => url, {
+    now: opts.now,
+    probationRetriesBeforeDisable: opts.probationRetriesBeforeDisable,
+  });
+  const admin = createAdoSimAdmin({ store, hooks, url: () => url });
+  const route = admin.wrap(createRoutes({ store, hooks, url: () => url, bot }));
 
   /** The configured person whose PAT the request carries, if any. */
   const personOf = (h: string | undefined): SimIdentity | undefined => {
@@ -144,8 +191,11 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     const pat = decoded.slice(decoded.indexOf(':') + 1);
     return opts.people?.find((p) => p.pat === pat)?.identity;
   };
+  const entra = opts.entra ? await startEntraSimulator({ now: opts.now, ...opts.entra }) : null;
   const authorized = (h: string | undefined) => {
     if (personOf(h)) return true;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(h ?? '');
+    if (bearer) return entra?.accepts(bearer[1]!) ?? false;
     const m = /^Basic\s+(\S+)$/i.exec(h ?? '');
     if (!m) return false;
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -154,14 +204,16 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   };
 
   /** Leaky bucket: usage drains linearly over the window; headers mirror the service's. */
-  const throttle = (): { headers: Record<string, string>; blocked: boolean; delaySec: number } => {
+  const throttle = (label: string): { headers: Record<string, string>; blocked: boolean; delaySec: number } => {
     const b = behaviour.budget;
     if (!b) return { headers: {}, blocked: false, delaySec: 0 };
-    const now = Date.now();
+    const now = clock();
     usage = Math.max(0, usage - ((now - usageAt) / b.windowMs) * b.limit);
-    usageAt = now;
-    usage += b.costPerRequest ?? 1;
+    usageAt = Math.max(usageAt, now);
+    const cost = b.costs?.[label] ?? b.costPerRequest ?? 1;
+    usage += cost;
     const over = usage > b.limit;
+    const blocked = b.mode === 'block' || (b.blockAbove !== undefined && usage > b.blockAbove);
     const headers: Record<string, string> = {
       'X-RateLimit-Resource': 'Core',
       'X-RateLimit-Limit': String(b.limit),
@@ -169,13 +221,15 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       'X-RateLimit-Reset': String(Math.ceil((now + (usage / b.limit) * b.windowMs) / 1000)),
     };
     if (!over) return { headers, blocked: false, delaySec: 0 };
-    headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
-    if (b.mode === 'block') {
-      usage -= b.costPerRequest ?? 1; // a blocked request consumes nothing
+    if (blocked) {
+      headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
+      usage -= cost; // a blocked request consumes nothing
       return { headers, blocked: true, delaySec: 0 };
     }
-    headers['X-RateLimit-Delay'] = '0.050';
-    return { headers, blocked: false, delaySec: 0.05 };
+    if (b.retryAfterOnDelay !== false) headers['Retry-After'] = String(b.retryAfterSeconds ?? 1);
+    const delaySec = b.delaySeconds ?? 0.05;
+    headers['X-RateLimit-Delay'] = delaySec.toFixed(3);
+    return { headers, blocked: false, delaySec };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -183,7 +237,18 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     const method = (req.method ?? 'GET').toUpperCase();
     const label = endpointLabel(method, u.pathname);
     counts[label] = (counts[label] ?? 0) + 1;
-    const record: SimRequestRecord = { at: clock(), label, status: 0, authorized: !!req.headers.authorization };
+    const scheme = /^bearer\s/i.test(req.headers.authorization ?? '')
+      ? 'bearer'
+      : /^basic\s/i.test(req.headers.authorization ?? '')
+        ? 'basic'
+        : 'none';
+    const record: SimRequestRecord = {
+      at: clock(),
+      label,
+      status: 0,
+      authorized: !!req.headers.authorization,
+      scheme,
+    };
     log.push(record);
     const raw = await readBody(req);
     const send = (r: SimResponse, extra: Record<string, string> = {}) => {
@@ -235,7 +300,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         headers,
       });
     }
-    const t = throttle();
+    const t = throttle(label);
     if (t.blocked) {
       return send(
         apiError(
@@ -246,7 +311,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         t.headers,
       );
     }
-    if (t.delaySec > 0) await new Promise((r) => setTimeout(r, t.delaySec * 1000));
+    // On an injected clock the hold is only reported: the test's clock, not a timer, says when it ends.
+    if (t.delaySec > 0 && !opts.now) await new Promise((r) => setTimeout(r, t.delaySec * 1000));
     let body: unknown = null;
     if (raw) {
       try {
@@ -282,6 +348,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     },
     store,
     identity: bot,
+    admin,
+    entra,
     addProject: (name, process) => store.addProject(name, process),
     seedPortfolio: (o) => seedPortfolio(store, o),
     seedFromExamples() {
@@ -329,6 +397,8 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       ),
     subscriptions: () => [...hooks.subs.values()].map((x) => ({ ...x })),
     setDeliveryFaults: (f) => hooks.setFaults(f),
+    retryProbation: () => hooks.retryProbation(),
+    setSubscriptionStatus: (id, status) => void hooks.setStatus(id, status),
     deliveries: () => hooks.deliveries(),
     flushDeliveries: () => hooks.flush(),
     configure(o) {
@@ -336,7 +406,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
       if (o.budget !== undefined) {
         behaviour.budget = o.budget;
         usage = 0;
-        usageAt = Date.now();
+        usageAt = clock();
       }
       if (o.pats !== undefined) behaviour.pats = o.pats;
     },
@@ -345,6 +415,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     requestLog: () => log.map((r) => ({ ...r })),
     totalRequests: () => Object.values(counts).reduce((a, b) => a + b, 0),
     maxInFlight: () => maxInFlight,
+    inFlight: () => inFlight,
     resetCounts() {
       for (const k of Object.keys(counts)) delete counts[k];
       log.length = 0;
@@ -352,6 +423,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
     },
     async close() {
       await hooks.flush();
+      await entra?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
     },

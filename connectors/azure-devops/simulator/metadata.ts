@@ -76,9 +76,13 @@ const subscriptionJson = (url: string, s: ReturnType<SimHooks['subscribe']>) => 
     // The service never echoes a stored password back.
     ...(s.username ? { basicAuthUsername: s.username, basicAuthPassword: '********' } : {}),
   },
-  status: 'enabled',
+  status: s.status,
+  probationRetries: s.probationRetries,
+  modifiedDate: s.modifiedDate,
   url: `${url}/_apis/hooks/subscriptions/${s.id}`,
 });
+
+const STATUSES = ['enabled', 'onProbation', 'disabledByUser', 'disabledBySystem', 'disabledByInactiveIdentity'];
 
 /** `null` when the method is not one the subscriptions resource serves. */
 export function subscriptions(
@@ -111,6 +115,21 @@ export function subscriptions(
       username: s.consumerInputs.basicAuthUsername,
       password: s.consumerInputs.basicAuthPassword,
     });
+    return { status: 200, body: subscriptionJson(url, sub) };
+  }
+  if (req.method === 'GET' && id) {
+    const s = hooks.subs.get(id);
+    return s ? { status: 200, body: subscriptionJson(url, s) } : apiError(404, `Subscription ${id} does not exist.`);
+  }
+  if (req.method === 'PUT' && id) {
+    // Replace Subscription: the status is what a caller changes here (re-enabling one).
+    const s = req.body as { status?: unknown; consumerInputs?: Record<string, string> } | null;
+    if (!hooks.subs.has(id)) return apiError(404, `Subscription ${id} does not exist.`);
+    if (typeof s?.status !== 'string' || !STATUSES.includes(s.status))
+      return apiError(400, `The subscription status must be one of ${STATUSES.join(', ')}.`);
+    const sub = hooks.setStatus(id, s.status as Parameters<SimHooks['setStatus']>[1])!;
+    const password = s.consumerInputs?.basicAuthPassword;
+    if (password && password !== '********') sub.password = password;
     return { status: 200, body: subscriptionJson(url, sub) };
   }
   if (req.method === 'DELETE' && id) {

@@ -1,7 +1,9 @@
 // Turns store events into signed webhook deliveries, the way Jira Cloud's admin webhooks send
 // them (X-Hub-Signature over the raw body, one X-Atlassian-Webhook-Identifier per delivery),
 // with configurable duplicates, drops and late arrivals.
+
 import { createHmac, randomUUID } from 'node:crypto';
+import { signDeliveryJwt } from '../webhook-jwt.ts';
 import { LINK_TYPES } from './catalog.ts';
 import type { WebhookFaults } from './faults.ts';
 import { type JqlQuery, parseJql } from './jql.ts';
@@ -121,8 +123,13 @@ export function createDelivery(opts: {
       'x-atlassian-webhook-identifier': d.id,
       'x-atlassian-webhook-flow': 'Primary',
     };
+    // A duplicate stands for Jira's retry of a delivery it thinks failed: Jira marks those.
+    if (d.duplicate) headers['x-atlassian-webhook-retry'] = '1';
     if (hook.secret)
       headers['x-hub-signature'] = `sha256=${createHmac('sha256', hook.secret).update(raw).digest('hex')}`;
+    // An OAuth app's dynamic webhook: a JWT signed with the app's client secret instead.
+    if (hook.jwtSecret)
+      headers.authorization = `Bearer ${signDeliveryJwt(hook.jwtSecret, { iss: 'jira', iat: Math.floor(opts.now() / 1000), exp: Math.floor(opts.now() / 1000) + 180 })}`;
     try {
       const res = await fetch(hook.url, { method: 'POST', headers, body: raw });
       await res.body?.cancel();

@@ -2,6 +2,8 @@
 // quota, per-issue writes), injected 5xx, hung requests, reset connections, and scripted faults
 // for deterministic tests. Random faults draw from a seeded generator, so a run can be replayed.
 
+import type { BurstPerMethod, PointsQuota } from './points.ts';
+
 export interface RateWindow {
   limit: number;
   windowMs: number;
@@ -25,6 +27,10 @@ export interface JiraSimFaults {
   burst: RateWindow | null;
   /** Whole tenant: more than `limit` requests in `windowMs` → 429 `jira-quota-tenant-based`. */
   quota: RateWindow | null;
+  /** Jira's 2026 hourly points quota per tenant, with its headers on every answer (points.ts). */
+  points: PointsQuota | null;
+  /** Burst buckets per endpoint and method, requests per second (Jira: `JIRA_BURST_DEFAULTS`). */
+  burstPerMethod: BurstPerMethod | null;
   /** Per-issue writes (Jira: 20 / 2 s and 100 / 30 s) → 429 `jira-per-issue-on-write`; `[]` disables. */
   issueWriteLimits: RateWindow[];
   /** Share of requests answered 500/503. */
@@ -43,6 +49,8 @@ export const DEFAULT_FAULTS: JiraSimFaults = {
   latencyMs: 0,
   burst: null,
   quota: null,
+  points: null,
+  burstPerMethod: null,
   issueWriteLimits: [
     { limit: 20, windowMs: 2_000, retryAfterSec: 2 },
     { limit: 100, windowMs: 30_000, retryAfterSec: 30 },

@@ -3,7 +3,9 @@
 // sends signed webhooks), seeding, fault injection and request counts by endpoint.
 import type { AddressInfo } from 'node:net';
 import { createDelivery, type Delivery } from './deliver.ts';
+import type { JiraSimAdmin } from './doctor.ts';
 import { createFaults, type JiraSimFaults, type ScriptedFault } from './faults.ts';
+import { createGateway, type SimGateway, type SimOAuth } from './gateway.ts';
 import {
   loadDevlakeIssues,
   type PortfolioManifest,
@@ -12,12 +14,18 @@ import {
   seedPortfolio,
 } from './generator.ts';
 import { linkIssues } from './links.ts';
+import { createPointsMeter } from './points.ts';
 import { createJiraSimServer, type RequestRecord } from './server.ts';
 import { BOT_USER, type ChangeOptions, createStore, type JiraSimStore, type SimUser } from './store.ts';
 
 export type { Delivery } from './deliver.ts';
+export type { JiraSimAdmin } from './doctor.ts';
 export type { JiraSimFaults, ScriptedFault, WebhookFaults } from './faults.ts';
+export type { SimOAuth } from './gateway.ts';
+export { DYNAMIC_WEBHOOK_TTL_MS } from './gateway.ts';
 export type { PortfolioManifest, PortfolioOptions, Violation } from './generator.ts';
+export type { BurstPerMethod, PointsQuota } from './points.ts';
+export { JIRA_BURST_DEFAULTS, pointsFor } from './points.ts';
 export type { RequestRecord } from './server.ts';
 export type { ChangeOptions, JiraSimStore, NewIssue, SimUser } from './store.ts';
 export { BOT_USER, PEOPLE } from './store.ts';
@@ -37,6 +45,12 @@ export interface JiraSimulatorOptions {
   /** Clock for timestamps and rate windows (tests may pin it). */
   now?: () => number;
   faults?: Partial<JiraSimFaults>;
+  /** The site's cloud id (served at /_edge/tenant_info; the gateway's /ex/jira/{cloudId}). */
+  cloudId?: string;
+  /** OAuth 2.0 (3LO): a token endpoint at /oauth/token with rotating refresh tokens. */
+  oauth?: SimOAuth;
+  /** Scoped API tokens, accepted through /ex/jira/{cloudId} only. */
+  scopedTokens?: { email: string; apiToken: string }[];
 }
 
 export interface JiraSimulator {
@@ -45,6 +59,8 @@ export interface JiraSimulator {
   /** Direct access: `store.createIssue(…)`, `store.updateIssue(key, { status: 'Done' })`, `store.addComment(…)`. */
   store: JiraSimStore;
   me: SimUser;
+  /** Site administration doctor reads: permissions, projects, fields, edit screens, disabled webhooks. */
+  admin: JiraSimAdmin;
   seedPortfolio(opts: PortfolioOptions): PortfolioManifest;
   /** A person links two issues ("source blocks destination" by default); returns the link id. */
   linkIssues(
@@ -64,6 +80,11 @@ export interface JiraSimulator {
   resetFaults(): void;
   /** Scripted fault for the next matching request(s), e.g. `{ endpoint: 'POST search/jql', kind: 429, retryAfterSec: 2 }`. */
   failNext(fault: ScriptedFault): void;
+  /** Cloud id, token endpoint and dynamic webhooks (`gateway.expireAccessTokens()`, `gateway.dynamicWebhooks()`…). */
+  gateway: SimGateway;
+  /** Points charged since the start or the last `resetCounts()` (with or without a quota in force). */
+  pointsSpent(): number;
+  pointsByEndpoint(): Record<string, number>;
   requestCounts(): Record<string, number>;
   totalRequests(): number;
   requestLog(): RequestRecord[];
@@ -93,7 +114,23 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     hooks: store.webhooks,
   });
   const me = opts.me ?? BOT_USER;
-  const http = createJiraSimServer({ store, faults, site: () => site, now, me, auth: opts.auth, people: opts.people });
+  const gateway = createGateway(
+    { cloudId: opts.cloudId, oauth: opts.oauth, scopedTokens: opts.scopedTokens },
+    { now, store },
+  );
+  const points = createPointsMeter(now, () => faults.get());
+  const http = createJiraSimServer({
+    store,
+    faults,
+    site: () => site,
+    now,
+    me,
+    auth: opts.auth,
+    people: opts.people,
+    gateway,
+    points,
+    strictGateway: !!(opts.oauth || opts.scopedTokens?.length),
+  });
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);
     http.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -107,6 +144,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     url: site,
     store,
     me,
+    admin: http.admin,
     seedPortfolio: (o) => seedPortfolio(store, site, { now: now(), ...o }),
     linkIssues: (source, destination, type = 'Blocks', change = {}) =>
       linkIssues(store, site, nextLinkId++, source, destination, type, change),
@@ -117,11 +155,17 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     setFaults: (patch, seed) => faults.set(patch, seed),
     resetFaults: () => faults.reset(),
     failNext: (f) => faults.failNext(f),
+    gateway,
+    pointsSpent: points.spent,
+    pointsByEndpoint: points.spentByEndpoint,
     requestCounts: http.counts,
     totalRequests: () => Object.values(http.counts()).reduce((a, b) => a + b, 0),
     requestLog: http.requestLog,
     maxInFlight: http.maxInFlight,
-    resetCounts: http.reset,
+    resetCounts() {
+      http.reset();
+      points.resetSpent();
+    },
     async close() {
       http.stopHanging();
       await d.flush();

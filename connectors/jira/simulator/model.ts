@@ -47,6 +47,8 @@ export interface SimWebhook {
   events: string[];
   secret: string | null;
   filters: Record<string, string>;
+  /** A dynamic webhook of an OAuth app: deliveries carry a JWT signed with this client secret. */
+  jwtSecret?: string;
 }
 
 export type SimEvent =

@@ -2,8 +2,11 @@
 // with faults applied before each answer and every request counted by endpoint.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
+import { createJiraSimAdmin } from './doctor.ts';
 import type { JiraSimFaultControl } from './faults.ts';
 import { fieldList, KNOWN_FIELDS } from './fields.ts';
+import type { SimGateway } from './gateway.ts';
+import type { PointsMeter } from './points.ts';
 import { badRequest, createReadApi, HttpError } from './read-api.ts';
 import type { JiraSimStore, SimIssue, SimUser } from './store.ts';
 import { userJson } from './store.ts';
@@ -23,6 +26,12 @@ export interface ServerDeps {
    * comments are made as them, not as `me`, so pmo-sync sees them as a person's changes.
    */
   people?: { email: string; apiToken: string; user: SimUser }[];
+  /** Cloud id, OAuth token endpoint, /ex/jira/{cloudId} and dynamic webhooks. */
+  gateway: SimGateway;
+  /** The points quota and burst buckets. */
+  points: PointsMeter;
+  /** Any gateway credential configured: then the gateway checks credentials strictly. */
+  strictGateway: boolean;
 }
 
 export interface RequestRecord {
@@ -31,6 +40,8 @@ export interface RequestRecord {
   status: number | 'reset' | 'timeout';
   /** The JQL a search asked for (`POST search/jql`), so a test can tell side-by-side searches apart. */
   jql?: string;
+  /** Whether it came through the API gateway (`/ex/jira/{cloudId}`) or to the site (unset: the site). */
+  via?: 'site' | 'gateway';
 }
 
 /** Endpoint label (the same shape the connector counts) and the issue a write touches. */
@@ -65,6 +76,7 @@ export function createJiraSimServer(deps: ServerDeps) {
   const hanging = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let maxInFlight = 0;
+  const admin = createJiraSimAdmin({ store, site: deps.site });
 
   const { issueJson, commentJson, fieldsParam, mustIssue, search, changelogBulk } = createReadApi({
     store,
@@ -131,6 +143,10 @@ export function createJiraSimServer(deps: ServerDeps) {
     const path = url.pathname;
     const qp = Object.fromEntries(url.searchParams);
     const b = (body ?? {}) as Record<string, unknown>;
+    const dynamic = deps.gateway.webhooks(method, path, b);
+    if (dynamic) return dynamic;
+    const administration = admin.route(method, url);
+    if (administration) return administration;
     if (path === '/rest/api/3/search/jql') return { status: 200, body: search(method === 'GET' ? qp : b) };
     if (path === '/rest/api/3/search/approximate-count' && method === 'POST') {
       const r = search({ jql: b.jql, maxResults: 5000, fields: 'id' });
@@ -279,12 +295,32 @@ export function createJiraSimServer(deps: ServerDeps) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://sim');
-    const { label, writeKey } = labelOf(method, url.pathname);
-    counts[label] = (counts[label] ?? 0) + 1;
-    const record: RequestRecord = { at: deps.now(), label, status: 200 };
-    log.push(record);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    const plain = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers }).end(JSON.stringify(body));
+    };
+    // Public, uncredentialed: the site's cloud id, and the OAuth token endpoint.
+    if (url.pathname === '/_edge/tenant_info' && method === 'GET') return plain(200, { cloudId: deps.gateway.cloudId });
+    if (url.pathname === '/oauth/token' && method === 'POST') {
+      let form: Record<string, unknown> = {};
+      try {
+        form = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {}
+      const out = deps.gateway.token(form);
+      return plain(out.status, out.body);
+    }
+    let through: { path: string } | null;
+    try {
+      through = deps.gateway.strip(url.pathname);
+    } catch (e) {
+      return e instanceof HttpError ? plain(e.status, e.body) : plain(500, {});
+    }
+    if (through) url.pathname = through.path;
+    const { label, writeKey } = labelOf(method, url.pathname);
+    counts[label] = (counts[label] ?? 0) + 1;
+    const record: RequestRecord = { at: deps.now(), label, status: 200, via: through ? 'gateway' : 'site' };
+    log.push(record);
     if (label === 'POST search/jql') record.jql = jqlOf(Buffer.concat(chunks).toString('utf8'));
     const cfg = faults.get();
     if (cfg.latencyMs) await new Promise((r) => setTimeout(r, cfg.latencyMs));
@@ -315,8 +351,20 @@ export function createJiraSimServer(deps: ServerDeps) {
       );
       return;
     }
-    if (!authorized(req))
-      return send(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
+    const viaGateway = through !== null;
+    const gatewayAuth = deps.gateway.check(req, viaGateway);
+    if (gatewayAuth === 'expired')
+      return send(
+        401,
+        { code: 401, message: 'Unauthorized; scope does not match' },
+        {
+          'WWW-Authenticate':
+            'Bearer realm="atlassian", error="invalid_token", error_description="The access token expired"',
+        },
+      );
+    // Through the gateway only gateway credentials count (when any are configured); on the site, never.
+    const ok = gatewayAuth === 'ok' || (viaGateway ? !deps.strictGateway && authorized(req) : authorized(req));
+    if (!ok) return send(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
     const fate = faults.decide(label, writeKey);
     if (fate.kind === 'reset') {
       record.status = 'reset';
@@ -333,6 +381,8 @@ export function createJiraSimServer(deps: ServerDeps) {
       return;
     }
     if (fate.kind === 'status') return send(fate.status, fate.body, fate.headers);
+    const refused = deps.points.refuse(label);
+    if (refused) return send(429, { errorMessages: [refused.message], errors: {} }, refused.headers);
     try {
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown = null;
@@ -344,9 +394,9 @@ export function createJiraSimServer(deps: ServerDeps) {
         }
       }
       const out = await route(method, url, body, personOf(req) ?? deps.me);
-      send(out.status, out.body);
+      send(out.status, out.body, deps.points.charge(label, out.body));
     } catch (e) {
-      if (e instanceof HttpError) return send(e.status, e.body);
+      if (e instanceof HttpError) return send(e.status, e.body, deps.points.charge(label, undefined));
       send(500, { errorMessages: [e instanceof Error ? e.message : 'Internal error'], errors: {} });
     }
   }
@@ -363,6 +413,7 @@ export function createJiraSimServer(deps: ServerDeps) {
 
   return {
     server,
+    admin,
     counts: () => ({ ...counts }),
     requestLog: () => log.map((r) => ({ ...r })),
     /** Most requests the server was answering at once since the last reset. */

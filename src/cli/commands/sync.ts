@@ -1,9 +1,11 @@
 // `pmo-sync sync`: one pass over the configured connections. The summary goes to stdout (JSON
 // with --json); each connection that failed is one line on stderr, printed when it fails; the
 // exit code is 0 only when every connection of the pass was synced (DESIGN.md, honest outcomes).
+
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createConnectors } from '../../../connectors/index.ts';
+import { createKvTokenStore } from '../../auth/jira-tokens.ts';
 import { runSync } from '../../sync/run.ts';
 import { buildSyncStages } from '../../sync/stages.ts';
 import { formatSummary, type SyncSummary } from '../../sync/summary.ts';
@@ -39,7 +41,11 @@ export function registerSync(program: Command, ctx: CliContext): void {
         const selected = selectConnections(config, flags.connection);
         const log = ctx.log();
         const database = await ctx.database();
-        const connectors = createConnectors(selected, { log, sleep: ctx.deps.sleep });
+        const connectors = createConnectors(selected, {
+          log,
+          sleep: ctx.deps.sleep,
+          tokenStore: createKvTokenStore(database.db),
+        });
         ctx.onClose(async () => {
           for (const c of connectors.values()) await c.close();
         });

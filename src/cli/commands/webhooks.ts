@@ -1,8 +1,10 @@
 // `pmo-sync webhooks install`: registers each connection's webhooks (idempotent). A connection
 // whose registration fails is one line on stderr and the exit code 1; the others still go on.
+
 import type { Command } from 'commander';
 import { createConnectors } from '../../../connectors/index.ts';
 import type { WebhookRegistration } from '../../../connectors/types.ts';
+import { createKvTokenStore } from '../../auth/jira-tokens.ts';
 import { UsageError } from '../../errors.ts';
 import { ensureWebhookSecret } from '../../webhooks/secrets.ts';
 import { connectionFailure, selectConnections } from '../connections.ts';
@@ -36,7 +38,11 @@ export function registerWebhooks(program: Command, ctx: CliContext): void {
               if (s.generated)
                 ctx.stderr(`${conn.id}: generated a webhook secret and stored it in the database for verification\n`);
             }
-            const connector = createConnectors([conn], { log, sleep: ctx.deps.sleep }).get(conn.id)!;
+            const connector = createConnectors([conn], {
+              log,
+              sleep: ctx.deps.sleep,
+              tokenStore: createKvTokenStore(db),
+            }).get(conn.id)!;
             ctx.onClose(() => connector.close());
             if (!connector.installWebhooks)
               throw new UsageError(`${conn.id}: this tracker has no webhook installation`);

@@ -3,7 +3,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ReportFinding, ReportItem } from '../../report/load.ts';
 import { csvStream } from '../../util/csv.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { bearer, csv, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
 import { allFindings, allItems, getItem, listFindings, listItems } from '../queries.ts';

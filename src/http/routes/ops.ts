@@ -5,8 +5,8 @@ import { sql } from 'drizzle-orm';
 import journal from '../../../db/migrations/meta/_journal.json' with { type: 'json' };
 import { queryRows } from '../../../db/query.ts';
 import { kv } from '../../../db/schema.ts';
-import type { AppDeps } from '../app.ts';
 import { describeError } from '../db-errors.ts';
+import type { AppDeps } from '../deps.ts';
 import type { AppMetrics } from '../metrics.ts';
 import { json } from '../openapi.ts';
 

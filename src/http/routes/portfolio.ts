@@ -1,7 +1,7 @@
 // Rollup routes: the portfolio, one program, one tracker project, and daily snapshots.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { knownConnections, loadFreshnessFor, loadProgramRows, loadTrend } from '../../workspace/queries.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { bearer, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
 import { type Headline, loadEpics, loadHeadline, loadHistory, rollupFor, rollupsByPrefix } from '../queries.ts';
