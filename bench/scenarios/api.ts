@@ -25,11 +25,6 @@ export const API_ROUTES = [
   { name: 'portfolio', path: '/api/v1/portfolio' },
   { name: 'program', path: '/api/v1/programs/payments' },
   { name: 'epic list', path: '/api/v1/items?kind=epic&limit=100' },
-  // The workspace (issue 25): p50 < 200 ms, p99 < 500 ms; findings by owner under 300 ms.
-  { name: 'workspace program', path: '/api/v1/workspace/programs/payments' },
-  { name: 'findings by owner', path: '/api/v1/workspace/findings?group=owner' },
-  { name: 'timeline', path: '/api/v1/workspace/timeline?program=payments' },
-  { name: 'dependency map', path: '/api/v1/workspace/programs/payments/dependencies' },
 ];
 
 /**
@@ -44,6 +39,11 @@ export const WORKSPACE_ROUTES = [
   { name: 'workspace by team', path: '/api/v1/portfolio?team=Payments' },
   { name: 'workspace program', path: '/api/v1/programs/payments' },
   { name: 'workspace findings by owner', path: '/api/v1/findings?status=open&owner=Mia%20Krystof&limit=100' },
+  // The drill-down views' own calls (src/http/routes/workspace.ts).
+  { name: 'program view', path: '/api/v1/workspace/programs/payments' },
+  { name: 'explorer by owner', path: '/api/v1/workspace/findings?group=owner' },
+  { name: 'timeline', path: '/api/v1/workspace/timeline?program=payments' },
+  { name: 'dependency map', path: '/api/v1/workspace/programs/payments/dependencies' },
 ];
 
 export async function runApiScenario(

@@ -13,6 +13,14 @@ const READ_ROUTES = [
   '/api/v1/findings?format=csv',
   '/api/v1/rules',
   '/api/v1/history?scope=portfolio',
+  '/api/v1/workspace/programs/payments',
+  '/api/v1/workspace/programs/payments/dependencies',
+  '/api/v1/workspace/epics/jira-main%3APAY-1',
+  '/api/v1/workspace/items/jira-main%3APAY-3',
+  '/api/v1/workspace/findings/1',
+  '/api/v1/workspace/findings?group=owner',
+  '/api/v1/workspace/findings?format=csv',
+  '/api/v1/workspace/timeline',
 ];
 
 for (const target of dbTargets()) {

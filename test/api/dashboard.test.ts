@@ -105,9 +105,9 @@ for (const target of dbTargets()) {
       expect(html).toMatch(
         /Payments modernisation<\/a><\/td><td class="hide-sm"><span class="tracker azure-devops">Azure DevOps<\/span><span class="tracker jira">Jira<\/span>/,
       );
-      expect(html).toContain(
-        'href="https://example.test/PAY-10" target="_blank" rel="noopener noreferrer">Refund flow</a>',
-      );
+      // The title opens the workspace's epic page; the tracker link sits beside it.
+      expect(html).toContain('<a href="/epics/jira-main%3APAY-10">Refund flow</a>');
+      expect(html).toContain('href="https://example.test/PAY-10" rel="noopener noreferrer" class="tracker-link"');
       expect(html).toContain('<code>owner-required</code> <b>2</b>');
       expect(html).toContain('"days":["2026-06-12","2026-06-13","2026-06-14","2026-06-15"]');
       expect(html).toContain('<script src="/assets/chart.umd.min.js" defer="">');

@@ -128,19 +128,24 @@ describe.each(dbTargets())('workspace pages and API on $name', (target) => {
 
   it('timeline: the cross-tracker violation and the cycle stand out, in the API and on the page', async () => {
     const t = await api('/api/v1/workspace/timeline');
-    // Each predecessor ends after its successor starts (an epic with no planned start starts
-    // when it was created, 2026-01-01); the two cycle edges break date order by necessity.
+    // Each predecessor ends after its successor starts, or, for PAY-10 with no start of its
+    // own, after its target; WEB-1 ends before PAY-10's target, so waiting on it is no
+    // violation even though PAY-10's bar is drawn from its creation date.
     expect(
-      t.violations.map((e: { from: string; to: string; crossTracker: boolean }) => [e.from, e.to, e.crossTracker]),
+      t.violations.map((e: { from: string; to: string; crossTracker: boolean; against: string }) => [
+        e.from,
+        e.to,
+        e.crossTracker,
+        e.against,
+      ]),
     ).toEqual([
-      ['ado-main:100', 'jira-main:PAY-1', true],
-      ['jira-main:PAY-10', 'jira-main:PAY-20', false],
-      ['jira-main:PAY-20', 'jira-main:PAY-10', false],
-      ['jira-main:WEB-1', 'jira-main:PAY-10', false],
+      ['ado-main:100', 'jira-main:PAY-1', true, 'start'],
+      ['jira-main:PAY-10', 'jira-main:PAY-20', false, 'start'],
+      ['jira-main:PAY-20', 'jira-main:PAY-10', false, 'target'],
     ]);
     expect(t.cycles).toEqual([['jira-main:PAY-10', 'jira-main:PAY-20']]);
     const { html } = await page('/timeline');
-    expect(html).toContain('data-testid="h-violations">4<');
+    expect(html).toContain('data-testid="h-violations">3<');
     expect(html).toContain('data-testid="h-cycles">1<');
     expect(html).toContain('data-testid="today-line"');
     const map = await api('/api/v1/workspace/programs/payments/dependencies');

@@ -27,6 +27,10 @@ export interface Bar {
   startAssumed: boolean;
   /** No target date: the bar ends at the latest due date of its children, else at its start. */
   noTarget: boolean;
+  /** A planned start or the date work started: something a dependency can be late for. */
+  startKnown: boolean;
+  /** A target, its own or its children's latest due date. */
+  endKnown: boolean;
   /** Target before start: the item's own dates are out of order. */
   datesReversed: boolean;
   inCycle: boolean;
@@ -38,8 +42,12 @@ export interface Edge {
   from: string;
   to: string;
   crossTracker: boolean;
-  /** `from` ends after `to` starts. */
+  /**
+   * `from` ends after `to` starts (`against: 'start'`), or, when `to` has no start of its own,
+   * after `to`'s target (`against: 'target'`). Dates only assumed never make a violation.
+   */
   violation: boolean;
+  against: 'start' | 'target' | null;
   inCycle: boolean;
 }
 
@@ -85,6 +93,8 @@ async function loadBars(db: Db, where: SQL): Promise<Bar[]> {
       end: end < start ? start : end,
       startAssumed: item.start === null,
       noTarget: item.due === null,
+      startKnown: item.start !== null || item.started !== null,
+      endKnown: item.due !== null || childDue !== null,
       datesReversed: item.due !== null && item.start !== null && iso(item.due)! < iso(item.start)!,
       inCycle: false,
     };
@@ -202,11 +212,13 @@ function mark(bars: Bar[], raw: { from: string; to: string }[]) {
     const a = byRef.get(e.from)!;
     const b = byRef.get(e.to)!;
     const ci = cyclic.get(e.from);
+    const against = !a.endKnown ? null : b.startKnown ? 'start' : b.endKnown ? 'target' : null;
     return {
       from: e.from,
       to: e.to,
       crossTracker: a.tracker !== b.tracker,
-      violation: a.end > b.start,
+      violation: against === 'start' ? a.end > b.start : against === 'target' ? a.end > b.end : false,
+      against,
       inCycle: ci !== undefined && ci === cyclic.get(e.to),
     };
   });
@@ -319,6 +331,8 @@ async function loadBarsOf(db: Db, refs: string[]): Promise<Bar[]> {
       end: end < start ? start : end,
       startAssumed: item.start === null,
       noTarget: item.due === null,
+      startKnown: item.start !== null || item.started !== null,
+      endKnown: item.due !== null,
       datesReversed: false,
       inCycle: false,
     };

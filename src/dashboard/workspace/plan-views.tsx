@@ -268,7 +268,10 @@ function Problems(props: { violations: Edge[]; cycles: string[][]; bars: Map<str
         {props.violations.map((e) => (
           <li data-testid="violation" class="bad">
             <b>Date order:</b> <a href={itemHref(e.from)}>{name(e.from)}</a> finishes {day(props.bars.get(e.from)?.end)}
-            , after <a href={itemHref(e.to)}>{name(e.to)}</a> starts {day(props.bars.get(e.to)?.start)}
+            , after <a href={itemHref(e.to)}>{name(e.to)}</a>{' '}
+            {e.against === 'target'
+              ? `is due ${day(props.bars.get(e.to)?.end)} (it has no start date)`
+              : `starts ${day(props.bars.get(e.to)?.start)}`}
             {e.crossTracker ? ' (across trackers)' : ''}
           </li>
         ))}
@@ -355,7 +358,7 @@ export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; o
 
 // ── Dependency map ───────────────────────────────────────────────────────────────────────
 
-const NODE_W = 230;
+const NODE_W = 260;
 const NODE_H = 54;
 const COL = NODE_W + 80;
 const ROW = NODE_H + 22;
@@ -371,7 +374,8 @@ export function DependencyMapPage(props: {
   const px = (l: number) => 10 + l * COL;
   const py = (r: number) => 10 + r * ROW;
   const width = Math.max(400, 20 + (Math.max(0, ...v.nodes.map((n) => n.layer)) + 1) * COL);
-  const height = Math.max(120, 20 + (Math.max(0, ...v.nodes.map((n) => n.row)) + 1) * ROW);
+  // Room below the last row for edges that loop back under it.
+  const height = Math.max(120, 60 + (Math.max(0, ...v.nodes.map((n) => n.row)) + 1) * ROW);
   const bars = new Map(v.nodes.map((n) => [n.ref, n as Bar]));
   return (
     <Layout title={`Dependencies · ${program.name} · pmo-sync`} signedIn>
@@ -414,6 +418,20 @@ export function DependencyMapPage(props: {
             {v.edges.map((e) => {
               const a = at.get(e.from)!;
               const b = at.get(e.to)!;
+              if (b.layer <= a.layer) {
+                // An edge that closes a cycle runs back left: loop it under the boxes.
+                const bx1 = px(a.layer) + NODE_W / 2;
+                const by1 = py(a.row) + NODE_H;
+                const bx2 = px(b.layer) + NODE_W / 2 + 12;
+                const by2 = py(b.row) + NODE_H;
+                return (
+                  <path
+                    d={`M${bx1},${by1} C${bx1},${by1 + 45} ${bx2},${by2 + 45} ${bx2},${by2}`}
+                    class={edgeClass(e)}
+                    marker-end={e.violation || e.inCycle ? 'url(#arrow-bad)' : 'url(#arrow)'}
+                  />
+                );
+              }
               const x1 = px(a.layer) + NODE_W;
               const y1 = py(a.row) + NODE_H / 2;
               const x2 = px(b.layer);
