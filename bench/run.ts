@@ -11,6 +11,7 @@ import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
+import { type ForecastFigures, runForecastScenario } from './scenarios/forecast.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
@@ -95,6 +96,8 @@ export interface Results {
   ruleBudget: RuleBudgetFigures[];
   /** Oversized bodies refused by `serve` (issue 23); null when not run. */
   bodies: BodyLimitFigures | null;
+  /** Monte Carlo forecasts of open epics (issue 26); null when not run. */
+  forecast?: ForecastFigures | null;
   goals: typeof GOALS;
 }
 
@@ -232,6 +235,11 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       `oversized bodies: ${BODIES.requests} × ${BODIES.bytesPerRequest / 1e6} MB at once against serve (fresh process)`,
     );
     results.bodies = await runBodiesScenario(BODIES);
+  }
+  if (wants('forecast')) {
+    // The issue's size in both profiles: it is CPU only and takes seconds.
+    log('forecast: 5000 open epics × 10000 trials, then one epic re-forecast');
+    results.forecast = runForecastScenario({ epics: 5_000, trials: 10_000 });
   }
   results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);
