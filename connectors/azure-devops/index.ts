@@ -12,6 +12,7 @@ import type {
   WebhookRegistration,
 } from '../types.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
+import { createAdoHistory } from './history.ts';
 import { createIterationCache } from './iterations.ts';
 import { LOCATIONS } from './locations.ts';
 import { DEFAULT_KINDS, parseIdentity, statusCategoryOf, toWorkItem } from './map.ts';
@@ -83,6 +84,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   });
   const states = createStateCategoryCache(client);
   const iterations = createIterationCache(client);
+  const revisions = createAdoHistory({ client, config, states });
   const projects = new Map<string, string>();
   const selfIds = new Set<string>();
   const writer = createWriter({
@@ -482,6 +484,8 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
       }
       return drift;
     },
+
+    history: (opts) => client.withSignal(opts.signal, () => revisions.history(opts)),
 
     stats: () => client.stats(),
     close: () => client.close(),

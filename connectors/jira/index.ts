@@ -3,6 +3,7 @@
 import type { Person } from '../../src/model/work-item.ts';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
+import { createJiraHistory } from './history.ts';
 import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
 import { createJiraScopeCheck } from './scope.ts';
@@ -36,6 +37,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     self = { id: me.accountId, name: me.displayName ?? me.accountId };
     return self;
   };
+  const history = createJiraHistory({ api, config, now: tuning.now ?? Date.now });
   const writer = createWriter({ api, transport, config, selfAccountId: async () => (self ?? (await whoami())).id });
 
   return {
@@ -54,6 +56,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     updateLabels: writer.updateLabels,
     updateFields: writer.updateFields,
     installWebhooks: writer.installWebhooks,
+    history: (opts) => transport.withSignal(opts.signal, () => history.history(opts)),
 
     verifyWebhook(req: WebhookRequest) {
       verifyJiraSignature(req, [config.webhookSecret, config.webhookSecretPrevious]);
