@@ -1,16 +1,17 @@
 // Pure rule evaluation over an item graph: no database, no clock. The DB layer (findings.ts),
 // preview, the rule test runner and the benchmark all go through `evaluateItems`.
 import { RuleBudgetError, resetMeter } from './budget.ts';
-import type { CelChildren, CelItem, CelLink } from './cel-env.ts';
+import type { CelChildren, CelForecast, CelItem, CelLink } from './cel-env.ts';
 import type { CompiledRule } from './compile.ts';
 import type { RuleInput } from './functions.ts';
-import { EMPTY_ITEM, type GraphItem, type ItemGraph } from './graph.ts';
+import { EMPTY_ITEM, type GraphItem, type ItemGraph, toCelForecast } from './graph.ts';
 
 export interface CelContext {
   item: CelItem;
   parent: CelItem;
   children: CelChildren;
   links: CelLink[];
+  forecast: CelForecast;
   now: Date;
   params: Record<string, unknown>;
 }
@@ -57,6 +58,7 @@ export function contextFor(graph: ItemGraph, ref: string): CelContext {
     parent: it?.parent ? graph.celItem(it.parent) : EMPTY_ITEM,
     children: graph.celChildren(ref),
     links: graph.celLinks(ref),
+    forecast: toCelForecast(it?.forecast),
     now: graph.now,
     params: {},
   };

@@ -105,7 +105,7 @@ describe('pmo-sync rules', () => {
     const dir = configDir(CONFIG());
     writeFileSync(join(dir, 'org-rules.yaml'), ORG);
     const r = await runCli(['rules', 'lint'], { cwd: dir });
-    expect(r).toEqual({ code: 0, stdout: '25 rules in 2 files: no problems\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: '26 rules in 2 files: no problems\n', stderr: '' });
   });
 
   it('runs the built-in and the organisation test cases', async () => {

@@ -1,0 +1,42 @@
+// The sync's forecast step: status histories from the trackers, then every forecast. A tracker
+// whose history cannot be read is logged and the forecasts go on with the history stored.
+import type { Connector } from '../../connectors/types.ts';
+import type { Db } from '../../db/client.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { refreshForecasts } from './compute.ts';
+import { syncHistory } from './history.ts';
+
+export async function forecastStage(
+  db: Db,
+  opts: {
+    changedRefs: string[] | undefined;
+    now: Date;
+    config: Config;
+    connectors: ReadonlyMap<string, Connector>;
+    log: Logger;
+  },
+): Promise<string[]> {
+  const f = opts.config.forecast;
+  for (const [id, connector] of opts.connectors) {
+    try {
+      const [summary] = await syncHistory(db, new Map([[id, connector]]), {
+        now: opts.now,
+        horizonDays: f.horizonDays,
+        changedRefs: opts.changedRefs,
+      });
+      if (summary) opts.log.info(summary, 'status history read');
+    } catch (err) {
+      opts.log.warn(
+        { connection: id, err: (err as Error).message },
+        'status history could not be read; forecasts use what is stored',
+      );
+    }
+  }
+  const r = await refreshForecasts(db, { now: opts.now, programs: opts.config.portfolio.programs, settings: f });
+  opts.log.info(
+    { scopes: r.scopes, simulated: r.simulated, teams: r.teams, moved: r.changedRefs.length },
+    'forecasts refreshed',
+  );
+  return r.changedRefs;
+}
