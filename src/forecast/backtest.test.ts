@@ -2,35 +2,13 @@
 // what happened since. The figures are printed (BENCHMARKS.md quotes them); the assertions hold
 // the forecaster to being roughly calibrated, and to the arithmetic on a case with a known answer.
 import { describe, expect, it } from 'vitest';
-import { type FlowPlannedItem, planFlowPortfolio } from '../../connectors/flow-portfolio.ts';
-import { backtest } from './backtest.ts';
+import { planFlowPortfolio } from '../../connectors/flow-portfolio.ts';
+import { backtest, flowItemsOf } from './backtest.ts';
 import type { FlowItem } from './throughput.ts';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z');
 const WEEK = 7 * 86_400_000;
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-
-/** The plan as the database would hold it after a sync with history. */
-export function flowItemsOf(plan: readonly FlowPlannedItem[]): FlowItem[] {
-  return plan.map((p) => {
-    const transitions: [number, string][] = [];
-    if (p.started !== null) transitions.push([Math.floor(p.started / 60_000), 'p']);
-    if (p.resolved !== null) transitions.push([Math.floor(p.resolved / 60_000), 'd']);
-    return {
-      ref: `sim:${p.id}`,
-      team: `sim:T${p.team + 1}`,
-      kind: p.kind,
-      parent: p.parent === null ? null : `sim:${p.parent}`,
-      statusCategory: p.resolved !== null ? 'done' : p.started !== null ? 'in_progress' : 'todo',
-      points: p.points || null,
-      created: iso(p.created)!,
-      started: iso(p.started),
-      resolved: iso(p.resolved),
-      due: p.due === null ? null : iso(p.due)!.slice(0, 10),
-      transitions,
-    };
-  });
-}
 
 describe('backtest', () => {
   it('is roughly calibrated on the generated portfolio', () => {

@@ -2,6 +2,7 @@
 // what happened since. A calibrated forecaster has about 50% of epics finished by their P50 date,
 // 85% by P85 and 95% by P95. An epic not finished by now counts for a percentile only once that
 // percentile's date has passed (a miss); before that, whether it will make it is not yet known.
+import type { FlowPlannedItem } from '../../connectors/flow-portfolio.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
 import { type ForecastSettings, forecastAll } from './compute.ts';
 import { dayNumber } from './forecaster.ts';
@@ -105,4 +106,27 @@ export function backtest(
   }
   result.maeDays = result.finished === 0 ? null : Math.round((errors / result.finished) * 10) / 10;
   return result;
+}
+
+/** A generated flow portfolio as the database holds it after a sync with history. */
+export function flowItemsOf(plan: readonly FlowPlannedItem[], connection = 'sim'): FlowItem[] {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return plan.map((p) => {
+    const transitions: [number, string][] = [];
+    if (p.started !== null) transitions.push([Math.floor(p.started / 60_000), 'p']);
+    if (p.resolved !== null) transitions.push([Math.floor(p.resolved / 60_000), 'd']);
+    return {
+      ref: `${connection}:${p.id}`,
+      team: `${connection}:T${p.team + 1}`,
+      kind: p.kind,
+      parent: p.parent === null ? null : `${connection}:${p.parent}`,
+      statusCategory: p.resolved !== null ? 'done' : p.started !== null ? 'in_progress' : 'todo',
+      points: p.points || null,
+      created: iso(p.created)!,
+      started: iso(p.started),
+      resolved: iso(p.resolved),
+      due: p.due === null ? null : iso(p.due)!.slice(0, 10),
+      transitions,
+    };
+  });
 }
