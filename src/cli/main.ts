@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, PmoSyncError, UsageError } from '../errors.ts';
+import { registerBaseline } from './commands/baseline.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerForecast } from './commands/forecast.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReport, registerWrites } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
@@ -57,6 +59,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerToken(program, ctx);
   registerMigrate(program, ctx);
   registerDemo(program, ctx);
+  registerForecast(program, ctx);
+  registerBaseline(program, ctx);
   // `pmo-sync` alone: serve with a config, the demo without one.
   program.allowExcessArguments().action(async (_opts: unknown, cmd: Command) => {
     if (cmd.args.length > 0)

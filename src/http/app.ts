@@ -15,6 +15,7 @@ import { type AppMetrics, createMetrics } from './metrics.ts';
 import { OPENAPI_INFO, registerSecurity } from './openapi.ts';
 import { badRequest, problemResponse, renderError, zodProblems } from './problem.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerForecastRoutes } from './routes/forecasts.ts';
 import { registerItemRoutes } from './routes/items.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerPortfolioRoutes } from './routes/portfolio.ts';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerPortfolioRoutes(app, deps, now);
   registerItemRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerForecastRoutes(app, deps, now);
   registerOpsRoutes(app, deps, metrics, now);
   registerDocs(app);
   registerDashboard(app, deps, now);

@@ -14,8 +14,10 @@ import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { findings, forecasts, historyCursors, itemHistory, writeAudit } from '../../db/schema.ts';
+import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { runSync } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
@@ -154,6 +156,37 @@ rules:
       const strip = (rows: typeof stored) =>
         rows.map(({ computedAt: _c, ...r }) => r).sort((a, b) => a.scope.localeCompare(b.scope));
       expect(strip(again)).toEqual(strip(stored));
+    });
+
+    it('takes a baseline over the admin API and shows slip and scope change against it', async () => {
+      // Arrange
+      const app = createApp({ database, config, log: createLogger({ level: 'silent', pretty: false }) });
+      const admin = await createToken(database.db, { scope: 'admin' });
+      const read = await createToken(database.db, { scope: 'read' });
+      const as = (t: { token: string }) => ({ headers: { Authorization: `Bearer ${t.token}` } });
+      const taken = await app.request('/api/v1/baselines?name=Q1', { method: 'POST', ...as(admin) });
+      const refused = await app.request('/api/v1/baselines?name=Q2', { method: 'POST', ...as(read) });
+      const epic = (await database.db.select().from(forecasts).where(eq(forecasts.kind, 'epic'))).find(
+        (f) => f.scope.startsWith('epic:jira-main:') && f.target !== null,
+      )!;
+      const key = epic.scope.split(':')[2]!;
+      const later = new Date(Date.parse(`${epic.target}T00:00:00Z`) + 14 * DAY).toISOString().slice(0, 10);
+      jira.store.updateIssue(key, { duedate: later });
+      const story = jira.store.createIssue({ project: 'FLOW', issuetype: 'Story', summary: 'New scope', parent: key });
+      await sync();
+
+      // Act
+      const slip = await app.request('/api/v1/baselines/Q1/slip', as(read));
+      const missing = await app.request('/api/v1/baselines/nope/slip', as(read));
+
+      // Assert
+      expect([taken.status, refused.status, slip.status, missing.status]).toEqual([201, 403, 200, 404]);
+      expect(((await taken.json()) as { epics: number }).epics).toBe(openEpics);
+      const body = (await slip.json()) as { rows: { ref: string; targetSlipDays: number | null; added: string[] }[] };
+      expect(body.rows.find((r) => r.ref === `jira-main:${key}`)).toMatchObject({
+        targetSlipDays: 14,
+        added: [`jira-main:${story.key}`],
+      });
     });
   });
 }
