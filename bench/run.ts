@@ -11,7 +11,12 @@ import { calibrate } from './lib/stats.ts';
 import type { Limits } from './lib/world.ts';
 import { type ApiFigures, runApiScenario } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
-import { type ForecastFigures, runForecastScenario } from './scenarios/forecast.ts';
+import {
+  type ForecastFigures,
+  type HistoryFigures,
+  runForecastScenario,
+  runHistoryScenario,
+} from './scenarios/forecast.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
 import { type RuleBudgetFigures, runRuleBudgetScenario } from './scenarios/rule-budget.ts';
 import { runSyncScenario, type SyncFigures } from './scenarios/sync.ts';
@@ -98,6 +103,8 @@ export interface Results {
   bodies: BodyLimitFigures | null;
   /** Monte Carlo forecasts of open epics (issue 26); null when not run. */
   forecast?: ForecastFigures | null;
+  /** Status history backfill requests against the minimum (issue 26). */
+  history?: HistoryFigures[];
   goals: typeof GOALS;
 }
 
@@ -240,6 +247,9 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
     // The issue's size in both profiles: it is CPU only and takes seconds.
     log('forecast: 5000 open epics × 10000 trials, then one epic re-forecast');
     results.forecast = runForecastScenario({ epics: 5_000, trials: 10_000 });
+    const h = profile.name === 'full' ? { jiraItems: 20_000, adoItems: 10_000 } : { jiraItems: 2_500, adoItems: 1_200 };
+    log(`history backfill: ${h.jiraItems} Jira + ${h.adoItems} ADO, requests against the minimum`);
+    results.history = await runHistoryScenario(h);
   }
   results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);

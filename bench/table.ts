@@ -269,6 +269,16 @@ export function tableRows(r: Results): Row[] {
       '< 50 ms',
     ]);
   }
+  for (const h of r.history ?? []) {
+    const s = `history backfill, ${h.tracker} (${fmt(h.items)} items, ${fmt(h.changes)} changes)`;
+    rows.push([
+      s,
+      'requests / minimum',
+      `${fmt(h.requests)} / ${fmt(h.minimum)} = ${fmt(h.ratio)}${mark(h.ratio <= 1.05)}`,
+      '≤ 1.05',
+    ]);
+    rows.push([s, 'wall time', `${fmt(h.wallMs / 1000)} s`, '']);
+  }
   return rows;
 }
 
