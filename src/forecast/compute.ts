@@ -19,7 +19,9 @@ import {
   openLeavesByTeam,
   type ScopeInputs,
   scopeInputs,
+  startedAt,
   type TeamFlowFigures,
+  type TeamLoad,
   teamFlowOf,
 } from './throughput.ts';
 
@@ -88,8 +90,8 @@ export function forecastAll(
   const today = dayString(Math.floor(t / 86_400_000));
   const weeks = opts.settings.windowWeeks;
   const flow = teamFlowOf(items, t, weeks);
-  const openByTeam = openLeavesByTeam(items, t);
   const leaves = leavesByContainer(items);
+  const load = teamLoadAt(items, leaves, t);
   const subjects: { scope: string; kind: string; target: string | null; leaves: FlowItem[] }[] = [];
   for (const it of items) {
     if (!CONTAINER_KINDS.has(it.kind)) continue;
@@ -111,26 +113,64 @@ export function forecastAll(
     subjects.push({ scope: `program:${p.id}`, kind: 'program', target: null, leaves: list });
   }
   const scopes = subjects.map((s) => {
-    const inputs = scopeInputs(s.leaves, flow, openByTeam, t, weeks);
-    const inputsHash = hashOf([today, s.target, inputs.remaining, inputs.unit, inputs.series, opts.settings.trials]);
+    const inputs = scopeInputs(s.leaves, flow, load, t, weeks);
+    const inputsHash = hashOf([
+      today,
+      s.target,
+      inputs.remaining,
+      inputs.ahead,
+      inputs.unit,
+      inputs.series,
+      opts.settings.trials,
+    ]);
     const prior = opts.previous?.get(s.scope);
     const f =
       prior && prior.inputsHash === inputsHash
         ? prior.forecast
         : s.leaves.length === 0
           ? emptyForecast(opts.settings.trials)
-          : forecast({
+          : {
+              ...forecast({
+                remaining: inputs.remaining > 0 ? inputs.remaining + inputs.ahead : 0,
+                unit: inputs.unit,
+                weeklyThroughput: inputs.series,
+                today,
+                target: s.target,
+                trials: opts.settings.trials,
+                seed: seedFor(s.scope),
+              }),
               remaining: inputs.remaining,
-              unit: inputs.unit,
-              weeklyThroughput: inputs.series,
-              today,
-              target: s.target,
-              trials: opts.settings.trials,
-              seed: seedFor(s.scope),
-            });
+            };
     return { scope: s.scope, kind: s.kind, target: s.target, inputs, forecast: f, inputsHash };
   });
   return { flow, scopes };
+}
+
+/** Open leaves per team, and those of them in started scopes (containers with a started leaf). */
+function teamLoadAt(items: readonly FlowItem[], leaves: ReadonlyMap<string, FlowItem[]>, t: number): TeamLoad {
+  const open = openLeavesByTeam(items, t);
+  const inStarted = new Set<FlowItem>();
+  const isOpen = (l: FlowItem) => {
+    const c = categoryAt(l, t);
+    return c === 'todo' || c === 'in_progress';
+  };
+  const contained = new Set<FlowItem>();
+  for (const list of leaves.values()) {
+    for (const l of list) contained.add(l);
+    if (!list.some((l) => startedAt(l, t) !== null)) continue;
+    for (const l of list) if (isOpen(l)) inStarted.add(l);
+  }
+  // Loose work in progress (under no container) is started work too.
+  for (const it of items)
+    if (FLOW_KINDS.has(it.kind) && !contained.has(it) && categoryAt(it, t) === 'in_progress') inStarted.add(it);
+  const started = new Map<string, { items: number; points: number }>();
+  for (const l of inStarted) {
+    const s = started.get(l.team) ?? { items: 0, points: 0 };
+    s.items += 1;
+    s.points += l.points ?? 0;
+    started.set(l.team, s);
+  }
+  return { open, started };
 }
 
 function emptyForecast(trials: number): Forecast {

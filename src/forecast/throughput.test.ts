@@ -74,10 +74,31 @@ describe('flow', () => {
     // Assert
     expect(inputs).toEqual({
       remaining: 2,
+      ahead: 0,
       unit: 'items',
       series: [4 / 3, 4 / 3],
       basis: 'team',
       scope: ['a:o0', 'a:o1'],
+    });
+  });
+
+  it('puts a scope not started yet behind the work its teams have started', () => {
+    // Arrange: team A finishes 4 a week; 3 items of a started epic are open; a new epic has 2.
+    const done = Array.from({ length: 8 }, (_, i) => story(`a:d${i}`, 'A', END - (i < 4 ? 1 : 8) * 86_400_000));
+    const fresh = [story('a:n1', 'A', null), story('a:n2', 'A', null)];
+    const load = {
+      open: new Map([['A', 5]]),
+      started: new Map([['A', { items: 3, points: 0 }]]),
+    };
+
+    // Act
+    const inputs = scopeInputs(fresh, teamFlowOf([...done, ...fresh], END, 2), load, END, 2);
+
+    // Assert: it draws 2 + 3 items at the team's whole pace.
+    expect({ remaining: inputs.remaining, ahead: inputs.ahead, series: inputs.series }).toEqual({
+      remaining: 2,
+      ahead: 3,
+      series: [4, 4],
     });
   });
 

@@ -159,6 +159,11 @@ const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 1
 
 export interface ScopeInputs {
   remaining: number;
+  /**
+   * Work of its teams that comes first: a scope not started yet waits behind the teams' work in
+   * progress, so the trials draw `remaining + ahead` at the teams' whole pace.
+   */
+  ahead: number;
   unit: ForecastUnit;
   /** Work finished per week that the trials draw from, in `unit`. */
   series: number[];
@@ -167,18 +172,26 @@ export interface ScopeInputs {
   scope: string[];
 }
 
+/** Open work per team at `t`: all of it, and the part in scopes already started. */
+export interface TeamLoad {
+  open: ReadonlyMap<string, number>;
+  started: ReadonlyMap<string, { items: number; points: number }>;
+}
+
 /**
  * What a scope's forecast draws on at `t`: its open leaves (points when every one is sized), and
- * either its own weekly pace (once it has OWN_PACE_WEEKS weeks of it) or its teams' throughput,
- * each team's share being the scope's part of that team's open work.
+ * either its own weekly pace (once it has OWN_PACE_WEEKS weeks of it) or its teams' throughput:
+ * a started scope gets its part of the teams' started work's pace; one not started yet waits
+ * behind that work (`ahead`) at the teams' whole pace.
  */
 export function scopeInputs(
   leaves: readonly FlowItem[],
   flow: ReadonlyMap<string, TeamFlowFigures>,
-  openByTeam: ReadonlyMap<string, number>,
+  load: TeamLoad | ReadonlyMap<string, number>,
   t: number,
   weeks: number,
 ): ScopeInputs {
+  const teamLoad: TeamLoad = load instanceof Map ? { open: load, started: new Map() } : (load as TeamLoad);
   const present = leaves.filter((l) => categoryAt(l, t) !== null);
   const open = present.filter((l) => {
     const c = categoryAt(l, t);
@@ -203,24 +216,34 @@ export function scopeInputs(
       const w = weekOf(d, t, ownWeeks);
       if (w >= 0) series[w] += unit === 'points' ? (l.points ?? 0) : 1;
     }
-    if (series.some((x) => x > 0)) return { remaining, unit, series, basis: 'epic', scope };
+    if (series.some((x) => x > 0)) return { remaining, ahead: 0, unit, series, basis: 'epic', scope };
   }
   // Its teams' pace, shared by their open work.
   const mine = new Map<string, number>();
   for (const l of open) mine.set(l.team, (mine.get(l.team) ?? 0) + 1);
   let length = 0;
   for (const team of mine.keys()) length = Math.max(length, flow.get(team)?.weeks.items.length ?? 0);
-  if (length === 0) return { remaining, unit, series: [], basis: 'none', scope };
+  if (length === 0) return { remaining, ahead: 0, unit, series: [], basis: 'none', scope };
+  const waiting = Number.isFinite(first) === false && teamLoad.started.size > 0;
+  let ahead = 0;
   const series = new Array(length).fill(0);
   for (const [team, n] of mine) {
     const f = flow.get(team);
     if (!f) continue;
-    const share = n / Math.max(n, openByTeam.get(team) ?? n);
+    const busy = teamLoad.started.get(team);
+    let share: number;
+    if (waiting) {
+      share = 1;
+      ahead += busy ? (unit === 'points' ? busy.points : busy.items) : 0;
+    } else {
+      const denominator = busy && busy.items > 0 ? busy.items : (teamLoad.open.get(team) ?? n);
+      share = Math.min(1, n / Math.max(1, denominator));
+    }
     const src = unit === 'points' ? f.weeks.points : f.weeks.items;
     const offset = length - src.length;
     for (let i = 0; i < src.length; i++) series[offset + i] += src[i]! * share;
   }
-  return { remaining, unit, series, basis: 'team', scope };
+  return { remaining, ahead, unit, series, basis: 'team', scope };
 }
 
 /** Open leaves per team at `t`: what a team's throughput is shared by. */
