@@ -1,8 +1,10 @@
 // `pmo-sync baseline create|list|slip`: capture each epic's target, forecast and scope under a
 // name (now, or as of a past date from history), and read slip and scope change against it.
 import type { Command } from 'commander';
+import type { Db } from '../../../db/client.ts';
 import { UsageError } from '../../errors.ts';
 import { createBaseline, listBaselines, slipAgainst } from '../../forecast/baselines.ts';
+import { toCsv } from '../../report/format.ts';
 import { type CliContext, Exit } from '../context.ts';
 
 const signed = (n: number | null) => (n === null ? '-' : n > 0 ? `+${n}d` : `${n}d`);
@@ -60,17 +62,47 @@ export function registerBaseline(program: Command, ctx: CliContext): void {
       ctx.action(async (name: string, opts: { json?: boolean }) => {
         ctx.requireConfig();
         const { db } = await ctx.database();
-        const r = await slipAgainst(db, name);
-        if (opts.json) {
-          ctx.io.stdout(`${JSON.stringify(r, null, 2)}\n`);
-          return Exit.ok;
-        }
-        ctx.io.stdout(`slip since baseline "${r.baseline.name}" (${r.baseline.asOf.slice(0, 10)})\n`);
-        for (const s of r.rows)
-          ctx.io.stdout(
-            `${s.ref.padEnd(28)} target ${s.baselineTarget ?? '-'} → ${s.target ?? '-'} (${signed(s.targetSlipDays)})  P85 ${s.baselineP85 ?? '-'} → ${s.p85 ?? '-'} (${signed(s.forecastSlipDays)})  scope +${s.added.length} −${s.removed.length}${s.closed ? '  closed' : ''}\n`,
-          );
+        ctx.io.stdout(await renderSlip(db, name, opts.json ? 'json' : 'table'));
         return Exit.ok;
       }),
     );
+}
+
+/** Slip since a baseline as `report --baseline` and `baseline slip` print it: table, json or csv. */
+export async function renderSlip(db: Db, name: string, format: string): Promise<string> {
+  const r = await slipAgainst(db, name);
+  if (format === 'json') return `${JSON.stringify(r, null, 2)}\n`;
+  if (format === 'csv')
+    return toCsv(
+      [
+        'ref',
+        'baselineTarget',
+        'target',
+        'targetSlipDays',
+        'baselineP85',
+        'p85',
+        'forecastSlipDays',
+        'added',
+        'removed',
+        'closed',
+      ],
+      r.rows.map((s) => [
+        s.ref,
+        s.baselineTarget,
+        s.target,
+        s.targetSlipDays,
+        s.baselineP85,
+        s.p85,
+        s.forecastSlipDays,
+        s.added.length,
+        s.removed.length,
+        s.closed,
+      ]),
+    );
+  const lines = [`slip since baseline "${r.baseline.name}" (${r.baseline.asOf.slice(0, 10)})`];
+  for (const s of r.rows)
+    lines.push(
+      `${s.ref.padEnd(28)} target ${s.baselineTarget ?? '-'} → ${s.target ?? '-'} (${signed(s.targetSlipDays)})  P85 ${s.baselineP85 ?? '-'} → ${s.p85 ?? '-'} (${signed(s.forecastSlipDays)})  scope +${s.added.length} −${s.removed.length}${s.closed ? '  closed' : ''}`,
+    );
+  return `${lines.join('\n')}\n`;
 }

@@ -4,8 +4,8 @@ import { configDir, runCli } from '../../../test/helpers/cli.ts';
 
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const CONFIG = `
-database: { url: "memory://" }
+const CONFIG = (db = 'memory://') => `
+database: { url: "${db}" }
 connections:
   - id: jira-main
     kind: jira
@@ -32,11 +32,18 @@ describe('pmo-sync forecast backtest', () => {
 });
 
 describe('pmo-sync baseline', () => {
-  it('creates a named baseline and refuses an unknown program', async () => {
-    const dir = configDir(CONFIG);
+  it('creates a named baseline, reports against it, and refuses an unknown program or name', async () => {
+    const dir = configDir(CONFIG('./db'));
     const ok = await runCli(['baseline', 'create', 'Q1 plan'], { cwd: dir });
+    const again = await runCli(['baseline', 'create', 'Q1 plan'], { cwd: dir });
     const unknown = await runCli(['baseline', 'create', 'Q2', '--program', 'nope'], { cwd: dir });
+    const report = await runCli(['report', '--baseline', 'Q1 plan', '--format', 'json'], { cwd: dir });
+    const missing = await runCli(['baseline', 'slip', 'nope'], { cwd: dir });
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/^baseline "Q1 plan" \(1\) captured 0 epics/) });
+    expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/exists already/) });
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown program "nope"/) });
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({ baseline: { name: 'Q1 plan' }, rows: [] });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/no baseline named "nope"/) });
   });
 });

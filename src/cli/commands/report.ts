@@ -5,6 +5,7 @@ import { loadReport } from '../../report/load.ts';
 import { count } from '../../util/plural.ts';
 import { listWrites, retryDeadWrites } from '../../writeback/admin.ts';
 import { type CliContext, Exit } from '../context.ts';
+import { renderSlip } from './baseline.ts';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
@@ -15,8 +16,9 @@ export function registerReport(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'table | json | csv', 'table')
     .option('--program <id>', 'only this program')
     .option('--writes', 'the write outbox instead: waiting, in flight, dry-run planned and dead-lettered writes')
+    .option('--baseline <name>', 'slip and scope change since this baseline instead (pmo-sync baseline list)')
     .action(
-      ctx.action(async (opts: { format: string; program?: string; writes?: boolean }) => {
+      ctx.action(async (opts: { format: string; program?: string; writes?: boolean; baseline?: string }) => {
         if (!FORMATS.includes(opts.format as (typeof FORMATS)[number])) {
           throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
         }
@@ -24,6 +26,10 @@ export function registerReport(program: Command, ctx: CliContext): void {
         // report on, and an empty default database would read as "all is well".
         const { config } = ctx.requireConfig();
         const { db } = await ctx.database();
+        if (opts.baseline) {
+          ctx.io.stdout(await renderSlip(db, opts.baseline, opts.format));
+          return Exit.ok;
+        }
         if (opts.writes) {
           const rows = await listWrites(db);
           if (opts.format === 'json') ctx.io.stdout(`${JSON.stringify({ writes: rows }, null, 2)}\n`);
