@@ -1,11 +1,18 @@
 // The sync's forecast step: status histories from the trackers, then every forecast. A tracker
 // whose history cannot be read is logged and the forecasts go on with the history stored.
+import { max } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
+import { forecasts } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { refreshForecasts } from './compute.ts';
 import { syncHistory } from './history.ts';
+
+async function forecastedOn(db: Db): Promise<string | null> {
+  const [row] = await db.select({ at: max(forecasts.computedAt) }).from(forecasts);
+  return row?.at ? new Date(row.at).toISOString().slice(0, 10) : null;
+}
 
 export async function forecastStage(
   db: Db,
@@ -18,6 +25,7 @@ export async function forecastStage(
   },
 ): Promise<string[]> {
   const f = opts.config.forecast;
+  let changes = opts.changedRefs === undefined ? 1 : opts.changedRefs.length;
   for (const [id, connector] of opts.connectors) {
     try {
       const [summary] = await syncHistory(db, new Map([[id, connector]]), {
@@ -25,7 +33,10 @@ export async function forecastStage(
         horizonDays: f.horizonDays,
         changedRefs: opts.changedRefs,
       });
-      if (summary) opts.log.info(summary, 'status history read');
+      if (summary) {
+        changes += summary.items;
+        opts.log.info(summary, 'status history read');
+      }
     } catch (err) {
       opts.log.warn(
         { connection: id, err: (err as Error).message },
@@ -33,6 +44,8 @@ export async function forecastStage(
       );
     }
   }
+  // Nothing changed and today's forecasts are stored: they would come out the same.
+  if (changes === 0 && (await forecastedOn(db)) === opts.now.toISOString().slice(0, 10)) return [];
   const r = await refreshForecasts(db, { now: opts.now, programs: opts.config.portfolio.programs, settings: f });
   opts.log.info(
     { scopes: r.scopes, simulated: r.simulated, teams: r.teams, moved: r.changedRefs.length },
