@@ -158,6 +158,36 @@ rules:
       expect(strip(again)).toEqual(strip(stored));
     });
 
+    it('reads again only the history of what changed, in one request per tracker', async () => {
+      // Arrange: one open Jira story and one open Azure DevOps story are finished by people.
+      const open = await queryRows<{ ref: string; connection: string; key: string }>(
+        database.db,
+        sql`select ref, connection, key from work_items where kind = 'story' and status_category <> 'done' order by ref`,
+      );
+      const j = open.find((r) => r.connection === 'jira-main')!;
+      const a = open.find((r) => r.connection === 'ado-main')!;
+      jira.store.updateIssue(j.key, { status: 'Done' });
+      ado.store.update(Number(a.key), { 'System.State': 'Closed' });
+      jira.resetCounts();
+      ado.resetCounts();
+
+      // Act
+      const s = await sync();
+
+      // Assert: Jira's pull reads the changelog of a done issue for its start date, and the
+      // history read reads it once more (1 each); the revisions stream is read past its watermark.
+      expect(s.connections.map((c) => c.itemsChanged)).toEqual([1, 1]);
+      expect({
+        changelog: jira.requestCounts()['POST changelog/bulkfetch'],
+        revisions: ado.requestCounts()['GET wit/reporting/workitemrevisions'],
+      }).toEqual({ changelog: 2, revisions: 1 });
+      const h = await database.db
+        .select({ ref: itemHistory.ref, transitions: itemHistory.transitions })
+        .from(itemHistory)
+        .where(sql`${itemHistory.ref} in (${j.ref}, ${a.ref})`);
+      expect(h.map((r) => r.transitions.at(-1)![1])).toEqual(['d', 'd']);
+    });
+
     it('takes a baseline over the admin API and shows slip and scope change against it', async () => {
       // Arrange
       const app = createApp({ database, config, log: createLogger({ level: 'silent', pretty: false }) });
