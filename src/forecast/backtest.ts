@@ -54,7 +54,6 @@ export function backtest(
     settings: Pick<ForecastSettings, 'trials' | 'windowWeeks'>;
   },
 ): BacktestResult {
-  const asOf = opts.asOf.getTime();
   const now = opts.now.getTime();
   // What was known then: items created by then, history up to then (the flow functions cut at `at`).
   const { scopes } = forecastAll(items, { at: opts.asOf, programs: opts.programs ?? [], settings: opts.settings });
