@@ -236,7 +236,7 @@ connections:
 `;
     // The hooks are installed as an admin with a PAT would (webhooks install builds the connector
     // itself, with no agent of the test's); doctor then reads them with the principal's token.
-    const patYaml = yaml.replace(/auth:\n(\s+\w+: .*\n)+/, 'auth: { pat: admin-pat }\n');
+    const patYaml = yaml.replace(/auth:\n( {6}\w+: .*\n)+/, 'auth: { pat: admin-pat }\n');
     return { sim, yaml, patYaml, deps: { entraAgent: agent } };
   }
 
