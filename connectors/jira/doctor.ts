@@ -358,7 +358,7 @@ function credentialExpiry(
       scope,
       check: 'credentials expiry',
       status: 'ok',
-      detail: `access token valid until ${at === null ? 'an unknown time' : new Date(at).toISOString()}, renewed by pmo-sync from the refresh token (rotated and kept in the database; it lapses after 90 days unused)`,
+      detail: `access token valid until ${at === null ? 'an unknown time' : new Date(at).toISOString()}, renewed by pmo-sync from the refresh token (rotated on each refresh and kept in the database)`,
     };
   }
   return expiryCheck(scope, jwtExpiry(header.replace(/^Bearer\s+/i, '')), now, credentialFix(config));
