@@ -120,6 +120,13 @@ function credentialFix(config: JiraConnection): string {
   return `get a new OAuth access token and put it in auth.bearerToken of ${at}`;
 }
 
+const CREDENTIAL_NAMES: Record<JiraCredentials['kind'], string> = {
+  basic: 'API token',
+  scoped: 'scoped API token',
+  bearer: 'bearer token',
+  oauth: 'OAuth access token',
+};
+
 /** The request timeout of doctor's own requests (the token endpoint and the cloud id included). */
 const TIMEOUT_MS = 20_000;
 
@@ -212,7 +219,8 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
     line(
       'credentials',
       'fail',
-      `Jira rejected ${creds.describe} (401: invalid, expired or revoked${creds.kind === 'scoped' ? ', or not a scoped token for this site' : ''})`,
+      // Not creds.describe: it names the account's email, which is scrubbed from every line as a secret.
+      `Jira rejected the ${CREDENTIAL_NAMES[creds.kind]} (401: invalid, expired or revoked${creds.kind === 'scoped' ? ', or not a scoped token for this site' : ''})`,
       creds.kind === 'oauth'
         ? `check the app's scopes (read:jira-user, read:jira-work) and ${credentialFix(config)}`
         : credentialFix(config),
