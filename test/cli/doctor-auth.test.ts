@@ -4,9 +4,12 @@
 // service principal signing in with Microsoft Entra ID. Doctor obtains each credential with the
 // connectors' own code, so all green here is what the sync will see; a refused client secret or
 // refresh token is one line naming the setting, and exit 1.
+import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeClientCertificate } from '../../connectors/azure-devops/simulator/entra.ts';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { openDatabase } from '../../db/client.ts';
@@ -209,10 +212,16 @@ describe('pmo-sync doctor with Jira 2026 credentials', () => {
 });
 
 describe('pmo-sync doctor with Microsoft Entra ID for Azure DevOps', () => {
-  async function adoWorld() {
+  async function adoWorld(credential: { secret: string } | { certificate: string; path: string } = { secret: SECRET }) {
     const sim: AdoSimulator = await startAdoSimulator({
       pats: ['admin-pat'],
-      entra: { clients: [{ clientId: CLIENT, secret: SECRET }] },
+      entra: {
+        clients: [
+          'secret' in credential
+            ? { clientId: CLIENT, secret: credential.secret }
+            : { clientId: CLIENT, certificate: credential.certificate },
+        ],
+      },
     });
     closers.push(() => sim.close());
     sim.addProject('Payments', 'Scrum');
@@ -228,7 +237,7 @@ connections:
     auth:
       tenantId: ${sim.entra!.tenantId}
       clientId: ${CLIENT}
-      clientSecret: \${ADO_CLIENT_SECRET}
+      ${'secret' in credential ? `clientSecret: \${ADO_CLIENT_SECRET}` : `certificatePath: ${credential.path}`}
       authorityHost: ${sim.entra!.authorityHost}
     scope: { projects: [Payments] }
     webhookAuth: { username: pmo-sync, password: \${ADO_HOOK_PASSWORD} }
@@ -275,5 +284,24 @@ connections:
     expect(JSON.stringify(r.out)).not.toContain('not-the-secret');
     // The database line still runs after a failed connection.
     expect(r.out.checks.filter((c) => c.scope === 'database').map((c) => c.status)).toEqual(['ok', 'ok']);
+  });
+
+  it("reads a certificate's own expiry from the certificate it signs in with", async () => {
+    const cert = await makeClientCertificate();
+    const path = join(tempDir(), 'sp.pem');
+    writeFileSync(path, cert.pem);
+    const { yaml, patYaml, deps } = await adoWorld({ certificate: cert.certificate, path });
+    const env = { ADO_HOOK_PASSWORD: 'doctor-hook-password' };
+    expect((await runCli(['webhooks', 'install'], { cwd: configDir(patYaml), env })).code).toBe(0);
+
+    const r = await doctor(configDir(yaml), env, deps);
+
+    expect({ code: r.code, notOk: notOk(r.out.checks) }).toEqual({ code: 0, notOk: [] });
+    expect(r.out.checks.find((c) => c.check === 'certificate expiry')).toEqual({
+      scope: 'ado-main',
+      check: 'certificate expiry',
+      status: 'ok',
+      detail: `the certificate is valid until ${new Date(new X509Certificate(cert.certificate).validTo).toISOString()}`,
+    });
   });
 });
