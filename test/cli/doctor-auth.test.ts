@@ -209,6 +209,32 @@ describe('pmo-sync doctor with Jira 2026 credentials', () => {
       { check: 'credentials', status: 'warn', detail: expect.stringMatching(/did not spend it/) },
     ]);
   });
+
+  it('leaves the refresh token to a running serve that holds the embedded database', async () => {
+    const oauth = { clientId: 'pmo-sync-app', clientSecret: 'client-secret-doctor', refreshToken: `rt-${++consent}` };
+    const s = await jiraSim({ oauth });
+    const env = { JIRA_CLIENT_SECRET: oauth.clientSecret, JIRA_REFRESH_TOKEN: oauth.refreshToken };
+    const yaml = jiraYaml(
+      s,
+      `{ oauth: { clientId: ${oauth.clientId}, clientSecret: \${JIRA_CLIENT_SECRET}, refreshToken: \${JIRA_REFRESH_TOKEN} } }`,
+    );
+    const held = await openDatabase(database, { maxConnections: 1 });
+    closers.push(() => held.close());
+
+    const r = await doctor(configDir(yaml), env);
+
+    expect({ code: r.code, refreshes: s.gateway.refreshCount() }).toEqual({ code: 0, refreshes: 0 });
+    expect(notOk(r.out.checks).map((c) => [c.check, c.status, c.detail.replace(/\d+/, 'N')])).toEqual([
+      [
+        'credentials',
+        'warn',
+        expect.stringContaining(
+          'the database is in use by pmo-sync process N, which keeps its own, so doctor did not spend it',
+        ),
+      ],
+      ['reachable', 'warn', expect.stringContaining('is in use by pmo-sync process')],
+    ]);
+  });
 });
 
 describe('pmo-sync doctor with Microsoft Entra ID for Azure DevOps', () => {
