@@ -36,6 +36,8 @@ export interface AdoCredential {
   current(): string;
   /** Text no message may carry: the PAT and its encodings, the client secret, tokens issued. */
   secrets(): string[];
+  /** When the Entra token last obtained expires, on the connection's clock; null for a PAT or before the first. */
+  expiresAt(): number | null;
 }
 
 export interface AdoCredentialDeps {
@@ -60,6 +62,7 @@ export function createAdoCredential(auth: AdoAuth, deps: AdoCredentialDeps): Ado
       authorization: async () => header,
       current: () => header,
       secrets: () => [auth.pat, b64(`:${auth.pat}`), b64(`PAT:${auth.pat}`), encodeURIComponent(auth.pat)],
+      expiresAt: () => null,
     };
   }
   const options = {
@@ -192,5 +195,6 @@ export function createTokenCredential(
     },
     current: () => token?.header ?? '',
     secrets: () => [...configuredSecrets, ...issued],
+    expiresAt: () => token?.expiresAt ?? null,
   };
 }

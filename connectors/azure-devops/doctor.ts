@@ -3,14 +3,18 @@
 // (GETs, and a WIQL query for a query scope). Endpoints (REST 7.1): connectionData, projects,
 // Security's "has permissions by tokens" over the work item area (CSS), Tagging and ServiceHooks
 // namespaces, wit/fields and the work item types' fields, and service hook subscriptions.
+
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { z } from 'zod';
 import type { AdoConnection } from '../../src/config/schema.ts';
 import {
   answerText,
   createProbe,
   type DoctorCheck,
-  expiryCheck,
-  headerExpiry,
+  EXPIRY_WARNING_MS,
+  jwtExpiry,
   type Probe,
   ProbeError,
   type RateLimitDialect,
@@ -18,6 +22,7 @@ import {
   settle,
   webhookUrl,
 } from '../doctor.ts';
+import { type AdoCredential, createAdoCredential } from './auth.ts';
 import { HOOK_EVENTS } from './index.ts';
 
 export interface AdoDoctorInput {
@@ -26,11 +31,8 @@ export interface AdoDoctorInput {
   orgUrl?: string;
   /** `server.publicUrl`: when set, service hooks are expected to point at it. */
   publicUrl?: string;
-  /**
-   * The Authorization header to send, for credentials doctor cannot build from the config alone
-   * (a Microsoft Entra ID token for a service principal or managed identity); default: the PAT.
-   */
-  authorization?: string;
+  /** The agent Entra requests use (tests: one trusting the simulator's authority). */
+  entraAgent?: Agent;
   now?: () => number;
   fetch?: typeof fetch;
 }
@@ -104,22 +106,44 @@ function features(config: AdoConnection, hooks: boolean): Feature[] {
 const patFix = (config: AdoConnection) =>
   `create an organization-scoped PAT for ${new URL(config.orgUrl).pathname.replace(/^\//, '') || 'the organization'} (User settings → Personal access tokens; scopes Work Items Read & write, Service Hooks Read & write; global "All accessible organizations" PATs no longer work) and put it in auth.pat of connection ${config.id}`;
 
+/** The setting(s) to change when the credential is refused, by kind of auth. */
+function credentialSetting(config: AdoConnection): string {
+  const a = config.auth;
+  if ('pat' in a) return 'auth.pat';
+  if ('managedIdentity' in a) return 'auth.managedIdentity (and auth.clientId for a user-assigned identity)';
+  if ('clientSecret' in a) return 'auth.clientSecret (with auth.tenantId and auth.clientId)';
+  return `${'certificatePath' in a ? 'auth.certificatePath' : 'auth.certificate'} (with auth.tenantId and auth.clientId)`;
+}
+
+function credentialFix(config: AdoConnection): string {
+  const a = config.auth;
+  if ('pat' in a) return patFix(config);
+  if ('managedIdentity' in a)
+    return `check that this host has the managed identity and that it is added to ${config.orgUrl} as a user (docs/setup-azure-devops.md); setting: ${credentialSetting(config)} of connection ${config.id}`;
+  return `check ${credentialSetting(config)} of connection ${config.id} against the app registration (Microsoft Entra admin center → App registrations → Certificates & secrets), and that the service principal is added to ${config.orgUrl} as a user`;
+}
+
 export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
   const { config } = input;
   const scope = config.id;
-  const header =
-    input.authorization ??
-    ('pat' in config.auth ? `Basic ${Buffer.from(`:${config.auth.pat}`).toString('base64')}` : undefined);
-  if (header === undefined)
+  const now = input.now ?? Date.now;
+  // The connector's own credential (connectors/azure-devops/auth.ts): a PAT, or an Entra token
+  // obtained through @azure/identity exactly as the sync obtains it.
+  const credential = createAdoCredential(config.auth, { connectionId: scope, now, entraAgent: input.entraAgent });
+  let header: string;
+  try {
+    header = await credential.authorization();
+  } catch (err) {
     return [
       {
         scope,
         check: 'credentials',
         status: 'fail',
-        detail: 'no token to check with: the connection authenticates with Microsoft Entra ID and none was obtained',
-        fix: `check auth of connection ${scope} (docs/setup-azure-devops.md)`,
+        detail: err instanceof Error ? err.message : String(err),
+        fix: credentialFix(config),
       },
     ];
+  }
   const probe = createProbe({
     baseUrl: input.orgUrl ?? config.orgUrl,
     authorization: header,
@@ -130,7 +154,7 @@ export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
   const line = (check: string, status: DoctorCheck['status'], detail: string, fix?: string) =>
     out.push({ scope, check, status, detail, ...(fix ? { fix } : {}) });
 
-  // 1. Credentials: a rejected PAT is a 401, or a 203 with the sign-in page instead of JSON.
+  // 1. Credentials: a rejected one is a 401, or a 203 with the sign-in page instead of JSON.
   const me = await get(probe, '_apis/connectionData');
   if (me instanceof ProbeError) {
     line('credentials', 'fail', me.message, `check orgUrl of connection ${scope} (${config.orgUrl})`);
@@ -141,26 +165,26 @@ export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
     line(
       'credentials',
       'fail',
-      `Azure DevOps rejected the PAT (${me.status}: invalid, expired or revoked)`,
-      patFix(config),
+      `Azure DevOps rejected ${credential.name} (${me.status}): ${credential.rejectedHint}`,
+      credentialFix(config),
     );
     return out;
   }
   if (me.status !== 200 || !who.success) {
-    line('credentials', 'fail', answerText('GET connectionData', me), patFix(config));
+    line('credentials', 'fail', answerText('GET connectionData', me), credentialFix(config));
     return out;
   }
   const user = who.data.authenticatedUser;
-  const expiry = headerExpiry(header);
   line(
     'credentials',
     'ok',
     `signed in as ${user.providerDisplayName ?? user.id}${
-      expiry === null ? "; a PAT's expiry is not visible through the API: note the date you chose (at most a year)" : ''
+      credential.kind === 'pat'
+        ? "; a PAT's expiry is not visible through the API: note the date you chose (at most a year)"
+        : ` with ${credential.name}`
     }`,
   );
-  const exp = expiryCheck(scope, expiry, (input.now ?? Date.now)(), patFix(config));
-  if (exp) out.push(exp);
+  out.push(...credentialExpiry(config, credential, header, now()));
 
   // 2. Scope: the projects exist (by name or id) and the account can see them.
   const names = 'projects' in config.scope ? config.scope.projects : config.scope.project ? [config.scope.project] : [];
@@ -199,6 +223,72 @@ export async function checkAdo(input: AdoDoctorInput): Promise<DoctorCheck[]> {
 
   // 6. Throttling headroom, from the X-RateLimit-* headers on the answers above.
   out.push(rateLimitCheck(probe, scope, ADO_LIMITS));
+  return out;
+}
+
+/**
+ * What can be known of when the credential stops working: an Entra access token's expiry (its
+ * JWT exp, else what Entra said), renewed by pmo-sync itself; a certificate's notAfter, read from
+ * the certificate; and nothing for a PAT or a client secret, whose expiry only the portal shows.
+ */
+function credentialExpiry(
+  config: AdoConnection,
+  credential: AdoCredential,
+  header: string,
+  now: number,
+): DoctorCheck[] {
+  const scope = config.id;
+  const a = config.auth;
+  if ('pat' in a) return []; // said on the credentials line
+  const out: DoctorCheck[] = [];
+  const at = jwtExpiry(header.replace(/^Bearer\s+/i, '')) ?? credential.expiresAt();
+  out.push({
+    scope,
+    check: 'credentials expiry',
+    status: 'ok',
+    detail: `Entra access token valid until ${at === null ? 'an unknown time' : new Date(at).toISOString()}, renewed by pmo-sync before it expires`,
+  });
+  if ('clientSecret' in a)
+    out.push({
+      scope,
+      check: 'client secret expiry',
+      status: 'ok',
+      detail:
+        "not visible to pmo-sync: Entra does not tell a client its secret's expiry; see App registrations → Certificates & secrets and note the date",
+    });
+  if ('certificate' in a || 'certificatePath' in a) {
+    let notAfter: number | null = null;
+    try {
+      const pem = 'certificatePath' in a ? readFileSync(a.certificatePath, 'utf8') : a.certificate;
+      const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+      if (block) notAfter = Date.parse(new X509Certificate(block).validTo);
+    } catch {
+      notAfter = null; // a token was obtained with it: its expiry is only unreadable, not a failure
+    }
+    const fix = `upload a new certificate to the app registration and set ${credentialSetting(config)} of connection ${scope}`;
+    if (notAfter === null || Number.isNaN(notAfter))
+      out.push({
+        scope,
+        check: 'certificate expiry',
+        status: 'ok',
+        detail: "the certificate's expiry could not be read",
+      });
+    else if (notAfter - now < EXPIRY_WARNING_MS)
+      out.push({
+        scope,
+        check: 'certificate expiry',
+        status: notAfter <= now ? 'fail' : 'warn',
+        detail: `the certificate ${notAfter <= now ? 'expired' : 'expires'} at ${new Date(notAfter).toISOString()}`,
+        fix,
+      });
+    else
+      out.push({
+        scope,
+        check: 'certificate expiry',
+        status: 'ok',
+        detail: `the certificate is valid until ${new Date(notAfter).toISOString()}`,
+      });
+  }
   return out;
 }
 

@@ -56,6 +56,8 @@ export interface JiraCredentials {
   describe: string;
   /** The setting to change when the credential is refused. */
   setting: string;
+  /** When the access token last obtained expires (OAuth); null when unknown or none was obtained. */
+  expiresAt(): number | null;
 }
 
 const TenantInfo = z.object({ cloudId: z.string().regex(/^[\w-]{1,64}$/) });
@@ -155,6 +157,7 @@ export function createJiraCredentials(deps: CredentialDeps): JiraCredentials {
       secrets: () => secrets,
       describe: `the ${scoped ? 'scoped ' : ''}API token for ${auth.email}`,
       setting: 'auth.apiToken',
+      expiresAt: () => null,
     };
   }
   if ('bearerToken' in auth) {
@@ -168,6 +171,7 @@ export function createJiraCredentials(deps: CredentialDeps): JiraCredentials {
       secrets: () => secrets,
       describe: 'the bearer token',
       setting: 'auth.bearerToken',
+      expiresAt: () => null,
     };
   }
 
@@ -229,6 +233,13 @@ export function createJiraCredentials(deps: CredentialDeps): JiraCredentials {
       const why = e.success
         ? `${e.data.error}${e.data.error_description ? `: ${e.data.error_description}` : ''}`
         : `HTTP ${res.status}`;
+      // A 401 (or invalid_client) is about the app, not the refresh token: blaming the token would
+      // send the admin through consent again for a mistyped secret.
+      if (res.status === 401 || (e.success && e.data.error === 'invalid_client'))
+        throw new AuthError(
+          `Atlassian refused the OAuth client credentials of connection "${deps.connection}" (${scrub(why)}); check auth.oauth.clientId and auth.oauth.clientSecret against the app in the Atlassian developer console`,
+          errOpts(res.status),
+        );
       throw new AuthError(
         `Atlassian refused the OAuth refresh token of connection "${deps.connection}" (${scrub(why)}): it has expired or was revoked; consent again and set auth.oauth.refreshToken`,
         errOpts(res.status),
@@ -273,5 +284,6 @@ export function createJiraCredentials(deps: CredentialDeps): JiraCredentials {
     secrets: () => secrets,
     describe: 'the OAuth access token',
     setting: 'auth.oauth.refreshToken',
+    expiresAt: () => access?.expiresAt ?? null,
   };
 }

@@ -5,12 +5,14 @@
 // issue/{key}/editmeta and the admin webhooks list (Jira Cloud platform REST API v3).
 import { z } from 'zod';
 import type { JiraConnection } from '../../src/config/schema.ts';
+import { AuthError } from '../../src/errors.ts';
 import {
   answerText,
   createProbe,
   type DoctorCheck,
+  EXPIRY_WARNING_MS,
   expiryCheck,
-  headerExpiry,
+  jwtExpiry,
   type Probe,
   ProbeError,
   type RateLimitDialect,
@@ -18,20 +20,24 @@ import {
   settle,
   webhookUrl,
 } from '../doctor.ts';
+import { createJiraCredentials, type JiraCredentials, type JiraTokenStore } from './auth.ts';
+import { DYNAMIC_WEBHOOK_EVENTS } from './dynamic-webhooks.ts';
 import { scopeJql } from './read.ts';
 import { WEBHOOK_EVENTS } from './write.ts';
 
 export interface JiraDoctorInput {
   config: JiraConnection;
-  /** Where to send requests instead of `config.baseUrl` (tests point it at a simulator). */
+  /** Where to send requests for the site instead of `config.baseUrl` (tests point it at a simulator). */
   baseUrl?: string;
   /** `server.publicUrl`: when set, webhooks are expected to point at it. */
   publicUrl?: string;
   /**
-   * The Authorization header to send, for credentials doctor cannot build from the config alone
-   * (an OAuth access token obtained by refreshing); default: built from `config.auth`.
+   * Where the rotated OAuth refresh token is kept (the app: the kv table). An OAuth connection is
+   * refreshed only when there is one: see `oauthUnchecked`.
    */
-  authorization?: string;
+  tokenStore?: JiraTokenStore;
+  /** Why there is no token store (said on the credentials line of an OAuth connection). */
+  noTokenStore?: string;
   now?: () => number;
   fetch?: typeof fetch;
 }
@@ -47,6 +53,20 @@ const MyPermissions = z.object({
 });
 const FieldList = z.array(z.object({ id: z.string(), name: z.string().optional() }).loose());
 const KeyPage = z.object({ issues: z.array(z.object({ key: z.string() }).loose()) }).loose();
+const DynamicHooks = z.object({
+  values: z
+    .array(
+      z
+        .object({
+          id: z.number(),
+          jqlFilter: z.string().optional(),
+          events: z.array(z.string()).default([]),
+          expirationDate: z.union([z.string(), z.number()]).optional(),
+        })
+        .loose(),
+    )
+    .default([]),
+});
 const EditMeta = z.object({ fields: z.record(z.string(), z.unknown()) });
 const AdminHooks = z.array(
   z
@@ -91,17 +111,80 @@ function features(config: JiraConnection): Feature[] {
   return out;
 }
 
-function authorization(auth: JiraConnection['auth']): string | null {
-  if ('email' in auth) return `Basic ${Buffer.from(`${auth.email}:${auth.apiToken}`).toString('base64')}`;
-  if ('bearerToken' in auth) return `Bearer ${auth.bearerToken}`;
-  return null;
-}
-
 function credentialFix(config: JiraConnection): string {
   const at = `connection ${config.id}`;
   if ('email' in config.auth)
-    return `create an API token for ${config.auth.email} at https://id.atlassian.com/manage-profile/security/api-tokens and put it in auth.apiToken of ${at} (through its environment variable)`;
-  return `get a new OAuth access token (or let pmo-sync refresh it) and put it in auth.bearerToken of ${at}`;
+    return `create ${config.auth.scoped ? 'a scoped' : 'an'} API token for ${config.auth.email} at https://id.atlassian.com/manage-profile/security/api-tokens and put it in auth.apiToken of ${at} (through its environment variable)`;
+  if ('oauth' in config.auth)
+    return `consent to the app again and put the new refresh token in auth.oauth.refreshToken of ${at} (docs/setup-jira.md)`;
+  return `get a new OAuth access token and put it in auth.bearerToken of ${at}`;
+}
+
+const CREDENTIAL_NAMES: Record<JiraCredentials['kind'], string> = {
+  basic: 'API token',
+  scoped: 'scoped API token',
+  bearer: 'bearer token',
+  oauth: 'OAuth access token',
+};
+
+/** The request timeout of doctor's own requests (the token endpoint and the cloud id included). */
+const TIMEOUT_MS = 20_000;
+
+/**
+ * The Authorization header and API base the connector would use, obtained by the connector's own
+ * credentials (connectors/jira/auth.ts): the site or the gateway, the cloud id read from the site,
+ * an OAuth access token refreshed from the stored refresh token. A line saying why when there is
+ * none.
+ */
+async function signIn(
+  input: JiraDoctorInput,
+  siteUrl: string,
+  now: () => number,
+): Promise<{ creds: JiraCredentials; header: string; apiBase: string } | DoctorCheck> {
+  const { config } = input;
+  const scope = config.id;
+  // Refreshing an OAuth token rotates the refresh token: Atlassian invalidates the one sent. With
+  // nowhere to keep the new one, doctor would leave the connection with a dead refresh token (the
+  // config's, or the stored one the server starts from), so it refreshes only when it can persist
+  // the rotated token exactly as the connector does, and otherwise says so without spending it.
+  if ('oauth' in config.auth && !input.tokenStore)
+    return {
+      scope,
+      check: 'credentials',
+      status: 'warn',
+      detail: `not checked: refreshing the OAuth token rotates auth.oauth.refreshToken and ${input.noTokenStore ?? 'there is no database to keep the new one'}, so doctor did not spend it`,
+      fix: 'run doctor where it can write the database (stop serve when it uses the embedded database, or move to Postgres), or check with pmo-sync sync --dry-run',
+    };
+  const creds = createJiraCredentials({
+    connection: scope,
+    config,
+    siteUrl,
+    tokenStore: input.tokenStore,
+    now,
+    timeoutMs: TIMEOUT_MS,
+  });
+  const signal = AbortSignal.timeout(TIMEOUT_MS * 2);
+  try {
+    const apiBase = await creds.apiBase(signal);
+    const header = await creds.header(signal);
+    return { creds, header, apiBase };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const refused = err instanceof AuthError;
+    return {
+      scope,
+      check: 'credentials',
+      status: 'fail',
+      detail: message,
+      fix: refused
+        ? /client credentials/.test(message)
+          ? `set auth.oauth.clientId and auth.oauth.clientSecret of connection ${scope} to the app's (developer.atlassian.com → your app → Settings)`
+          : credentialFix(config)
+        : /cloud id/.test(message)
+          ? `set auth.cloudId${'oauth' in config.auth ? ' (auth.oauth.cloudId)' : ''} of connection ${scope}, or check baseUrl`
+          : `check ${'oauth' in config.auth ? 'authUrl' : 'baseUrl'} of connection ${scope}, and that this host reaches Atlassian`,
+    };
+  }
 }
 
 export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> {
@@ -109,29 +192,38 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
   const scope = config.id;
   const now = input.now ?? Date.now;
   const baseUrl = input.baseUrl ?? config.baseUrl;
-  const header = input.authorization ?? authorization(config.auth);
+  const out: DoctorCheck[] = [];
+  const signed = await signIn(input, baseUrl, now);
+  if (!('creds' in signed)) return [signed];
+  const { creds, header } = signed;
+  const gateway = creds.kind === 'scoped' || creds.kind === 'oauth';
   const probe = createProbe({
-    baseUrl,
+    baseUrl: signed.apiBase,
     authorization: header,
-    setting: 'baseUrl',
+    setting: gateway ? 'apiUrl' : 'baseUrl',
     fetch: input.fetch,
   });
-  const out: DoctorCheck[] = [];
   const line = (check: string, status: DoctorCheck['status'], detail: string, fix?: string) =>
     out.push({ scope, check, status, detail, ...(fix ? { fix } : {}) });
+  const where = gateway
+    ? `apiUrl of connection ${scope} (${signed.apiBase})`
+    : `baseUrl of connection ${scope} (${config.baseUrl})`;
 
   // 1. Credentials: everything else depends on them, so a failure here ends the list.
   const me = await get(probe, 'rest/api/3/myself');
   if (me instanceof ProbeError) {
-    line('credentials', 'fail', me.message, `check baseUrl of connection ${scope} (${config.baseUrl})`);
+    line('credentials', 'fail', me.message, `check ${where}`);
     return out;
   }
   if (me.status === 401) {
     line(
       'credentials',
       'fail',
-      'Jira rejected the credentials (401: invalid, expired or revoked)',
-      credentialFix(config),
+      // Not creds.describe: it names the account's email, which is scrubbed from every line as a secret.
+      `Jira rejected the ${CREDENTIAL_NAMES[creds.kind]} (401: invalid, expired or revoked${creds.kind === 'scoped' ? ', or not a scoped token for this site' : ''})`,
+      creds.kind === 'oauth'
+        ? `check the app's scopes (read:jira-user, read:jira-work) and ${credentialFix(config)}`
+        : credentialFix(config),
     );
     return out;
   }
@@ -141,21 +233,22 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
   }
   const self = Myself.safeParse(me.body);
   if (!self.success) {
-    line('credentials', 'fail', 'GET myself did not return an account', `check baseUrl of connection ${scope}`);
+    line('credentials', 'fail', 'GET myself did not return an account', `check ${where}`);
     return out;
   }
-  const expiry = headerExpiry(header);
   line(
     'credentials',
     'ok',
     `signed in as ${self.data.displayName ?? self.data.accountId} (${self.data.accountId})${
-      expiry === null
+      gateway ? ` through ${signed.apiBase}` : ''
+    }${
+      creds.kind !== 'oauth' && jwtExpiry(header.replace(/^Bearer\s+/i, '')) === null
         ? "; the token's expiry is not visible through the API: note the date you set when creating it"
         : ''
     }`,
   );
-  const exp = expiryCheck(scope, expiry, now(), credentialFix(config));
-  if (exp) out.push(exp);
+  const expiry = credentialExpiry(scope, creds, header, now(), config);
+  if (expiry) out.push(expiry);
 
   // 2. Scope: the projects exist and the account can see them (Jira answers 404 for both).
   const projects: string[] = [];
@@ -215,7 +308,8 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
         `grant it to ${self.data.displayName ?? 'the bot account'} in the project's permission scheme (Project settings → Permissions), or turn the feature off in connection ${scope}`,
       );
   }
-  if (input.publicUrl) {
+  // An OAuth app's webhooks are dynamic: its manage:jira-webhook scope, not Administer Jira, covers them.
+  if (input.publicUrl && creds.kind !== 'oauth') {
     const r = await get(probe, 'rest/api/3/mypermissions', { permissions: 'ADMINISTER' });
     const parsed = r instanceof ProbeError ? null : MyPermissions.safeParse(r.body);
     // Needed only to register (and for doctor to read) admin webhooks: an admin may do both by hand.
@@ -235,11 +329,116 @@ export async function checkJira(input: JiraDoctorInput): Promise<DoctorCheck[]> 
   out.push(...(await checkFields(probe, config, scope)));
 
   // 5. Webhooks registered, pointing at server.publicUrl, enabled.
-  out.push(...(await checkWebhooks(probe, config, scope, baseUrl, input.publicUrl)));
+  out.push(
+    ...(creds.kind === 'oauth'
+      ? await checkDynamicWebhooks(probe, config, scope, input.publicUrl, now())
+      : await checkWebhooks(probe, config, scope, baseUrl, input.publicUrl)),
+  );
 
   // 6. Rate-limit headroom, from what Jira said on the answers above.
   out.push(rateLimitCheck(probe, scope, JIRA_LIMITS));
   return out;
+}
+
+/**
+ * What can be known of when the credential stops working. An OAuth access token's expiry is read
+ * from the token (a JWT's exp) or the token endpoint's expires_in; pmo-sync renews it itself, so
+ * an hour's life is fine. An API token's expiry is not visible through the API.
+ */
+function credentialExpiry(
+  scope: string,
+  creds: JiraCredentials,
+  header: string,
+  now: number,
+  config: JiraConnection,
+): DoctorCheck | null {
+  if (creds.kind === 'oauth') {
+    const at = jwtExpiry(header.replace(/^Bearer\s+/i, '')) ?? creds.expiresAt();
+    if (at !== null && at <= now)
+      return {
+        scope,
+        check: 'credentials expiry',
+        status: 'fail',
+        detail: `the access token just obtained expired at ${new Date(at).toISOString()}: is this host's clock right?`,
+        fix: 'set the clock of this host right (NTP)',
+      };
+    return {
+      scope,
+      check: 'credentials expiry',
+      status: 'ok',
+      detail: `access token valid until ${at === null ? 'an unknown time' : new Date(at).toISOString()}, renewed by pmo-sync from the refresh token (rotated on each refresh and kept in the database)`,
+    };
+  }
+  return expiryCheck(scope, jwtExpiry(header.replace(/^Bearer\s+/i, '')), now, credentialFix(config));
+}
+
+/** An OAuth app's dynamic webhooks: ours carry the scope's JQL and events, and have not lapsed. */
+async function checkDynamicWebhooks(
+  probe: Probe,
+  config: JiraConnection,
+  scope: string,
+  publicUrl: string | undefined,
+  now: number,
+): Promise<DoctorCheck[]> {
+  if (!publicUrl)
+    return [
+      {
+        scope,
+        check: 'webhooks',
+        status: 'skip',
+        detail: 'server.publicUrl is not set: no webhooks, changes arrive with the scheduled sync',
+      },
+    ];
+  const r = await get(probe, 'rest/api/3/webhook', { maxResults: '100' });
+  const page = r instanceof ProbeError ? null : DynamicHooks.safeParse(r.body);
+  if (!page?.success)
+    return [
+      {
+        scope,
+        check: 'webhooks',
+        status: 'fail',
+        detail: r instanceof ProbeError ? r.message : answerText('GET webhook', r),
+        fix: 'give the app the manage:jira-webhook scope in the developer console and consent again',
+      },
+    ];
+  const filter = scopeJql(config.scope);
+  const mine = page.data.values.filter(
+    (h) => h.jqlFilter === filter && DYNAMIC_WEBHOOK_EVENTS.every((e) => h.events.includes(e)),
+  );
+  if (mine.length === 0)
+    return [
+      {
+        scope,
+        check: 'webhooks',
+        status: 'fail',
+        detail: "the app has no dynamic webhook with the connection's scope and events",
+        fix: 'run pmo-sync webhooks install (it registers a dynamic webhook to server.publicUrl)',
+      },
+    ];
+  const expiries = mine
+    .map((h) => (typeof h.expirationDate === 'number' ? h.expirationDate : Date.parse(h.expirationDate ?? '')))
+    .filter((t) => !Number.isNaN(t));
+  const first = expiries.length ? Math.min(...expiries) : null;
+  const when = first === null ? 'an unknown date' : new Date(first).toISOString();
+  // The sync refreshes them 20 days before they lapse: a week left means no sync has run since.
+  if (first !== null && first - now < EXPIRY_WARNING_MS)
+    return [
+      {
+        scope,
+        check: 'webhooks',
+        status: 'warn',
+        detail: `dynamic webhook(s) ${mine.map((h) => h.id).join(', ')} lapse at ${when}: Jira drops them 30 days after the last refresh`,
+        fix: 'run pmo-sync sync or serve (each sync refreshes them), or pmo-sync webhooks install',
+      },
+    ];
+  return [
+    {
+      scope,
+      check: 'webhooks',
+      status: 'ok',
+      detail: `dynamic webhook(s) ${mine.map((h) => h.id).join(', ')} registered, refreshed by each sync (next lapse ${when})`,
+    },
+  ];
 }
 
 async function checkFields(probe: Probe, config: JiraConnection, scope: string): Promise<DoctorCheck[]> {

@@ -31,6 +31,8 @@ export interface CliIo {
 export interface CliDeps {
   /** The connectors' sleep between retries: tests answer at once instead of waiting out a backoff. */
   sleep?: (ms: number) => Promise<void>;
+  /** The agent Microsoft Entra ID requests use: tests trust the simulator's authority with it. */
+  entraAgent?: import('node:http').Agent;
 }
 
 export interface GlobalOptions {

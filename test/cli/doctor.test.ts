@@ -164,7 +164,7 @@ describe('pmo-sync doctor', () => {
     expect(r.code).toBe(1);
     expect(failures(r.out.checks)).toEqual([{ scope: 'jira-main', check: 'credentials', status: 'fail' }]);
     const line = r.out.checks.find((c) => c.status === 'fail')!;
-    expect(line.detail).toBe('Jira rejected the credentials (401: invalid, expired or revoked)');
+    expect(line.detail).toBe('Jira rejected the API token (401: invalid, expired or revoked)');
     expect(line.fix).toMatch(/auth\.apiToken of connection jira-main/);
     // The other connection and the database are still checked.
     expect(r.out.checks.filter((c) => c.scope !== 'jira-main').every((c) => c.status === 'ok')).toBe(true);

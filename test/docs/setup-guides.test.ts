@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -167,6 +167,37 @@ describe('the setup guides', () => {
         expect(text).toContain(step);
     });
   }
+
+  it('the auth forms the guides show load, each as the credential the guide says', () => {
+    const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+    const authEnv = { ...env, JIRA_OAUTH_CLIENT_SECRET: 'cs', JIRA_OAUTH_REFRESH_TOKEN: 'rt', ADO_CLIENT_SECRET: 'sp' };
+    const load = (connection: string) =>
+      parseConfig(`connections:\n  - ${connection.replace(/\n/g, '\n    ')}\n`, { env: authEnv }).config.connections[0]!
+        .auth;
+    const jira = (auth: string) =>
+      load(`{ id: j, kind: jira, baseUrl: https://acme.atlassian.net, scope: { projects: [PAY] }, ${auth} }`);
+    // Inline `auth: { … }` forms of the Jira guide, `…` standing for an id the reader fills in.
+    const jiraForms = [...read('docs/setup-jira.md').matchAll(/`(auth: \{[^`]*\})`/g)].map((m) =>
+      m[1]!.replaceAll('…', 'pmo-sync-app'),
+    );
+    expect(jiraForms.map((f) => Object.keys(jira(f)).sort())).toEqual([
+      ['apiToken', 'email'],
+      ['apiToken', 'email', 'scoped'],
+      ['oauth'],
+    ]);
+    // The Azure DevOps guide's service principal block, and its managed identity form.
+    const text = read('docs/setup-azure-devops.md');
+    const block = /```yaml\n(auth:\n[\s\S]*?)```/.exec(text)![1]!;
+    let n = 0;
+    const filled = block.replace(/[0-9a-f]+-…/g, () => uuid(++n));
+    const ado = (auth: string) =>
+      load(
+        `id: a\nkind: azure-devops\norgUrl: https://dev.azure.com/acme\nscope: { projects: [P] }\n${auth.trimEnd()}`,
+      );
+    expect(ado(filled)).toEqual({ tenantId: uuid(1), clientId: uuid(2), clientSecret: 'sp' });
+    expect(text).toContain('`auth: { managedIdentity: true }`');
+    expect(ado('auth: { managedIdentity: true }')).toEqual({ managedIdentity: true });
+  });
 
   it('README links both guides', () => {
     const readme = read('README.md');

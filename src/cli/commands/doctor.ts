@@ -13,6 +13,7 @@ import { checkJira } from '../../../connectors/jira/doctor.ts';
 import { DEFAULT_DB_PATH, MIGRATIONS_FOLDER, openDatabase, redactUrl } from '../../../db/client.ts';
 import { DatabaseInUseError } from '../../../db/pglite-lock.ts';
 import { queryRows } from '../../../db/query.ts';
+import { createKvTokenStore } from '../../auth/jira-tokens.ts';
 import type { Config, Connection } from '../../config/schema.ts';
 import { scrub } from '../../log.ts';
 import { selectConnections } from '../connections.ts';
@@ -32,8 +33,14 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         const { config, secrets } = ctx.requireConfig();
         const selected = selectConnections(config, opts.connection);
         const checks: DoctorCheck[] = [];
-        for (const conn of selected) checks.push(...(await checkConnection(ctx, config, conn)));
-        checks.push(...(await checkDatabase(config, ctx.io.cwd)));
+        // Opened once, before the trackers: OAuth connections keep their rotated refresh token in it.
+        const db = await openForDoctor(config, ctx.io.cwd);
+        try {
+          for (const conn of selected) checks.push(...(await checkConnection(ctx, config, conn, db)));
+          checks.push(...(await checkDatabase(db)));
+        } finally {
+          if ('database' in db) await db.database.close();
+        }
         // Details quote what trackers said; a tracker may echo a credential back.
         const clean = checks.map((c) => ({
           ...c,
@@ -60,12 +67,23 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     );
 }
 
-async function checkConnection(ctx: CliContext, config: Config, conn: Connection): Promise<DoctorCheck[]> {
+async function checkConnection(
+  ctx: CliContext,
+  config: Config,
+  conn: Connection,
+  db: OpenedDb,
+): Promise<DoctorCheck[]> {
   const publicUrl = config.server.publicUrl;
   try {
-    return conn.kind === 'jira'
-      ? await checkJira({ config: conn, publicUrl })
-      : await checkAdo({ config: conn, publicUrl });
+    if (conn.kind === 'azure-devops')
+      return await checkAdo({ config: conn, publicUrl, entraAgent: ctx.deps.entraAgent });
+    // An OAuth refresh rotates the refresh token: doctor spends one only where it can keep the
+    // new one, in the kv table the connector keeps it in (a memory database forgets it at exit).
+    const store =
+      'database' in db && !db.memory
+        ? { tokenStore: createKvTokenStore(db.database.db) }
+        : { noTokenStore: 'database' in db ? 'the database is in memory and forgets the new one at exit' : db.why };
+    return await checkJira({ config: conn, publicUrl, ...store });
   } catch (err) {
     // A check that broke is a failed check, reported like the others; the rest still run.
     const text = errorText(err, { verbose: ctx.globals().verbose === true, secrets: [], oneLine: true });
@@ -73,50 +91,70 @@ async function checkConnection(ctx: CliContext, config: Config, conn: Connection
   }
 }
 
-/** Reachable, and every migration this version ships applied (doctor applies none itself). */
-async function checkDatabase(config: Config, cwd: string): Promise<DoctorCheck[]> {
+/** The database doctor reads, or the line saying why it could not be opened. */
+type OpenedDb =
+  | { database: Awaited<ReturnType<typeof openDatabase>>; memory: boolean; where: string }
+  | { checks: DoctorCheck[]; why: string };
+
+/** Opens the database without migrating it (doctor applies no migration itself). */
+async function openForDoctor(config: Config, cwd: string): Promise<OpenedDb> {
   const url = config.database.url?.trim();
   const scope = 'database';
   const target = url || DEFAULT_DB_PATH;
   const isPostgres = /^postgres(ql)?:\/\//i.test(target);
-  if (/^memory:\/\//i.test(target))
-    return [{ scope, check: 'reachable', status: 'ok', detail: 'in memory: created empty at each start' }];
-  const where = isPostgres ? redactUrl(target) : resolve(cwd, target.replace(/^file:\/\//i, ''));
-  if (!isPostgres && !existsSync(join(where, 'PG_VERSION')))
-    return [
-      {
-        scope,
-        check: 'reachable',
-        status: 'fail',
-        detail: `no database at ${where} yet`,
-        fix: 'run pmo-sync migrate (serve and sync also create it), or set database.url',
-      },
-    ];
-  let database: Awaited<ReturnType<typeof openDatabase>>;
-  try {
-    database = await openDatabase(url, { cwd, maxConnections: 1 });
-  } catch (err) {
-    // A running `serve` holds an embedded database: that is the database working, not failing.
-    if (err instanceof DatabaseInUseError)
-      return [
+  const memory = /^memory:\/\//i.test(target);
+  const where = isPostgres ? redactUrl(target) : memory ? target : resolve(cwd, target.replace(/^file:\/\//i, ''));
+  if (!isPostgres && !memory && !existsSync(join(where, 'PG_VERSION')))
+    return {
+      why: 'there is no database yet to keep the new one',
+      checks: [
         {
           scope,
           check: 'reachable',
-          status: 'warn',
-          detail: `${where} is in use by pmo-sync process ${err.holderPid}; embedded PGlite serves one process at a time, so migrations were not checked`,
-          fix: 'run doctor while that process is stopped, or move to Postgres (database.url), which any number of processes share',
+          status: 'fail',
+          detail: `no database at ${where} yet`,
+          fix: 'run pmo-sync migrate (serve and sync also create it), or set database.url',
         },
-      ];
-    return [
-      {
-        scope,
-        check: 'reachable',
-        status: 'fail',
-        detail: errorText(err, { verbose: false, secrets: [], oneLine: true }),
-        fix: 'check database.url, and that the database server is up',
-      },
-    ];
+      ],
+    };
+  try {
+    return { database: await openDatabase(url, { cwd, maxConnections: 1 }), memory, where };
+  } catch (err) {
+    // A running `serve` holds an embedded database: that is the database working, not failing.
+    if (err instanceof DatabaseInUseError)
+      return {
+        why: `the database is in use by pmo-sync process ${err.holderPid}, which keeps its own`,
+        checks: [
+          {
+            scope,
+            check: 'reachable',
+            status: 'warn',
+            detail: `${where} is in use by pmo-sync process ${err.holderPid}; embedded PGlite serves one process at a time, so migrations were not checked`,
+            fix: 'run doctor while that process is stopped, or move to Postgres (database.url), which any number of processes share',
+          },
+        ],
+      };
+    return {
+      why: 'the database cannot be opened to keep the new one',
+      checks: [
+        {
+          scope,
+          check: 'reachable',
+          status: 'fail',
+          detail: errorText(err, { verbose: false, secrets: [], oneLine: true }),
+          fix: 'check database.url, and that the database server is up',
+        },
+      ],
+    };
   }
+}
+
+/** Reachable, and every migration this version ships applied (doctor applies none itself). */
+async function checkDatabase(db: OpenedDb): Promise<DoctorCheck[]> {
+  const scope = 'database';
+  if ('checks' in db) return db.checks;
+  const { database } = db;
+  if (db.memory) return [{ scope, check: 'reachable', status: 'ok', detail: 'in memory: created empty at each start' }];
   try {
     await queryRows(database.db, sql`select 1 as one`);
     const out: DoctorCheck[] = [
@@ -156,8 +194,6 @@ async function checkDatabase(config: Config, cwd: string): Promise<DoctorCheck[]
         fix: "check database.url and the account's rights on that database",
       },
     ];
-  } finally {
-    await database.close();
   }
 }
 
