@@ -133,7 +133,7 @@ describe('pmo-sync rules', () => {
       {
         code: 1,
         fails: ['FAIL  org-rules.tests.yaml:1: epic-budget: epic with a budget passes: expected fail, got pass'],
-        stderr: 'pmo-sync: 1 of 76 rule test cases failed\n',
+        stderr: 'pmo-sync: 1 of 78 rule test cases failed\n',
       },
     );
   });
