@@ -6,7 +6,7 @@
 import { openDatabase } from '../db/client.ts';
 import { tuneHeap } from '../scripts/node24.mjs';
 import { parseConfig } from '../src/config/load.ts';
-import { silentLogger } from '../src/log.ts';
+import { silentLogger } from '../src/core/log.ts';
 import { startServer } from '../src/server/start.ts';
 import { releaseFreedMemory } from '../src/util/memory.ts';
 import type { BodiesWorkerReply } from './scenarios/bodies.ts';

@@ -6,7 +6,7 @@
 import { evaluateItems } from '../rules/evaluate.ts';
 import { createItemGraph, type GraphItem } from '../rules/graph.ts';
 import { loadRuleSet } from '../rules/load.ts';
-import type { WorkItem } from '../src/model/work-item.ts';
+import type { WorkItem } from '../src/core/work-item.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const NOW = new Date('2026-06-01T12:00:00Z');

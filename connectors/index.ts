@@ -1,7 +1,7 @@
 // Registry of tracker adapters: config `kind` → factory. A test checks it matches the folders.
 import type { Logger } from 'pino';
-import type { Connection } from '../src/config/schema.ts';
 import { createAdoConnector } from './azure-devops/index.ts';
+import type { Connection } from './config.ts';
 import type { JiraTokenStore } from './jira/auth.ts';
 import { createJiraConnector } from './jira/index.ts';
 import { createRefResolver } from './resolve-ref.ts';

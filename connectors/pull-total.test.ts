@@ -2,7 +2,7 @@
 // front (Jira's approximate count, the ids of the Azure DevOps WIQL query), and spends no
 // request on it when nobody asks.
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/log.ts';
+import { silentLogger } from '../src/core/log.ts';
 import { simulatedConnector } from './azure-devops/test-support.ts';
 import { createJiraConnector } from './jira/index.ts';
 import { type JiraSimulator, startJiraSimulator } from './jira/simulator/index.ts';

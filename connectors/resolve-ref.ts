@@ -1,7 +1,8 @@
 // Resolves cross-tracker pointers to refs from the configured connections, so a Jira issue's
 // link to an Azure DevOps work item (and back) becomes an edge of one dependency graph.
-import type { Connection } from '../src/config/schema.ts';
-import { makeRef } from '../src/model/work-item.ts';
+
+import { makeRef } from '../src/core/work-item.ts';
+import type { Connection } from './config.ts';
 import type { RefResolver } from './types.ts';
 
 const JIRA_KEY = /^[A-Z][A-Z0-9_]+-\d+$/;

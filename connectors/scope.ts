@@ -1,7 +1,7 @@
 // Scope membership shared by the connectors: a `projects` scope is decided by the item's own
 // project (key, name or id, as the tracker's query would accept it), a query scope by asking
 // the tracker (each connector's scope.ts). Split out so both connectors decide the same way.
-import type { WorkItem } from '../src/model/work-item.ts';
+import type { WorkItem } from '../src/core/work-item.ts';
 import type { ScopeCheck } from './types.ts';
 
 /**

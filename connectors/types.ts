@@ -2,9 +2,10 @@
 // engine, write-back and webhooks talk only to this, never to a tracker SDK.
 
 import type { Logger } from 'pino';
-import type { AdoConnection, JiraConnection } from '../src/config/schema.ts';
-import type { Person, StatusCategory, Tracker, WorkItem } from '../src/model/work-item.ts';
+import type { Person, StatusCategory, Tracker, WorkItem } from '../src/core/work-item.ts';
+import type { AdoConnection } from './azure-devops/config.ts';
 import type { JiraTokenStore } from './jira/auth.ts';
+import type { JiraConnection } from './jira/config.ts';
 
 /** Request counters for one connection since it was created. The engine diffs snapshots per run. */
 export interface ConnectorStats {

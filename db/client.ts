@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
-import { ConfigError } from '../src/errors.ts';
+import { ConfigError } from '../src/core/errors.ts';
 import { DatabaseError, describeSystemError, storageHint } from './errors.ts';
 import { lockPgliteDir } from './pglite-lock.ts';
 import { keepParserUnoptimized } from './pglite-parser.ts';

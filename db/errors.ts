@@ -3,7 +3,7 @@
 // numbering), which printed as "[object Object]"; Node's file system throws errors with a code.
 import { constants } from 'node:os';
 import { getSystemErrorMessage } from 'node:util';
-import { PmoSyncError } from '../src/errors.ts';
+import { PmoSyncError } from '../src/core/errors.ts';
 import { storableText } from './storable.ts';
 
 /** Emscripten's errno numbers (PGlite's file system layer) for the codes storage can meet. */

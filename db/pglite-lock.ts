@@ -5,7 +5,7 @@
 // that was replaced) is taken over, so nothing has to be cleaned by hand.
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { PmoSyncError } from '../src/errors.ts';
+import { PmoSyncError } from '../src/core/errors.ts';
 
 interface Holder {
   pid: number;

@@ -16,7 +16,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { ItemLink, Iteration, Person } from '../src/model/work-item.ts';
+import type { ItemLink, Iteration, Person } from '../src/core/work-item.ts';
 import { decodeTrackerJson, storableText, storableValue, trackerJsonText } from './storable.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { RulesConfig } from '../src/config/schema.ts';
 import { CEL_FIELDS } from './cel-env.ts';
+import { RulesConfig } from './config.ts';
 import { loadRuleSet } from './load.ts';
 
 const doc = readFileSync(new URL('../docs/rules.md', import.meta.url), 'utf8');

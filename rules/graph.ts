@@ -2,7 +2,7 @@
 // links seen from both ends, and the CEL values (`item`, `parent`, `children`, `links`) built
 // from them. Everything is memoised per graph, so a full run over 100,000 items converts each
 // item once and aggregates each subtree once.
-import type { WorkItem } from '../src/model/work-item.ts';
+import type { WorkItem } from '../src/core/work-item.ts';
 import { CelChildren, CelForecast, CelItem, CelIteration, CelLink, CelPerson } from './cel-env.ts';
 
 /** A stored item as evaluation sees it: the model plus what the database knows about it. */

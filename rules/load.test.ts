@@ -4,9 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { RulesConfig } from '../src/config/schema.ts';
-import type { Logger } from '../src/log.ts';
+import type { Logger } from '../src/core/log.ts';
 import { tempDir } from '../test/helpers/temp.ts';
+import { RulesConfig } from './config.ts';
 import { loadRuleSet } from './load.ts';
 
 function ruleFile(text: string): { dir: string; file: string } {

@@ -2,8 +2,8 @@
 // holds, decide every insert, update and history row. `evaluateFindings` applies the plan;
 // `rules preview` only prints it. Keeping this pure is what makes both agree.
 import { storableText } from '../db/storable.ts';
-import type { Waiver } from '../src/config/schema.ts';
 import type { CompiledRule } from './compile.ts';
+import type { Waiver } from './config.ts';
 import type { ItemResult } from './evaluate.ts';
 import type { GraphItem } from './graph.ts';
 import { findWaiver } from './waivers.ts';

@@ -3,8 +3,8 @@
 // stored items with the same planner the sync uses, writing nothing.
 import { relative, resolve } from 'node:path';
 import type { Db } from '../db/client.ts';
-import type { Waiver } from '../src/config/schema.ts';
 import { createCelEnvironment } from './cel-env.ts';
+import type { Waiver } from './config.ts';
 import { prepareEvaluation } from './findings.ts';
 import { createRuleFunctions, type RuleFunction } from './functions.ts';
 import { buildRuleSet, loadRuleSet, type RuleProblem, type RulesConfigInput, readRuleFile } from './load.ts';

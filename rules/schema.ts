@@ -1,7 +1,7 @@
 // What a rule file and a rule test file may contain, validated with zod. A rule file is a YAML
 // list of rules; its test cases live beside it in `<name>.tests.yaml`.
 import { z } from 'zod';
-import { KINDS } from '../src/model/work-item.ts';
+import { KINDS } from '../src/core/work-item.ts';
 
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];

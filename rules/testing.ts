@@ -3,7 +3,7 @@
 // Used by `pmo-sync rules test` and by the vitest suite, so both agree on what "passes" means.
 import { existsSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import type { ItemLink, WorkItem } from '../src/model/work-item.ts';
+import type { ItemLink, WorkItem } from '../src/core/work-item.ts';
 import { toCelValue } from './compile.ts';
 import { contextFor, evaluateRule, type Outcome } from './evaluate.ts';
 import { createItemGraph, type GraphItem } from './graph.ts';

@@ -1,7 +1,7 @@
 // Waivers: the PMO accepts a finding for a while, with a reason. Either in config (by ref or by
 // project, until a date) or by a `pmo-waive:<rule-id>` label a team puts on the item. Config
 // waivers expire at the end of their `until` day (UTC); the finding then re-opens.
-import type { Waiver } from '../src/config/schema.ts';
+import type { Waiver } from './config.ts';
 import type { GraphItem } from './graph.ts';
 
 export interface ActiveWaiver {

@@ -106,7 +106,7 @@ export async function runHistoryScenario(o: { jiraItems: number; adoItems: numbe
   const { startAdoSimulator } = await import('../../connectors/azure-devops/simulator/index.ts');
   const { createConnectors } = await import('../../connectors/index.ts');
   const { parseConfig } = await import('../../src/config/load.ts');
-  const { createLogger } = await import('../../src/log.ts');
+  const { createLogger } = await import('../../src/core/log.ts');
   const now = Date.now();
   const jira = await startJiraSimulator({ now: () => now });
   const ado = await startAdoSimulator();

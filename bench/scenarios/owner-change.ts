@@ -7,7 +7,7 @@
 import { evaluateFindings } from '../../rules/findings.ts';
 import { loadRuleSet } from '../../rules/load.ts';
 import { testItem } from '../../rules/testing.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import type { BenchDatabase } from '../lib/db.ts';

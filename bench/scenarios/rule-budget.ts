@@ -14,8 +14,8 @@ import { workItems } from '../../db/schema.ts';
 import { evaluateFindings } from '../../rules/findings.ts';
 import { loadRuleSet } from '../../rules/load.ts';
 import { testItem } from '../../rules/testing.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/log.ts';
 import type { BenchDatabase } from '../lib/db.ts';
 import { percentile, round } from '../lib/stats.ts';
 

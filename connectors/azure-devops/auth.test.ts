@@ -3,11 +3,11 @@
 // it is reused until it is due and renewed before it expires, and a PAT keeps working beside them.
 import { Agent } from 'node:https';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { AdoAuth } from '../../src/config/schema.ts';
-import { AuthError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
+import { AuthError } from '../../src/core/errors.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { startForeignHost } from '../http/foreign-host.ts';
 import type { Connector } from '../types.ts';
+import { AdoAuth } from './config.ts';
 import { createAdoConnector } from './index.ts';
 import { ADO_RESOURCE, makeClientCertificate } from './simulator/entra.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';

@@ -11,8 +11,8 @@
 // included — does not evaluate it at all.
 import type { Agent } from 'node:http';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import type { AdoAuth } from '../../src/config/schema.ts';
-import { AuthError } from '../../src/errors.ts';
+import { AuthError } from '../../src/core/errors.ts';
+import type { AdoAuth } from './config.ts';
 
 /** Azure DevOps' application id in Microsoft Entra ID: the resource its tokens are issued for. */
 export const ADO_RESOURCE_ID = '499b84ac-1321-427f-aa17-267ca6975798';

@@ -9,8 +9,8 @@ import {
   NotFoundError,
   RateLimitError,
   SchemaError,
-} from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
+} from '../../src/core/errors.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from './index.ts';
 import { PROCESSES } from './simulator/processes.ts';
 import { adoConfig, HOST, nockDiscovery, nockTaskMetadata, nockWhoami, ORG_URL } from './test-support.ts';

@@ -24,7 +24,7 @@ import {
   NotFoundError,
   RateLimitError,
   SchemaError,
-} from '../../src/errors.ts';
+} from '../../src/core/errors.ts';
 import { describeNetworkError } from '../http/net-errors.ts';
 import {
   abortableSleep,

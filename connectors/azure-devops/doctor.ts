@@ -8,7 +8,6 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { z } from 'zod';
-import type { AdoConnection } from '../../src/config/schema.ts';
 import {
   answerText,
   createProbe,
@@ -23,6 +22,7 @@ import {
   webhookUrl,
 } from '../doctor.ts';
 import { type AdoCredential, createAdoCredential } from './auth.ts';
+import type { AdoConnection } from './config.ts';
 import { HOOK_EVENTS } from './index.ts';
 
 export interface AdoDoctorInput {

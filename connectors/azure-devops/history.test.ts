@@ -2,7 +2,7 @@
 // batches the page size allows, transitions that agree with the items, and a continuation that
 // brings only what changed since.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { ItemHistory } from '../types.ts';
 import { REVISIONS_PAGE } from './history.ts';
 import { pullAll, simulatedConnector } from './test-support.ts';

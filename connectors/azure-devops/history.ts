@@ -3,9 +3,10 @@
 // project past a watermark, oldest first, in batches. The first read starts at the horizon
 // (`startDateTime`); the continuation token it ends with is the cursor, so each later read
 // brings only the revisions made since. Only the fields a status history needs are asked for.
-import type { AdoConnection } from '../../src/config/schema.ts';
+
 import type { HistoryOptions, ItemHistory } from '../types.ts';
 import type { AdoClient } from './client.ts';
+import type { AdoConnection } from './config.ts';
 import { LOCATIONS } from './locations.ts';
 import { statusCategoryOf } from './map.ts';
 import { AdoReportingRevisions } from './schema-history.ts';

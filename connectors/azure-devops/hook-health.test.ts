@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from './index.ts';
 import { startAdoSimulator } from './simulator/index.ts';
 import { adoConfig } from './test-support.ts';

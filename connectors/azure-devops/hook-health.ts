@@ -4,11 +4,11 @@
 // `disabledBySystem`. The caller (src/server/hook-health.ts) decides when to re-enable (our
 // endpoint answers again) and sweeps the window in which events may have been lost.
 
-import type { AdoConnection } from '../../src/config/schema.ts';
-import { ConnectorError } from '../../src/errors.ts';
+import { ConnectorError } from '../../src/core/errors.ts';
 import type { WebhookHealth, WebhookStatus } from '../types.ts';
 import type { AdoClient } from './client.ts';
 import { TRACKER } from './client.ts';
+import type { AdoConnection } from './config.ts';
 import { LOCATIONS } from './locations.ts';
 import { AdoSubscription, AdoSubscriptionList } from './schema.ts';
 

@@ -1,7 +1,7 @@
 // The Azure DevOps Boards connector (issue 4): pulls work items by WIQL + workitemsbatch, maps them
 // to the common model, writes the bot comment, tags and fields back, and receives service hooks.
-import { ConnectorError, SchemaError } from '../../src/errors.ts';
-import type { Person, WorkItem } from '../../src/model/work-item.ts';
+import { ConnectorError, SchemaError } from '../../src/core/errors.ts';
+import type { Person, WorkItem } from '../../src/core/work-item.ts';
 import type {
   AdoConnectorDeps,
   Connector,

@@ -1,6 +1,6 @@
 // Iteration (sprint) dates per project from the classification node tree, read once per pull and
 // shared by concurrent callers: work items carry only System.IterationPath, the dates live here.
-import type { Iteration } from '../../src/model/work-item.ts';
+import type { Iteration } from '../../src/core/work-item.ts';
 import type { AdoClient } from './client.ts';
 import { LOCATIONS } from './locations.ts';
 import { AdoClassificationNode } from './schema.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { type MapContext, toWorkItem } from './map.ts';
 import { AdoWorkItem, AdoWorkItemList } from './schema.ts';
 import { PROCESSES, type ProcessName } from './simulator/processes.ts';

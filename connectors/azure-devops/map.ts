@@ -1,7 +1,8 @@
 // Raw Azure DevOps work item → the tracker-neutral WorkItem (DESIGN.md, "Common project model").
 // Pure functions: the state categories of the item's type are looked up by the caller (they need
 // a request, cached per project and type) and passed in, so mapping never guesses from state names.
-import type { AdoConnection } from '../../src/config/schema.ts';
+
+import { toIsoInstant } from '../../src/core/instant.ts';
 import {
   type ItemLink,
   type Iteration,
@@ -10,9 +11,9 @@ import {
   type Person,
   type StatusCategory,
   type WorkItem,
-} from '../../src/model/work-item.ts';
-import { toIsoInstant } from '../../src/util/instant.ts';
+} from '../../src/core/work-item.ts';
 import type { RefResolver } from '../types.ts';
+import type { AdoConnection } from './config.ts';
 import type { AdoIdentity, AdoRelation, AdoWorkItem } from './schema.ts';
 
 /** Kinds of the work item types of the four built-in processes (Agile, Scrum, CMMI, Basic). */

@@ -4,7 +4,7 @@
 // area's location, or redirects discovery, a GET or a POST there with 301/302/307/308; the
 // listener records whether anything, an Authorization header above all, ever reached it.
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { type ForeignHost, startForeignHost } from '../http/foreign-host.ts';
 import { createAdoConnector } from './index.ts';
 import { resourceAreasBody } from './locations.ts';

@@ -3,10 +3,11 @@
 // id return items of any project: each item is checked. A `projects` scope: the item's
 // System.TeamProject. A WIQL scope: the service answers, by running the scope's WIQL for the
 // items' ids.
-import type { AdoConnection } from '../../src/config/schema.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { byKeys, byProjects } from '../scope.ts';
 import type { ScopeCheck } from '../types.ts';
+import type { AdoConnection } from './config.ts';
 import { BATCH_MAX, membershipQuery } from './wiql.ts';
 
 export function createAdoScopeCheck(deps: {

@@ -2,10 +2,10 @@
 // interceptors for the SDK's discovery requests. Not imported by production code.
 import { readFileSync } from 'node:fs';
 import type nock from 'nock';
-import { AdoConnection } from '../../src/config/schema.ts';
-import { silentLogger } from '../../src/log.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { Connector } from '../types.ts';
+import { AdoConnection } from './config.ts';
 import { createAdoConnector } from './index.ts';
 import { areaLocations, resourceAreasBody } from './locations.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';

@@ -3,7 +3,7 @@
 // that every concurrent and queued call waits at (both transports), capped waits reported, and
 // close() ending any wait at once.
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from './index.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
 import { adoConfig, pullAll, simulatedConnector, virtualTime } from './test-support.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { WebhookPayloadError, WebhookVerificationError } from '../../src/errors.ts';
+import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
 import { fixtureText } from './test-support.ts';
 import { parseServiceHook, verifyServiceHook } from './webhook.ts';
 

@@ -1,10 +1,10 @@
 // Service hook receiver: verifies the basic-auth credentials configured on the subscription and
 // turns a `workitem.*` delivery into a TrackerEvent. Framework-free: it takes Headers and the raw body.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AdoConnection } from '../../src/config/schema.ts';
-import { WebhookPayloadError, WebhookVerificationError } from '../../src/errors.ts';
-import type { Person } from '../../src/model/work-item.ts';
+import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
+import type { Person } from '../../src/core/work-item.ts';
 import type { TrackerEvent, WebhookEventKind, WebhookRequest } from '../types.ts';
+import type { AdoConnection } from './config.ts';
 import { formatRevision, parseIdentity } from './map.ts';
 import { type AdoIdentity, AdoServiceHookEvent } from './schema.ts';
 

@@ -1,8 +1,9 @@
 // Builds the WIQL the connector sends. WIQL returns at most 20,000 ids, so a scope is read in
 // id-ordered slices (`[System.Id] > last`, `$top` = the cap): every slice is a stable page, and a
 // scope of any size is read completely instead of failing or being silently truncated.
-import type { AdoConnection } from '../../src/config/schema.ts';
+
 import { findTopLevel, withoutOrderBy } from '../query-text.ts';
+import type { AdoConnection } from './config.ts';
 
 export const WIQL_CAP = 20_000;
 export const BATCH_MAX = 200;

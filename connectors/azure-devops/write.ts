@@ -1,8 +1,8 @@
 // Write-back: the bot comment (Comments API) and tags/fields (JSON Patch guarded by a `test` on
 // `/rev`). A failed revision test means a person changed the item since we read it: we re-read and
 // re-plan from their version, a bounded number of times, and never overwrite their edit.
-import type { AdoConnection } from '../../src/config/schema.ts';
-import { ConflictError } from '../../src/errors.ts';
+
+import { ConflictError } from '../../src/core/errors.ts';
 import type {
   DeleteCommentInput,
   EnsureCommentInput,
@@ -12,6 +12,7 @@ import type {
 } from '../types.ts';
 import { type AdoClient, TRACKER } from './client.ts';
 import { commentHash, readFooter, renderComment } from './comment.ts';
+import type { AdoConnection } from './config.ts';
 import { LOCATIONS } from './locations.ts';
 import { joinTags, splitTags } from './map.ts';
 import {

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from '../azure-devops/index.ts';
 import { startAdoSimulator } from '../azure-devops/simulator/index.ts';
 import { adoConfig } from '../azure-devops/test-support.ts';

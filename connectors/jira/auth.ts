@@ -7,10 +7,10 @@
 // /_edge/tenant_info (no credential sent) when the config does not name it.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { JiraConnection } from '../../src/config/schema.ts';
-import { AuthError, ConnectorError, type ConnectorErrorOptions } from '../../src/errors.ts';
+import { AuthError, ConnectorError, type ConnectorErrorOptions } from '../../src/core/errors.ts';
 import { describeNetworkError } from '../http/net-errors.ts';
 import { fetchWithinPolicy } from '../http/redirects.ts';
+import type { JiraConnection } from './config.ts';
 
 /**
  * Where a connection keeps its newest refresh token (the kv table in the app). Atlassian rotates

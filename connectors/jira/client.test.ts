@@ -4,7 +4,7 @@
 // schema mismatches reported by field.
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, ConnectorError, NotFoundError, RateLimitError, SchemaError } from '../../src/errors.ts';
+import { AuthError, ConnectorError, NotFoundError, RateLimitError, SchemaError } from '../../src/core/errors.ts';
 import { createJiraTransport, type JiraTuning } from './client.ts';
 import { createJiraConnector } from './index.ts';
 import { jiraConfig, noRefs, silentLog, TEST_TOKEN } from './testing.ts';

@@ -11,7 +11,6 @@ import type { Client, SendRequestOptions } from 'jira.js/core';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { JiraConnection } from '../../src/config/schema.ts';
 import {
   AuthError,
   ConflictError,
@@ -20,7 +19,7 @@ import {
   NotFoundError,
   RateLimitError,
   SchemaError,
-} from '../../src/errors.ts';
+} from '../../src/core/errors.ts';
 import { describeNetworkError } from '../http/net-errors.ts';
 import {
   abortableSleep,
@@ -37,6 +36,7 @@ import {
 import { fetchWithinPolicy, TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
 import { createJiraCredentials, type JiraTokenStore } from './auth.ts';
+import type { JiraConnection } from './config.ts';
 import { isNearLimit, type JiraRateLimit, readJiraRateLimit } from './rate-limit.ts';
 
 /** Knobs tests turn; production uses the defaults. */

@@ -4,8 +4,7 @@
 // production changes nothing. Endpoints: myself, project/{key}, mypermissions, field,
 // issue/{key}/editmeta and the admin webhooks list (Jira Cloud platform REST API v3).
 import { z } from 'zod';
-import type { JiraConnection } from '../../src/config/schema.ts';
-import { AuthError } from '../../src/errors.ts';
+import { AuthError } from '../../src/core/errors.ts';
 import {
   answerText,
   createProbe,
@@ -21,6 +20,7 @@ import {
   webhookUrl,
 } from '../doctor.ts';
 import { createJiraCredentials, type JiraCredentials, type JiraTokenStore } from './auth.ts';
+import type { JiraConnection } from './config.ts';
 import { DYNAMIC_WEBHOOK_EVENTS } from './dynamic-webhooks.ts';
 import { scopeJql } from './read.ts';
 import { WEBHOOK_EVENTS } from './write.ts';

@@ -3,9 +3,9 @@
 // own with the scope's JQL as the filter and refreshes them well before that — on each sync
 // once the earliest expiry is within `REFRESH_WITHIN_MS`, checked at most every `CHECK_EVERY_MS`.
 import { z } from 'zod';
-import type { JiraConnection } from '../../src/config/schema.ts';
 import type { WebhookRegistration } from '../types.ts';
 import { type JiraTransport, validate } from './client.ts';
+import type { JiraConnection } from './config.ts';
 import { scopeJql } from './read.ts';
 
 /** Events dynamic webhooks can carry that pmo-sync needs (issue links are admin-webhook only). */

@@ -2,8 +2,8 @@
 // 5xx and reset connections, hung requests, per-issue write limits, and its own caps on
 // concurrency and request rate.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError } from '../../src/errors.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import { AuthError } from '../../src/core/errors.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { JiraTuning } from './client.ts';
 import { createJiraConnector } from './index.ts';
 import { type JiraSimulator, startJiraSimulator } from './simulator/index.ts';

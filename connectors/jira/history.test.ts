@@ -2,7 +2,7 @@
 // requests the bulk changelog's batch size allows, transitions that agree with the issues, and an
 // incremental read of only the issues that changed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { Connector, ItemHistory } from '../types.ts';
 import { createJiraConnector } from './index.ts';
 import { CHANGELOG_ISSUES_MAX } from './read.ts';

@@ -3,9 +3,9 @@
 // Status ids in the changelog are turned into categories through `GET /rest/api/3/status`, read
 // once per call: a status no current issue has still has a category there.
 import { z } from 'zod';
-import type { JiraConnection } from '../../src/config/schema.ts';
 import type { HistoryOptions, ItemHistory, StatusTransition } from '../types.ts';
 import { type JiraApi, validate } from './client.ts';
+import type { JiraConnection } from './config.ts';
 import { statusCategoryOf } from './map.ts';
 import { CHANGELOG_ISSUES_MAX, CHANGELOG_PAGE } from './read.ts';
 import { JiraBulkChangelog } from './schema.ts';

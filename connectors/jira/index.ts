@@ -1,6 +1,6 @@
 // The Jira Cloud connector: wires the polite transport, jira.js's endpoint catalogue, the reader,
 // the writer and the webhook receiver behind the shared Connector interface.
-import type { Person } from '../../src/model/work-item.ts';
+import type { Person } from '../../src/core/work-item.ts';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
 import { createDynamicWebhooks } from './dynamic-webhooks.ts';

@@ -1,11 +1,12 @@
 // Jira issue JSON → the common WorkItem (DESIGN.md, "Common project model"). Pure functions: the
 // connector decides which field ids mean what, this module only applies that decision.
-import type { JiraConnection } from '../../src/config/schema.ts';
-import type { ItemLink, Iteration, Kind, Person, StatusCategory, WorkItem } from '../../src/model/work-item.ts';
-import { makeRef } from '../../src/model/work-item.ts';
-import { parseInstant } from '../../src/util/instant.ts';
+
+import { parseInstant } from '../../src/core/instant.ts';
+import type { ItemLink, Iteration, Kind, Person, StatusCategory, WorkItem } from '../../src/core/work-item.ts';
+import { makeRef } from '../../src/core/work-item.ts';
 import type { RefResolver } from '../types.ts';
 import { adfToText } from './comment.ts';
+import type { JiraConnection } from './config.ts';
 import type { JiraChangeHistory, JiraIssue, JiraIssueLink, JiraSprint } from './schema.ts';
 
 /** Field ids for the model's sized/dated fields, after configuration and discovery. */

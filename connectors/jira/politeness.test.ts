@@ -4,7 +4,7 @@
 // queued — but not other endpoints; a quota 429 holds the whole connection; waits are capped by
 // `limits.maxRetryAfterSeconds` and reported; close() and a pull's signal end any wait at once.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { JiraTuning } from './client.ts';
 import { createJiraConnector } from './index.ts';
 import { type JiraSimulator, type RequestRecord, startJiraSimulator } from './simulator/index.ts';

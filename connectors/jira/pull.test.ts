@@ -1,7 +1,7 @@
 // The integration pull against the simulator: 5,000 issues in the fewest requests Jira's page
 // size allows, an incremental pull that reads only what changed, and edits made while paging.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { Connector } from '../types.ts';
 import { createJiraConnector } from './index.ts';
 import { CHANGELOG_ISSUES_MAX, SEARCH_PAGE } from './read.ts';

@@ -4,7 +4,7 @@
 // expired token's 401 says it expired and names the setting.
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError } from '../../src/errors.ts';
+import { AuthError } from '../../src/core/errors.ts';
 import type { JiraTuning } from './client.ts';
 import { createJiraConnector } from './index.ts';
 import { isNearLimit, readJiraRateLimit } from './rate-limit.ts';

@@ -2,12 +2,12 @@
 // ids-only listing for the reconcile sweep, and authoritative re-reads by key.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { JiraConnection } from '../../src/config/schema.ts';
-import { SchemaError } from '../../src/errors.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import { SchemaError } from '../../src/core/errors.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { withoutOrderBy } from '../query-text.ts';
 import type { FetchOptions, PullOptions, PullResult, RefResolver, UnreadableItem } from '../types.ts';
 import { type JiraApi, validate } from './client.ts';
+import type { JiraConnection } from './config.ts';
 import {
   type JiraFieldIds,
   type MapContext,

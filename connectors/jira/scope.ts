@@ -1,11 +1,12 @@
 // Whether Jira items belong to the connection's scope. A `projects` scope: the issue's project
 // key, name or id (JQL's `project in (…)` accepts each). A JQL scope: the tracker answers, by
 // searching `(<scope JQL>) AND key in (…)` for the items' keys.
-import type { JiraConnection } from '../../src/config/schema.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { byKeys, byProjects } from '../scope.ts';
 import type { ScopeCheck } from '../types.ts';
 import { type JiraApi, validate } from './client.ts';
+import type { JiraConnection } from './config.ts';
 import { scopeJql } from './read.ts';
 import { JiraKeyPage } from './schema.ts';
 

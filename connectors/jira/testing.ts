@@ -1,8 +1,8 @@
 // Shared test fixtures for the Jira connector's tests: a valid connection config and a silent
 // logger. Not imported by production code.
 import pino from 'pino';
-import { JiraConnection } from '../../src/config/schema.ts';
 import type { RefResolver } from '../types.ts';
+import { JiraConnection } from './config.ts';
 
 export const TEST_TOKEN = 'ATATT3xFfGF0-super-secret-token';
 

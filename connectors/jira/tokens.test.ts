@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createKvTokenStore } from '../../src/auth/jira-tokens.ts';
-import { AuthError, WebhookVerificationError } from '../../src/errors.ts';
+import { AuthError, WebhookVerificationError } from '../../src/core/errors.ts';
 import { dbTargets } from '../../test/helpers/db.ts';
 import { createMemoryTokenStore, fingerprint, type JiraTokenStore } from './auth.ts';
 import { createJiraConnector } from './index.ts';

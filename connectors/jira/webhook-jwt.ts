@@ -3,7 +3,7 @@
 // on the header alone (the token's signature, its algorithm, its expiry), never trusting the
 // algorithm the token names beyond HS256. `signDeliveryJwt` is the simulator's side of it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookVerificationError } from '../../src/errors.ts';
+import { WebhookVerificationError } from '../../src/core/errors.ts';
 import type { WebhookRequest } from '../types.ts';
 
 /** Clocks may disagree this much about a token's expiry. */

@@ -2,7 +2,7 @@
 // Jira Cloud webhook captures (klienti.atlassian.net, see __fixtures__/PROVENANCE.md).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WebhookPayloadError, WebhookVerificationError } from '../../src/errors.ts';
+import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
 import { type MapContext, toWorkItem } from './map.ts';
 import { JiraIssue } from './schema.ts';
 import { parseJiraWebhook, signBody, verifyJiraSignature } from './webhook.ts';

@@ -2,8 +2,8 @@
 // turn a verified delivery into a TrackerEvent. Framework-free: callers hand in Headers and the
 // body exactly as received.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookPayloadError, WebhookVerificationError } from '../../src/errors.ts';
-import type { Person } from '../../src/model/work-item.ts';
+import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
+import type { Person } from '../../src/core/work-item.ts';
 import type { TrackerEvent, WebhookEventKind, WebhookRequest } from '../types.ts';
 import { isoInstant } from './map.ts';
 import { JiraWebhookBody } from './schema.ts';

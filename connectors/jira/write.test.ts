@@ -2,7 +2,7 @@
 // comment per item found by id or marker, label operations that leave people's labels alone,
 // fields, deletions, field discovery, search lag and the captured DevLake issues.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import type { CommentDoc, Connector } from '../types.ts';
 import { renderAdf } from './comment.ts';
 import { createJiraConnector } from './index.ts';

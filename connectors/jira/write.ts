@@ -1,8 +1,8 @@
 // Writing to Jira: the one bot comment per item, label add/remove operations, configured fields
 // and admin webhook registration. Every write first reads what is there, so a write that would
 // change nothing is never sent (convergence), and the transport paces per-issue writes.
-import type { JiraConnection } from '../../src/config/schema.ts';
-import { NotFoundError } from '../../src/errors.ts';
+
+import { NotFoundError } from '../../src/core/errors.ts';
 import type {
   DeleteCommentInput,
   EnsureCommentInput,
@@ -13,6 +13,7 @@ import type {
 } from '../types.ts';
 import { type JiraApi, type JiraTransport, validate } from './client.ts';
 import { hasMarker, renderAdf, sameBody } from './comment.ts';
+import type { JiraConnection } from './config.ts';
 import { scopeJql } from './read.ts';
 import { JiraAdminWebhook, JiraAdminWebhookList, JiraComment, JiraCommentPage } from './schema.ts';
 

@@ -1,7 +1,7 @@
 // The connections a command works on (`--connection ID…`, default all) and how the CLI says
 // one of them failed: one line naming it, the error's own words, nothing twice.
 import type { Config, Connection } from '../config/schema.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../core/errors.ts';
 import type { CliContext } from './context.ts';
 import { errorText } from './error-line.ts';
 

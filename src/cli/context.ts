@@ -2,8 +2,8 @@
 // logger that knows the config's secrets, a migrated database, and the command's exit code.
 import { type Database, openDatabase } from '../../db/client.ts';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
-import { UsageError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { UsageError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/log.ts';
 
 /** DESIGN.md: 0 success, 1 something failed at run time, 2 bad usage or bad configuration. */
 export const Exit = { ok: 0, failed: 1, usage: 2 } as const;

@@ -1,6 +1,6 @@
 // How the CLI prints an error: its message, scrubbed of every configured secret, on one line
 // unless the message is a list on purpose; with --verbose, its stack and its causes' stacks.
-import { scrub } from '../log.ts';
+import { scrub } from '../core/log.ts';
 
 export interface ErrorTextOptions {
   verbose: boolean;

@@ -4,7 +4,7 @@
 // and only bin/ hands it to the process. Errors are one clear line; the stack only with --verbose.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, PmoSyncError, UsageError } from '../errors.ts';
+import { ConfigError, PmoSyncError, UsageError } from '../core/errors.ts';
 import { registerBaseline } from './commands/baseline.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDoctor } from './commands/doctor.ts';

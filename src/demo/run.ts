@@ -13,7 +13,7 @@ import { findings, workItems } from '../../db/schema.ts';
 import { createToken } from '../auth/tokens.ts';
 import { parseConfig } from '../config/load.ts';
 import { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { type BoundHttp, bindHttp, ListenError } from '../server/listen.ts';
 import { httpLimits, type RunningServer, startServer } from '../server/start.ts';
 import type { SyncSummary } from '../sync/summary.ts';

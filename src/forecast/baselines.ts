@@ -4,7 +4,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { baselineItems, baselines, forecasts } from '../../db/schema.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../core/errors.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
 import { type ForecastSettings, forecastAll, loadFlowItems } from './compute.ts';
 import { dayNumber } from './forecaster.ts';

@@ -7,8 +7,8 @@ import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { forecasts, itemHistory, teamFlow, workItems } from '../../db/schema.ts';
 import type { ForecastConfig } from '../config/schema.ts';
+import { hashOf } from '../core/hash.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
-import { hashOf } from '../util/hash.ts';
 import { dayNumber, dayString, type Forecast, forecast, seedFor } from './forecaster.ts';
 import {
   CONTAINER_KINDS,

@@ -7,7 +7,7 @@ import type { Connector, ItemHistory } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { historyCursors, itemHistory, workItems } from '../../db/schema.ts';
-import { makeRef, splitRef } from '../model/work-item.ts';
+import { makeRef, splitRef } from '../core/work-item.ts';
 import { compactTransitions } from './throughput.ts';
 
 export const DEFAULT_HORIZON_DAYS = 180;

@@ -5,7 +5,7 @@ import type { Connector } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { forecasts } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { refreshForecasts } from './compute.ts';
 import { syncHistory } from './history.ts';
 

@@ -2,7 +2,7 @@
 // postgres.js's PostgresError, PGlite's DatabaseError, a socket error): the HTTP layer answers a
 // database that cannot be reached or cannot write with 503 and Retry-After (the caller should
 // come back), and a value the database refuses with 400 (coming back will not help).
-import { redactQueryParams } from '../util/safe-error.ts';
+import { redactQueryParams } from '../core/safe-error.ts';
 
 export type DbFailure =
   /** The database cannot be reached, is shutting down, or ran out of room (disk, memory, connections). */

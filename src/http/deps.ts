@@ -3,8 +3,8 @@
 import type { Hono } from 'hono';
 import type { Database } from '../../db/client.ts';
 import type { Config } from '../config/schema.ts';
+import type { Logger } from '../core/log.ts';
 import type { AssetName } from '../dashboard/asset-names.ts';
-import type { Logger } from '../log.ts';
 import type { AppMetrics } from './metrics.ts';
 
 export interface ReadinessReport {

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { loadHookHealth } from '../server/hook-health.ts';
 
 export interface AppMetrics {

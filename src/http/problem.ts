@@ -4,8 +4,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { PmoSyncError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { PmoSyncError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { classifyDbError, DB_RETRY_AFTER_SECONDS } from './db-errors.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -83,7 +83,7 @@ export function zodProblems(error: ZodError): { path: string; message: string }[
  * cannot be reached (or cannot write) is a 503 with Retry-After, since the request will work
  * again; anything else is logged and answered with a bare 500, because an unexpected message may
  * hold internals. The log line names the method and route, never the query string, and the
- * logger's error serializer drops query values (src/util/safe-error.ts).
+ * logger's error serializer drops query values (src/core/safe-error.ts).
  */
 export function renderError(err: Error, c: Context, log: Logger): Response {
   if (err instanceof HttpProblem) return problemResponse(err.status, err.message, err);

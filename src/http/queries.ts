@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { findings, itemChecks, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/load.ts';
+import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/rows.ts';
 import { describeHookHealth, type HookHealthState, loadHookHealth } from '../server/hook-health.ts';
 import { compareEpicRows, dayOf, EPIC_KIND, isOverdue } from '../workspace/metrics.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';

@@ -1,7 +1,7 @@
 // Request and response schemas of the REST API: validation at the edge and the OpenAPI document
 // come from the same zod definitions, so the docs cannot drift from what the code accepts.
 import { z } from '@hono/zod-openapi';
-import { KINDS, LINK_TYPES, STATUS_CATEGORIES, TRACKERS } from '../model/work-item.ts';
+import { KINDS, LINK_TYPES, STATUS_CATEGORIES, TRACKERS } from '../core/work-item.ts';
 
 export const Problem = z
   .object({

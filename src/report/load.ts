@@ -5,37 +5,15 @@ import { and, asc, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { findings, rollups, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { type EpicRow, type Headline, loadEpics, loadHeadline } from '../http/queries.ts';
-import type { WorkItem } from '../model/work-item.ts';
 import { listQuarantine, type QuarantineEntry } from '../sync/quarantine.ts';
 import { filterCondition, toScopeFilter, type WorkspaceFilter } from '../workspace/filters.ts';
 import { compareNatural } from '../workspace/metrics.ts';
+import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from './rows.ts';
 
-export type ReportItem = Omit<WorkItem, 'raw'> & { deleted: boolean };
-
-export interface ReportFinding {
-  ref: string;
-  rule: string;
-  severity: string;
-  status: string;
-  message: string;
-  firstSeen: string;
-  lastSeen: string;
-  resolvedAt: string | null;
-  waivedReason: string | null;
-  waivedUntil: string | null;
-}
-
-export interface ReportRollup {
-  scope: string;
-  kind: string;
-  percentComplete: number | null;
-  health: string;
-  healthReason: string;
-  metrics: Record<string, unknown>;
-  computedAt: string;
-}
+export type { ReportFinding, ReportItem, ReportRollup } from './rows.ts';
+export { toReportItem, toRollup } from './rows.ts';
 
 /** An item in quarantine: which stage failed on it, why, and since when (src/sync/quarantine.ts). */
 export type ReportQuarantined = QuarantineEntry;
@@ -134,54 +112,5 @@ export async function loadReport(db: Db, opts: ReportOptions): Promise<Report> {
       .sort((a, b) => compareNatural(a.scope, b.scope))
       .map(toRollup),
     quarantined,
-  };
-}
-
-const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
-
-export function toReportItem(r: typeof workItems.$inferSelect): ReportItem {
-  return {
-    ref: r.ref,
-    connection: r.connection,
-    tracker: r.tracker as WorkItem['tracker'],
-    key: r.key,
-    project: r.project,
-    kind: r.kind as WorkItem['kind'],
-    type: r.type,
-    title: r.title,
-    status: r.status,
-    statusCategory: r.statusCategory as WorkItem['statusCategory'],
-    assignee: r.assignee ?? null,
-    owner: r.owner ?? null,
-    priority: r.priority,
-    labels: r.labels,
-    created: iso(r.created)!,
-    updated: iso(r.updated)!,
-    started: iso(r.started),
-    resolved: iso(r.resolved),
-    start: iso(r.start),
-    due: iso(r.due),
-    points: r.points,
-    estimateHours: r.estimateHours,
-    remainingHours: r.remainingHours,
-    parent: r.parent,
-    links: r.links,
-    iteration: r.iteration ?? null,
-    fields: r.fields,
-    url: r.url,
-    revision: r.revision,
-    deleted: r.deletedAt !== null,
-  };
-}
-
-export function toRollup(r: typeof rollups.$inferSelect): ReportRollup {
-  return {
-    scope: r.scope,
-    kind: r.kind,
-    percentComplete: r.percentComplete,
-    health: r.health,
-    healthReason: r.healthReason,
-    metrics: r.metrics,
-    computedAt: new Date(r.computedAt).toISOString(),
   };
 }

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { coversMostItems, inList } from '../../db/query.ts';
 import { rollups } from '../../db/schema.ts';
-import { hashOf } from '../util/hash.ts';
+import { hashOf } from '../core/hash.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
 

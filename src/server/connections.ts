@@ -6,7 +6,7 @@
 // only when every connection is being answered is the new one refused.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 
 export interface ConnectionGuard {
   /** Connections open now. */

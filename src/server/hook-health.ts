@@ -11,7 +11,7 @@ import type { Connector, WebhookHealth } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { kv, syncCursors, webhookInbox } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 
 export interface HookHealthState {
   checkedAt: string;

@@ -4,9 +4,9 @@
 // header, request and keep-alive timeouts, and a cap on open connections.
 import type { Server } from 'node:http';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
-import { PmoSyncError } from '../errors.ts';
+import { PmoSyncError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { problemResponse } from '../http/problem.ts';
-import type { Logger } from '../log.ts';
 import { type ConnectionGuard, guardConnections } from './connections.ts';
 
 export interface HttpLimits {

@@ -9,7 +9,7 @@ import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { runSync, type SyncOptions, type SyncStages } from '../sync/run.ts';
 import type { SyncSummary } from '../sync/summary.ts';
 import { createWebhookProcessor } from '../webhooks/process.ts';

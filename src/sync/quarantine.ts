@@ -5,7 +5,7 @@ import type { UnreadableItem } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { queryRows, textArray } from '../../db/query.ts';
 import { storableText, storableValue } from '../../db/storable.ts';
-import { makeRef, splitRef } from '../model/work-item.ts';
+import { makeRef, splitRef } from '../core/work-item.ts';
 
 /**
  * `read`: the tracker returned the item in a shape pmo-sync cannot read; `store`: the database

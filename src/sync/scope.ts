@@ -16,8 +16,8 @@ import type { Connector, UnreadableItem } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { storableText } from '../../db/storable.ts';
-import type { Logger } from '../log.ts';
-import { makeRef, type WorkItem } from '../model/work-item.ts';
+import type { Logger } from '../core/log.ts';
+import { makeRef, type WorkItem } from '../core/work-item.ts';
 import { type QuarantinedItem, recordQuarantine, unreadableItems } from './quarantine.ts';
 import { markDeleted, storeItems } from './store.ts';
 

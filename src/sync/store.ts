@@ -7,9 +7,9 @@ import { failureReason, isDataError } from '../../db/errors.ts';
 import { inList, queryRows, textArray } from '../../db/query.ts';
 import { itemLinks, workItems } from '../../db/schema.ts';
 import { isStorableText, jsonNeedsEscaping, storableText, storableValue, trackerJsonText } from '../../db/storable.ts';
-import type { WorkItem } from '../model/work-item.ts';
-import { hashText, shapeStringifier } from '../util/hash.ts';
-import { parseInstant } from '../util/instant.ts';
+import { hashText, shapeStringifier } from '../core/hash.ts';
+import { parseInstant } from '../core/instant.ts';
+import type { WorkItem } from '../core/work-item.ts';
 import { clearQuarantine, ofRefs, type QuarantinedItem, REREAD_STAGES, recordQuarantine } from './quarantine.ts';
 
 /**

@@ -13,10 +13,10 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Connector, TrackerEvent } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
-import { WebhookVerificationError } from '../errors.ts';
+import { WebhookVerificationError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Tracker } from '../core/work-item.ts';
 import { classifyDbError } from '../http/db-errors.ts';
-import type { Logger } from '../log.ts';
-import type { Tracker } from '../model/work-item.ts';
 
 export interface ReceiveInput {
   tracker: Tracker;

@@ -6,10 +6,10 @@ import type { Context, Hono } from 'hono';
 import { ServerLimits } from '../config/schema.ts';
 import { type BodyBudget, BodyRefused, createBodyBudget, readLimitedBody, refusalResponse } from '../http/body.ts';
 import '../http/context.ts';
+import type { Logger } from '../core/log.ts';
+import type { Tracker } from '../core/work-item.ts';
 import { DB_RETRY_AFTER_SECONDS } from '../http/db-errors.ts';
 import { problemResponse } from '../http/problem.ts';
-import type { Logger } from '../log.ts';
-import type { Tracker } from '../model/work-item.ts';
 import type { ReceiveInput, ReceiveResult } from './receive.ts';
 
 const PROBLEM = { 'content-type': 'application/problem+json' };

@@ -11,7 +11,7 @@ import type { RuleSet } from '../../rules/load.ts';
 import { createKvTokenStore } from '../auth/jira-tokens.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import type { SyncStages } from '../sync/run.ts';
 import { applyStoredSecrets } from '../webhooks/secrets.ts';
 import type { Env } from './env.ts';

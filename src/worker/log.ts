@@ -1,10 +1,10 @@
 // The Worker's logger: one JSON line per entry through console (Workers Logs and `wrangler tail`
 // collect console output; there is no stderr file descriptor to hand pino's destination).
-// Same redaction as src/log.ts: by key (authorization, tokens, passwords, secrets) and by value
+// Same redaction as src/core/log.ts: by key (authorization, tokens, passwords, secrets) and by value
 // (every secret the config interpolated), so a secret in a message or an error text is caught.
-import type { Logger } from '../log.ts';
-import { redactQueryParamsInJson, serializeError } from '../util/safe-error.ts';
-import { replaceForms, secretForms } from '../util/secret-forms.ts';
+import type { Logger } from '../core/log.ts';
+import { redactQueryParamsInJson, serializeError } from '../core/safe-error.ts';
+import { replaceForms, secretForms } from '../core/secret-forms.ts';
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 type Level = keyof typeof LEVELS;

@@ -7,7 +7,7 @@ import { createRuleFunctions } from '../../rules/functions.ts';
 import { buildRuleSet, parseRuleText, type RuleProblem, type RuleSet, type SourcedRule } from '../../rules/load.ts';
 import pmoStandard from '../../rules/packs/pmo-standard.yaml';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 
 /** Built-in packs by name, as bundled text. */
 export const BUNDLED_PACKS: Readonly<Record<string, string>> = { 'pmo-standard': pmoStandard };

@@ -8,8 +8,8 @@ import { inList, letIoRun, type Pipeline, queryRows, withPipeline } from '../../
 import { appliedState, findings, forecasts, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
 import type { Config, Connection } from '../config/schema.ts';
+import { hashOf } from '../core/hash.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
-import { hashOf } from '../util/hash.ts';
 import { type Desired, type DesiredFinding, desiredState, type WritebackSettings } from './desired.ts';
 
 export const PRIORITY_WEBHOOK = 10;

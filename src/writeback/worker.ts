@@ -11,9 +11,9 @@ import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { appliedState, writeAudit, writeOutbox } from '../../db/schema.ts';
 import { storableText } from '../../db/storable.ts';
-import { ConnectorError, NotFoundError, RateLimitError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { splitRef } from '../model/work-item.ts';
+import { ConnectorError, NotFoundError, RateLimitError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { splitRef } from '../core/work-item.ts';
 import { markerFor } from './desired.ts';
 import type { OutboxPayload, WriteTarget } from './plan.ts';
 

@@ -18,7 +18,7 @@ it('renders the dashboard and docs when started outside the repository', async (
     join(dir, 'probe.mts'),
     `import { openDatabase } from '${url('db/client.ts')}';
 import { createApp } from '${url('src/http/app.ts')}';
-import { silentLogger } from '${url('src/log.ts')}';
+import { silentLogger } from '${url('src/core/log.ts')}';
 const database = await openDatabase('memory://');
 await database.migrate();
 const app = createApp({ database, config: null, log: silentLogger() });

@@ -2,9 +2,9 @@
 // sign-out and its assets. The browser test (test/browser) drives the same pages in Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/auth/tokens.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { SESSION_COOKIE } from '../../src/dashboard/routes.tsx';
 import { createApp } from '../../src/http/app.ts';
-import { silentLogger } from '../../src/log.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type ApiHarness, openHarness } from './helpers.ts';
 

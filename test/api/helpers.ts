@@ -2,8 +2,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expect } from 'vitest';
 import type { Database } from '../../db/client.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { type AppDeps, createApp } from '../../src/http/app.ts';
-import { silentLogger } from '../../src/log.ts';
 import type { TestDbTarget } from '../helpers/db.ts';
 import { config, NOW, type Seeded, seed } from './fixture.ts';
 

@@ -1,8 +1,8 @@
 // Operations routes, the OpenAPI document (checked by an OpenAPI validator) and the docs page.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
-import { silentLogger } from '../../src/log.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { NOW } from './fixture.ts';
 import { type ApiHarness, openHarness } from './helpers.ts';

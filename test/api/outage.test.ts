@@ -10,9 +10,9 @@ import { createConnectors } from '../../connectors/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { SESSION_COOKIE } from '../../src/dashboard/routes.tsx';
 import { createApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/log.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
 

@@ -9,8 +9,8 @@ import { serve } from '@hono/node-server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { silentLogger } from '../../src/log.ts';
 import { config, NOW, seed } from '../api/fixture.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

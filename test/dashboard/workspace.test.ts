@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adfToText, renderAdf } from '../../connectors/jira/comment.ts';
 import type { Database } from '../../db/client.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { silentLogger } from '../../src/log.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { builtInRules, COMMENT, config, FORMULA_TITLE, HOSTILE_TITLE, NOW, seedWorkspace } from './fixture.ts';
 

@@ -17,8 +17,8 @@ import { findings, forecasts, historyCursors, itemHistory, writeAudit } from '..
 import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/log.ts';
 import { runSync } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
 import { dbTargets } from '../helpers/db.ts';

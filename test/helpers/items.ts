@@ -1,5 +1,5 @@
 // Small hand-written work items for tests that need exact numbers.
-import { splitRef, type WorkItem } from '../../src/model/work-item.ts';
+import { splitRef, type WorkItem } from '../../src/core/work-item.ts';
 
 export function item(ref: string, over: Partial<WorkItem> = {}): WorkItem {
   const { connection, key } = splitRef(ref);

@@ -7,7 +7,7 @@ import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/core/log.ts';
 import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';

@@ -3,7 +3,7 @@
 import { createConnectors } from '../../connectors/index.ts';
 import { openDatabase } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { createWriteWorker } from '../../src/writeback/worker.ts';
 
 const env = process.env;

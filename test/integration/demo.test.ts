@@ -3,9 +3,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workItems } from '../../db/schema.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { DEMO_CREDENTIALS, type Demo, startDemo } from '../../src/demo/run.ts';
 import { loadHistory } from '../../src/http/queries.ts';
-import { silentLogger } from '../../src/log.ts';
 import { loadReport } from '../../src/report/load.ts';
 import { tempDir } from '../helpers/temp.ts';
 

@@ -11,7 +11,7 @@ import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { workItems } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { runSync } from '../../src/sync/run.ts';
 import { type ByteProxy, INVALID_UTF8, MARKER, startByteProxy } from '../helpers/byte-proxy.ts';
 import { dbTargets } from '../helpers/db.ts';

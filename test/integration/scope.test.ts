@@ -16,8 +16,8 @@ import { findings, webhookInbox, workItems, writeOutbox } from '../../db/schema.
 import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/log.ts';
 import { runSync, type SyncStages } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
 import { createWebhookProcessor } from '../../src/webhooks/process.ts';

@@ -12,7 +12,7 @@ import type { Database } from '../../db/client.ts';
 import { quarantine, workItems } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
 import { buildSyncStages } from '../../src/sync/stages.ts';
 import { dbTargets } from '../helpers/db.ts';

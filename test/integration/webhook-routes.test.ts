@@ -16,7 +16,7 @@ import { type Database, openDatabase } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { ServerLimits } from '../../src/config/schema.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import { ConnectorError } from '../../src/errors.ts';
-import { createLogger } from '../../src/log.ts';
+import { ConnectorError } from '../../src/core/errors.ts';
+import { createLogger } from '../../src/core/log.ts';
 
 function capture() {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 // A logged error is one line without --verbose: its message and its causes', no stack.
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from '../../src/errors.ts';
-import { createLogger } from '../../src/log.ts';
+import { ConnectorError } from '../../src/core/errors.ts';
+import { createLogger } from '../../src/core/log.ts';
 
 function capture() {
   const lines: string[] = [];

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { type RunningServer, startServer } from '../../src/server/start.ts';
 
 interface Slow {

@@ -7,7 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings } from '../../db/schema.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import type { SyncStages } from '../../src/sync/run.ts';
 import { createSyncStages } from '../../src/sync/stages.ts';

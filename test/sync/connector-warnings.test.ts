@@ -6,7 +6,7 @@ import { createJiraConnector } from '../../connectors/jira/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import type { JiraConnection } from '../../src/config/schema.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { runSync } from '../../src/sync/run.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 

@@ -11,7 +11,7 @@ import { queryRows } from '../../db/query.ts';
 import { itemChecks, itemLinks, quarantine, rollups, workItems } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
 import { storableValue, trackerJsonMeta } from '../../db/storable.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { toReportItem } from '../../src/report/load.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import { createSyncStages } from '../../src/sync/stages.ts';

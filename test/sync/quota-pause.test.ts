@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { syncRuns } from '../../db/schema.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
-import { silentLogger } from '../../src/log.ts';
 import { type ConnectionSummary, emptyFindings, formatSummary, type SyncSummary } from '../../src/sync/summary.ts';
 
 const paused: ConnectionSummary = {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { testItem } from '../../rules/testing.ts';
+import { hashOf, shapeStringifier, stableStringify } from '../../src/core/hash.ts';
 import { contentHash } from '../../src/sync/store.ts';
-import { hashOf, shapeStringifier, stableStringify } from '../../src/util/hash.ts';
 
 // The straightforward definition the fast version must agree with: keys sorted, undefined dropped.
 function reference(value: unknown): string {

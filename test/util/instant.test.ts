@@ -2,7 +2,7 @@
 // string, valid or not: it only skips work, never changes an answer.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseInstant, toIsoInstant } from '../../src/util/instant.ts';
+import { parseInstant, toIsoInstant } from '../../src/core/instant.ts';
 
 const reference = (s: string) => Date.parse(s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
 

@@ -2,8 +2,8 @@
 // drivers in properties of the cause.
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.ts';
-import { redactQueryParams, serializeError } from '../../src/util/safe-error.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { redactQueryParams, serializeError } from '../../src/core/safe-error.ts';
 
 const HASH = '52828b18bead945241cedeb673d5ca8effe3a0000000000000000000000000000';
 const BODY = '{"issue":{"key":"PAY-1","description":"multi\nline\nbody"}}';

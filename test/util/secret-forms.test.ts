@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import { createLogger, REDACTED, scrub } from '../../src/log.ts';
+import { createLogger, REDACTED, scrub } from '../../src/core/log.ts';
 
 const JIRA_TOKEN = 'ATATT3xFfGF0-very-secret-token';
 const PAT = 'q7z3kx2mlw9bfq4c8vrt5ynh6jd0pse1ag2uio8xz3wk7m4vb9nq';

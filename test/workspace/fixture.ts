@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { findings, itemChecks } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import type { WorkItem } from '../../src/model/work-item.ts';
+import type { WorkItem } from '../../src/core/work-item.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { daysFrom, item } from '../helpers/items.ts';

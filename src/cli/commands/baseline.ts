@@ -2,7 +2,7 @@
 // name (now, or as of a past date from history), and read slip and scope change against it.
 import type { Command } from 'commander';
 import type { Db } from '../../../db/client.ts';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { createBaseline, listBaselines, slipAgainst } from '../../forecast/baselines.ts';
 import { toCsv } from '../../report/format.ts';
 import { type CliContext, Exit } from '../context.ts';

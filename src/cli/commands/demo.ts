@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.ts';
+import { createLogger } from '../../core/log.ts';
 import { type Demo, demoBanner, startDemo } from '../../demo/run.ts';
-import { UsageError } from '../../errors.ts';
-import { createLogger } from '../../log.ts';
 import { createShutdown } from '../../server/shutdown.ts';
 import type { CliContext } from '../context.ts';
 

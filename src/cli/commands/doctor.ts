@@ -15,7 +15,7 @@ import { DatabaseInUseError } from '../../../db/pglite-lock.ts';
 import { queryRows } from '../../../db/query.ts';
 import { createKvTokenStore } from '../../auth/jira-tokens.ts';
 import type { Config, Connection } from '../../config/schema.ts';
-import { scrub } from '../../log.ts';
+import { scrub } from '../../core/log.ts';
 import { selectConnections } from '../connections.ts';
 import { type CliContext, Exit } from '../context.ts';
 import { errorText } from '../error-line.ts';

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { planFlowPortfolio } from '../../../connectors/flow-portfolio.ts';
 import { forecasts } from '../../../db/schema.ts';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { type BacktestResult, backtest, flowItemsOf } from '../../forecast/backtest.ts';
 import { loadFlowItems } from '../../forecast/compute.ts';
 import { type CliContext, Exit } from '../context.ts';

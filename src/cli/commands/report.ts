@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { CSV_WHAT, type CsvWhat, formatCsv, formatJson, formatTable, toCsv } from '../../report/format.ts';
 import { loadReport } from '../../report/load.ts';
 import { reviewWrites, type WriteReview } from '../../report/writes.ts';

@@ -17,7 +17,7 @@ import {
 import { previewRuleFile } from '../../../rules/preview.ts';
 import { readTestFile, runRuleTests, testFileFor } from '../../../rules/testing.ts';
 import type { Waiver } from '../../config/schema.ts';
-import { PmoSyncError } from '../../errors.ts';
+import { PmoSyncError } from '../../core/errors.ts';
 import { count } from '../../util/plural.ts';
 import { type CliContext, Exit } from '../context.ts';
 

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { bindHttp } from '../../server/listen.ts';
 import { createShutdown } from '../../server/shutdown.ts';
 import { httpLimits, startServer } from '../../server/start.ts';

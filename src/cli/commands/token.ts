@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createToken, listTokens, revokeToken } from '../../auth/tokens.ts';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { type CliContext, Exit } from '../context.ts';
 
 export function registerToken(program: Command, ctx: CliContext): void {

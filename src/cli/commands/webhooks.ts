@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { createConnectors } from '../../../connectors/index.ts';
 import type { WebhookRegistration } from '../../../connectors/types.ts';
 import { createKvTokenStore } from '../../auth/jira-tokens.ts';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { ensureWebhookSecret } from '../../webhooks/secrets.ts';
 import { connectionFailure, selectConnections } from '../connections.ts';
 import { type CliContext, Exit } from '../context.ts';

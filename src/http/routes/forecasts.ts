@@ -3,10 +3,10 @@
 // request has no body to read.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { forecasts } from '../../../db/schema.ts';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { createBaseline, slipAgainst } from '../../forecast/baselines.ts';
-import type { AppDeps } from '../app.ts';
 import { requireScope } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
 import { bearer, json, problems } from '../openapi.ts';
 import { HttpProblem } from '../problem.ts';
 

@@ -13,7 +13,7 @@ import {
 import { loadDependencyMap, loadTimeline } from '../../dashboard/workspace/graph.ts';
 import { loadEpic, loadFinding, loadItem, loadProgram, ruleCatalog } from '../../dashboard/workspace/load.ts';
 import { csvStream } from '../../util/csv.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { bearer, csv, json, problems } from '../openapi.ts';
 import { notFound } from '../problem.ts';
 

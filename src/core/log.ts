@@ -6,8 +6,8 @@
 // (the CLI's --verbose), so a failure reads as one line in a terminal and in a log collector.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty, { prettyFactory } from 'pino-pretty';
-import { redactQueryParams, redactQueryParamsInJson, serializeError } from './util/safe-error.ts';
-import { replaceForms, secretForms } from './util/secret-forms.ts';
+import { redactQueryParams, redactQueryParamsInJson, serializeError } from './safe-error.ts';
+import { replaceForms, secretForms } from './secret-forms.ts';
 
 export type { Logger };
 
@@ -74,7 +74,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       ? pretty({ ...prettyOptions, destination: 2, sync: true })
       : pino.destination({ dest: 2, sync: true });
   // Secrets, in every form, and query values leave every line: a database error's message may
-  // carry them, whatever field or message it was copied into (src/util/safe-error.ts).
+  // carry them, whatever field or message it was copied into (src/core/safe-error.ts).
   const forms = secretForms(secrets);
   const destination: DestinationStream = {
     write(line: string) {
@@ -120,7 +120,7 @@ function dropStacks(value: unknown, depth: number): unknown {
 
 /**
  * Replaces each secret value with the redaction mark, in every form it may take: as written,
- * URL-encoded, JSON-escaped, and inside base64 (Basic credentials; src/util/secret-forms.ts).
+ * URL-encoded, JSON-escaped, and inside base64 (Basic credentials; src/core/secret-forms.ts).
  */
 export function scrub(text: string, secrets: readonly string[]): string {
   return replaceForms(text, secretForms(secrets.filter((s) => s.length >= 4)), REDACTED);
