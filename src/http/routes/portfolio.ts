@@ -78,11 +78,11 @@ export function registerPortfolioRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
   app.openapi(portfolioRoute, async (c) => {
     const filter = c.req.valid('query');
     const at = now();
-    const headline = await loadHeadline(db, config, filter, at);
     // Every part obeys the whole filter (issue 25): programs, epics, trend and freshness too.
     const known = await knownConnections(db, config);
     const from = new Date(at.getTime() - 90 * 86_400_000).toISOString().slice(0, 10);
-    const [rollup, programs, projects, freshness, epics, trend] = await Promise.all([
+    const [headline, rollup, programs, projects, freshness, epics, trend] = await Promise.all([
+      loadHeadline(db, config, filter, at),
       rollupFor(db, 'portfolio'),
       loadProgramRows(db, config, filter, at, known),
       rollupsByPrefix(db, 'project:'),
