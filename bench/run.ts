@@ -12,6 +12,12 @@ import type { Limits } from './lib/world.ts';
 import { type AdoTstuFigures, runAdoTstuScenario } from './scenarios/ado-tstu.ts';
 import { type ApiFigures, runApiScenario, WORKSPACE_ROUTES } from './scenarios/api.ts';
 import { BODIES, type BodyLimitFigures, runBodiesScenario } from './scenarios/bodies.ts';
+import {
+  type ForecastFigures,
+  type HistoryFigures,
+  runForecastScenario,
+  runHistoryScenario,
+} from './scenarios/forecast.ts';
 import { type JiraPointsFigures, runJiraPointsScenario } from './scenarios/jira-points.ts';
 import { type OwnerChangeFigures, runOwnerChangeScenario } from './scenarios/owner-change.ts';
 import { type PullFigures, runPullScenario } from './scenarios/pull.ts';
@@ -114,6 +120,10 @@ export interface Results {
   bodies: BodyLimitFigures | null;
   /** Azure DevOps full pull under a 200-TSTU/5-min budget, paced and not (issue 24.6); absent when not run. */
   adoTstu?: AdoTstuFigures[];
+  /** Monte Carlo forecasts of open epics (issue 26); null when not run. */
+  forecast?: ForecastFigures | null;
+  /** Status history backfill requests against the minimum (issue 26). */
+  history?: HistoryFigures[];
   goals: typeof GOALS;
 }
 
@@ -278,6 +288,14 @@ export async function runBench(profile: Profile, opts: { only?: string[] } = {})
       `oversized bodies: ${BODIES.requests} × ${BODIES.bytesPerRequest / 1e6} MB at once against serve (fresh process)`,
     );
     results.bodies = await runBodiesScenario(BODIES);
+  }
+  if (wants('forecast')) {
+    // The issue's size in both profiles: it is CPU only and takes seconds.
+    log('forecast: 5000 open epics × 10000 trials, then one epic re-forecast');
+    results.forecast = runForecastScenario({ epics: 5_000, trials: 10_000 });
+    const h = profile.name === 'full' ? { jiraItems: 20_000, adoItems: 10_000 } : { jiraItems: 2_500, adoItems: 1_200 };
+    log(`history backfill: ${h.jiraItems} Jira + ${h.adoItems} ADO, requests against the minimum`);
+    results.history = await runHistoryScenario(h);
   }
   results.machine.calibrationMs.end = calibrate();
   results.durationMs = Math.round(performance.now() - t0);

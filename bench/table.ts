@@ -16,6 +16,7 @@ export const GOALS = {
   jiraPoints:
     'Jira points per pull ≤ 1.05 × the minimum; under a tight hourly quota, finished across the reset with at most one 429 (issue 24)',
   adoTstu: 'Azure DevOps full sync of 50,000 items with zero 429s under a realistic TSTU budget (issue 24)',
+  forecast: '5,000 open epics × 10,000 trials under 10 s on one core; one re-forecast under 50 ms (issue 26)',
 } as const;
 
 type Row = [scenario: string, figure: string, value: string, goal: string];
@@ -302,6 +303,32 @@ export function tableRows(r: Results): Row[] {
       `${t.sim429}, ${t.crossedReset ? 'yes' : 'no'}${mark(t.sim429 <= 1 && t.crossedReset && t.itemsPulled === j.items)}`,
       '≤ 1, yes',
     ]);
+  }
+  if (r.forecast) {
+    const f = r.forecast;
+    const s = `forecast (${fmt(f.epics)} epics × ${fmt(f.trials)} trials, ${f.teams} teams)`;
+    rows.push([
+      s,
+      'all epics',
+      `${fmt(f.allMs / 1000)} s (${fmt(f.epicsPerSec)} epics/s)${mark(f.allMs < 10_000)}`,
+      '< 10 s',
+    ]);
+    rows.push([
+      s,
+      're-forecast one epic, median / max',
+      `${fmt(f.reforecastOneMs)} / ${fmt(f.reforecastMaxMs)} ms${mark(f.reforecastMaxMs < 50)}`,
+      '< 50 ms',
+    ]);
+  }
+  for (const h of r.history ?? []) {
+    const s = `history backfill, ${h.tracker} (${fmt(h.items)} items, ${fmt(h.changes)} changes)`;
+    rows.push([
+      s,
+      'requests / minimum',
+      `${fmt(h.requests)} / ${fmt(h.minimum)} = ${fmt(h.ratio)}${mark(h.ratio <= 1.05)}`,
+      '≤ 1.05',
+    ]);
+    rows.push([s, 'wall time', `${fmt(h.wallMs / 1000)} s`, '']);
   }
   return rows;
 }

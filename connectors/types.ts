@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { AdoConnection, JiraConnection } from '../src/config/schema.ts';
-import type { Person, Tracker, WorkItem } from '../src/model/work-item.ts';
+import type { Person, StatusCategory, Tracker, WorkItem } from '../src/model/work-item.ts';
 import type { JiraTokenStore } from './jira/auth.ts';
 
 /** Request counters for one connection since it was created. The engine diffs snapshots per run. */
@@ -196,6 +196,39 @@ export interface MappingDrift {
   message: string;
 }
 
+/** An item's status category from `at` on, as its tracker's history records it. */
+export interface StatusTransition {
+  at: string;
+  to: StatusCategory;
+}
+
+/**
+ * Status history of one item read from its tracker. `replace`: the whole history since the
+ * horizon (Jira's changelog is read per issue); `append`: changes after those already read (Azure
+ * DevOps streams revisions past a watermark).
+ */
+export interface ItemHistory {
+  key: string;
+  mode: 'replace' | 'append';
+  transitions: StatusTransition[];
+}
+
+export interface HistoryOptions {
+  /**
+   * Items whose history to read, by key and the tracker's internal id where known (Jira's changelog
+   * answers by issue id): a tracker that reads history per item (Jira) reads these; one that
+   * streams every change since a watermark (Azure DevOps) reads by `cursor` and ignores them.
+   */
+  items: readonly { key: string; id: string | null }[];
+  /** The horizon: changes before it are not read. */
+  since: string;
+  /** What the previous history read returned; null on the first (a backfill from `since`). */
+  cursor: string | null;
+  /** Called with each batch of histories, in order; calls never overlap. */
+  onHistories(histories: ItemHistory[]): Promise<void>;
+  signal?: AbortSignal;
+}
+
 export interface Connector {
   readonly id: string;
   readonly tracker: Tracker;
@@ -232,6 +265,9 @@ export interface Connector {
   verifyWebhook(req: WebhookRequest): void;
   /** Throws WebhookPayloadError on a body that is not what the tracker sends. */
   parseWebhook(req: WebhookRequest): TrackerEvent;
+
+  /** Status histories from the tracker's own record (changelog, revisions), for flow metrics. */
+  history?(opts: HistoryOptions): Promise<{ cursor: string }>;
 
   installWebhooks?(input: { url: string; secret?: string }): Promise<WebhookRegistration[]>;
   /** The state of our registrations for `url`, as the tracker keeps it (probation, disabled). */

@@ -409,3 +409,98 @@ export const quarantine = pgTable(
     index('quarantine_connection_idx').on(t.connection, t.stage),
   ],
 );
+
+/**
+ * Status history per item, compactly: `[minutes since the epoch, category code]` pairs oldest first
+ * (`t` todo, `p` in progress, `d` done, `r` removed), repeats of one category collapsed. Read from
+ * the trackers (Jira changelog, Azure DevOps revisions) over the configured horizon.
+ */
+export const itemHistory = pgTable(
+  'item_history',
+  {
+    ref: text('ref').primaryKey(),
+    connection: text('connection').notNull(),
+    transitions: jsonb('transitions').$type<[number, string][]>().notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('item_history_connection_idx').on(t.connection)],
+);
+
+/** Where each connection's history read stopped (a continuation token, or when it last read). */
+export const historyCursors = pgTable('history_cursors', {
+  connection: text('connection').primaryKey(),
+  cursor: text('cursor').notNull(),
+  /** The horizon the backfill started from. */
+  since: ts('since').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Flow per team and week (throughput) and cycle time, recomputed with the forecasts. */
+export const teamFlow = pgTable('team_flow', {
+  team: text('team').primaryKey(),
+  /** Oldest week first: `{ week: 'YYYY-MM-DD' (Monday), items, points }`. */
+  weeks: jsonb('weeks').$type<{ week: string; items: number; points: number }[]>().notNull(),
+  /** Days from start to done of items finished in the window: percentiles and count. */
+  cycleTime: jsonb('cycle_time')
+    .$type<{ n: number; p50: number | null; p85: number | null; p95: number | null }>()
+    .notNull(),
+  computedAt: ts('computed_at').notNull().defaultNow(),
+});
+
+/**
+ * Latest completion forecast per scope (`epic:<ref>` for every open epic and feature,
+ * `project:<connection>:<key>`, `program:<id>`). `published*` are what write-back shows: rounded
+ * (days, 5% steps) and moved only when the forecast moves past a threshold, so a stable forecast
+ * writes nothing.
+ */
+export const forecasts = pgTable('forecasts', {
+  scope: text('scope').primaryKey(),
+  kind: text('kind').notNull(),
+  status: text('status').notNull(),
+  confidence: text('confidence').notNull(),
+  unit: text('unit').notNull(),
+  remaining: doublePrecision('remaining').notNull(),
+  /** `epic`: the epic's own weekly throughput; `team`: its teams', shared by their open work. */
+  basis: text('basis').notNull(),
+  p50: date('p50', { mode: 'string' }),
+  p85: date('p85', { mode: 'string' }),
+  p95: date('p95', { mode: 'string' }),
+  target: date('target', { mode: 'string' }),
+  onTimeProbability: doublePrecision('on_time_probability'),
+  weeksOfHistory: integer('weeks_of_history').notNull(),
+  reason: text('reason'),
+  publishedP85: date('published_p85', { mode: 'string' }),
+  publishedOnTime: doublePrecision('published_on_time'),
+  /** Hash of what the trials drew from: the same inputs are not simulated again. */
+  inputsHash: text('inputs_hash').notNull(),
+  computedAt: ts('computed_at').notNull().defaultNow(),
+});
+
+/** A named baseline: each epic's target and scope as they were when it was taken. */
+export const baselines = pgTable(
+  'baselines',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    name: text('name').notNull(),
+    /** The program it covers; null for the whole portfolio. */
+    program: text('program'),
+    /** The instant the baseline describes (now, or a past date reconstructed from history). */
+    asOf: ts('as_of').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('baselines_name_uq').on(t.name)],
+);
+
+export const baselineItems = pgTable(
+  'baseline_items',
+  {
+    baselineId: bigint('baseline_id', { mode: 'number' }).notNull(),
+    /** The epic (or feature). */
+    ref: text('ref').notNull(),
+    target: date('target', { mode: 'string' }),
+    p85: date('p85', { mode: 'string' }),
+    /** Refs of the leaf items in its scope then. */
+    scope: jsonb('scope').$type<string[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.baselineId, t.ref] })],
+);

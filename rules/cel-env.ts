@@ -65,6 +65,22 @@ export class CelItem {
   reopened?: boolean;
 }
 
+/**
+ * CEL value of `forecast`: the item's completion forecast (epics and features), as write-back
+ * shows it (P85 moved only past a threshold, on-time probability in 5% steps). Fields are absent
+ * when unknown: `has(forecast.p85)` is false without history or for items that are not forecast.
+ */
+export class CelForecast {
+  status?: string;
+  confidence?: string;
+  unit?: string;
+  remaining?: number;
+  p50?: Date;
+  p85?: Date;
+  p95?: Date;
+  onTimeProbability?: number;
+}
+
 /** CEL value of `children`: aggregates over all descendants of the item. */
 export class CelChildren {
   direct = 0n;
@@ -109,6 +125,16 @@ export class CelLink {
 }
 
 const PERSON_FIELDS = { id: 'string', name: 'string' };
+const FORECAST_FIELDS = {
+  status: 'string',
+  confidence: 'string',
+  unit: 'string',
+  remaining: 'double',
+  p50: TS,
+  p85: TS,
+  p95: TS,
+  onTimeProbability: 'double',
+};
 const ITERATION_FIELDS = { name: 'string', start: TS, end: TS };
 const ITEM_FIELDS = {
   ref: 'string',
@@ -185,6 +211,7 @@ export const CEL_FIELDS = {
   item: Object.keys(ITEM_FIELDS),
   children: Object.keys(CHILDREN_FIELDS),
   link: Object.keys(LINK_FIELDS),
+  forecast: Object.keys(FORECAST_FIELDS),
 } as const;
 
 export type CelEnvironment = Environment;
@@ -197,10 +224,12 @@ export function createCelEnvironment(): CelEnvironment {
     .registerType('Item', { ctor: CelItem, fields: ITEM_FIELDS })
     .registerType('Children', { ctor: CelChildren, fields: CHILDREN_FIELDS })
     .registerType('Link', { ctor: CelLink, fields: LINK_FIELDS })
+    .registerType('Forecast', { ctor: CelForecast, fields: FORECAST_FIELDS })
     .registerVariable('item', 'Item')
     .registerVariable('parent', 'Item')
     .registerVariable('children', 'Children')
     .registerVariable('links', 'list<Link>')
+    .registerVariable('forecast', 'Forecast')
     .registerVariable('now', TS)
     .registerVariable('params', 'map<string, dyn>')
     .registerFunction(`daysBetween(${TS}, ${TS}): int`, (a: Date, b: Date) =>

@@ -2,7 +2,7 @@
 // preview, the rule test runner and the benchmark all go through `evaluateItems`.
 import { RuleBudgetError, resetMeter } from './budget.ts';
 import type { CompiledRule } from './compile.ts';
-import { EMPTY_ITEM, type GraphItem, type ItemGraph } from './graph.ts';
+import { EMPTY_ITEM, type GraphItem, type ItemGraph, toCelForecast } from './graph.ts';
 import type { CelContext, RuleInput } from './types.ts';
 
 export type { CelContext } from './types.ts';
@@ -49,6 +49,7 @@ export function contextFor(graph: ItemGraph, ref: string): CelContext {
     parent: it?.parent ? graph.celItem(it.parent) : EMPTY_ITEM,
     children: graph.celChildren(ref),
     links: graph.celLinks(ref),
+    forecast: toCelForecast(it?.forecast),
     now: graph.now,
     params: {},
   };

@@ -3,12 +3,42 @@
 // from them. Everything is memoised per graph, so a full run over 100,000 items converts each
 // item once and aggregates each subtree once.
 import type { WorkItem } from '../src/model/work-item.ts';
-import { CelChildren, CelItem, CelIteration, CelLink, CelPerson } from './cel-env.ts';
+import { CelChildren, CelForecast, CelItem, CelIteration, CelLink, CelPerson } from './cel-env.ts';
 
 /** A stored item as evaluation sees it: the model plus what the database knows about it. */
 export interface GraphItem extends WorkItem {
   deletedAt?: string | null;
   contentHash?: string;
+  /** The stored forecast of a container (db `forecasts`, published values), when it has one. */
+  forecast?: ItemForecast | null;
+}
+
+export interface ItemForecast {
+  status: string;
+  confidence: string;
+  unit: string;
+  remaining: number;
+  p50: string | null;
+  p85: string | null;
+  p95: string | null;
+  onTimeProbability: number | null;
+}
+
+/** The empty `forecast`: every has() on it is false. Frozen, so never state. */
+export const EMPTY_FORECAST = Object.freeze(new CelForecast());
+
+export function toCelForecast(f: ItemForecast | null | undefined): CelForecast {
+  if (!f) return EMPTY_FORECAST;
+  const c = new CelForecast();
+  c.status = f.status;
+  c.confidence = f.confidence;
+  c.unit = f.unit;
+  c.remaining = f.remaining;
+  if (f.p50) c.p50 = new Date(`${f.p50}T00:00:00Z`);
+  if (f.p85) c.p85 = new Date(`${f.p85}T00:00:00Z`);
+  if (f.p95) c.p95 = new Date(`${f.p95}T00:00:00Z`);
+  if (f.onTimeProbability !== null) c.onTimeProbability = f.onTimeProbability;
+  return c;
 }
 
 const INVERSE: Record<string, string> = {

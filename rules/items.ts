@@ -5,9 +5,9 @@
 import { and, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { coversMostItems, inList, queryRows, textArray } from '../db/query.ts';
-import { itemLinks, workItems } from '../db/schema.ts';
+import { forecasts, itemLinks, workItems } from '../db/schema.ts';
 import { selectRows } from '../db/select.ts';
-import type { GraphItem, OwnerWork } from './graph.ts';
+import type { GraphItem, ItemForecast, OwnerWork } from './graph.ts';
 
 export interface ItemLoadOptions {
   /** Read the tracker's raw JSON too (only rules that use `item.raw` need it). */
@@ -46,9 +46,49 @@ const ALL_COLUMNS = getTableColumns(workItems);
 const { raw: _raw, ...LEAN_COLUMNS } = ALL_COLUMNS;
 
 // Through selectRows: these reads carry every item of a first sync.
-function selectItems(db: Db, opts: ItemLoadOptions, where?: SQL): Promise<object[]> {
-  return opts.raw ? selectRows(db, ALL_COLUMNS, workItems, where) : selectRows(db, LEAN_COLUMNS, workItems, where);
+async function selectItems(db: Db, opts: ItemLoadOptions, where?: SQL): Promise<object[]> {
+  const rows = opts.raw
+    ? await selectRows(db, ALL_COLUMNS, workItems, where)
+    : await selectRows(db, LEAN_COLUMNS, workItems, where);
+  await attachForecasts(db, rows);
+  return rows;
 }
+
+/** Containers' stored forecasts, as `forecast` in CEL sees them: one read for the containers only. */
+async function attachForecasts(db: Db, rows: { ref: string; kind: string }[]): Promise<void> {
+  const containers = rows.filter((r) => r.kind === 'epic' || r.kind === 'feature' || r.kind === 'initiative');
+  if (containers.length === 0) return;
+  const byScope = new Map(containers.map((r) => [`epic:${r.ref}`, r as { forecast?: ItemForecast | null }]));
+  for (const c of chunks([...byScope.keys()])) {
+    const found = await selectRows(db, FORECAST_COLUMNS, forecasts, inList(forecasts.scope, c));
+    for (const f of found) {
+      const row = byScope.get(f.scope);
+      if (row)
+        row.forecast = {
+          status: f.status,
+          confidence: f.confidence,
+          unit: f.unit,
+          remaining: f.remaining,
+          p50: f.p50,
+          p85: f.p85,
+          p95: f.p95,
+          onTimeProbability: f.onTimeProbability,
+        };
+    }
+  }
+}
+
+const FORECAST_COLUMNS = {
+  scope: forecasts.scope,
+  status: forecasts.status,
+  confidence: forecasts.confidence,
+  unit: forecasts.unit,
+  remaining: forecasts.remaining,
+  p50: forecasts.p50,
+  p85: forecasts.publishedP85,
+  p95: forecasts.p95,
+  onTimeProbability: forecasts.publishedOnTime,
+};
 
 function toGraphItem(r: object): GraphItem {
   return r as GraphItem;

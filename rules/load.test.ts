@@ -116,7 +116,7 @@ describe('loadRuleSet', () => {
     const set = loadRuleSet({ config: { packs: ['pmo-standard'], files: [file] }, cwd: dir });
     expect({ problems: set.problems.map((p) => [p.file, p.line, p.ruleId]), rules: set.rules.length }).toEqual({
       problems: [[file, 3, '-']],
-      rules: 25,
+      rules: 26,
     });
   });
 
@@ -209,7 +209,7 @@ describe('loadRuleSet with a parsed config', () => {
     const set = loadRuleSet({ config, cwd: process.cwd(), log });
 
     expect({ rules: set.rules.length, warnings }).toEqual({
-      rules: 25,
+      rules: 26,
       warnings: ['rule problem: rules.overrides names a rule that does not exist'],
     });
   });

@@ -114,7 +114,20 @@ export function testItem(partial: Record<string, unknown>, defaultRef: string, n
     revision: '1',
     raw: null,
   };
-  return { ...base, deletedAt: partial.deleted === true ? now.toISOString() : null };
+  const f = partial.forecast as Record<string, unknown> | undefined;
+  const forecast = f
+    ? {
+        status: String(f.status ?? 'forecast'),
+        confidence: String(f.confidence ?? 'high'),
+        unit: String(f.unit ?? 'items'),
+        remaining: Number(f.remaining ?? 1),
+        p50: str(f.p50)?.slice(0, 10) ?? null,
+        p85: str(f.p85)?.slice(0, 10) ?? null,
+        p95: str(f.p95)?.slice(0, 10) ?? null,
+        onTimeProbability: f.onTimeProbability === undefined ? null : Number(f.onTimeProbability),
+      }
+    : null;
+  return { ...base, deletedAt: partial.deleted === true ? now.toISOString() : null, forecast };
 }
 
 /** The world of one test case: the item under test first. */

@@ -1,6 +1,6 @@
 // Types the rule engine's modules share (loading, compiling, evaluating, TypeScript rules), kept
 // apart so none of those modules imports another only for its types.
-import type { CelChildren, CelItem, CelLink } from './cel-env.ts';
+import type { CelChildren, CelForecast, CelItem, CelLink } from './cel-env.ts';
 import type { ItemGraph } from './graph.ts';
 import type { RuleDef } from './schema.ts';
 
@@ -9,6 +9,7 @@ export interface CelContext {
   parent: CelItem;
   children: CelChildren;
   links: CelLink[];
+  forecast: CelForecast;
   now: Date;
   params: Record<string, unknown>;
 }

@@ -163,6 +163,10 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   // the gate would otherwise spend the last TSTUs at once and run into the 429 we are avoiding.
   let spacingMs = 0;
   let nextSlot = 0;
+  // TSTUs a request costs, as the largest drop of X-RateLimit-Remaining between two answers shows
+  // (a drop is one request's charge less what drained meanwhile, so this errs high, never low).
+  let lastRemaining: number | null = null;
+  let costPerRequest = 1;
   const scope = createSignalScope();
   const closing = new AbortController();
   const policy = createOrgPolicy(opts.orgUrl);
@@ -235,12 +239,19 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
     const reset = Number(header(h, 'x-ratelimit-reset') ?? Number.NaN);
     let wait = 0;
     if (limit > 0 && remaining >= 0 && reset > 0) {
-      // At least as many TSTUs as requests may be in flight: those already sent spend them whatever we decide.
-      const threshold = slowdownBelow > 0 ? Math.max(limit * slowdownBelow, opts.limits.concurrency + 1) : 0;
+      if (lastRemaining !== null && remaining < lastRemaining)
+        costPerRequest = Math.max(costPerRequest, Math.min(limit / 4, lastRemaining - remaining));
+      lastRemaining = remaining;
+      // At least what the requests in flight may cost: those already sent spend it whatever we decide.
+      const threshold =
+        slowdownBelow > 0 ? Math.max(limit * slowdownBelow, (opts.limits.concurrency + 1) * costPerRequest) : 0;
+      // The budget drains at (limit - remaining) TSTUs over the time to the reset: one request per
+      // that share of a TSTU holds the level where it is (a request costing about one TSTU). The
+      // further below the threshold, the slower: the level settles near it whatever requests cost.
+      const toReset = Math.max(0, reset * 1000 - at);
+      const sustainable = toReset / Math.max(1, limit - remaining);
       spacingMs =
-        remaining < threshold
-          ? Math.min(maxDelayMs, Math.ceil(Math.max(0, reset * 1000 - at) / Math.max(1, remaining)))
-          : 0;
+        remaining < threshold ? Math.min(maxDelayMs, Math.ceil(sustainable * (threshold / Math.max(1, remaining)))) : 0;
     } else if (header(h, 'x-ratelimit-limit') === undefined) {
       // Azure DevOps sends the budget's headers as usage nears it: an answer without them is not near.
       spacingMs = 0;

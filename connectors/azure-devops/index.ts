@@ -13,6 +13,7 @@ import type {
 } from '../types.ts';
 import { createAdoCredential } from './auth.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
+import { createAdoHistory } from './history.ts';
 import { createHookHealth } from './hook-health.ts';
 import { createIterationCache } from './iterations.ts';
 import { LOCATIONS } from './locations.ts';
@@ -92,6 +93,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   const states = createStateCategoryCache(client);
   const hookHealth = createHookHealth({ client, config, events: HOOK_EVENTS });
   const iterations = createIterationCache(client);
+  const revisions = createAdoHistory({ client, config, states });
   const projects = new Map<string, string>();
   const selfIds = new Set<string>();
   const writer = createWriter({
@@ -511,6 +513,8 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
       }
       return drift;
     },
+
+    history: (opts) => client.withSignal(opts.signal, () => revisions.history(opts)),
 
     stats: () => client.stats(),
     close: () => client.close(),

@@ -88,6 +88,15 @@ export const LOCATIONS = {
     '7.1-preview.2',
     2,
   ),
+  /** The reporting revisions stream: every revision past a watermark, for status histories. */
+  reportingRevisions: loc(
+    'f828fe59-dd87-495d-a17c-7a8d6211ca6c',
+    'wit',
+    'workItemRevisions',
+    '{project}/_apis/{area}/reporting/{resource}',
+    '7.1-preview.2',
+    2,
+  ),
   connectionData: loc(
     '00d9565f-ed9c-4a06-9a50-00e7896ccab4',
     'Location',

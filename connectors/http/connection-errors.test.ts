@@ -189,7 +189,7 @@ describe('HTTP answers that mean the connection is wrong', () => {
       const e = await failure(connectorAt(kind, sim.url).whoami());
       // Assert
       expect({ message: e.message, leaks: leaks(e) }).toEqual({
-        message: `Azure DevOps (ado): ${new URL(sim.url).host} rejected the PAT (401 on read the PAT identity); check that it is valid, not expired and issued for this organization`,
+        message: `Azure DevOps (ado): ${new URL(sim.url).host} rejected the PAT (401 on read the PAT identity); check that it is valid, not expired and issued for this organization (global PATs no longer work)`,
         leaks: false,
       });
     },

@@ -4,6 +4,7 @@ import type { Person } from '../../src/model/work-item.ts';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
 import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
 import { createDynamicWebhooks } from './dynamic-webhooks.ts';
+import { createJiraHistory } from './history.ts';
 import { createReader } from './read.ts';
 import { JiraUser } from './schema.ts';
 import { createJiraScopeCheck } from './scope.ts';
@@ -41,6 +42,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     self = { id: me.accountId, name: me.displayName ?? me.accountId };
     return self;
   };
+  const history = createJiraHistory({ api, config, now: tuning.now ?? Date.now });
   const writer = createWriter({ api, transport, config, selfAccountId: async () => (self ?? (await whoami())).id });
   // OAuth apps cannot register admin webhooks; theirs are dynamic and lapse after 30 days.
   const dynamic =
@@ -79,6 +81,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     updateLabels: writer.updateLabels,
     updateFields: writer.updateFields,
     installWebhooks: dynamic ? (input) => dynamic.install(input) : writer.installWebhooks,
+    history: (opts) => transport.withSignal(opts.signal, () => history.history(opts)),
 
     verifyWebhook(req: WebhookRequest) {
       // An OAuth app's dynamic webhooks are signed with a JWT keyed on the client secret; a

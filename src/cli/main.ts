@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, PmoSyncError, UsageError } from '../errors.ts';
+import { registerBaseline } from './commands/baseline.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerForecast } from './commands/forecast.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReport, registerWrites } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
@@ -59,6 +61,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerMigrate(program, ctx);
   registerDemo(program, ctx);
   registerDoctor(program, ctx);
+  registerForecast(program, ctx);
+  registerBaseline(program, ctx);
   // `pmo-sync` alone: serve with a config, the demo without one.
   program.allowExcessArguments().action(async (_opts: unknown, cmd: Command) => {
     if (cmd.args.length > 0)

@@ -209,6 +209,21 @@ export const HealthThresholds = z.strictObject({
   complianceRed: num(z.number()).default(0.5),
 });
 
+/** Completion forecasts (issue 26): history horizon, trials, and when a moved forecast is written. */
+export const ForecastConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** How far back the first sync reads status histories. */
+  horizonDays: num(z.number().int().min(7).max(3650)).default(180),
+  /** Weeks of throughput the trials draw from. */
+  windowWeeks: num(z.number().int().min(1).max(104)).default(26),
+  trials: num(z.number().int().min(100).max(1_000_000)).default(10_000),
+  /** Write-back moves the P85 date only when it moved at least this many days. */
+  p85MoveDays: num(z.number().int().min(0)).default(5),
+  /** …and the on-time probability (shown in 5% steps) only when it moved more than this. */
+  onTimeMove: num(z.number().min(0).max(1)).default(0.05),
+});
+export type ForecastConfig = z.infer<typeof ForecastConfig>;
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -316,6 +331,7 @@ export const Config = z
         programs: [],
         health: { scheduleAmber: 0.9, scheduleRed: 0.7, complianceAmber: 0.8, complianceRed: 0.5 },
       }),
+    forecast: ForecastConfig.prefault({}),
     schedule: z.strictObject({ sync: cron.default('*/5 * * * *'), reconcile: cron.default('0 2 * * *') }).default({
       sync: '*/5 * * * *',
       reconcile: '0 2 * * *',

@@ -14,6 +14,7 @@ import { createMetrics } from './metrics.ts';
 import { OPENAPI_INFO, registerSecurity } from './openapi.ts';
 import { badRequest, problemResponse, renderError, zodProblems } from './problem.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerForecastRoutes } from './routes/forecasts.ts';
 import { registerItemRoutes } from './routes/items.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerPortfolioRoutes } from './routes/portfolio.ts';
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerItemRoutes(app, deps);
   registerWorkspaceRoutes(app, deps, now);
   registerAdminRoutes(app, deps);
+  registerForecastRoutes(app, deps, now);
   registerOpsRoutes(app, deps, metrics, now);
   registerDocs(app);
   registerDashboard(app, deps, now);

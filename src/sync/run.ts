@@ -76,6 +76,11 @@ export interface SyncStages {
       reader?: Db;
     },
   ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'> & Pick<PlanResult, 'quarantined'>>;
+  /**
+   * Runs after the pull is stored and before evaluation, outside its transaction (it may call
+   * the trackers): status histories and forecasts. Returns refs whose evaluation it changed.
+   */
+  beforeEvaluate?(db: Db, opts: { changedRefs: string[] | undefined; now: Date }): Promise<string[]>;
   /** Recomputes the project, program and portfolio rollups over every stored item. */
   refreshAggregates?(db: Db, opts: { now: Date }): Promise<void>;
   /** Sends planned writes once the plan is committed (never in dry-run). */
@@ -160,6 +165,10 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   const writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
   const anyOk = connections.some((c) => c.status === 'ok');
   const stages = withPhaseEvents(deps.stages ?? {}, opts.onProgress);
+  if (anyOk && stages.beforeEvaluate) {
+    const more = await stages.beforeEvaluate(db, { changedRefs: opts.full ? undefined : [...changed], now: started });
+    for (const ref of more) changed.add(ref);
+  }
   if (anyOk) {
     // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
     const refs = opts.full ? undefined : [...changed];

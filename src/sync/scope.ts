@@ -58,7 +58,8 @@ export async function leaveScope(db: Db, refs: readonly string[]): Promise<strin
     const rows = await queryRows<{ ref: string }>(
       db,
       sql`with gone as (
-        delete from work_items where ${inList(sql`ref`, refs.slice(i, i + 1000))} returning ref, parent
+        delete from work_items where ${inList(sql`ref`, refs.slice(i, i + 1000))}
+        returning ref, parent, owner->>'id' as owner
       ), links_out as (
         delete from item_links where source in (select ref from gone) returning target
       ), affected as (
@@ -74,8 +75,13 @@ export async function leaveScope(db: Db, refs: readonly string[]): Promise<strin
           lease_until = null, updated_at = now()
         where ref in (select ref from gone) and status in ('pending', 'planned')
       ), queued as (
-        insert into eval_queue (ref) select ref from affected
-        on conflict (ref) do update set queued_at = excluded.queued_at
+        -- With no row left to name it, the owner whose work in progress it was rides on the
+        -- queue row (store.ts ItemReach), so that owner's WIP findings are evaluated again.
+        insert into eval_queue (ref, reach_owners)
+        select a.ref, coalesce((select array_agg(g.owner) from gone g where g.ref = a.ref and g.owner is not null), '{}')
+        from affected a
+        on conflict (ref) do update set queued_at = excluded.queued_at,
+          reach_owners = eval_queue.reach_owners || excluded.reach_owners
       )
       select ref from affected`,
     );

@@ -8,6 +8,7 @@ import { workItems } from '../../db/schema.ts';
 import { type EvaluateFindingsOptions, evaluateFindings, type FindingsSummary } from '../../rules/findings.ts';
 import { loadRuleSet, type RuleSet } from '../../rules/load.ts';
 import type { Config } from '../config/schema.ts';
+import { forecastStage } from '../forecast/stage.ts';
 import type { Logger } from '../log.ts';
 import { recomputeRollups } from '../rollups/compute.ts';
 import { CONTAINER_KINDS } from '../rollups/sql.ts';
@@ -30,6 +31,7 @@ export function createSyncStages(deps: {
   ruleSet: RuleSet;
   send?: SyncStages['send'];
   releaseMemory?: SyncStages['releaseMemory'];
+  beforeEvaluate?: SyncStages['beforeEvaluate'];
 }): SyncStages & { ruleSet: RuleSet } {
   const { config, ruleSet } = deps;
   /** Writes an evaluation planned itself, by the summary it returned (see prePlanner). */
@@ -100,6 +102,7 @@ export function createSyncStages(deps: {
     },
     send: deps.send,
     releaseMemory: deps.releaseMemory,
+    beforeEvaluate: deps.beforeEvaluate,
   };
 }
 
@@ -183,6 +186,9 @@ export async function buildSyncStages(deps: StageDeps): Promise<SyncStages & { r
   return createSyncStages({
     config: deps.config,
     ruleSet,
+    beforeEvaluate: deps.config.forecast.enabled
+      ? (db, opts) => forecastStage(db, { ...opts, config: deps.config, connectors: deps.connectors, log: deps.log })
+      : undefined,
     async send({ connections }) {
       const worker = createWriteWorker({
         database: deps.database,

@@ -21,6 +21,11 @@ export interface DesiredRollup {
   healthReason: string;
   percentComplete: number | null;
   metrics: RollupMetrics;
+  /**
+   * The completion forecast as published (src/forecast/compute.ts `publish`: P85 moved only past
+   * a threshold, on-time probability in 5% steps), so a stable forecast renders the same body.
+   */
+  forecast?: { p85: string | null; onTime: number | null } | null;
 }
 
 export interface DesiredInput {
@@ -37,7 +42,10 @@ export interface DesiredInput {
 export interface WritebackSettings {
   comment: boolean;
   labels: boolean;
-  /** Friendly name (`health`, `compliance`, `percentComplete`) → tracker field id. */
+  /**
+   * Friendly name (`health`, `compliance`, `percentComplete`, `forecastP85`, `forecastOnTime`) →
+   * tracker field id.
+   */
   fields: Record<string, string>;
   whenCompliant: 'update' | 'delete';
 }
@@ -96,6 +104,9 @@ export function desiredState(input: DesiredInput, settings: WritebackSettings): 
     if (f.health && isContainer) values[f.health] = input.rollup!.health;
     if (f.percentComplete && isContainer) values[f.percentComplete] = roundPct(input.rollup!.percentComplete);
     if (f.compliance && compliance !== null) values[f.compliance] = roundPct(compliance);
+    const fc = isContainer ? input.rollup!.forecast : null;
+    if (f.forecastP85 && fc?.p85) values[f.forecastP85] = fc.p85;
+    if (f.forecastOnTime && fc && fc.onTime !== null) values[f.forecastOnTime] = roundPct(fc.onTime);
     if (Object.keys(values).length > 0) fields = values;
   }
   return { comment, labels, fields };
@@ -148,6 +159,15 @@ function renderDoc(
         ],
         [{ text: `Overdue children: ${m.overdue} · blocked: ${m.blocked} · in progress: ${m.wip}` }],
         [{ text: `Schedule index: ${m.scheduleIndex ?? 'n/a'} · compliance: ${pct(m.compliance)}` }],
+        ...(rollup.forecast
+          ? [
+              [
+                {
+                  text: `Forecast: 85% likely done by ${rollup.forecast.p85 ?? 'n/a (no throughput history)'} · on-time chance ${pct(rollup.forecast.onTime)}`,
+                },
+              ],
+            ]
+          : []),
       ],
     });
   }

@@ -5,7 +5,7 @@ import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { sendRows } from '../../db/copy.ts';
 import { inList, letIoRun, type Pipeline, queryRows, withPipeline } from '../../db/query.ts';
-import { appliedState, findings, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
+import { appliedState, findings, forecasts, itemChecks, rollups, workItems, writeOutbox } from '../../db/schema.ts';
 import { selectRows } from '../../db/select.ts';
 import type { Config, Connection } from '../config/schema.ts';
 import type { RollupMetrics } from '../rollups/health.ts';
@@ -84,6 +84,9 @@ const ROLLUP_COLUMNS = {
   healthReason: rollups.healthReason,
   percentComplete: rollups.percentComplete,
   metrics: rollups.metrics,
+  // The forecast as write-back shows it (issue 26): null for scopes without one.
+  forecastP85: forecasts.publishedP85,
+  forecastOnTime: forecasts.publishedOnTime,
 };
 const APPLIED_COLUMNS = {
   ref: appliedState.ref,
@@ -111,7 +114,14 @@ export interface PlanItem {
 }
 
 type PlanFinding = DesiredFinding & { ref: string };
-type PlanRollup = { health: string; healthReason: string; percentComplete: number | null; metrics: unknown };
+type PlanRollup = {
+  health: string;
+  healthReason: string;
+  percentComplete: number | null;
+  metrics: unknown;
+  forecastP85?: string | null;
+  forecastOnTime?: number | null;
+};
 type StoredWrites = [
   { ref: string; target: string; hash: string; externalId: string | null }[],
   { ref: string; target: string; hash: string }[],
@@ -188,6 +198,10 @@ export function createItemPlanner(
                     healthReason: rollup.healthReason,
                     percentComplete: rollup.percentComplete,
                     metrics: rollup.metrics as RollupMetrics,
+                    forecast:
+                      rollup.forecastP85 || rollup.forecastOnTime != null
+                        ? { p85: rollup.forecastP85 ?? null, onTime: rollup.forecastOnTime ?? null }
+                        : null,
                   }
                 : null,
               hasComment: Boolean(appliedComment?.externalId) && appliedComment?.hash !== 'deleted',
@@ -356,7 +370,7 @@ export async function planWrites(db: Db, config: Config, opts: PlanOptions): Pro
       selectRows(
         db,
         ROLLUP_COLUMNS,
-        rollups,
+        sql`${rollups} left join ${forecasts} on ${forecasts.scope} = ${rollups.scope}`,
         inList(
           rollups.scope,
           chunk.map((r) => `epic:${r}`),

@@ -134,6 +134,9 @@ for (const target of dbTargets()) {
       expect(validator.version).toBe('3.1');
       expect(Object.keys(doc.paths).sort()).toEqual(
         [
+          '/api/v1/baselines',
+          '/api/v1/baselines/{name}/slip',
+          '/api/v1/forecasts',
           '/api/v1/findings',
           '/api/v1/history',
           '/api/v1/items',

@@ -5,6 +5,7 @@ import { areaLocations, resourceAreasBody } from '../locations.ts';
 import type { SimHooks } from './hooks.ts';
 import { iterationTree, subscriptions, workItemTypes } from './metadata.ts';
 import { apiError, type SimRequest, type SimResponse } from './protocol.ts';
+import { reportingRevisions } from './reporting.ts';
 import {
   identityJson,
   type SimComment,
@@ -263,6 +264,8 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
     if (A === 'wit') {
       if (R === 'wiql' && req.method === 'POST') return wiql(req, project);
       if (R === 'workitemsbatch' && req.method === 'POST') return batch(req);
+      if (R === 'reporting' && a?.toLowerCase() === 'workitemrevisions' && req.method === 'GET')
+        return reportingRevisions(store, url(), project, req);
       if (R === 'workitems' && a === undefined && req.method === 'GET') {
         const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean);
         if (ids.length === 0 || ids.length > BATCH_LIMIT)

@@ -68,6 +68,19 @@ export const CUSTOM_FIELDS = [
     custom: 'com.atlassian.jira.plugin.system.customfieldtypes:url',
     type: 'string',
   },
+  // Where write-back puts the completion forecast (issue 26).
+  {
+    id: 'customfield_10400',
+    name: 'Forecast P85',
+    custom: 'com.atlassian.jira.plugin.system.customfieldtypes:datepicker',
+    type: 'date',
+  },
+  {
+    id: 'customfield_10401',
+    name: 'On-time probability',
+    custom: 'com.atlassian.jira.plugin.system.customfieldtypes:float',
+    type: 'number',
+  },
 ];
 
 /** Jira's timestamp format: `2026-11-21T09:15:02.123+0000`. */

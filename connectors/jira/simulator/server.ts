@@ -8,6 +8,7 @@ import { fieldList, KNOWN_FIELDS } from './fields.ts';
 import type { SimGateway } from './gateway.ts';
 import type { PointsMeter } from './points.ts';
 import { badRequest, createReadApi, HttpError } from './read-api.ts';
+import { statusList } from './statuses.ts';
 import type { JiraSimStore, SimIssue, SimUser } from './store.ts';
 import { userJson } from './store.ts';
 import { adfToWiki } from './wiki.ts';
@@ -169,6 +170,7 @@ export function createJiraSimServer(deps: ServerDeps) {
     }
     if (path === '/rest/api/3/changelog/bulkfetch' && method === 'POST') return { status: 200, body: changelogBulk(b) };
     if (path === '/rest/api/3/field' && method === 'GET') return { status: 200, body: fieldList() };
+    if (path === '/rest/api/3/status' && method === 'GET') return { status: 200, body: statusList(deps.site()) };
     if (path === '/rest/api/3/myself' && method === 'GET') {
       return {
         status: 200,

@@ -7,6 +7,7 @@ import { count } from '../../util/plural.ts';
 import { FILTER_KEYS, parseFilter } from '../../workspace/filters.ts';
 import { retryDeadWrites } from '../../writeback/admin.ts';
 import { type CliContext, Exit } from '../context.ts';
+import { renderSlip } from './baseline.ts';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
@@ -19,6 +20,7 @@ interface ReportOpts {
   team?: string;
   owner?: string;
   writes?: boolean;
+  baseline?: string;
 }
 
 export function registerReport(program: Command, ctx: CliContext): void {
@@ -32,6 +34,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
     .option('--project <connection:project>', 'only this project, e.g. jira-main:PAY')
     .option('--team <team>', 'only this team or area path (and the paths under it)')
     .option('--owner <person>', 'only items this person owns (or is assigned): id or display name')
+    .option('--baseline <name>', 'slip and scope change since this baseline instead (pmo-sync baseline list)')
     .option(
       '--writes',
       'the write outbox instead: each planned or waiting write with its comment text, labels, field values and what it changes',
@@ -53,6 +56,10 @@ export function registerReport(program: Command, ctx: CliContext): void {
         // report on, and an empty default database would read as "all is well".
         const { config } = ctx.requireConfig();
         const { db } = await ctx.database();
+        if (opts.baseline) {
+          ctx.io.stdout(await renderSlip(db, opts.baseline, opts.format));
+          return Exit.ok;
+        }
         if (opts.writes) {
           const filtered = Object.keys(filter).length > 0;
           const refs = filtered

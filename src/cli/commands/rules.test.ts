@@ -52,7 +52,7 @@ describe('pmo-sync rules', () => {
       problems: out.problems,
     }).toEqual({
       code: 0,
-      count: 25,
+      count: 26,
       sources: ['pack:pmo-standard'],
       problems: [],
     });
@@ -78,7 +78,7 @@ describe('pmo-sync rules', () => {
       code: 0,
       stale: ['stale-in-progress', 'error', 'flow', 'pack:pmo-standard'],
       budget: ['epic-budget', 'info', '-', 'org-rules.yaml'],
-      summary: '25 active rules, 1 disabled (epic-business-case)',
+      summary: '26 active rules, 1 disabled (epic-business-case)',
     });
   });
 
@@ -105,7 +105,7 @@ describe('pmo-sync rules', () => {
     const dir = configDir(CONFIG());
     writeFileSync(join(dir, 'org-rules.yaml'), ORG);
     const r = await runCli(['rules', 'lint'], { cwd: dir });
-    expect(r).toEqual({ code: 0, stdout: '25 rules in 2 files: no problems\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: '26 rules in 2 files: no problems\n', stderr: '' });
   });
 
   it('runs the built-in and the organisation test cases', async () => {
@@ -133,7 +133,7 @@ describe('pmo-sync rules', () => {
       {
         code: 1,
         fails: ['FAIL  org-rules.tests.yaml:1: epic-budget: epic with a budget passes: expected fail, got pass'],
-        stderr: 'pmo-sync: 1 of 72 rule test cases failed\n',
+        stderr: 'pmo-sync: 1 of 76 rule test cases failed\n',
       },
     );
   });

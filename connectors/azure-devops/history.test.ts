@@ -1,0 +1,102 @@
+// Status histories from the simulator's reporting revisions stream: a backfill in the fewest
+// batches the page size allows, transitions that agree with the items, and a continuation that
+// brings only what changed since.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WorkItem } from '../../src/model/work-item.ts';
+import type { ItemHistory } from '../types.ts';
+import { REVISIONS_PAGE } from './history.ts';
+import { pullAll, simulatedConnector } from './test-support.ts';
+
+const SINCE = '2025-06-01T00:00:00.000Z';
+
+describe('Azure DevOps status history', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const f of cleanups.splice(0).reverse()) await f();
+  });
+
+  it('backfills in ⌈revisions/1000⌉ batches and agrees with the items', async () => {
+    // Arrange
+    const { sim, connector } = await simulatedConnector(
+      (s) =>
+        s.seedPortfolio({
+          process: 'Agile',
+          project: 'Payments',
+          epics: 30,
+          featuresPerEpic: 3,
+          storiesPerFeature: 8,
+          seed: 4,
+        }),
+      {},
+      (...f) => cleanups.push(...f),
+    );
+    const { items } = await pullAll(connector, null);
+    sim.resetCounts();
+
+    // Act
+    const histories = new Map<string, ItemHistory>();
+    let revisions = 0;
+    await connector.history!({
+      items: [],
+      since: SINCE,
+      cursor: null,
+      onHistories: async (hs) => {
+        for (const h of hs) {
+          revisions += h.transitions.length;
+          const known = histories.get(h.key);
+          if (known) known.transitions.push(...h.transitions);
+          else histories.set(h.key, { ...h, transitions: [...h.transitions] });
+        }
+      },
+    });
+
+    // Assert
+    expect(items.length).toBe(840);
+    expect(revisions).toBeGreaterThan(REVISIONS_PAGE);
+    expect(sim.requestCounts()['GET wit/reporting/workitemrevisions']).toBe(Math.ceil(revisions / REVISIONS_PAGE));
+    const byKey = new Map<string, WorkItem>(items.map((it) => [it.key, it]));
+    expect(histories.size).toBe(840);
+    for (const [key, h] of histories) {
+      const it = byKey.get(key)!;
+      expect({ key, last: h.transitions.at(-1)!.to }).toEqual({ key, last: it.statusCategory });
+      if (it.statusCategory === 'done') expect(h.transitions.findLast((t) => t.to === 'done')!.at).toBe(it.resolved);
+    }
+  });
+
+  it('continues from its cursor with only the revisions made since', async () => {
+    // Arrange
+    const { sim, connector } = await simulatedConnector(
+      (s) =>
+        s.seedPortfolio({
+          process: 'Agile',
+          project: 'Payments',
+          epics: 2,
+          featuresPerEpic: 2,
+          storiesPerFeature: 3,
+          seed: 8,
+        }),
+      {},
+      (...f) => cleanups.push(...f),
+    );
+    const first = await connector.history!({ items: [], since: SINCE, cursor: null, onHistories: async () => {} });
+    const { items } = await pullAll(connector, null);
+    const story = items.find((it) => it.kind === 'story' && it.statusCategory !== 'done')!;
+    sim.store.update(Number(story.key), { 'System.State': 'Closed' });
+    sim.resetCounts();
+
+    // Act
+    const seen: ItemHistory[] = [];
+    await connector.history!({
+      items: [],
+      since: SINCE,
+      cursor: first.cursor,
+      onHistories: async (hs) => void seen.push(...hs),
+    });
+
+    // Assert
+    expect(sim.requestCounts()['GET wit/reporting/workitemrevisions']).toBe(1);
+    expect(seen.map((h) => ({ key: h.key, mode: h.mode, to: h.transitions.map((t) => t.to) }))).toEqual([
+      { key: story.key, mode: 'append', to: ['done'] },
+    ]);
+  });
+});

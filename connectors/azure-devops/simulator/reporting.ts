@@ -1,0 +1,107 @@
+// `GET {project}/_apis/wit/reporting/workitemrevisions`: the revision stream, oldest first, past a
+// watermark. The store keeps each item's current fields only, so an item's status revisions are
+// derived from them, consistently with what every other route shows: created in the type's first
+// state, moved to an in-progress state at Microsoft.VSTS.Common.ActivatedDate, to its current
+// state at ClosedDate, and a last revision at System.ChangedDate when the current state differs
+// from all that (a change made through the API or as a person).
+import { apiError, type SimRequest, type SimResponse } from './protocol.ts';
+import type { SimStore, SimWorkItem } from './store.ts';
+
+/** The most revisions one batch returns; a larger $maxPageSize is lowered to it. */
+export const REVISIONS_PAGE_MAX = 1000;
+
+interface Rev {
+  id: number;
+  rev: number;
+  at: number;
+  fields: Record<string, unknown>;
+}
+
+function revisionsOf(store: SimStore, it: SimWorkItem): Rev[] {
+  const f = it.fields;
+  const project = String(f['System.TeamProject']);
+  const type = String(f['System.WorkItemType']);
+  const states = store.statesOf(project, type);
+  const current = String(f['System.State']);
+  const category = states.find((s) => s.name === current)?.category;
+  const steps: { at: number; state: string }[] = [
+    { at: Date.parse(String(f['System.CreatedDate'])), state: states[0]!.name },
+  ];
+  const activated = f['Microsoft.VSTS.Common.ActivatedDate'];
+  if (typeof activated === 'string' && category !== 'Proposed') {
+    const active = category === 'InProgress' ? current : states.find((s) => s.category === 'InProgress')?.name;
+    if (active) steps.push({ at: Date.parse(activated), state: active });
+  }
+  const closed = f['Microsoft.VSTS.Common.ClosedDate'];
+  if (typeof closed === 'string' && (category === 'Completed' || category === 'Resolved'))
+    steps.push({ at: Date.parse(closed), state: current });
+  if (steps.at(-1)!.state !== current) steps.push({ at: Date.parse(String(f['System.ChangedDate'])), state: current });
+  return steps.map((s, i) => ({
+    id: it.id,
+    rev: i + 1,
+    at: s.at,
+    fields: {
+      'System.Id': it.id,
+      'System.Rev': i + 1,
+      'System.WorkItemType': type,
+      'System.TeamProject': project,
+      'System.AreaPath': f['System.AreaPath'],
+      'System.State': s.state,
+      'System.ChangedDate': new Date(s.at).toISOString(),
+    },
+  }));
+}
+
+const encode = (r: Rev) => Buffer.from(`${r.at}.${r.id}.${r.rev}`).toString('base64url');
+function decode(token: string): [number, number, number] | null {
+  const parts = Buffer.from(token, 'base64url').toString('utf8').split('.').map(Number);
+  return parts.length === 3 && parts.every(Number.isFinite) ? (parts as [number, number, number]) : null;
+}
+const after = (r: Rev, w: [number, number, number]) =>
+  r.at !== w[0] ? r.at > w[0] : r.id !== w[1] ? r.id > w[1] : r.rev > w[2];
+
+export function reportingRevisions(
+  store: SimStore,
+  orgUrl: string,
+  project: string | undefined,
+  req: SimRequest,
+): SimResponse {
+  const token = req.query.get('continuationToken');
+  const start = req.query.get('startDateTime');
+  if (token && start)
+    return apiError(400, "The parameters 'continuationToken' and 'startDateTime' cannot be used together.");
+  const watermark = token ? decode(token) : null;
+  if (token && !watermark) return apiError(400, 'The continuation token is not valid.');
+  const startMs = start ? Date.parse(start) : Number.NEGATIVE_INFINITY;
+  if (Number.isNaN(startMs)) return apiError(400, `startDateTime is not a date: ${start}`);
+  const size = Math.min(REVISIONS_PAGE_MAX, Math.max(1, Number(req.query.get('$maxPageSize') ?? 200) || 200));
+  const wanted = req.query.get('fields')?.split(',');
+  const proj = project?.toLowerCase();
+  const all: Rev[] = [];
+  for (const it of store.items.values()) {
+    if (it.deleted) continue;
+    if (proj && String(it.fields['System.TeamProject']).toLowerCase() !== proj) continue;
+    for (const r of revisionsOf(store, it)) if (r.at >= startMs && (!watermark || after(r, watermark))) all.push(r);
+  }
+  all.sort((a, b) => a.at - b.at || a.id - b.id || a.rev - b.rev);
+  const page = all.slice(0, size);
+  const last = page.at(-1);
+  // At the end of the stream the token stays where it was: the next read waits past it.
+  const next = last ? encode(last) : (token ?? Buffer.from(`${Date.now()}.0.0`).toString('base64url'));
+  const base = `${orgUrl}${project ? `/${encodeURIComponent(project)}` : ''}/_apis/wit/reporting/workItemRevisions`;
+  return {
+    status: 200,
+    body: {
+      values: page.map((r) => ({
+        id: r.id,
+        rev: r.rev,
+        fields: wanted
+          ? Object.fromEntries(wanted.filter((k) => k in r.fields).map((k) => [k, r.fields[k]]))
+          : r.fields,
+      })),
+      nextLink: `${base}?continuationToken=${next}&api-version=7.1-preview.2`,
+      continuationToken: next,
+      isLastBatch: all.length <= size,
+    },
+  };
+}

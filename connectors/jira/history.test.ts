@@ -1,0 +1,121 @@
+// Status histories from the simulator's changelog: a backfill of 2,500 issues in the fewest
+// requests the bulk changelog's batch size allows, transitions that agree with the issues, and an
+// incremental read of only the issues that changed.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkItem } from '../../src/model/work-item.ts';
+import type { Connector, ItemHistory } from '../types.ts';
+import { createJiraConnector } from './index.ts';
+import { CHANGELOG_ISSUES_MAX } from './read.ts';
+import { type JiraSimulator, startJiraSimulator } from './simulator/index.ts';
+import { jiraConfig, noRefs, silentLog } from './testing.ts';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const HORIZON = new Date(NOW - 180 * 86_400_000).toISOString();
+
+describe('Jira status history', () => {
+  let sim: JiraSimulator;
+  let connector: Connector;
+
+  beforeEach(async () => {
+    sim = await startJiraSimulator({ now: () => NOW });
+    connector = createJiraConnector({ config: jiraConfig(), log: silentLog, resolveRef: noRefs, baseUrl: sim.url });
+  });
+  afterEach(async () => {
+    await connector.close();
+    await sim.close();
+  });
+
+  async function pulled(): Promise<WorkItem[]> {
+    const items: WorkItem[] = [];
+    await connector.pull({ cursor: null, onPage: async (p) => void items.push(...p) });
+    return items;
+  }
+  const idOf = (it: WorkItem) => String((it.raw as { id: string }).id);
+
+  async function read(items: WorkItem[], cursor: string | null) {
+    const out = new Map<string, ItemHistory>();
+    const r = await connector.history!({
+      items: items.map((it) => ({ key: it.key, id: idOf(it) })),
+      since: HORIZON,
+      cursor,
+      onHistories: async (hs) => {
+        for (const h of hs) out.set(h.key, h);
+      },
+    });
+    return { histories: out, cursor: r.cursor };
+  }
+
+  it('backfills 2,500 issues in one request per 1,000 and agrees with their dates', async () => {
+    // Arrange
+    sim.seedPortfolio({ epics: 50, storiesPerEpic: 49, seed: 3 });
+    const items = await pulled();
+    sim.resetCounts();
+
+    // Act
+    const { histories } = await read(items, null);
+
+    // Assert: the minimum is ⌈2500/1000⌉ changelog requests (each batch has < 10,000 changes) and
+    // the one status list.
+    expect(items.length).toBe(2500);
+    expect(sim.requestCounts()).toEqual({
+      'GET status': 1,
+      'POST changelog/bulkfetch': Math.ceil(2500 / CHANGELOG_ISSUES_MAX),
+    });
+    expect(histories.size).toBe(2500);
+    // Changes before the horizon are not read: the generator starts some work 200 days back.
+    const within = (at: string | null) => (at !== null && at >= HORIZON ? at : null);
+    for (const it of items) {
+      const h = histories.get(it.key)!;
+      const started = h.transitions.find((t) => t.to === 'in_progress')?.at ?? null;
+      const done = h.transitions.findLast((t) => t.to === 'done')?.at ?? null;
+      expect({ key: it.key, started, done }).toEqual({
+        key: it.key,
+        started: it.statusCategory === 'todo' ? null : within(it.started),
+        done: it.statusCategory === 'done' ? within(it.resolved) : null,
+      });
+    }
+  });
+
+  it('reads again only what it is given, and sees a change made since', async () => {
+    // Arrange
+    sim.seedPortfolio({ epics: 2, storiesPerEpic: 4, seed: 5 });
+    const items = await pulled();
+    const first = await read(items, null);
+    const todo = items.find((it) => it.statusCategory === 'todo')!;
+    sim.store.updateIssue(todo.key, { status: 'In Progress' }, { at: NOW - 3_600_000 });
+    sim.resetCounts();
+
+    // Act
+    const next = await read([todo], first.cursor);
+
+    // Assert
+    expect(sim.requestCounts()).toEqual({ 'GET status': 1, 'POST changelog/bulkfetch': 1 });
+    expect(next.histories.get(todo.key)).toEqual({
+      key: todo.key,
+      mode: 'replace',
+      transitions: [{ at: new Date(NOW - 3_600_000).toISOString(), to: 'in_progress' }],
+    });
+  });
+
+  it('leaves out changes older than the horizon', async () => {
+    // Arrange
+    sim.seedPortfolio({ epics: 3, storiesPerEpic: 6, seed: 9 });
+    const items = await pulled();
+
+    // Act
+    const out = new Map<string, ItemHistory>();
+    const late = new Date(NOW - 5 * 86_400_000).toISOString();
+    await connector.history!({
+      items: items.map((it) => ({ key: it.key, id: idOf(it) })),
+      since: late,
+      cursor: null,
+      onHistories: async (hs) => {
+        for (const h of hs) out.set(h.key, h);
+      },
+    });
+
+    // Assert
+    const all = [...out.values()].flatMap((h) => h.transitions);
+    expect(all.every((t) => t.at >= late)).toBe(true);
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { publish, roundOnTime } from './compute.ts';
+import {
+  categoryAt,
+  compactTransitions,
+  type FlowItem,
+  openLeavesByTeam,
+  scopeInputs,
+  teamFlowOf,
+  WEEK_MS,
+} from './throughput.ts';
+
+const END = Date.parse('2026-12-07T00:00:00Z');
+const min = (ms: number) => Math.floor(ms / 60_000);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function story(ref: string, team: string, doneMs: number | null, opts: Partial<FlowItem> = {}): FlowItem {
+  const transitions: [number, string][] = [];
+  if (doneMs !== null) transitions.push([min(doneMs - 2 * 86_400_000), 'p'], [min(doneMs), 'd']);
+  return {
+    ref,
+    team,
+    kind: 'story',
+    parent: null,
+    statusCategory: doneMs === null ? 'todo' : 'done',
+    points: null,
+    created: iso(END - 30 * WEEK_MS),
+    started: null,
+    resolved: doneMs === null ? null : iso(doneMs),
+    due: null,
+    transitions,
+    ...opts,
+  };
+}
+
+describe('flow', () => {
+  it('counts throughput per team per week and cycle times from history', () => {
+    // Arrange: team A finishes 1 item in the last week and 2 in the one before; team B nothing.
+    const items = [
+      story('a:1', 'A', END - 3 * 86_400_000),
+      story('a:2', 'A', END - 8 * 86_400_000),
+      story('a:3', 'A', END - 9 * 86_400_000),
+      story('b:1', 'B', null),
+    ];
+
+    // Act
+    const flow = teamFlowOf(items, END, 4);
+
+    // Assert
+    expect(flow.get('A')!.weeks.items).toEqual([0, 0, 2, 1]);
+    expect(flow.get('A')!.cycleTimeDays).toEqual({ n: 3, p50: 2, p85: 2, p95: 2 });
+    expect(flow.get('B')!.weeks.items).toEqual([0, 0, 0, 0]);
+  });
+
+  it('answers where an item stood at a past instant from its history', () => {
+    const it = story('a:1', 'A', END - 10 * 86_400_000);
+    expect([
+      categoryAt(it, END - 40 * WEEK_MS),
+      categoryAt(it, END - 20 * 86_400_000),
+      categoryAt(it, END - 11 * 86_400_000),
+      categoryAt(it, END),
+    ]).toEqual([null, 'todo', 'in_progress', 'done']);
+  });
+
+  it("shares a team's throughput by the scope's part of its open work", () => {
+    // Arrange: team A finished 4 a week; 6 items open, 2 of them in this epic → a third of its pace.
+    const done = Array.from({ length: 8 }, (_, i) => story(`a:d${i}`, 'A', END - (i < 4 ? 1 : 8) * 86_400_000));
+    const open = Array.from({ length: 6 }, (_, i) => story(`a:o${i}`, 'A', null));
+    const all = [...done, ...open];
+
+    // Act
+    const inputs = scopeInputs(open.slice(0, 2), teamFlowOf(all, END, 2), openLeavesByTeam(all, END), END, 2);
+
+    // Assert
+    expect(inputs).toEqual({
+      remaining: 2,
+      ahead: 0,
+      unit: 'items',
+      series: [4 / 3, 4 / 3],
+      basis: 'team',
+      scope: ['a:o0', 'a:o1'],
+    });
+  });
+
+  it('puts a scope not started yet behind the work its teams have started', () => {
+    // Arrange: team A finishes 4 a week; 3 items of a started epic are open; a new epic has 2.
+    const done = Array.from({ length: 8 }, (_, i) => story(`a:d${i}`, 'A', END - (i < 4 ? 1 : 8) * 86_400_000));
+    const fresh = [story('a:n1', 'A', null), story('a:n2', 'A', null)];
+    const load = {
+      open: new Map([['A', 5]]),
+      started: new Map([['A', { items: 3, points: 0 }]]),
+    };
+
+    // Act
+    const inputs = scopeInputs(fresh, teamFlowOf([...done, ...fresh], END, 2), load, END, 2);
+
+    // Assert: it draws 2 + 3 items at the team's whole pace.
+    expect({ remaining: inputs.remaining, ahead: inputs.ahead, series: inputs.series }).toEqual({
+      remaining: 2,
+      ahead: 3,
+      series: [4, 4],
+    });
+  });
+
+  it('collapses repeated categories when transitions are stored', () => {
+    expect(
+      compactTransitions([
+        { at: '2026-01-01T00:00:00Z', to: 'in_progress' },
+        { at: '2026-01-02T00:00:00Z', to: 'in_progress' },
+        { at: '2026-01-03T00:00:00Z', to: 'done' },
+      ]),
+    ).toEqual([
+      [min(Date.parse('2026-01-01T00:00:00Z')), 'p'],
+      [min(Date.parse('2026-01-03T00:00:00Z')), 'd'],
+    ]);
+  });
+});
+
+describe('publish', () => {
+  const S = { p85MoveDays: 5, onTimeMove: 0.05 };
+
+  it('keeps what is shown while the forecast moves less than the thresholds', () => {
+    const shown = { p85: '2027-03-01', onTime: 0.6 };
+    expect(publish({ p85: '2027-03-04', onTimeProbability: 0.63 }, shown, S)).toEqual(shown);
+    expect(publish({ p85: '2027-03-06', onTimeProbability: 0.52 }, shown, S)).toEqual({
+      p85: '2027-03-06',
+      onTime: 0.5,
+    });
+  });
+
+  it('rounds on-time probability to 5% steps, and shows a first forecast as it is', () => {
+    expect([roundOnTime(0.574), roundOnTime(0.576), roundOnTime(null)]).toEqual([0.55, 0.6, null]);
+    expect(publish({ p85: null, onTimeProbability: null }, undefined, S)).toEqual({ p85: null, onTime: null });
+  });
+});
