@@ -10,7 +10,7 @@ import {
   recordQuarantine,
   releaseQuarantine,
 } from './quarantine.ts';
-import type { SyncStages } from './run.ts';
+import type { SyncStages } from './stages-types.ts';
 import { queuedChanges, queueForEvaluation, settleQueued } from './store.ts';
 import { emptyFindings, type FindingsSummary } from './summary.ts';
 

@@ -1,7 +1,7 @@
 // Where a sync pass is, for a progress display: each connection's pull (items so far, and the
 // total when the tracker tells it up front), then the stages over all connections. Emitted by
 // runSync; the CLI draws it (src/cli/progress.ts).
-import type { SyncStages } from './run.ts';
+import type { SyncStages } from './stages-types.ts';
 
 /**
  * A connection's phases, in order: `pull` (pages arrive and are stored behind it), `store` (the

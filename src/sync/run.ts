@@ -11,8 +11,12 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import { makeRef, splitRef, type WorkItem } from '../core/work-item.ts';
 import { count } from '../util/plural.ts';
-import { countDryRunPlans, type PlanResult } from '../writeback/plan.ts';
+import { countDryRunPlans } from '../writeback/plan.ts';
 import { commitChanges } from './commit.ts';
+import type { SyncStages } from './stages-types.ts';
+
+export type { SyncStages } from './stages-types.ts';
+
 import { type SyncProgress, withPhaseEvents } from './phases.ts';
 import {
   clearQuarantine,
@@ -24,73 +28,12 @@ import {
 } from './quarantine.ts';
 import { admitInScope, leaveScope, sweepGone } from './scope.ts';
 import { markDeleted, storedRefs, storeItems } from './store.ts';
-import {
-  type ConnectionSummary,
-  emptyFindings,
-  type FindingsSummary,
-  type SyncSummary,
-  type WritesSummary,
-} from './summary.ts';
+import { type ConnectionSummary, emptyFindings, type SyncSummary, type WritesSummary } from './summary.ts';
 
 /** Items stored per statement: pages are smaller, and fewer, larger upserts are cheaper. */
 const STORE_BATCH = 1000;
 /** Batches of one connection stored at once, each on its own database connection. */
 const STORE_LANES = 2;
-
-export interface SyncStages {
-  /**
-   * Evaluates rules for the changed refs (all stored items when `refs` is undefined). `reader`,
-   * when given, is a connection outside `db`'s transaction for reading committed items and
-   * findings while the transaction writes (see CommitOptions.reader).
-   */
-  evaluate?(
-    db: Db,
-    opts: {
-      refs: string[] | undefined;
-      /**
-       * Owner ids whose in-progress items are re-evaluated besides what `refs` reach: owners the
-       * changed items left (store.ts ItemReach). Ignored on a full pass.
-       */
-      owners?: string[];
-      now: Date;
-      reader?: Db;
-      /** How `afterEvaluate` will plan writes: a large evaluation may plan some of them itself. */
-      plan?: { dryRun: boolean; priority?: number; deferAggregates?: boolean };
-    },
-  ): Promise<FindingsSummary>;
-  /**
-   * Recomputes rollups and plans writes after evaluation, in the same transaction as the
-   * findings (the transactional outbox). `changedRefs` is undefined on a full pass.
-   */
-  afterEvaluate?(
-    db: Db,
-    opts: {
-      changedRefs: string[] | undefined;
-      findings: FindingsSummary;
-      now: Date;
-      dryRun: boolean;
-      priority?: number;
-      /** Leave project, program and portfolio rollups for `refreshAggregates` (epics are always done). */
-      deferAggregates?: boolean;
-      /** See `evaluate`: reads rows the transaction does not write (applied state, earlier plans). */
-      reader?: Db;
-    },
-  ): Promise<Pick<WritesSummary, 'planned' | 'skippedUnchanged'> & Pick<PlanResult, 'quarantined'>>;
-  /**
-   * Runs after the pull is stored and before evaluation, outside its transaction (it may call
-   * the trackers): status histories and forecasts. Returns refs whose evaluation it changed.
-   */
-  beforeEvaluate?(db: Db, opts: { changedRefs: string[] | undefined; now: Date }): Promise<string[]>;
-  /** Recomputes the project, program and portfolio rollups over every stored item. */
-  refreshAggregates?(db: Db, opts: { now: Date }): Promise<void>;
-  /** Sends planned writes once the plan is committed (never in dry-run). */
-  send?(opts: { connections: string[] }): Promise<Pick<WritesSummary, 'sent' | 'failed'>>;
-  /**
-   * Returns memory the stage before no longer holds to the system (Node: src/util/memory.ts).
-   * Called around the evaluation of a large change set only: it costs a full collection.
-   */
-  releaseMemory?(): void;
-}
 
 export interface SyncDeps {
   database: Database;

@@ -23,7 +23,7 @@ import {
   takeDryRunPlans,
 } from '../writeback/plan.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
-import type { SyncStages } from './run.ts';
+import type { SyncStages } from './stages-types.ts';
 
 /** The stages over a compiled rule set; `send` says how planned writes leave the outbox. */
 export function createSyncStages(deps: {
