@@ -4,7 +4,7 @@
 // keeps a later enforce run from sending.
 
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
@@ -36,7 +36,7 @@ if (process.env.TEST_DATABASE_URL) {
     name: 'postgres',
     url: async () => {
       const db = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
-      // The CLI opens its own connections; this one only made the database.
+      // The CLI opens its own connections; this one only made the database (dropped at file end).
       const { url } = db;
       return url;
     },
@@ -94,7 +94,9 @@ for (const target of targets) {
             i.fields.assignee,
         )!;
 
-    beforeAll(async () => {
+    // Each test gets its own trackers, database and config directory: what one test's runs
+    // planned or sent is never another's starting point.
+    beforeEach(async () => {
       jira = await startJiraSimulator();
       ado = await startAdoSimulator();
       jira.seedPortfolio({
@@ -133,7 +135,7 @@ connections:
     writeback: { comment: true, tags: true }
 `);
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await jira.close();
       await ado.close();
     });
@@ -167,6 +169,9 @@ connections:
     });
 
     it('plans, after a change between dry runs, what the enforce run then sends on that state', async () => {
+      // Enforced once already, so the comments posted then show up as changes.
+      const first = await sync();
+      expect(first.writes.sent).toBeGreaterThan(0);
       // A person breaks one story (its assignee goes) and fixes another flagged one between runs.
       const dry1 = await sync('--dry-run');
       const unassign = assignedStory();
@@ -188,6 +193,7 @@ connections:
         // A comment the first enforce run posted is shown as the lines that change.
         if (w.change === 'changed') expect(w.commentDiff.length).toBeGreaterThan(0);
       }
+      expect(writes.some((w) => w.target === 'comment' && w.change === 'changed')).toBe(true);
       const unassigned = writes.find((w) => w.ref === `jira-main:${unassign.key}` && w.target === 'comment')!;
       expect(unassigned.commentText).toMatch(/\S/);
       for (const w of writes.filter((x) => x.target === 'labels')) expect(w.labels).not.toBeNull();
