@@ -30,15 +30,17 @@ interface Write {
   hash: string;
 }
 
-const targets: { name: string; url: () => Promise<string> }[] = [{ name: 'pglite', url: async () => './db' }];
+/** A database URL for the CLI, and how to drop it once the test is done. */
+const targets: { name: string; url: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [
+  { name: 'pglite', url: async () => ({ url: './db', drop: async () => {} }) },
+];
 if (process.env.TEST_DATABASE_URL) {
   targets.push({
     name: 'postgres',
     url: async () => {
       const db = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
-      // The CLI opens its own connections; this one only made the database (dropped at file end).
-      const { url } = db;
-      return url;
+      // The CLI opens its own connections; this one only made the database, and drops it.
+      return { url: db.url, drop: () => db.close() };
     },
   });
 }
@@ -49,6 +51,7 @@ for (const target of targets) {
     let ado: AdoSimulator;
     let dir: string;
     let dbUrl: string;
+    let dropDb: () => Promise<void>;
 
     const sync = async (...args: string[]) => {
       const r = await runCli(['sync', '--json', ...args], { cwd: dir, env });
@@ -116,7 +119,7 @@ for (const target of targets) {
         storiesPerFeature: 3,
         seed: 22,
       });
-      dbUrl = await target.url();
+      ({ url: dbUrl, drop: dropDb } = await target.url());
       dir = configDir(`
 database: { url: "${dbUrl}" }
 mode: enforce
@@ -138,6 +141,7 @@ connections:
     afterEach(async () => {
       await jira.close();
       await ado.close();
+      await dropDb();
     });
 
     it('sends what the last of several dry runs planned, then nothing', async () => {
