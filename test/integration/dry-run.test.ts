@@ -4,7 +4,7 @@
 // keeps a later enforce run from sending.
 
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
@@ -30,15 +30,17 @@ interface Write {
   hash: string;
 }
 
-const targets: { name: string; url: () => Promise<string> }[] = [{ name: 'pglite', url: async () => './db' }];
+/** A database URL for the CLI, and how to drop it once the test is done. */
+const targets: { name: string; url: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [
+  { name: 'pglite', url: async () => ({ url: './db', drop: async () => {} }) },
+];
 if (process.env.TEST_DATABASE_URL) {
   targets.push({
     name: 'postgres',
     url: async () => {
       const db = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
-      // The CLI opens its own connections; this one only made the database.
-      const { url } = db;
-      return url;
+      // The CLI opens its own connections; this one only made the database, and drops it.
+      return { url: db.url, drop: () => db.close() };
     },
   });
 }
@@ -49,6 +51,7 @@ for (const target of targets) {
     let ado: AdoSimulator;
     let dir: string;
     let dbUrl: string;
+    let dropDb: () => Promise<void>;
 
     const sync = async (...args: string[]) => {
       const r = await runCli(['sync', '--json', ...args], { cwd: dir, env });
@@ -94,7 +97,9 @@ for (const target of targets) {
             i.fields.assignee,
         )!;
 
-    beforeAll(async () => {
+    // Each test gets its own trackers, database and config directory: what one test's runs
+    // planned or sent is never another's starting point.
+    beforeEach(async () => {
       jira = await startJiraSimulator();
       ado = await startAdoSimulator();
       jira.seedPortfolio({
@@ -114,7 +119,7 @@ for (const target of targets) {
         storiesPerFeature: 3,
         seed: 22,
       });
-      dbUrl = await target.url();
+      ({ url: dbUrl, drop: dropDb } = await target.url());
       dir = configDir(`
 database: { url: "${dbUrl}" }
 mode: enforce
@@ -133,9 +138,10 @@ connections:
     writeback: { comment: true, tags: true }
 `);
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await jira.close();
       await ado.close();
+      await dropDb();
     });
 
     it('sends what the last of several dry runs planned, then nothing', async () => {
@@ -167,6 +173,9 @@ connections:
     });
 
     it('plans, after a change between dry runs, what the enforce run then sends on that state', async () => {
+      // Enforced once already, so the comments posted then show up as changes.
+      const first = await sync();
+      expect(first.writes.sent).toBeGreaterThan(0);
       // A person breaks one story (its assignee goes) and fixes another flagged one between runs.
       const dry1 = await sync('--dry-run');
       const unassign = assignedStory();
@@ -188,6 +197,7 @@ connections:
         // A comment the first enforce run posted is shown as the lines that change.
         if (w.change === 'changed') expect(w.commentDiff.length).toBeGreaterThan(0);
       }
+      expect(writes.some((w) => w.target === 'comment' && w.change === 'changed')).toBe(true);
       const unassigned = writes.find((w) => w.ref === `jira-main:${unassign.key}` && w.target === 'comment')!;
       expect(unassigned.commentText).toMatch(/\S/);
       for (const w of writes.filter((x) => x.target === 'labels')) expect(w.labels).not.toBeNull();

@@ -5,7 +5,7 @@
 // filter lets through reaches the receiver.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAdoConnector } from '../../connectors/azure-devops/index.ts';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { adoConfig } from '../../connectors/azure-devops/test-support.ts';
@@ -94,7 +94,10 @@ describe('Jira admin webhooks', () => {
 describe('Azure DevOps service hooks', () => {
   let sim: AdoSimulator;
   const connectors: Connector[] = [];
-  beforeAll(async () => {
+  // A fresh organisation per test: subscriptions one test makes must not be counted, nor deliver,
+  // in another.
+  beforeEach(async () => {
+    received.length = 0;
     sim = await startAdoSimulator();
     sim.addProject('Payments', 'Agile');
     sim.addProject('Other', 'Agile');
@@ -107,8 +110,8 @@ describe('Azure DevOps service hooks', () => {
       sim.seedPortfolio({ process: 'Agile', project, epics: 1, featuresPerEpic: 1, storiesPerFeature: 1, seed });
     }
   });
-  afterAll(async () => {
-    for (const c of connectors) await c.close();
+  afterEach(async () => {
+    for (const c of connectors.splice(0)) await c.close();
     await sim.close();
   });
   const connector = (scope: unknown) => {

@@ -5,7 +5,7 @@
 // again from Jira by the next pass, by a webhook that names it (its neighbours go through) and
 // by a reconcile sweep (once), and released once Jira has a date Postgres can hold.
 import { count, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import type { Connector } from '../../connectors/types.ts';
@@ -56,7 +56,9 @@ for (const target of dbTargets()) {
     // created or written back before, and only the quarantine brings the bad one back.
     let offsetMs = 0;
 
-    beforeAll(async () => {
+    // Each test gets its own database and Jira, and arranges the passes before the one it checks.
+    beforeEach(async () => {
+      offsetMs = 0;
       database = await target.open();
       jira = await startJiraSimulator({ now: () => Date.now() + offsetMs });
       // One search page (Jira's are 100 issues): the bad one in the middle of it.
@@ -84,7 +86,7 @@ connections:
       connectors = createConnectors(config.connections, { log });
       stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
     });
-    afterAll(async () => {
+    afterEach(async () => {
       for (const c of connectors.values()) await c.close();
       await jira.close();
       await database.close();
@@ -140,6 +142,7 @@ connections:
     });
 
     it('reads the quarantined item again from Jira on the next pass, though Jira did not change it', async () => {
+      await sync(); // the first pass quarantines it
       const before = bulkFetches();
       offsetMs += 3_600_000;
 
@@ -154,6 +157,8 @@ connections:
     });
 
     it('a webhook naming it and a good item stores the good one, quarantines it again and finishes the event', async () => {
+      await sync(); // the first pass quarantines it
+      offsetMs += 3_600_000;
       jira.store.updateIssue('PAY-5', { summary: 'Renamed by a person' });
       await database.db.insert(webhookInbox).values({
         connection: 'jira-main',
@@ -178,11 +183,13 @@ connections:
         .where(eq(workItems.ref, 'jira-main:PAY-5'));
       expect(renamed).toEqual({ title: 'Renamed by a person' });
       expect(await quarantineRows()).toEqual([
-        { ref: `jira-main:${BAD}`, stage: 'store', reason: REASON, failures: 3 },
+        { ref: `jira-main:${BAD}`, stage: 'store', reason: REASON, failures: 2 },
       ]);
     });
 
     it('a reconcile pass, which reads it as missing, reads it once', async () => {
+      await sync(); // the first pass quarantines it
+      offsetMs += 3_600_000;
       const before = bulkFetches();
 
       const s = await sync({ reconcile: true });
@@ -190,11 +197,14 @@ connections:
       expect(bulkFetches() - before).toBe(1);
       expect(s.connections[0]).toMatchObject({ status: 'ok', itemsRepaired: 0, itemsQuarantined: 1 });
       expect(await quarantineRows()).toEqual([
-        { ref: `jira-main:${BAD}`, stage: 'store', reason: REASON, failures: 4 },
+        { ref: `jira-main:${BAD}`, stage: 'store', reason: REASON, failures: 2 },
       ]);
     });
 
     it('stores it, evaluates it and clears its quarantine once the tracker has a date Postgres can hold', async () => {
+      await sync(); // the first pass quarantines it
+      expect(await metric()).toContain('pmo_sync_quarantined_items{connection="jira-main",stage="store"} 1');
+      offsetMs += 3_600_000;
       jira.store.updateIssue(BAD, { duedate: '2026-12-31' });
 
       const s = await sync();

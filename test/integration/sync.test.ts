@@ -1,6 +1,6 @@
 // The main job end to end over both simulators: pull, store, evaluate, roll up, write back.
 import { and, eq, isNull } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings, kv, rollups, workItems } from '../../db/schema.ts';
 import { loadReport } from '../../src/report/load.ts';
@@ -11,11 +11,12 @@ for (const target of dbTargets()) {
   describe(`sync over both trackers on ${target.name}`, () => {
     let database: Database;
     let p: Portfolio;
-    beforeAll(async () => {
+    // Each test gets its own database and trackers, and runs the passes before the one it checks.
+    beforeEach(async () => {
       database = await target.open();
       p = await startPortfolio({ database });
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await p.close();
       await database.close();
     });
@@ -58,6 +59,7 @@ for (const target of dbTargets()) {
     });
 
     it('a second sync over unchanged trackers sends zero writes and reads only what the cursors require', async () => {
+      await p.sync(); // the initial sync
       // Our own writes changed items in the trackers: the next pass reads them back once.
       await p.sync();
       const s = await p.sync();
@@ -74,6 +76,8 @@ for (const target of dbTargets()) {
     });
 
     it('an incremental sync reads only the items people edited in either tracker', async () => {
+      await p.sync(); // the initial sync
+      await p.sync(); // reads our own writes back, so the trackers are settled
       const jiraKey = p.jiraKeys[1]!;
       const adoId = p.adoIds[3]!;
       p.jira.store.updateIssue(jiraKey, { summary: 'Renamed by a person' });
@@ -94,6 +98,7 @@ for (const target of dbTargets()) {
     });
 
     it('a reconcile sweep marks items deleted in the trackers and resolves their findings', async () => {
+      await p.sync(); // the initial sync
       const jiraKey = p.jiraKeys[p.jiraKeys.length - 1]!;
       const adoId = p.adoIds[p.adoIds.length - 1]!;
       p.jira.store.deleteIssue(jiraKey);
@@ -113,6 +118,7 @@ for (const target of dbTargets()) {
     });
 
     it('says loudly when a state no longer fits the mapping instead of misclassifying silently', async () => {
+      await p.sync(); // the initial sync
       const id = p.adoIds[2]!;
       p.ado.store.update(id, { 'System.State': 'In Review' });
       const s = await p.sync();
@@ -124,6 +130,7 @@ for (const target of dbTargets()) {
     });
 
     it('keeps epic rollups for epics only while they exist', async () => {
+      await p.sync(); // the initial sync
       const epicScopes = await database.db.select({ scope: rollups.scope }).from(rollups);
       expect(epicScopes.filter((r) => r.scope.startsWith('epic:')).length).toBeGreaterThan(0);
     });

@@ -4,7 +4,7 @@
 // returns it readable it is stored and leaves the quarantine. Through the real connector,
 // simulator, stages and database.
 import { count } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import type { Connector } from '../../connectors/types.ts';
@@ -35,7 +35,9 @@ for (const target of dbTargets()) {
         .from(quarantine);
     let offsetMs = 0;
 
-    beforeAll(async () => {
+    // Each test gets its own database and Jira, and arranges the passes before the one it checks.
+    beforeEach(async () => {
+      offsetMs = 0;
       database = await target.open();
       jira = await startJiraSimulator({ now: () => Date.now() + offsetMs });
       for (let n = 1; n <= 40; n++) {
@@ -62,7 +64,7 @@ connections:
       connectors = createConnectors(config.connections, { log });
       stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
     });
-    afterAll(async () => {
+    afterEach(async () => {
       for (const c of connectors.values()) await c.close();
       await jira.close();
       await database.close();
@@ -79,6 +81,7 @@ connections:
     });
 
     it('reads it again by key on the next pass and on a reconcile sweep, never taking it for deleted', async () => {
+      await sync(); // the first pass quarantines it
       offsetMs += 10 * 60_000;
       const next = await sync();
       expect(next.connections[0]!.status).toBe('ok');
@@ -91,6 +94,8 @@ connections:
     });
 
     it('stores it and lets it go once Jira returns it readable', async () => {
+      await sync(); // the first pass quarantines it
+      expect(await quarantined()).toEqual([{ ref: `jira-main:${BAD}`, stage: 'read', failures: 1 }]);
       offsetMs += 10 * 60_000;
       jira.store.updateIssue(BAD, { summary: 'Story 13, fixed' });
       const s = await sync();

@@ -2,7 +2,7 @@
 // webhook path alone; replays (three times, shuffled, concurrent, two processors) write
 // nothing twice; a dropped delivery is repaired by the next pass.
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings, webhookInbox, writeAudit } from '../../db/schema.ts';
 import { loadReport } from '../../src/report/load.ts';
@@ -46,7 +46,18 @@ for (const target of dbTargets()) {
     const writesSoFar = async () =>
       (await database.db.select({ n: sql<number>`count(*)::int` }).from(writeAudit))[0]!.n;
 
-    beforeAll(async () => {
+    const jiraKey = () => jiraRef.split(':')[1]!;
+    const adoId = () => Number(adoRef.split(':')[1]);
+    /** A person unassigns both stories, and the webhook path flags them (comment and label). */
+    const unassignBoth = async () => {
+      p.jira.store.updateIssue(jiraKey(), { assignee: null });
+      p.ado.store.update(adoId(), { 'System.AssignedTo': null });
+      await settle();
+    };
+
+    // Each test gets its own database, trackers and receiver, synced twice (settled), and arranges
+    // the changes before the one it checks.
+    beforeEach(async () => {
       database = await target.open();
       p = await startPortfolio({ database });
       await p.sync();
@@ -69,7 +80,7 @@ for (const target of dbTargets()) {
       jiraRef = pick('jira-main');
       adoRef = pick('ado-main');
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await hooks.close();
       await p.close();
       await database.close();
@@ -77,9 +88,7 @@ for (const target of dbTargets()) {
 
     it('flags an item seconds after a person changes it, through the webhook path alone', async () => {
       expect([p.botComments(jiraRef).length, p.botComments(adoRef).length]).toEqual([0, 0]);
-      p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: null });
-      p.ado.store.update(Number(adoRef.split(':')[1]), { 'System.AssignedTo': null });
-      await settle();
+      await unassignBoth();
       expect(await openRules(jiraRef)).toEqual(['owner-required']);
       expect(await openRules(adoRef)).toEqual(['owner-required']);
       expect(p.botComments(jiraRef)).toHaveLength(1);
@@ -91,6 +100,7 @@ for (const target of dbTargets()) {
     });
 
     it('our own writes coming back as webhooks are echoes and cause no write', async () => {
+      await unassignBoth(); // writes a comment and a label on each
       const before = await writesSoFar();
       await settle();
       const echoes = await database.db
@@ -102,6 +112,8 @@ for (const target of dbTargets()) {
     });
 
     it('fixing the item turns the comment compliant and removes the label', async () => {
+      await unassignBoth();
+      expect(p.jira.store.getIssue(jiraKey())?.fields.labels).toContain(NONCOMPLIANT_LABEL);
       p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: { accountId: 'person-2', displayName: 'Grace' } });
       p.ado.store.update(Number(adoRef.split(':')[1]), { 'System.AssignedTo': 'Grace Hopper <grace@example.com>' });
       await settle();
@@ -117,6 +129,9 @@ for (const target of dbTargets()) {
     });
 
     it('replays every delivery three times, shuffled and concurrent, through two processors: stored once, nothing written', async () => {
+      await unassignBoth();
+      await settle(); // the echoes of those writes
+      expect(hooks.recorded.length).toBeGreaterThan(0);
       const before = await writesSoFar();
       const inboxBefore = (await database.db.select({ n: sql<number>`count(*)::int` }).from(webhookInbox))[0]!.n;
       const copies = [...hooks.recorded, ...hooks.recorded, ...hooks.recorded];
@@ -134,6 +149,11 @@ for (const target of dbTargets()) {
     });
 
     it('a dropped delivery is repaired by the next pass', async () => {
+      // Flagged and fixed through webhooks first: the item carries a compliant comment.
+      await unassignBoth();
+      p.jira.store.updateIssue(jiraKey(), { assignee: { accountId: 'person-2', displayName: 'Grace' } });
+      await settle();
+      expect(p.botComments(jiraRef)[0]).toContain('PMO check: compliant');
       p.jira.setFaults({ webhooks: { dropRate: 1 } });
       p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: null });
       await settle();

@@ -1,6 +1,6 @@
 // Rollups over a small portfolio spanning Jira and Azure DevOps, every number computed by hand.
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database, Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { findings, itemChecks, rollupSnapshots, rollups } from '../../db/schema.ts';
@@ -49,7 +49,8 @@ const portfolio = [
 for (const target of dbTargets()) {
   describe(`rollups on ${target.name}`, () => {
     let database: Database;
-    beforeAll(async () => {
+    // A fresh, seeded database per test: the recompute tests change items the others read.
+    beforeEach(async () => {
       database = await target.open();
       const { db } = database;
       await storeItems(db, portfolio, now);
@@ -65,7 +66,7 @@ for (const target of dbTargets()) {
       ]);
       await recomputeRollups(db, { now, programs, thresholds });
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await database.close();
     });
 

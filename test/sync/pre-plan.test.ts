@@ -3,7 +3,7 @@
 // planner alone makes it: same rows, payloads, hashes, statuses and priorities, with applied
 // comments, waiting writes, waivers, managed labels and field write-back in play.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database, Db } from '../../db/client.ts';
 import { COPY_MIN_ROWS } from '../../db/copy.ts';
 import { queryRows } from '../../db/query.ts';
@@ -85,10 +85,11 @@ for (const target of dbTargets()) {
     let withPre: Database;
     let without: Database;
     const ruleSet = standardRuleSet();
-    beforeAll(async () => {
+    // Fresh databases per test: each seeds the portfolio it plans over, in any order.
+    beforeEach(async () => {
       [withPre, without] = await Promise.all([target.open(), target.open()]);
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await Promise.all([withPre.close(), without.close()]);
     });
 
@@ -112,6 +113,7 @@ for (const target of dbTargets()) {
     it('plans leaf items during the evaluation and leaves containers to the planner', async () => {
       const cfg = config();
       const db = withPre.db;
+      await seed(db);
       let pre: ReturnType<typeof prePlanner>;
       await db.transaction(async (txRaw) => {
         // PGlite has one connection, which the transaction holds: reads go through it.
