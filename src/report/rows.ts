@@ -1,24 +1,15 @@
 // The rows the report, the API and the dashboard show, made from database rows: one place, so
 // the three read an item, a finding and a rollup alike.
 import type { rollups, workItems } from '../../db/schema.ts';
+import type { StoredFinding } from '../../rules/plan.ts';
 import type { WorkItem } from '../core/work-item.ts';
 
 export type ReportItem = Omit<WorkItem, 'raw'> & { deleted: boolean };
 
 const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
 
-export interface ReportFinding {
-  ref: string;
-  rule: string;
-  severity: string;
-  status: string;
-  message: string;
-  firstSeen: string;
-  lastSeen: string;
-  resolvedAt: string | null;
-  waivedReason: string | null;
-  waivedUntil: string | null;
-}
+/** A finding as the report, the API and the dashboard show it: the stored row without the hashes. */
+export type ReportFinding = Omit<StoredFinding, 'id' | 'ruleHash' | 'itemHash'>;
 
 export interface ReportRollup {
   scope: string;

@@ -6,6 +6,7 @@ import type { CommentDoc, CommentText } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { appliedState, writeOutbox } from '../../db/schema.ts';
 import { compareNatural } from '../workspace/metrics.ts';
+import type { OutboxRow } from '../writeback/admin.ts';
 import type { OutboxPayload } from '../writeback/plan.ts';
 
 export const REVIEW_STATUSES = ['planned', 'pending', 'in_flight', 'dead'] as const;
@@ -16,15 +17,8 @@ export interface FieldChange {
   after: string | number | null;
 }
 
-export interface WriteReview {
-  id: number;
-  connection: string;
-  ref: string;
-  target: string;
-  status: string;
-  attempts: number;
-  failures: number;
-  lastError: string | null;
+export interface WriteReview
+  extends Pick<OutboxRow, 'id' | 'connection' | 'ref' | 'target' | 'status' | 'attempts' | 'failures' | 'lastError'> {
   /** For a comment: `ensure` (create or update) or `delete`. */
   action: 'ensure' | 'delete' | 'set';
   /** The comment as text, exactly the blocks the tracker will render; null for other targets. */

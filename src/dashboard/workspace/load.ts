@@ -17,7 +17,7 @@ import {
 } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { type ProgramInfo, programsOf } from '../../http/scope.ts';
-import { type ReportRollup, toReportItem, toRollup } from '../../report/load.ts';
+import { type ReportFinding, type ReportRollup, toReportItem, toRollup } from '../../report/load.ts';
 import { filterCondition, type WorkspaceFilter } from './filter.ts';
 
 export type Health = 'green' | 'amber' | 'red' | 'none';
@@ -432,19 +432,7 @@ export async function loadEpic(db: Db, ref: string): Promise<EpicView | null> {
 
 // ── Item ─────────────────────────────────────────────────────────────────────────────────
 
-export interface FindingDetail {
-  id: number;
-  ref: string;
-  rule: string;
-  severity: string;
-  status: string;
-  message: string;
-  firstSeen: string;
-  lastSeen: string;
-  resolvedAt: string | null;
-  waivedReason: string | null;
-  waivedUntil: string | null;
-}
+export type FindingDetail = ReportFinding & { id: number };
 
 export interface ItemView {
   item: ReturnType<typeof toReportItem>;
