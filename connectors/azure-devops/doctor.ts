@@ -18,7 +18,7 @@ import {
   settle,
   webhookUrl,
 } from '../doctor.ts';
-import { HOOK_EVENTS } from './index.ts';
+import { WEBHOOK_EVENTS } from './write.ts';
 
 export interface AdoDoctorInput {
   config: AdoConnection;
@@ -407,7 +407,7 @@ async function checkHooks(
   const mine = subs.data.value.filter((s) => s.consumerInputs?.url === url);
   const wanted = projects.length > 0 ? projects.map((p) => p.id) : [undefined];
   const missing: string[] = [];
-  for (const eventType of HOOK_EVENTS)
+  for (const eventType of WEBHOOK_EVENTS)
     for (const projectId of wanted) {
       const has = mine.some(
         (s) =>

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdoConnector } from '../../connectors/azure-devops/index.ts';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
-import { adoConfig } from '../../connectors/azure-devops/test-support.ts';
+import { adoConfig } from '../../connectors/azure-devops/testing.ts';
 import { createJiraConnector } from '../../connectors/jira/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { jiraConfig, noRefs, silentLog } from '../../connectors/jira/testing.ts';
