@@ -1,16 +1,14 @@
 // The Azure DevOps Boards connector (issue 4): pulls work items by WIQL + workitemsbatch, maps them
 // to the common model, writes the bot comment, tags and fields back, and receives service hooks.
-import type { Person } from '../../src/model/work-item.ts';
 import type { AdoConnectorDeps, Connector, MappingDrift } from '../types.ts';
 import { createAdoCredential } from './auth.ts';
 import { type AdoClientOptions, createAdoClient, TRACKER } from './client.ts';
 import { createAdoHistory } from './history.ts';
 import { createHookHealth } from './hook-health.ts';
+import { createIdentity } from './identity.ts';
 import { createIterationCache } from './iterations.ts';
-import { LOCATIONS } from './locations.ts';
 import { DEFAULT_KINDS, parseIdentity, statusCategoryOf } from './map.ts';
 import { createReader, rewindCursor } from './read.ts';
-import { AdoConnectionData } from './schema.ts';
 import { createAdoScopeCheck } from './scope.ts';
 import { createStateCategoryCache } from './states.ts';
 import { parseServiceHook, verifyServiceHook } from './webhook.ts';
@@ -44,7 +42,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   const revisions = createAdoHistory({ client, config, states });
   const projects = new Map<string, string>();
   const reader = createReader({ client, config, log, resolveRef, states, iterations, projects });
-  const selfIds = new Set<string>();
+  const identity = createIdentity({ client });
   const writer = createWriter({
     client,
     config,
@@ -52,40 +50,12 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     enableWebhook: hookHealth.enableWebhook,
     isSelf: (who) => {
       const p = parseIdentity(who);
+      const ids = identity.ids;
       // Before whoami has answered we cannot tell; writes call whoami first, so this is rare.
-      return (
-        selfIds.size === 0 || (p !== null && (selfIds.has(p.id.toLowerCase()) || selfIds.has(p.name.toLowerCase())))
-      );
+      return ids.size === 0 || (p !== null && (ids.has(p.id.toLowerCase()) || ids.has(p.name.toLowerCase())));
     },
   });
-  let self: Promise<Person> | null = null;
-
-  const whoami = (): Promise<Person> => {
-    if (!self) {
-      const l = LOCATIONS.connectionData;
-      const p = client
-        .call({
-          method: 'GET',
-          area: l.area,
-          locationId: l.id,
-          apiVersion: l.apiVersion,
-          what: 'read the PAT identity',
-        })
-        .then((reply) => {
-          const u = client.parse(AdoConnectionData, reply.body, 'connection data').authenticatedUser;
-          const account = (u.properties?.Account as { $value?: unknown } | undefined)?.$value;
-          const name = u.customDisplayName ?? u.providerDisplayName ?? u.id;
-          const id = typeof account === 'string' && account ? account : u.id;
-          for (const s of [u.id, id, name]) selfIds.add(s.toLowerCase());
-          return { id, name };
-        });
-      self = p;
-      p.catch(() => {
-        if (self === p) self = null;
-      });
-    }
-    return self;
-  };
+  const whoami = identity.whoami;
 
   const connector: Connector = {
     id: config.id,
@@ -119,7 +89,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
     },
 
     verifyWebhook: (req) => verifyServiceHook(config.webhookAuth, req),
-    parseWebhook: (req) => parseServiceHook(req, selfIds),
+    parseWebhook: (req) => parseServiceHook(req, identity.ids),
 
     installWebhooks: writer.installWebhooks,
 

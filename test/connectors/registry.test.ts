@@ -21,7 +21,8 @@ const ROLE_FILES = [
   'README.md',
   'index.ts', // the create*Connector factory: wires the others behind the Connector interface
   'client.ts', // the transport: auth headers, retries, pacing, response validation
-  'auth.ts', // credentials, and learning the bot's own identity (createSelfIdentity)
+  'auth.ts', // the credentials: tokens, their renewal
+  'identity.ts', // who the credentials are, for echo detection (createIdentity → SelfIdentity)
   'schema.ts', // zod schemas of the tracker's responses
   'map.ts', // tracker item → WorkItem
   'read.ts', // the pull, the key listing and re-reads by key (createReader)
