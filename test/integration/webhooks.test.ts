@@ -29,8 +29,7 @@ for (const target of dbTargets()) {
         debounceMs: 0,
       });
     const settle = async () => {
-      await p.jira.flushWebhooks();
-      await p.ado.flushDeliveries();
+      await p.flushDeliveries();
       await processor().drain();
     };
     const openRules = async (ref: string) =>
@@ -77,8 +76,7 @@ for (const target of dbTargets()) {
 
     it('flags an item seconds after a person changes it, through the webhook path alone', async () => {
       expect([p.botComments(jiraRef).length, p.botComments(adoRef).length]).toEqual([0, 0]);
-      p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: null });
-      p.ado.store.update(Number(adoRef.split(':')[1]), { 'System.AssignedTo': null });
+      for (const ref of [jiraRef, adoRef]) p.edit(ref, { assignee: null });
       await settle();
       expect(await openRules(jiraRef)).toEqual(['owner-required']);
       expect(await openRules(adoRef)).toEqual(['owner-required']);
@@ -102,8 +100,8 @@ for (const target of dbTargets()) {
     });
 
     it('fixing the item turns the comment compliant and removes the label', async () => {
-      p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: { accountId: 'person-2', displayName: 'Grace' } });
-      p.ado.store.update(Number(adoRef.split(':')[1]), { 'System.AssignedTo': 'Grace Hopper <grace@example.com>' });
+      p.edit(jiraRef, { assignee: { id: 'person-2', name: 'Grace' } });
+      p.edit(adoRef, { assignee: { id: 'grace@example.com', name: 'Grace Hopper' } });
       await settle();
       expect(await openRules(jiraRef)).toEqual([]);
       expect(await openRules(adoRef)).toEqual([]);
@@ -134,11 +132,11 @@ for (const target of dbTargets()) {
     });
 
     it('a dropped delivery is repaired by the next pass', async () => {
-      p.jira.setFaults({ webhooks: { dropRate: 1 } });
-      p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: null });
+      p.jira.setDeliveryFaults({ drop: true });
+      p.edit(jiraRef, { assignee: null });
       await settle();
       expect(await openRules(jiraRef)).toEqual([]);
-      p.jira.resetFaults();
+      p.jira.setDeliveryFaults({ drop: false });
       await p.sync({ reconcile: true });
       expect(await openRules(jiraRef)).toEqual(['owner-required']);
       expect(p.botComments(jiraRef)).toHaveLength(1);
