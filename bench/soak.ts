@@ -435,7 +435,7 @@ export async function runSoak(p: SoakProfile, seed: number) {
       }
     }
     counts.changes += b2.length;
-    await faulty.jira.flushWebhooks();
+    await faulty.jira.flushDeliveries();
     await faulty.ado.flushDeliveries();
     await sleep(2000);
     // Final: faults stay on; reconcile passes (sync + sweep, then drain) until nothing is left to do.

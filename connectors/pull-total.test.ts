@@ -3,7 +3,7 @@
 // request on it when nobody asks.
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/core/log.ts';
-import { simulatedConnector } from './azure-devops/test-support.ts';
+import { simulatedConnector } from './azure-devops/testing.ts';
 import { createJiraConnector } from './jira/index.ts';
 import { type JiraSimulator, startJiraSimulator } from './jira/simulator/index.ts';
 import { jiraConfig, noRefs } from './jira/testing.ts';

@@ -230,6 +230,17 @@ export interface HistoryOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Who the connection's credentials are: the bot pmo-sync writes as. Each connector learns it in
+ * its `identity.ts` (`createIdentity`); echo detection and the writer ask this, nothing else.
+ */
+export interface SelfIdentity {
+  /** Asks the tracker who the credentials are (`Connector.whoami`). */
+  whoami(): Promise<Person>;
+  /** The last answer of `whoami`; null until it has answered once. */
+  current(): Person | null;
+}
+
 export interface Connector {
   readonly id: string;
   readonly tracker: Tracker;

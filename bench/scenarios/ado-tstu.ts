@@ -4,7 +4,7 @@
 // shows as a 429 instead of a delay. Once with pacing (the default: X-RateLimit-Remaining /
 // -Limit / -Reset and X-RateLimit-Delay / Retry-After), once without, as the baseline.
 //
-// The budget's minutes run on virtual time (test-support.ts `virtualTime`): the connector's
+// The budget's minutes run on virtual time (connectors/azure-devops/testing.ts `virtualTime`): the connector's
 // sleeps and the simulator's clock share one clock that jumps to the next wake-up once the
 // simulator is quiet, so a pull that takes ~5 virtual minutes runs in seconds. Requests take no
 // virtual time, which is the harshest case for the budget (no latency spreads them out).
@@ -17,7 +17,7 @@
 import { pathToFileURL } from 'node:url';
 import { createAdoConnector } from '../../connectors/azure-devops/index.ts';
 import { startAdoSimulator, type ThrottleBudget } from '../../connectors/azure-devops/simulator/index.ts';
-import { adoConfig, virtualTime } from '../../connectors/azure-devops/test-support.ts';
+import { adoConfig, virtualTime } from '../../connectors/azure-devops/testing.ts';
 import { benchLogger } from '../lib/world.ts';
 
 export interface AdoTstuFigures {

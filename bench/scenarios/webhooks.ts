@@ -147,7 +147,7 @@ export async function runWebhookScenario(
         changes.push({ ref: `ado-main:${id}`, at: Date.now() });
       }
     }
-    await w.jira.flushWebhooks();
+    await w.jira.flushDeliveries();
     await w.ado.flushDeliveries();
     // Wait for the inbox and the outbox to drain (bounded: a stuck pipeline shows as lost/late).
     const deadline = Date.now() + 120_000;

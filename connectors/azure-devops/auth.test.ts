@@ -11,7 +11,7 @@ import { AdoAuth } from './config.ts';
 import { createAdoConnector } from './index.ts';
 import { ADO_RESOURCE, makeClientCertificate } from './simulator/entra.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
-import { adoConfig } from './test-support.ts';
+import { adoConfig } from './testing.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -13,7 +13,7 @@ import {
 import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from './index.ts';
 import { PROCESSES } from './simulator/processes.ts';
-import { adoConfig, HOST, nockDiscovery, nockTaskMetadata, nockWhoami, ORG_URL } from './test-support.ts';
+import { adoConfig, HOST, nockDiscovery, nockTaskMetadata, nockWhoami, ORG_URL } from './testing.ts';
 
 const PAT = 'pat-SECRET-123456';
 let sleeps: number[];

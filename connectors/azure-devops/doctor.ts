@@ -23,7 +23,7 @@ import {
 } from '../doctor.ts';
 import { type AdoCredential, createAdoCredential } from './auth.ts';
 import type { AdoConnection } from './config.ts';
-import { HOOK_EVENTS } from './index.ts';
+import { WEBHOOK_EVENTS } from './write.ts';
 
 export interface AdoDoctorInput {
   config: AdoConnection;
@@ -497,7 +497,7 @@ async function checkHooks(
   const mine = subs.data.value.filter((s) => s.consumerInputs?.url === url);
   const wanted = projects.length > 0 ? projects.map((p) => p.id) : [undefined];
   const missing: string[] = [];
-  for (const eventType of HOOK_EVENTS)
+  for (const eventType of WEBHOOK_EVENTS)
     for (const projectId of wanted) {
       const has = mine.some(
         (s) =>

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkItem } from '../../src/core/work-item.ts';
 import type { ItemHistory } from '../types.ts';
 import { REVISIONS_PAGE } from './history.ts';
-import { pullAll, simulatedConnector } from './test-support.ts';
+import { pullAll, simulatedConnector } from './testing.ts';
 
 const SINCE = '2025-06-01T00:00:00.000Z';
 

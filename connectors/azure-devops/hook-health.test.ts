@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from './index.ts';
 import { startAdoSimulator } from './simulator/index.ts';
-import { adoConfig } from './test-support.ts';
+import { adoConfig } from './testing.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Connector, TrackerEvent } from '../types.ts';
 import type { AdoSimulator } from './simulator/index.ts';
-import { pullAll, simulatedConnector } from './test-support.ts';
+import { pullAll, simulatedConnector } from './testing.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { flattenIterations } from './iterations.ts';
 import { AdoClassificationNode } from './schema.ts';
-import { fixture } from './test-support.ts';
+import { fixture } from './testing.ts';
 
 test("Microsoft's iteration tree flattens to the paths work items carry, with sprint dates", () => {
   // Arrange

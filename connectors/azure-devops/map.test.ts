@@ -3,7 +3,7 @@ import type { WorkItem } from '../../src/core/work-item.ts';
 import { type MapContext, toWorkItem } from './map.ts';
 import { AdoWorkItem, AdoWorkItemList } from './schema.ts';
 import { PROCESSES, type ProcessName } from './simulator/processes.ts';
-import { adoConfig, fixture } from './test-support.ts';
+import { adoConfig, fixture } from './testing.ts';
 
 const jiraResolver: MapContext['resolveRef'] = ({ url, key }) => {
   if (url?.startsWith('https://acme.atlassian.net/browse/')) return `jira-main:${url.split('/').pop()}`;

@@ -10,7 +10,7 @@ import { createAdoConnector } from './index.ts';
 import { resourceAreasBody } from './locations.ts';
 import { createOrgPolicy, organizationOf } from './origins.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
-import { adoConfig } from './test-support.ts';
+import { adoConfig } from './testing.ts';
 
 describe('which hosts may receive the PAT', () => {
   test.each([

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from './index.ts';
 import { type AdoSimulator, startAdoSimulator } from './simulator/index.ts';
-import { adoConfig, pullAll, simulatedConnector, virtualTime } from './test-support.ts';
+import { adoConfig, pullAll, simulatedConnector, virtualTime } from './testing.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

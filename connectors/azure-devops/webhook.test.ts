@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
-import { fixtureText } from './test-support.ts';
+import { fixtureText } from './testing.ts';
 import { parseServiceHook, verifyServiceHook } from './webhook.ts';
 
 const auth = { username: 'pmo-sync', password: 'hook-pass' };

@@ -2,13 +2,15 @@
 // `/rev`). A failed revision test means a person changed the item since we read it: we re-read and
 // re-plan from their version, a bounded number of times, and never overwrite their edit.
 
-import { ConflictError } from '../../src/core/errors.ts';
+// Installing our service hook subscriptions is a write to the organisation too, so it lives here.
+import { ConflictError, ConnectorError } from '../../src/core/errors.ts';
 import type {
   DeleteCommentInput,
   EnsureCommentInput,
   EnsureCommentResult,
   FieldChange,
   LabelChange,
+  WebhookRegistration,
 } from '../types.ts';
 import { type AdoClient, TRACKER } from './client.ts';
 import { commentHash, readFooter, renderComment } from './comment.ts';
@@ -20,10 +22,21 @@ import {
   AdoCommentList,
   AdoComment as AdoCommentSchema,
   type AdoIdentity,
+  AdoProject,
+  AdoSubscriptionList,
   AdoWorkItem,
 } from './schema.ts';
 
 export const MAX_CONFLICT_ATTEMPTS = 3;
+
+/** Events pmo-sync needs to re-check an item seconds after it changes. */
+export const WEBHOOK_EVENTS = [
+  'workitem.created',
+  'workitem.updated',
+  'workitem.deleted',
+  'workitem.restored',
+  'workitem.commented',
+] as const;
 
 /**
  * The tags after adding and removing ours, others kept in place; `null` when that is the same set.
@@ -51,9 +64,11 @@ export interface WriteDeps {
   projects: Map<string, string>;
   /** Whether an identity is the one pmo-sync writes as (known after whoami). */
   isSelf: (who: AdoIdentity | undefined) => boolean;
+  /** Turns a subscription the service put on probation or disabled back on (hook-health.ts). */
+  enableWebhook: (input: { id: string }) => Promise<unknown>;
 }
 
-export function createWriter({ client, config, projects, isSelf }: WriteDeps) {
+export function createWriter({ client, config, projects, isSelf, enableWebhook }: WriteDeps) {
   const wi = LOCATIONS.workItems;
   const cm = LOCATIONS.comments;
 
@@ -75,6 +90,30 @@ export function createWriter({ client, config, projects, isSelf }: WriteDeps) {
 
   const projectOf = async (key: string) =>
     projects.get(key) ?? String((await readItem(key, [])).fields['System.TeamProject']);
+
+  /**
+   * The ids of the scope's projects, for service hook filters; null for a WIQL scope without a
+   * project, which may span several (its hooks are org-wide, and checkScope filters events).
+   */
+  const scopedProjectIds = async (): Promise<string[] | null> => {
+    const names =
+      'projects' in config.scope ? config.scope.projects : config.scope.project ? [config.scope.project] : null;
+    if (!names) return null;
+    const l = LOCATIONS.projects;
+    const ids: string[] = [];
+    for (const name of names) {
+      const reply = await client.call({
+        method: 'GET',
+        area: l.area,
+        locationId: l.id,
+        apiVersion: l.apiVersion,
+        routeValues: { projectId: name },
+        what: `read the project "${name}"`,
+      });
+      ids.push(client.parse(AdoProject, reply.body, 'project').id);
+    }
+    return ids;
+  };
 
   /** Reads, plans and patches until the revision test holds; `null` from plan means nothing to do. */
   const patchGuarded = async (
@@ -237,6 +276,78 @@ export function createWriter({ client, config, projects, isSelf }: WriteDeps) {
         }
         return ops.length ? ops : null;
       });
+    },
+    async installWebhooks({ url }: { url: string; secret?: string }): Promise<WebhookRegistration[]> {
+      const auth = config.webhookAuth;
+      if (!auth) {
+        throw new ConnectorError(`Azure DevOps (${config.id}): set webhookAuth before installing service hooks`, {
+          tracker: TRACKER,
+          connection: config.id,
+        });
+      }
+      // One subscription per event type and scoped project (publisherInputs.projectId): an
+      // org-wide hook sent every project's changes here, out of scope ones included.
+      const projectIds = await scopedProjectIds();
+      const l = LOCATIONS.subscriptions;
+      const base = { area: l.area, locationId: l.id, apiVersion: l.apiVersion } as const;
+      const list = await client.call({ ...base, method: 'GET', what: 'list service hook subscriptions' });
+      const existing = client.parse(AdoSubscriptionList, list.body, 'subscriptions').value;
+      const events: readonly string[] = WEBHOOK_EVENTS;
+      const mine = existing.filter((s) => s.consumerInputs?.url === url && events.includes(s.eventType));
+      const kept = new Set<string>();
+      const out: WebhookRegistration[] = [];
+      for (const eventType of WEBHOOK_EVENTS) {
+        for (const projectId of projectIds ?? [undefined]) {
+          const hit = mine.find(
+            (s) => s.eventType === eventType && (s.publisherInputs?.projectId || undefined) === projectId,
+          );
+          if (hit) {
+            kept.add(hit.id);
+            // One the service put on probation or disabled delivers nothing: installing turns it back on.
+            const off = hit.status === 'onProbation' || hit.status === 'disabledBySystem';
+            if (off) await enableWebhook({ id: hit.id });
+            out.push({
+              id: hit.id,
+              action: off ? 'refreshed' : 'unchanged',
+              url,
+              events: [eventType],
+              expiresAt: null,
+            });
+            continue;
+          }
+          const created = await client.call({
+            ...base,
+            method: 'POST',
+            body: {
+              publisherId: 'tfs',
+              eventType,
+              resourceVersion: '1.0',
+              consumerId: 'webHooks',
+              consumerActionId: 'httpRequest',
+              publisherInputs: projectId ? { projectId } : {},
+              consumerInputs: { url, basicAuthUsername: auth.username, basicAuthPassword: auth.password },
+            },
+            what: `create the ${eventType} service hook`,
+            createsSomething: true,
+          });
+          const sub = client.parse(AdoSubscriptionList.shape.value.element, created.body, 'subscription');
+          kept.add(sub.id);
+          out.push({ id: sub.id, action: 'created', url, events: [eventType], expiresAt: null });
+        }
+      }
+      // Ours for this URL that the scope no longer names (org-wide, or a project left the scope).
+      for (const s of mine) {
+        if (kept.has(s.id)) continue;
+        await client.call({
+          ...base,
+          method: 'DELETE',
+          routeValues: { subscriptionId: s.id },
+          accept: [404],
+          what: `delete the service hook ${s.id}`,
+        });
+        out.push({ id: s.id, action: 'deleted', url, events: [s.eventType], expiresAt: null });
+      }
+      return out;
     },
   };
 }

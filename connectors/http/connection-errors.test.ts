@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { createAdoConnector } from '../azure-devops/index.ts';
 import { startAdoSimulator } from '../azure-devops/simulator/index.ts';
-import { adoConfig } from '../azure-devops/test-support.ts';
+import { adoConfig } from '../azure-devops/testing.ts';
 import { createJiraConnector } from '../jira/index.ts';
 import { startJiraSimulator } from '../jira/simulator/index.ts';
 import { jiraConfig, noRefs, silentLog, TEST_TOKEN } from '../jira/testing.ts';

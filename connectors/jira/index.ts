@@ -1,12 +1,9 @@
-// The Jira Cloud connector: wires the polite transport, jira.js's endpoint catalogue, the reader,
-// the writer and the webhook receiver behind the shared Connector interface.
-import type { Person } from '../../src/core/work-item.ts';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
-import { createJiraApi, createJiraTransport, type JiraTuning, validate } from './client.ts';
+import { createJiraApi, createJiraTransport, type JiraTuning } from './client.ts';
 import { createDynamicWebhooks } from './dynamic-webhooks.ts';
 import { createJiraHistory } from './history.ts';
+import { createIdentity } from './identity.ts';
 import { createReader } from './read.ts';
-import { JiraUser } from './schema.ts';
 import { createJiraScopeCheck } from './scope.ts';
 import { parseJiraWebhook, verifyJiraSignature } from './webhook.ts';
 import { verifyDeliveryJwt } from './webhook-jwt.ts';
@@ -28,7 +25,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     tuning,
   });
   const api = createJiraApi(transport);
-  let self: Person | null = null;
+  const identity = createIdentity({ api, config });
   const reader = createReader({
     api,
     config,
@@ -37,13 +34,13 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     siteUrl: config.baseUrl,
     now: tuning.now ?? Date.now,
   });
-  const whoami = async (): Promise<Person> => {
-    const me = validate(JiraUser, await api.myself.getCurrentUser(), 'GET myself', config.id);
-    self = { id: me.accountId, name: me.displayName ?? me.accountId };
-    return self;
-  };
   const history = createJiraHistory({ api, config, now: tuning.now ?? Date.now });
-  const writer = createWriter({ api, transport, config, selfAccountId: async () => (self ?? (await whoami())).id });
+  const writer = createWriter({
+    api,
+    transport,
+    config,
+    selfAccountId: async () => (identity.current() ?? (await identity.whoami())).id,
+  });
   // OAuth apps cannot register admin webhooks; theirs are dynamic and lapse after 30 days.
   const dynamic =
     'oauth' in config.auth ? createDynamicWebhooks({ transport, config, now: tuning.now ?? Date.now }) : null;
@@ -65,7 +62,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     id: config.id,
     tracker: 'jira',
 
-    whoami,
+    whoami: identity.whoami,
 
     // The pull's signal reaches every request it causes, so aborting it ends their waits too.
     pull: (opts) =>
@@ -95,7 +92,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
 
     /** Echo detection needs `whoami()` to have run once; until then no event counts as ours. */
     parseWebhook(req: WebhookRequest) {
-      return parseJiraWebhook(req, self?.id ?? null);
+      return parseJiraWebhook(req, identity.current()?.id ?? null);
     },
 
     async checkMapping(): Promise<MappingDrift[]> {

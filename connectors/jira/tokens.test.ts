@@ -247,7 +247,7 @@ describe('Jira Cloud credentials, 2026', () => {
 
     // Act
     s.store.updateIssue('PAY-1', { summary: 'Edited' });
-    await s.flushWebhooks();
+    await s.flushDeliveries();
     const req = { headers: received[0]!, rawBody: bodies[0]! };
     const forged = new Headers({
       authorization: `Bearer ${signDeliveryJwt('not-the-secret', { exp: START / 1000 + 60 })}`,

@@ -59,7 +59,7 @@ describe('webhook deliveries from the simulator', () => {
       const again = await jira.installWebhooks!({ url: hookUrl });
       sim.store.updateIssue('PAY-4', { status: 'In Progress' }, { actor: PEOPLE[2] });
       await jira.updateLabels({ key: 'PAY-4', add: ['pmo-flag'], remove: [] });
-      await sim.flushWebhooks();
+      await sim.flushDeliveries();
       const events = received.map((r) => {
         jira.verifyWebhook(r);
         const { deliveryId, occurredAt, revision, ...rest } = jira.parseWebhook(r);
@@ -94,10 +94,10 @@ describe('webhook deliveries from the simulator', () => {
 
       // Act
       sim.store.updateIssue('PAY-5', { summary: 'dup' });
-      await sim.flushWebhooks();
+      await sim.flushDeliveries();
       sim.setFaults({ webhooks: { dropRate: 1 } });
       sim.store.updateIssue('PAY-5', { summary: 'dropped' });
-      await sim.flushWebhooks();
+      await sim.flushDeliveries();
 
       // Assert
       const ids = received.map((r) => jira.parseWebhook(r).deliveryId);
@@ -118,7 +118,7 @@ describe('webhook deliveries from the simulator', () => {
       sim.store.updateIssue('PAY-6', { summary: 'first' });
       sim.setFaults({ webhooks: {} });
       sim.store.updateIssue('PAY-6', { summary: 'second' });
-      await sim.flushWebhooks();
+      await sim.flushDeliveries();
 
       // Assert
       const revisions = received.map((r) => jira.parseWebhook(r).revision!);
@@ -131,7 +131,7 @@ describe('webhook deliveries from the simulator', () => {
 
       // Act
       sim.linkIssues('PAY-7', 'PAY-8', 'Blocks', { actor: PEOPLE[3] });
-      await sim.flushWebhooks();
+      await sim.flushDeliveries();
       const event = jira.parseWebhook(received[0]!);
       const items = await jira.fetchItems(event.keys);
 

@@ -3,6 +3,7 @@
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { createConnectors } from '../../connectors/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
+import type { SimEdit, TrackerSimulator } from '../../connectors/simulator.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -28,6 +29,12 @@ export interface Portfolio {
   jiraKeys: string[];
   adoIds: number[];
   sync(opts?: SyncOptions): Promise<SyncSummary>;
+  /** The simulator behind each connection id. */
+  simulators: Map<string, TrackerSimulator>;
+  /** A person's edit of the item `ref` (`connection:key`) in its simulator. */
+  edit(ref: string, edit: SimEdit): void;
+  /** Waits until every simulator's deliveries in flight have been answered. */
+  flushDeliveries(): Promise<void>;
   /** Bot comments on an item in its simulator. */
   botComments(ref: string): string[];
   close(): Promise<void>;
@@ -107,9 +114,23 @@ ${opts.extraYaml ?? ''}
     const it = ado.store.get(Number(key));
     return it.comments.filter((c) => !c.isDeleted && c.createdBy.id === ado.identity.id).map((c) => c.text);
   };
+  const simulators = new Map<string, TrackerSimulator>([
+    ['jira-main', jira],
+    ['ado-main', ado],
+  ]);
   return {
     jira,
     ado,
+    simulators,
+    edit(ref, edit) {
+      const at = ref.indexOf(':');
+      const sim = simulators.get(ref.slice(0, at));
+      if (!sim) throw new Error(`portfolio: no simulator for "${ref}"`);
+      sim.edit(ref.slice(at + 1), edit);
+    },
+    async flushDeliveries() {
+      for (const sim of simulators.values()) await sim.flushDeliveries();
+    },
     config,
     connectors,
     stages,

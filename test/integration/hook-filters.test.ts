@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAdoConnector } from '../../connectors/azure-devops/index.ts';
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
-import { adoConfig } from '../../connectors/azure-devops/test-support.ts';
+import { adoConfig } from '../../connectors/azure-devops/testing.ts';
 import { createJiraConnector } from '../../connectors/jira/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { jiraConfig, noRefs, silentLog } from '../../connectors/jira/testing.ts';
@@ -83,9 +83,9 @@ describe('Jira admin webhooks', () => {
     const category = (k: string) =>
       (sim.store.getIssue(k)?.fields.status as { statusCategory?: { key?: string } } | undefined)?.statusCategory?.key;
     const pay = keys.find((k) => k.startsWith('PAY-') && category(k) !== 'done')!;
-    sim.store.updateIssue(ops, { summary: 'another project' });
-    sim.store.updateIssue(pay, { summary: 'in scope' });
-    await sim.flushWebhooks();
+    sim.edit(ops, { title: 'another project' });
+    sim.edit(pay, { title: 'in scope' });
+    await sim.flushDeliveries();
     const sent = received.map((r) => (JSON.parse(r.body) as { issue: { key: string } }).issue.key);
     expect(sent).toEqual([pay]);
   });
@@ -157,8 +157,8 @@ describe('Azure DevOps service hooks', () => {
     received.length = 0;
     const ofProject = (name: string) =>
       [...sim.store.items.values()].find((i) => i.fields['System.TeamProject'] === name)!.id;
-    sim.store.update(ofProject('Other'), { 'System.Title': 'another project' });
-    sim.store.update(ofProject('Payments'), { 'System.Title': 'in scope' });
+    sim.edit(String(ofProject('Other')), { title: 'another project' });
+    sim.edit(String(ofProject('Payments')), { title: 'in scope' });
     await sim.flushDeliveries();
     const ids = received.map((r) => (JSON.parse(r.body) as { resource: { workItemId?: number; id: number } }).resource);
     expect(ids.map((r) => r.workItemId ?? r.id)).toEqual([ofProject('Payments')]);

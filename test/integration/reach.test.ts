@@ -31,7 +31,7 @@ for (const target of dbTargets()) {
           expect(s.connections.map((c) => c.status)).toEqual(['ok', 'ok']);
           return;
         }
-        await p.jira.flushWebhooks();
+        await p.jira.flushDeliveries();
         const r = await createWebhookProcessor({
           database,
           connectors: p.connectors,

@@ -117,12 +117,12 @@ portfolio:
     };
     const half = Math.floor(targets.length / 2);
     for (const t of targets.slice(0, half)) change(t.ref);
-    await p.jira.flushWebhooks();
+    await p.jira.flushDeliveries();
     await p.ado.flushDeliveries();
     replicas[0]!.child.kill('SIGKILL');
     await replicas[0]!.exited;
     for (const t of targets.slice(half)) change(t.ref);
-    await p.jira.flushWebhooks();
+    await p.jira.flushDeliveries();
     await p.ado.flushDeliveries();
 
     const refs = targets.map((t) => t.ref);

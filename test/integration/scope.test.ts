@@ -46,8 +46,7 @@ for (const target of dbTargets()) {
     const sync = (reconcile = false) =>
       runSync({ database, config, connectors, log, stages }, reconcile ? { reconcile: true } : {});
     const settle = async () => {
-      await jira.flushWebhooks();
-      await ado.flushDeliveries();
+      for (const sim of [jira, ado]) await sim.flushDeliveries();
       await createWebhookProcessor({ database, connectors, config, log, stages, debounceMs: 0 }).drain();
     };
     const stored = async (refs: string[]) =>
@@ -186,8 +185,8 @@ ${adoConn('aw', `{ wiql: "${WIQL}" }`)}
       const before = { jira: jiraBotComments(jqKey), aw: adoBotComments(awId), ap: adoBotComments(apId) };
       expect((await api(`/api/v1/items/${encodeURIComponent(jqRef)}`)).status).toBe(200);
 
-      jira.store.updateIssue(jqKey, { status: 'Done' });
-      ado.store.update(awId, { 'System.State': 'Closed' });
+      jira.edit(jqKey, { status: 'Done' });
+      ado.edit(String(awId), { status: 'Closed' });
       ado.store.update(apId, { 'System.TeamProject': 'Other' });
       await settle();
 
@@ -213,10 +212,10 @@ ${adoConn('aw', `{ wiql: "${WIQL}" }`)}
       const ref = rows[0]!.ref;
       const key = ref.slice(3);
       // Changed in the tracker with nobody told: its deliveries are lost.
-      jira.setFaults({ webhooks: { dropRate: 1 } });
-      jira.store.updateIssue(key, { status: 'Done' });
-      await jira.flushWebhooks();
-      jira.setFaults({ webhooks: { dropRate: 0 } });
+      jira.setDeliveryFaults({ drop: true });
+      jira.edit(key, { status: 'Done' });
+      await jira.flushDeliveries();
+      jira.setDeliveryFaults({ drop: false });
       expect(await stored([ref])).toEqual([ref]);
       const summary = await sync(true);
       expect(summary.connections.find((c) => c.id === 'jq')?.itemsDeleted).toBe(0);

@@ -40,7 +40,7 @@ for (const target of dbTargets()) {
       // Jira's schema says a summary is text: this answer breaks it.
       const bad = p.jira.store.createIssue({ project: 'PAY', issuetype: 'Story', summary: 'x', status: 'To Do' }).key;
       p.jira.store.updateIssue(bad, { summary: 42 });
-      await p.jira.flushWebhooks();
+      await p.jira.flushDeliveries();
       const r = await createWebhookProcessor({
         database,
         connectors: p.connectors,

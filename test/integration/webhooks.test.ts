@@ -29,8 +29,7 @@ for (const target of dbTargets()) {
         debounceMs: 0,
       });
     const settle = async () => {
-      await p.jira.flushWebhooks();
-      await p.ado.flushDeliveries();
+      await p.flushDeliveries();
       await processor().drain();
     };
     const openRules = async (ref: string) =>
@@ -158,7 +157,7 @@ for (const target of dbTargets()) {
       p.jira.store.updateIssue(jiraRef.split(':')[1]!, { assignee: null });
       await settle();
       expect(await openRules(jiraRef)).toEqual([]);
-      p.jira.resetFaults();
+      p.jira.setDeliveryFaults({ drop: false });
       await p.sync({ reconcile: true });
       expect(await openRules(jiraRef)).toEqual(['owner-required']);
       expect(p.botComments(jiraRef)).toHaveLength(1);

@@ -159,7 +159,7 @@ describe('Cloudflare Worker under wrangler dev', () => {
     jira.registerWebhook({ url: `${worker.url}/webhooks/jira/jira-main`, secret: JIRA_HOOK_SECRET });
 
     jira.store.updateIssue(key, { assignee: null });
-    await jira.flushWebhooks();
+    await jira.flushDeliveries();
 
     const stored = await database.db.select().from(webhookInbox).where(eq(webhookInbox.connection, 'jira-main'));
     expect(stored.some((e) => e.keys.includes(key))).toBe(true);
@@ -172,7 +172,7 @@ describe('Cloudflare Worker under wrangler dev', () => {
       return rows.some((f) => f.rule === 'owner-required' && f.status === 'open');
     });
     // Our own comment comes back as a webhook: an echo, never another write.
-    await jira.flushWebhooks();
+    await jira.flushDeliveries();
     await new Promise((r) => setTimeout(r, 3000));
     expect(botComments(key)).toHaveLength(1);
     expect(JSON.stringify(botComments(key)[0]!.body)).toContain('owner');

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BROWSE_HEADERS, plainText, renderBrowsePage } from '../../http/browse-page.ts';
+import type { SimDeliveryFaults, TrackerSimulator } from '../../simulator.ts';
 import { endpointLabel } from '../endpoint.ts';
 import { type AdoSimAdmin, createAdoSimAdmin } from './doctor.ts';
 import { type EntraSimOptions, type EntraSimulator, startEntraSimulator } from './entra.ts';
@@ -104,7 +105,8 @@ export interface AdoSimulatorOptions {
   entra?: EntraSimOptions;
 }
 
-export interface AdoSimulator {
+export interface AdoSimulator extends TrackerSimulator {
+  readonly tracker: 'azure-devops';
   /** Organization URL: `http://127.0.0.1:<port>/<org>`. */
   readonly url: string;
   readonly store: SimStore;
@@ -121,7 +123,8 @@ export interface AdoSimulator {
   subscribe(s: { url: string; eventTypes?: string[]; username?: string; password?: string }): SimSubscription[];
   /** The service hook subscriptions as they stand (made here or through the REST API). */
   subscriptions(): SimSubscription[];
-  setDeliveryFaults(f: DeliveryFaults): void;
+  /** The common drop/duplicate switches, or the next n deliveries (`dropNext`, `delayNext`…). */
+  setDeliveryFaults(f: DeliveryFaults & SimDeliveryFaults): void;
   /** The service's next probation retry of every subscription on probation (hooks.ts). */
   retryProbation(): Promise<void>;
   /** Sets a subscription's status, as a person in the Service Hooks page does. */
@@ -343,6 +346,7 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${org}`;
 
   return {
+    tracker: 'azure-devops',
     get url() {
       return url;
     },
@@ -396,7 +400,21 @@ export async function startAdoSimulator(opts: AdoSimulatorOptions = {}): Promise
         hooks.subscribe({ eventType, url: s.url, username: s.username, password: s.password }),
       ),
     subscriptions: () => [...hooks.subs.values()].map((x) => ({ ...x })),
-    setDeliveryFaults: (f) => hooks.setFaults(f),
+    setDeliveryFaults: ({ drop, duplicate, ...next }) =>
+      hooks.setFaults({
+        ...next,
+        ...(drop !== undefined && { dropNext: drop ? Number.POSITIVE_INFINITY : 0 }),
+        ...(duplicate !== undefined && { duplicateNext: duplicate ? Number.POSITIVE_INFINITY : 0 }),
+      }),
+    failNext: (f) => void faults.push({ ...f, left: f.times ?? 1 }),
+    edit(key, e) {
+      const fields: Record<string, unknown> = {};
+      if (e.title !== undefined) fields['System.Title'] = e.title;
+      if (e.assignee !== undefined) fields['System.AssignedTo'] = e.assignee && `${e.assignee.name} <${e.assignee.id}>`;
+      if (e.status !== undefined) fields['System.State'] = e.status;
+      if (e.labels !== undefined) fields['System.Tags'] = e.labels.length ? e.labels.join('; ') : null;
+      store.update(Number(key), fields);
+    },
     retryProbation: () => hooks.retryProbation(),
     setSubscriptionStatus: (id, status) => void hooks.setStatus(id, status),
     deliveries: () => hooks.deliveries(),

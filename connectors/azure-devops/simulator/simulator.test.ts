@@ -1,7 +1,7 @@
 // The simulator's REST behaviour checked against Microsoft's specs and HTTP examples (copied
 // into ../__fixtures__ with provenance), plus the limits and faults it must reproduce.
 import { afterEach, describe, expect, test } from 'vitest';
-import { fixture } from '../test-support.ts';
+import { fixture } from '../testing.ts';
 import { type AdoSimulator, startAdoSimulator } from './index.ts';
 
 type Def = { properties?: Record<string, { type?: string }>; allOf?: { $ref: string }[] };

@@ -2,6 +2,7 @@
 // pmo-sync uses, with a store tests can change "as a person" (each change bumps `updated` and
 // sends signed webhooks), seeding, fault injection and request counts by endpoint.
 import type { AddressInfo } from 'node:net';
+import type { SimFault, TrackerSimulator } from '../../simulator.ts';
 import { createDelivery, type Delivery } from './deliver.ts';
 import type { JiraSimAdmin } from './doctor.ts';
 import { createFaults, type JiraSimFaults, type ScriptedFault } from './faults.ts';
@@ -53,7 +54,8 @@ export interface JiraSimulatorOptions {
   scopedTokens?: { email: string; apiToken: string }[];
 }
 
-export interface JiraSimulator {
+export interface JiraSimulator extends TrackerSimulator {
+  readonly tracker: 'jira';
   /** `http://127.0.0.1:<port>`: pass as the connector's `baseUrl`. */
   url: string;
   /** Direct access: `store.createIssue(…)`, `store.updateIssue(key, { status: 'Done' })`, `store.addComment(…)`. */
@@ -75,11 +77,11 @@ export interface JiraSimulator {
   registerWebhook(target: { url: string; secret?: string; events?: string[] }): number;
   deliveries(): Delivery[];
   /** Waits until every webhook delivery started so far has been answered. */
-  flushWebhooks(): Promise<void>;
+  flushDeliveries(): Promise<void>;
   setFaults(patch: Partial<JiraSimFaults>, seed?: number): void;
   resetFaults(): void;
   /** Scripted fault for the next matching request(s), e.g. `{ endpoint: 'POST search/jql', kind: 429, retryAfterSec: 2 }`. */
-  failNext(fault: ScriptedFault): void;
+  failNext(fault: ScriptedFault | SimFault): void;
   /** Cloud id, token endpoint and dynamic webhooks (`gateway.expireAccessTokens()`, `gateway.dynamicWebhooks()`…). */
   gateway: SimGateway;
   /** Points charged since the start or the last `resetCounts()` (with or without a quota in force). */
@@ -141,6 +143,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
   let nextLinkId = 40_000;
 
   return {
+    tracker: 'jira',
     url: site,
     store,
     me,
@@ -151,10 +154,22 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     seedFromDevlake: () => seedFromCaptured(store, loadDevlakeIssues()),
     registerWebhook: (t) => store.registerWebhook({ url: t.url, secret: t.secret ?? null, events: t.events ?? [] }).id,
     deliveries: d.deliveries,
-    flushWebhooks: d.flush,
+    flushDeliveries: d.flush,
     setFaults: (patch, seed) => faults.set(patch, seed),
     resetFaults: () => faults.reset(),
-    failNext: (f) => faults.failNext(f),
+    failNext: (f) => faults.failNext('status' in f ? { ...f, kind: f.status } : f),
+    setDeliveryFaults: (f) =>
+      faults.set({ webhooks: { dropRate: f.drop ? 1 : 0, duplicateRate: f.duplicate ? 1 : 0 } }),
+    edit(key, e) {
+      const patch: Record<string, unknown> = {};
+      if (e.title !== undefined) patch.summary = e.title;
+      if (e.assignee !== undefined) {
+        patch.assignee = e.assignee && { accountId: e.assignee.id, displayName: e.assignee.name };
+      }
+      if (e.status !== undefined) patch.status = e.status;
+      if (e.labels !== undefined) patch.labels = e.labels;
+      store.updateIssue(key, patch);
+    },
     gateway,
     pointsSpent: points.spent,
     pointsByEndpoint: points.spentByEndpoint,
