@@ -147,6 +147,9 @@ export function burnUpSeries(
     let done = 0;
     let scope = 0;
     for (const l of leaves) {
+      // Removed with no record of when: the forecaster counts it as never started, but a
+      // burn-up would show scope that is gone today, so it is left out.
+      if (l.statusCategory === 'removed' && !l.resolved && !l.transitions?.length) continue;
       const c = categoryAt(l, t);
       if (c === null || c === 'removed') continue;
       scope += weight(l);
