@@ -105,7 +105,8 @@ function BurnUpSvg(props: { b: BurnUp }) {
                 <title>{`${k.toUpperCase()}: finished by ${day(cone[k])}`}</title>
               </line>
               <line x1={end(cone[k]).x} x2={end(cone[k]).x} y1={end(cone[k]).y} y2={H - B} class={`cone-drop ${k}`} />
-              <text x={end(cone[k]).x + 3} y={end(cone[k]).y - 6 - i * 12} class="cone-label">
+              {/* Labels stack in the right margin, under "scope": dates close together never overlap. */}
+              <text x={W - R + 4} y={y(b.scopeNow) + 18 + i * 14} class="cone-label">
                 {`${k.toUpperCase()} ${day(cone[k])}`}
               </text>
             </>
@@ -131,7 +132,7 @@ function BurnUpSvg(props: { b: BurnUp }) {
             class="target-line"
             data-testid="burnup-target"
           />
-          <text x={x(Date.parse(f.target)) - 3} y={T + 10} class="target-label" text-anchor="end">
+          <text x={x(Date.parse(f.target)) - 3} y={H - B - 6} class="target-label" text-anchor="end">
             {`target ${day(f.target)}`}
           </text>
         </>

@@ -13,8 +13,8 @@ import { compareNatural } from '../../workspace/metrics.ts';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
-/** The burn-up looks this far back at most: older weeks squeeze the cone into a sliver. */
-const MAX_WEEKS = 26;
+/** The burn-up looks a quarter back at most: older weeks squeeze the cone into a sliver. */
+const MAX_WEEKS = 13;
 
 export interface StoredForecast {
   status: string;
