@@ -140,7 +140,21 @@ export function parseConfig(
       opts.fileName,
     );
   }
-  return { config: parsed.data, secrets: [...new Set(secrets)] };
+  return { config: withForecastThreshold(parsed.data), secrets: [...new Set(secrets)] };
+}
+
+/**
+ * Health's forecast-on-time threshold follows the rule of that name unless set on its own, so
+ * an epic is amber for its forecast exactly when the rule's finding says it is unlikely.
+ */
+function withForecastThreshold(config: Config): Config {
+  const health = config.portfolio.health;
+  const raw = config.rules.overrides['forecast-on-time']?.params?.threshold;
+  // An interpolated `${VAR}` stays text (see interpolate above): read its number.
+  const threshold = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (health.forecastOnTime !== undefined || typeof threshold !== 'number' || !Number.isFinite(threshold))
+    return config;
+  return { ...config, portfolio: { ...config.portfolio, health: { ...health, forecastOnTime: threshold } } };
 }
 
 /** The password of a URL with credentials (`postgres://user:pw@host/db`), as written. */

@@ -20,6 +20,12 @@ export const HealthThresholds = z.strictObject({
   /** Compliance score below which a scope is amber / red. */
   complianceAmber: num(z.number()).default(0.8),
   complianceRed: num(z.number()).default(0.5),
+  /**
+   * Forecast on-time probability below which an open epic is amber (health rule
+   * forecast-on-time). Absent: the forecast-on-time rule's threshold, as configured under
+   * rules.overrides (src/config/load.ts fills it in), else that rule's default of 0.5.
+   */
+  forecastOnTime: num(z.number().min(0).max(1)).optional(),
 });
 
 /** Completion forecasts (issue 26): history horizon, trials, and when a moved forecast is written. */

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { coversMostItems, inList } from '../../db/query.ts';
-import { rollups } from '../../db/schema.ts';
+import { forecasts, rollups } from '../../db/schema.ts';
 import { hashOf } from '../core/hash.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
@@ -44,7 +44,24 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
     epicRoots,
     aggregates: withAggregates,
   });
-  const computed = aggregates.map((a) => buildRollup(a, opts.thresholds, opts.now));
+  // Open epics with a target can be amber for their forecast (health rule forecast-on-time):
+  // the stored forecasts are read for those alone, by the scope name both tables share.
+  const judged = aggregates
+    .filter(
+      (a) => a.scope.startsWith('epic:') && a.targetDate && (a.selfStatus === 'todo' || a.selfStatus === 'in_progress'),
+    )
+    .map((a) => a.scope);
+  const forecastOf = new Map(
+    judged.length === 0
+      ? []
+      : (
+          await db
+            .select({ scope: forecasts.scope, p85: forecasts.p85, onTimeProbability: forecasts.onTimeProbability })
+            .from(forecasts)
+            .where(inList(forecasts.scope, judged))
+        ).map((f) => [f.scope, f]),
+  );
+  const computed = aggregates.map((a) => buildRollup(a, opts.thresholds, opts.now, forecastOf.get(a.scope)));
   const previous = new Map(
     (
       await db

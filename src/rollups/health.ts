@@ -53,7 +53,12 @@ export function percentComplete(a: ScopeAggregate): number | null {
   return percentOf(a);
 }
 
-export function buildRollup(a: ScopeAggregate, t: HealthThresholds, now: Date): Rollup {
+export function buildRollup(
+  a: ScopeAggregate,
+  t: HealthThresholds,
+  now: Date,
+  forecast?: { onTimeProbability: number | null; p85: string | null } | null,
+): Rollup {
   const done = percentComplete(a);
   const compliance = complianceOf(a.checks, a.checksFailed);
   const kind = a.scope === 'portfolio' ? 'portfolio' : (a.scope.slice(0, a.scope.indexOf(':')) as Rollup['kind']);
@@ -75,6 +80,7 @@ export function buildRollup(a: ScopeAggregate, t: HealthThresholds, now: Date): 
       blocked: a.blocked,
       errorFindings: a.findingsError,
       overdueEpics: a.overdueContainers,
+      forecast,
     },
     t,
     now,

@@ -75,6 +75,10 @@ export const HEALTH_RULES = {
   'compliance-red': { health: 'red', text: 'compliance below the red threshold' },
   'schedule-index-amber': { health: 'amber', text: 'schedule index below the amber threshold' },
   'compliance-amber': { health: 'amber', text: 'compliance below the amber threshold' },
+  'forecast-on-time': {
+    health: 'amber',
+    text: "an open epic whose forecast on-time probability is below the forecast-on-time rule's threshold",
+  },
   'planned-finish-passed': {
     health: 'amber',
     text: 'an open epic without a target date whose planned finish has passed',
@@ -92,7 +96,15 @@ export interface HealthThresholds {
   scheduleRed: number;
   complianceAmber: number;
   complianceRed: number;
+  /** On-time probability below which an open epic is amber; absent: DEFAULT_FORECAST_ON_TIME. */
+  forecastOnTime?: number;
 }
+
+/**
+ * The forecast-on-time threshold when none is configured: the pmo-standard rule's own default
+ * (rules/packs/pmo-standard.yaml), so health and the finding agree on what "unlikely" means.
+ */
+export const DEFAULT_FORECAST_ON_TIME = 0.5;
 
 const DAY = 86_400_000;
 const round = (n: number, d = 4) => Math.round(n * 10 ** d) / 10 ** d;
@@ -163,6 +175,8 @@ export interface HealthInput {
   blocked: number;
   errorFindings: number;
   overdueEpics: number;
+  /** The epic's stored completion forecast, when there is one (src/forecast). */
+  forecast?: { onTimeProbability: number | null; p85: string | null } | null;
 }
 
 export interface HealthVerdict {
@@ -232,6 +246,13 @@ export function assessHealth(m: HealthInput, t: HealthThresholds, now: Date): He
     hits.push({
       rule: 'compliance-amber',
       text: `compliance-amber: compliance ${pct(m.compliance)} below ${pct(t.complianceAmber)}`,
+    });
+  const onTime = m.forecast?.onTimeProbability;
+  const onTimeThreshold = t.forecastOnTime ?? DEFAULT_FORECAST_ON_TIME;
+  if (isEpic && m.targetDate && onTime !== null && onTime !== undefined && onTime < onTimeThreshold)
+    hits.push({
+      rule: 'forecast-on-time',
+      text: `forecast-on-time: ${pct(onTime)} likely by its target date ${m.targetDate.slice(0, 10)}, below ${pct(onTimeThreshold)}; 85% likely done by ${m.forecast?.p85 ? m.forecast.p85.slice(0, 10) : 'no date'}`,
     });
   if (isEpic && !m.targetDate && m.plannedFinish && Date.parse(m.plannedFinish) < today.getTime() && complete < 1)
     hits.push({

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { builtInRules, config, NOW, seedWorkspace } from '../dashboard/fixture.ts';
+import { builtInRules, config, NOW } from '../dashboard/fixture.ts';
+import { BASELINE, PAY1, seedForecasts } from '../dashboard/forecast-fixture.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -46,7 +47,7 @@ describe.skipIf(!available)('workspace in headless Chromium', () => {
   beforeAll(async () => {
     database = await openDatabase('memory://');
     await database.migrate();
-    token = (await seedWorkspace(database)).tokens.read;
+    token = (await seedForecasts(database)).tokens.read;
     const rules = builtInRules();
     const app = createApp({ database, config, log: silentLogger(), now: () => NOW, rules: async () => rules });
     server = await new Promise<ReturnType<typeof serve>>((ok) => {
@@ -357,11 +358,72 @@ describe.skipIf(!available)('workspace in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('burn-up with its cone on the epic and program pages, and the slip table by baseline', async () => {
+    await page.goto(`${base}/epics/jira-main%3APAY-1`);
+    const burnUp = await api('/api/v1/workspace/epics/jira-main%3APAY-1/burnup');
+    expect(await count('svg.burnup polyline.done-line')).toBe(1);
+    expect(await count('svg.burnup line.cone-line')).toBe(3);
+    expect(await text('burnup-p85')).toBe(PAY1.p85);
+    expect(await page.locator('svg.burnup').getAttribute('aria-label')).toContain(
+      `${burnUp.doneNow} of ${burnUp.scopeNow} points done today`,
+    );
+    // The table twin of the drawing opens from the keyboard and lists every week.
+    await page.getByText('The burn-up as a table').click();
+    expect(await count('[data-testid="burnup-table"] tbody tr')).toBe(burnUp.weeks.length);
+    await shoot('burnup');
+
+    await page.goto(`${base}/programs/payments`);
+    expect(await count('svg.burnup line.cone-line')).toBe(3);
+    await shoot('program-burnup');
+
+    await page.goto(`${base}/slip`);
+    await page.getByTestId('baseline-select').selectOption(BASELINE);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/\/slip\?baseline=/);
+    const slip = await api(`/api/v1/workspace/slip?baseline=${encodeURIComponent(BASELINE)}`);
+    expect(await text('slip-baseline')).toBe(BASELINE);
+    const rows = await page
+      .locator('[data-testid="slip-row"]')
+      .evaluateAll((els) =>
+        els.map((e) => [
+          e.getAttribute('data-ref'),
+          e.getAttribute('data-target-slip'),
+          e.getAttribute('data-forecast-slip'),
+        ]),
+      );
+    expect(rows).toEqual(
+      slip.rows.map((r: { ref: string; targetSlipDays: number | null; forecastSlipDays: number | null }) => [
+        r.ref,
+        String(r.targetSlipDays ?? ''),
+        String(r.forecastSlipDays ?? ''),
+      ]),
+    );
+    expect(await num('h-target-slipped')).toBe(slip.headline.targetSlipped);
+    expect(await num('h-added')).toBe(slip.headline.added);
+    await shoot('slip');
+
+    await page.goto(`${base}/timeline`);
+    expect(await count('svg.timeline path.p85-marker')).toBe(2);
+    expect(problems).toEqual([]);
+  });
+
   it('keeps every workspace page behind the session', async () => {
     const fresh = await fetch(`${base}/programs/payments`);
     expect(fresh.status).toBe(401);
     expect(await fresh.text()).toContain('name="token"');
-    for (const name of ['portfolio', 'program', 'epic', 'item', 'finding', 'findings', 'timeline', 'dependencies']) {
+    for (const name of [
+      'portfolio',
+      'program',
+      'epic',
+      'item',
+      'finding',
+      'findings',
+      'timeline',
+      'dependencies',
+      'burnup',
+      'program-burnup',
+      'slip',
+    ]) {
       for (const w of [1440, 390]) expect(existsSync(join(OUT, `workspace-${name}-${w}.png`))).toBe(true);
     }
   });

@@ -5,17 +5,27 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
+import { forecasts } from '../../db/schema.ts';
 import { createToken } from '../../src/auth/tokens.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { loadDashboard } from '../../src/dashboard/data.ts';
 import { createApp } from '../../src/http/app.ts';
 import { formatCsv, formatTable } from '../../src/report/format.ts';
 import { loadReport } from '../../src/report/load.ts';
+import { recomputeRollups } from '../../src/rollups/compute.ts';
 import { filterToQuery, parseFilter, toScopeFilter, type WorkspaceFilter } from '../../src/workspace/filters.ts';
-import { compareNatural, HEALTH_RULES, METRICS } from '../../src/workspace/metrics.ts';
+import {
+  assessHealth,
+  compareNatural,
+  DEFAULT_FORECAST_ON_TIME,
+  HEALTH_RULES,
+  type HealthInput,
+  METRICS,
+} from '../../src/workspace/metrics.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { daysFrom } from '../helpers/items.ts';
-import { seedWorkspace, workspaceConfig } from './fixture.ts';
+import { seedWorkspace, WORKSPACE_ENV, WORKSPACE_YAML, workspaceConfig } from './fixture.ts';
 
 const now = new Date('2026-06-15T12:00:00.000Z');
 const d = (days: number) => daysFrom(new Date('2026-06-15T00:00:00.000Z'), days);
@@ -309,6 +319,128 @@ for (const target of dbTargets()) {
     });
   });
 }
+
+// Health cites the forecast (issue 26.4): an open epic whose on-time probability is under the
+// forecast-on-time rule's threshold is amber for rule forecast-on-time, naming its P85 date.
+for (const target of dbTargets()) {
+  describe(`health rule forecast-on-time on ${target.name}`, () => {
+    let database: Database;
+    const epic = async (ref: string) => {
+      const r = await loadReport(database.db, { config, now });
+      const row = r.rollups.find((x) => x.scope === `epic:${ref}`);
+      return {
+        health: row?.health,
+        rule: (row?.metrics as { healthRule: string } | undefined)?.healthRule,
+        reason: row?.healthReason,
+      };
+    };
+    const recompute = (thresholds = config.portfolio.health) =>
+      recomputeRollups(database.db, { now, programs: config.portfolio.programs, thresholds });
+
+    beforeAll(async () => {
+      database = await target.open();
+      await seedWorkspace(database.db, config, now);
+      const row = {
+        kind: 'epic',
+        status: 'forecast',
+        confidence: 'high',
+        unit: 'points',
+        basis: 'team',
+        inputsHash: 'h',
+      };
+      await database.db.insert(forecasts).values([
+        // ado-main:100 is on track by its dates (schedule index 1.5) but unlikely by its forecast.
+        {
+          ...row,
+          scope: 'epic:ado-main:100',
+          remaining: 5,
+          p50: d(70).slice(0, 10),
+          p85: d(84).slice(0, 10),
+          p95: d(95).slice(0, 10),
+          target: d(60).slice(0, 10),
+          onTimeProbability: 0.3,
+          weeksOfHistory: 12,
+        },
+        // PAY-20 is already red for its passed target: red still wins over the forecast's amber.
+        {
+          ...row,
+          scope: 'epic:jira-main:PAY-20',
+          remaining: 3,
+          p50: d(5).slice(0, 10),
+          p85: d(9).slice(0, 10),
+          p95: d(14).slice(0, 10),
+          target: d(-4).slice(0, 10),
+          onTimeProbability: 0,
+          weeksOfHistory: 12,
+        },
+      ]);
+    });
+    afterAll(async () => {
+      await database.close();
+    });
+
+    it('turns an open epic amber when its on-time probability is under the threshold, naming the P85', async () => {
+      await recompute();
+      expect(await epic('ado-main:100')).toEqual({
+        health: 'amber',
+        rule: 'forecast-on-time',
+        reason: 'forecast-on-time: 30% likely by its target date 2026-08-14, below 50%; 85% likely done by 2026-09-07',
+      });
+      expect(await epic('jira-main:PAY-20')).toMatchObject({ health: 'red', rule: 'past-target' });
+    });
+
+    it('follows the configured threshold: at or above it the epic is judged by its dates again', async () => {
+      await recompute({ ...config.portfolio.health, forecastOnTime: 0.3 });
+      expect(await epic('ado-main:100')).toMatchObject({ health: 'green', rule: 'on-track' });
+      await recompute({ ...config.portfolio.health, forecastOnTime: 0.35 });
+      expect(await epic('ado-main:100')).toMatchObject({
+        health: 'amber',
+        reason: 'forecast-on-time: 30% likely by its target date 2026-08-14, below 35%; 85% likely done by 2026-09-07',
+      });
+    });
+  });
+}
+
+describe('the forecast-on-time threshold', () => {
+  const base: HealthInput = {
+    kind: 'epic',
+    statusCategory: 'in_progress',
+    targetDate: '2026-08-01',
+    plannedFinish: null,
+    resolved: null,
+    percentComplete: 0.5,
+    scheduleIndex: null,
+    compliance: null,
+    openChildren: 1,
+    totalChildren: 2,
+    overdue: 0,
+    total: 2,
+    blocked: 0,
+    errorFindings: 0,
+    overdueEpics: 0,
+  };
+  const t = { scheduleAmber: 0.9, scheduleRed: 0.7, complianceAmber: 0.8, complianceRed: 0.5 };
+
+  it('is the rule override when health does not set one, else 0.5 (the rule’s default)', () => {
+    const withRule = `${WORKSPACE_YAML}rules:\n  overrides:\n    forecast-on-time: { params: { threshold: 0.7 } }\n`;
+    expect(parseConfig(withRule, { env: WORKSPACE_ENV }).config.portfolio.health.forecastOnTime).toBe(0.7);
+    const own = `${withRule.replace('portfolio:\n', 'portfolio:\n  health: { forecastOnTime: 0.2 }\n')}`;
+    expect(parseConfig(own, { env: WORKSPACE_ENV }).config.portfolio.health.forecastOnTime).toBe(0.2);
+    expect(workspaceConfig().portfolio.health.forecastOnTime).toBeUndefined();
+    expect(DEFAULT_FORECAST_ON_TIME).toBe(0.5);
+  });
+
+  it('judges only open epics with a target and a probability; none, no amber', () => {
+    const now = new Date('2026-06-15T00:00:00Z');
+    const f = { onTimeProbability: 0.49, p85: '2026-09-01' };
+    expect(assessHealth({ ...base, forecast: f }, t, now).rule).toBe('forecast-on-time');
+    expect(assessHealth({ ...base, forecast: { ...f, onTimeProbability: 0.5 } }, t, now).rule).toBe('on-track');
+    expect(assessHealth({ ...base, forecast: { ...f, onTimeProbability: null } }, t, now).rule).toBe('on-track');
+    expect(assessHealth({ ...base, targetDate: null, forecast: f }, t, now).rule).toBe('on-track');
+    expect(assessHealth({ ...base, statusCategory: 'done', openChildren: 0, forecast: f }, t, now).rule).toBe('done');
+    expect(assessHealth({ ...base, kind: 'program', statusCategory: null, forecast: f }, t, now).rule).toBe('on-track');
+  });
+});
 
 /** The API names a project by connection and key; the workspace URL as `<connection>:<key>`. */
 function apiQuery(f: WorkspaceFilter): string {

@@ -8,6 +8,7 @@ import { queryRows } from '../../../db/query.ts';
 import { itemLinks, rollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { filterCondition, type WorkspaceFilter } from './filter.ts';
+import { attachP85 } from './forecast.ts';
 import { type Health, naturalRef } from './load.ts';
 
 export const ROADMAP_KINDS = ['epic', 'feature'];
@@ -35,6 +36,11 @@ export interface Bar {
   datesReversed: boolean;
   inCycle: boolean;
   external?: boolean;
+  /** The stored forecast's P85 (85% likely finished by), when one is stored (issue 26.8). */
+  p85?: string | null;
+  /** Days the P85 falls after the item's own target (negative: before); null without both. */
+  p85VsTarget?: number | null;
+  onTimeProbability?: number | null;
 }
 
 export interface Edge {
@@ -238,11 +244,12 @@ export async function loadTimeline(
     (a, b) =>
       a.start.localeCompare(b.start) || HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref),
   );
+  await attachP85(db, bars);
   const shown = new Set(bars.map((b) => b.ref));
   const raw = (await loadLiftedEdges(db, where)).filter((e) => shown.has(e.from) && shown.has(e.to));
   const { edges, cycles } = mark(bars, raw);
   const today = now.toISOString();
-  const dates = [today, ...bars.flatMap((b) => [b.start, b.end])].sort();
+  const dates = [today, ...bars.flatMap((b) => (b.p85 ? [b.start, b.end, b.p85] : [b.start, b.end]))].sort();
   const violations = edges.filter((e) => e.violation);
   return {
     today,

@@ -232,6 +232,16 @@ function TimelineSvg(props: { t: Timeline }) {
           >
             <title>{`${b.ref} ${b.title}: ${day(b.start)} → ${day(b.end)}, ${b.health}`}</title>
           </rect>
+          {b.p85 ? (
+            <path
+              d={`M${x(b.p85)},${y(b.ref) + 4} l6,${ROW_H / 2 - 4} l-6,${ROW_H / 2 - 4} l-6,-${ROW_H / 2 - 4} z`}
+              class={`p85-marker ${(b.p85VsTarget ?? 0) > 0 ? 'late' : ''}`}
+              data-testid="p85-marker"
+              data-ref={b.ref}
+            >
+              <title>{`${b.ref}: 85% likely finished by ${day(b.p85)}, ${p85Words(b)}`}</title>
+            </path>
+          ) : null}
         </g>
       ))}
       {t.edges.map((e) => {
@@ -254,6 +264,14 @@ function TimelineSvg(props: { t: Timeline }) {
       </text>
     </svg>
   );
+}
+
+/** The P85 against the target, in words: the marker's colour is never the only cue. */
+function p85Words(b: Bar): string {
+  const d = b.p85VsTarget;
+  if (d === null || d === undefined) return 'no target to compare with';
+  if (d === 0) return 'on its target';
+  return `${Math.abs(d)} ${Math.abs(d) === 1 ? 'day' : 'days'} ${d > 0 ? 'after' : 'before'} its target`;
 }
 
 function Problems(props: { violations: Edge[]; cycles: string[][]; bars: Map<string, Bar> }) {
@@ -306,8 +324,9 @@ export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; o
       <section class="card">
         <h2>Roadmap</h2>
         <p class="small muted">
-          Bars run from start to target; a hatched bar has no target of its own. Arrows run from the work that must
-          finish first; red arrows break date order or close a cycle.
+          Bars run from start to target; a hatched bar has no target of its own. A diamond marks the forecast's P85 (85%
+          likely finished by), filled when it falls after the target. Arrows run from the work that must finish first;
+          red arrows break date order or close a cycle.
         </p>
         {/* Focusable, so a keyboard can scroll a drawing wider than a phone. */}
         <section class="scroll" tabindex={0} aria-label="Roadmap drawing, scrolls sideways">
@@ -324,10 +343,11 @@ export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; o
                 <th>Epic or feature</th>
                 <th class="n">Start</th>
                 <th class="n">Target</th>
+                <th class="n">P85 against target</th>
               </tr>
             </thead>
             <tbody>
-              {t.bars.length === 0 ? <Empty cols={4} text="No epics or features in this view." /> : null}
+              {t.bars.length === 0 ? <Empty cols={5} text="No epics or features in this view." /> : null}
               {t.bars.map((b) => (
                 <tr data-testid="bar-row" data-ref={b.ref} data-health={b.health}>
                   <td>
@@ -346,6 +366,16 @@ export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; o
                     {b.startAssumed ? <div class="muted small">no planned start</div> : null}
                   </td>
                   <td class="n">{b.noTarget ? <span class="muted">no target</span> : day(b.end)}</td>
+                  <td class="n" data-testid="bar-p85" data-p85-vs-target={b.p85VsTarget ?? ''}>
+                    {b.p85 ? (
+                      <>
+                        {day(b.p85)}
+                        <div class={`small ${(b.p85VsTarget ?? 0) > 0 ? 'bad' : 'muted'}`}>{p85Words(b)}</div>
+                      </>
+                    ) : (
+                      <span class="muted">no forecast</span>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

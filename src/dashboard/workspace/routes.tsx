@@ -1,7 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 // The workspace pages, each behind the dashboard session (no session: the sign-in form, 401).
 // Stable URLs: /programs/:id, /programs/:id/dependencies, /epics/:ref, /items/:ref,
-// /findings/:id, /findings (explorer), /findings.csv and /timeline; filters ride in the query.
+// /findings/:id, /findings (explorer), /findings.csv, /timeline and /slip?baseline=NAME; filters
+// ride in the query.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -11,6 +12,8 @@ import { csvStream } from '../../util/csv.ts';
 import { Layout, SignIn } from '../page.tsx';
 import { parseFilter } from './filter.ts';
 import { EXPLORER_COLUMNS, explorerPages, GROUPS, type GroupBy, loadExplorer, SEVERITIES } from './findings.ts';
+import { loadEpicBurnUp, loadProgramBurnUp, loadSlip } from './forecast.ts';
+import { SlipPage } from './forecast-views.tsx';
 import { loadDependencyMap, loadTimeline } from './graph.ts';
 import { loadEpic, loadFinding, loadItem, loadProgram, ruleCatalog } from './load.ts';
 import { knownFilter, loadFilterOptions } from './options.ts';
@@ -60,7 +63,12 @@ export function registerWorkspacePages(
     const { options, filter } = await filterOf(c);
     const view = await loadProgram(db, config, id, { ...filter, program: undefined });
     if (!view) return missing(c, `No program "${id}".`);
-    return c.html(<ProgramPage view={view} filter={{ ...filter, program: id }} options={options} />, 200, opts.headers);
+    const burnUp = await loadProgramBurnUp(db, config, id, now());
+    return c.html(
+      <ProgramPage view={view} filter={{ ...filter, program: id }} options={options} burnUp={burnUp} />,
+      200,
+      opts.headers,
+    );
   });
 
   app.get('/programs/:id/dependencies', async (c) => {
@@ -82,8 +90,9 @@ export function registerWorkspacePages(
     const ref = c.req.param('ref');
     const [{ options, filter }, view] = await Promise.all([filterOf(c), loadEpic(db, ref)]);
     if (!view) return missing(c, `No item "${ref}".`);
+    const burnUp = await loadEpicBurnUp(db, ref, now());
     return c.html(
-      <EpicPage view={view} filter={filter} programs={options.programs} rules={await rules()} />,
+      <EpicPage view={view} filter={filter} programs={options.programs} rules={await rules()} burnUp={burnUp} />,
       200,
       opts.headers,
     );
@@ -140,6 +149,14 @@ export function registerWorkspacePages(
       : undefined;
     const view = await loadExplorer(db, config, filter, { groupBy: group, severity, rules: await rules() });
     return c.html(<ExplorerPage view={view} filter={filter} options={options} />, 200, opts.headers);
+  });
+
+  // The slip table: the baseline is chosen by ?baseline=NAME; its JSON twin is
+  // GET /api/v1/workspace/slip?baseline=NAME.
+  app.get('/slip', async (c) => {
+    if (!(await signedIn(c))) return signIn(c);
+    const view = await loadSlip(db, c.req.query('baseline') || undefined);
+    return c.html(<SlipPage view={view} />, view.unknown === null ? 200 : 404, opts.headers);
   });
 
   app.get('/timeline', async (c) => {

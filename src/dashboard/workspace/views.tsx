@@ -7,6 +7,8 @@ import { adfToText, renderAdf } from '../../../connectors/jira/comment.ts';
 import type { CommentDoc } from '../../../connectors/types.ts';
 import { Layout } from '../page.tsx';
 import { filterQuery, type WorkspaceFilter } from './filter.ts';
+import type { BurnUp } from './forecast.ts';
+import { BurnUpCard } from './forecast-views.tsx';
 import type { DependencyRow, EpicView, FindingView, ItemView, ProgramView, RuleText } from './load.ts';
 import {
   Crumbs,
@@ -76,7 +78,12 @@ function Dependencies(props: { rows: DependencyRow[]; filter: WorkspaceFilter })
   );
 }
 
-export function ProgramPage(props: { view: ProgramView; filter: WorkspaceFilter; options: FilterOptions }) {
+export function ProgramPage(props: {
+  view: ProgramView;
+  filter: WorkspaceFilter;
+  options: FilterOptions;
+  burnUp?: BurnUp | null;
+}) {
   const { view: v, filter: f } = props;
   const id = v.program.id;
   return (
@@ -107,6 +114,7 @@ export function ProgramPage(props: { view: ProgramView; filter: WorkspaceFilter;
         <Stat id="h-deps-in" label="Dependencies in" value={v.headline.dependenciesIn} />
         <Stat id="h-deps-out" label="Dependencies out" value={v.headline.dependenciesOut} />
       </section>
+      {props.burnUp ? <BurnUpCard b={props.burnUp} title="Burn-up and forecast of the program" /> : null}
       <section class="card">
         <h2>Epics across both trackers</h2>
         <div class="scroll">
@@ -155,6 +163,7 @@ export function EpicPage(props: {
   filter: WorkspaceFilter;
   programs: { id: string; name: string }[];
   rules: Map<string, RuleText>;
+  burnUp?: BurnUp | null;
 }) {
   const { view: v, filter: f } = props;
   const e = v.epic;
@@ -224,6 +233,7 @@ export function EpicPage(props: {
           tone={v.headline.openFindings ? 'bad' : ''}
         />
       </section>
+      {props.burnUp ? <BurnUpCard b={props.burnUp} title="Burn-up and forecast" /> : null}
       <section class="card">
         <h2>Children</h2>
         <div class="scroll">

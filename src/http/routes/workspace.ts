@@ -10,6 +10,7 @@ import {
   loadExplorer,
   SEVERITIES,
 } from '../../dashboard/workspace/findings.ts';
+import { loadEpicBurnUp, loadProgramBurnUp, loadSlip } from '../../dashboard/workspace/forecast.ts';
 import { loadDependencyMap, loadTimeline } from '../../dashboard/workspace/graph.ts';
 import { loadEpic, loadFinding, loadItem, loadProgram, ruleCatalog } from '../../dashboard/workspace/load.ts';
 import { csvStream } from '../../util/csv.ts';
@@ -80,6 +81,21 @@ const timelineRoute = route(
   { query: WorkspaceQuery },
   false,
 );
+const slipRoute = route(
+  '/api/v1/workspace/slip',
+  "The slip table: each baselined epic's target and forecast slip in days and scope added and removed",
+  { query: z.object({ baseline: z.string().min(1).max(100) }) },
+);
+const epicBurnUpRoute = route(
+  '/api/v1/workspace/epics/{ref}/burnup',
+  "An epic's burn-up (done and scope per week) with its forecast cone",
+  { params: z.object({ ref: pathParam('ref') }) },
+);
+const programBurnUpRoute = route(
+  '/api/v1/workspace/programs/{id}/burnup',
+  "A program's burn-up (done and scope per week) with its forecast cone",
+  { params: z.object({ id: pathParam('id') }) },
+);
 const explorerRoute = createRoute({
   method: 'get',
   path: '/api/v1/workspace/findings',
@@ -141,6 +157,26 @@ export function registerWorkspaceRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
       parseFilter((k) => c.req.query(k)),
       now(),
     );
+    return c.json(view as unknown as Record<string, unknown>, 200);
+  });
+
+  // The JSON twins of the slip page and the burn-up cards (issue 26.8), from the same loaders.
+  app.openapi(slipRoute, async (c) => {
+    const view = await loadSlip(db, c.req.query('baseline') ?? '');
+    if (view.unknown !== null) throw notFound(`No baseline named "${view.unknown}".`);
+    return c.json(view as unknown as Record<string, unknown>, 200);
+  });
+
+  app.openapi(epicBurnUpRoute, async (c) => {
+    const ref = c.req.param('ref') ?? '';
+    if (!(await loadEpic(db, ref))) throw notFound(`No item "${ref}".`);
+    return c.json((await loadEpicBurnUp(db, ref, now())) as unknown as Record<string, unknown>, 200);
+  });
+
+  app.openapi(programBurnUpRoute, async (c) => {
+    const id = c.req.param('id') ?? '';
+    const view = await loadProgramBurnUp(db, config, id, now());
+    if (!view) throw notFound(`No program "${id}".`);
     return c.json(view as unknown as Record<string, unknown>, 200);
   });
 
