@@ -4,21 +4,23 @@
 // revisions), an item not yet readable is retried later, and a poison event is retried with
 // backoff, then dead-lettered — it never holds up the others. A processor that dies mid-batch
 // costs its events nothing: only recorded failures count towards dead-lettering.
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Connector, UnreadableItem } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
-import { queryRows } from '../../db/query.ts';
-import { webhookInbox } from '../../db/schema.ts';
-import { storableText } from '../../db/storable.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import { makeRef, type WorkItem } from '../core/work-item.ts';
+import type { BackoffPolicy } from '../queue/backoff.ts';
+import { createQueue } from '../queue/queue.ts';
 import { commitChanges } from '../sync/commit.ts';
 import { recordQuarantine, unreadableItems } from '../sync/quarantine.ts';
 import type { SyncStages } from '../sync/run.ts';
 import { admitInScope, leaveScope } from '../sync/scope.ts';
 import { markDeleted, storeItems } from '../sync/store.ts';
 import { PRIORITY_WEBHOOK } from '../writeback/plan.ts';
+
+/** A failed event waits 1 s, then 2 s, 4 s … up to a minute: trackers' search lag is short. */
+export const WEBHOOK_BACKOFF: BackoffPolicy = { firstMs: 1000, capMs: 60_000, jitter: 0 };
 
 export interface WebhookProcessorDeps {
   database: Database;
@@ -100,37 +102,28 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
   }
 
+  const inbox = createQueue(db, {
+    table: 'webhook_inbox',
+    leasedStatus: 'processing',
+    columns: ['id', 'connection', 'event', 'keys', 'failures'],
+    labels: ['connection'],
+    orderBy: ['id'],
+    expiredText: ' times: every processor that took this event stopped',
+    doneAtColumn: 'processed_at',
+    maxAttempts,
+    maxLeaseExpiries,
+    backoff: WEBHOOK_BACKOFF,
+  });
+
   async function claim(): Promise<InboxRow[]> {
-    // attempts − failures is how many of an event's leases have now expired.
-    const released = await queryRows<{ id: number; connection: string; status: string }>(
-      db,
-      sql`
-      update webhook_inbox set
-        status = case when attempts - failures >= ${maxLeaseExpiries} then 'dead' else 'pending' end,
-        last_error = case when attempts - failures >= ${maxLeaseExpiries}
-          then 'the lease expired ' || (attempts - failures) || ' times: every processor that took this event stopped'
-          else last_error end,
-        lease_until = null
-      where status = 'processing' and lease_until < now()
-      returning id, connection, status`,
-    );
-    for (const r of released) {
-      if (r.status === 'dead') log.error({ id: Number(r.id), connection: r.connection }, 'webhook event dead-lettered');
+    for (const r of await inbox.releaseExpired()) {
+      if (r.status === 'dead') log.error({ id: r.id, connection: r.labels.connection }, 'webhook event dead-lettered');
     }
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`
-      update webhook_inbox w set status = 'processing', attempts = w.attempts + 1,
-        lease_until = now() + (${leaseMs} * interval '1 millisecond')
-      where w.id in (
-        select id from webhook_inbox
-        where status = 'pending' and next_attempt_at <= now()
-          and received_at <= now() - (${debounceMs} * interval '1 millisecond')
-        order by id limit 500
-        for update skip locked
-      )
-      returning w.id, w.connection, w.event, w.keys, w.failures`,
-    );
+    const rows = await inbox.claim({
+      limit: 500,
+      leaseMs,
+      where: sql`c.received_at <= now() - (${debounceMs} * interval '1 millisecond')`,
+    });
     return rows.map((r) => ({
       id: Number(r.id),
       connection: String(r.connection),
@@ -141,22 +134,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   }
 
   async function retryLater(row: InboxRow, error: string): Promise<'retried' | 'dead'> {
-    const failures = row.failures + 1;
-    if (failures >= maxAttempts) {
-      await db
-        .update(webhookInbox)
-        .set({ status: 'dead', failures, leaseUntil: null, lastError: error })
-        .where(eq(webhookInbox.id, row.id));
+    const { outcome } = await inbox.fail(row, error);
+    if (outcome === 'dead') {
       log.error({ id: row.id, connection: row.connection, keys: row.keys, error }, 'webhook event dead-lettered');
-      return 'dead';
     }
-    const delay = Math.min(60_000, 500 * 2 ** failures);
-    // Raw SQL bypasses the column's storable type: a tracker's error text may hold U+0000.
-    await db.execute(sql`
-      update webhook_inbox set status = 'pending', failures = ${failures}, lease_until = null, last_error = ${storableText(error)},
-        next_attempt_at = now() + (${delay} * interval '1 millisecond')
-      where id = ${row.id}`);
-    return 'retried';
+    return outcome;
   }
 
   /**
@@ -212,14 +194,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       deferAggregates: deferring,
     });
     if (deferring && changed.length > 0) aggregatesDirty = true;
-    if (done.length > 0) {
-      await db.execute(sql`
-        update webhook_inbox set status = 'done', processed_at = now(), lease_until = null, last_error = null
-        where id in (${sql.join(
-          done.map((r) => sql`${r.id}`),
-          sql`, `,
-        )})`);
-    }
+    await inbox.done(done.map((r) => r.id));
     return planned;
   }
 

@@ -7,15 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
-import type { Database } from '../../db/client.ts';
-import { queryRows } from '../../db/query.ts';
-import { appliedState, writeAudit, writeOutbox } from '../../db/schema.ts';
-import { storableText } from '../../db/storable.ts';
+import type { Database, Db } from '../../db/client.ts';
+import { appliedState, writeAudit } from '../../db/schema.ts';
 import { ConnectorError, NotFoundError, RateLimitError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { splitRef } from '../core/work-item.ts';
+import type { BackoffPolicy } from '../queue/backoff.ts';
+import { createQueue } from '../queue/queue.ts';
 import { markerFor } from './desired.ts';
 import type { OutboxPayload, WriteTarget } from './plan.ts';
+
+/** A failed write waits 1 s, 2 s, 4 s … up to five minutes, each ±25 % so a burst spreads out. */
+export const WRITE_BACKOFF: BackoffPolicy = { firstMs: 1000, capMs: 300_000, jitter: 0.25 };
 
 export interface WriteWorkerDeps {
   database: Database;
@@ -30,6 +33,8 @@ export interface WriteWorkerDeps {
    * takes it (a crash on its payload, say) must not stop them for ever.
    */
   maxLeaseExpiries?: number;
+  /** How long a failed write waits before its next send (WRITE_BACKOFF). */
+  backoff?: BackoffPolicy;
   /** Called after each write lands (the freshness histogram hooks in here). */
   onApplied?(row: ClaimedWrite): void;
 }
@@ -73,57 +78,53 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
   const connections = [...deps.connectors.keys()];
   const log = deps.log.child({ worker: id });
 
+  const outbox = createQueue(db, {
+    table: 'write_outbox',
+    leasedStatus: 'in_flight',
+    columns: [
+      'id',
+      'connection',
+      'ref',
+      'target',
+      'payload',
+      'desired_hash',
+      'attempts',
+      'failures',
+      'priority',
+      'created_at',
+    ],
+    labels: ['ref', 'target'],
+    orderBy: ['priority', 'id'],
+    expiredText: ' times: every worker that took this write stopped before finishing it',
+    holderColumn: true,
+    updatedAtColumn: true,
+    // An expired lease hands the row back unless a newer plan for the same item and target is
+    // already waiting: that one carries the latest state.
+    streamBy: ['ref', 'target'],
+    maxAttempts,
+    maxLeaseExpiries,
+    backoff: deps.backoff ?? WRITE_BACKOFF,
+  });
+
   async function releaseExpiredLeases(): Promise<void> {
-    // An expired lease means its worker died mid-write. Hand the row back, unless a newer plan
-    // for the same item and target is already waiting: that one carries the latest state.
-    // attempts − failures is how many of its leases have now expired.
-    const released = await queryRows<{ ref: string; target: string; status: string; expiries: number }>(
-      db,
-      sql`
-      update write_outbox o set
-        status = case
-          when exists (
-            select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending'
-          ) then 'superseded'
-          when o.attempts - o.failures >= ${maxLeaseExpiries} then 'dead'
-          else 'pending' end,
-        last_error = case when o.attempts - o.failures >= ${maxLeaseExpiries}
-          then 'the lease expired ' || (o.attempts - o.failures) || ' times: every worker that took this write stopped before finishing it'
-          else o.last_error end,
-        lease_until = null, leased_by = null, updated_at = now()
-      where o.status = 'in_flight' and o.lease_until < now()
-      returning o.ref, o.target, o.status, o.attempts - o.failures as expiries`,
-    );
-    for (const r of released) {
+    // An expired lease means its worker died mid-write.
+    for (const r of await outbox.releaseExpired()) {
       if (r.status === 'dead')
-        log.error({ ref: r.ref, target: r.target, expiries: Number(r.expiries) }, 'write dead-lettered');
+        log.error({ ref: r.labels.ref, target: r.labels.target, expiries: r.expiries }, 'write dead-lettered');
     }
   }
 
   async function claim(limit: number): Promise<ClaimedWrite[]> {
     if (connections.length === 0) return [];
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`
-      update write_outbox o set status = 'in_flight', leased_by = ${id}, attempts = o.attempts + 1,
-        lease_until = now() + (${leaseMs} * interval '1 millisecond'), updated_at = now()
-      where o.id in (
-        select c.id from write_outbox c
-        where c.status = 'pending' and c.next_attempt_at <= now()
-          and c.connection in (${sql.join(
-            connections.map((c) => sql`${c}`),
-            sql`, `,
-          )})
-          and not exists (
-            select 1 from write_outbox f where f.ref = c.ref and f.target = c.target and f.status = 'in_flight'
-          )
-        order by c.priority, c.id
-        limit ${limit}
-        for update skip locked
-      )
-      returning o.id, o.connection, o.ref, o.target, o.payload, o.desired_hash, o.attempts, o.failures, o.priority,
-        o.created_at`,
-    );
+    const rows = await outbox.claim({
+      limit,
+      leaseMs,
+      holder: id,
+      where: sql`c.connection in (${sql.join(
+        connections.map((c) => sql`${c}`),
+        sql`, `,
+      )})`,
+    });
     return rows.map((r) => ({
       id: Number(r.id),
       connection: String(r.connection),
@@ -173,10 +174,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
           target: [appliedState.ref, appliedState.target],
           set: { hash: row.desiredHash, externalId, value: row.payload, appliedAt: sql`now()` },
         });
-      await tx
-        .update(writeOutbox)
-        .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: sql`now()` })
-        .where(eq(writeOutbox.id, row.id));
+      await outbox.done([row.id], tx as unknown as Db);
       await tx.insert(writeAudit).values({
         connection: row.connection,
         ref: row.ref,
@@ -194,19 +192,10 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
     const httpStatus = err instanceof ConnectorError ? (err.httpStatus ?? null) : null;
     if (err instanceof NotFoundError) {
       // The item is gone from the tracker: nothing to retry, nothing for a person to look at.
-      await db
-        .update(writeOutbox)
-        .set({ status: 'superseded', leaseUntil: null, lastError: message, updatedAt: sql`now()` })
-        .where(eq(writeOutbox.id, row.id));
+      await outbox.drop(row.id, message);
       log.info({ ref: row.ref, target: row.target }, 'write dropped: the item no longer exists');
       return 'failed';
     }
-    const failures = row.failures + 1;
-    const dead = failures >= maxAttempts;
-    const delayMs =
-      err instanceof RateLimitError
-        ? Math.max(1000, err.retryAfterMs)
-        : Math.min(300_000, 1000 * 2 ** (failures - 1)) * (0.75 + Math.random() * 0.5);
     await db.insert(writeAudit).values({
       connection: row.connection,
       ref: row.ref,
@@ -216,24 +205,15 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
       outboxId: row.id,
       detail: { attempt: row.attempts, worker: id, error: message },
     });
-    if (dead) {
-      await db
-        .update(writeOutbox)
-        .set({ status: 'dead', failures, leaseUntil: null, lastError: message, updatedAt: sql`now()` })
-        .where(eq(writeOutbox.id, row.id));
+    // A rate limit says when to come back; sooner would only be refused again.
+    const asked = err instanceof RateLimitError ? Math.max(1000, err.retryAfterMs) : undefined;
+    const { outcome, failures, delayMs } = await outbox.fail(row, message, { delayMs: asked });
+    if (outcome === 'dead') {
       log.error({ ref: row.ref, target: row.target, failures, err: message }, 'write dead-lettered');
       return 'dead';
     }
-    await db.execute(sql`
-      update write_outbox o set
-        status = case when exists (
-          select 1 from write_outbox p where p.ref = o.ref and p.target = o.target and p.status = 'pending' and p.id <> o.id
-        ) then 'superseded' else 'pending' end,
-        failures = ${failures}, lease_until = null, leased_by = null, last_error = ${storableText(message)},
-        next_attempt_at = now() + (${Math.round(delayMs)} * interval '1 millisecond'), updated_at = now()
-      where o.id = ${row.id}`);
     log.warn(
-      { ref: row.ref, target: row.target, failures, retryInMs: Math.round(delayMs), err: message },
+      { ref: row.ref, target: row.target, failures, retryInMs: delayMs, err: message },
       'write failed, will retry',
     );
     return 'failed';
@@ -247,12 +227,7 @@ export function createWriteWorker(deps: WriteWorkerDeps): WriteWorker {
     if (ids.length === 0) return () => {};
     const timer = setInterval(
       () => {
-        db.execute(sql`
-          update write_outbox set lease_until = now() + (${leaseMs} * interval '1 millisecond')
-          where leased_by = ${id} and status = 'in_flight' and id in (${sql.join(
-            ids.map((i) => sql`${i}`),
-            sql`, `,
-          )})`).catch((err: unknown) => log.warn({ err }, 'could not renew write leases'));
+        outbox.renew(ids, leaseMs, id).catch((err: unknown) => log.warn({ err }, 'could not renew write leases'));
       },
       Math.max(100, Math.floor(leaseMs / 3)),
     );
