@@ -13,13 +13,17 @@ import { buildSyncStages } from '../src/sync/stages.ts';
 import { createWebhookReceiver } from '../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../src/webhooks/routes.ts';
 import { createWriteWorker } from '../src/writeback/worker.ts';
-import { benchLogger, worldConfig } from './lib/world.ts';
+import { benchLogger, SOAK_CONFIG_YAML, worldConfig } from './lib/world.ts';
 
 const env = process.env;
 const mode = env.SOAK_MODE ?? 'sync';
 const leaseMs = Number(env.SOAK_LEASE_MS ?? 2000);
 const limits = { concurrency: 4, requestsPerSecond: 200 };
-const config = worldConfig(env.JIRA_URL!, env.ADO_URL!, { jiraLimits: limits, adoLimits: limits });
+const config = worldConfig(env.JIRA_URL!, env.ADO_URL!, {
+  jiraLimits: limits,
+  adoLimits: limits,
+  extraYaml: SOAK_CONFIG_YAML,
+});
 const log = benchLogger();
 const database = await openDatabase(env.DATABASE_URL!, { maxConnections: 4 });
 const connectors = createConnectors(config.connections, { log });

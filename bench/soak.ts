@@ -18,7 +18,7 @@ import { findings } from '../db/schema.ts';
 import { type BenchDatabase, openBenchDatabase, postgresReachable } from './lib/db.ts';
 import { ADO_HOOK, JIRA_HOOK_SECRET, type Seeded, startSimulators } from './lib/simulators.ts';
 import { sleep } from './lib/stats.ts';
-import { type WorldOptions, wireWorld } from './lib/world.ts';
+import { SOAK_CONFIG_YAML, type WorldOptions, wireWorld } from './lib/world.ts';
 
 const WORKER = fileURLToPath(new URL('./soak-worker.ts', import.meta.url));
 
@@ -281,6 +281,7 @@ export async function runSoak(p: SoakProfile, seed: number) {
     violationRate: 0.3,
     jiraLimits: fast,
     adoLimits: fast,
+    extraYaml: SOAK_CONFIG_YAML,
   };
   const faulty = await startSimulators(worldOpts);
   const clean = await startSimulators(worldOpts);

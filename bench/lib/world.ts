@@ -60,6 +60,14 @@ export interface RemoteWorld extends World {
   sims: SimProcess;
 }
 
+/**
+ * What the soak's pipelines (the faulty children and the clean run) add to the world's config.
+ * Forecasts are off: they are a function of when each change happened, and the soak applies the
+ * same people's changes to the faulty and the clean trackers at different moments, so their
+ * histories, and so their forecasts, differ by construction rather than by any fault.
+ */
+export const SOAK_CONFIG_YAML = 'forecast: { enabled: false }';
+
 export function worldConfig(
   jiraUrl: string,
   adoUrl: string,
