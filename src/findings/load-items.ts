@@ -3,11 +3,11 @@
 // either way, same-owner work in progress) and loads only the context those need. The tracker's
 // `raw` JSON is the heaviest column and is read only when a rule asks for it.
 import { and, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { coversMostItems, inList, queryRows, textArray } from '../db/query.ts';
-import { forecasts, itemLinks, workItems } from '../db/schema.ts';
-import { selectRows } from '../db/select.ts';
-import type { GraphItem, ItemForecast, OwnerWork } from './graph.ts';
+import type { Db } from '../../db/client.ts';
+import { coversMostItems, inList, queryRows, textArray } from '../../db/query.ts';
+import { forecasts, itemLinks, workItems } from '../../db/schema.ts';
+import { selectRows } from '../../db/select.ts';
+import type { GraphItem, ItemForecast, OwnerWork } from '../../rules/graph.ts';
 
 export interface ItemLoadOptions {
   /** Read the tracker's raw JSON too (only rules that use `item.raw` need it). */
