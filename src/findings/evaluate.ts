@@ -52,7 +52,7 @@ export interface EvaluateFindingsOptions {
    * chunked evaluation reads the next chunk while the transaction writes the last.
    */
   reader?: Db;
-  /** Items per chunk of a large evaluation (items.ts EVALUATION_CHUNK); tests make it small. */
+  /** Items per chunk of a large evaluation (load-items.ts EVALUATION_CHUNK); tests make it small. */
   chunkItems?: number;
   /** Items a chunk evaluates between two turns of the event loop (EVAL_SLICE); tests make it small. */
   sliceItems?: number;
@@ -161,7 +161,7 @@ export async function evaluateFindings(
 const EVAL_SLICE = 250;
 
 /**
- * A first or full evaluation, chunk by chunk (items.ts `planEvaluationChunks`): each chunk's
+ * A first or full evaluation, chunk by chunk (load-items.ts `planEvaluationChunks`): each chunk's
  * trees and their linked context are loaded, evaluated and planned, and its writes go out while
  * the next chunk is read and evaluated. The findings each chunk plans are those of its own
  * refs, so the result is the one a single pass over every item would give.
