@@ -4,6 +4,7 @@
 // Works on a drizzle transaction too.
 import type { Db } from '../../db/client.ts';
 import { coversMostItems, letIoRun, type Pipeline, withPipeline } from '../../db/query.ts';
+import type { EvaluationChunk } from '../../rules/affected.ts';
 import type { Waiver } from '../../rules/config.ts';
 import { type EvaluationRun, evaluateItemsSliced } from '../../rules/evaluate.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from '../../rules/graph.ts';
@@ -26,14 +27,7 @@ import {
   reportErrors,
 } from '../../rules/pass.ts';
 import type { FindingsPlan, StoredFinding } from '../../rules/plan.ts';
-import {
-  chunks,
-  type EvaluationChunk,
-  loadAffected,
-  loadAllItems,
-  loadChunk,
-  planEvaluationChunks,
-} from './load-items.ts';
+import { chunks, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './load-items.ts';
 import { addApplicable, addPlan, countFindings, existingFindings } from './store.ts';
 
 export type { FindingsSummary, RuleErrorSummary } from '../../rules/pass.ts';
