@@ -1,6 +1,6 @@
 // The direction of dependency (STYLE.md): src/core/ depends on nothing of ours; db/, connectors/
-// and rules/ depend on src/core/ only; the app in src/ may use all of them. `npm run arch` fails
-// CI on any edge against it; `npm run graph` draws the graph.
+// and rules/ depend on src/core/ only, and rules/ reaches no database at all; the app in src/ may
+// use all of them. `npm run arch` fails CI on any edge against it; `npm run graph` draws the graph.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -24,6 +24,15 @@ module.exports = {
       comment: 'db/ is the storage layer: it does not know the connectors or the rule engine.',
       from: { path: '^db/', pathNot: '\\.test\\.ts$' },
       to: { path: '^(connectors|rules)/' },
+    },
+    {
+      name: 'rules-need-no-database',
+      severity: 'error',
+      comment:
+        'The rule engine is pure: rules/ and its unit tests reach no storage, however indirectly. ' +
+        'Loading items and storing findings is src/findings/; tests that need a database live in test/findings/.',
+      from: { path: '^rules/' },
+      to: { path: '^(db/|node_modules/(drizzle-orm|@electric-sql/pglite|postgres)/)', reachable: true },
     },
     {
       name: 'no-app-code-from-tests-or-bench',

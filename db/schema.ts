@@ -146,7 +146,7 @@ export const evalQueue = pgTable('eval_queue', {
    * What the item was linked into before the change, where the change took it out: its previous
    * owner (whose WIP findings count it no more), its previous parent and the targets of links it
    * dropped. The stored row shows only the new side; these name the old one, so the pass that
-   * settles the row re-evaluates both (rules/items.ts loadAffected). Merged when re-queued.
+   * settles the row re-evaluates both (src/findings/load-items.ts loadAffected). Merged when re-queued.
    */
   reachOwners: text('reach_owners').array().notNull().default(sql`'{}'::text[]`),
   reachRefs: text('reach_refs').array().notNull().default(sql`'{}'::text[]`),

@@ -10,18 +10,9 @@
 // (decodeTrackerJson). The envelope also carries the item's metadata: which normalized fields
 // were sanitized. Raw JSON with nothing to escape or report is stored as it is.
 
-export const REPLACEMENT_CHARACTER = '\uFFFD';
+import { isStorableText, storableText } from '../src/core/storable-text.ts';
 
-/** Whether Postgres holds this string as it is, in text and in jsonb. */
-export function isStorableText(s: string): boolean {
-  return s.isWellFormed() && !s.includes('\u0000');
-}
-
-/** The string with U+0000 and every lone surrogate replaced by U+FFFD; the same string when storable. */
-export function storableText(s: string): string {
-  if (isStorableText(s)) return s;
-  return s.toWellFormed().replaceAll('\u0000', REPLACEMENT_CHARACTER);
-}
+export { isStorableText, REPLACEMENT_CHARACTER, storableText } from '../src/core/storable-text.ts';
 
 /**
  * A JSON-shaped value with every string (object keys too) made storable. Returns the value itself

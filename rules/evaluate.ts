@@ -1,4 +1,4 @@
-// Pure rule evaluation over an item graph: no database, no clock. The DB layer (findings.ts),
+// Pure rule evaluation over an item graph: no database, no clock. The DB layer (src/findings/),
 // preview, the rule test runner and the benchmark all go through `evaluateItems`.
 import { RuleBudgetError, resetMeter } from './budget.ts';
 import type { CompiledRule } from './compile.ts';

@@ -1,7 +1,7 @@
 // The findings lifecycle as a pure function: from what rules say now and what the database
 // holds, decide every insert, update and history row. `evaluateFindings` applies the plan;
 // `rules preview` only prints it. Keeping this pure is what makes both agree.
-import { storableText } from '../db/storable.ts';
+import { storableText } from '../src/core/storable-text.ts';
 import type { CompiledRule } from './compile.ts';
 import type { Waiver } from './config.ts';
 import type { ItemResult } from './evaluate.ts';

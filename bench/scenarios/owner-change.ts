@@ -4,10 +4,10 @@
 // and evaluates some 530 items of a store of several thousand. Timed: storing the change and
 // the commit that evaluates it (the built-in rule pack; rollups and planning are other stages).
 
-import { evaluateFindings } from '../../rules/findings.ts';
 import { loadRuleSet } from '../../rules/load.ts';
 import { testItem } from '../../rules/testing.ts';
 import type { WorkItem } from '../../src/core/work-item.ts';
+import { evaluateFindings } from '../../src/findings/evaluate.ts';
 import { commitChanges } from '../../src/sync/commit.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import type { BenchDatabase } from '../lib/db.ts';

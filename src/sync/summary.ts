@@ -1,5 +1,5 @@
 // The sync summary: the `sync --json` contract of DESIGN.md, and its human rendering.
-import type { FindingsSummary } from '../../rules/findings.ts';
+import type { FindingsSummary } from '../../rules/pass.ts';
 import { count } from '../util/plural.ts';
 
 export interface ConnectionSummary {
@@ -30,7 +30,7 @@ export interface ConnectionSummary {
 }
 
 // The evaluation's own summary type: one definition, owned by the rule engine.
-export type { FindingsSummary } from '../../rules/findings.ts';
+export type { FindingsSummary } from '../../rules/pass.ts';
 
 export interface WritesSummary {
   planned: number;

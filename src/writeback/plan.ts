@@ -98,7 +98,7 @@ const WAITING_COLUMNS = { ref: writeOutbox.ref, target: writeOutbox.target, hash
 
 /** Items planned per round of reads: large enough that a first sync makes few round trips. */
 export const PLAN_CHUNK = 10_000;
-/** Items planned between two turns of the event loop (see letIoRun and findings.ts EVAL_SLICE). */
+/** Items planned between two turns of the event loop (see letIoRun and src/findings/evaluate.ts EVAL_SLICE). */
 const PLAN_SLICE = 250;
 const INSERT_ROWS = 2500;
 const OUTBOX_COLUMNS = ['connection', 'ref', 'target', 'payload', 'desired_hash', 'status', 'priority'];
@@ -130,7 +130,7 @@ type StoredWrites = [
 /**
  * Plans the writes of a set of items from what they are and what is stored for them: the
  * per-item half of planWrites, shared with a first sync's evaluation, which plans the items
- * without a rollup from its own results while it runs (rules/findings.ts, `onChunk`).
+ * without a rollup from its own results while it runs (src/findings/evaluate.ts, `onChunk`).
  */
 export function createItemPlanner(
   config: Config,

@@ -1,7 +1,7 @@
 // The Worker's own modules, in Node: the bundled rule set equals what Node loads from disk, and
 // scheduled-job locks are leases in Postgres (Hyperdrive pools cannot hold session locks).
 import { describe, expect, it } from 'vitest';
-import { loadRuleSet } from '../../rules/index.ts';
+import { loadRuleSet } from '../../rules/load.ts';
 import { Config } from '../../src/config/schema.ts';
 import { withLeaseLocks } from '../../src/worker/lease.ts';
 import { createWorkerLogger } from '../../src/worker/log.ts';

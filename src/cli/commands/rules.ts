@@ -14,10 +14,10 @@ import {
   type RulesConfigInput,
   readRuleFile,
 } from '../../../rules/load.ts';
-import { previewRuleFile } from '../../../rules/preview.ts';
 import { readTestFile, runRuleTests, testFileFor } from '../../../rules/testing.ts';
 import type { Waiver } from '../../config/schema.ts';
 import { PmoSyncError } from '../../core/errors.ts';
+import { previewRuleFile } from '../../findings/preview.ts';
 import { count } from '../../util/plural.ts';
 import { type CliContext, Exit } from '../context.ts';
 

@@ -6,15 +6,15 @@
 // TEST_DATABASE_URL is set.
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../db/client.ts';
-import { findingHistory, findings, itemChecks, itemLinks, workItems } from '../db/schema.ts';
-import { dbTargets } from '../test/helpers/db.ts';
-import { evaluateItems } from './evaluate.ts';
-import { evaluateFindings } from './findings.ts';
-import { createItemGraph, type GraphItem } from './graph.ts';
-import { loadAffected, planEvaluationChunks } from './items.ts';
-import { loadRuleSet } from './load.ts';
-import { testItem } from './testing.ts';
+import type { Database, Db } from '../../db/client.ts';
+import { findingHistory, findings, itemChecks, itemLinks, workItems } from '../../db/schema.ts';
+import { evaluateItems } from '../../rules/evaluate.ts';
+import { createItemGraph, type GraphItem } from '../../rules/graph.ts';
+import { loadRuleSet } from '../../rules/load.ts';
+import { testItem } from '../../rules/testing.ts';
+import { evaluateFindings } from '../../src/findings/evaluate.ts';
+import { loadAffected, planEvaluationChunks } from '../../src/findings/load-items.ts';
+import { dbTargets } from '../helpers/db.ts';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const day = (d: number) => new Date(NOW.getTime() + d * 86_400_000).toISOString().slice(0, 10);

@@ -3,11 +3,23 @@
 // either way, same-owner work in progress) and loads only the context those need. The tracker's
 // `raw` JSON is the heaviest column and is read only when a rule asks for it.
 import { and, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { coversMostItems, inList, queryRows, textArray } from '../db/query.ts';
-import { forecasts, itemLinks, workItems } from '../db/schema.ts';
-import { selectRows } from '../db/select.ts';
-import type { GraphItem, ItemForecast, OwnerWork } from './graph.ts';
+import type { Db } from '../../db/client.ts';
+import { coversMostItems, inList, queryRows, textArray } from '../../db/query.ts';
+import { forecasts, itemLinks, workItems } from '../../db/schema.ts';
+import { selectRows } from '../../db/select.ts';
+import {
+  affectedInMemory,
+  BLOCKING_TYPES,
+  CYCLE_REACH,
+  chunkRefs,
+  EVALUATION_CHUNK,
+  type EvaluationChunk,
+  type ItemShape,
+  pushTo,
+  shapeOf,
+  treeChunks,
+} from '../../rules/affected.ts';
+import type { GraphItem, ItemForecast, OwnerWork } from '../../rules/graph.ts';
 
 export interface ItemLoadOptions {
   /** Read the tracker's raw JSON too (only rules that use `item.raw` need it). */
@@ -18,13 +30,6 @@ export interface AffectedOptions extends ItemLoadOptions {
   /** Owner ids whose in-progress items a change affects besides the changed items' own owners. */
   owners?: readonly string[];
 }
-
-/**
- * Items a walk along dependency links visits at most to find what a change can put into or
- * take out of a cycle. A change whose component is larger leaves the farthest items to the
- * next full pass; real dependency graphs are far smaller.
- */
-export const CYCLE_REACH = 5000;
 
 export const CHUNK = 5000;
 
@@ -260,92 +265,9 @@ async function blockingReach(db: Db, start: readonly string[]): Promise<string[]
   return [...reached];
 }
 
-/** The same walk over links held in memory (`blocking`: neighbours both ways). */
-function blockingReachInMemory(blocking: ReadonlyMap<string, readonly string[]>, start: Iterable<string>): string[] {
-  const reached = new Set(start);
-  const out: string[] = [];
-  let frontier = [...reached];
-  while (frontier.length > 0 && reached.size < CYCLE_REACH) {
-    const next: string[] = [];
-    for (const ref of frontier) {
-      for (const n of blocking.get(ref) ?? []) {
-        if (reached.has(n) || reached.size >= CYCLE_REACH) continue;
-        reached.add(n);
-        out.push(n);
-        next.push(n);
-      }
-    }
-    frontier = next;
-  }
-  return out;
-}
-
-/** What expanding a change set needs to know of a stored item. */
-interface ItemShape {
-  ref: string;
-  parent: string | null;
-  owner: string | null;
-  /** Not deleted and in progress: part of its owner's WIP. */
-  active: boolean;
-  /** Targets of its outward links. */
-  links: readonly string[];
-}
-
-const shapeOf = (it: GraphItem): ItemShape => ({
-  ref: it.ref,
-  parent: it.parent,
-  owner: it.owner?.id ?? null,
-  active: !it.deletedAt && it.statusCategory === 'in_progress',
-  links: it.links.map((l) => l.target),
-});
-
-/** The same expansion as loadAffected, over the shapes of every stored item, in one pass. */
-function affectedInMemory(
-  all: readonly ItemShape[],
-  changed: readonly string[],
-  leftOwners: readonly string[] = [],
-  blocking?: ReadonlyMap<string, readonly string[]>,
-): Set<string> {
-  const changedSet = new Set(changed);
-  const targets = new Set(changed);
-  // A first sync changes every stored item: ancestors, children, linkers and owners' work are
-  // all among them already, and only link targets never stored can add to the set.
-  if (changedSet.size >= all.length && all.every((i) => changedSet.has(i.ref))) {
-    for (const it of all) for (const t of it.links) targets.add(t);
-    return targets;
-  }
-  if (blocking) for (const r of blockingReachInMemory(blocking, changed)) targets.add(r);
-  const byRef = new Map(all.map((i) => [i.ref, i]));
-  for (const ref of changed) {
-    // Ancestors (cycle-safe: a ref already targeted stops the climb).
-    let p = byRef.get(ref)?.parent;
-    while (p && !targets.has(p)) {
-      targets.add(p);
-      p = byRef.get(p)?.parent;
-    }
-    for (const t of byRef.get(ref)?.links ?? []) targets.add(t);
-  }
-  const owners = new Set(changed.map((r) => byRef.get(r)?.owner).filter((o): o is string => !!o));
-  for (const o of leftOwners) owners.add(o);
-  for (const it of all) {
-    if (it.parent && changedSet.has(it.parent)) targets.add(it.ref);
-    if (it.links.some((t) => changedSet.has(t))) targets.add(it.ref);
-    if (it.active && it.owner && owners.has(it.owner)) targets.add(it.ref);
-  }
-  return targets;
-}
-
 /** Every stored item, deleted ones included (links to them must resolve as deleted). */
 export async function loadAllItems(db: Db, opts: ItemLoadOptions = {}): Promise<GraphItem[]> {
   return (await selectItems(db, opts)).map(toGraphItem);
-}
-
-/** One slice of a large evaluation: whole item trees, and which of their items to evaluate. */
-export interface EvaluationChunk {
-  /** Every item of the chunk's trees (their `parent` and `children` never leave the chunk). */
-  members: string[];
-  /** Refs to evaluate; may name refs that are not stored (their findings resolve). */
-  evaluate: string[];
 }
 
 export interface ChunkedEvaluation {
@@ -357,11 +279,6 @@ export interface ChunkedEvaluation {
   /** Neighbours along links a dependency cycle can run through (blocks, depends on, cross-tracker). */
   blocking: Map<string, string[]>;
 }
-
-/** Items a chunk holds at most, unless one tree is larger (a tree is never split). */
-export const EVALUATION_CHUNK = 5000;
-
-const BLOCKING_TYPES = new Set(['blocks', 'blocked_by', 'depends_on', 'required_by', 'cross_tracker']);
 
 /**
  * Plans an evaluation over most of the store (a first or full sync) as chunks of whole trees,
@@ -418,55 +335,7 @@ export async function planEvaluationChunks(
     evaluate = affectedInMemory(shapes, changed, leftOwners, blocking);
   }
 
-  // Each item's tree is named by its top: the highest ancestor stored, or the smallest ref of
-  // a parent cycle (the same whichever member the climb starts from).
-  const rootOf = new Map<string, string>();
-  const topOf = (ref: string): string => {
-    const known = rootOf.get(ref);
-    if (known) return known;
-    const path = [ref];
-    let root: string | undefined;
-    for (;;) {
-      const cur = path[path.length - 1]!;
-      const p = parentOf.get(cur);
-      if (!p || !parentOf.has(p)) {
-        root = cur;
-        break;
-      }
-      const seen = rootOf.get(p);
-      if (seen) {
-        root = seen;
-        break;
-      }
-      // Parent chains are a few levels deep: a scan of the path beats a set per item.
-      const at = path.indexOf(p);
-      if (at >= 0) {
-        root = path.slice(at).reduce((a, b) => (b < a ? b : a));
-        break;
-      }
-      path.push(p);
-    }
-    for (const r of path) rootOf.set(r, root);
-    return root;
-  };
-  const trees = new Map<string, string[]>();
-  for (const ref of parentOf.keys()) pushTo(trees, topOf(ref), ref);
-
-  const chunks: EvaluationChunk[] = [];
-  let current: EvaluationChunk = { members: [], evaluate: [] };
-  for (const members of trees.values()) {
-    const wanted = evaluate ? members.filter((r) => evaluate.has(r)) : members;
-    if (wanted.length === 0) continue;
-    if (current.members.length > 0 && current.members.length + members.length > maxItems) {
-      chunks.push(current);
-      current = { members: [], evaluate: [] };
-    }
-    current.members.push(...members);
-    current.evaluate.push(...wanted);
-  }
-  // Refs that are not stored (a link to an item never synced) resolve whatever they had.
-  for (const ref of evaluate ?? []) if (!parentOf.has(ref)) current.evaluate.push(ref);
-  if (current.evaluate.length > 0) chunks.push(current);
+  const chunks = treeChunks(parentOf, evaluate, maxItems);
   return { chunks, ownerWork, linked, blocking };
 }
 
@@ -480,33 +349,10 @@ export async function loadChunk(
   plan: Pick<ChunkedEvaluation, 'linked' | 'blocking'>,
   opts: ItemLoadOptions = {},
 ): Promise<GraphItem[]> {
-  const members = new Set(chunk.members);
-  const context = new Set<string>();
-  for (const ref of members) for (const n of plan.linked.get(ref) ?? []) if (!members.has(n)) context.add(n);
-  let frontier = [...members, ...context];
-  const reached = new Set(frontier);
-  while (frontier.length > 0) {
-    const next: string[] = [];
-    for (const ref of frontier) {
-      for (const n of plan.blocking.get(ref) ?? []) {
-        if (reached.has(n)) continue;
-        reached.add(n);
-        context.add(n);
-        next.push(n);
-      }
-    }
-    frontier = next;
-  }
-  const refs = [...members, ...context];
+  const refs = chunkRefs(chunk, plan);
   const out: GraphItem[] = [];
   for (const c of chunks(refs, READ_BATCH)) {
     for (const r of await selectItems(db, opts, inList(workItems.ref, c))) out.push(toGraphItem(r));
   }
   return out;
-}
-
-function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const a = m.get(k);
-  if (a) a.push(v);
-  else m.set(k, [v]);
 }

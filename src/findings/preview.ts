@@ -2,13 +2,13 @@
 // deployed — which would open, close, be waived or change message — computed against the
 // stored items with the same planner the sync uses, writing nothing.
 import { relative, resolve } from 'node:path';
-import type { Db } from '../db/client.ts';
-import { createCelEnvironment } from './cel-env.ts';
-import type { Waiver } from './config.ts';
-import { prepareEvaluation } from './findings.ts';
-import { createRuleFunctions, type RuleFunction } from './functions.ts';
-import { buildRuleSet, loadRuleSet, type RuleProblem, type RulesConfigInput, readRuleFile } from './load.ts';
-import type { FindingChange } from './plan.ts';
+import type { Db } from '../../db/client.ts';
+import { createCelEnvironment } from '../../rules/cel-env.ts';
+import type { Waiver } from '../../rules/config.ts';
+import { createRuleFunctions, type RuleFunction } from '../../rules/functions.ts';
+import { buildRuleSet, loadRuleSet, type RuleProblem, type RulesConfigInput, readRuleFile } from '../../rules/load.ts';
+import type { FindingChange } from '../../rules/plan.ts';
+import { prepareEvaluation } from './evaluate.ts';
 
 export interface PreviewOptions {
   file: string;
