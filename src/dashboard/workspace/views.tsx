@@ -76,6 +76,9 @@ function Dependencies(props: { rows: DependencyRow[]; filter: WorkspaceFilter })
   );
 }
 
+/** A query string with the page cursor added. */
+const withAfter = (query: string, after: string) => `${query}${query ? '&' : '?'}after=${encodeURIComponent(after)}`;
+
 export function ProgramPage(props: { view: ProgramView; filter: WorkspaceFilter; options: FilterOptions }) {
   const { view: v, filter: f } = props;
   const id = v.program.id;
@@ -144,6 +147,31 @@ export function ProgramPage(props: { view: ProgramView; filter: WorkspaceFilter;
             </tbody>
           </table>
         </div>
+        <p class="small" data-testid="epic-page">
+          {/* The headline counts every epic of the filter; a page shows up to 100 of them. */}
+          Epics <span data-testid="page-first">{v.page.first}</span>–<span data-testid="page-last">{v.page.last}</span>{' '}
+          of <span data-testid="page-total">{v.page.total}</span>
+          {v.page.first > 1 ? (
+            <>
+              {' '}
+              ·{' '}
+              <a href={`/programs/${encodeURIComponent(id)}${filterQuery({ ...f, program: undefined })}`}>First page</a>
+            </>
+          ) : null}
+          {v.page.next ? (
+            <>
+              {' '}
+              ·{' '}
+              <a
+                rel="next"
+                data-testid="page-next"
+                href={`/programs/${encodeURIComponent(id)}${withAfter(filterQuery({ ...f, program: undefined }), v.page.next)}`}
+              >
+                Next {v.page.size}
+              </a>
+            </>
+          ) : null}
+        </p>
       </section>
       <Dependencies rows={v.dependencies} filter={f} />
     </Layout>
