@@ -97,6 +97,9 @@ export const workItems = pgTable(
     index('work_items_connection_idx').on(t.connection, t.project),
     index('work_items_parent_idx').on(t.parent),
     index('work_items_kind_idx').on(t.kind),
+    // The tree and the filter in a narrow index: the workspace's walks from an item up to its epic
+    // (src/dashboard/workspace) read it alone (index-only) instead of the wide rows.
+    index('work_items_tree_idx').on(t.ref, t.parent, t.kind, t.connection, t.project),
     // Same-owner work in progress: what a change to an item's owner makes the WIP rule re-check.
     index('work_items_owner_wip_idx')
       .on(sql`(${t.owner}->>'id')`)

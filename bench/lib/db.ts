@@ -35,7 +35,9 @@ export async function openBenchDatabase(kind: DbKind, baseUrl = process.env.BENC
   const db = await openDatabase(url.toString(), { maxConnections: 8 });
   await db.migrate();
   return benchDatabase(db, kind, url.toString(), async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    // BENCH_KEEP_DATABASE=1 keeps it, to EXPLAIN a scenario's queries afterwards; drop it by hand.
+    if (process.env.BENCH_KEEP_DATABASE === '1') process.stderr.write(`kept database ${name}\n`);
+    else await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
   });
 }

@@ -1,5 +1,8 @@
 // Rollup API latency over the items the sync scenario stored: the real HTTP app, a read token,
 // `n` sequential requests per route after one warm-up; p50/p99 per route.
+
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../db/query.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { startServer } from '../../src/server/start.ts';
 import type { BenchDatabase } from '../lib/db.ts';
@@ -44,7 +47,33 @@ export const WORKSPACE_ROUTES = [
   { name: 'explorer by owner', path: '/api/v1/workspace/findings?group=owner' },
   { name: 'timeline', path: '/api/v1/workspace/timeline?program=payments' },
   { name: 'dependency map', path: '/api/v1/workspace/programs/payments/dependencies' },
+  // `{epic}`, `{item}`, `{finding}`: the epic with the most items under it, a story of it, an open finding.
+  { name: 'epic view', path: '/api/v1/workspace/epics/{epic}' },
+  { name: 'item view', path: '/api/v1/workspace/items/{item}' },
+  { name: 'finding view', path: '/api/v1/workspace/findings/{finding}' },
 ];
+
+/** Values for the `{epic}`, `{item}` and `{finding}` placeholders of a route, from the database. */
+async function placeholders(database: BenchDatabase): Promise<Record<string, string>> {
+  const [epic] = await queryRows<{ ref: string }>(
+    database.db,
+    sql`select p.ref from work_items c join work_items p on p.ref = c.parent
+      where p.kind = 'epic' group by p.ref order by count(*) desc, p.ref limit 1`,
+  );
+  const [item] = await queryRows<{ ref: string }>(
+    database.db,
+    sql`select ref from work_items where kind <> 'epic' and parent is not null order by ref limit 1`,
+  );
+  const [finding] = await queryRows<{ id: number }>(
+    database.db,
+    sql`select id from findings where status = 'open' order by id limit 1`,
+  );
+  return {
+    epic: encodeURIComponent(epic?.ref ?? 'none'),
+    item: encodeURIComponent(item?.ref ?? 'none'),
+    finding: String(finding?.id ?? 1),
+  };
+}
 
 export async function runApiScenario(
   database: BenchDatabase,
@@ -64,8 +93,10 @@ export async function runApiScenario(
   const { token } = await createToken(database.db, { scope: 'read', name: 'bench' });
   const base = `http://127.0.0.1:${server.port}`;
   const routes: ApiFigures['routes'] = [];
+  const values = routeList.some((r) => r.path.includes('{')) ? await placeholders(database) : {};
   try {
-    for (const r of routeList) {
+    for (const r0 of routeList) {
+      const r = { name: r0.name, path: r0.path.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? k) };
       const times: number[] = [];
       let bytes = 0;
       let status = 0;

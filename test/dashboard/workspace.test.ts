@@ -78,6 +78,39 @@ describe.each(dbTargets())('workspace pages and API on $name', (target) => {
     expect(html).toContain(`data-testid="h-deps-out">1<`);
   });
 
+  it('program: pages of epics in a stable order, `next` links, the headline over every page', async () => {
+    const all = await api('/api/v1/workspace/programs/payments');
+    expect(all.page).toMatchObject({ first: 1, last: all.epics.length, total: all.headline.epics, next: null });
+    const seen: string[] = [];
+    let next: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const path: string = `/api/v1/workspace/programs/payments?limit=2${next ? `&after=${encodeURIComponent(next)}` : ''}`;
+      const view = await api(path);
+      expect(view.headline).toEqual(all.headline);
+      expect(view.page.first).toBe(seen.length + (view.epics.length ? 1 : 0));
+      seen.push(...view.epics.map((e: { ref: string }) => e.ref));
+      expect(view.page.last).toBe(seen.length);
+      next = view.page.next;
+      if (!next) break;
+      const { html } = await page(`/programs/payments${path.slice(path.indexOf('?')).replace('limit=2&', '')}`);
+      expect(html).toContain('data-testid="page-first"');
+    }
+    expect(seen).toEqual(all.epics.map((e: { ref: string }) => e.ref));
+    expect(seen.length).toBeGreaterThan(2);
+    // A cursor that is no row's (hostile or stale) starts after where that row would sort.
+    const odd = await api(`/api/v1/workspace/programs/payments?after=${encodeURIComponent('red.zzz<x>')}`);
+    expect(odd.headline).toEqual(all.headline);
+    expect(odd.epics.every((e: { health: string }) => e.health !== 'red')).toBe(true);
+    expect((await page(`/programs/payments?after=${encodeURIComponent('nonsense')}`)).status).toBe(200);
+    expect(
+      (
+        await app.request('/api/v1/workspace/programs/payments?limit=0', {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(400);
+  });
+
   it('escapes tracker text everywhere it is shown', async () => {
     for (const path of ['/programs/payments', '/epics/jira-main%3APAY-20', '/timeline', '/findings?group=owner']) {
       const { html } = await page(path);

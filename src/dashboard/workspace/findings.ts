@@ -2,7 +2,7 @@
 // or project, severity first (a group with one error outranks one with ten infos), plus the
 // "who must act" list of owners and the rows themselves. Grouping happens in SQL, so the
 // figures hold over the whole portfolio, not a page of it.
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { findings, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
@@ -122,14 +122,22 @@ export async function loadExplorer(
   const [groupRows, ownerRows, rows] = await Promise.all([
     opts.groupBy === 'owner' ? byOwner : grouped(keyExpr(opts.groupBy)),
     byOwner,
+    // The page's ids first, then their columns: the team and owner expressions (which read the
+    // tracker's JSON) are worked out for the rows shown, not for every open finding sorted.
     base()
-      .where(where)
-      .orderBy(
-        sql`case ${findings.severity} when 'error' then 0 when 'warning' then 1 else 2 end`,
-        asc(findings.rule),
-        asc(findings.ref),
+      .where(
+        inArray(
+          findings.id,
+          db
+            .select({ id: findings.id })
+            .from(findings)
+            .innerJoin(workItems, eq(workItems.ref, findings.ref))
+            .where(where)
+            .orderBy(...ROW_ORDER)
+            .limit(rowLimit),
+        ),
       )
-      .limit(rowLimit),
+      .orderBy(...ROW_ORDER),
   ]);
   const label = (g: GroupBy, k: string, name: string | null) =>
     g === 'rule'
@@ -166,13 +174,40 @@ export async function loadExplorer(
   };
 }
 
+/** Severity first, then rule and ref: the rows' order (and what the row cap keeps). */
+const ROW_ORDER = [
+  sql`case ${findings.severity} when 'error' then 0 when 'warning' then 1 else 2 end`,
+  asc(findings.rule),
+  asc(findings.ref),
+];
+
 /** A finding row with its item and the item's team and owner by the shared definitions. */
-const ROW = { f: findings, w: workItems, team: teamExpr, ownerId: ownerIdExpr, ownerName: ownerNameExpr };
+const ROW = {
+  f: {
+    id: findings.id,
+    ref: findings.ref,
+    rule: findings.rule,
+    severity: findings.severity,
+    message: findings.message,
+    firstSeen: findings.firstSeen,
+    waivedUntil: findings.waivedUntil,
+  },
+  // The columns a row shows: not `raw`, `fields` or `links`, which dwarf them.
+  w: {
+    title: workItems.title,
+    tracker: workItems.tracker,
+    connection: workItems.connection,
+    project: workItems.project,
+  },
+  team: teamExpr,
+  ownerId: ownerIdExpr,
+  ownerName: ownerNameExpr,
+};
 
 function toExplorerRow(
   r: {
-    f: typeof findings.$inferSelect;
-    w: typeof workItems.$inferSelect;
+    f: Pick<typeof findings.$inferSelect, 'id' | 'ref' | 'rule' | 'severity' | 'message' | 'firstSeen' | 'waivedUntil'>;
+    w: Pick<typeof workItems.$inferSelect, 'title' | 'tracker' | 'connection' | 'project'>;
     team: string;
     ownerId: string | null;
     ownerName: string | null;

@@ -71,10 +71,23 @@ export interface Timeline {
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 const healthOf = (h: string | null | undefined): Health => (h === 'green' || h === 'amber' || h === 'red' ? h : 'none');
 
-async function loadBars(db: Db, where: SQL): Promise<Bar[]> {
+/** The columns a bar is drawn from: not `raw`, `fields` or `links`, which dwarf them. */
+const BAR_COLUMNS = {
+  ref: workItems.ref,
+  title: workItems.title,
+  kind: workItems.kind,
+  tracker: workItems.tracker,
+  status: workItems.status,
+  start: workItems.start,
+  started: workItems.started,
+  created: workItems.created,
+  due: workItems.due,
+};
+
+async function loadBars(db: Db, where: SQL | undefined): Promise<Bar[]> {
   const rows = await db
     .select({
-      item: workItems,
+      item: BAR_COLUMNS,
       health: rollups.health,
       reason: rollups.healthReason,
       childDue: sql<
@@ -319,7 +332,7 @@ export async function loadDependencyMap(
 async function loadBarsOf(db: Db, refs: string[]): Promise<Bar[]> {
   // Items outside the view may be of any kind (a story another program's epic waits for).
   const rows = await db
-    .select({ item: workItems, health: rollups.health, reason: rollups.healthReason })
+    .select({ item: BAR_COLUMNS, health: rollups.health, reason: rollups.healthReason })
     .from(workItems)
     .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${workItems.ref}`)
     .where(inArray(workItems.ref, refs));

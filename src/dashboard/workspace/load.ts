@@ -111,9 +111,8 @@ function descendantsSql(root: string) {
  * above it (up to three levels: epic → feature → story → sub-task). Joins, not a recursive walk:
  * over 150,000 items a walk of every epic's tree took seconds where these hash joins take a pass.
  */
-async function openFindingsUnder(db: Db, inView: SQL, refs: string[]): Promise<Map<string, number>> {
+async function openFindingsUnder(db: Db, inView: SQL): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  if (refs.length === 0) return out;
   const epicOf = (a: string) => `when ${a}.kind = 'epic' then ${a}.ref`;
   const rows = await queryRows<{ root: string; n: number }>(
     db,
@@ -128,32 +127,57 @@ async function openFindingsUnder(db: Db, inView: SQL, refs: string[]): Promise<M
         where f.status = 'open' and ${inView}
       ) x where root is not null group by root`,
   );
-  const wanted = new Set(refs);
-  for (const r of rows) if (wanted.has(r.root)) out.set(r.root, Number(r.n));
+  for (const r of rows) out.set(r.root, Number(r.n));
   return out;
 }
 
-function toSummary(
-  item: typeof workItems.$inferSelect,
-  rollup: typeof rollups.$inferSelect | null,
-  open: number,
-): EpicSummary {
+/** The columns an epic row shows: not `raw`, `fields` or `links`, which dwarf them. */
+const SUMMARY_COLUMNS = {
+  ref: workItems.ref,
+  title: workItems.title,
+  tracker: workItems.tracker,
+  connection: workItems.connection,
+  project: workItems.project,
+  kind: workItems.kind,
+  status: workItems.status,
+  statusCategory: workItems.statusCategory,
+  owner: workItems.owner,
+  start: workItems.start,
+  due: workItems.due,
+  url: workItems.url,
+  health: rollups.health,
+  healthReason: rollups.healthReason,
+  percentComplete: rollups.percentComplete,
+};
+type Item = typeof workItems.$inferSelect;
+type SummaryRow = Pick<
+  Item,
+  'ref' | 'title' | 'tracker' | 'connection' | 'project' | 'kind' | 'status' | 'statusCategory' | 'owner' | 'url'
+> & {
+  start: unknown;
+  due: unknown;
+  health: string | null;
+  healthReason: string | null;
+  percentComplete: number | null;
+};
+
+function toSummary(r: SummaryRow, open: number): EpicSummary {
   return {
-    ref: item.ref,
-    title: item.title,
-    tracker: item.tracker,
-    connection: item.connection,
-    project: item.project,
-    kind: item.kind,
-    status: item.status,
-    statusCategory: item.statusCategory,
-    owner: item.owner ? { id: item.owner.id, name: item.owner.name } : null,
-    start: iso(item.start),
-    due: iso(item.due),
-    url: item.url,
-    health: healthOf(rollup?.health),
-    healthReason: rollup?.healthReason ?? null,
-    percentComplete: rollup?.percentComplete ?? null,
+    ref: r.ref,
+    title: r.title,
+    tracker: r.tracker,
+    connection: r.connection,
+    project: r.project,
+    kind: r.kind,
+    status: r.status,
+    statusCategory: r.statusCategory,
+    owner: r.owner ? { id: r.owner.id, name: r.owner.name } : null,
+    start: iso(r.start),
+    due: iso(r.due),
+    url: r.url,
+    health: healthOf(r.health),
+    healthReason: r.healthReason ?? null,
+    percentComplete: r.percentComplete ?? null,
     openFindings: open,
   };
 }
@@ -161,21 +185,92 @@ function toSummary(
 /** Natural key order: `PAY-2` before `PAY-10`, `ado:9` before `ado:10`. */
 export const naturalRef = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 const HEALTH_RANK: Record<Health, number> = { red: 0, amber: 1, green: 2, none: 3 };
-export const byHealthThenRef = (a: EpicSummary, b: EpicSummary) =>
+export const byHealthThenRef = (a: { health: Health; ref: string }, b: { health: Health; ref: string }) =>
   HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref);
 
-export async function loadEpicSummaries(db: Db, where: SQL, kinds = ['epic']): Promise<EpicSummary[]> {
-  const rows = await db
-    .select({ item: workItems, rollup: rollups })
-    .from(workItems)
-    .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
-    .where(and(where, inArray(workItems.kind, kinds), sql`${workItems.statusCategory} <> 'removed'`));
-  const open = await openFindingsUnder(
-    db,
-    where,
-    rows.map((r) => r.item.ref),
-  );
-  return rows.map((r) => toSummary(r.item, r.rollup, open.get(r.item.ref) ?? 0)).sort(byHealthThenRef);
+/** Epics per page of the program view. Headline figures always count every epic of the filter. */
+export const EPIC_PAGE_SIZE = 100;
+
+/**
+ * A page's position in the keyset order (health, then natural ref order): `<health>.<ref>` of the
+ * last row shown. Keyset, not offset, so a row that changes colour between pages is neither
+ * shown twice nor skipped because of rows before it.
+ */
+export const epicCursor = (e: { health: Health; ref: string }) => `${e.health}.${e.ref}`;
+
+function parseCursor(after: string | undefined): { health: Health; ref: string } | null {
+  if (!after) return null;
+  const at = after.indexOf('.');
+  if (at <= 0) return null;
+  const health = after.slice(0, at);
+  return HEALTH_RANK[health as Health] === undefined ? null : { health: health as Health, ref: after.slice(at + 1) };
+}
+
+export interface EpicPage {
+  epics: EpicSummary[];
+  /** Every epic of the filter, by health; the sum of `openFindings` over all of them. */
+  total: number;
+  health: Record<Health, number>;
+  openFindings: number;
+  /** 1-based positions of the page's first and last rows in the whole list (0 when empty). */
+  first: number;
+  last: number;
+  /** The cursor of the next page, or null on the last one. */
+  next: string | null;
+}
+
+/**
+ * A page of the epics of a filter, in health-then-natural-ref order, and the headline over all
+ * of them. Only refs and colours of the whole list are read (the order is natural, which SQL's
+ * collations do not give); the shown columns and the findings are read for the page alone.
+ */
+export async function loadEpicPage(
+  db: Db,
+  where: SQL | undefined,
+  page: { after?: string; limit?: number } = {},
+  kinds = ['epic'],
+): Promise<EpicPage> {
+  const inView = and(where, inArray(workItems.kind, kinds), sql`${workItems.statusCategory} <> 'removed'`);
+  const [keys, open] = await Promise.all([
+    db
+      .select({ ref: workItems.ref, health: rollups.health })
+      .from(workItems)
+      .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
+      .where(inView),
+    openFindingsUnder(db, where ?? sql`true`),
+  ]);
+  const ordered = keys.map((k) => ({ ref: k.ref, health: healthOf(k.health) })).sort(byHealthThenRef);
+  const cursor = parseCursor(page.after);
+  const from = cursor ? ordered.findIndex((e) => byHealthThenRef(e, cursor) > 0) : 0;
+  const start = from < 0 ? ordered.length : from;
+  const limit = page.limit ?? EPIC_PAGE_SIZE;
+  const slice = ordered.slice(start, start + limit);
+  const rows =
+    slice.length === 0
+      ? []
+      : await db
+          .select(SUMMARY_COLUMNS)
+          .from(workItems)
+          .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
+          .where(
+            inArray(
+              workItems.ref,
+              slice.map((e) => e.ref),
+            ),
+          );
+  const epics = rows.map((r) => toSummary(r, open.get(r.ref) ?? 0)).sort(byHealthThenRef);
+  let openFindings = 0;
+  for (const e of ordered) openFindings += open.get(e.ref) ?? 0;
+  const last = epics.at(-1);
+  return {
+    epics,
+    total: ordered.length,
+    health: countHealth(ordered),
+    openFindings,
+    first: epics.length ? start + 1 : 0,
+    last: start + epics.length,
+    next: last && start + limit < ordered.length ? epicCursor(last) : null,
+  };
 }
 
 /** Dependency links with at least one end among `refs`, each side's title and tracker. */
@@ -252,7 +347,9 @@ export interface ProgramView {
     dependenciesIn: number;
     dependenciesOut: number;
   };
+  /** One page of the epics, in health-then-natural-ref order; `page` says which and what is next. */
   epics: EpicSummary[];
+  page: { first: number; last: number; total: number; size: number; next: string | null };
   dependencies: DependencyRow[];
 }
 
@@ -261,6 +358,7 @@ export async function loadProgram(
   config: Config | null,
   id: string,
   filter: WorkspaceFilter,
+  page: { after?: string; limit?: number } = {},
 ): Promise<ProgramView | null> {
   const programs = programsOf(
     config,
@@ -270,7 +368,7 @@ export async function loadProgram(
   if (!program) return null;
   const where = filterCondition(config, { ...filter, program: id });
   const [epics, dependencies, [rollup]] = await Promise.all([
-    loadEpicSummaries(db, where),
+    loadEpicPage(db, where, page),
     loadDependencies(db, where),
     db
       .select()
@@ -281,13 +379,20 @@ export async function loadProgram(
     program,
     rollup: rollup ? toRollup(rollup) : null,
     headline: {
-      epics: epics.length,
-      health: countHealth(epics),
-      openFindings: epics.reduce((n, e) => n + e.openFindings, 0),
+      epics: epics.total,
+      health: epics.health,
+      openFindings: epics.openFindings,
       dependenciesIn: dependencies.filter((d) => d.direction === 'in').length,
       dependenciesOut: dependencies.filter((d) => d.direction === 'out').length,
     },
-    epics,
+    epics: epics.epics,
+    page: {
+      first: epics.first,
+      last: epics.last,
+      total: epics.total,
+      size: page.limit ?? EPIC_PAGE_SIZE,
+      next: epics.next,
+    },
     dependencies,
   };
 }
@@ -328,7 +433,7 @@ export const severityRank = (s: string) => SEVERITY_RANK[s] ?? 3;
 
 export async function loadEpic(db: Db, ref: string): Promise<EpicView | null> {
   const [row] = await db
-    .select({ item: workItems, rollup: rollups })
+    .select(SUMMARY_COLUMNS)
     .from(workItems)
     .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
     .where(eq(workItems.ref, ref));
@@ -403,7 +508,7 @@ export async function loadEpic(db: Db, ref: string): Promise<EpicView | null> {
       .limit(50),
   ]);
   return {
-    epic: toSummary(row.item, row.rollup, epicOpen + children.reduce((n, c) => n + c.openFindings, 0)),
+    epic: toSummary(row, epicOpen + children.reduce((n, c) => n + c.openFindings, 0)),
     plannedFinish: dues.length ? dues.sort().at(-1)! : null,
     headline: {
       children: children.length,

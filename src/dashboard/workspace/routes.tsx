@@ -61,7 +61,16 @@ export function registerWorkspacePages(
     if (!(await signedIn(c))) return signIn(c);
     const id = c.req.param('id');
     const { options, filter } = await filterOf(c);
-    const view = await loadProgram(db, config, id, { ...filter, program: undefined });
+    const after = c.req.query('after');
+    const view = await loadProgram(
+      db,
+      config,
+      id,
+      { ...filter, program: undefined },
+      {
+        after: after && after.length <= 400 ? after : undefined,
+      },
+    );
     if (!view) return missing(c, `No program "${id}".`);
     const burnUp = await loadProgramBurnUp(db, config, id, now());
     return c.html(

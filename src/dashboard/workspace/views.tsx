@@ -78,6 +78,9 @@ function Dependencies(props: { rows: DependencyRow[]; filter: WorkspaceFilter })
   );
 }
 
+/** A query string with the page cursor added. */
+const withAfter = (query: string, after: string) => `${query}${query ? '&' : '?'}after=${encodeURIComponent(after)}`;
+
 export function ProgramPage(props: {
   view: ProgramView;
   filter: WorkspaceFilter;
@@ -152,6 +155,31 @@ export function ProgramPage(props: {
             </tbody>
           </table>
         </div>
+        <p class="small" data-testid="epic-page">
+          {/* The headline counts every epic of the filter; a page shows up to 100 of them. */}
+          Epics <span data-testid="page-first">{v.page.first}</span>–<span data-testid="page-last">{v.page.last}</span>{' '}
+          of <span data-testid="page-total">{v.page.total}</span>
+          {v.page.first > 1 ? (
+            <>
+              {' '}
+              ·{' '}
+              <a href={`/programs/${encodeURIComponent(id)}${filterQuery({ ...f, program: undefined })}`}>First page</a>
+            </>
+          ) : null}
+          {v.page.next ? (
+            <>
+              {' '}
+              ·{' '}
+              <a
+                rel="next"
+                data-testid="page-next"
+                href={`/programs/${encodeURIComponent(id)}${withAfter(filterQuery({ ...f, program: undefined }), v.page.next)}`}
+              >
+                Next {v.page.size}
+              </a>
+            </>
+          ) : null}
+        </p>
       </section>
       <Dependencies rows={v.dependencies} filter={f} />
     </Layout>

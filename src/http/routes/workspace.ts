@@ -51,7 +51,14 @@ const route = (path: string, summary: string, request: Record<string, unknown>, 
 const programRoute = route(
   '/api/v1/workspace/programs/{id}',
   "A program's epics across both trackers, health reasons, dependencies in and out",
-  { params: z.object({ id: pathParam('id') }), query: WorkspaceQuery },
+  {
+    params: z.object({ id: pathParam('id') }),
+    // The `page.next` cursor of the previous page: epics come 100 at a time, headline over all.
+    query: WorkspaceQuery.extend({
+      after: z.string().min(1).max(400).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+  },
 );
 const dependencyRoute = route(
   '/api/v1/workspace/programs/{id}/dependencies',
@@ -120,6 +127,8 @@ export function registerWorkspaceRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
       config,
       c.req.param('id') ?? '',
       parseFilter((k) => c.req.query(k)),
+      // Validated by the route's schema: 1–500, 100 when absent.
+      { after: c.req.query('after'), limit: Number(c.req.query('limit') ?? 100) },
     );
     if (!view) throw notFound(`No program "${c.req.param('id') ?? ''}".`);
     return c.json(view as unknown as Record<string, unknown>, 200);

@@ -1,0 +1,1 @@
+CREATE INDEX "work_items_tree_idx" ON "work_items" USING btree ("ref","parent","kind","connection","project");
