@@ -28,6 +28,29 @@ export const HealthThresholds = z.strictObject({
   forecastOnTime: num(z.number().min(0).max(1)).optional(),
 });
 
+/**
+ * A configured team for throughput and forecasts: an item belongs to the first team whose every
+ * given condition holds. Items no team claims fall back to their configured `team` field or Azure
+ * DevOps area path, else their Jira project (src/forecast/teams.ts).
+ */
+export const ForecastTeam = z.strictObject({
+  id,
+  name: nonEmpty.optional(),
+  match: z
+    .strictObject({
+      connection: nonEmpty.optional(),
+      project: nonEmpty.optional(),
+      /** An Azure DevOps area path: the items at it or under it. */
+      areaPath: nonEmpty.optional(),
+      label: nonEmpty.optional(),
+      /** A normalized field (a connection's `fields` mapping) with this value. */
+      field: z.strictObject({ name: nonEmpty, value: nonEmpty }).optional(),
+    })
+    // An empty match would claim every item: almost certainly a mistake.
+    .refine((m) => Object.values(m).some((v) => v !== undefined), 'a match needs at least one condition'),
+});
+export type ForecastTeam = z.infer<typeof ForecastTeam>;
+
 /** Completion forecasts (issue 26): history horizon, trials, and when a moved forecast is written. */
 export const ForecastConfig = z.strictObject({
   enabled: z.boolean().default(true),
@@ -40,6 +63,17 @@ export const ForecastConfig = z.strictObject({
   p85MoveDays: num(z.number().int().min(0)).default(5),
   /** …and the on-time probability (shown in 5% steps) only when it moved more than this. */
   onTimeMove: num(z.number().min(0).max(1)).default(0.05),
+  /** Teams whose throughput is pooled; the first whose match holds claims an item. */
+  teams: z
+    .array(ForecastTeam)
+    .default([])
+    .superRefine((teams, ctx) => {
+      const seen = new Set<string>();
+      teams.forEach((t, i) => {
+        if (seen.has(t.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate team id "${t.id}"` });
+        seen.add(t.id);
+      });
+    }),
 });
 export type ForecastConfig = z.infer<typeof ForecastConfig>;
 

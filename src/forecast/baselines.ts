@@ -27,7 +27,7 @@ export async function createBaseline(
     asOf?: Date;
     now: Date;
     programs: readonly ProgramMembership[];
-    settings: Pick<ForecastSettings, 'trials' | 'windowWeeks'>;
+    settings: Pick<ForecastSettings, 'trials' | 'windowWeeks' | 'teams'>;
   },
 ): Promise<BaselineSummary> {
   const name = opts.name.trim();
@@ -41,9 +41,9 @@ export async function createBaseline(
   if (exists) throw new UsageError(`a baseline named "${name}" exists already (pick another name)`);
   const at = opts.asOf ?? opts.now;
   const t = at.getTime();
-  const items = await loadFlowItems(db);
-  const inProgram = (team: string) =>
-    !program || program.include.some((inc) => `${inc.connection}:${inc.project}` === team);
+  const items = await loadFlowItems(db, { teams: opts.settings.teams });
+  const inProgram = (project: string) =>
+    !program || program.include.some((inc) => `${inc.connection}:${inc.project}` === project);
   const leaves = leavesByContainer(items);
   // P85 as it was: the stored forecasts for now, a re-run from the history known then otherwise.
   const p85 = new Map<string, string | null>();
@@ -55,7 +55,7 @@ export async function createBaseline(
       p85.set(f.scope, f.p85);
   }
   const rows = items
-    .filter((it) => (it.kind === 'epic' || it.kind === 'feature') && inProgram(it.team))
+    .filter((it) => (it.kind === 'epic' || it.kind === 'feature') && inProgram(it.project ?? it.team))
     .filter((it) => {
       const c = categoryAt(it, t);
       return c === 'todo' || c === 'in_progress';

@@ -6,10 +6,12 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { forecasts, itemHistory, teamFlow, workItems } from '../../db/schema.ts';
-import type { ForecastConfig } from '../config/schema.ts';
+import type { ForecastConfig, ForecastTeam } from '../config/schema.ts';
 import { hashOf } from '../core/hash.ts';
+import { teamOf } from '../http/scope.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
 import { dayNumber, dayString, type Forecast, forecast, seedFor } from './forecaster.ts';
+import { teamFor } from './teams.ts';
 import {
   CONTAINER_KINDS,
   categoryAt,
@@ -25,7 +27,8 @@ import {
   teamFlowOf,
 } from './throughput.ts';
 
-export type ForecastSettings = Pick<ForecastConfig, 'trials' | 'windowWeeks' | 'p85MoveDays' | 'onTimeMove'>;
+export type ForecastSettings = Pick<ForecastConfig, 'trials' | 'windowWeeks' | 'p85MoveDays' | 'onTimeMove'> &
+  Partial<Pick<ForecastConfig, 'teams'>>;
 
 export interface ScopeForecast {
   scope: string;
@@ -35,8 +38,14 @@ export interface ScopeForecast {
   forecast: Forecast;
 }
 
-/** Reads every stored item with its history, as the flow functions take them. */
-export async function loadFlowItems(db: Db): Promise<FlowItem[]> {
+/**
+ * Reads every stored item with its history, as the flow functions take them, each with its team
+ * (src/forecast/teams.ts). Labels and fields are read only when a configured team matches on them.
+ */
+export async function loadFlowItems(db: Db, opts: { teams?: readonly ForecastTeam[] } = {}): Promise<FlowItem[]> {
+  const teams = opts.teams ?? [];
+  const needLabels = teams.some((t) => t.match.label !== undefined);
+  const needFields = teams.some((t) => t.match.field !== undefined);
   const rows = await queryRows<{
     ref: string;
     connection: string;
@@ -50,16 +59,38 @@ export async function loadFlowItems(db: Db): Promise<FlowItem[]> {
     resolved: string | null;
     due: string | null;
     transitions: [number, string][] | null;
+    team_of: string | null;
+    area_path: string | null;
+    labels: string[] | string | null;
+    fields: Record<string, unknown> | string | null;
   }>(
     db,
-    sql`select w.ref, w.connection, w.project, w.kind, w.parent, w.status_category, w.points,
-               w.created, w.started, w.resolved, w.due, h.transitions
-        from ${workItems} w left join ${itemHistory} h on h.ref = w.ref
-        where w.deleted_at is null`,
+    // No alias for work_items: teamOf names its columns by the table's own name.
+    sql`select work_items.ref, work_items.connection, work_items.project, work_items.kind, work_items.parent,
+               work_items.status_category, work_items.points, work_items.created, work_items.started,
+               work_items.resolved, work_items.due, h.transitions,
+               ${teamOf} as team_of,
+               nullif(work_items.raw #>> '{fields,System.AreaPath}', '') as area_path,
+               ${needLabels ? sql`work_items.labels` : sql`null`} as labels,
+               ${needFields ? sql`work_items.fields` : sql`null`} as fields
+        from ${workItems} left join ${itemHistory} h on h.ref = work_items.ref
+        where work_items.deleted_at is null`,
   );
+  const json = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
   return rows.map((r) => ({
     ref: r.ref,
-    team: `${r.connection}:${r.project}`,
+    team: teamFor(
+      {
+        connection: r.connection,
+        project: r.project,
+        areaPath: r.area_path,
+        labels: json(r.labels) ?? [],
+        fields: json(r.fields) ?? {},
+        teamOf: r.team_of,
+      },
+      teams,
+    ),
+    project: `${r.connection}:${r.project}`,
     kind: r.kind,
     parent: r.parent,
     statusCategory: r.status_category,
@@ -68,7 +99,7 @@ export async function loadFlowItems(db: Db): Promise<FlowItem[]> {
     started: r.started && new Date(r.started).toISOString(),
     resolved: r.resolved && new Date(r.resolved).toISOString(),
     due: r.due && new Date(r.due).toISOString().slice(0, 10),
-    transitions: typeof r.transitions === 'string' ? JSON.parse(r.transitions) : r.transitions,
+    transitions: json(r.transitions),
   }));
 }
 
@@ -99,15 +130,17 @@ export function forecastAll(
     if (c !== 'todo' && c !== 'in_progress') continue;
     subjects.push({ scope: `epic:${it.ref}`, kind: it.kind, target: it.due, leaves: leaves.get(it.ref) ?? [] });
   }
+  // Projects and programs are scopes of tracker projects, whatever team does their work.
   const byProject = new Map<string, FlowItem[]>();
   for (const it of items) {
     if (!FLOW_KINDS.has(it.kind)) continue;
-    const list = byProject.get(it.team) ?? [];
+    const key = it.project ?? it.team;
+    const list = byProject.get(key) ?? [];
     list.push(it);
-    byProject.set(it.team, list);
+    byProject.set(key, list);
   }
-  for (const [team, list] of byProject)
-    subjects.push({ scope: `project:${team}`, kind: 'project', target: null, leaves: list });
+  for (const [project, list] of byProject)
+    subjects.push({ scope: `project:${project}`, kind: 'project', target: null, leaves: list });
   for (const p of opts.programs) {
     const list = p.include.flatMap((inc) => byProject.get(`${inc.connection}:${inc.project}`) ?? []);
     subjects.push({ scope: `program:${p.id}`, kind: 'program', target: null, leaves: list });
@@ -233,7 +266,7 @@ export async function refreshForecasts(
   db: Db,
   opts: { now: Date; programs: readonly ProgramMembership[]; settings: ForecastSettings },
 ): Promise<RefreshResult> {
-  const items = await loadFlowItems(db);
+  const items = await loadFlowItems(db, { teams: opts.settings.teams });
   const stored = await db.select().from(forecasts);
   const previous = new Map(stored.map((r) => [r.scope, { inputsHash: r.inputsHash, forecast: rowForecast(r) }]));
   const shown = new Map(stored.map((r) => [r.scope, { p85: r.publishedP85, onTime: r.publishedOnTime }]));

@@ -17,8 +17,10 @@ const CODE_CATEGORY: Record<string, string> = { t: 'todo', p: 'in_progress', d: 
 
 export interface FlowItem {
   ref: string;
-  /** `<connection>:<project>`, or a configured grouping. */
+  /** Whose throughput it counts towards: a configured team, a team field or area path, else `<connection>:<project>` (teams.ts). */
   team: string;
+  /** `<connection>:<project>`, what project and program scopes take; absent: the same as `team`. */
+  project?: string;
   kind: string;
   parent: string | null;
   statusCategory: string;

@@ -13,7 +13,7 @@ import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/si
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { findings, forecasts, historyCursors, itemHistory, writeAudit } from '../../db/schema.ts';
+import { findings, forecasts, historyCursors, itemHistory, teamFlow, writeAudit } from '../../db/schema.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -73,6 +73,10 @@ connections:
 rules:
   overrides:
     forecast-on-time: { params: { threshold: 0.6 } }
+forecast:
+  teams:
+    - { id: flow-one, match: { connection: jira-main, label: team-1 } }
+    - { id: flow-two, match: { connection: jira-main, label: team-2 } }
 `,
         { env: {} },
       ));
@@ -116,6 +120,10 @@ rules:
       for (const f of epics) if (f.p85 === null) expect(f.confidence).toBe('low');
       const scopes = (await database.db.select({ s: forecasts.scope }).from(forecasts)).map((r) => r.s);
       expect(scopes).toEqual(expect.arrayContaining(['project:jira-main:FLOW', 'project:ado-main:Flow']));
+      // Throughput per team: the two configured Jira teams (one project, told apart by label) and
+      // the Azure DevOps team by its area path.
+      const teams = (await database.db.select({ t: teamFlow.team }).from(teamFlow)).map((r) => r.t).sort();
+      expect(teams).toEqual(['Flow\\Team 3', 'flow-one', 'flow-two']);
       // The rule fired on the epics the forecast says will be late, and only on them.
       const late = epics
         .filter((f) => f.publishedOnTime !== null && f.publishedOnTime < 0.6)
