@@ -93,7 +93,7 @@ function planOf(p: DemoProfile, now: number): Plan {
       return {
         start: now - 20 * DAY,
         due: now + 70 * DAY,
-        done: 0.5,
+        done: 0.8,
         epicDone: false,
         resolved: now - 3 * DAY,
         overdueChild: false,
@@ -149,11 +149,24 @@ function descendantsJira(jira: JiraSimulator, key: string): string[] {
   return out;
 }
 
+/**
+ * When the `nth` of `count` finished children was finished: spread from the epic's start to its
+ * plan's last resolution, so the history forecasts draw on shows a steady weekly pace rather
+ * than everything finished on one day.
+ */
+function doneAt(plan: Plan, nth: number, count: number): number {
+  const from = Math.min(plan.start + DAY, plan.resolved);
+  return Math.round(from + ((plan.resolved - from) * (nth + 1)) / Math.max(1, count));
+}
+
 function curateJira(jira: JiraSimulator, key: string, p: DemoProfile, name: string, now: number): void {
   const plan = planOf(p, now);
   const kids = descendantsJira(jira, key);
+  const doneCount = kids.filter((_, i) => isDone(i, plan.done)).length;
+  let doneSoFar = 0;
   kids.forEach((k, i) => {
     const done = isDone(i, plan.done);
+    const finished = done ? doneAt(plan, doneSoFar++, doneCount) : 0;
     // Open work started recently: long-running work in progress is a finding of its own.
     const status = done ? 'Done' : i % 2 === 0 ? 'In Progress' : 'To Do';
     const overdue = plan.overdueChild && i === kids.length - 1 && !done;
@@ -163,7 +176,7 @@ function curateJira(jira: JiraSimulator, key: string, p: DemoProfile, name: stri
         status,
         duedate: done ? null : day(overdue ? now - 3 * DAY : Math.min(plan.due, now + (20 + i) * DAY)),
       },
-      { emit: false, at: done ? plan.resolved : now - 2 * DAY },
+      { emit: false, at: done ? finished : now - 2 * DAY },
     );
   });
   jira.store.updateIssue(
@@ -209,17 +222,26 @@ function curateAdo(
   });
   // Counted per type: stories carry the points, tasks do not.
   const seen = new Map<string, number>();
+  const doneCount = leaves.filter((leaf) => {
+    const type = String(ado.store.get(leaf).fields['System.WorkItemType']);
+    const nth = seen.get(type) ?? 0;
+    seen.set(type, nth + 1);
+    return isDone(nth, plan.done);
+  }).length;
+  seen.clear();
+  let doneSoFar = 0;
   leaves.forEach((leaf, i) => {
     const w = ado.store.get(leaf);
     const type = String(w.fields['System.WorkItemType']);
     const nth = seen.get(type) ?? 0;
     seen.set(type, nth + 1);
     const done = isDone(nth, plan.done);
+    const finished = done ? doneAt(plan, doneSoFar++, doneCount) : 0;
     const overdue = plan.overdueChild && i === leaves.length - 1 && !done;
     ado.store.update(leaf, {
       'System.State': stateOf(type, done ? ['Completed'] : i % 2 === 0 ? ['InProgress'] : ['Proposed']),
-      'Microsoft.VSTS.Common.ActivatedDate': new Date(done ? plan.resolved - 5 * DAY : now - 2 * DAY).toISOString(),
-      'Microsoft.VSTS.Common.ClosedDate': done ? new Date(plan.resolved).toISOString() : null,
+      'Microsoft.VSTS.Common.ActivatedDate': new Date(done ? finished - 5 * DAY : now - 2 * DAY).toISOString(),
+      'Microsoft.VSTS.Common.ClosedDate': done ? new Date(finished).toISOString() : null,
       'Microsoft.VSTS.Scheduling.DueDate': done ? null : overdue ? new Date(now - 3 * DAY).toISOString() : null,
     });
   });
