@@ -137,12 +137,26 @@ describe('pmo-sync CLI', () => {
     expect((await runCli(['token', 'create', '--scope', 'root'], { cwd: dir })).code).toBe(2);
   });
 
-  it('reports an empty database as JSON in the DESIGN.md shape', async () => {
+  it('reports an empty database as JSON in the DESIGN.md shape, with the workspace headline beside it', async () => {
     const dir = configDir(JIRA('memory://'));
     const r = await runCli(['report', '--format', 'json'], { cwd: dir, env: { JIRA_API_TOKEN: 'x-token' } });
     expect({ code: r.code, body: JSON.parse(r.stdout) }).toEqual({
       code: 0,
-      body: { items: [], findings: [], rollups: [], quarantined: [] },
+      body: {
+        items: [],
+        findings: [],
+        rollups: [],
+        quarantined: [],
+        epics: [],
+        filter: {},
+        headline: {
+          compliance: null,
+          epics: { amber: 0, green: 0, red: 0, total: 0 },
+          items: 0,
+          openFindings: 0,
+          overdueEpics: 0,
+        },
+      },
     });
   });
 });
