@@ -2,11 +2,13 @@
 // model's bounds, and what passes lint but meets a hostile item (hundreds of thousands of
 // labels, a title of hundreds of kilobytes, a regex built to backtrack) is stopped for that
 // rule on that item with a clear error, while the other rules and items go on.
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers/temp.ts';
 import { RULE_BUDGET } from './budget.ts';
+import { BOUNDED_RULES, PATHOLOGICAL_RULES } from './budget-fixtures.ts';
 import { contextFor, evaluateItems, evaluateItemsSliced, evaluateRule } from './evaluate.ts';
 import { createItemGraph } from './graph.ts';
 import { loadRuleSet, type RuleSet } from './load.ts';
@@ -20,41 +22,9 @@ function ruleSetOf(text: string): RuleSet {
   return loadRuleSet({ config: { packs: [], files: ['rules.yaml'] }, cwd: dir });
 }
 
-const rule = (id: string, check: string, message = 'x') =>
-  `- id: ${id}\n  title: ${id}\n  severity: warning\n  check: ${JSON.stringify(check)}\n  message: ${JSON.stringify(message)}\n`;
-
-/** Ten levels of `x + x` through cel.bind: text that doubles at each level. */
-const doubling = (() => {
-  let expr = 'j.size() > 0';
-  const names = 'abcdefghij';
-  for (let i = names.length - 1; i >= 0; i--) {
-    const prev = i === 0 ? 'item.title' : names[i - 1]!;
-    expr = `cel.bind(${names[i]}, ${prev} + ${prev}, ${expr})`;
-  }
-  return expr;
-})();
-
-const PATHOLOGICAL = [
-  rule('nested-links', 'links.all(a, links.all(b, links.exists(c, a.ref == c.ref && b.ref != c.ref)))'),
-  rule('labels-squared', 'item.labels.map(a, item.labels.map(b, a + b)).size() > 0'),
-  rule('list-of-lists', 'links.map(a, links.map(b, links)).size() >= 0'),
-  rule('text-doubling', doubling),
-  rule('message-placeholder', 'false', 'Pairs: {{links.map(a, links.map(b, a.ref + b.ref))}}'),
-  rule('js-only-regex', 'item.title.matches("^(?=PAY).*")'),
-].join('');
-
-const BOUNDED = [
-  rule('blocked', 'links.exists(l, l.relation in ["blocked_by", "depends_on"]) == false'),
-  rule('short-labels', 'item.labels.all(x, x.size() < 100)'),
-  rule('no-bang', 'item.title.split("").exists(c, c == "!") == false'),
-  rule('redos-pattern', '!item.title.matches("^(a+)+$")'),
-  rule('swallowed', 'item.labels.all(x, x.size() < 100) || true'),
-  rule('plain', 'has(item.due)'),
-].join('');
-
 describe('rules lint', () => {
   it('rejects rules whose cost cannot be bounded at the model’s bounds, naming the comprehensions', () => {
-    const set = ruleSetOf(PATHOLOGICAL + BOUNDED);
+    const set = ruleSetOf(PATHOLOGICAL_RULES + BOUNDED_RULES);
     expect(set.rules.map((r) => r.id)).toEqual([
       'blocked',
       'short-labels',
@@ -96,7 +66,7 @@ describe('rules lint', () => {
 });
 
 describe('the runtime budget', () => {
-  const set = ruleSetOf(BOUNDED);
+  const set = ruleSetOf(BOUNDED_RULES);
   const byId = (id: string) => set.rules.find((r) => r.id === id)!;
   const budgetError = `cost budget exceeded: the rule needed more than ${RULE_BUDGET.toLocaleString('en-US')} steps on this item (nested comprehensions or large lists/text); it was stopped`;
 

@@ -1,12 +1,14 @@
 // A rule that runs out of its cost budget on an item, in an evaluation pass over the database:
 // the pass reports it, the rules API lists it, and that rule's findings on the item stay as
 // they were (the budget itself is unit-tested without a database in rules/budget.test.ts).
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings, workItems } from '../../db/schema.ts';
 import { RULE_BUDGET } from '../../rules/budget.ts';
+import { BOUNDED_RULES } from '../../rules/budget-fixtures.ts';
 import { describeRules, loadRuleSet, type RuleSet } from '../../rules/load.ts';
 import { testItem } from '../../rules/testing.ts';
 import { evaluateFindings } from '../../src/findings/evaluate.ts';
@@ -20,18 +22,6 @@ function ruleSetOf(text: string): RuleSet {
   writeFileSync(join(dir, 'rules.yaml'), text);
   return loadRuleSet({ config: { packs: [], files: ['rules.yaml'] }, cwd: dir });
 }
-
-const rule = (id: string, check: string, message = 'x') =>
-  `- id: ${id}\n  title: ${id}\n  severity: warning\n  check: ${JSON.stringify(check)}\n  message: ${JSON.stringify(message)}\n`;
-
-const BOUNDED = [
-  rule('blocked', 'links.exists(l, l.relation in ["blocked_by", "depends_on"]) == false'),
-  rule('short-labels', 'item.labels.all(x, x.size() < 100)'),
-  rule('no-bang', 'item.title.split("").exists(c, c == "!") == false'),
-  rule('redos-pattern', '!item.title.matches("^(a+)+$")'),
-  rule('swallowed', 'item.labels.all(x, x.size() < 100) || true'),
-  rule('plain', 'has(item.due)'),
-].join('');
 
 describe.each(dbTargets())('a rule over budget in an evaluation pass on $name', (target) => {
   let database: Database;
@@ -53,7 +43,7 @@ describe.each(dbTargets())('a rule over budget in an evaluation pass on $name', 
     for (const it of [hostile, normal]) {
       await db.insert(workItems).values({ ...it, contentHash: `h-${it.ref}`, deletedAt: null });
     }
-    const set = ruleSetOf(BOUNDED);
+    const set = ruleSetOf(BOUNDED_RULES);
     const error = `cost budget exceeded: the rule needed more than ${RULE_BUDGET.toLocaleString('en-US')} steps on this item (nested comprehensions or large lists/text); it was stopped`;
     for (const refs of [undefined, [hostile.ref]]) {
       const summary = await evaluateFindings(db, set, { now: NOW, waivers: [], refs });
