@@ -8,8 +8,8 @@ import { Hono } from 'hono';
 import { createConnectors } from '../connectors/index.ts';
 import { openDatabase } from '../db/client.ts';
 import { startRuntime } from '../src/server/runtime.ts';
+import { buildSyncPipeline, type SyncPipeline } from '../src/sync/pipeline.ts';
 import { runSync } from '../src/sync/run.ts';
-import { buildSyncStages } from '../src/sync/stages.ts';
 import { createWebhookReceiver } from '../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../src/webhooks/routes.ts';
 import { createWriteWorker } from '../src/writeback/worker.ts';
@@ -27,20 +27,22 @@ const config = worldConfig(env.JIRA_URL!, env.ADO_URL!, {
 const log = benchLogger();
 const database = await openDatabase(env.DATABASE_URL!, { maxConnections: 4 });
 const connectors = createConnectors(config.connections, { log });
-const stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
 const worker = (id: string) => createWriteWorker({ database, connectors, log, leaseMs, workerId: id });
-// The default write lease is two minutes; the soak kills workers on purpose, so it waits less.
-stages.send = async () => {
-  if (env.SOAK_SEND === '0') return { sent: 0, failed: 0 };
-  const r = await worker(`soak-sync-${process.pid}`).drain();
-  return { sent: r.sent, failed: r.failed + r.dead };
+const pipeline: SyncPipeline = {
+  ...(await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors })),
+  // The default write lease is two minutes; the soak kills workers on purpose, so it waits less.
+  async send() {
+    if (env.SOAK_SEND === '0') return { sent: 0, failed: 0 };
+    const r = await worker(`soak-sync-${process.pid}`).drain();
+    return { sent: r.sent, failed: r.failed + r.dead };
+  },
 };
 
 const stats = () => Object.fromEntries([...connectors].map(([id, c]) => [id, { ...c.stats(), byEndpoint: undefined }]));
 
 if (mode === 'sync') {
   const s = await runSync(
-    { database, config, connectors, log, stages },
+    { database, config, connectors, log, pipeline },
     { reconcile: env.SOAK_RECONCILE === '1', full: env.SOAK_FULL === '1' },
   );
   process.stdout.write(`${JSON.stringify({ mode, summary: s, stats: stats() })}\n`);
@@ -48,7 +50,7 @@ if (mode === 'sync') {
   const r = await worker(`soak-drain-${process.pid}`).drain();
   process.stdout.write(`${JSON.stringify({ mode, drain: r, stats: stats() })}\n`);
 } else {
-  const runtime = startRuntime({ config, database, connectors, log, stages, schedule: false, leaseMs, pollMs: 300 });
+  const runtime = startRuntime({ config, database, connectors, log, pipeline, schedule: false, leaseMs, pollMs: 300 });
   const receive = createWebhookReceiver({ db: database.db, connectors, log, onStored: () => runtime.wake() });
   const app = new Hono();
   mountWebhookRoutes(app, receive, log);

@@ -1,5 +1,5 @@
 // A benchmark world: both tracker simulators seeded at a chosen size, a config pointing at them
-// with chosen politeness limits, and the real connectors, stages and database. Same wiring as
+// with chosen politeness limits, and the real connectors, pipeline and database. Same wiring as
 // test/helpers/portfolio.ts, sized and tuned for measuring. The simulators run in this process
 // (LocalWorld: scenarios that reach into their stores) or in a child process (RemoteWorld: the
 // trackers are remote in production, so throughput and RSS are measured without them).
@@ -9,8 +9,9 @@ import type { Database } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
-import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync, type SyncOptions } from '../../src/sync/run.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';
 import { type SimProcess, type SimProcessOptions, startSimulatorProcess } from './sim-process.ts';
 import {
@@ -44,7 +45,7 @@ export interface World {
   adoIds: number[];
   config: Config;
   connectors: Map<string, Connector>;
-  stages: SyncStages;
+  pipeline: SyncPipeline;
   database: Database;
   log: Logger;
   sync(opts?: SyncOptions): Promise<SyncSummary>;
@@ -123,17 +124,17 @@ async function wirePipeline(
   const config = worldConfig(trackers.jiraUrl, trackers.adoUrl, o);
   const log = benchLogger();
   const connectors = createConnectors(config.connections, { log });
-  const stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
+  const pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
   return {
     jiraKeys: trackers.jiraKeys,
     jiraDone: trackers.jiraDone,
     adoIds: trackers.adoIds,
     config,
     connectors,
-    stages,
+    pipeline,
     database,
     log,
-    sync: (opts = {}) => runSync({ database, config, connectors, log, stages }, opts),
+    sync: (opts = {}) => runSync({ database, config, connectors, log, pipeline }, opts),
     async close() {
       for (const c of connectors.values()) await c.close();
       await closeTrackers();

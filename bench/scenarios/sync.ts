@@ -4,7 +4,7 @@
 // items/s and peak RSS are the pipeline's own. Write-back is planned but not sent here
 // (dry-run): sending is measured apart, in writeback.ts, at a size the write path can finish in
 // the time budget.
-import type { SyncStages } from '../../src/sync/run.ts';
+import type { SyncProgress } from '../../src/sync/phases.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';
 import type { BenchDatabase } from '../lib/db.ts';
 import type { SimCounts } from '../lib/sim-process.ts';
@@ -76,23 +76,21 @@ export function adoMinimum(items: number): number {
   return Math.max(1, Math.ceil(items / WIQL_CAP)) + Math.ceil(items / ADO_BATCH);
 }
 
-function timeStages(stages: SyncStages) {
+/**
+ * Time spent in the pass's evaluate step and in its roll-up-and-plan steps, read off the phases
+ * runSync announces (each phase runs until the next one is announced).
+ */
+function stepClock() {
   const t = { evaluate: 0, afterEvaluate: 0 };
-  const wrap = <K extends 'evaluate' | 'afterEvaluate'>(k: K) => {
-    const f = stages[k] as ((...a: unknown[]) => Promise<unknown>) | undefined;
-    if (!f) return;
-    (stages as Record<string, unknown>)[k] = async (...a: unknown[]) => {
-      const s = performance.now();
-      try {
-        return await f.apply(stages, a);
-      } finally {
-        t[k] += performance.now() - s;
-      }
-    };
+  let at: { phase: SyncProgress['phase']; ms: number } | null = null;
+  const onProgress = (e: SyncProgress) => {
+    if (e.connection !== null) return;
+    const ms = performance.now();
+    if (at?.phase === 'evaluate') t.evaluate += ms - at.ms;
+    if (at?.phase === 'roll up') t.afterEvaluate += ms - at.ms;
+    at = { phase: e.phase, ms };
   };
-  wrap('evaluate');
-  wrap('afterEvaluate');
-  return t;
+  return Object.assign(t, { onProgress });
 }
 
 export function figuresFrom(
@@ -179,7 +177,7 @@ export async function runSyncScenario(
   });
   try {
     const limits = { jiraRps: o.jiraBurst, adoRps: o.adoRate };
-    const stage = timeStages(world.stages);
+    const stage = stepClock();
     // One sync, timed; the simulators' process dying mid-sync fails the scenario, not the figures.
     const measured = async (jiraMin: number, adoMin: number): Promise<SyncFigures> => {
       await world.sims.resetCounts();
@@ -189,7 +187,10 @@ export async function runSyncScenario(
       const rss = sampleRss();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const summary = await Promise.race([world.sync({ dryRun: true }), world.sims.failure]);
+      const summary = await Promise.race([
+        world.sync({ dryRun: true, onProgress: stage.onProgress }),
+        world.sims.failure,
+      ]);
       const wallMs = performance.now() - t0;
       const peak = rss.stop();
       const cpu = process.cpuUsage(cpu0);

@@ -53,7 +53,7 @@ export interface EvaluateFindingsOptions {
   /**
    * Called for each chunk of a chunked evaluation once its findings are planned and sent, with
    * what the chunk's items look like afterwards: a first sync plans the items' writes from this
-   * instead of reading it all back (src/sync/stages.ts). The statements it returns are waited
+   * instead of reading it all back (src/sync/first-sync.ts). The statements it returns are waited
    * for with the chunk's own. Not called when nothing is written (`dryRun`).
    */
   onChunk?(chunk: EvaluatedChunk): Promise<Promise<unknown>[]>;

@@ -10,7 +10,8 @@ import type { Database } from '../../db/client.ts';
 import { syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
-import { runSync, type SyncOptions, type SyncStages } from '../sync/run.ts';
+import type { SyncPipeline } from '../sync/pipeline.ts';
+import { runSync, type SyncOptions } from '../sync/run.ts';
 import type { SyncSummary } from '../sync/summary.ts';
 import { createWebhookProcessor } from '../webhooks/process.ts';
 import { createWriteWorker } from '../writeback/worker.ts';
@@ -22,7 +23,7 @@ export interface RuntimeDeps {
   database: Database;
   connectors: ReadonlyMap<string, Connector>;
   log: Logger;
-  stages: SyncStages;
+  pipeline: SyncPipeline;
   /** How often idle loops look for work (a wake-up makes them look at once). */
   pollMs?: number;
   debounceMs?: number;
@@ -54,7 +55,7 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   // processor itself never sends, so a slow tracker write never delays the next events.
   const processor = createWebhookProcessor({
     ...deps,
-    stages: { ...deps.stages, send: undefined },
+    send: false,
     debounceMs,
     leaseMs: deps.leaseMs,
     onPlanned: () => writesWaker.wake(),
@@ -72,22 +73,20 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
   const writesWaker = createWaker(stopping.signal);
   // Passes (cron or triggered) in progress: stop() waits for each to see the abort and end.
   const passes = new Set<Promise<unknown>>();
-  // A pass sends its planned writes itself; here the drain ends with the runtime, like the loops.
-  const sendStage = deps.stages.send;
-  const stages: SyncStages = {
-    ...deps.stages,
-    send: sendStage
-      ? async ({ connections }) => {
-          const worker = createWriteWorker({
-            database: deps.database,
-            connectors: new Map([...deps.connectors].filter(([id]) => connections.includes(id))),
-            log: deps.log,
-            leaseMs: deps.leaseMs,
-          });
-          const r = await worker.drain({ signal: stopping.signal });
-          return { sent: r.sent, failed: r.failed + r.dead };
-        }
-      : undefined,
+  // A pass sends its planned writes itself, through a drain that ends with the runtime, like the
+  // loops, and leases as the runtime's write loop does.
+  const pipeline: SyncPipeline = {
+    ...deps.pipeline,
+    async send({ connections }) {
+      const worker = createWriteWorker({
+        database: deps.database,
+        connectors: new Map([...deps.connectors].filter(([id]) => connections.includes(id))),
+        log: deps.log,
+        leaseMs: deps.leaseMs,
+      });
+      const r = await worker.drain({ signal: stopping.signal });
+      return { sent: r.sent, failed: r.failed + r.dead };
+    },
   };
 
   // A plain sleep is a waker nobody wakes (stop still cuts it short).
@@ -160,10 +159,10 @@ export function startRuntime(deps: RuntimeDeps): Runtime {
           return { sweep: [] as string[] };
         });
         if (sweep.length > 0) {
-          await runSync({ ...deps, stages }, { reconcile: true, connections: sweep, signal: stopping.signal });
+          await runSync({ ...deps, pipeline }, { reconcile: true, connections: sweep, signal: stopping.signal });
         }
       }
-      const summary = await runSync({ ...deps, stages }, { ...opts, signal: stopping.signal });
+      const summary = await runSync({ ...deps, pipeline }, { ...opts, signal: stopping.signal });
       deps.onSync?.(summary);
       log.info(
         {

@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import { createApp } from '../http/app.ts';
 import { createMetrics } from '../http/metrics.ts';
-import { buildSyncStages } from '../sync/stages.ts';
+import { buildSyncPipeline } from '../sync/pipeline.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
 import { mountWebhookRoutes } from '../webhooks/routes.ts';
 import { createBackgroundHealth } from './background-health.ts';
@@ -83,7 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         ),
       );
     }
-    const stages = await buildSyncStages({ config, cwd: opts.cwd, log, database, connectors });
+    const pipeline = await buildSyncPipeline({ config, cwd: opts.cwd, log, database, connectors });
     const metrics = createMetrics({ db: database.db, log, now: () => new Date() });
     const freshness = new Histogram({
       name: 'pmo_sync_change_to_write_seconds',
@@ -98,7 +98,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       database,
       connectors,
       log,
-      stages,
+      pipeline,
       schedule: opts.schedule,
       leaseMs: opts.leaseMs,
       hookHealth: createHookHealthMonitor({ config, connectors, database, log }),
@@ -132,7 +132,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           metrics.webhookRetries.inc({ tracker, connection }),
         ),
       readiness: createReadiness({ db: database.db, config, background: health }),
-      rules: async () => describeRules(stages.ruleSet),
+      rules: async () => describeRules(pipeline.ruleSet),
       triggerSync: async () => {
         void started.triggerSync().catch((err) => log.error({ err }, 'triggered sync failed'));
         return { queued: true };

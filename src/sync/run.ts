@@ -1,65 +1,53 @@
-// One sync pass over the configured connections: pull from each connection's cursor, store
-// what changed, sweep for deletions when asked, evaluate rules over what the change can
-// affect, and record the run. Later stages (rollups, write planning) hook in through `stages`.
-import { eq, sql } from 'drizzle-orm';
-import type { Connector, ConnectorStats, UnreadableItem } from '../../connectors/types.ts';
+// One sync pass, top-down. Steps 1–2 run per connection, side by side; 3 outside any
+// transaction; 4–6 in one transaction (the transactional outbox: a write is planned exactly when
+// the findings it reflects are committed); 7 once that commits.
+//   1. pull     each connection's changes from its cursor                       pull.ts
+//   2. store    behind the pull, in batches; deletions swept when asked         pull.ts, store.ts
+//   3. history  status histories and forecasts (pipeline.history)               src/forecast/
+//   4. evaluate the rules over what changed and what depends on it              steps.ts evaluate
+//   5. roll up  epics above what changed, then projects, programs, portfolio    steps.ts rollUp
+//   6. plan     each item's desired comment, labels and fields into the outbox  steps.ts plan
+//   7. send     the planned writes (enforce mode, when asked)                   pipeline.send
+// A large change set (a first sync, a full pass) takes steps 4–6 through first-sync.ts.
+// The webhook processor stores its own items, then ends with the same commitChanges.
+import { eq } from 'drizzle-orm';
+import type { Connector } from '../../connectors/types.ts';
 import type { Database, Db } from '../../db/client.ts';
-import { failureReason } from '../../db/errors.ts';
-import { kv, syncCursors, syncRuns } from '../../db/schema.ts';
-import { storableText } from '../../db/storable.ts';
+import { syncRuns } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
-import { makeRef, splitRef, type WorkItem } from '../core/work-item.ts';
+import { splitRef } from '../core/work-item.ts';
 import { count } from '../util/plural.ts';
-import { countDryRunPlans } from '../writeback/plan.ts';
-import { commitChanges } from './commit.ts';
-import type { SyncStages } from './stages-types.ts';
-
-export type { SyncStages } from './stages-types.ts';
-
-import { type SyncProgress, withPhaseEvents } from './phases.ts';
-import {
-  clearQuarantine,
-  type QuarantinedItem,
-  quarantinedKeys,
-  REREAD_STAGES,
-  recordQuarantine,
-  unreadableItems,
-} from './quarantine.ts';
-import { admitInScope, leaveScope, sweepGone } from './scope.ts';
-import { markDeleted, storedRefs, storeItems } from './store.ts';
-import { type ConnectionSummary, emptyFindings, type SyncSummary, type WritesSummary } from './summary.ts';
-
-/** Items stored per statement: pages are smaller, and fewer, larger upserts are cheaper. */
-const STORE_BATCH = 1000;
-/** Batches of one connection stored at once, each on its own database connection. */
-const STORE_LANES = 2;
+import { countDryRunPlans, hasDryRunPlans } from '../writeback/plan.ts';
+import { commitLargeChange, isLargeChange } from './first-sync.ts';
+import type { SyncPhase, SyncProgress } from './phases.ts';
+import type { SyncPipeline } from './pipeline.ts';
+import { type PullOptions, pullConnection } from './pull.ts';
+import type { QuarantinedItem } from './quarantine.ts';
+import { evaluate, failures, plan, rollUp, settle, takeQueue } from './steps.ts';
+import { emptyFindings, type FindingsSummary, type SyncSummary, type WritesSummary } from './summary.ts';
 
 export interface SyncDeps {
   database: Database;
   config: Config;
   connectors: ReadonlyMap<string, Connector>;
   log: Logger;
-  stages?: SyncStages;
+  /** Steps 3–7. Without it a pass pulls and stores only (what the pull's own tests need). */
+  pipeline?: SyncPipeline;
   now?: () => Date;
 }
 
-export interface SyncOptions {
+export interface SyncOptions extends PullOptions {
   /** Only these connections (default: all). */
   connections?: string[];
-  /** Ignore cursors and re-read everything; also sweeps for deletions. */
-  full?: boolean;
-  /** Sweep for deleted and missed items (the reconcile pass). */
-  reconcile?: boolean;
   dryRun?: boolean;
-  /** Where the pass is: each connection's phase and items, then the stages over all of them. */
-  onProgress?(event: SyncProgress): void;
   /**
-   * Told of each connection that fails. When given, reporting the failure is the caller's (the
-   * CLI prints it once, on one line); otherwise it is logged here as an error.
+   * Send the planned writes once committed (enforce mode only; default true). False where
+   * something else drains the outbox: the server's write loop, a Worker's `writes` queue.
    */
-  onConnectionError?(connection: string, err: unknown): void;
-  signal?: AbortSignal;
+  send?: boolean;
+  /** Where the pass is: each connection's phase and items, then the steps over all of them. */
+  onProgress?(event: SyncProgress): void;
 }
 
 export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<SyncSummary> {
@@ -69,6 +57,13 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   const { db } = deps.database;
   const mode = opts.dryRun || deps.config.mode === 'dry-run' ? 'dry-run' : 'enforce';
   const ids = opts.connections ?? [...deps.connectors.keys()];
+  const connectors = ids.map((id) => {
+    const connector = deps.connectors.get(id);
+    if (!connector) throw new Error(`unknown connection "${id}"`);
+    return connector;
+  });
+  const phase = (p: SyncPhase, total: number | null = null) =>
+    opts.onProgress?.({ connection: null, phase: p, done: 0, total });
   const [run] = await db
     .insert(syncRuns)
     .values({
@@ -78,24 +73,21 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     })
     .returning({ id: syncRuns.id });
 
-  const warnings: string[] = [];
-  const changed = new Set<string>();
   // Items quarantined in this pass, by connection and ref: what the summary counts and names.
   const quarantined = new Map<string, Map<string, QuarantinedItem>>(ids.map((id) => [id, new Map()]));
   const quarantine = (items: readonly QuarantinedItem[]) => {
     for (const q of items) quarantined.get(splitRef(q.ref).connection)?.set(q.ref, q);
   };
-  const connectors = ids.map((id) => {
-    const connector = deps.connectors.get(id);
-    if (!connector) throw new Error(`unknown connection "${id}"`);
-    return connector;
-  });
-  // Connections are independent (each has its own lock, cursor and rate limits): pulling them
-  // side by side lets one tracker's round trips overlap the other's and the database's work.
+
+  // 1–2. Pull and store. Connections are independent (each has its own lock, cursor and rate
+  // limits): pulling them side by side lets one tracker's round trips overlap the other's and
+  // the database's work.
+  const changed = new Set<string>();
   const warned = connectors.map((c) => ({ ...c.stats().warnings })); // to report only this run's
   const connections = await Promise.all(
-    connectors.map((c) => syncConnection(deps, c, opts, now, { changed, quarantine })),
+    connectors.map((c) => pullConnection(deps, c, opts, now, { changed, quarantine })),
   );
+  const warnings: string[] = [];
   for (const summary of connections) {
     if (summary.error) warnings.push(`${summary.id}: ${summary.error}`);
     for (const d of summary.drift ?? []) warnings.push(`${summary.id}: mapping drift: ${d}`);
@@ -107,17 +99,19 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
   let findings = emptyFindings();
   const writes: WritesSummary = { planned: 0, sent: 0, skippedUnchanged: 0, failed: 0 };
   const anyOk = connections.some((c) => c.status === 'ok');
-  const stages = withPhaseEvents(deps.stages ?? {}, opts.onProgress);
-  if (anyOk && stages.beforeEvaluate) {
-    const more = await stages.beforeEvaluate(db, { changedRefs: opts.full ? undefined : [...changed], now: started });
-    for (const ref of more) changed.add(ref);
-  }
-  if (anyOk) {
-    // A full pass re-evaluates everything: a rule or waiver may have changed since the last one.
+  const pipeline = anyOk ? deps.pipeline : undefined;
+  if (pipeline) {
+    // 3. History and forecasts: outside the transaction, as it calls the trackers.
+    if (pipeline.history) {
+      const more = await pipeline.history(db, { changedRefs: opts.full ? undefined : [...changed], now: started });
+      for (const ref of more) changed.add(ref);
+    }
+    // 4–6. Evaluate, roll up, plan. A full pass re-evaluates everything: a rule or waiver may
+    // have changed since the last one.
     const refs = opts.full ? undefined : [...changed];
     // The list has the refs now; the set's table is garbage through the evaluation.
     changed.clear();
-    const committed = await commitChanges(db, stages, {
+    const committed = await commitChanges(db, pipeline, {
       refs,
       now: started,
       dryRun: mode === 'dry-run',
@@ -125,6 +119,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       reader: deps.database.driver === 'postgres' ? db : undefined,
       // What a failed connection stored waits, queued, for a pass that reads it through.
       hold: connections.filter((c) => c.status === 'failed').map((c) => c.id),
+      onPhase: phase,
     });
     findings = committed.findings;
     // A rule that errs (or spends its cost budget) on items leaves their findings as they were.
@@ -141,7 +136,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
     summary.itemsQuarantined = items.length;
     warnings.push(...quarantineWarnings(summary.id, items));
   }
-  if (anyOk && stages.send && mode === 'enforce') Object.assign(writes, await stages.send({ connections: ids }));
+  // 7. Send.
+  if (pipeline && mode === 'enforce' && opts.send !== false) {
+    phase('write');
+    Object.assign(writes, await pipeline.send({ connections: ids }));
+  }
+
   const { changedRefs: _c, quarantined: _q, ...findingCounts } = findings;
   const summary: SyncSummary = {
     runId: run?.id ?? null,
@@ -164,267 +164,88 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions = {}): Promise<S
       error: failed ? warnings.join('; ') : null,
     })
     .where(eq(syncRuns.id, run!.id));
-  opts.onProgress?.({ connection: null, phase: 'done', done: 0, total: null });
+  phase('done');
   return summary;
 }
 
-/** What a connection's sync reports to its pass besides its summary. */
-interface PassSink {
-  /** Refs whose content changed: what the pass evaluates. */
-  changed: Set<string>;
-  quarantine(items: readonly QuarantinedItem[]): void;
+export interface CommitOptions {
+  /** Refs that changed; undefined re-evaluates everything (a full pass). */
+  refs: string[] | undefined;
+  now: Date;
+  dryRun: boolean;
+  priority?: number;
+  /**
+   * Leave the project, program and portfolio rollups to steps.ts refreshAggregates (the webhook
+   * path does them at most every few seconds); the epics' are always done.
+   */
+  deferAggregates?: boolean;
+  /**
+   * A connection pool outside the transaction (Postgres only). A large evaluation reads its
+   * next items and findings through it while the transaction writes the last ones: both were
+   * committed before the transaction began, and it writes only findings of refs already read.
+   */
+  reader?: Db;
+  /** Connections whose pull failed in this pass: their queued changes wait (steps.ts takeQueue). */
+  hold?: readonly string[];
+  /**
+   * Which path steps 4–6 take: first-sync.ts's for a large change set, the plain one otherwise.
+   * Chosen by size unless given (tests compare the two on one state).
+   */
+  largeChange?: boolean;
+  /** Told as each step begins; awaited, so an observer may hold the pass at a step's start. */
+  onPhase?(phase: 'evaluate' | 'roll up', total: number | null): void | Promise<void>;
 }
 
-async function syncConnection(
-  deps: SyncDeps,
-  connector: Connector,
-  opts: SyncOptions,
-  now: () => Date,
-  pass: PassSink,
-): Promise<ConnectionSummary> {
-  const { changed } = pass;
-  const { db } = deps.database;
-  const log = deps.log.child({ connection: connector.id });
-  const out: ConnectionSummary = {
-    id: connector.id,
-    tracker: connector.tracker,
-    status: 'ok',
-    itemsPulled: 0,
-    itemsChanged: 0,
-    itemsDeleted: 0,
-    itemsRepaired: 0,
-    itemsQuarantined: 0,
-    requests: 0,
-    throttled: 0,
-    retries: 0,
-  };
-  let total: number | null = null;
-  const progress = (phase: SyncProgress['phase']) =>
-    opts.onProgress?.({ connection: connector.id, phase, done: out.itemsPulled, total });
-  const release = await deps.database.tryLock(`sync:${connector.id}`);
-  if (!release) {
-    out.status = 'skipped';
-    out.error = 'another sync of this connection is running; skipped';
-    progress('skipped');
-    return out;
-  }
-  const before = snapshot(connector.stats());
-  try {
-    const [row] = await db.select().from(syncCursors).where(eq(syncCursors.connection, connector.id));
-    const cursor = opts.full ? null : (row?.cursor ?? null);
-    // Items the database refused in an earlier pass: those this pull does not read again (an
-    // incremental pull sees an item only when it changed) are read by key once it is done.
-    const retry = new Set(await quarantinedKeys(db, connector.id));
-    log.info({ incremental: cursor !== null }, 'pull started');
-    let buffer: WorkItem[] = [];
-    // Stores run behind the pull, in STORE_LANES lanes: the next pages are read while the
-    // database writes earlier batches, on as many connections. A batch waits for the one
-    // before it in its lane (bounded memory), and for every lane when it holds an item still
-    // being stored in another, so a newer revision is never overtaken by an older one.
-    const lanes = Array.from({ length: STORE_LANES }, () => ({
-      done: Promise.resolve() as Promise<void>,
-      /** Refs of this lane's batches, queued or running. */
-      batches: new Set<Set<string>>(),
-    }));
-    let next = 0;
-    const allStored = () => Promise.all(lanes.map((l) => l.done)).then(() => {});
-    const flush = (): Promise<void> => {
-      const batch = buffer;
-      buffer = [];
-      if (batch.length === 0) return allStored();
-      const lane = lanes[next++ % lanes.length]!;
-      const clash = lanes.some(
-        (l) => l !== lane && [...l.batches].some((refs) => batch.some((it) => refs.has(it.ref))),
-      );
-      const previous = clash ? allStored() : lane.done;
-      const refs = new Set(batch.map((it) => it.ref));
-      lane.batches.add(refs);
-      lane.done = previous.then(async () => {
-        try {
-          const stored = await storeItems(db, batch, now());
-          for (const ref of stored.changed) changed.add(ref);
-          out.itemsChanged += stored.changed.length;
-          pass.quarantine(stored.quarantined);
-        } finally {
-          lane.batches.delete(refs);
-        }
-      });
-      // Awaited after the pull; marked handled so a failure the pull outruns is not reported
-      // as unhandled before then.
-      lane.done.catch(() => {});
-      return previous;
-    };
-    let result: Awaited<ReturnType<Connector['pull']>>;
-    try {
-      progress('pull');
-      result = await connector.pull({
-        cursor,
-        signal: opts.signal,
-        onTotal: opts.onProgress
-          ? (n) => {
-              total = n;
-              progress('pull');
-            }
-          : undefined,
-        // An item the tracker returned in a shape we cannot read waits in the quarantine, and
-        // the next pass reads it again by key; its page goes on without it.
-        onUnreadable: async (list) => {
-          out.itemsPulled += list.length;
-          const refused = unreadableItems(connector.id, list);
-          await recordQuarantine(db, refused);
-          pass.quarantine(refused);
-          for (const u of list) retry.delete(storableText(u.key));
-        },
-        onPage: async (items) => {
-          out.itemsPulled += items.length;
-          if (retry.size > 0) for (const it of items) retry.delete(storableText(it.key));
-          // A pull reads through the scope query; the project of each item is still checked.
-          const { inScope, outOfScope } = await admitInScope(connector, items, { viaScopeQuery: true, log });
-          for (const ref of await leaveScope(db, outOfScope)) changed.add(ref);
-          buffer.push(...inScope);
-          // Pages are small (Jira: 100); storing ~1,000 at a time halves the database's share.
-          if (buffer.length >= STORE_BATCH) await flush();
-          progress('pull');
-        },
-      });
-    } finally {
-      // Never leave a store running past the lock, whatever the pull did.
-      await allStored().catch(() => {});
-    }
-    progress('store');
-    await allStored(); // a failed store fails the pull before its tail is stored
-    await flush();
-    await allStored();
-    if (opts.full || opts.reconcile) {
-      const sweep = await reconcileConnection(db, connector, now());
-      out.itemsDeleted += sweep.deleted.length;
-      out.itemsRepaired += sweep.repaired.length;
-      for (const ref of [...sweep.deleted, ...sweep.repaired, ...sweep.leftScope]) changed.add(ref);
-      pass.quarantine(sweep.quarantined);
-      for (const key of sweep.fetched) retry.delete(storableText(key));
-    }
-    if (retry.size > 0) {
-      const again = await retryQuarantined(db, connector, [...retry], now());
-      out.itemsPulled += again.pulled;
-      out.itemsChanged += again.changed.length;
-      out.itemsDeleted += again.deleted.length;
-      for (const ref of [...again.changed, ...again.deleted, ...again.leftScope]) changed.add(ref);
-      pass.quarantine(again.quarantined);
-    }
-    if (connector.checkMapping) {
-      // A mapping that no longer fits must be loud: say it in the summary and keep it for /readyz.
-      const drift = await connector.checkMapping();
-      out.drift = drift.map((d) => `${d.what} "${d.name}": ${d.message}`);
-      await db
-        .insert(kv)
-        .values({ key: `drift:${connector.id}`, value: drift })
-        .onConflictDoUpdate({ target: kv.key, set: { value: drift, updatedAt: sql`now()` } });
-      if (drift.length > 0) log.warn({ drift }, 'tracker mapping drift');
-    }
-    await db
-      .insert(syncCursors)
-      .values({ connection: connector.id, cursor: result.cursor })
-      .onConflictDoUpdate({ target: syncCursors.connection, set: { cursor: result.cursor, updatedAt: sql`now()` } });
-    log.info({ pulled: out.itemsPulled, changed: out.itemsChanged }, 'pull finished');
-  } catch (err) {
-    out.status = 'failed';
-    // One line: a database error's own message, never the statement and its values.
-    out.error = failureReason(err);
-    if (opts.onConnectionError) opts.onConnectionError(connector.id, err);
-    else log.error({ err }, 'sync of connection failed');
-  } finally {
-    await release();
-  }
-  progress(out.status === 'ok' ? 'done' : 'failed');
-  const after = connector.stats();
-  out.requests = after.requests - before.requests;
-  out.throttled = after.throttled - before.throttled;
-  out.retries = after.retries - before.retries;
-  const pauses = (after.quota?.pauses ?? 0) - (before.quota?.pauses ?? 0);
-  if (pauses > 0) {
-    out.quotaPauses = pauses;
-    if (after.quota?.pausedUntil) out.quotaPausedUntil = after.quota.pausedUntil;
-  }
-  return out;
-}
-
-/**
- * Compares the tracker's keys with the stored ones: items gone from the tracker are marked
- * deleted, items the tracker has but we lack (a missed webhook beyond the cursor) are read.
- */
-export async function reconcileConnection(
-  db: Db,
-  connector: Connector,
-  now: Date,
-): Promise<{
-  deleted: string[];
-  repaired: string[];
-  leftScope: string[];
+export interface CommitResult {
+  findings: FindingsSummary;
+  planned: number;
+  skippedUnchanged: number;
+  /** Items whose evaluation or planning failed in this commit (the others' went through). */
   quarantined: QuarantinedItem[];
-  fetched: string[];
-}> {
-  const keys = await connector.listKeys();
-  const live = new Set(keys.map((k) => makeRef(connector.id, k)));
-  const stored = new Set(await storedRefs(db, connector.id));
-  const gone = [...stored].filter((r) => !live.has(r));
-  const missing = keys.filter((k) => !stored.has(makeRef(connector.id, k)));
-  // Gone from the scope query: deleted in the tracker, or moved out of the scope (scope.ts).
-  const swept = await sweepGone(db, connector, gone, now);
-  const repaired: string[] = [...swept.stored];
-  const leftScope = [...swept.leftScope];
-  const quarantined: QuarantinedItem[] = [...swept.unreadable];
-  if (missing.length > 0) {
-    const unreadable: UnreadableItem[] = [];
-    const found = await connector.fetchItems(missing, { onUnreadable: (u) => void unreadable.push(...u) });
-    const refused = unreadableItems(connector.id, unreadable);
-    await recordQuarantine(db, refused);
-    quarantined.push(...refused);
-    const { inScope, outOfScope } = await admitInScope(connector, found);
-    const stored = await storeItems(db, inScope, now);
-    repaired.push(...stored.changed);
-    leftScope.push(...(await leaveScope(db, outOfScope)));
-    quarantined.push(...stored.quarantined);
-  }
-  return { deleted: swept.deleted, repaired, leftScope, quarantined, fetched: missing };
 }
 
-/**
- * Reads again by key, and stores, items of a connection the database refused in an earlier pass
- * (quarantined at `store`). Keys the tracker no longer has leave the quarantine, and a version
- * stored before is marked deleted, as the reconcile sweep would; an item now outside the scope
- * leaves pmo-sync's view (scope.ts).
- */
-export async function retryQuarantined(
-  db: Db,
-  connector: Connector,
-  keys: string[],
-  now: Date,
-): Promise<{
-  pulled: number;
-  changed: string[];
-  deleted: string[];
-  leftScope: string[];
-  quarantined: QuarantinedItem[];
-}> {
-  const unreadable: UnreadableItem[] = [];
-  const items = await connector.fetchItems(keys, { onUnreadable: (u) => void unreadable.push(...u) });
-  const refused = unreadableItems(connector.id, unreadable);
-  await recordQuarantine(db, refused);
-  const { inScope, outOfScope } = await admitInScope(connector, items);
-  const stored = await storeItems(db, inScope, now);
-  // Neither returned nor unreadable: the tracker no longer has it.
-  const found = new Set([...items, ...unreadable].map((i) => storableText(i.key)));
-  const gone = keys.filter((k) => !found.has(k)).map((k) => makeRef(connector.id, k));
-  await clearQuarantine(db, [...gone, ...outOfScope], REREAD_STAGES);
-  const deleted = await markDeleted(db, gone, now);
-  const leftScope = await leaveScope(db, outOfScope);
-  return {
-    pulled: items.length + unreadable.length,
-    changed: stored.changed,
-    deleted,
-    leftScope,
-    quarantined: [...refused, ...stored.quarantined],
-  };
+/** Steps 4–6 over stored changes, in one transaction. Sync passes and webhook batches end here. */
+export async function commitChanges(db: Db, pipeline: SyncPipeline, opts: CommitOptions): Promise<CommitResult> {
+  const result: CommitResult = { findings: emptyFindings(), planned: 0, skippedUnchanged: 0, quarantined: [] };
+  await db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    // What this pass evaluates: its refs, and whatever an earlier pass or batch left queued.
+    const pass = await takeQueue(tx, opts.refs, opts.hold ?? []);
+    // Nothing changed: an enforce pass still has a dry run's plans to take (takeDryRunPlans).
+    if (pass.refs !== undefined && pass.refs.length === 0 && (opts.dryRun || !(await hasDryRunPlans(tx)))) return;
+    let planned: Awaited<ReturnType<typeof plan>>;
+    if (opts.largeChange ?? (!opts.deferAggregates && isLargeChange(pass.refs))) {
+      ({ findings: result.findings, planned } = await commitLargeChange(tx, pipeline, pass, opts));
+    } else {
+      // 4. Evaluate.
+      await opts.onPhase?.('evaluate', pass.refs?.length ?? null);
+      result.findings = await evaluate(tx, pipeline, pass, { now: opts.now, reader: opts.reader });
+      // 5. Roll up.
+      await opts.onPhase?.('roll up', pass.refs?.length ?? null);
+      const touched = await rollUp(tx, pipeline, {
+        refs: pass.refs,
+        findings: result.findings,
+        now: opts.now,
+        deferAggregates: opts.deferAggregates,
+      });
+      // 6. Plan.
+      planned = await plan(tx, pipeline, {
+        candidates: touched,
+        triggers: pass.refs,
+        dryRun: opts.dryRun,
+        priority: opts.priority,
+        reader: opts.reader,
+      });
+    }
+    result.planned = planned.planned;
+    result.skippedUnchanged = planned.skippedUnchanged;
+    result.quarantined = [
+      ...failures('evaluate', result.findings.quarantined),
+      ...failures('plan', planned.quarantined),
+    ];
+    await settle(tx, pass, result.quarantined);
+  });
+  return result;
 }
 
 /** How many quarantined items a pass names in its warnings, per connection. */
@@ -440,8 +261,4 @@ function quarantineWarnings(connection: string, items: readonly QuarantinedItem[
       `${connection}: ${items.length - NAMED_QUARANTINES} more items quarantined (pmo-sync report lists them all)`,
     );
   return out;
-}
-
-function snapshot(s: ConnectorStats): ConnectorStats {
-  return { ...s, byEndpoint: { ...s.byEndpoint } };
 }

@@ -12,10 +12,11 @@ import type { Logger } from '../core/log.ts';
 import { makeRef, type WorkItem } from '../core/work-item.ts';
 import type { BackoffPolicy } from '../queue/backoff.ts';
 import { createQueue } from '../queue/queue.ts';
-import { commitChanges } from '../sync/commit.ts';
+import type { SyncPipeline } from '../sync/pipeline.ts';
 import { recordQuarantine, unreadableItems } from '../sync/quarantine.ts';
-import type { SyncStages } from '../sync/run.ts';
+import { commitChanges } from '../sync/run.ts';
 import { admitInScope, leaveScope } from '../sync/scope.ts';
+import { refreshAggregates as refreshAggregateRollups } from '../sync/steps.ts';
 import { markDeleted, storeItems } from '../sync/store.ts';
 import { PRIORITY_WEBHOOK } from '../writeback/plan.ts';
 
@@ -27,7 +28,13 @@ export interface WebhookProcessorDeps {
   connectors: ReadonlyMap<string, Connector>;
   config: Config;
   log: Logger;
-  stages: SyncStages;
+  pipeline: SyncPipeline;
+  /**
+   * Send the writes a batch plans through `pipeline.send` once the batch is done (enforce mode).
+   * False where something else drains the outbox: a runtime's own write loop (woken through
+   * `onPlanned`, so a slow tracker write never holds up the next events), a Worker's queue.
+   */
+  send: boolean;
   /** Events younger than this wait, so a burst on one item becomes one re-read. */
   debounceMs?: number;
   leaseMs?: number;
@@ -38,9 +45,8 @@ export interface WebhookProcessorDeps {
   /** Times an event may find its item unreadable (search lag) before it counts as deleted. */
   unreadableRetries?: number;
   /**
-   * Called as soon as a batch's writes are committed to the outbox. A runtime with its own
-   * write loop wakes it here (and passes stages without `send`), so sending never holds up
-   * the next events.
+   * Called as soon as a batch's writes are committed to the outbox: a runtime's write loop
+   * wakes here.
    */
   onPlanned?(): void;
   /**
@@ -85,17 +91,16 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const unreadableRetries = deps.unreadableRetries ?? 4;
   const log = deps.log.child({ component: 'webhooks' });
   const aggregateEveryMs = deps.aggregateEveryMs ?? 2000;
-  const deferring = deps.stages.refreshAggregates !== undefined;
   let aggregatesDirty = false;
   let aggregatesAt = Number.NEGATIVE_INFINITY;
 
   async function refreshAggregates(force: boolean): Promise<void> {
-    if (!aggregatesDirty || !deps.stages.refreshAggregates) return;
+    if (!aggregatesDirty) return;
     if (!force && performance.now() - aggregatesAt < aggregateEveryMs) return;
     aggregatesDirty = false;
     aggregatesAt = performance.now();
     try {
-      await db.transaction((tx) => deps.stages.refreshAggregates!(tx as unknown as typeof db, { now: new Date() }));
+      await db.transaction((tx) => refreshAggregateRollups(tx as unknown as typeof db, deps.pipeline, new Date()));
     } catch (err) {
       aggregatesDirty = true;
       throw err;
@@ -186,14 +191,14 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   }
 
   async function finish(changed: string[], done: InboxRow[]): Promise<number> {
-    const { planned } = await commitChanges(db, deps.stages, {
+    const { planned } = await commitChanges(db, deps.pipeline, {
       refs: changed,
       now: new Date(),
       dryRun: deps.config.mode === 'dry-run',
       priority: PRIORITY_WEBHOOK,
-      deferAggregates: deferring,
+      deferAggregates: true,
     });
-    if (deferring && changed.length > 0) aggregatesDirty = true;
+    if (changed.length > 0) aggregatesDirty = true;
     await inbox.done(done.map((r) => r.id));
     return planned;
   }
@@ -262,8 +267,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       }
     }
     await refreshAggregates(false);
-    if (touched.length > 0 && deps.stages.send && deps.config.mode !== 'dry-run') {
-      const sent = await deps.stages.send({ connections: [...new Set(touched)] });
+    if (touched.length > 0 && deps.send && deps.config.mode !== 'dry-run') {
+      const sent = await deps.pipeline.send({ connections: [...new Set(touched)] });
       result.writesSent += sent.sent;
     }
     return result;

@@ -12,13 +12,13 @@ import { createKvTokenStore } from '../auth/jira-tokens.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
-import type { SyncStages } from '../sync/run.ts';
+import type { SyncPipeline } from '../sync/pipeline.ts';
 import { applyStoredSecrets } from '../webhooks/secrets.ts';
 import type { Env } from './env.ts';
 import { withLeaseLocks } from './lease.ts';
 import { createWorkerLogger } from './log.ts';
+import { buildWorkerPipeline } from './pipeline.ts';
 import { loadWorkerRuleSet } from './rules.ts';
-import { buildWorkerStages } from './stages.ts';
 
 /** No Worker invocation outlives 15 minutes (cron and queue wall-clock limit): a lock lease of that length cannot expire under a live holder. */
 export const LOCK_LEASE_MS = 15 * 60_000;
@@ -35,7 +35,7 @@ export interface Settings {
 export interface Invocation extends Settings {
   database: Database;
   connectors: Map<string, Connector>;
-  stages: SyncStages;
+  pipeline: SyncPipeline;
   close(): Promise<void>;
 }
 
@@ -86,13 +86,13 @@ export async function openInvocation(env: Env, settings: Settings): Promise<Invo
     adoTransport: 'fetch',
     tokenStore: createKvTokenStore(database.db),
   });
-  const stages = buildWorkerStages({ config, ruleSet: settings.ruleSet, env });
+  const pipeline = buildWorkerPipeline({ config, ruleSet: settings.ruleSet, env });
   return {
     ...settings,
     config,
     database,
     connectors,
-    stages,
+    pipeline,
     async close() {
       for (const c of connectors.values()) await c.close().catch(() => {});
       await database.close().catch(() => {});

@@ -42,7 +42,8 @@ export function createWorker() {
       connectors: inv.connectors,
       config: inv.config,
       log: inv.log,
-      stages: queueWrites ? inv.stages : { ...inv.stages, send: undefined },
+      pipeline: inv.pipeline,
+      send: queueWrites,
       // The queue's batch window already gathered the burst.
       debounceMs: 0,
       leaseMs: inv.leaseMs,
@@ -85,7 +86,7 @@ export function createWorker() {
       return null;
     }
     try {
-      return await runSync({ ...inv, stages: queueWrites ? inv.stages : { ...inv.stages, send: undefined } }, opts);
+      return await runSync(inv, { ...opts, send: queueWrites });
     } finally {
       await release();
     }

@@ -19,8 +19,8 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
 import { runSync } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
 import { dbTargets } from '../helpers/db.ts';
 
 const DAY = 86_400_000;
@@ -82,8 +82,8 @@ forecast:
       ));
       const log = createLogger({ level: 'silent', pretty: false });
       connectors = createConnectors(config.connections, { log });
-      const stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
-      sync = () => runSync({ database, config, connectors, log, stages });
+      const pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
+      sync = () => runSync({ database, config, connectors, log, pipeline });
     });
     afterAll(async () => {
       for (const c of connectors.values()) await c.close();

@@ -1,5 +1,5 @@
 // Both tracker simulators seeded with a small portfolio, a config pointing at them, and the
-// real connectors, stages and database: the whole pipeline with nothing faked.
+// real connectors, pipeline and database: the whole pipeline with nothing faked.
 import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-devops/simulator/index.ts';
 import { createConnectors } from '../../connectors/index.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
@@ -9,8 +9,9 @@ import type { Database } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
-import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync, type SyncOptions } from '../../src/sync/run.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';
 
 export const JIRA_TOKEN = 'jira-test-token-0001';
@@ -23,7 +24,7 @@ export interface Portfolio {
   ado: AdoSimulator;
   config: Config;
   connectors: Map<string, Connector>;
-  stages: SyncStages;
+  pipeline: SyncPipeline;
   database: Database;
   log: Logger;
   jiraKeys: string[];
@@ -102,7 +103,7 @@ ${opts.extraYaml ?? ''}
   );
   const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
   const connectors = createConnectors(config.connections, { log });
-  const stages = await buildSyncStages({ config, cwd: process.cwd(), log, database: opts.database, connectors });
+  const pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database: opts.database, connectors });
   const botComments = (ref: string): string[] => {
     const [conn, key] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
     if (conn === 'jira-main') {
@@ -133,12 +134,12 @@ ${opts.extraYaml ?? ''}
     },
     config,
     connectors,
-    stages,
+    pipeline,
     database: opts.database,
     log,
     jiraKeys: manifest.keys,
     adoIds: seeded.ids,
-    sync: (o = {}) => runSync({ database: opts.database, config, connectors, log, stages }, o),
+    sync: (o = {}) => runSync({ database: opts.database, config, connectors, log, pipeline }, o),
     botComments,
     async close() {
       for (const c of connectors.values()) await c.close();

@@ -23,8 +23,9 @@ import { loadFreshness } from '../../src/http/queries.ts';
 import { createHookHealthMonitor, type HookHealthState, loadHookHealth } from '../../src/server/hook-health.ts';
 import { createReadiness } from '../../src/server/readiness.ts';
 import { type Runtime, startRuntime } from '../../src/server/runtime.ts';
-import { runSync, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync } from '../../src/sync/run.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
 
@@ -72,7 +73,7 @@ for (const target of dbTargets()) {
     let sim: AdoSimulator;
     let config: Config;
     let connectors: Map<string, Connector>;
-    let stages: SyncStages;
+    let pipeline: SyncPipeline;
     let hooks: HookServer;
     let front: Awaited<ReturnType<typeof startFrontDoor>>;
     let runtime: Runtime;
@@ -113,16 +114,16 @@ connections:
         { env: {} },
       ).config;
       connectors = createConnectors(config.connections, { log });
-      stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
+      pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
       hooks = await startHookServer({ db: database.db, connectors, log });
-      await runSync({ database, config, connectors, log, stages });
+      await runSync({ database, config, connectors, log, pipeline });
       await connectors.get('ap')!.installWebhooks!({ url: `${front.url}/webhooks/azure-devops/ap` });
       runtime = startRuntime({
         config,
         database,
         connectors,
         log,
-        stages,
+        pipeline,
         schedule: false,
         pollMs: 50,
         debounceMs: 0,

@@ -1,6 +1,6 @@
 // One bad item never fails the others. A Jira page of 100 issues, one of which the database refuses
 // even sanitized (a due date in year 0, which Postgres's calendar does not have), synced through
-// the real connector, simulator, stages and database: 99 are stored and evaluated, the one is
+// the real connector, simulator, pipeline and database: 99 are stored and evaluated, the one is
 // quarantined with its stage and reason, counted in the summary, /metrics and `report`, read
 // again from Jira by the next pass, by a webhook that names it (its neighbours go through) and
 // by a reconcile sweep (once), and released once Jira has a date Postgres can hold.
@@ -17,8 +17,9 @@ import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { formatTable } from '../../src/report/format.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync, type SyncOptions } from '../../src/sync/run.ts';
 import { formatSummary } from '../../src/sync/summary.ts';
 import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -32,9 +33,9 @@ for (const target of dbTargets()) {
     let jira: JiraSimulator;
     let config: Config;
     let connectors: Map<string, Connector>;
-    let stages: SyncStages;
+    let pipeline: SyncPipeline;
     const log = createLogger({ level: 'silent', pretty: false });
-    const sync = (opts: SyncOptions = {}) => runSync({ database, config, connectors, log, stages }, opts);
+    const sync = (opts: SyncOptions = {}) => runSync({ database, config, connectors, log, pipeline }, opts);
     const bulkFetches = () => jira.requestCounts()['POST issue/bulkfetch'] ?? 0;
     const quarantineRows = () =>
       database.db
@@ -84,7 +85,7 @@ connections:
         { env: {} },
       ));
       connectors = createConnectors(config.connections, { log });
-      stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
+      pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
     });
     afterEach(async () => {
       for (const c of connectors.values()) await c.close();
@@ -168,7 +169,15 @@ connections:
         keys: ['PAY-5', BAD],
         body: {},
       });
-      const processor = createWebhookProcessor({ database, connectors, config, log, stages, debounceMs: 0 });
+      const processor = createWebhookProcessor({
+        database,
+        connectors,
+        config,
+        log,
+        pipeline,
+        send: true,
+        debounceMs: 0,
+      });
 
       const r = await processor.drain();
 

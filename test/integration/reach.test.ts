@@ -37,7 +37,8 @@ for (const target of dbTargets()) {
           connectors: p.connectors,
           config: p.config,
           log: p.log,
-          stages: p.stages,
+          pipeline: p.pipeline,
+          send: true,
           debounceMs: 0,
         }).drain();
         expect(r.dead).toBe(0);

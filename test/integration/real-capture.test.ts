@@ -23,8 +23,9 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { runSync, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync } from '../../src/sync/run.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -50,7 +51,7 @@ for (const target of dbTargets()) {
     let jira: JiraSimulator;
     let config: Config;
     let connectors: Map<string, Connector>;
-    let stages: SyncStages;
+    let pipeline: SyncPipeline;
     const log = createLogger({ level: 'silent', pretty: false });
 
     beforeAll(async () => {
@@ -77,7 +78,7 @@ rules:
         { env: {} },
       ));
       connectors = createConnectors(config.connections, { log });
-      stages = await buildSyncStages({ config, cwd: dir, log, database, connectors });
+      pipeline = await buildSyncPipeline({ config, cwd: dir, log, database, connectors });
     });
     afterAll(async () => {
       for (const c of connectors.values()) await c.close();
@@ -86,7 +87,7 @@ rules:
     });
 
     it('stores, evaluates and writes back every issue; nothing is quarantined', async () => {
-      const s = await runSync({ database, config, connectors, log, stages });
+      const s = await runSync({ database, config, connectors, log, pipeline });
 
       expect(s.connections).toEqual([
         expect.objectContaining({

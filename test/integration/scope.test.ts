@@ -18,8 +18,9 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
-import { runSync, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync } from '../../src/sync/run.ts';
 import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
@@ -35,7 +36,7 @@ for (const target of dbTargets()) {
     let ado: AdoSimulator;
     let config: Config;
     let connectors: Map<string, Connector>;
-    let stages: SyncStages;
+    let pipeline: SyncPipeline;
     let hooks: HookServer;
     const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
     let payKeys: string[];
@@ -44,10 +45,10 @@ for (const target of dbTargets()) {
     let otherIds: number[];
 
     const sync = (reconcile = false) =>
-      runSync({ database, config, connectors, log, stages }, reconcile ? { reconcile: true } : {});
+      runSync({ database, config, connectors, log, pipeline }, reconcile ? { reconcile: true } : {});
     const settle = async () => {
       for (const sim of [jira, ado]) await sim.flushDeliveries();
-      await createWebhookProcessor({ database, connectors, config, log, stages, debounceMs: 0 }).drain();
+      await createWebhookProcessor({ database, connectors, config, log, pipeline, send: true, debounceMs: 0 }).drain();
     };
     const stored = async (refs: string[]) =>
       (await database.db.select({ ref: workItems.ref }).from(workItems).where(inArray(workItems.ref, refs))).map(
@@ -117,7 +118,7 @@ ${adoConn('aw', `{ wiql: "${WIQL}" }`)}
         { env: {} },
       ).config;
       connectors = createConnectors(config.connections, { log });
-      stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
+      pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
       await sync();
       hooks = await startHookServer({ db: database.db, connectors, log });
       // Registered the way that leaked: every issue event, every project.

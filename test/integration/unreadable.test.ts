@@ -2,7 +2,7 @@
 // Jira's schema) never fails its page: the others are stored, it waits in the quarantine at
 // `read`, every later pass reads it again by key (never taking it for deleted), and once Jira
 // returns it readable it is stored and leaves the quarantine. Through the real connector,
-// simulator, stages and database.
+// simulator, pipeline and database.
 import { count } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
@@ -13,8 +13,9 @@ import { quarantine, workItems } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { runSync, type SyncOptions, type SyncStages } from '../../src/sync/run.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import type { SyncPipeline } from '../../src/sync/pipeline.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
+import { runSync, type SyncOptions } from '../../src/sync/run.ts';
 import { dbTargets } from '../helpers/db.ts';
 
 const BAD = 'PAY-13';
@@ -25,9 +26,9 @@ for (const target of dbTargets()) {
     let jira: JiraSimulator;
     let config: Config;
     let connectors: Map<string, Connector>;
-    let stages: SyncStages;
+    let pipeline: SyncPipeline;
     const log = createLogger({ level: 'silent', pretty: false });
-    const sync = (opts: SyncOptions = {}) => runSync({ database, config, connectors, log, stages }, opts);
+    const sync = (opts: SyncOptions = {}) => runSync({ database, config, connectors, log, pipeline }, opts);
     const stored = async () => (await database.db.select({ n: count() }).from(workItems))[0]!.n;
     const quarantined = () =>
       database.db
@@ -62,7 +63,7 @@ connections:
         { env: {} },
       ));
       connectors = createConnectors(config.connections, { log });
-      stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
+      pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
     });
     afterEach(async () => {
       for (const c of connectors.values()) await c.close();

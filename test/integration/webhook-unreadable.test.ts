@@ -46,7 +46,8 @@ for (const target of dbTargets()) {
         connectors: p.connectors,
         config: p.config,
         log: p.log,
-        stages: p.stages,
+        pipeline: p.pipeline,
+        send: true,
         debounceMs: 0,
       }).drain();
       expect({ retried: r.retried, dead: r.dead }).toEqual({ retried: 0, dead: 0 });

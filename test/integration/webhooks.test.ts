@@ -25,7 +25,8 @@ for (const target of dbTargets()) {
         connectors: p.connectors,
         config: p.config,
         log: p.log,
-        stages: p.stages,
+        pipeline: p.pipeline,
+        send: true,
         debounceMs: 0,
       });
     const settle = async () => {

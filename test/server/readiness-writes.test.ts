@@ -13,7 +13,7 @@ import { createApp } from '../../src/http/app.ts';
 import { type BackgroundHealth, createBackgroundHealth } from '../../src/server/background-health.ts';
 import { createReadiness } from '../../src/server/readiness.ts';
 import { type Runtime, startRuntime } from '../../src/server/runtime.ts';
-import { buildSyncStages } from '../../src/sync/stages.ts';
+import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
 import { dbTargets } from '../helpers/db.ts';
 
 const { config } = parseConfig(
@@ -80,13 +80,13 @@ for (const target of dbTargets()) {
         health = createBackgroundHealth({ onChange: () => changed() });
         const log = silentLogger();
         const connectors = createConnectors(config.connections, { log });
-        const stages = await buildSyncStages({ config, cwd: process.cwd(), log, database, connectors });
+        const pipeline = await buildSyncPipeline({ config, cwd: process.cwd(), log, database, connectors });
         runtime = startRuntime({
           config,
           database,
           connectors,
           log,
-          stages,
+          pipeline,
           health,
           schedule: false,
           pollMs: 20,

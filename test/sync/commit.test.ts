@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings } from '../../db/schema.ts';
 import type { WorkItem } from '../../src/core/work-item.ts';
-import { commitChanges } from '../../src/sync/commit.ts';
-import type { SyncStages } from '../../src/sync/run.ts';
-import { createSyncStages } from '../../src/sync/stages.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
 import { queuedChanges, storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -29,15 +28,12 @@ const edited = { ...story, owner: null, revision: '2' };
 const postgres = dbTargets().find((t) => t.name === 'postgres');
 describe.skipIf(!postgres)('a pass and a writer storing beside it, on postgres', () => {
   let database: Database;
-  const stages = createSyncStages({ config: oneJiraConnection(), ruleSet: standardRuleSet() });
-  // The stages, with another writer storing `edit` on a connection of the pool, committed on
-  // its own, once the pass has read and evaluated every item.
-  const storingAfterEvaluation = (db: Database['db'], edit: WorkItem): SyncStages => ({
-    ...stages,
-    async evaluate(tx, o) {
-      const summary = await stages.evaluate!(tx, o);
-      await storeItems(db, [edit], now);
-      return summary;
+  const pipeline = createSyncPipeline({ config: oneJiraConnection(), ruleSet: standardRuleSet() });
+  // Another writer storing `edit` on a connection of the pool, committed on its own, once the
+  // pass has read and evaluated every item (as its roll-up step begins).
+  const storingAfterEvaluation = (db: Database['db'], edit: WorkItem) => ({
+    onPhase: async (phase: string) => {
+      if (phase === 'roll up') await storeItems(db, [edit], now);
     },
   });
   const ownerFinding = async (db: Database['db'], ref: string) =>
@@ -57,16 +53,22 @@ describe.skipIf(!postgres)('a pass and a writer storing beside it, on postgres',
   it('settles only what was queued when it began: an item stored during it is evaluated by the next pass', async () => {
     const { db } = database;
     await storeItems(db, [epic, story], now);
-    await commitChanges(db, stages, { refs: [epic.ref, story.ref], now, dryRun: true, reader: db });
+    await commitChanges(db, pipeline, { refs: [epic.ref, story.ref], now, dryRun: true, reader: db });
     expect(await queuedRefs(db)).toEqual([]);
 
     // A full pass, with the story edited after the pass has read it.
-    await commitChanges(db, storingAfterEvaluation(db, edited), { refs: undefined, now, dryRun: true, reader: db });
+    await commitChanges(db, pipeline, {
+      refs: undefined,
+      now,
+      dryRun: true,
+      reader: db,
+      ...storingAfterEvaluation(db, edited),
+    });
     expect(await ownerFinding(db, story.ref)).toEqual([]);
     expect(await queuedRefs(db)).toEqual([story.ref]);
 
     // The next pass, with nothing else changed, evaluates the edit and settles its row.
-    await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
+    await commitChanges(db, pipeline, { refs: [], now, dryRun: true, reader: db });
     expect(await ownerFinding(db, story.ref)).toEqual(['open']);
     expect(await queuedRefs(db)).toEqual([]);
   });
@@ -78,9 +80,9 @@ describe.skipIf(!postgres)('a pass and a writer storing beside it, on postgres',
     // Queued and not yet evaluated when the pass begins; stored again once the pass has read it.
     expect(await queuedRefs(db)).toEqual([late.ref]);
     const beside = storingAfterEvaluation(db, { ...late, owner: null, revision: '2' });
-    await commitChanges(db, beside, { refs: [late.ref], now, dryRun: true, reader: db });
+    await commitChanges(db, pipeline, { refs: [late.ref], now, dryRun: true, reader: db, ...beside });
     expect(await queuedRefs(db)).toEqual([late.ref]);
-    await commitChanges(db, stages, { refs: [], now, dryRun: true, reader: db });
+    await commitChanges(db, pipeline, { refs: [], now, dryRun: true, reader: db });
     expect(await queuedRefs(db)).toEqual([]);
     expect(await ownerFinding(db, late.ref)).toEqual(['open']);
   });

@@ -13,8 +13,8 @@ import { selectRows } from '../../db/select.ts';
 import { storableValue, trackerJsonMeta } from '../../db/storable.ts';
 import type { WorkItem } from '../../src/core/work-item.ts';
 import { toReportItem } from '../../src/report/load.ts';
-import { commitChanges } from '../../src/sync/commit.ts';
-import { createSyncStages } from '../../src/sync/stages.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -145,8 +145,8 @@ for (const target of dbTargets()) {
       });
 
       const stored = await storeItems(db, [{ ...epic, project: 'BIG' }, big], now);
-      const stages = createSyncStages({ config: oneJiraConnection(), ruleSet: standardRuleSet() });
-      await commitChanges(db, stages, { refs: stored.changed, now, dryRun: true });
+      const pipeline = createSyncPipeline({ config: oneJiraConnection(), ruleSet: standardRuleSet() });
+      await commitChanges(db, pipeline, { refs: stored.changed, now, dryRun: true });
 
       const row = await readItem(db, big.ref);
       expect(toReportItem(row!)).toEqual(expectedNormalized(big, target.name));

@@ -8,18 +8,16 @@ import type { Database } from '../../db/client.ts';
 import { findings } from '../../db/schema.ts';
 import { loadRuleSet } from '../../rules/load.ts';
 import { testItem } from '../../rules/testing.ts';
-import { evaluateFindings } from '../../src/findings/evaluate.ts';
-import { commitChanges } from '../../src/sync/commit.ts';
-import type { SyncStages } from '../../src/sync/run.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
 import { leaveScope } from '../../src/sync/scope.ts';
 import { storeItems } from '../../src/sync/store.ts';
+import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
 
 const now = new Date('2026-06-01T12:00:00Z');
 const ruleSet = loadRuleSet({ config: { packs: ['pmo-standard'], files: [] }, cwd: process.cwd() });
-const stages: SyncStages = {
-  evaluate: (db, o) => evaluateFindings(db, ruleSet, { refs: o.refs, owners: o.owners, now, waivers: [] }),
-};
+const pipeline = createSyncPipeline({ config: oneJiraConnection(), ruleSet });
 const refs = [1, 2, 3, 4].map((n) => `jira-main:WIP-${n}`);
 
 for (const target of dbTargets()) {
@@ -45,11 +43,11 @@ for (const target of dbTargets()) {
         testItem({ ref, kind: 'story', statusCategory: 'in_progress', owner: 'ada', assignee: 'ada' }, ref, now),
       );
       const stored = await storeItems(database.db, items, now);
-      await commitChanges(database.db, stages, { refs: stored.changed, now, dryRun: true });
+      await commitChanges(database.db, pipeline, { refs: stored.changed, now, dryRun: true });
       expect(await Promise.all(refs.map(wipOpen))).toEqual([true, true, true, true]);
 
       const affected = await leaveScope(database.db, [refs[0]!]);
-      await commitChanges(database.db, stages, { refs: affected, now, dryRun: true });
+      await commitChanges(database.db, pipeline, { refs: affected, now, dryRun: true });
       expect(await Promise.all(refs.map(wipOpen))).toEqual([false, false, false, false]);
     });
   });

@@ -1,4 +1,4 @@
-// A large evaluation plans the writes of items without a rollup from its own results (stages.ts
+// A large evaluation plans the writes of items without a rollup from its own results (first-sync.ts
 // prePlanner) instead of the planner reading them back. The outbox must come out exactly as the
 // planner alone makes it: same rows, payloads, hashes, statuses and priorities, with applied
 // comments, waiting writes, waivers, managed labels and field write-back in play.
@@ -10,9 +10,9 @@ import { queryRows } from '../../db/query.ts';
 import { appliedState, writeOutbox } from '../../db/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { evaluateFindings } from '../../src/findings/evaluate.ts';
-import { commitChanges } from '../../src/sync/commit.ts';
-import type { SyncStages } from '../../src/sync/run.ts';
-import { createSyncStages, prePlanner } from '../../src/sync/stages.ts';
+import { isLargeChange, prePlanner } from '../../src/sync/first-sync.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { NONCOMPLIANT_LABEL } from '../../src/writeback/desired.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
@@ -59,11 +59,6 @@ function config(): Config {
   return c;
 }
 
-/** The stages with pre-planning off: the planner plans every item, as for a small change set. */
-function plannerOnly(stages: SyncStages): SyncStages {
-  return { ...stages, evaluate: (db, opts) => stages.evaluate!(db, { ...opts, plan: undefined }) };
-}
-
 async function seed(db: Db): Promise<void> {
   await storeItems(db, portfolio(), now);
   // A comment pmo-sync posted earlier, and a write already waiting with the hash it would plan.
@@ -95,11 +90,12 @@ for (const target of dbTargets()) {
 
     it('come out exactly as the planner alone plans them', async () => {
       const cfg = config();
-      const stages = createSyncStages({ config: cfg, ruleSet });
+      const pipeline = createSyncPipeline({ config: cfg, ruleSet });
       await Promise.all([seed(withPre.db), seed(without.db)]);
       // A full pass (refs undefined) is large by definition, so its evaluation plans itself.
-      const a = await commitChanges(withPre.db, stages, { refs: undefined, now, dryRun: false });
-      const b = await commitChanges(without.db, plannerOnly(stages), { refs: undefined, now, dryRun: false });
+      const a = await commitChanges(withPre.db, pipeline, { refs: undefined, now, dryRun: false });
+      // The plain path: the planner plans every item, as for a small change set.
+      const b = await commitChanges(without.db, pipeline, { refs: undefined, now, dryRun: false, largeChange: false });
       const rows = await outbox(withPre.db);
       expect(rows.length).toBeGreaterThan(COPY_MIN_ROWS);
       expect(rows).toEqual(await outbox(without.db));
@@ -118,19 +114,19 @@ for (const target of dbTargets()) {
       await db.transaction(async (txRaw) => {
         // PGlite has one connection, which the transaction holds: reads go through it.
         const tx = txRaw as unknown as Db;
-        pre = prePlanner(cfg, tx, tx, { dryRun: true }, undefined)!;
+        pre = prePlanner(createSyncPipeline({ config: cfg, ruleSet }), tx, { now, dryRun: true });
         await evaluateFindings(tx, ruleSet, {
           now,
           waivers: cfg.rules.waivers,
           onChunk: pre.onChunk,
         });
       });
-      expect(pre!.refs.size).toBe(600);
+      expect(pre!.planned.size).toBe(600);
       for (const epic of ['jira-main:PAY-1', 'jira-main:PAY-2', 'jira-main:PAY-3'])
-        expect(pre!.refs.has(epic)).toBe(false);
-      // Small change sets and deferred aggregates are the planner's alone.
-      expect(prePlanner(cfg, db, db, { dryRun: true }, ['jira-main:PAY-10'])).toBeUndefined();
-      expect(prePlanner(cfg, db, db, { dryRun: true, deferAggregates: true }, undefined)).toBeUndefined();
+        expect(pre!.planned.has(epic)).toBe(false);
+      // Small change sets are the planner's alone.
+      expect(isLargeChange(['jira-main:PAY-10'])).toBe(false);
+      expect(isLargeChange(undefined)).toBe(true);
     });
   });
 }

@@ -9,8 +9,8 @@ import { evalQueue, findings, quarantine, workItems } from '../../db/schema.ts';
 import { evaluateItems } from '../../rules/evaluate.ts';
 import { createItemGraph } from '../../rules/graph.ts';
 import { loadRuleSet } from '../../rules/load.ts';
-import { commitChanges } from '../../src/sync/commit.ts';
-import { createSyncStages } from '../../src/sync/stages.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -67,11 +67,11 @@ for (const target of dbTargets()) {
 
     it('an item whose findings cannot be worked out keeps its old ones, is quarantined and stays queued', async () => {
       const { db } = database;
-      const stages = createSyncStages({
+      const pipeline = createSyncPipeline({
         config: oneJiraConnection(['writeback: { comment: true, labels: true }']),
         ruleSet: standardRuleSet(),
       });
-      await commitChanges(db, stages, { refs: (await storeItems(db, items(), now)).changed, now, dryRun: false });
+      await commitChanges(db, pipeline, { refs: (await storeItems(db, items(), now)).changed, now, dryRun: false });
       const findingsOf = (ref: string) =>
         db
           .select({ rule: findings.rule, status: findings.status, message: findings.message })
@@ -89,7 +89,7 @@ for (const target of dbTargets()) {
       );
       await corruptLabels(db, 'jira-main:PAY-2', [null]);
 
-      const first = await commitChanges(db, stages, { refs: edited.changed, now, dryRun: false });
+      const first = await commitChanges(db, pipeline, { refs: edited.changed, now, dryRun: false });
 
       expect(first.quarantined).toEqual([
         { ref: 'jira-main:PAY-2', stage: 'evaluate', reason: "Cannot read properties of null (reading 'length')" },
@@ -108,11 +108,11 @@ for (const target of dbTargets()) {
       expect(first.findings.evaluated).toBe(1);
 
       // The next pass tries it again from the queue, with nothing else changed.
-      await commitChanges(db, stages, { refs: [], now, dryRun: false });
+      await commitChanges(db, pipeline, { refs: [], now, dryRun: false });
       expect((await quarantined(db)).map((q) => q.failures)).toEqual([2]);
 
       await corruptLabels(db, 'jira-main:PAY-2', []);
-      const fixed = await commitChanges(db, stages, { refs: [], now, dryRun: false });
+      const fixed = await commitChanges(db, pipeline, { refs: [], now, dryRun: false });
       expect(fixed.quarantined).toEqual([]);
       expect(await quarantined(db)).toEqual([]);
       expect(await queued(db)).toEqual([]);
@@ -131,14 +131,14 @@ for (const target of dbTargets()) {
     it('an item whose writes cannot be planned gets none, is quarantined and stays queued; the others are planned', async () => {
       const { db } = database;
       // No rules: evaluation passes every item; planning still reads each item's labels.
-      const stages = createSyncStages({
+      const pipeline = createSyncPipeline({
         config: oneJiraConnection(['writeback: { comment: true, labels: true }']),
         ruleSet: loadRuleSet({ config: { packs: [], files: [], overrides: {} }, cwd: process.cwd() }),
       });
       const stored = await storeItems(db, items(), now);
       await corruptLabels(db, 'jira-main:PAY-3', { not: 'a list' });
 
-      const first = await commitChanges(db, stages, { refs: stored.changed, now, dryRun: false });
+      const first = await commitChanges(db, pipeline, { refs: stored.changed, now, dryRun: false });
 
       expect(first.quarantined).toEqual([
         { ref: 'jira-main:PAY-3', stage: 'plan', reason: 'input.labels.includes is not a function' },
@@ -152,7 +152,7 @@ for (const target of dbTargets()) {
       expect(outbox).toEqual([{ ref: 'jira-main:PAY-1', target: 'comment' }]);
 
       await corruptLabels(db, 'jira-main:PAY-3', []);
-      await commitChanges(db, stages, { refs: [], now, dryRun: false });
+      await commitChanges(db, pipeline, { refs: [], now, dryRun: false });
       expect(await quarantined(db)).toEqual([]);
       expect(await queued(db)).toEqual([]);
       expect(await db.select({ ref: workItems.ref }).from(workItems)).toHaveLength(3);

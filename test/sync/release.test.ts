@@ -1,11 +1,14 @@
-// commitChanges asks the runtime to return freed memory around the evaluation of a large change
-// set (a first or full sync), and never for the small ones webhooks commit many times a second.
+// A commit asks the runtime to return freed memory around the evaluation of a large change set
+// (a first or full sync), and never for the small ones webhooks commit many times a second, nor
+// on the webhook path, which defers the aggregate rollups.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { commitChanges, RELEASE_MEMORY_AT } from '../../src/sync/commit.ts';
-import type { SyncStages } from '../../src/sync/run.ts';
-import { emptyFindings } from '../../src/sync/summary.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
+import { PLAN_CHUNK } from '../../src/writeback/plan.ts';
+import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
+import { standardRuleSet } from '../helpers/rules.ts';
 
 for (const target of dbTargets().slice(0, 1)) {
   describe(`releasing memory around an evaluation, on ${target.name}`, () => {
@@ -17,37 +20,38 @@ for (const target of dbTargets().slice(0, 1)) {
       await database.close();
     });
 
-    const recording = (calls: string[]): SyncStages => ({
-      async evaluate(_db, o) {
-        calls.push(`evaluate ${o.refs === undefined ? 'all' : o.refs.length}`);
-        return emptyFindings();
-      },
-      async afterEvaluate() {
-        calls.push('afterEvaluate');
-        return { planned: 0, skippedUnchanged: 0 };
-      },
-      releaseMemory() {
-        calls.push('release');
-      },
-    });
-    const commit = (refs: string[] | undefined, calls: string[]) =>
-      commitChanges(database.db, recording(calls), { refs, now: new Date(), dryRun: true });
+    const ruleSet = standardRuleSet();
+    const commit = (refs: string[] | undefined, calls: string[], deferAggregates = false) =>
+      commitChanges(
+        database.db,
+        createSyncPipeline({ config: oneJiraConnection(), ruleSet, releaseMemory: () => calls.push('release') }),
+        {
+          refs,
+          now: new Date(),
+          dryRun: true,
+          deferAggregates,
+          onPhase: (phase, total) => void calls.push(`${phase} ${total ?? 'all'}`),
+        },
+      );
 
     it('before and after a large evaluation, and a full one', async () => {
       const large: string[] = [];
-      for (let i = 0; i < RELEASE_MEMORY_AT; i++) large.push(`jira-main:PAY-${i}`);
+      for (let i = 0; i <= PLAN_CHUNK; i++) large.push(`jira-main:PAY-${i}`);
       const calls: string[] = [];
       await commit(large, calls);
-      expect(calls).toEqual(['release', `evaluate ${RELEASE_MEMORY_AT}`, 'release', 'afterEvaluate']);
+      expect(calls).toEqual(['release', `evaluate ${large.length}`, 'release', `roll up ${large.length}`]);
       const full: string[] = [];
       await commit(undefined, full);
-      expect(full).toEqual(['release', 'evaluate all', 'release', 'afterEvaluate']);
+      expect(full).toEqual(['release', 'evaluate all', 'release', 'roll up all']);
     });
 
-    it('never for a small one', async () => {
+    it('never for a small one, nor on the webhook path', async () => {
       const calls: string[] = [];
       await commit(['jira-main:PAY-1', 'ado-main:7'], calls);
-      expect(calls).toEqual(['evaluate 2', 'afterEvaluate']);
+      expect(calls).toEqual(['evaluate 2', 'roll up 2']);
+      const webhook: string[] = [];
+      await commit(undefined, webhook, true);
+      expect(webhook).toEqual(['evaluate all', 'roll up all']);
     });
   });
 }

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { rollups } from '../../db/schema.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
-import { commitChanges } from '../../src/sync/commit.ts';
-import { createSyncStages } from '../../src/sync/stages.ts';
+import { createSyncPipeline } from '../../src/sync/pipeline.ts';
+import { commitChanges } from '../../src/sync/run.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -32,7 +32,7 @@ for (const target of dbTargets()) {
     let database: Database;
     const config = oneJiraConnection();
     const ruleSet = standardRuleSet();
-    const stages = createSyncStages({ config, ruleSet });
+    const pipeline = createSyncPipeline({ config, ruleSet });
     beforeAll(async () => {
       database = await target.open();
     });
@@ -51,7 +51,7 @@ for (const target of dbTargets()) {
     it('match a recompute of everything after a change that resolves findings under another epic', async () => {
       const { db } = database;
       await storeItems(db, portfolio, now);
-      await commitChanges(db, stages, { refs: portfolio.map((i) => i.ref), now, dryRun: true });
+      await commitChanges(db, pipeline, { refs: portfolio.map((i) => i.ref), now, dryRun: true });
       const info = (rows: Awaited<ReturnType<typeof stored>>) =>
         (rows.find((r) => r.scope === 'epic:jira-main:PAY-10')?.metrics as { findings?: { info: number } })?.findings
           ?.info;
@@ -65,7 +65,7 @@ for (const target of dbTargets()) {
         revision: '2',
       });
       await storeItems(db, [done], now);
-      await commitChanges(db, stages, { refs: [done.ref], now, dryRun: true });
+      await commitChanges(db, pipeline, { refs: [done.ref], now, dryRun: true });
       const incremental = await stored();
       // PAY-11's work-in-progress finding resolved, though nothing under PAY-10 changed.
       expect(info(incremental)).toBe((before ?? 0) - 1);

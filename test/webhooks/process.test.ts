@@ -61,7 +61,8 @@ describe('webhook processor', () => {
       connectors: p.connectors,
       config: p.config,
       log: p.log,
-      stages: p.stages,
+      pipeline: p.pipeline,
+      send: true,
       debounceMs: 0,
       ...opts,
     });

@@ -6,8 +6,8 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createConnectors } from '../../../connectors/index.ts';
 import { createKvTokenStore } from '../../auth/jira-tokens.ts';
+import { buildSyncPipeline } from '../../sync/pipeline.ts';
 import { runSync } from '../../sync/run.ts';
-import { buildSyncStages } from '../../sync/stages.ts';
 import { formatSummary, type SyncSummary } from '../../sync/summary.ts';
 import { connectionFailure, selectConnections } from '../connections.ts';
 import { type CliContext, Exit } from '../context.ts';
@@ -49,14 +49,14 @@ export function registerSync(program: Command, ctx: CliContext): void {
         ctx.onClose(async () => {
           for (const c of connectors.values()) await c.close();
         });
-        const stages = await buildSyncStages({ config, cwd: dirname(file), log, database, connectors });
+        const pipeline = await buildSyncPipeline({ config, cwd: dirname(file), log, database, connectors });
         const terminal = flags.json ? undefined : ctx.io.terminal;
         const progress = terminal ? createProgress({ stream: terminal, connections: selected.map((c) => c.id) }) : null;
         const undivert = progress ? ctx.divertStderr((t) => progress.log(t)) : () => {};
         let summary: SyncSummary;
         try {
           summary = await runSync(
-            { database, config, connectors, log, stages },
+            { database, config, connectors, log, pipeline },
             {
               full: flags.full,
               reconcile: flags.reconcile,
