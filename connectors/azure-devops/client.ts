@@ -15,7 +15,6 @@ import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/Vs
 import type { WorkItemTrackingApi } from 'azure-devops-node-api/WorkItemTrackingApi';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import {
   AuthError,
   ConflictError,
@@ -40,6 +39,7 @@ import {
 } from '../http/pacing.ts';
 import { TooManyRedirectsError } from '../http/redirects.ts';
 import type { ConnectorStats } from '../types.ts';
+import type { ReplySource } from '../validate.ts';
 import type { AdoCredential } from './auth.ts';
 import { endpointLabel } from './endpoint.ts';
 import { createFetchTransport } from './fetch/transport.ts';
@@ -98,8 +98,8 @@ export interface AdoClientOptions {
 
 export interface AdoClient {
   call(c: AdoCall): Promise<AdoReply>;
-  /** Validates a reply body, throwing SchemaError with the failing paths. */
-  parse<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S>;
+  /** Which connection answers: what validateReply (connectors/validate.ts) names in its errors. */
+  readonly source: ReplySource;
   stats(): ConnectorStats;
   /** Runs `fn` with `signal` over every call it makes: when it aborts, their waits and requests end. */
   withSignal<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T>;
@@ -478,15 +478,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
 
   return {
     call,
-    parse(schema, body, what) {
-      const r = schema.safeParse(body);
-      if (r.success) return r.data;
-      throw new SchemaError(
-        `${prefix}: ${what}`,
-        r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        errOpts(),
-      );
-    },
+    source: { tracker: TRACKER, connection: opts.connectionId },
     withSignal: (signal, fn) => scope.run(signal, fn),
     stats: () => ({ ...counters, byEndpoint: { ...counters.byEndpoint }, warnings: { ...warnings } }),
     async close() {

@@ -5,6 +5,7 @@
 // brings only the revisions made since. Only the fields a status history needs are asked for.
 
 import type { HistoryOptions, ItemHistory } from '../types.ts';
+import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import type { AdoConnection } from './config.ts';
 import { LOCATIONS } from './locations.ts';
@@ -60,7 +61,7 @@ export function createAdoHistory(deps: { client: AdoClient; config: AdoConnectio
           },
           what: `read work item revisions${project ? ` of ${project}` : ''}`,
         });
-        const batch = client.parse(AdoReportingRevisions, reply.body, 'reporting work item revisions');
+        const batch = validateReply(AdoReportingRevisions, reply.body, 'reporting work item revisions', client.source);
         const byItem = new Map<string, ItemHistory>();
         for (const rev of batch.values) {
           const f = rev.fields;

@@ -6,6 +6,7 @@
 
 import { ConnectorError } from '../../src/core/errors.ts';
 import type { WebhookHealth, WebhookStatus } from '../types.ts';
+import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import { TRACKER } from './client.ts';
 import type { AdoConnection } from './config.ts';
@@ -27,8 +28,7 @@ export function createHookHealth(deps: { client: AdoClient; config: AdoConnectio
   return {
     async webhookHealth({ url }: { url: string }): Promise<WebhookHealth[]> {
       const list = await client.call({ ...base, method: 'GET', what: 'list service hook subscriptions' });
-      return client
-        .parse(AdoSubscriptionList, list.body, 'subscriptions')
+      return validateReply(AdoSubscriptionList, list.body, 'subscriptions', client.source)
         .value.filter((s) => s.consumerInputs?.url === url && deps.events.includes(s.eventType))
         .map((s) => {
           const trackerStatus = s.status ?? 'enabled';
@@ -55,7 +55,7 @@ export function createHookHealth(deps: { client: AdoClient; config: AdoConnectio
         routeValues: { subscriptionId: id },
         what: `read the service hook ${id}`,
       });
-      const sub = client.parse(AdoSubscription, got.body, 'subscription');
+      const sub = validateReply(AdoSubscription, got.body, 'subscription', client.source);
       if ((sub.status ?? 'enabled') === 'enabled') return 'unchanged';
       if (!config.webhookAuth) {
         throw new ConnectorError(`Azure DevOps (${config.id}): set webhookAuth to re-enable service hooks`, {

@@ -2,6 +2,7 @@
 // (GET _apis/connectionData). Service hook events by this user are echoes of our own writes.
 import type { Person } from '../../src/core/work-item.ts';
 import type { SelfIdentity } from '../types.ts';
+import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import { LOCATIONS } from './locations.ts';
 import { AdoConnectionData } from './schema.ts';
@@ -38,7 +39,7 @@ export function createIdentity(deps: { client: AdoClient }): AdoSelfIdentity {
             what: 'read the PAT identity',
           })
           .then((reply) => {
-            const u = client.parse(AdoConnectionData, reply.body, 'connection data').authenticatedUser;
+            const u = validateReply(AdoConnectionData, reply.body, 'connection data', client.source).authenticatedUser;
             const account = (u.properties?.Account as { $value?: unknown } | undefined)?.$value;
             const name = u.customDisplayName ?? u.providerDisplayName ?? u.id;
             const id = typeof account === 'string' && account ? account : u.id;

@@ -1,6 +1,7 @@
 // Iteration (sprint) dates per project from the classification node tree, read once per pull and
 // shared by concurrent callers: work items carry only System.IterationPath, the dates live here.
 import type { Iteration } from '../../src/core/work-item.ts';
+import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import { LOCATIONS } from './locations.ts';
 import { AdoClassificationNode } from './schema.ts';
@@ -44,7 +45,9 @@ export function createIterationCache(client: AdoClient): IterationCache {
             query: { $depth: 20 },
             what: `read the iterations of ${project}`,
           })
-          .then((r) => flattenIterations(client.parse(AdoClassificationNode, r.body, 'iteration tree')));
+          .then((r) =>
+            flattenIterations(validateReply(AdoClassificationNode, r.body, 'iteration tree', client.source)),
+          );
         p = fetched;
         cache.set(k, fetched);
         fetched.catch(() => {

@@ -1,9 +1,10 @@
 // Reading from Azure DevOps: the incremental pull (WIQL slices of ids, then workitemsbatch reads),
 // the ids-only listing for the reconcile sweep, and authoritative re-reads by id.
 import type { Logger } from 'pino';
-import { ConnectorError, SchemaError } from '../../src/core/errors.ts';
+import { ConnectorError } from '../../src/core/errors.ts';
 import type { WorkItem } from '../../src/core/work-item.ts';
 import type { FetchOptions, PullOptions, PullResult, RefResolver, UnreadableItem } from '../types.ts';
+import { checkReply, validateReply } from '../validate.ts';
 import { type AdoClient, TRACKER } from './client.ts';
 import type { AdoConnection } from './config.ts';
 import type { IterationCache } from './iterations.ts';
@@ -81,7 +82,7 @@ export function createReader(deps: ReaderDeps) {
       },
       what: 'run the WIQL query of the scope',
     });
-    const result = client.parse(AdoWiqlResult, reply.body, 'WIQL result');
+    const result = validateReply(AdoWiqlResult, reply.body, 'WIQL result', client.source);
     const asOf = result.asOf && !Number.isNaN(Date.parse(result.asOf)) ? new Date(result.asOf).toISOString() : null;
     return { ids: result.workItems.map((w) => w.id), asOf };
   };
@@ -100,7 +101,7 @@ export function createReader(deps: ReaderDeps) {
       body: { query },
       what: 'check which work items are in the WIQL scope',
     });
-    return client.parse(AdoWiqlResult, reply.body, 'WIQL result').workItems.map((w) => w.id);
+    return validateReply(AdoWiqlResult, reply.body, 'WIQL result', client.source).workItems.map((w) => w.id);
   };
 
   /**
@@ -139,19 +140,20 @@ export function createReader(deps: ReaderDeps) {
     });
     // errorPolicy Omit answers null for an id that is gone (or not readable to us).
     const raws: AdoWorkItem[] = [];
-    for (const [i, value] of client.parse(AdoWorkItemBatch, reply.body, 'work item batch').value.entries()) {
+    for (const [i, value] of validateReply(
+      AdoWorkItemBatch,
+      reply.body,
+      'work item batch',
+      client.source,
+    ).value.entries()) {
       if (value === null) continue;
-      const r = AdoWorkItem.safeParse(value);
-      if (r.success) {
+      // Named as in the whole answer (`value.3.fields`), never by its value.
+      const r = checkReply(AdoWorkItem, value, 'work item batch', client.source, ['value', i]);
+      if (r.ok) {
         raws.push(r.data);
         continue;
       }
-      // Named as in the whole answer (`value.3.fields`), never by its value.
-      const err = new SchemaError(
-        `Azure DevOps (${config.id}): work item batch`,
-        r.error.issues.map((x) => ({ path: ['value', i, ...x.path].join('.'), message: x.message })),
-        { tracker: TRACKER, connection: config.id },
-      );
+      const err = r.error;
       const id = (value as { id?: unknown }).id;
       if (!unreadable || (typeof id !== 'number' && typeof id !== 'string')) throw err;
       unreadable({ key: String(id), reason: err.message });

@@ -1,5 +1,7 @@
 // State categories per project and work item type, fetched once and shared: concurrent callers
 // await the same promise, and a failed fetch is forgotten so the next caller retries it.
+
+import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import { LOCATIONS } from './locations.ts';
 import { AdoWorkItemStates } from './schema.ts';
@@ -22,7 +24,7 @@ export function createStateCategoryCache(client: AdoClient): StateCategoryCache 
       routeValues: { project, type },
       what: `read the states of work item type "${type}" in ${project}`,
     });
-    const body = client.parse(AdoWorkItemStates, reply.body, 'work item type states');
+    const body = validateReply(AdoWorkItemStates, reply.body, 'work item type states', client.source);
     return new Map(body.value.map((s) => [s.name, s.category]));
   };
   return {

@@ -12,6 +12,7 @@ import type {
   LabelChange,
   WebhookRegistration,
 } from '../types.ts';
+import { validateReply } from '../validate.ts';
 import { type AdoClient, TRACKER } from './client.ts';
 import { commentHash, readFooter, renderComment } from './comment.ts';
 import type { AdoConnection } from './config.ts';
@@ -82,7 +83,7 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
       query: { fields: ['System.TeamProject', ...fields].join(',') },
       what: `read work item ${key}`,
     });
-    const item = client.parse(AdoWorkItem, reply.body, `work item ${key}`);
+    const item = validateReply(AdoWorkItem, reply.body, `work item ${key}`, client.source);
     const project = item.fields['System.TeamProject'];
     if (typeof project === 'string') projects.set(key, project);
     return item;
@@ -110,7 +111,7 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
         routeValues: { projectId: name },
         what: `read the project "${name}"`,
       });
-      ids.push(client.parse(AdoProject, reply.body, 'project').id);
+      ids.push(validateReply(AdoProject, reply.body, 'project', client.source).id);
     }
     return ids;
   };
@@ -193,7 +194,7 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
         `read comment ${commentId} on ${key}`,
       );
       if (r.status !== 404) {
-        const c = client.parse(AdoCommentSchema, r.body, 'comment');
+        const c = validateReply(AdoCommentSchema, r.body, 'comment', client.source);
         if (ours(c, marker)) return c;
       }
     }
@@ -202,7 +203,7 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
       const query: Record<string, string | number> = { $top: 200 };
       if (token) query.continuationToken = token;
       const r = await commentCall('GET', project, key, { query }, `list comments on ${key}`);
-      const page = client.parse(AdoCommentList, r.body, 'comment list');
+      const page = validateReply(AdoCommentList, r.body, 'comment list', client.source);
       const hit = page.comments.find((c) => ours(c, marker));
       if (hit) return hit;
       token = page.continuationToken;
@@ -234,7 +235,7 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
         { body: { text: html }, createsSomething: true },
         `comment on ${key}`,
       );
-      const created = client.parse(AdoCommentSchema, r.body, 'created comment');
+      const created = validateReply(AdoCommentSchema, r.body, 'created comment', client.source);
       return { outcome: 'created', commentId: String(created.id) };
     },
 
@@ -291,7 +292,7 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
       const l = LOCATIONS.subscriptions;
       const base = { area: l.area, locationId: l.id, apiVersion: l.apiVersion } as const;
       const list = await client.call({ ...base, method: 'GET', what: 'list service hook subscriptions' });
-      const existing = client.parse(AdoSubscriptionList, list.body, 'subscriptions').value;
+      const existing = validateReply(AdoSubscriptionList, list.body, 'subscriptions', client.source).value;
       const events: readonly string[] = WEBHOOK_EVENTS;
       const mine = existing.filter((s) => s.consumerInputs?.url === url && events.includes(s.eventType));
       const kept = new Set<string>();
@@ -330,7 +331,12 @@ export function createWriter({ client, config, projects, isSelf, enableWebhook }
             what: `create the ${eventType} service hook`,
             createsSomething: true,
           });
-          const sub = client.parse(AdoSubscriptionList.shape.value.element, created.body, 'subscription');
+          const sub = validateReply(
+            AdoSubscriptionList.shape.value.element,
+            created.body,
+            'subscription',
+            client.source,
+          );
           kept.add(sub.id);
           out.push({ id: sub.id, action: 'created', url, events: [eventType], expiresAt: null });
         }

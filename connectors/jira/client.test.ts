@@ -180,7 +180,7 @@ describe('errors', () => {
       { path: 'issues.0.fields.updated', message: 'Invalid input: expected string, received undefined' },
     ]);
     expect(e.message).toBe(
-      'POST search/jql: response does not match the expected schema: issues.0.fields.summary: Invalid input: expected string, received number; issues.0.fields.updated: Invalid input: expected string, received undefined',
+      'Jira (jira-main): POST search/jql: response does not match the expected schema: issues.0.fields.summary: Invalid input: expected string, received number; issues.0.fields.updated: Invalid input: expected string, received undefined',
     );
   });
 });

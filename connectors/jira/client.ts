@@ -10,7 +10,6 @@ import { createCloudClient } from 'jira.js';
 import type { Client, SendRequestOptions } from 'jira.js/core';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import {
   AuthError,
   ConflictError,
@@ -569,14 +568,3 @@ export function createJiraApi(transport: JiraTransport) {
   return createCloudClient(transport);
 }
 export type JiraApi = ReturnType<typeof createJiraApi>;
-
-/** Validates a response against our schema; a mismatch names the field, never the value. */
-export function validate<S extends z.ZodType>(schema: S, data: unknown, what: string, connection: string): z.infer<S> {
-  const r = schema.safeParse(data);
-  if (r.success) return r.data;
-  throw new SchemaError(
-    what,
-    r.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
-    { tracker: 'jira', connection },
-  );
-}

@@ -4,7 +4,8 @@
 // once the earliest expiry is within `REFRESH_WITHIN_MS`, checked at most every `CHECK_EVERY_MS`.
 import { z } from 'zod';
 import type { WebhookRegistration } from '../types.ts';
-import { type JiraTransport, validate } from './client.ts';
+import { validateReply } from '../validate.ts';
+import type { JiraTransport } from './client.ts';
 import type { JiraConnection } from './config.ts';
 import { scopeJql } from './read.ts';
 
@@ -58,7 +59,7 @@ export function createDynamicWebhooks(deps: { transport: JiraTransport; config: 
   async function list(): Promise<Hook[]> {
     const out: Hook[] = [];
     for (let startAt = 0; out.length < 10_000; ) {
-      const page = validate(
+      const page = validateReply(
         JiraDynamicWebhookPage,
         await transport.sendRequest({
           url: '/rest/api/3/webhook',
@@ -66,7 +67,7 @@ export function createDynamicWebhooks(deps: { transport: JiraTransport; config: 
           searchParams: { startAt, maxResults: 100 },
         }),
         'GET webhook',
-        config.id,
+        { tracker: 'jira', connection: config.id },
       );
       out.push(...page.values);
       if (page.isLast !== false || page.values.length === 0) break;
@@ -79,11 +80,11 @@ export function createDynamicWebhooks(deps: { transport: JiraTransport; config: 
   const ours = (h: Hook) => h.jqlFilter === filter && DYNAMIC_WEBHOOK_EVENTS.every((e) => h.events.includes(e));
 
   async function refresh(ids: number[]): Promise<string | null> {
-    const answer = validate(
+    const answer = validateReply(
       JiraRefreshAnswer,
       await transport.sendRequest({ url: '/rest/api/3/webhook/refresh', method: 'PUT', body: { webhookIds: ids } }),
       'PUT webhook/refresh',
-      config.id,
+      { tracker: 'jira', connection: config.id },
     );
     return iso(answer.expirationDate);
   }
@@ -116,7 +117,7 @@ export function createDynamicWebhooks(deps: { transport: JiraTransport; config: 
       lastCheck = deps.now();
       return out;
     }
-    const created = validate(
+    const created = validateReply(
       JiraDynamicRegistration,
       await transport.sendRequest({
         url: '/rest/api/3/webhook',
@@ -124,7 +125,7 @@ export function createDynamicWebhooks(deps: { transport: JiraTransport; config: 
         body: { url: input.url, webhooks: [{ events: DYNAMIC_WEBHOOK_EVENTS, jqlFilter: filter }] },
       }),
       'POST webhook',
-      config.id,
+      { tracker: 'jira', connection: config.id },
     );
     const expiresAt = new Date(deps.now() + 30 * 24 * 3_600_000).toISOString();
     for (const r of created.webhookRegistrationResult) {

@@ -4,7 +4,8 @@
 // once per call: a status no current issue has still has a category there.
 import { z } from 'zod';
 import type { HistoryOptions, ItemHistory, StatusTransition } from '../types.ts';
-import { type JiraApi, validate } from './client.ts';
+import { validateReply } from '../validate.ts';
+import type { JiraApi } from './client.ts';
 import type { JiraConnection } from './config.ts';
 import { statusCategoryOf } from './map.ts';
 import { CHANGELOG_ISSUES_MAX, CHANGELOG_PAGE } from './read.ts';
@@ -24,7 +25,10 @@ export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; 
   const { api, config } = deps;
 
   async function categories() {
-    const list = validate(JiraStatusList, await api.workflowStatuses.getStatuses(), 'GET status', config.id);
+    const list = validateReply(JiraStatusList, await api.workflowStatuses.getStatuses(), 'GET status', {
+      tracker: 'jira',
+      connection: config.id,
+    });
     const byId = new Map<string, StatusTransition['to']>();
     const byName = new Map<string, StatusTransition['to']>();
     for (const s of list) {
@@ -51,7 +55,7 @@ export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; 
       let token: string | undefined;
       do {
         opts.signal?.throwIfAborted();
-        const page = validate(
+        const page = validateReply(
           JiraBulkChangelog,
           await api.issues.getBulkChangelogs({
             issueIdsOrKeys: batch.map((x) => x.id ?? x.key),
@@ -60,7 +64,7 @@ export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; 
             nextPageToken: token,
           }),
           'POST changelog/bulkfetch',
-          config.id,
+          { tracker: 'jira', connection: config.id },
         );
         for (const log of page.issueChangeLogs) {
           const list = byIssue.get(log.issueId) ?? [];

@@ -3,7 +3,8 @@
 
 import type { Person } from '../../src/core/work-item.ts';
 import type { SelfIdentity } from '../types.ts';
-import { type JiraApi, validate } from './client.ts';
+import { validateReply } from '../validate.ts';
+import type { JiraApi } from './client.ts';
 import type { JiraConnection } from './config.ts';
 import { JiraUser } from './schema.ts';
 
@@ -16,7 +17,10 @@ export function createIdentity(deps: { api: JiraApi; config: JiraConnection }): 
   let self: Person | null = null;
   return {
     async whoami() {
-      const me = validate(JiraUser, await api.myself.getCurrentUser(), 'GET myself', config.id);
+      const me = validateReply(JiraUser, await api.myself.getCurrentUser(), 'GET myself', {
+        tracker: 'jira',
+        connection: config.id,
+      });
       self = { id: me.accountId, name: me.displayName ?? me.accountId };
       return self;
     },

@@ -2,11 +2,11 @@
 // ids-only listing for the reconcile sweep, and authoritative re-reads by key.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { SchemaError } from '../../src/core/errors.ts';
 import type { WorkItem } from '../../src/core/work-item.ts';
 import { withoutOrderBy } from '../query-text.ts';
 import type { FetchOptions, PullOptions, PullResult, RefResolver, UnreadableItem } from '../types.ts';
-import { type JiraApi, validate } from './client.ts';
+import { checkReply, validateReply } from '../validate.ts';
+import type { JiraApi } from './client.ts';
 import type { JiraConnection } from './config.ts';
 import {
   type JiraFieldIds,
@@ -148,7 +148,11 @@ export function createReader(deps: ReaderDeps) {
    */
   function siteFields(maxAgeMs = Number.POSITIVE_INFINITY): Promise<JiraField[]> {
     if (!siteFieldList || deps.now() - siteFieldList.at > maxAgeMs) {
-      const list = (async () => validate(JiraFieldList, await api.issueFields.getFields(), 'GET field', config.id))();
+      const list = (async () =>
+        validateReply(JiraFieldList, await api.issueFields.getFields(), 'GET field', {
+          tracker: 'jira',
+          connection: config.id,
+        }))();
       const entry = { at: deps.now(), list };
       siteFieldList = entry;
       list.catch(() => {
@@ -204,7 +208,7 @@ export function createReader(deps: ReaderDeps) {
       const byId = new Map<string, JiraIssue['changelog'] & object>();
       let token: string | undefined;
       do {
-        const page = validate(
+        const page = validateReply(
           JiraBulkChangelog,
           await api.issues.getBulkChangelogs({
             issueIdsOrKeys: batch.map((x) => x.id),
@@ -213,7 +217,7 @@ export function createReader(deps: ReaderDeps) {
             nextPageToken: token,
           }),
           'POST changelog/bulkfetch',
-          config.id,
+          { tracker: 'jira', connection: config.id },
         );
         for (const log of page.issueChangeLogs) {
           const h = byId.get(log.issueId) ?? { histories: [] };
@@ -235,17 +239,13 @@ export function createReader(deps: ReaderDeps) {
   function readEach(raws: readonly unknown[], what: string, unreadable: Unreadable | undefined): JiraIssue[] {
     const out: JiraIssue[] = [];
     for (const [i, raw] of raws.entries()) {
-      const r = JiraIssue.safeParse(raw);
-      if (r.success) {
+      // Named as in the whole answer (`issues.3.fields.summary`), never by its value.
+      const r = checkReply(JiraIssue, raw, what, { tracker: 'jira', connection: config.id }, ['issues', i]);
+      if (r.ok) {
         out.push(r.data);
         continue;
       }
-      // Named as in the whole answer (`issues.3.fields.summary`), never by its value.
-      const err = new SchemaError(
-        what,
-        r.error.issues.slice(0, 5).map((x) => ({ path: ['issues', i, ...x.path].join('.'), message: x.message })),
-        { tracker: 'jira', connection: config.id },
-      );
+      const err = r.error;
       const key = keyOf(raw);
       if (!unreadable || key === null) throw err;
       unreadable({ key, reason: err.message });
@@ -319,7 +319,7 @@ export function createReader(deps: ReaderDeps) {
     type SearchPage = z.infer<typeof JiraSearchPage>;
     const fetchPage = async (jql: string, token: string | undefined): Promise<SearchPage> => {
       opts.signal?.throwIfAborted();
-      return validate(
+      return validateReply(
         JiraSearchPage,
         await api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
           jql,
@@ -328,7 +328,7 @@ export function createReader(deps: ReaderDeps) {
           nextPageToken: token,
         }),
         'POST search/jql',
-        config.id,
+        { tracker: 'jira', connection: config.id },
       );
     };
     // Pages chain through their tokens, so one search can run ahead: the next page is requested
@@ -415,7 +415,10 @@ export function createReader(deps: ReaderDeps) {
     const counts = await Promise.all(
       jqls.map(async (jql) => {
         const reply = await api.issueSearch.countIssues({ jql: jql.replace(/ ORDER BY key ASC$/, '') });
-        return validate(JiraApproximateCount, reply, 'POST search/approximate-count', config.id).count;
+        return validateReply(JiraApproximateCount, reply, 'POST search/approximate-count', {
+          tracker: 'jira',
+          connection: config.id,
+        }).count;
       }),
     );
     return counts.reduce((a, b) => a + b, 0);
@@ -427,7 +430,7 @@ export function createReader(deps: ReaderDeps) {
     let token: string | undefined;
     do {
       opts?.signal?.throwIfAborted();
-      const page = validate(
+      const page = validateReply(
         JiraKeyPage,
         await api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
           jql,
@@ -436,7 +439,7 @@ export function createReader(deps: ReaderDeps) {
           nextPageToken: token,
         }),
         'POST search/jql',
-        config.id,
+        { tracker: 'jira', connection: config.id },
       );
       keys.push(...page.issues.map((i) => i.key));
       token = page.nextPageToken ?? undefined;
@@ -452,11 +455,11 @@ export function createReader(deps: ReaderDeps) {
     const unreadable: Unreadable | undefined = opts.onUnreadable && ((u) => void refused.push(u));
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += BULKFETCH_MAX) {
-      const res = validate(
+      const res = validateReply(
         JiraBulkFetch,
         await api.issues.bulkFetchIssues({ issueIdsOrKeys: unique.slice(i, i + BULKFETCH_MAX), fields }),
         'POST issue/bulkfetch',
-        config.id,
+        { tracker: 'jira', connection: config.id },
       );
       issues.push(...readEach(res.issues, 'POST issue/bulkfetch', unreadable));
     }

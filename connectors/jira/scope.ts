@@ -5,7 +5,8 @@
 import type { WorkItem } from '../../src/core/work-item.ts';
 import { byKeys, byProjects } from '../scope.ts';
 import type { ScopeCheck } from '../types.ts';
-import { type JiraApi, validate } from './client.ts';
+import { validateReply } from '../validate.ts';
+import type { JiraApi } from './client.ts';
 import type { JiraConnection } from './config.ts';
 import { scopeJql } from './read.ts';
 import { JiraKeyPage } from './schema.ts';
@@ -37,7 +38,7 @@ export function createJiraScopeCheck(deps: { api: JiraApi; config: JiraConnectio
       const chunk = keys.slice(i, i + KEYS_PER_QUERY);
       let token: string | undefined;
       do {
-        const page = validate(
+        const page = validateReply(
           JiraKeyPage,
           await api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
             jql: membershipJql(scope, chunk),
@@ -46,7 +47,7 @@ export function createJiraScopeCheck(deps: { api: JiraApi; config: JiraConnectio
             nextPageToken: token,
           }),
           'POST search/jql',
-          config.id,
+          { tracker: 'jira', connection: config.id },
         );
         for (const issue of page.issues) found.add(issue.key);
         token = page.nextPageToken ?? undefined;

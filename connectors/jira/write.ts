@@ -11,7 +11,8 @@ import type {
   LabelChange,
   WebhookRegistration,
 } from '../types.ts';
-import { type JiraApi, type JiraTransport, validate } from './client.ts';
+import { validateReply } from '../validate.ts';
+import type { JiraApi, JiraTransport } from './client.ts';
 import { hasMarker, renderAdf, sameBody } from './comment.ts';
 import type { JiraConnection } from './config.ts';
 import { scopeJql } from './read.ts';
@@ -46,11 +47,11 @@ export function createWriter({ api, transport, config, selfAccountId }: WriterDe
 
   async function getComment(key: string, commentId: string): Promise<JiraComment | null> {
     try {
-      return validate(
+      return validateReply(
         JiraComment,
         await api.issueComments.getComment({ issueIdOrKey: key, id: commentId }),
         'GET comment',
-        id,
+        { tracker: 'jira', connection: id },
       );
     } catch (e) {
       if (isNotFound(e)) return null;
@@ -65,11 +66,11 @@ export function createWriter({ api, transport, config, selfAccountId }: WriterDe
   async function findByMarker(key: string, marker: string): Promise<JiraComment | null> {
     const me = await selfAccountId();
     for (let startAt = 0; ; startAt += COMMENT_PAGE) {
-      const page = validate(
+      const page = validateReply(
         JiraCommentPage,
         await api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: COMMENT_PAGE }),
         'GET issue/{key}/comment',
-        id,
+        { tracker: 'jira', connection: id },
       );
       const mine = page.comments.find((c) => c.author?.accountId === me && hasMarker(c.body, marker));
       if (mine) return mine;
@@ -83,11 +84,11 @@ export function createWriter({ api, transport, config, selfAccountId }: WriterDe
       (input.commentId ? await getComment(input.key, input.commentId) : null) ??
       (await findByMarker(input.key, input.doc.marker));
     if (!existing) {
-      const created = validate(
+      const created = validateReply(
         JiraComment,
         await api.issueComments.addComment({ issueIdOrKey: input.key, body: body as never }),
         'POST issue/{key}/comment',
-        id,
+        { tracker: 'jira', connection: id },
       );
       return { outcome: 'created', commentId: created.id };
     }
@@ -145,11 +146,11 @@ export function createWriter({ api, transport, config, selfAccountId }: WriterDe
 
   /** Admin webhooks (`/rest/webhooks/1.0/webhook`): the only kind Jira signs with a secret. */
   async function installWebhooks(input: { url: string; secret?: string }): Promise<WebhookRegistration[]> {
-    const list = validate(
+    const list = validateReply(
       JiraAdminWebhookList,
       await transport.sendRequest({ url: '/rest/webhooks/1.0/webhook', method: 'GET' }),
       'GET webhook',
-      id,
+      { tracker: 'jira', connection: id },
     );
     const idOf = (self: string | undefined) => self?.split('/').pop() ?? '';
     const mine = list.find((w) => w.url === input.url);
@@ -173,11 +174,11 @@ export function createWriter({ api, transport, config, selfAccountId }: WriterDe
       await transport.sendRequest({ url: `/rest/webhooks/1.0/webhook/${idOf(mine.self)}`, method: 'PUT', body });
       return [{ id: idOf(mine.self), action: 'refreshed', url: input.url, events: WEBHOOK_EVENTS, expiresAt: null }];
     }
-    const created = validate(
+    const created = validateReply(
       JiraAdminWebhook,
       await transport.sendRequest({ url: '/rest/webhooks/1.0/webhook', method: 'POST', body }),
       'POST webhook',
-      id,
+      { tracker: 'jira', connection: id },
     );
     return [{ id: idOf(created.self), action: 'created', url: created.url, events: created.events, expiresAt: null }];
   }
