@@ -414,7 +414,7 @@ export const quarantine = pgTable(
 );
 
 /**
- * Status history per item, compactly: `[minutes since the epoch, category code]` pairs oldest first
+ * History per item, compactly: `[minutes since the epoch, category code]` pairs oldest first
  * (`t` todo, `p` in progress, `d` done, `r` removed), repeats of one category collapsed. Read from
  * the trackers (Jira changelog, Azure DevOps revisions) over the configured horizon.
  */
@@ -424,6 +424,13 @@ export const itemHistory = pgTable(
     ref: text('ref').primaryKey(),
     connection: text('connection').notNull(),
     transitions: jsonb('transitions').$type<[number, string][]>().notNull(),
+    /**
+     * The target date (`YYYY-MM-DD`) and the parent (its key) over time: `[minutes since the
+     * epoch, value from then on]` pairs oldest first, repeats collapsed; null when the history
+     * read saw none (the current value held throughout).
+     */
+    dueChanges: jsonb('due_changes').$type<[number, string | null][]>(),
+    parentChanges: jsonb('parent_changes').$type<[number, string | null][]>(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [index('item_history_connection_idx').on(t.connection)],

@@ -34,7 +34,12 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     siteUrl: config.baseUrl,
     now: tuning.now ?? Date.now,
   });
-  const history = createJiraHistory({ api, config, now: tuning.now ?? Date.now });
+  const history = createJiraHistory({
+    api,
+    config,
+    now: tuning.now ?? Date.now,
+    fieldIds: async () => (await reader.mapContext()).fieldIds,
+  });
   const writer = createWriter({
     api,
     transport,
