@@ -251,6 +251,12 @@ export interface HistoryOptions {
   signal?: AbortSignal;
 }
 
+/** The issues a board shows (Jira): its filter's JQL as the board has it, and the keys it selects. */
+export interface BoardIssues {
+  jql: string;
+  keys: string[];
+}
+
 /**
  * Who the connection's credentials are: the bot pmo-sync writes as. Each connector learns it in
  * its `identity.ts` (`createIdentity`); echo detection and the writer ask this, nothing else.
@@ -301,6 +307,9 @@ export interface Connector {
 
   /** Status histories from the tracker's own record (changelog, revisions), for flow metrics. */
   history?(opts: HistoryOptions): Promise<{ cursor: string }>;
+
+  /** The issues a board shows, for teams grouped by board (Jira). */
+  boardIssues?(opts: { board: number; signal?: AbortSignal }): Promise<BoardIssues>;
 
   installWebhooks?(input: { url: string; secret?: string }): Promise<WebhookRegistration[]>;
   /** The state of our registrations for `url`, as the tracker keeps it (probation, disabled). */

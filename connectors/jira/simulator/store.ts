@@ -372,6 +372,18 @@ export function createStore(opts: {
     return hook;
   }
 
+  /** Boards and the saved filters they show (a board is a filter, as in Jira Software). */
+  const boards = new Map<number, { id: number; name: string; type: 'scrum' | 'kanban'; filterId: string }>();
+  const filters = new Map<string, { id: string; name: string; jql: string }>();
+
+  function addBoard(input: { name: string; jql: string; type?: 'scrum' | 'kanban' }): { id: number; filterId: string } {
+    const filterId = String(10_000 + filters.size);
+    filters.set(filterId, { id: filterId, name: `Filter for ${input.name}`, jql: input.jql });
+    const id = boards.size + 1;
+    boards.set(id, { id, name: input.name, type: input.type ?? 'scrum', filterId });
+    return { id, filterId };
+  }
+
   return {
     insertRaw,
     createIssue,
@@ -397,6 +409,15 @@ export function createStore(opts: {
     webhooks: () => [...webhooks.values()],
     webhook: (id: number) => webhooks.get(id),
     removeWebhook: (id: number) => webhooks.delete(id),
+    addBoard,
+    board: (id: number) => boards.get(id),
+    filter: (id: string) => filters.get(id),
+    /** Changes a saved filter's JQL (a board's issues change with it). */
+    setFilterJql: (id: string, jql: string) => {
+      const f = filters.get(id);
+      if (!f) throw new Error(`no filter ${id}`);
+      f.jql = jql;
+    },
   };
 }
 export type JiraSimStore = ReturnType<typeof createStore>;
