@@ -445,6 +445,22 @@ export const historyCursors = pgTable('history_cursors', {
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
 
+/**
+ * The issues each Jira board a configured team is grouped by shows (forecast.teams[].match.board):
+ * its filter's JQL and the keys it selected when last read.
+ */
+export const boardIssues = pgTable(
+  'board_issues',
+  {
+    connection: text('connection').notNull(),
+    board: integer('board').notNull(),
+    jql: text('jql').notNull(),
+    keys: jsonb('keys').$type<string[]>().notNull(),
+    readAt: ts('read_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connection, t.board] })],
+);
+
 /** Flow per team and week (throughput) and cycle time, recomputed with the forecasts. */
 export const teamFlow = pgTable('team_flow', {
   team: text('team').primaryKey(),

@@ -11,6 +11,7 @@ import { hashOf } from '../core/hash.ts';
 import { makeRef } from '../core/work-item.ts';
 import { teamOf } from '../http/scope.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
+import { boardsByRef } from './boards.ts';
 import { dayNumber, dayString, type Forecast, forecast, seedFor } from './forecaster.ts';
 import { teamFor } from './teams.ts';
 import {
@@ -41,7 +42,7 @@ export interface ScopeForecast {
 
 /**
  * Reads every stored item with its history, as the flow functions take them, each with its team
- * (src/forecast/teams.ts). Labels and fields are read only when a configured team matches on them,
+ * (src/forecast/teams.ts). Labels, fields and boards are read only when a configured team matches on them,
  * target date and parent histories only when asked (`asOf`: something looks at a past instant).
  */
 export async function loadFlowItems(
@@ -51,6 +52,7 @@ export async function loadFlowItems(
   const teams = opts.teams ?? [];
   const needLabels = teams.some((t) => t.match.label !== undefined);
   const needFields = teams.some((t) => t.match.field !== undefined);
+  const boards = teams.some((t) => t.match.board !== undefined) ? await boardsByRef(db) : null;
   const rows = await queryRows<{
     ref: string;
     connection: string;
@@ -96,6 +98,7 @@ export async function loadFlowItems(
         labels: json(r.labels) ?? [],
         fields: json(r.fields) ?? {},
         teamOf: r.team_of,
+        boards: boards?.get(r.ref),
       },
       teams,
     ),
