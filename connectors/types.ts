@@ -204,14 +204,30 @@ export interface StatusTransition {
 }
 
 /**
- * Status history of one item read from its tracker. `replace`: the whole history since the
- * horizon (Jira's changelog is read per issue); `append`: changes after those already read (Azure
- * DevOps streams revisions past a watermark).
+ * A planning field's value from `at` on, as its tracker's history records it: a target date
+ * (`YYYY-MM-DD`) or a parent (the key of an item of the same connection), null when unset.
+ */
+export interface FieldValue {
+  at: string;
+  value: string | null;
+}
+
+/**
+ * History of one item read from its tracker. `replace`: the whole history since the horizon
+ * (Jira's changelog is read per issue); `append`: changes after those already read (Azure DevOps
+ * streams revisions past a watermark).
  */
 export interface ItemHistory {
   key: string;
   mode: 'replace' | 'append';
   transitions: StatusTransition[];
+  /**
+   * The target date's and the parent's values over time, oldest first, each from the instant it
+   * held: Jira gives the value a change replaced (at the horizon) and each new one; Azure DevOps
+   * the value of each revision read. Absent: the connector does not read them.
+   */
+  due?: FieldValue[];
+  parent?: FieldValue[];
 }
 
 export interface HistoryOptions {
@@ -227,7 +243,18 @@ export interface HistoryOptions {
   cursor: string | null;
   /** Called with each batch of histories, in order; calls never overlap. */
   onHistories(histories: ItemHistory[]): Promise<void>;
+  /**
+   * Keys of stored items named by the tracker's internal id (Jira's changelog names a parent by
+   * issue id, sometimes without its key); an id it does not know is left out.
+   */
+  keysOf?(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
   signal?: AbortSignal;
+}
+
+/** The issues a board shows (Jira): its filter's JQL as the board has it, and the keys it selects. */
+export interface BoardIssues {
+  jql: string;
+  keys: string[];
 }
 
 /**
@@ -280,6 +307,9 @@ export interface Connector {
 
   /** Status histories from the tracker's own record (changelog, revisions), for flow metrics. */
   history?(opts: HistoryOptions): Promise<{ cursor: string }>;
+
+  /** The issues a board shows, for teams grouped by board (Jira). */
+  boardIssues?(opts: { board: number; signal?: AbortSignal }): Promise<BoardIssues>;
 
   installWebhooks?(input: { url: string; secret?: string }): Promise<WebhookRegistration[]>;
   /** The state of our registrations for `url`, as the tracker keeps it (probation, disabled). */

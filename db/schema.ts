@@ -414,7 +414,7 @@ export const quarantine = pgTable(
 );
 
 /**
- * Status history per item, compactly: `[minutes since the epoch, category code]` pairs oldest first
+ * History per item, compactly: `[minutes since the epoch, category code]` pairs oldest first
  * (`t` todo, `p` in progress, `d` done, `r` removed), repeats of one category collapsed. Read from
  * the trackers (Jira changelog, Azure DevOps revisions) over the configured horizon.
  */
@@ -424,6 +424,13 @@ export const itemHistory = pgTable(
     ref: text('ref').primaryKey(),
     connection: text('connection').notNull(),
     transitions: jsonb('transitions').$type<[number, string][]>().notNull(),
+    /**
+     * The target date (`YYYY-MM-DD`) and the parent (its key) over time: `[minutes since the
+     * epoch, value from then on]` pairs oldest first, repeats collapsed; null when the history
+     * read saw none (the current value held throughout).
+     */
+    dueChanges: jsonb('due_changes').$type<[number, string | null][]>(),
+    parentChanges: jsonb('parent_changes').$type<[number, string | null][]>(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [index('item_history_connection_idx').on(t.connection)],
@@ -437,6 +444,22 @@ export const historyCursors = pgTable('history_cursors', {
   since: ts('since').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * The issues each Jira board a configured team is grouped by shows (forecast.teams[].match.board):
+ * its filter's JQL and the keys it selected when last read.
+ */
+export const boardIssues = pgTable(
+  'board_issues',
+  {
+    connection: text('connection').notNull(),
+    board: integer('board').notNull(),
+    jql: text('jql').notNull(),
+    keys: jsonb('keys').$type<string[]>().notNull(),
+    readAt: ts('read_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connection, t.board] })],
+);
 
 /** Flow per team and week (throughput) and cycle time, recomputed with the forecasts. */
 export const teamFlow = pgTable('team_flow', {

@@ -99,4 +99,63 @@ describe('Azure DevOps status history', () => {
       { key: story.key, mode: 'append', to: ['done'] },
     ]);
   });
+
+  it("reads each revision's target date and parent from the same batches", async () => {
+    // Arrange: after a first read, an epic's target date moves and a story moves to another feature.
+    const { sim, connector } = await simulatedConnector(
+      (s) =>
+        s.seedPortfolio({
+          process: 'Agile',
+          project: 'Payments',
+          epics: 2,
+          featuresPerEpic: 2,
+          storiesPerFeature: 2,
+          seed: 8,
+        }),
+      {},
+      (...f) => cleanups.push(...f),
+    );
+    const { items } = await pullAll(connector, null);
+    const backfill = new Map<string, ItemHistory>();
+    const first = await connector.history!({
+      items: [],
+      since: SINCE,
+      cursor: null,
+      onHistories: async (hs) => {
+        for (const h of hs) backfill.set(h.key, h);
+      },
+    });
+    const epic = items.find((it) => it.kind === 'epic')!;
+    const story = items.find((it) => it.kind === 'story')!;
+    const feature = items.find((it) => it.kind === 'feature' && it.ref !== story.parent)!;
+    const key = (ref: string | null) => ref && ref.split(':').pop()!;
+    sim.store.update(Number(epic.key), { 'Microsoft.VSTS.Scheduling.TargetDate': '2027-03-31T00:00:00Z' });
+    sim.store.setParent(Number(story.key), Number(key(feature.ref)));
+    sim.resetCounts();
+
+    // Act
+    const seen = new Map<string, ItemHistory>();
+    await connector.history!({
+      items: [],
+      since: SINCE,
+      cursor: first.cursor,
+      onHistories: async (hs) => {
+        for (const h of hs) seen.set(h.key, h);
+      },
+    });
+
+    // Assert: every revision read before shows the values the items had; the new ones, the moves.
+    const values = (h: ItemHistory | undefined, f: 'due' | 'parent') => [...new Set(h?.[f]?.map((v) => v.value))];
+    expect({
+      epicDue: values(backfill.get(epic.key), 'due'),
+      storyParent: values(backfill.get(story.key), 'parent'),
+    }).toEqual({ epicDue: [epic.due?.slice(0, 10) ?? null], storyParent: [key(story.parent)] });
+    expect(sim.requestCounts()['GET wit/reporting/workitemrevisions']).toBe(1);
+    expect({
+      epicDue: values(seen.get(epic.key), 'due'),
+      storyParent: values(seen.get(story.key), 'parent'),
+    }).toEqual({ epicDue: ['2027-03-31'], storyParent: [key(feature.ref)] });
+    const [moved] = await connector.fetchItems([story.key]);
+    expect(moved!.parent).toBe(feature.ref);
+  });
 });

@@ -1,21 +1,43 @@
-// Status histories from Azure DevOps: the reporting work item revisions API
+// Histories from Azure DevOps: the reporting work item revisions API
 // (`GET {project}/_apis/wit/reporting/workitemrevisions`), which streams every revision of a
 // project past a watermark, oldest first, in batches. The first read starts at the horizon
 // (`startDateTime`); the continuation token it ends with is the cursor, so each later read
-// brings only the revisions made since. Only the fields a status history needs are asked for.
+// brings only the revisions made since. Only the fields a history needs are asked for: the state,
+// the target date and the parent. A revision carries each field's value then (a field it leaves
+// out was empty), so the same batches give all three.
 
-import type { HistoryOptions, ItemHistory } from '../types.ts';
+import type { FieldValue, HistoryOptions, ItemHistory } from '../types.ts';
 import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import type { AdoConnection } from './config.ts';
 import { LOCATIONS } from './locations.ts';
-import { statusCategoryOf } from './map.ts';
+import { DUE_FIELDS, statusCategoryOf } from './map.ts';
 import { AdoReportingRevisions } from './schema-history.ts';
 import type { StateCategoryCache } from './states.ts';
 
 /** Revisions per batch asked for: the most the service returns in one. */
 export const REVISIONS_PAGE = 1000;
-const FIELDS = ['System.Id', 'System.WorkItemType', 'System.TeamProject', 'System.State', 'System.ChangedDate'];
+const FIELDS = [
+  'System.Id',
+  'System.WorkItemType',
+  'System.TeamProject',
+  'System.State',
+  'System.ChangedDate',
+  'System.Parent',
+];
+
+/** A revision's date field as a day (`YYYY-MM-DD`), as the forecasts compare target dates. */
+function dayOf(v: unknown): string | null {
+  if (typeof v !== 'string' || v === '') return null;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
+}
+
+function parentOf(v: unknown): string | null {
+  return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d+$/.test(v))
+    ? String(v)
+    : null;
+}
 
 interface Cursor {
   v: 1;
@@ -38,6 +60,9 @@ export function createAdoHistory(deps: { client: AdoClient; config: AdoConnectio
   const { client, config, states } = deps;
   const projects =
     'projects' in config.scope ? config.scope.projects : config.scope.project ? [config.scope.project] : [''];
+  // The target date as the mapper reads it: the configured field, else the first standard one set.
+  const dueFields = config.fields.due ? [config.fields.due] : [...DUE_FIELDS];
+  const fields = [...new Set([...FIELDS, ...dueFields])];
 
   async function history(opts: HistoryOptions): Promise<{ cursor: string }> {
     const prior = decodeCursor(opts.cursor);
@@ -54,7 +79,7 @@ export function createAdoHistory(deps: { client: AdoClient; config: AdoConnectio
           apiVersion: l.apiVersion,
           routeValues: project ? { project } : {},
           query: {
-            fields: FIELDS.join(','),
+            fields: fields.join(','),
             $maxPageSize: REVISIONS_PAGE,
             // The service takes one or the other: a watermark, or where the first read starts.
             ...(token ? { continuationToken: token } : { startDateTime: opts.since }),
@@ -62,20 +87,23 @@ export function createAdoHistory(deps: { client: AdoClient; config: AdoConnectio
           what: `read work item revisions${project ? ` of ${project}` : ''}`,
         });
         const batch = validateReply(AdoReportingRevisions, reply.body, 'reporting work item revisions', client.source);
-        const byItem = new Map<string, ItemHistory>();
+        const byItem = new Map<string, ItemHistory & { due: FieldValue[]; parent: FieldValue[] }>();
         for (const rev of batch.values) {
           const f = rev.fields;
+          const changed = f['System.ChangedDate'];
+          if (typeof changed !== 'string' || Number.isNaN(Date.parse(changed))) continue;
+          const at = new Date(changed).toISOString();
+          const key = String(rev.id);
+          const h = byItem.get(key) ?? { key, mode: 'append' as const, transitions: [], due: [], parent: [] };
+          byItem.set(key, h);
+          h.due.push({ at, value: dayOf(dueFields.map((n) => f[n]).find((v) => v !== undefined && v !== null)) });
+          h.parent.push({ at, value: parentOf(f['System.Parent']) });
           const state = f['System.State'];
           const type = f['System.WorkItemType'];
-          const at = f['System.ChangedDate'];
-          if (typeof state !== 'string' || typeof type !== 'string' || typeof at !== 'string') continue;
+          if (typeof state !== 'string' || typeof type !== 'string') continue;
           const owner = typeof f['System.TeamProject'] === 'string' ? f['System.TeamProject'] : project;
           const to = statusCategoryOf((await states.get(owner, type)).get(state));
-          if (!to) continue;
-          const key = String(rev.id);
-          const h = byItem.get(key) ?? { key, mode: 'append' as const, transitions: [] };
-          h.transitions.push({ at: new Date(at).toISOString(), to });
-          byItem.set(key, h);
+          if (to) h.transitions.push({ at, to });
         }
         if (byItem.size > 0) await opts.onHistories([...byItem.values()]);
         token = batch.continuationToken ?? token;

@@ -93,13 +93,14 @@ interface Sent {
 
 /** `PUT /rest/api/3/issue/PAY-1/comment/10` → `PUT issue/{key}/comment/{id}`, plus what it touches. */
 export function describeRequest(method: string, url: string): Sent {
-  const path = url.split('?')[0]!.replace(/^\/?rest\/(api\/[23]|webhooks\/1\.0)\//, '');
+  const path = url.split('?')[0]!.replace(/^\/?rest\/(api\/[23]|webhooks\/1\.0|agile\/1\.0)\//, '');
   const issue = /^issue\/([^/]+)(\/|$)/.exec(path);
   const isBulk = issue?.[1] === 'bulkfetch' || issue?.[1] === 'bulk';
   const shape = path
     .replace(/^issue\/(?!bulkfetch$|bulk$)[^/]+/, 'issue/{key}')
     .replace(/\/comment\/[^/]+/, '/comment/{id}')
-    .replace(/^webhook\/\d+/, 'webhook/{id}');
+    .replace(/^webhook\/\d+/, 'webhook/{id}')
+    .replace(/^(board|filter)\/\d+/, '$1/{id}');
   const m = method.toUpperCase();
   const write = m !== 'GET' && m !== 'HEAD' && !READ_POSTS.has(path);
   return {

@@ -94,7 +94,75 @@ describe('Jira status history', () => {
       key: todo.key,
       mode: 'replace',
       transitions: [{ at: new Date(NOW - 3_600_000).toISOString(), to: 'in_progress' }],
+      due: [],
+      parent: [],
     });
+  });
+
+  it('reads target date and parent changes beside the status, in the same requests', async () => {
+    // Arrange: a story's due date set then moved, and the story moved to another epic; a second
+    // story's parent change logged with the parent's id only (no key in the strings).
+    sim.seedPortfolio({ epics: 3, storiesPerEpic: 3, seed: 5 });
+    const items = await pulled();
+    const epics = items.filter((it) => it.kind === 'epic');
+    const [story, other] = items.filter((it) => it.kind === 'story' && it.parent === epics[0]!.ref);
+    const at = (h: number) => NOW - h * 3_600_000;
+    const iso = (h: number) => new Date(at(h)).toISOString();
+    sim.store.updateIssue(story!.key, { duedate: '2027-01-15' }, { at: at(5) });
+    sim.store.updateIssue(story!.key, { duedate: '2027-02-01' }, { at: at(4) });
+    sim.store.updateIssue(story!.key, { parent: epics[1]!.key }, { at: at(3) });
+    const idOfKey = (key: string) => idOf(items.find((it) => it.key === key)!);
+    sim.store.liveIssue(other!.key)!.histories.push({
+      id: '990001',
+      created: new Date(at(2)).toISOString(),
+      author: sim.store.liveIssue(other!.key)!.histories[0]?.author ?? { accountId: 'a', displayName: 'A' },
+      items: [
+        {
+          field: 'IssueParentAssociation',
+          fieldtype: 'jira',
+          from: idOfKey(epics[0]!.key),
+          fromString: null,
+          to: idOfKey(epics[2]!.key),
+          toString: null,
+        },
+      ],
+    });
+    sim.resetCounts();
+
+    // Act: the other story's old parent is one of the items read, its new one is not (found by id).
+    const out = new Map<string, ItemHistory>();
+    const asked: string[][] = [];
+    await connector.history!({
+      items: [story!, other!, epics[0]!].map((it) => ({ key: it.key, id: idOf(it) })),
+      since: HORIZON,
+      cursor: null,
+      keysOf: async (ids) => {
+        asked.push([...ids]);
+        return new Map(ids.map((id) => [id, items.find((it) => idOf(it) === id)!.key]));
+      },
+      onHistories: async (hs) => {
+        for (const h of hs) out.set(h.key, h);
+      },
+    });
+
+    // Assert: one changelog request; values from the horizon, then each change's.
+    expect(sim.requestCounts()['POST changelog/bulkfetch']).toBe(1);
+    expect({ due: out.get(story!.key)!.due, parent: out.get(story!.key)!.parent }).toEqual({
+      due: [
+        { at: HORIZON, value: story!.due },
+        { at: iso(5), value: '2027-01-15' },
+        { at: iso(4), value: '2027-02-01' },
+      ],
+      parent: [
+        { at: HORIZON, value: epics[0]!.key },
+        { at: iso(3), value: epics[1]!.key },
+      ],
+    });
+    expect(out.get(other!.key)!.parent).toEqual([
+      { at: HORIZON, value: epics[0]!.key },
+      { at: iso(2), value: epics[2]!.key },
+    ]);
+    expect(asked).toEqual([[idOfKey(epics[2]!.key)]]);
   });
 
   it('leaves out changes older than the horizon', async () => {

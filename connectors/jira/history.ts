@@ -1,12 +1,14 @@
-// Status histories from Jira's changelog: `POST /rest/api/3/changelog/bulkfetch` for up to 1,000
-// issues a request, pages of up to 10,000 change histories, only the `status` field asked for.
-// Status ids in the changelog are turned into categories through `GET /rest/api/3/status`, read
-// once per call: a status no current issue has still has a category there.
+// Histories from Jira's changelog: `POST /rest/api/3/changelog/bulkfetch` for up to 1,000 issues a
+// request, pages of up to 10,000 change histories, only the fields a history needs asked for
+// (status, the due date, the parent). Status ids in the changelog are turned into categories
+// through `GET /rest/api/3/status`, read once per call: a status no current issue has still has a
+// category there.
 import { z } from 'zod';
-import type { HistoryOptions, ItemHistory, StatusTransition } from '../types.ts';
+import type { FieldValue, HistoryOptions, ItemHistory, StatusTransition } from '../types.ts';
 import { validateReply } from '../validate.ts';
 import type { JiraApi } from './client.ts';
 import type { JiraConnection } from './config.ts';
+import type { JiraFieldIds } from './map.ts';
 import { statusCategoryOf } from './map.ts';
 import { CHANGELOG_ISSUES_MAX, CHANGELOG_PAGE } from './read.ts';
 import { JiraBulkChangelog } from './schema.ts';
@@ -15,13 +17,53 @@ export const JiraStatusList = z.array(
   z.looseObject({ id: z.string(), name: z.string(), statusCategory: z.looseObject({ key: z.string() }) }),
 );
 
+/**
+ * Where Jira logs a change of parent: Jira Cloud's `IssueParentAssociation` (no fieldId; ids in
+ * from/to, keys in the strings when it gives them), a sub-task's `Parent`, and the legacy Epic Link
+ * (by its field id where the site has one, else by name).
+ */
+const PARENT_NAMES = new Set(['issueparentassociation', 'parent', 'parent issue', 'epic link']);
+/** The bulk changelog filters by field id; a parent change is asked for under both its names. */
+const PARENT_FIELD_IDS = ['parent', 'IssueParentAssociation'];
+const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-\d+$/;
+const DAY = /^\d{4}-\d{2}-\d{2}/;
+
 interface Cursor {
   v: 1;
   /** When the last history read started: the next one only needs the issues changed since. */
   readAt: string;
 }
 
-export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; now: () => number }) {
+interface ChangeItem {
+  field: string;
+  fieldId?: string;
+  from?: string | null;
+  fromString?: string | null;
+  to?: string | null;
+  toString?: string | null;
+}
+
+/** A parent as a change names it: its key when the string shows one, else its issue id. */
+type ParentRef = { key: string } | { id: string } | null;
+
+function parentRef(id: string | null | undefined, text: string | null | undefined): ParentRef {
+  const word = text?.trim().split(/\s/)[0];
+  if (word && ISSUE_KEY.test(word)) return { key: word };
+  return id ? { id } : null;
+}
+
+function dueOf(value: string | null | undefined, text: string | null | undefined): string | null {
+  if (value && DAY.test(value)) return value.slice(0, 10);
+  return text && DAY.test(text) ? text.slice(0, 10) : null;
+}
+
+export function createJiraHistory(deps: {
+  api: JiraApi;
+  config: JiraConnection;
+  now: () => number;
+  /** The site's field ids (the reader discovers them once per connector; a pull has usually asked). */
+  fieldIds: () => Promise<JiraFieldIds>;
+}) {
   const { api, config } = deps;
 
   async function categories() {
@@ -40,18 +82,32 @@ export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; 
   }
 
   /**
-   * Reads the status changes since `since` of `keys` (every in-scope issue on a backfill, the
-   * changed ones after), 1,000 issues a request: ⌈keys/1000⌉ requests when each thousand has
-   * fewer than 10,000 status changes, which is the fewest the endpoint allows.
+   * Reads the changes since `since` of `keys` (every in-scope issue on a backfill, the changed ones
+   * after), 1,000 issues a request: ⌈keys/1000⌉ requests when each thousand has fewer than 10,000
+   * changes of the fields asked for, which is the fewest the endpoint allows.
    */
   async function history(opts: HistoryOptions): Promise<{ cursor: string }> {
     const readAt = new Date(deps.now()).toISOString();
     if (opts.items.length === 0) return { cursor: JSON.stringify({ v: 1, readAt } satisfies Cursor) };
     const categoryOf = await categories();
+    const epicLink = (await deps.fieldIds()).epicLink;
+    const fieldIds = ['status', 'duedate', ...PARENT_FIELD_IDS, ...(epicLink ? [epicLink] : [])];
+    const isParent = (item: ChangeItem) =>
+      (epicLink !== null && item.fieldId === epicLink) ||
+      item.fieldId === 'parent' ||
+      PARENT_NAMES.has(item.field.toLowerCase());
     const since = Date.parse(opts.since);
+    const keyById = new Map(opts.items.flatMap((x) => (x.id ? [[x.id, x.key] as const] : [])));
     for (let i = 0; i < opts.items.length; i += CHANGELOG_ISSUES_MAX) {
       const batch = opts.items.slice(i, i + CHANGELOG_ISSUES_MAX);
-      const byIssue = new Map<string, StatusTransition[]>();
+      const byIssue = new Map<
+        string,
+        {
+          transitions: StatusTransition[];
+          due: { at: string; from: string | null; to: string | null }[];
+          parent: { at: string; from: ParentRef; to: ParentRef }[];
+        }
+      >();
       let token: string | undefined;
       do {
         opts.signal?.throwIfAborted();
@@ -59,7 +115,7 @@ export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; 
           JiraBulkChangelog,
           await api.issues.getBulkChangelogs({
             issueIdsOrKeys: batch.map((x) => x.id ?? x.key),
-            fieldIds: ['status'],
+            fieldIds,
             maxResults: CHANGELOG_PAGE,
             nextPageToken: token,
           }),
@@ -67,32 +123,72 @@ export function createJiraHistory(deps: { api: JiraApi; config: JiraConnection; 
           { tracker: 'jira', connection: config.id },
         );
         for (const log of page.issueChangeLogs) {
-          const list = byIssue.get(log.issueId) ?? [];
-          for (const h of log.changeHistories) {
-            const at = parseJiraTime(h.created);
-            if (at === null || at < since) continue;
-            for (const item of h.items) {
-              if ((item.fieldId ?? item.field) !== 'status') continue;
-              const to = categoryOf(item.to, item.toString);
-              if (to) list.push({ at: new Date(at).toISOString(), to });
+          const h = byIssue.get(log.issueId) ?? { transitions: [], due: [], parent: [] };
+          for (const change of log.changeHistories) {
+            const ms = parseJiraTime(change.created);
+            if (ms === null || ms < since) continue;
+            const at = new Date(ms).toISOString();
+            for (const item of change.items) {
+              const field = item.fieldId ?? item.field;
+              if (field === 'status') {
+                const to = categoryOf(item.to, item.toString);
+                if (to) h.transitions.push({ at, to });
+              } else if (field === 'duedate') {
+                h.due.push({ at, from: dueOf(item.from, item.fromString), to: dueOf(item.to, item.toString) });
+              } else if (isParent(item)) {
+                h.parent.push({
+                  at,
+                  from: parentRef(item.from, item.fromString),
+                  to: parentRef(item.to, item.toString),
+                });
+              }
             }
           }
-          byIssue.set(log.issueId, list);
+          byIssue.set(log.issueId, h);
         }
         token = page.nextPageToken ?? undefined;
       } while (token);
+      const keyOf = await parentKeys([...byIssue.values()].flatMap((h) => h.parent.flatMap((c) => [c.from, c.to])));
       // The changelog names issues by id; an item asked for by key (id unknown) is matched by key.
       const out: ItemHistory[] = batch.map(({ key, id }) => {
-        const transitions = byIssue.get(id ?? key) ?? [];
-        transitions.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-        return { key, mode: 'replace' as const, transitions };
+        const h = byIssue.get(id ?? key) ?? { transitions: [], due: [], parent: [] };
+        const byTime = <T extends { at: string }>(a: T, b: T) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
+        h.transitions.sort(byTime);
+        return {
+          key,
+          mode: 'replace' as const,
+          transitions: h.transitions,
+          due: valuesOf(h.due.sort(byTime), opts.since),
+          parent: valuesOf(
+            h.parent.sort(byTime).map((c) => ({ at: c.at, from: keyOf(c.from), to: keyOf(c.to) })),
+            opts.since,
+          ),
+        };
       });
       await opts.onHistories(out);
     }
     return { cursor: JSON.stringify({ v: 1, readAt } satisfies Cursor) };
+
+    /** Keys of the parents changes name, by id where the change gave no key (a parent out of reach reads as none). */
+    async function parentKeys(refs: ParentRef[]): Promise<(r: ParentRef) => string | null> {
+      const unknown = [...new Set(refs.flatMap((r) => (r && 'id' in r && !keyById.has(r.id) ? [r.id] : [])))];
+      const found = unknown.length > 0 && opts.keysOf ? await opts.keysOf(unknown) : new Map<string, string>();
+      return (r) => (r === null ? null : 'key' in r ? r.key : (keyById.get(r.id) ?? found.get(r.id) ?? null));
+    }
   }
 
   return { history };
+}
+
+/**
+ * A field's values over time from its changes: the value the first change replaced, held from the
+ * horizon (nothing changed it between), then each change's new value from its instant.
+ */
+function valuesOf(changes: readonly { at: string; from: string | null; to: string | null }[], since: string) {
+  if (changes.length === 0) return [];
+  const out: FieldValue[] = [{ at: new Date(Date.parse(since)).toISOString(), value: changes[0]!.from }];
+  for (const c of changes) out.push({ at: c.at, value: c.to });
+  return out;
 }
 
 /** Jira's `2026-01-05T10:00:00.000+0000` (no colon in the offset), or ISO. */

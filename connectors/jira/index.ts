@@ -1,4 +1,6 @@
+import { createAgileClient } from 'jira.js';
 import type { Connector, JiraConnectorDeps, MappingDrift, WebhookRequest } from '../types.ts';
+import { createJiraBoards } from './boards.ts';
 import { createJiraApi, createJiraTransport, type JiraTuning } from './client.ts';
 import { createDynamicWebhooks } from './dynamic-webhooks.ts';
 import { createJiraHistory } from './history.ts';
@@ -34,7 +36,19 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     siteUrl: config.baseUrl,
     now: tuning.now ?? Date.now,
   });
-  const history = createJiraHistory({ api, config, now: tuning.now ?? Date.now });
+  const history = createJiraHistory({
+    api,
+    config,
+    now: tuning.now ?? Date.now,
+    fieldIds: async () => (await reader.mapContext()).fieldIds,
+  });
+  const agile = createAgileClient(transport);
+  const boards = createJiraBoards({
+    config,
+    getConfiguration: (boardId) => agile.board.getConfiguration({ boardId }),
+    getFilter: (id) => api.filters.getFilter({ id: Number(id) }),
+    keysMatching: reader.keysMatching,
+  });
   const writer = createWriter({
     api,
     transport,
@@ -79,6 +93,7 @@ export function createJiraConnector(deps: JiraConnectorDeps, tuning: JiraTuning 
     updateFields: writer.updateFields,
     installWebhooks: dynamic ? (input) => dynamic.install(input) : writer.installWebhooks,
     history: (opts) => transport.withSignal(opts.signal, () => history.history(opts)),
+    boardIssues: (opts) => transport.withSignal(opts.signal, () => boards.boardIssues(opts)),
 
     verifyWebhook(req: WebhookRequest) {
       // An OAuth app's dynamic webhooks are signed with a JWT keyed on the client secret; a

@@ -425,8 +425,12 @@ export function createReader(deps: ReaderDeps) {
   }
 
   async function listKeys(opts?: { signal?: AbortSignal }): Promise<string[]> {
+    return keysMatching(`${scopeJql(config.scope)} ORDER BY key ASC`, opts);
+  }
+
+  /** Keys of the issues a JQL selects, read as keys only (the largest pages search gives). */
+  async function keysMatching(jql: string, opts?: { signal?: AbortSignal }): Promise<string[]> {
     const keys: string[] = [];
-    const jql = `${scopeJql(config.scope)} ORDER BY key ASC`;
     let token: string | undefined;
     do {
       opts?.signal?.throwIfAborted();
@@ -469,7 +473,7 @@ export function createReader(deps: ReaderDeps) {
     return all;
   }
 
-  return { mapContext, siteFields, pull, listKeys, fetchItems };
+  return { mapContext, siteFields, pull, listKeys, keysMatching, fetchItems };
 }
 export type JiraReader = ReturnType<typeof createReader>;
 

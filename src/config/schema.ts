@@ -31,7 +31,8 @@ export const HealthThresholds = z.strictObject({
 /**
  * A configured team for throughput and forecasts: an item belongs to the first team whose every
  * given condition holds. Items no team claims fall back to their configured `team` field or Azure
- * DevOps area path, else their Jira project (src/forecast/teams.ts).
+ * DevOps area path, else their Jira project (src/forecast/teams.ts). A Jira board's issues are
+ * read from the tracker (src/forecast/boards.ts).
  */
 export const ForecastTeam = z.strictObject({
   id,
@@ -45,9 +46,16 @@ export const ForecastTeam = z.strictObject({
       label: nonEmpty.optional(),
       /** A normalized field (a connection's `fields` mapping) with this value. */
       field: z.strictObject({ name: nonEmpty, value: nonEmpty }).optional(),
+      /** A Jira board (its id): the issues its filter selects, read again on each sync that changed something. */
+      board: num(z.number().int().positive()).optional(),
     })
     // An empty match would claim every item: almost certainly a mistake.
-    .refine((m) => Object.values(m).some((v) => v !== undefined), 'a match needs at least one condition'),
+    .refine((m) => Object.values(m).some((v) => v !== undefined), 'a match needs at least one condition')
+    // Board ids are per Jira site.
+    .refine((m) => m.board === undefined || m.connection !== undefined, {
+      message: "a board is a Jira connection's: give its connection too",
+      path: ['connection'],
+    }),
 });
 export type ForecastTeam = z.infer<typeof ForecastTeam>;
 
@@ -211,6 +219,18 @@ export const Config = z
             message: `unknown connection "${inc.connection}" (known: ${[...seen.keys()].join(', ')})`,
           });
         }
+      });
+    });
+    cfg.forecast.teams.forEach((t, i) => {
+      if (t.match.board === undefined) return;
+      const c = cfg.connections.find((x) => x.id === t.match.connection);
+      if (c?.kind === 'jira') return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forecast', 'teams', i, 'match', 'connection'],
+        message: c
+          ? `a board needs a Jira connection; "${c.id}" is ${c.kind}`
+          : `unknown connection "${t.match.connection}" (known: ${[...seen.keys()].join(', ')})`,
       });
     });
   });

@@ -6,7 +6,7 @@ import type { FlowPlannedItem } from '../../connectors/flow-portfolio.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
 import { type ForecastSettings, forecastAll } from './compute.ts';
 import { dayNumber } from './forecaster.ts';
-import { DAY_MS, doneAt, type FlowItem, leavesByContainer } from './throughput.ts';
+import { DAY_MS, doneAt, type FlowItem, itemsAsOf, leavesByContainer } from './throughput.ts';
 
 export interface Calibration {
   /** Epics whose date is known by now: finished, or past the percentile's date. */
@@ -55,8 +55,13 @@ export function backtest(
   },
 ): BacktestResult {
   const now = opts.now.getTime();
-  // What was known then: items created by then, history up to then (the flow functions cut at `at`).
-  const { scopes } = forecastAll(items, { at: opts.asOf, programs: opts.programs ?? [], settings: opts.settings });
+  // What was known then: items created by then, history up to then (the flow functions cut at
+  // `at`), each epic's target and each item's parent as they were then.
+  const { scopes } = forecastAll(itemsAsOf(items, opts.asOf.getTime()), {
+    at: opts.asOf,
+    programs: opts.programs ?? [],
+    settings: opts.settings,
+  });
   const byRef = new Map(items.map((i) => [i.ref, i]));
   const leaves = leavesByContainer(items);
   const cal = () => ({ evaluable: 0, finishedBy: 0, share: null as number | null });

@@ -1,6 +1,7 @@
 // Baselines: each open epic's (and feature's) target, P85 and scope captured under a name, now or
-// as of a past date reconstructed from status history; slip (target and forecast against the
-// baseline) and scope change (items added or removed since) read against one.
+// as of a past date reconstructed from the trackers' history (status, target date and parent as
+// they were then); slip (target and forecast against the baseline) and scope change (items added
+// or removed since) read against one.
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { baselineItems, baselines, forecasts } from '../../db/schema.ts';
@@ -8,7 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
 import { type ForecastSettings, forecastAll, loadFlowItems } from './compute.ts';
 import { dayNumber } from './forecaster.ts';
-import { categoryAt, FLOW_KINDS, leavesByContainer } from './throughput.ts';
+import { categoryAt, FLOW_KINDS, itemsAsOf, leavesByContainer } from './throughput.ts';
 
 export interface BaselineSummary {
   id: number;
@@ -41,7 +42,9 @@ export async function createBaseline(
   if (exists) throw new UsageError(`a baseline named "${name}" exists already (pick another name)`);
   const at = opts.asOf ?? opts.now;
   const t = at.getTime();
-  const items = await loadFlowItems(db, { teams: opts.settings.teams });
+  // As of a past date: every item's target and parent as they were then, not as they are.
+  const stored = await loadFlowItems(db, { teams: opts.settings.teams, asOf: opts.asOf !== undefined });
+  const items = opts.asOf ? itemsAsOf(stored, t) : stored;
   const inProgram = (project: string) =>
     !program || program.include.some((inc) => `${inc.connection}:${inc.project}` === project);
   const leaves = leavesByContainer(items);

@@ -8,8 +8,10 @@ import { inList, queryRows } from '../../db/query.ts';
 import { forecasts, itemHistory, teamFlow, workItems } from '../../db/schema.ts';
 import type { ForecastConfig, ForecastTeam } from '../config/schema.ts';
 import { hashOf } from '../core/hash.ts';
+import { makeRef } from '../core/work-item.ts';
 import { teamOf } from '../http/scope.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
+import { boardsByRef } from './boards.ts';
 import { dayNumber, dayString, type Forecast, forecast, seedFor } from './forecaster.ts';
 import { teamFor } from './teams.ts';
 import {
@@ -40,12 +42,17 @@ export interface ScopeForecast {
 
 /**
  * Reads every stored item with its history, as the flow functions take them, each with its team
- * (src/forecast/teams.ts). Labels and fields are read only when a configured team matches on them.
+ * (src/forecast/teams.ts). Labels, fields and boards are read only when a configured team matches on them,
+ * target date and parent histories only when asked (`asOf`: something looks at a past instant).
  */
-export async function loadFlowItems(db: Db, opts: { teams?: readonly ForecastTeam[] } = {}): Promise<FlowItem[]> {
+export async function loadFlowItems(
+  db: Db,
+  opts: { teams?: readonly ForecastTeam[]; asOf?: boolean } = {},
+): Promise<FlowItem[]> {
   const teams = opts.teams ?? [];
   const needLabels = teams.some((t) => t.match.label !== undefined);
   const needFields = teams.some((t) => t.match.field !== undefined);
+  const boards = teams.some((t) => t.match.board !== undefined) ? await boardsByRef(db) : null;
   const rows = await queryRows<{
     ref: string;
     connection: string;
@@ -63,6 +70,8 @@ export async function loadFlowItems(db: Db, opts: { teams?: readonly ForecastTea
     area_path: string | null;
     labels: string[] | string | null;
     fields: Record<string, unknown> | string | null;
+    due_changes: [number, string | null][] | string | null;
+    parent_changes: [number, string | null][] | string | null;
   }>(
     db,
     // No alias for work_items: teamOf names its columns by the table's own name.
@@ -72,7 +81,9 @@ export async function loadFlowItems(db: Db, opts: { teams?: readonly ForecastTea
                ${teamOf} as team_of,
                nullif(work_items.raw #>> '{fields,System.AreaPath}', '') as area_path,
                ${needLabels ? sql`work_items.labels` : sql`null`} as labels,
-               ${needFields ? sql`work_items.fields` : sql`null`} as fields
+               ${needFields ? sql`work_items.fields` : sql`null`} as fields,
+               ${opts.asOf ? sql`h.due_changes` : sql`null`} as due_changes,
+               ${opts.asOf ? sql`h.parent_changes` : sql`null`} as parent_changes
         from ${workItems} left join ${itemHistory} h on h.ref = work_items.ref
         where work_items.deleted_at is null`,
   );
@@ -87,6 +98,7 @@ export async function loadFlowItems(db: Db, opts: { teams?: readonly ForecastTea
         labels: json(r.labels) ?? [],
         fields: json(r.fields) ?? {},
         teamOf: r.team_of,
+        boards: boards?.get(r.ref),
       },
       teams,
     ),
@@ -100,6 +112,10 @@ export async function loadFlowItems(db: Db, opts: { teams?: readonly ForecastTea
     resolved: r.resolved && new Date(r.resolved).toISOString(),
     due: r.due && new Date(r.due).toISOString().slice(0, 10),
     transitions: json(r.transitions),
+    ...(opts.asOf && {
+      dueChanges: json(r.due_changes),
+      parentChanges: json(r.parent_changes)?.map(([m, key]) => [m, key === null ? null : makeRef(r.connection, key)]),
+    }),
   }));
 }
 

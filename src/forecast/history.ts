@@ -1,5 +1,5 @@
 // Keeps item_history in step with the trackers: on a connection's first pass every in-scope
-// item's status history since the horizon (Jira: changelogs of every issue, 1,000 a request;
+// item's history (status, target date, parent) since the horizon (Jira: changelogs of every issue, 1,000 a request;
 // Azure DevOps: the revision stream from the horizon), after that only what changed (Jira: the
 // changelogs of the items this sync changed; Azure DevOps: the stream past its watermark).
 import { and, eq, isNull, sql } from 'drizzle-orm';
@@ -8,7 +8,7 @@ import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { historyCursors, itemHistory, workItems } from '../../db/schema.ts';
 import { makeRef, splitRef } from '../core/work-item.ts';
-import { compactTransitions } from './throughput.ts';
+import { compactTransitions, compactValues } from './throughput.ts';
 
 export const DEFAULT_HORIZON_DAYS = 180;
 
@@ -54,6 +54,7 @@ export async function syncHistory(
       items: keys,
       since: new Date(since).toISOString(),
       cursor: backfill ? null : prior.cursor,
+      keysOf: (ids) => keysOfIds(db, id, ids),
       onHistories: async (hs) => {
         items += hs.length;
         await storeHistories(db, id, hs, backfill ? touched : null);
@@ -87,6 +88,20 @@ async function storedKeys(db: Db, connection: string, refs: string[] | null) {
   return rows.map((r) => ({ key: r.key, id: r.id }));
 }
 
+/** Keys of a connection's stored items by their tracker ids. */
+async function keysOfIds(db: Db, connection: string, ids: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await queryRows<{ key: string; id: string }>(
+      db,
+      sql`select ${workItems.key} as key, ${workItems.raw}->>'id' as id from ${workItems}
+          where ${and(eq(workItems.connection, connection), inList(sql`${workItems.raw}->>'id'`, ids.slice(i, i + 1000)))}`,
+    );
+    for (const r of rows) out.set(r.id, r.key);
+  }
+  return out;
+}
+
 /**
  * Stores histories: `replace` sets an item's history, `append` adds to what is stored (on a
  * backfill the stored history is from an earlier horizon and is replaced on first sight).
@@ -100,26 +115,44 @@ async function storeHistories(
 ): Promise<void> {
   if (hs.length === 0) return;
   const refs = hs.map((h) => makeRef(connection, h.key));
-  const appendTo = new Map<string, [number, string][]>();
+  type Stored = Pick<typeof itemHistory.$inferSelect, 'transitions' | 'dueChanges' | 'parentChanges'>;
+  const appendTo = new Map<string, Stored>();
   if (hs.some((h) => h.mode === 'append')) {
     const rows = await db
-      .select({ ref: itemHistory.ref, transitions: itemHistory.transitions })
+      .select({
+        ref: itemHistory.ref,
+        transitions: itemHistory.transitions,
+        dueChanges: itemHistory.dueChanges,
+        parentChanges: itemHistory.parentChanges,
+      })
       .from(itemHistory)
       .where(inList(itemHistory.ref, refs));
-    for (const r of rows) appendTo.set(r.ref, r.transitions);
+    for (const r of rows) appendTo.set(r.ref, r);
   }
+  const orNull = <T>(list: T[]) => (list.length === 0 ? null : list);
   const values = hs.map((h) => {
     const ref = makeRef(connection, h.key);
     // A backfill's first batch for an item starts it afresh; its later batches append.
-    const base = h.mode === 'append' && (!backfilled || backfilled.has(ref)) ? (appendTo.get(ref) ?? []) : [];
+    const base = h.mode === 'append' && (!backfilled || backfilled.has(ref)) ? appendTo.get(ref) : undefined;
     backfilled?.add(ref);
-    return { ref, connection, transitions: compactTransitions(h.transitions, base) };
+    return {
+      ref,
+      connection,
+      transitions: compactTransitions(h.transitions, base?.transitions ?? []),
+      dueChanges: orNull(compactValues(h.due ?? [], base?.dueChanges ?? [])),
+      parentChanges: orNull(compactValues(h.parent ?? [], base?.parentChanges ?? [])),
+    };
   });
   await db
     .insert(itemHistory)
     .values(values)
     .onConflictDoUpdate({
       target: itemHistory.ref,
-      set: { transitions: sql`excluded.transitions`, updatedAt: sql`now()` },
+      set: {
+        transitions: sql`excluded.transitions`,
+        dueChanges: sql`excluded.due_changes`,
+        parentChanges: sql`excluded.parent_changes`,
+        updatedAt: sql`now()`,
+      },
     });
 }

@@ -1,11 +1,13 @@
-// The sync's forecast step: status histories from the trackers, then every forecast. A tracker
-// whose history cannot be read is logged and the forecasts go on with the history stored.
+// The sync's forecast step: histories from the trackers, the issues of the Jira boards teams are
+// grouped by, then every forecast. A tracker whose history or board cannot be read is logged and
+// the forecasts go on with what is stored.
 import { max } from 'drizzle-orm';
 import type { Connector } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { forecasts } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
+import { refreshBoards } from './boards.ts';
 import { refreshForecasts } from './compute.ts';
 import { syncHistory } from './history.ts';
 
@@ -43,6 +45,17 @@ export async function forecastStage(
         'status history could not be read; forecasts use what is stored',
       );
     }
+  }
+  // Boards teams are grouped by: read again when anything changed (an item may have joined or left
+  // one), else only those never read.
+  if (f.teams.some((t) => t.match.board !== undefined)) {
+    const boards = await refreshBoards(db, opts.connectors, f.teams, {
+      now: opts.now,
+      log: opts.log,
+      unreadOnly: changes === 0,
+    });
+    if (boards.read > 0) opts.log.info(boards, 'board issues read');
+    changes += boards.changed;
   }
   // Nothing changed and today's forecasts are stored: they would come out the same.
   if (changes === 0 && (await forecastedOn(db)) === opts.now.toISOString().slice(0, 10)) return [];

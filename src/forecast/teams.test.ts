@@ -19,6 +19,7 @@ const teams = ForecastConfig.parse({
     { id: 'web', name: 'Web', match: { areaPath: 'Fabrikam\\Web' } },
     { id: 'data', match: { field: { name: 'squad', value: 'data' } } },
     { id: 'core', match: { project: 'CORE' } },
+    { id: 'checkout', match: { connection: 'jira-main', board: 12 } },
   ],
 }).teams;
 
@@ -57,6 +58,20 @@ describe('the team of an item', () => {
     expect(teamFor(facts({ fields: { squad: { value: 'data' } } }), teams)).toBe('jira-main:PLAT');
     expect(teamFor(facts({ project: 'CORE' }), teams)).toBe('core');
     expect(teamFor(facts({ project: 'CORE', labels: ['payments'] }), teams)).toBe('payments');
+  });
+
+  it('is a configured team matched by a Jira board the item is on, only on the connection it names', () => {
+    expect(teamFor(facts({ boards: [3, 12] }), teams)).toBe('checkout');
+    expect(teamFor(facts({ boards: [3] }), teams)).toBe('jira-main:PLAT');
+    expect(teamFor(facts(), teams)).toBe('jira-main:PLAT');
+    expect(teamFor(facts({ connection: 'jira-other', boards: [12] }), teams)).toBe('jira-other:PLAT');
+  });
+
+  it('refuses a board without its connection', () => {
+    const r = ForecastConfig.safeParse({ teams: [{ id: 'a', match: { board: 7 } }] });
+    expect(r.error?.issues.map((i) => ({ path: i.path, message: i.message }))).toEqual([
+      { path: ['teams', 0, 'match', 'connection'], message: "a board is a Jira connection's: give its connection too" },
+    ]);
   });
 
   it('rejects a team with an empty match and duplicate team ids', () => {

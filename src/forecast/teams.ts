@@ -1,6 +1,7 @@
 // The team an item's throughput counts towards (issue 26, item 2): a configured grouping when one
-// claims the item, else the team the workspace filters by (src/http/scope.ts `teamOf`: a mapped
-// `team` field or the Azure DevOps area path), else its `<connection>:<project>` (a Jira project).
+// claims the item (by connection, project, area path, label, field or Jira board), else the team
+// the workspace filters by (src/http/scope.ts `teamOf`: a mapped `team` field or the Azure DevOps
+// area path), else its `<connection>:<project>` (a Jira project).
 import type { ForecastTeam } from '../config/schema.ts';
 
 /** What an item's team is decided from, as loadFlowItems reads it. */
@@ -14,6 +15,8 @@ export interface TeamFacts {
   fields: Readonly<Record<string, unknown>>;
   /** `teamOf` from src/http/scope.ts, evaluated in SQL. */
   teamOf: string | null;
+  /** Jira boards the item is on, as last read (src/forecast/boards.ts); only read when a team matches on one. */
+  boards?: readonly number[];
 }
 
 // Area paths are case-insensitive in Azure DevOps ("Fabrikam\Web" and "fabrikam\web" are one node).
@@ -36,6 +39,7 @@ export function matchesTeam(facts: TeamFacts, m: ForecastTeam['match']): boolean
   if (m.areaPath !== undefined && !underPath(facts.areaPath, m.areaPath)) return false;
   if (m.label !== undefined && !facts.labels.includes(m.label)) return false;
   if (m.field !== undefined && fieldText(facts.fields[m.field.name]) !== m.field.value) return false;
+  if (m.board !== undefined && !facts.boards?.includes(m.board)) return false;
   return true;
 }
 

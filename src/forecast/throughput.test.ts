@@ -3,7 +3,10 @@ import { publish, roundOnTime } from './compute.ts';
 import {
   categoryAt,
   compactTransitions,
+  compactValues,
   type FlowItem,
+  itemsAsOf,
+  leavesByContainer,
   openLeavesByTeam,
   scopeInputs,
   teamFlowOf,
@@ -131,5 +134,83 @@ describe('publish', () => {
   it('rounds on-time probability to 5% steps, and shows a first forecast as it is', () => {
     expect([roundOnTime(0.574), roundOnTime(0.576), roundOnTime(null)]).toEqual([0.55, 0.6, null]);
     expect(publish({ p85: null, onTimeProbability: null }, undefined, S)).toEqual({ p85: null, onTime: null });
+  });
+});
+
+describe('target dates and parents as of a past instant', () => {
+  const at = (days: number) => END - days * 86_400_000;
+
+  it('stores values over time compactly: repeats collapsed, a later value in one minute replacing', () => {
+    // Act
+    const first = compactValues([
+      { at: iso(at(30)), value: '2027-01-01' },
+      { at: iso(at(20)), value: '2027-01-01' },
+      { at: iso(at(10)), value: '2027-02-01' },
+    ]);
+    const appended = compactValues(
+      [
+        { at: iso(at(5)), value: '2027-02-01' },
+        { at: iso(at(5) + 1000), value: null },
+      ],
+      first,
+    );
+
+    // Assert
+    expect(first).toEqual([
+      [min(at(30)), '2027-01-01'],
+      [min(at(10)), '2027-02-01'],
+    ]);
+    expect(appended).toEqual([
+      [min(at(30)), '2027-01-01'],
+      [min(at(10)), '2027-02-01'],
+      [min(at(5)), null],
+    ]);
+  });
+
+  it('gives each item the target and parent it had then; the first known value before that, the current without any', () => {
+    // Arrange: epic E's target moved 10 days ago; story s1 moved from E to F 5 days ago; s2 has no history.
+    const epic = (ref: string, due: string, dueChanges?: FlowItem['dueChanges']) =>
+      story(ref, 'A', null, { kind: 'epic', due, dueChanges });
+    const items = [
+      epic('j:E', '2027-03-01', [
+        [min(at(60)), '2027-01-15'],
+        [min(at(10)), '2027-03-01'],
+      ]),
+      epic('j:F', '2027-04-01'),
+      story('j:s1', 'A', null, {
+        parent: 'j:F',
+        parentChanges: [
+          [min(at(60)), 'j:E'],
+          [min(at(5)), 'j:F'],
+        ],
+      }),
+      story('j:s2', 'A', null, { parent: 'j:E' }),
+    ];
+
+    // Act
+    const then = itemsAsOf(items, at(20));
+    const before = itemsAsOf(items, at(90));
+    const now = itemsAsOf(items, END);
+
+    // Assert
+    const view = (xs: FlowItem[]) => xs.map((x) => [x.ref, x.due, x.parent]);
+    expect(view(then)).toEqual([
+      ['j:E', '2027-01-15', null],
+      ['j:F', '2027-04-01', null],
+      ['j:s1', null, 'j:E'],
+      ['j:s2', null, 'j:E'],
+    ]);
+    expect(view(before)).toEqual(view(then));
+    expect(view(now)).toEqual(view(items));
+    expect(
+      leavesByContainer(then)
+        .get('j:E')!
+        .map((l) => l.ref),
+    ).toEqual(['j:s1', 'j:s2']);
+    expect(
+      leavesByContainer(now)
+        .get('j:F')!
+        .map((l) => l.ref),
+    ).toEqual(['j:s1']);
   });
 });

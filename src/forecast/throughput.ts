@@ -31,6 +31,12 @@ export interface FlowItem {
   due: string | null;
   /** Compact history (db item_history): [minutes since epoch, category code], oldest first. */
   transitions: readonly (readonly [number, string])[] | null;
+  /**
+   * The target date and the parent (a ref) over time, [minutes since epoch, value from then on],
+   * oldest first; absent or null: the current value held throughout (loaded only when asked).
+   */
+  dueChanges?: readonly (readonly [number, string | null])[] | null;
+  parentChanges?: readonly (readonly [number, string | null])[] | null;
 }
 
 const ms = (s: string | null) => (s === null ? null : Date.parse(s));
@@ -56,6 +62,31 @@ export function categoryAt(it: FlowItem, t: number): string | null {
   const started = ms(it.started);
   if (started !== null && started <= t && it.statusCategory !== 'todo') return 'in_progress';
   return it.statusCategory === 'removed' && resolved !== null && resolved <= t ? 'removed' : 'todo';
+}
+
+/**
+ * A field's value at `t` from its values over time: the last one set by `t`. Before the first
+ * recorded one the history says nothing (it starts at the horizon, and Azure DevOps shows a value
+ * only from the first revision read), so the first is taken to have held already; with none
+ * recorded, the current value held throughout.
+ */
+export function valueAt<T>(changes: readonly (readonly [number, T])[] | null | undefined, t: number, current: T): T {
+  if (!changes || changes.length === 0) return current;
+  let value = changes[0]![1];
+  for (const [min, v] of changes) {
+    if (min * 60_000 > t) break;
+    value = v;
+  }
+  return value;
+}
+
+/** The items with the target date and parent each had at `t` (a baseline or backtest as of a past date). */
+export function itemsAsOf(items: readonly FlowItem[], t: number): FlowItem[] {
+  return items.map((it) =>
+    it.dueChanges || it.parentChanges
+      ? { ...it, due: valueAt(it.dueChanges, t, it.due), parent: valueAt(it.parentChanges, t, it.parent) }
+      : it,
+  );
 }
 
 /** When the item last became done, if it is done at `t`. */
@@ -280,6 +311,26 @@ export function leavesByContainer(items: readonly FlowItem[]): Map<string, FlowI
     }
   }
   return out;
+}
+
+/** `[minutes, value]` pairs from a field's values over time, after `before`, repeats collapsed. */
+export function compactValues(
+  values: readonly { at: string; value: string | null }[],
+  before: readonly (readonly [number, string | null])[] = [],
+): [number, string | null][] {
+  const all: [number, string | null][] = before.map(([m, v]) => [m, v]);
+  for (const v of values) all.push([Math.floor(Date.parse(v.at) / 60_000), v.value]);
+  // Stable: values of one minute keep their order (the later one is the value from then on).
+  all.sort((a, b) => a[0] - b[0]);
+  const out: [number, string | null][] = [];
+  for (const x of all) {
+    const last = out[out.length - 1];
+    if (last && last[1] === x[1]) continue;
+    if (last && last[0] === x[0]) last[1] = x[1];
+    else out.push(x);
+  }
+  // Replacing a value within its minute can leave two neighbours equal.
+  return out.filter((x, i) => i === 0 || out[i - 1]![1] !== x[1]);
 }
 
 /** `[minutes, code]` pairs from transitions, repeats of one category collapsed. */

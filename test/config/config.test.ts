@@ -175,6 +175,19 @@ describe('parseConfig', () => {
       ['portfolio.programs[0].include[0].connection (line 8, column 55): unknown connection "nope" (known: j)'],
     ],
     [
+      'a team grouped by a board of an unknown connection',
+      minimal(jira(), 'forecast: { teams: [{ id: t, match: { connection: nope, board: 4 } }] }'),
+      ['forecast.teams[0].match.connection (line 8, column 39): unknown connection "nope" (known: j)'],
+    ],
+    [
+      'a team grouped by a board of an Azure DevOps connection',
+      minimal(
+        `${jira()}  - { id: a, kind: azure-devops, orgUrl: https://dev.azure.com/acme, auth: { pat: p }, scope: { projects: [X] } }`,
+        'forecast: { teams: [{ id: t, match: { connection: a, board: 4 } }] }',
+      ),
+      ['forecast.teams[0].match.connection (line 8, column 39): a board needs a Jira connection; "a" is azure-devops'],
+    ],
+    [
       'a waiver without ref or project and a bad date',
       minimal(jira(), 'rules: { waivers: [{ rule: r, until: next-week, reason: x }] }'),
       [

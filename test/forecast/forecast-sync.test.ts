@@ -13,7 +13,15 @@ import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/si
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { findings, forecasts, historyCursors, itemHistory, teamFlow, writeAudit } from '../../db/schema.ts';
+import {
+  boardIssues,
+  findings,
+  forecasts,
+  historyCursors,
+  itemHistory,
+  teamFlow,
+  writeAudit,
+} from '../../db/schema.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -34,11 +42,12 @@ for (const target of dbTargets()) {
     let connectors: Map<string, Connector>;
     let sync: () => ReturnType<typeof runSync>;
     let openEpics: number;
+    let plan: ReturnType<typeof planFlowPortfolio>;
     beforeAll(async () => {
       database = await target.open();
       // The simulators' clock is the wall clock: the portfolio ends at "now", rounded to a day.
       const now = Math.floor(Date.now() / DAY) * DAY;
-      const plan = planFlowPortfolio({ teams: 3, epicsPerTeam: 6, weeksBack: 24, now, seed: 5 });
+      plan = planFlowPortfolio({ teams: 3, epicsPerTeam: 6, weeksBack: 24, now, seed: 5 });
       openEpics = plan.filter((p) => p.kind === 'epic' && p.resolved === null).length;
       jira = await startJiraSimulator();
       ado = await startAdoSimulator();
@@ -53,6 +62,11 @@ for (const target of dbTargets()) {
         plan.filter((p) => p.team === 2),
         'Flow',
       );
+      // The second Jira team is its board: the board's filter selects its issues.
+      const board = jira.store.addBoard({
+        name: 'Team two',
+        jql: 'project = FLOW AND labels = team-2 ORDER BY Rank ASC',
+      });
       ({ config } = parseConfig(
         `
 connections:
@@ -76,7 +90,7 @@ rules:
 forecast:
   teams:
     - { id: flow-one, match: { connection: jira-main, label: team-1 } }
-    - { id: flow-two, match: { connection: jira-main, label: team-2 } }
+    - { id: flow-two, match: { connection: jira-main, board: ${board.id} } }
 `,
         { env: {} },
       ));
@@ -120,10 +134,16 @@ forecast:
       for (const f of epics) if (f.p85 === null) expect(f.confidence).toBe('low');
       const scopes = (await database.db.select({ s: forecasts.scope }).from(forecasts)).map((r) => r.s);
       expect(scopes).toEqual(expect.arrayContaining(['project:jira-main:FLOW', 'project:ado-main:Flow']));
-      // Throughput per team: the two configured Jira teams (one project, told apart by label) and
-      // the Azure DevOps team by its area path.
+      // Throughput per team: the two configured Jira teams (one project, told apart by a label and
+      // by a board) and the Azure DevOps team by its area path.
       const teams = (await database.db.select({ t: teamFlow.team }).from(teamFlow)).map((r) => r.t).sort();
       expect(teams).toEqual(['Flow\\Team 3', 'flow-one', 'flow-two']);
+      const [onBoard] = await database.db.select().from(boardIssues);
+      expect(onBoard?.keys.length).toBe(plan.filter((p) => p.team === 1).length);
+      const twoDone = plan.filter((p) => p.team === 1 && p.kind === 'story' && p.resolved !== null).length;
+      const flowTwo = (await database.db.select().from(teamFlow).where(eq(teamFlow.team, 'flow-two')))[0]!;
+      expect(flowTwo.weeks.reduce((a, w) => a + w.items, 0)).toBeGreaterThan(0);
+      expect(flowTwo.weeks.reduce((a, w) => a + w.items, 0)).toBeLessThanOrEqual(twoDone);
       // The rule fired on the epics the forecast says will be late, and only on them.
       const late = epics
         .filter((f) => f.publishedOnTime !== null && f.publishedOnTime < 0.6)
@@ -185,10 +205,12 @@ forecast:
       // Assert: Jira's pull reads the changelog of a done issue for its start date, and the
       // history read reads it once more (1 each); the revisions stream is read past its watermark.
       expect(s.connections.map((c) => c.itemsChanged)).toEqual([1, 1]);
+      // Something changed, so the board is read again (an item may have joined or left it).
       expect({
         changelog: jira.requestCounts()['POST changelog/bulkfetch'],
         revisions: ado.requestCounts()['GET wit/reporting/workitemrevisions'],
-      }).toEqual({ changelog: 2, revisions: 1 });
+        board: jira.requestCounts()['GET board/{id}/configuration'],
+      }).toEqual({ changelog: 2, revisions: 1, board: 1 });
       const h = await database.db
         .select({ ref: itemHistory.ref, transitions: itemHistory.transitions })
         .from(itemHistory)

@@ -1,14 +1,22 @@
 // `GET {project}/_apis/wit/reporting/workitemrevisions`: the revision stream, oldest first, past a
-// watermark. The store keeps each item's current fields only, so an item's status revisions are
-// derived from them, consistently with what every other route shows: created in the type's first
-// state, moved to an in-progress state at Microsoft.VSTS.Common.ActivatedDate, to its current
-// state at ClosedDate, and a last revision at System.ChangedDate when the current state differs
-// from all that (a change made through the API or as a person).
+// watermark. The store keeps each item's current fields and its edits since creation, so an
+// item's revisions are derived from them, consistently with what every other route shows: created
+// in the type's first state, moved to an in-progress state at Microsoft.VSTS.Common.ActivatedDate,
+// to its current state at ClosedDate, and a last revision at System.ChangedDate when the current
+// state differs from all that (a change made through the API or as a person); plus a revision at
+// each edit (a target date moved, a new parent). Every revision shows each field as it was then.
 import { apiError, type SimRequest, type SimResponse } from './protocol.ts';
 import type { SimStore, SimWorkItem } from './store.ts';
 
 /** The most revisions one batch returns; a larger $maxPageSize is lowered to it. */
 export const REVISIONS_PAGE_MAX = 1000;
+
+const TRANSITION_DATES = [
+  'Microsoft.VSTS.Common.ActivatedDate',
+  'Microsoft.VSTS.Common.ResolvedDate',
+  'Microsoft.VSTS.Common.ClosedDate',
+  'Microsoft.VSTS.Common.StateChangeDate',
+];
 
 interface Rev {
   id: number;
@@ -36,20 +44,29 @@ function revisionsOf(store: SimStore, it: SimWorkItem): Rev[] {
   if (typeof closed === 'string' && (category === 'Completed' || category === 'Resolved'))
     steps.push({ at: Date.parse(closed), state: current });
   if (steps.at(-1)!.state !== current) steps.push({ at: Date.parse(String(f['System.ChangedDate'])), state: current });
-  return steps.map((s, i) => ({
-    id: it.id,
-    rev: i + 1,
-    at: s.at,
-    fields: {
-      'System.Id': it.id,
-      'System.Rev': i + 1,
-      'System.WorkItemType': type,
-      'System.TeamProject': project,
-      'System.AreaPath': f['System.AreaPath'],
-      'System.State': s.state,
-      'System.ChangedDate': new Date(s.at).toISOString(),
-    },
-  }));
+  const times = [...new Set([...steps.map((s) => s.at), ...it.edits.map((e) => e.at)])].sort((a, b) => a - b);
+  return times.map((at, i) => {
+    const fields: Record<string, unknown> = { ...f };
+    // Each edited field as it was at `at`: the last edit's new value by then, else the first's old one.
+    for (const e of [...it.edits].reverse()) if (e.at > at) fields[e.field] = e.from;
+    for (const [k, v] of Object.entries(fields)) if (v === undefined || v === null) delete fields[k];
+    // Dates the service sets on a transition are not there before it.
+    for (const k of TRANSITION_DATES) if (typeof fields[k] === 'string' && Date.parse(fields[k]) > at) delete fields[k];
+    return {
+      id: it.id,
+      rev: i + 1,
+      at,
+      fields: {
+        ...fields,
+        'System.Id': it.id,
+        'System.Rev': i + 1,
+        'System.WorkItemType': type,
+        'System.TeamProject': project,
+        'System.State': (steps.findLast((s) => s.at <= at) ?? steps[0]!).state,
+        'System.ChangedDate': new Date(at).toISOString(),
+      },
+    };
+  });
 }
 
 const encode = (r: Rev) => Buffer.from(`${r.at}.${r.id}.${r.rev}`).toString('base64url');

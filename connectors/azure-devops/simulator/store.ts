@@ -26,6 +26,14 @@ export interface SimComment {
   isDeleted: boolean;
 }
 
+/** One field edit, kept so the reporting revisions can show each field's value at any revision. */
+export interface SimEdit {
+  at: number;
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
 export interface SimWorkItem {
   id: number;
   rev: number;
@@ -33,7 +41,22 @@ export interface SimWorkItem {
   relations: SimRelation[];
   deleted: boolean;
   comments: SimComment[];
+  /** Edits of its fields after creation, oldest first (bookkeeping fields and the state aside). */
+  edits: SimEdit[];
 }
+
+/** Fields every revision sets or that the reporting stream derives otherwise: not logged as edits. */
+const UNLOGGED = new Set([
+  'System.Rev',
+  'System.ChangedDate',
+  'System.ChangedBy',
+  'System.AuthorizedDate',
+  'System.CommentCount',
+  'System.State',
+]);
+
+const PARENT_REL = 'System.LinkTypes.Hierarchy-Reverse';
+const CHILD_REL = 'System.LinkTypes.Hierarchy-Forward';
 
 export type SimEventType =
   | 'workitem.created'
@@ -146,7 +169,7 @@ export function createStore(opts: StoreOptions) {
 
   const relationUrl = (id: number) => `${opts.baseUrl()}/_apis/wit/workItems/${id}`;
 
-  return {
+  const store = {
     items,
     projects,
     project,
@@ -208,18 +231,19 @@ export function createStore(opts: StoreOptions) {
         relations: [...(input.relations ?? [])],
         deleted: false,
         comments: [],
+        edits: [],
       };
       for (const [k, v] of Object.entries(input.fields ?? {})) if (v !== null && v !== undefined) it.fields[k] = v;
       if (input.parentId !== undefined) {
         it.fields['System.Parent'] = input.parentId;
         it.relations.push({
-          rel: 'System.LinkTypes.Hierarchy-Reverse',
+          rel: PARENT_REL,
           url: relationUrl(input.parentId),
           attributes: { isLocked: false, name: 'Parent' },
         });
         const parent = items.get(input.parentId);
         parent?.relations.push({
-          rel: 'System.LinkTypes.Hierarchy-Forward',
+          rel: CHILD_REL,
           url: relationUrl(id),
           attributes: { isLocked: false, name: 'Child' },
         });
@@ -250,10 +274,42 @@ export function createStore(opts: StoreOptions) {
         it.relations.push(...relations.add);
         relChanged = true;
       }
+      if (relChanged) {
+        // System.Parent follows the parent link, as in the service.
+        const link = it.relations.find((r) => r.rel === PARENT_REL);
+        const parentId = link ? Number(link.url.split('/').pop()) : null;
+        setField(it, 'System.Parent', Number.isInteger(parentId) ? parentId : null, changes);
+      }
       if (Object.keys(changes).length === 0 && !relChanged) return false;
-      revise(it, by, changes);
+      const date = clock();
+      for (const [k, c] of Object.entries(changes))
+        if (!UNLOGGED.has(k)) it.edits.push({ at: Date.parse(date), field: k, from: c.oldValue, to: c.newValue });
+      revise(it, by, changes, date);
       opts.onChange({ eventType: 'workitem.updated', item: it, changes, by });
       return true;
+    },
+
+    /**
+     * Moves a work item under another parent (null: under none) as a person does on the board: the
+     * child's parent link replaced in one revision, the parents' child links kept in step.
+     */
+    setParent(id: number, parentId: number | null, by: SimIdentity = PERSON) {
+      const it = get(id);
+      const old = it.relations.findIndex((r) => r.rel === PARENT_REL);
+      const oldParent = old >= 0 ? Number(it.relations[old]!.url.split('/').pop()) : null;
+      if (oldParent === parentId) return false;
+      const before = oldParent === null ? undefined : items.get(oldParent);
+      if (before)
+        before.relations = before.relations.filter((r) => !(r.rel === CHILD_REL && r.url === relationUrl(id)));
+      const after = parentId === null ? undefined : get(parentId);
+      after?.relations.push({ rel: CHILD_REL, url: relationUrl(id), attributes: { isLocked: false, name: 'Child' } });
+      return store.update(id, {}, by, {
+        removeIndexes: old >= 0 ? [old] : [],
+        add:
+          parentId === null
+            ? []
+            : [{ rel: PARENT_REL, url: relationUrl(parentId), attributes: { isLocked: false, name: 'Parent' } }],
+      });
     },
 
     remove(id: number, by: SimIdentity = PERSON) {
@@ -309,6 +365,7 @@ export function createStore(opts: StoreOptions) {
       return true;
     },
   };
+  return store;
 }
 
 export type SimStore = ReturnType<typeof createStore>;

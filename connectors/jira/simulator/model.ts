@@ -13,7 +13,8 @@ export interface SimHistory {
   items: {
     field: string;
     fieldtype: string;
-    fieldId: string;
+    /** Absent where Jira logs none (a parent change, IssueParentAssociation). */
+    fieldId?: string;
     from: string | null;
     fromString: string | null;
     to: string | null;

@@ -92,6 +92,27 @@ describe('simulator responses match the Jira Cloud OpenAPI spec', () => {
     });
   });
 
+  it("answers a board's configuration and its filter as the Jira Software and platform specs say", async () => {
+    // Arrange
+    const boards = JSON.parse(
+      readFileSync(new URL('../__fixtures__/openapi-boards.json', import.meta.url), 'utf8'),
+    ) as OpenApiSubset;
+    const board = sim.store.addBoard({ name: 'Payments', jql: 'project = PAY ORDER BY Rank ASC', type: 'kanban' });
+
+    // Act
+    const config = await fetch(`${sim.url}/rest/agile/1.0/board/${board.id}/configuration`, { headers: AUTH });
+    const filter = await fetch(`${sim.url}/rest/api/3/filter/${board.filterId}`, { headers: AUTH });
+    const missing = await fetch(`${sim.url}/rest/agile/1.0/board/999/configuration`, { headers: AUTH });
+
+    // Assert
+    const op = (name: string) => boards.operations[name]!.schema;
+    expect({
+      status: [config.status, filter.status, missing.status],
+      config: checkAgainst(boards, op('GET /rest/agile/1.0/board/{boardId}/configuration'), await config.json()),
+      filter: checkAgainst(boards, op('GET /rest/api/3/filter/{id}'), await filter.json()),
+    }).toEqual({ status: [200, 200, 404], config: [], filter: [] });
+  });
+
   it('GET and PUT one comment', async () => {
     // Arrange
     const commentId = sim.store.addComment('PAY-3', { type: 'doc', version: 1, content: [] }).id;

@@ -124,7 +124,12 @@ export function createReadApi(deps: { store: JiraSimStore; site: () => string; n
       .filter((i): i is SimIssue => !!i)
       .flatMap((i) =>
         i.histories
-          .map((h) => ({ ...h, items: h.items.filter((it) => !only || only.has(it.fieldId) || only.has(it.field)) }))
+          .map((h) => ({
+            ...h,
+            items: h.items.filter(
+              (it) => !only || (it.fieldId !== undefined && only.has(it.fieldId)) || only.has(it.field),
+            ),
+          }))
           .filter((h) => h.items.length)
           .map((h) => ({ issueId: i.id, h })),
       )

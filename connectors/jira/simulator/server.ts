@@ -10,7 +10,7 @@ import type { PointsMeter } from './points.ts';
 import { badRequest, createReadApi, HttpError } from './read-api.ts';
 import { statusList } from './statuses.ts';
 import type { JiraSimStore, SimIssue, SimUser } from './store.ts';
-import { userJson } from './store.ts';
+import { STATUSES, userJson } from './store.ts';
 import { adfToWiki } from './wiki.ts';
 
 export interface ServerDeps {
@@ -50,13 +50,14 @@ export function labelOf(
   method: string,
   path: string,
 ): { label: string; writeKey: string | null; issue: string | null } {
-  const p = path.replace(/^\/rest\/(api\/[23]|webhooks\/1\.0)\//, '');
+  const p = path.replace(/^\/rest\/(api\/[23]|webhooks\/1\.0|agile\/1\.0)\//, '');
   const m = /^issue\/([^/]+)(\/.*)?$/.exec(p);
   const issue = m && m[1] !== 'bulkfetch' ? decodeURIComponent(m[1]!) : null;
   const shape = p
     .replace(/^issue\/(?!bulkfetch$)[^/]+/, 'issue/{key}')
     .replace(/\/comment\/[^/]+/, '/comment/{id}')
-    .replace(/^webhook\/\d+/, 'webhook/{id}');
+    .replace(/^webhook\/\d+/, 'webhook/{id}')
+    .replace(/^(board|filter)\/\d+/, '$1/{id}');
   const write = issue !== null && method !== 'GET';
   return { label: `${method} ${shape}`, writeKey: write ? issue : null, issue };
 }
@@ -118,6 +119,59 @@ export function createJiraSimServer(deps: ServerDeps) {
     store.updateIssue(key, patch, { actor });
   }
 
+  /** `GET /rest/agile/1.0/board/{id}/configuration`, the parts Jira Software always answers. */
+  function boardConfiguration(id: number) {
+    const b = store.board(id);
+    if (!b)
+      throw new HttpError(404, {
+        errorMessages: ['Board does not exist or you do not have permission to see it.'],
+        errors: {},
+      });
+    const site = deps.site();
+    return {
+      id: b.id,
+      name: b.name,
+      type: b.type,
+      self: `${site}/rest/agile/1.0/board/${b.id}/configuration`,
+      filter: { id: b.filterId, self: `${site}/rest/api/3/filter/${b.filterId}` },
+      columnConfig: {
+        columns: Object.entries({ 'To Do': 'To Do', 'In Progress': 'In Progress', Done: 'Done' }).map(
+          ([name, status]) => ({
+            name,
+            statuses: [{ id: STATUSES[status]!.id, self: `${site}/rest/api/3/status/${STATUSES[status]!.id}` }],
+          }),
+        ),
+        constraintType: 'none',
+      },
+      ranking: { rankCustomFieldId: 10019 },
+    };
+  }
+
+  /** `GET /rest/api/3/filter/{id}`. */
+  function filterJson(id: string) {
+    const f = store.filter(id);
+    if (!f)
+      throw new HttpError(404, {
+        errorMessages: [
+          'The selected filter is not available to you, perhaps it has been deleted or had its permissions changed.',
+        ],
+        errors: {},
+      });
+    const site = deps.site();
+    return {
+      self: `${site}/rest/api/3/filter/${f.id}`,
+      id: f.id,
+      name: f.name,
+      jql: f.jql,
+      viewUrl: `${site}/issues/?filter=${f.id}`,
+      searchUrl: `${site}/rest/api/3/search?jql=${encodeURIComponent(f.jql)}`,
+      favourite: false,
+      favouritedCount: 0,
+      sharePermissions: [],
+      editPermissions: [],
+    };
+  }
+
   /** A configured person whose credentials the request carries, if any. */
   function personOf(req: IncomingMessage): SimUser | null {
     const h = req.headers.authorization ?? '';
@@ -170,6 +224,10 @@ export function createJiraSimServer(deps: ServerDeps) {
     }
     if (path === '/rest/api/3/changelog/bulkfetch' && method === 'POST') return { status: 200, body: changelogBulk(b) };
     if (path === '/rest/api/3/field' && method === 'GET') return { status: 200, body: fieldList() };
+    const boardMatch = /^\/rest\/agile\/1\.0\/board\/(\d+)\/configuration$/.exec(path);
+    if (boardMatch && method === 'GET') return { status: 200, body: boardConfiguration(Number(boardMatch[1])) };
+    const filterMatch = /^\/rest\/api\/3\/filter\/(\d+)$/.exec(path);
+    if (filterMatch && method === 'GET') return { status: 200, body: filterJson(filterMatch[1]!) };
     if (path === '/rest/api/3/status' && method === 'GET') return { status: 200, body: statusList(deps.site()) };
     if (path === '/rest/api/3/myself' && method === 'GET') {
       return {

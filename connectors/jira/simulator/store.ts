@@ -70,6 +70,17 @@ export function createStore(opts: {
     };
   }
 
+  /** The `parent` field naming an issue (its key, or `{ key }` / `{ id }` as the REST API takes it); null unsets it. */
+  function parentJson(v: unknown): Record<string, unknown> | null {
+    if (v === null || v === undefined) return null;
+    const o = typeof v === 'object' ? (v as { key?: string; id?: string }) : { key: String(v) };
+    const p = (o.key ? issues.get(o.key) : undefined) ?? (o.id ? byId.get(o.id) : undefined);
+    if (!p) throw new Error(`no parent ${o.key ?? o.id}`);
+    const fields: Record<string, unknown> = {};
+    withParent(fields, p.key);
+    return fields.parent as Record<string, unknown>;
+  }
+
   /** Inserts an issue exactly as given (seeding from captured data); no event. */
   function insertRaw(
     raw: { id?: string; key: string; fields: Record<string, unknown>; histories?: SimHistory[] },
@@ -177,10 +188,43 @@ export function createStore(opts: {
     for (const [field, raw] of Object.entries(patch)) {
       let value = raw;
       if (field === 'status') value = statusJson(String(raw), site);
+      else if (field === 'parent') value = parentJson(raw);
       else if (value && typeof value === 'object' && 'accountId' in value && !('self' in value))
         value = userJson(value as SimUser, site);
       const before = issue.fields[field];
+      if (field === 'parent') {
+        // Jira Cloud logs a new parent as IssueParentAssociation, without a fieldId: issue ids in
+        // from/to, keys in the strings.
+        const from = before as { id: string; key: string } | null | undefined;
+        const to = value as { id: string; key: string } | null;
+        if ((from?.key ?? null) === (to?.key ?? null)) continue;
+        history.items.push({
+          field: 'IssueParentAssociation',
+          fieldtype: 'jira',
+          from: from?.id ?? null,
+          fromString: from?.key ?? null,
+          to: to?.id ?? null,
+          toString: to?.key ?? null,
+        });
+        issue.fields.parent = to;
+        continue;
+      }
       if (JSON.stringify(before) === JSON.stringify(value)) continue;
+      if (field === 'duedate') {
+        // A date's raw value is the day; its string Jira's timestamp rendering of it.
+        const day = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 10) : null);
+        history.items.push({
+          field: 'duedate',
+          fieldtype: 'jira',
+          fieldId: 'duedate',
+          from: day(before),
+          fromString: day(before) && `${day(before)} 00:00:00.0`,
+          to: day(value),
+          toString: day(value) && `${day(value)} 00:00:00.0`,
+        });
+        issue.fields.duedate = value;
+        continue;
+      }
       if (field === 'status') {
         const from = before as { id: string; name: string; statusCategory: { key: string } };
         const to = value as { id: string; name: string; statusCategory: { key: string } };
@@ -328,6 +372,18 @@ export function createStore(opts: {
     return hook;
   }
 
+  /** Boards and the saved filters they show (a board is a filter, as in Jira Software). */
+  const boards = new Map<number, { id: number; name: string; type: 'scrum' | 'kanban'; filterId: string }>();
+  const filters = new Map<string, { id: string; name: string; jql: string }>();
+
+  function addBoard(input: { name: string; jql: string; type?: 'scrum' | 'kanban' }): { id: number; filterId: string } {
+    const filterId = String(10_000 + filters.size);
+    filters.set(filterId, { id: filterId, name: `Filter for ${input.name}`, jql: input.jql });
+    const id = boards.size + 1;
+    boards.set(id, { id, name: input.name, type: input.type ?? 'scrum', filterId });
+    return { id, filterId };
+  }
+
   return {
     insertRaw,
     createIssue,
@@ -353,6 +409,15 @@ export function createStore(opts: {
     webhooks: () => [...webhooks.values()],
     webhook: (id: number) => webhooks.get(id),
     removeWebhook: (id: number) => webhooks.delete(id),
+    addBoard,
+    board: (id: number) => boards.get(id),
+    filter: (id: string) => filters.get(id),
+    /** Changes a saved filter's JQL (a board's issues change with it). */
+    setFilterJql: (id: string, jql: string) => {
+      const f = filters.get(id);
+      if (!f) throw new Error(`no filter ${id}`);
+      f.jql = jql;
+    },
   };
 }
 export type JiraSimStore = ReturnType<typeof createStore>;

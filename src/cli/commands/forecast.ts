@@ -69,7 +69,7 @@ export function registerForecast(program: Command, ctx: CliContext): void {
         } else {
           const { config } = ctx.requireConfig();
           const { db } = await ctx.database();
-          result = backtest(await loadFlowItems(db, { teams: config.forecast.teams }), {
+          result = backtest(await loadFlowItems(db, { teams: config.forecast.teams, asOf: true }), {
             asOf,
             now,
             programs: config.portfolio.programs,
