@@ -9,6 +9,8 @@ describe('pmo-sync sync and report against the simulators', () => {
   let jira: JiraSimulator;
   let ado: AdoSimulator;
   let dir: string;
+  /** The report's own database: it syncs there first, so it holds in any test order. */
+  let reportDir: string;
   const env = { JIRA_API_TOKEN: 'cli-jira-token', ADO_PAT: 'cli-ado-pat' };
   beforeAll(async () => {
     jira = await startJiraSimulator();
@@ -23,7 +25,8 @@ describe('pmo-sync sync and report against the simulators', () => {
       storiesPerFeature: 3,
       seed: 4,
     });
-    dir = configDir(`
+    const config = () =>
+      configDir(`
 database: { url: ./db }
 connections:
   - id: jira-main
@@ -37,6 +40,8 @@ connections:
     auth: { pat: \${ADO_PAT} }
     scope: { projects: [Payments] }
 `);
+    dir = config();
+    reportDir = config();
   });
   afterAll(async () => {
     await jira.close();
@@ -89,6 +94,8 @@ connections:
   }
 
   it('reports stored items with the model field names, findings and rollups as JSON and CSV', async () => {
+    const dir = reportDir;
+    expect((await runCli(['sync', '--dry-run'], { cwd: dir, env })).code).toBe(0);
     const r = await runCli(['report', '--format', 'json'], { cwd: dir, env });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
