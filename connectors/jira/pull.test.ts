@@ -106,6 +106,37 @@ describe('pull from the simulator', () => {
       ].sort(),
     );
   });
+  it('tells a progress total in one count for a first pull of several projects, and in none for a pull of one page', async () => {
+    // Arrange
+    await connector.close();
+    connector = createJiraConnector({
+      config: jiraConfig({ scope: { projects: ['PAY', 'WEB'] } }),
+      log: silentLog,
+      resolveRef: noRefs,
+      baseUrl: sim.url,
+    });
+    const pay = sim.seedPortfolio({ projects: ['PAY'], epics: 3, storiesPerEpic: 49, seed: 3 });
+    const web = sim.seedPortfolio({ projects: ['WEB'], epics: 3, storiesPerEpic: 49, seed: 4 });
+    const pullTelling = async (cursor: string | null) => {
+      const totals: number[] = [];
+      const r = await connector.pull({ cursor, onPage: async () => {}, onTotal: (n) => void totals.push(n) });
+      return { cursor: r.cursor, totals, counts: sim.requestCounts()['POST search/approximate-count'] ?? 0 };
+    };
+    sim.resetCounts();
+
+    // Act: a first pull (two project searches of several pages), then one after a single edit.
+    const first = await pullTelling(null);
+    sim.store.updateIssue(pay.keys[0]!, { summary: 'Edited once' });
+    sim.resetCounts();
+    const next = await pullTelling(first.cursor);
+
+    // Assert: the first pull counts both projects in one request; the second's one page is its total.
+    expect({ first: [first.totals, first.counts], next: [next.totals, next.counts] }).toEqual({
+      first: [[pay.keys.length + web.keys.length], 1],
+      next: [[1], 0],
+    });
+  });
+
   it('pulls a scope of several projects (searched side by side): each issue once, pages delivered one at a time', async () => {
     // Arrange
     await connector.close();

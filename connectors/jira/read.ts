@@ -354,21 +354,32 @@ export function createReader(deps: ReaderDeps) {
       delivered.catch(() => {});
       return delivered;
     };
-    // The total for a progress display, asked beside the first pages and only when someone
-    // listens: one request per search. A count that fails costs the display its total, not the pull.
+    // The total for a progress display, only when someone listens. Searches that each end on their
+    // first page tell it exactly (an incremental pull, usually); otherwise one approximate count of
+    // the whole pull, every project at once, once the first pages show more are coming. A count
+    // that fails costs the display its total, not the pull.
+    const firstPages = jqls.map(() => Promise.withResolvers<number | null>());
+    for (const f of firstPages) f.promise.catch(() => {});
     const counted = opts.onTotal
-      ? countAll(jqls)
+      ? Promise.all(firstPages.map((f) => f.promise))
+          .then(async (sizes) =>
+            sizes.every((n) => n !== null)
+              ? sizes.reduce((a, b) => a + b, 0)
+              : await countIssues(pullJql(config.scope, since, startedAt)),
+          )
           .then((n) => opts.onTotal?.(n))
           .catch((err: unknown) => {
             deps.log.debug({ connection: config.id, err }, 'jira approximate count failed; progress shows no total');
           })
       : undefined;
     let stopped = false;
-    const search = async (jql: string) => {
+    const search = async (jql: string, first: PromiseWithResolvers<number | null>) => {
       let next: Promise<SearchPage> | undefined = fetchPage(jql, undefined);
       while (next && !stopped) {
         const page: SearchPage = await next;
         const token = page.nextPageToken ?? undefined;
+        // Issues of a search that is one page; null when there are more (settles once).
+        first.resolve(token ? null : page.issues.length);
         next = token ? fetchPage(jql, token) : undefined;
         next?.catch(() => {});
         const fresh = page.issues.filter((raw) => {
@@ -389,11 +400,14 @@ export function createReader(deps: ReaderDeps) {
       }
     };
     try {
-      const searches = jqls.map((jql) =>
-        search(jql).catch((err: unknown) => {
-          stopped = true; // the other searches stop at their next page
-          throw err;
-        }),
+      const searches = jqls.map((jql, i) =>
+        search(jql, firstPages[i]!)
+          .catch((err: unknown) => {
+            stopped = true; // the other searches stop at their next page
+            throw err;
+          })
+          // A search stopped before its first page leaves the total untold (no-op once told).
+          .finally(() => firstPages[i]!.reject(new Error('search stopped before its first page'))),
       );
       // Every search settles before the pull returns or throws; the first failure is the pull's.
       const settled = await Promise.allSettled(searches);
@@ -410,18 +424,13 @@ export function createReader(deps: ReaderDeps) {
     return { cursor: JSON.stringify({ v: 1, since: new Date(startedAt).toISOString() } satisfies Cursor) };
   }
 
-  /** Jira's approximate count of the issues the searches match (the order they page in does not count). */
-  async function countAll(jqls: readonly string[]): Promise<number> {
-    const counts = await Promise.all(
-      jqls.map(async (jql) => {
-        const reply = await api.issueSearch.countIssues({ jql: jql.replace(/ ORDER BY key ASC$/, '') });
-        return validateReply(JiraApproximateCount, reply, 'POST search/approximate-count', {
-          tracker: 'jira',
-          connection: config.id,
-        }).count;
-      }),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+  /** Jira's approximate count of the issues a pull's JQL matches (its ORDER BY does not count). */
+  async function countIssues(jql: string): Promise<number> {
+    const reply = await api.issueSearch.countIssues({ jql: jql.replace(/ ORDER BY key ASC$/, '') });
+    return validateReply(JiraApproximateCount, reply, 'POST search/approximate-count', {
+      tracker: 'jira',
+      connection: config.id,
+    }).count;
   }
 
   async function listKeys(opts?: { signal?: AbortSignal }): Promise<string[]> {
