@@ -65,7 +65,7 @@ export function inDependencyCycle(graph: ItemGraph, ref: string): boolean {
   while (stack.length > 0) {
     const cur = stack.pop()!;
     for (const l of graph.celLinks(cur)) {
-      if (!BLOCKING.has(l.relation) || !l.found || l.deleted) continue;
+      if (!BLOCKING.has(l.relation) || !l.found) continue;
       if (l.ref === ref) return true;
       if (!seen.has(l.ref)) {
         seen.add(l.ref);

@@ -34,7 +34,7 @@ const RULES = `- id: epic-target-date
   title: Not blocked by removed work
   severity: warning
   applies: item.open
-  check: '!links.exists(l, l.relation == "blocked_by" && (l.deleted || l.statusCategory == "removed"))'
+  check: '!links.exists(l, l.relation == "blocked_by" && l.found && l.statusCategory == "removed")'
   message: Remove the dependency of {{item.key}} on removed work.
 `;
 
@@ -265,7 +265,7 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
     });
   });
 
-  it('resolves the findings of deleted items and flags work blocked by them', async () => {
+  it('resolves the findings of deleted items; a deleted blocker reads as one never synced', async () => {
     const db = await fresh();
     const rs = ruleSet();
     const blocker = item({ ref: 'ado-main:42', tracker: 'azure-devops', kind: 'epic' });
@@ -279,22 +279,26 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
     await store(db, [{ ...blocker, deletedAt: hours(1).toISOString() }]);
     const summary = await evaluateFindings(db, rs, { refs: ['ado-main:42'], now: hours(1), waivers: [] });
 
-    expect({ summary, rows: (await rows(db)).map((r) => [r.ref, r.rule, r.status]) }).toEqual({
+    const after = (await rows(db)).map((r) => [r.ref, r.rule, r.status]);
+    // The same story beside a blocker that was never stored: the same findings.
+    await fresh();
+    await store(db, [story]);
+    await evaluateFindings(db, rs, { now: hours(1), waivers: [] });
+
+    expect({ summary, rows: after, neverStored: await rows(db) }).toEqual({
       summary: {
         evaluated: 1,
         checks: 3,
-        open: 1,
-        opened: 1,
+        open: 0,
+        opened: 0,
         resolved: 1,
         waived: 0,
-        byRule: { 'blocked-by-removed': 1 },
-        changedRefs: ['ado-main:42', 'jira-main:S-1'],
+        byRule: {},
+        changedRefs: ['ado-main:42'],
         ruleErrors: [],
       },
-      rows: [
-        ['ado-main:42', 'epic-target-date', 'resolved'],
-        ['jira-main:S-1', 'blocked-by-removed', 'open'],
-      ],
+      rows: [['ado-main:42', 'epic-target-date', 'resolved']],
+      neverStored: [],
     });
   });
 
