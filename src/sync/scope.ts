@@ -148,12 +148,15 @@ export async function rereadDangling(
   db: Db,
   connector: Connector,
   now: Date,
+  opts: { targets?: readonly string[] } = {},
 ): Promise<{ stored: string[]; leftScope: string[]; unreadable: QuarantinedItem[] }> {
+  // `targets`: only links to these (items just deleted, by a webhook say), read by index.
+  const toTargets = opts.targets ? sql` and ${inList(sql`l.target`, opts.targets)}` : sql``;
   const rows = await queryRows<{ ref: string }>(
     db,
     sql`select distinct s.ref from item_links l
       join work_items s on s.ref = l.source
-      where s.connection = ${connector.id} and s.deleted_at is null and l.type <> 'cross_tracker'
+      where s.connection = ${connector.id} and s.deleted_at is null and l.type <> 'cross_tracker'${toTargets}
         and not exists (select 1 from work_items t where t.ref = l.target and t.deleted_at is null)
       order by s.ref`,
   );

@@ -12,6 +12,8 @@ import { PEOPLE } from '../../connectors/jira/simulator/index.ts';
 import type { Database } from '../../db/client.ts';
 import { findings, workItems } from '../../db/schema.ts';
 import { runSync, type SyncOptions } from '../../src/sync/run.ts';
+import { rereadDangling } from '../../src/sync/scope.ts';
+import { markDeleted } from '../../src/sync/store.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
 
@@ -165,6 +167,21 @@ for (const target of dbTargets()) {
           expect(row?.links).toEqual([{ type: 'blocked_by', target: s.ref(s.blocker) }]);
           p.jira.store.deleteIssue(s.blocker);
           await sync({ reconcile: true });
+          return { item: s.ref(s.story), epic: s.ref(s.epic) };
+        });
+        expect(faulty).toEqual(clean);
+      });
+      it('a blocker deleted as a webhook tells it, its linkers read again by target, ends the same', async () => {
+        const faulty = await play(async ({ p, sync }) => {
+          const s = jiraScene(p);
+          await sync();
+          p.jira.store.deleteIssue(s.blocker);
+          // What the webhook path does with jira:issue_deleted, then the linkers of what it deleted.
+          const { db } = p.database;
+          expect(await markDeleted(db, [s.ref(s.blocker)], NOW)).toEqual([s.ref(s.blocker)]);
+          const again = await rereadDangling(db, p.connectors.get('jira-main')!, NOW, { targets: [s.ref(s.blocker)] });
+          expect(again.stored).toEqual([s.ref(s.story)]);
+          await sync();
           return { item: s.ref(s.story), epic: s.ref(s.epic) };
         });
         expect(faulty).toEqual(clean);
