@@ -60,7 +60,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 5, jiraItems: 150, adoItems: 75, dbs: ['postgres'] },
     apiRequests: 20,
     ruleBudget: { items: 2_000, hostile: 4 },
-    ownerChange: { items: 5_000, ownerItems: 500, runs: 10 },
+    ownerChange: { items: 5_000, ownerItems: 500, runs: 40 },
     jiraPoints: { items: 2_000 },
   },
   full: {
@@ -76,7 +76,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     webhooks: { eventsPerSec: 50, seconds: 60, jiraItems: 1_000, adoItems: 500, dbs: ['postgres', 'pglite'] },
     apiRequests: 50,
     ruleBudget: { items: 10_000, hostile: 8 },
-    ownerChange: { items: 20_000, ownerItems: 500, runs: 20 },
+    ownerChange: { items: 20_000, ownerItems: 500, runs: 100 },
     jiraPoints: { items: 10_000 },
   },
 };
@@ -285,7 +285,15 @@ export async function runBench(
     for (const kind of dbs) {
       log(`owner change on ${kind}: ${o.items} items, an owner with ${o.ownerItems} in progress hands one on`);
       const f = await withDb(kind, (db) => runOwnerChangeScenario(db, o));
-      log(`  evaluated ${f.evaluated} items; p50 ${f.p50Ms} ms, max ${f.maxMs} ms over ${f.runs} runs`);
+      log(
+        `  evaluated ${f.evaluated} items; p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms over ${f.runs} runs` +
+          ` (load ${f.load.join(' → ')}); deferred aggregates p50 ${f.aggregatesP50Ms} ms`,
+      );
+      log(
+        `  phases p50: ${Object.entries(f.phasesP50Ms)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
       results.ownerChange.push(f);
     }
   }

@@ -109,8 +109,9 @@ export class CelLink {
   /** `outward` when this item holds the link, `inward` when the other item does. */
   direction = '';
   crossTracker = false;
-  /** False when the linked item is not stored (outside the synced scope). */
+  /** False when the linked item is not stored (outside the synced scope) or was deleted from its tracker. */
   found = false;
+  /** Always false: a deleted item reads as not synced (graph.ts linkTo); kept for rule files that read it. */
   deleted = false;
   key?: string;
   tracker?: string;

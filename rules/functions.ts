@@ -65,7 +65,7 @@ export function inDependencyCycle(graph: ItemGraph, ref: string): boolean {
   while (stack.length > 0) {
     const cur = stack.pop()!;
     for (const l of graph.celLinks(cur)) {
-      if (!BLOCKING.has(l.relation) || !l.found || l.deleted) continue;
+      if (!BLOCKING.has(l.relation) || !l.found) continue;
       if (l.ref === ref) return true;
       if (!seen.has(l.ref)) {
         seen.add(l.ref);
@@ -85,6 +85,13 @@ const dependencyCycle: RuleFunction = {
 
 /** Ids of the built-in TypeScript rules (they never read `item.raw`). */
 export const BUILT_IN_FUNCTIONS: ReadonlySet<string> = new Set(['wip-per-owner', 'dependency-cycle']);
+
+/**
+ * Built-in TypeScript rules whose result on an item follows its owner's workload (every
+ * in-progress item of that owner) besides the item itself: an item that changes owner moves it
+ * for every other item of the owners it leaves and joins.
+ */
+export const WORKLOAD_FUNCTIONS: ReadonlySet<string> = new Set(['wip-per-owner']);
 
 /** The TypeScript rules a rule file may name with `function:`; extra ones can be passed in. */
 export function createRuleFunctions(extra: RuleFunction[] = []): Map<string, RuleFunction> {

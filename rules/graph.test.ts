@@ -69,7 +69,7 @@ describe('item graph', () => {
     ]);
   });
 
-  it('resolves links from both ends and across trackers, and marks missing and deleted items', () => {
+  it('resolves links from both ends and across trackers, and reads deleted items as missing ones', () => {
     const graph = createItemGraph(
       [
         it_({ ref: 'jira:A', links: [{ type: 'cross_tracker', relation: 'blocked_by', target: 'ado:1' }] }),
@@ -79,6 +79,7 @@ describe('item graph', () => {
           links: [
             { type: 'blocks', target: 'jira:A' },
             { type: 'depends_on', target: 'jira:GONE' },
+            { type: 'depends_on', target: 'jira:D' },
           ],
         }),
         { ...it_({ ref: 'jira:D', links: [{ type: 'relates', target: 'jira:A' }] }), deletedAt: NOW.toISOString() },
@@ -95,6 +96,8 @@ describe('item graph', () => {
       b: [
         ['jira:A', 'blocks', 'outward', false, true, false, false],
         ['jira:GONE', 'depends_on', 'outward', false, false, false, false],
+        // Deleted reads as never synced: a run must not tell the two apart (graph.ts linkTo).
+        ['jira:D', 'depends_on', 'outward', false, false, false, false],
       ],
       ado: [['jira:A', 'blocks', 'inward', true, true, false, false]],
     });

@@ -85,7 +85,10 @@ export interface ItemGraph {
 /** The `parent` of an item without one: every has() on it is false. Frozen, so never state. */
 export const EMPTY_ITEM = Object.freeze(new CelItem());
 
-/** Builds the graph over `items` (deleted ones included: links to them must resolve as deleted). */
+/**
+ * Builds the graph over `items`. Deleted ones may be among them (an evaluation of a deleted ref
+ * resolves its findings); they are no one's child, owner's work or link (see linkTo).
+ */
 export function createItemGraph(items: Iterable<GraphItem>, now: Date, opts: ItemGraphOptions = {}): ItemGraph {
   const byRef = new Map<string, GraphItem>();
   const kids = new Map<string, GraphItem[]>();
@@ -188,10 +191,14 @@ export function createItemGraph(items: Iterable<GraphItem>, now: Date, opts: Ite
     link.direction = direction;
     const other = byRef.get(ref);
     link.crossTracker = type === 'cross_tracker';
-    if (!other) return link;
+    // An item deleted from its tracker reads like one never synced (`found` false, `deleted`
+    // false): what a run concludes must not depend on whether it stored the item before it
+    // went. The trackers drop such links themselves (Jira deletes them with the issue, Azure
+    // DevOps hides them while the item is in the Recycle Bin); only a cross-tracker pointer
+    // outlives its target, and pmo-sync cannot tell a deleted target from one it never synced.
+    if (!other || other.deletedAt) return link;
     const c = graph.celItem(ref);
     link.found = true;
-    link.deleted = Boolean(other.deletedAt);
     link.crossTracker ||= selfTracker !== undefined && selfTracker !== other.tracker;
     link.key = other.key;
     link.tracker = other.tracker;

@@ -5,7 +5,7 @@
 import type { CompiledRule } from './compile.ts';
 import type { Waiver } from './config.ts';
 import { type EvaluationRun, evaluateItemsSliced, type ItemResult } from './evaluate.ts';
-import { BUILT_IN_FUNCTIONS } from './functions.ts';
+import { BUILT_IN_FUNCTIONS, WORKLOAD_FUNCTIONS } from './functions.ts';
 import type { ItemGraph } from './graph.ts';
 import type { RuleSet } from './load.ts';
 import { type FindingChange, type FindingsPlan, planFindings, type StoredFinding } from './plan.ts';
@@ -115,16 +115,55 @@ export function keptRules(ruleSet: Pick<RuleSet, 'rules' | 'problems' | 'knownId
   return (rule) => !active.has(rule) && (broken.has(rule) || (fileBroken && !ruleSet.knownIds.has(rule)));
 }
 
-/** Evaluates `refs` over `graph` and plans their findings against the `existing` ones. */
+/**
+ * The rules an item is evaluated with when nothing but its owner's workload changed (another
+ * item of that owner changed, left or arrived): the built-in ones that count an owner's items.
+ * Every other rule reads only the item, its parent, children, links and forecast, none of which
+ * changed. Null when a rule set cannot be split so: a TypeScript rule other than the built-in
+ * ones may read anything, and a workload rule whose own CEL (`applies`, message) reads more than
+ * the item would need context such items are evaluated without.
+ */
+export function workloadRules(rules: readonly CompiledRule[]): CompiledRule[] | null {
+  if (!chunkable({ rules })) return null;
+  const out = rules.filter((r) => r.def.function !== undefined && WORKLOAD_FUNCTIONS.has(r.def.function));
+  const beyondItem = /\b(parent|children|links|forecast|raw)\b/;
+  return out.some((r) => beyondItem.test(`${r.def.applies} ${r.def.message}`)) ? null : out;
+}
+
+/**
+ * Evaluates `refs` over `graph` and plans their findings against the `existing` ones.
+ * `workload`: refs evaluated with those rules alone (workloadRules); `existing` holds only
+ * their findings of those rules, so the plan leaves the others as they are, and `applicable`
+ * leaves them out (their count of applicable rules did not change).
+ */
 export async function evaluateAndPlan(
   graph: ItemGraph,
   refs: Iterable<string>,
   existing: readonly StoredFinding[],
   rules: readonly CompiledRule[],
-  opts: { now: Date; waivers: Waiver[]; keep: (rule: string) => boolean },
+  opts: {
+    now: Date;
+    waivers: Waiver[];
+    keep: (rule: string) => boolean;
+    workload?: { refs: readonly string[]; rules: readonly CompiledRule[] };
+  },
 ) {
   // Sliced: the event loop keeps turning however many items a webhook burst affects.
-  return planRun(graph, await evaluateItemsSliced(graph, rules, refs), existing, rules, opts);
+  const run = await evaluateItemsSliced(graph, rules, refs);
+  const w = opts.workload;
+  if (w && w.refs.length > 0) {
+    const part = await evaluateItemsSliced(graph, w.rules, w.refs);
+    for (const r of part.results) run.results.push(r);
+    run.checks += part.checks;
+    if (part.failed) run.failed = [...(run.failed ?? []), ...part.failed];
+  }
+  const planned = planRun(graph, run, existing, rules, opts);
+  let reevaluated = 0;
+  if (w)
+    for (const ref of w.refs) {
+      if (planned.applicable.delete(ref)) reevaluated++;
+    }
+  return { ...planned, reevaluated };
 }
 
 /** Plans an evaluation's findings against the `existing` ones (see evaluateAndPlan). */
@@ -212,6 +251,6 @@ export function projectCounts(before: FindingCounts, changes: readonly FindingCh
  * Whether an evaluation may run over part of the store at a time. TypeScript rules other than
  * the built-in ones get the whole item graph: they may look at any item.
  */
-export function chunkable(ruleSet: Pick<RuleSet, 'rules'>): boolean {
+export function chunkable(ruleSet: { rules: readonly CompiledRule[] }): boolean {
   return ruleSet.rules.every((r) => r.def.function === undefined || BUILT_IN_FUNCTIONS.has(r.def.function));
 }

@@ -5,6 +5,7 @@
 import type { Db } from '../../db/client.ts';
 import { coversMostItems, letIoRun, type Pipeline, withPipeline } from '../../db/query.ts';
 import type { EvaluationChunk } from '../../rules/affected.ts';
+import type { CompiledRule } from '../../rules/compile.ts';
 import type { Waiver } from '../../rules/config.ts';
 import { type EvaluationRun, evaluateItemsSliced } from '../../rules/evaluate.ts';
 import { createItemGraph, type GraphItem, type ItemGraph } from '../../rules/graph.ts';
@@ -25,6 +26,7 @@ import {
   type RuleErrors,
   readsRaw,
   reportErrors,
+  workloadRules,
 } from '../../rules/pass.ts';
 import type { FindingsPlan, StoredFinding } from '../../rules/plan.ts';
 import { chunks, loadAffected, loadAllItems, loadChunk, planEvaluationChunks } from './load-items.ts';
@@ -77,7 +79,10 @@ export interface PreparedEvaluation {
   plan: FindingsPlan;
   evaluated: number;
   checks: number;
-  /** Rules that applied to each evaluated, live item: the compliance denominator. */
+  /**
+   * Rules that applied to each evaluated, live item: the compliance denominator. Items evaluated
+   * for their owner's workload alone are not in it: their count did not change.
+   */
   applicable: Map<string, number>;
   ruleErrors: RuleErrorSummary[];
   /** Items whose evaluation failed (EvaluationRun.failed). */
@@ -92,20 +97,27 @@ export async function prepareEvaluation(
 ): Promise<PreparedEvaluation> {
   let items: GraphItem[];
   let refs: string[];
+  let workload: { refs: string[]; rules: CompiledRule[] } | undefined;
   const load = { raw: ruleSet.rules.some(readsRaw) };
   if (opts.refs) {
-    const affected = await loadAffected(db, opts.refs, { ...load, owners: opts.owners });
+    // Items reached only through an owner's workload (an owner's 500 items in progress, one of
+    // which changed hands) are evaluated with the rules that count it, without their context.
+    const rules = workloadRules(ruleSet.rules);
+    const affected = await loadAffected(db, opts.refs, { ...load, owners: opts.owners, workload: rules !== null });
     items = affected.items;
     refs = affected.evaluate;
+    if (rules && affected.workload.length > 0) workload = { refs: affected.workload, rules };
   } else {
     items = await loadAllItems(db, load);
     refs = items.map((i) => i.ref);
   }
   const graph = createItemGraph(items, opts.now);
   const existing = await existingFindings(db, opts.refs ? refs : undefined);
-  const { run, plan, applicable } = await evaluateAndPlan(graph, refs, existing, ruleSet.rules, {
+  if (workload) existing.push(...(await existingFindings(db, workload.refs, workload.rules)));
+  const { run, plan, applicable, reevaluated } = await evaluateAndPlan(graph, refs, existing, ruleSet.rules, {
     ...opts,
     keep: opts.keep ?? keptRules(ruleSet),
+    workload,
   });
   const errors = collectErrors(new Map(), run.results);
   reportErrors(ruleSet, errors);
@@ -113,7 +125,7 @@ export async function prepareEvaluation(
   return {
     graph,
     plan,
-    evaluated: applicable.size,
+    evaluated: applicable.size + reevaluated,
     checks: run.checks,
     applicable,
     ruleErrors: errorSummary(errors),

@@ -29,6 +29,23 @@ export interface ItemLoadOptions {
 export interface AffectedOptions extends ItemLoadOptions {
   /** Owner ids whose in-progress items a change affects besides the changed items' own owners. */
   owners?: readonly string[];
+  /**
+   * Put the items the change reaches only through an owner's workload (in progress for an owner
+   * a changed item has or had, and affected no other way) in `workload`, without their context:
+   * they are evaluated with the rules that count an owner's items alone (rules/pass.ts
+   * workloadRules). Otherwise they are in `evaluate` with everything else.
+   */
+  workload?: boolean;
+}
+
+/** What a change set affects: see loadAffected. */
+export interface Affected {
+  /** Refs to evaluate with every rule. */
+  evaluate: string[];
+  /** Refs affected only through their owner's workload (AffectedOptions.workload). */
+  workload: string[];
+  /** The items both need: the affected ones and their context. */
+  items: GraphItem[];
 }
 
 export const CHUNK = 5000;
@@ -163,11 +180,7 @@ async function ownersWip(db: Db, ownerIds: string[], opts: ItemLoadOptions): Pro
 }
 
 /** What to evaluate for a set of changed refs, and the items its context needs. */
-export async function loadAffected(
-  db: Db,
-  changed: string[],
-  opts: AffectedOptions = {},
-): Promise<{ evaluate: string[]; items: GraphItem[] }> {
+export async function loadAffected(db: Db, changed: string[], opts: AffectedOptions = {}): Promise<Affected> {
   // A change set covering most items (a first sync) is expanded in memory over one scan:
   // following parents, children and links level by level would read each row several times.
   if (await coversMostItems(db, changed)) {
@@ -180,7 +193,11 @@ export async function loadAffected(
         pushTo(blocking, l.target, it.ref);
       }
     }
-    return { evaluate: [...affectedInMemory(all.map(shapeOf), changed, opts.owners, blocking)], items: all };
+    return {
+      evaluate: [...affectedInMemory(all.map(shapeOf), changed, opts.owners, blocking)],
+      workload: [],
+      items: all,
+    };
   }
   const items = new Map<string, GraphItem>();
   await itemsByRefs(db, changed, items, opts);
@@ -204,9 +221,12 @@ export async function loadAffected(
   for (const r of await blockingReach(db, changed)) targets.add(r);
   const owners = new Set(changed.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o));
   for (const o of opts.owners ?? []) owners.add(o);
+  // Last: only what nothing above reached is affected through the workload alone.
+  const workload: string[] = [];
   for (const it of await ownersWip(db, [...owners], opts)) {
     items.set(it.ref, it);
-    targets.add(it.ref);
+    if (opts.workload && !targets.has(it.ref)) workload.push(it.ref);
+    else targets.add(it.ref);
   }
   const evaluate = [...targets];
   await itemsByRefs(db, evaluate, items, opts);
@@ -232,7 +252,7 @@ export async function loadAffected(
   const more = new Set(evaluate.map((r) => items.get(r)?.owner?.id).filter((o): o is string => !!o));
   for (const o of owners) more.delete(o);
   for (const it of await ownersWip(db, [...more], opts)) if (!items.has(it.ref)) items.set(it.ref, it);
-  return { evaluate, items: [...items.values()] };
+  return { evaluate, workload, items: [...items.values()] };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The findings table as the evaluation reads and writes it: the stored findings of some refs,
 // a plan's inserts, updates and history rows, each item's count of applicable rules, and the
 // open and waived counts. The plan itself is decided without a database (rules/plan.ts).
-import { getTableColumns, inArray, sql } from 'drizzle-orm';
+import { and, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { sendRows } from '../../db/copy.ts';
 import { inList, type Pipeline } from '../../db/query.ts';
@@ -13,11 +13,24 @@ import { chunks, READ_BATCH } from './load-items.ts';
 
 const FINDING_FIELDS = getTableColumns(findings);
 
-export async function existingFindings(db: Db, refs: string[] | undefined): Promise<StoredFinding[]> {
+/** The stored findings of `refs` (every finding when undefined), of `rules` alone when given. */
+export async function existingFindings(
+  db: Db,
+  refs: string[] | undefined,
+  rules?: readonly { id: string }[],
+): Promise<StoredFinding[]> {
   if (!refs) return (await selectRows(db, FINDING_FIELDS, findings)) as StoredFinding[];
   const out: StoredFinding[] = [];
-  for (const c of chunks(refs, READ_BATCH))
-    out.push(...((await selectRows(db, FINDING_FIELDS, findings, inList(findings.ref, c))) as StoredFinding[]));
+  const ofRules =
+    rules &&
+    inList(
+      findings.rule,
+      rules.map((r) => r.id),
+    );
+  for (const c of chunks(refs, READ_BATCH)) {
+    const where = ofRules ? and(inList(findings.ref, c), ofRules) : inList(findings.ref, c);
+    out.push(...((await selectRows(db, FINDING_FIELDS, findings, where)) as StoredFinding[]));
+  }
   return out;
 }
 

@@ -66,6 +66,7 @@ const containers = sql.raw(CONTAINER_KINDS.map((k) => `'${k}'`).join(','));
 
 export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<ScopeAggregate[]> {
   const nowIso = opts.now.toISOString();
+  if (opts.epicRoots !== undefined && opts.aggregates === false) return epicScopes(db, opts.epicRoots, nowIso);
   const figures = aggregatesOf(nowIso, sql`false`);
   const rootFilter: SQL =
     opts.epicRoots === undefined
@@ -104,14 +105,21 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   // (BENCHMARKS.md). On Postgres the work_mem keeps the sorts and hashes of a whole portfolio in
   // memory rather than in temporary files; not on PGlite, whose memory is ours and never shrinks
   // (the first sync's memory goal).
-  // Settings local to a transaction need one; inside a caller's they would outlive this
-  // statement, so they go back to the session's values after it (on failure the savepoint's
-  // rollback undoes them). One statement sets them all, one restores them.
   const settings: [string, string][] = [
     ['enable_mergejoin', 'off'],
     ['jit', 'off'],
   ];
   if (!isPglite(db)) settings.push(['work_mem', '64MB']);
+  return withSettings(db, settings, (tx) => scopeRows(tx, rootFilter, blocks));
+}
+
+/**
+ * Runs `fn` with planner settings local to it. Settings local to a transaction need one; inside
+ * a caller's they would outlive this statement, so they go back to the session's values after
+ * it (on failure the savepoint's rollback undoes them). One statement sets them all, one
+ * restores them.
+ */
+async function withSettings<T>(db: Db, settings: [string, string][], fn: (tx: Db) => Promise<T>): Promise<T> {
   const names = textArray(settings.map(([name]) => name));
   const values = textArray(settings.map(([, value]) => value));
   return db.transaction(async (txRaw) => {
@@ -119,7 +127,7 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
     await tx.execute(
       sql`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`,
     );
-    const result = await scopeRows(tx, rootFilter, blocks);
+    const result = await fn(tx);
     await tx.execute(sql`select set_config(name, reset_val, true) from pg_settings where name = any(${names}::text[])`);
     return result;
   });
@@ -161,7 +169,118 @@ async function scopeRows(db: Db, rootFilter: SQL, blocks: SQL[]): Promise<ScopeA
     select * from (${sql.join(blocks, sql` union all `)}) s
     order by scope`,
   );
-  return rows.map((r) => ({
+  return rows.map(toAggregate);
+}
+
+/**
+ * The rollups of some epics alone (a webhook's commit): their trees walked down from the roots a
+ * level at a time, then the members' rows, checks, blocking links and findings read by their
+ * refs, by index, and joined by hash. The whole-store CTEs of scopeRows read every item, link and
+ * open finding to roll up a few trees. Left to itself, the planner guessed the size of the tree
+ * and of the member lists and chose nested loops that scanned them once per row, or sequential
+ * scans of work_items and findings that tested each row against the member list.
+ * The same figures (aggregatesOf) over the same members.
+ */
+async function epicScopes(db: Db, roots: readonly string[], nowIso: string): Promise<ScopeAggregate[]> {
+  const pairs = await epicMembers(db, roots);
+  if (pairs.length === 0) return [];
+  const members = textArray([...new Set(pairs.map(([, ref]) => ref))]);
+  // Every table is read by the members' refs, through its index: without statistics (a store
+  // just filled) the planner scanned findings whole, testing each row against the list.
+  const settings: [string, string][] = [
+    ['enable_seqscan', 'off'],
+    ['enable_nestloop', 'off'],
+    ['enable_mergejoin', 'off'],
+    ['jit', 'off'],
+  ];
+  const rows = await withSettings(db, settings, (tx) =>
+    queryRows<Record<string, unknown>>(
+      tx,
+      sql`
+    with
+    tree(root, ref) as (
+      select * from unnest(${textArray(pairs.map(([root]) => root))}::text[], ${textArray(pairs.map(([, ref]) => ref))}::text[])
+    ),
+    live as (
+      select w.ref, w.connection, w.project, w.kind, w.status_category as sc, w.points, w.due, w.start, w.started,
+             w.resolved, w.created, c.rule_checks, w.parent, w.kind in (${containers}) as container
+      from work_items w
+        left join (select ref, rule_checks from item_checks where ref = any(${members}::text[])) c on c.ref = w.ref
+      where w.ref = any(${members}::text[]) and w.deleted_at is null
+    ),
+    blocked as (
+      -- Each blocker by its ref: the one path there is, nested loops off or not.
+      select distinct l.source as ref from item_links l
+        cross join lateral (select 1 from work_items t where t.ref = l.target and t.deleted_at is null
+          and t.status_category in ('todo', 'in_progress', 'removed') limit 1) t
+      where l.source = any(${members}::text[])
+        and (l.type in ('blocked_by', 'depends_on') or l.relation in ('blocked_by', 'depends_on'))
+    ),
+    fc as (
+      -- The status in the filters, not the where clause: the members' rows by ref alone (without
+      -- statistics the planner also read the status index, every open finding).
+      select ref,
+        count(*) filter (where status = 'open' and severity = 'error') as e,
+        count(*) filter (where status = 'open' and severity = 'warning') as w,
+        count(*) filter (where status = 'open' and severity = 'info') as i
+      from findings where ref = any(${members}::text[]) group by ref
+    ),
+    item as (
+      select l.*, b.ref is not null as is_blocked, nullif(f.e, 0) as fe, nullif(f.w, 0) as fw, nullif(f.i, 0) as fi
+      from live l left join blocked b on b.ref = l.ref left join fc f on f.ref = l.ref
+    )
+    select 'epic:' || t.root as scope, ${aggregatesOf(nowIso, sql`t.ref = t.root`)}
+    from tree t join item i on i.ref = t.ref group by t.root
+    order by scope`,
+    ),
+  );
+  return rows.map(toAggregate);
+}
+
+/**
+ * (root, member) pairs of the epic trees under `roots` (live containers), the roots among their
+ * members: a level of children at a time, each by the parent index. Cycle-safe: a member is
+ * walked on only with roots it did not have yet.
+ */
+async function epicMembers(db: Db, roots: readonly string[]): Promise<[string, string][]> {
+  if (roots.length === 0) return [];
+  const top = await queryRows<{ ref: string }>(
+    db,
+    sql`select ref from work_items where ${inList(sql`ref`, roots)} and deleted_at is null and kind in (${containers})`,
+  );
+  const rootsOf = new Map<string, Set<string>>();
+  const pairs: [string, string][] = [];
+  let frontier = new Map<string, string[]>();
+  for (const { ref } of top) {
+    rootsOf.set(ref, new Set([ref]));
+    pairs.push([ref, ref]);
+    frontier.set(ref, [ref]);
+  }
+  while (frontier.size > 0) {
+    const kids = await queryRows<{ ref: string; parent: string }>(
+      db,
+      sql`select ref, parent from work_items where ${inList(sql`parent`, [...frontier.keys()])} and deleted_at is null`,
+    );
+    const next = new Map<string, string[]>();
+    for (const { ref, parent } of kids) {
+      const have = rootsOf.get(ref) ?? new Set<string>();
+      rootsOf.set(ref, have);
+      for (const root of frontier.get(parent) ?? []) {
+        if (have.has(root)) continue;
+        have.add(root);
+        pairs.push([root, ref]);
+        const list = next.get(ref);
+        if (list) list.push(root);
+        else next.set(ref, [root]);
+      }
+    }
+    frontier = next;
+  }
+  return pairs;
+}
+
+function toAggregate(r: Record<string, unknown>): ScopeAggregate {
+  return {
     scope: String(r.scope),
     total: Number(r.total),
     todo: Number(r.todo),
@@ -190,7 +309,7 @@ async function scopeRows(db: Db, rootFilter: SQL, blocks: SQL[]): Promise<ScopeA
     totalChildren: Number(r.total_children),
     overdueContainers: Number(r.overdue_containers),
     members: Number(r.members),
-  }));
+  };
 }
 
 /**

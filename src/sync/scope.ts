@@ -93,7 +93,9 @@ export async function leaveScope(db: Db, refs: readonly string[]): Promise<strin
 /**
  * The reconcile sweep's stored refs that its scope query no longer lists: read again by key,
  * an item the tracker still has left the scope (unless it is back in it by now: then it is
- * stored), one it no longer returns was deleted. Returns the refs whose evaluation changed.
+ * stored), one it no longer returns was deleted. Then the items whose links name an item that
+ * is not stored, or no longer live, are read again (rereadDangling). Returns the refs whose
+ * evaluation changed.
  */
 export async function sweepGone(
   db: Db,
@@ -101,22 +103,76 @@ export async function sweepGone(
   gone: readonly string[],
   now: Date,
 ): Promise<{ deleted: string[]; leftScope: string[]; stored: string[]; unreadable: QuarantinedItem[] }> {
-  if (gone.length === 0) return { deleted: [], leftScope: [], stored: [], unreadable: [] };
+  const out = {
+    deleted: [] as string[],
+    leftScope: [] as string[],
+    stored: [] as string[],
+    unreadable: [] as QuarantinedItem[],
+  };
+  if (gone.length > 0) {
+    const prefix = `${connector.id}:`;
+    const keys = gone.map((r) => r.slice(prefix.length));
+    // An item that comes back unreadable still exists: quarantined, not deleted.
+    const refused: UnreadableItem[] = [];
+    const found = await connector.fetchItems(keys, { onUnreadable: (u) => void refused.push(...u) });
+    out.unreadable.push(...unreadableItems(connector.id, refused));
+    await recordQuarantine(db, out.unreadable);
+    const { inScope, outOfScope } = await admitInScope(connector, found);
+    const returned = new Set([...found, ...refused].map((i) => makeRef(connector.id, storableText(i.key))));
+    out.deleted = await markDeleted(
+      db,
+      gone.filter((r) => !returned.has(r)),
+      now,
+    );
+    out.leftScope = await leaveScope(db, outOfScope);
+    out.stored = (await storeItems(db, inScope, now)).changed;
+  }
+  const again = await rereadDangling(db, connector, now);
+  out.stored.push(...again.stored);
+  out.leftScope.push(...again.leftScope);
+  out.unreadable.push(...again.unreadable);
+  return out;
+}
+
+/**
+ * Reads again, and stores, the connection's live items whose own links within the tracker name
+ * an item pmo-sync does not hold live: deleted, never stored, or outside the scope. A tracker
+ * drops the links of an item it deletes without touching the items on their other end (Jira
+ * deletes them with the issue, no changelog and no `updated` on the others; Azure DevOps hides
+ * them while the item is in the Recycle Bin, no new revision), so no incremental pull reads those
+ * items again: without this they would keep the link for good, where a run that read them after
+ * the deletion has none. Links to items outside the scope are read again on every sweep, and
+ * stay. Cross-tracker pointers are the item's own fields: they change only with its `updated`.
+ */
+export async function rereadDangling(
+  db: Db,
+  connector: Connector,
+  now: Date,
+  opts: { targets?: readonly string[] } = {},
+): Promise<{ stored: string[]; leftScope: string[]; unreadable: QuarantinedItem[] }> {
+  // `targets`: only links to these (items just deleted, by a webhook say), read by index.
+  const toTargets = opts.targets ? sql` and ${inList(sql`l.target`, opts.targets)}` : sql``;
+  const rows = await queryRows<{ ref: string }>(
+    db,
+    sql`select distinct s.ref from item_links l
+      join work_items s on s.ref = l.source
+      where s.connection = ${connector.id} and s.deleted_at is null and l.type <> 'cross_tracker'${toTargets}
+        and not exists (select 1 from work_items t where t.ref = l.target and t.deleted_at is null)
+      order by s.ref`,
+  );
+  if (rows.length === 0) return { stored: [], leftScope: [], unreadable: [] };
   const prefix = `${connector.id}:`;
-  const keys = gone.map((r) => r.slice(prefix.length));
-  // An item that comes back unreadable still exists: quarantined, not deleted.
   const refused: UnreadableItem[] = [];
-  const found = await connector.fetchItems(keys, { onUnreadable: (u) => void refused.push(...u) });
+  const found = await connector.fetchItems(
+    rows.map((r) => r.ref.slice(prefix.length)),
+    { onUnreadable: (u) => void refused.push(...u) },
+  );
   const unreadable = unreadableItems(connector.id, refused);
   await recordQuarantine(db, unreadable);
+  // One the tracker no longer returns was deleted after the sweep listed its keys: the next
+  // sweep marks it.
   const { inScope, outOfScope } = await admitInScope(connector, found);
-  const returned = new Set([...found, ...refused].map((i) => makeRef(connector.id, storableText(i.key))));
-  const deleted = await markDeleted(
-    db,
-    gone.filter((r) => !returned.has(r)),
-    now,
-  );
   const leftScope = await leaveScope(db, outOfScope);
   const stored = (await storeItems(db, inScope, now)).changed;
-  return { deleted, leftScope, stored, unreadable };
+  return { stored, leftScope, unreadable };
 }

@@ -34,7 +34,7 @@ const RULES = `- id: epic-target-date
   title: Not blocked by removed work
   severity: warning
   applies: item.open
-  check: '!links.exists(l, l.relation == "blocked_by" && (l.deleted || l.statusCategory == "removed"))'
+  check: '!links.exists(l, l.relation == "blocked_by" && l.found && l.statusCategory == "removed")'
   message: Remove the dependency of {{item.key}} on removed work.
 `;
 
@@ -265,7 +265,7 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
     });
   });
 
-  it('resolves the findings of deleted items and flags work blocked by them', async () => {
+  it('resolves the findings of deleted items; a deleted blocker reads as one never synced', async () => {
     const db = await fresh();
     const rs = ruleSet();
     const blocker = item({ ref: 'ado-main:42', tracker: 'azure-devops', kind: 'epic' });
@@ -279,22 +279,26 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
     await store(db, [{ ...blocker, deletedAt: hours(1).toISOString() }]);
     const summary = await evaluateFindings(db, rs, { refs: ['ado-main:42'], now: hours(1), waivers: [] });
 
-    expect({ summary, rows: (await rows(db)).map((r) => [r.ref, r.rule, r.status]) }).toEqual({
+    const after = (await rows(db)).map((r) => [r.ref, r.rule, r.status]);
+    // The same story beside a blocker that was never stored: the same findings.
+    await fresh();
+    await store(db, [story]);
+    await evaluateFindings(db, rs, { now: hours(1), waivers: [] });
+
+    expect({ summary, rows: after, neverStored: await rows(db) }).toEqual({
       summary: {
         evaluated: 1,
         checks: 3,
-        open: 1,
-        opened: 1,
+        open: 0,
+        opened: 0,
         resolved: 1,
         waived: 0,
-        byRule: { 'blocked-by-removed': 1 },
-        changedRefs: ['ado-main:42', 'jira-main:S-1'],
+        byRule: {},
+        changedRefs: ['ado-main:42'],
         ruleErrors: [],
       },
-      rows: [
-        ['ado-main:42', 'epic-target-date', 'resolved'],
-        ['jira-main:S-1', 'blocked-by-removed', 'open'],
-      ],
+      rows: [['ado-main:42', 'epic-target-date', 'resolved']],
+      neverStored: [],
     });
   });
 
@@ -323,6 +327,50 @@ describe.each(dbTargets())('evaluateFindings on $name', (target) => {
       byRule: { 'epic-target-date': 2 },
       changedRefs: ['jira-main:EP-1'],
       ruleErrors: [],
+    });
+  });
+
+  it('re-evaluates the work of the owners an item left and joined for their workload alone', async () => {
+    const db = await fresh();
+    const dir = rulesDir({
+      'wip.yaml': `- id: wip-per-owner
+  title: Owners do not juggle too much work in progress
+  severity: info
+  function: wip-per-owner
+  message: "{{item.owner.name}} has more than {{params.limit}} items in progress."
+  params: { limit: 2 }
+`,
+    });
+    const rs = loadRuleSet({ config: { packs: [], files: ['org.yaml', 'wip.yaml'] }, cwd: dir });
+    const story = (n: number, owner: string) => item({ ref: `jira-main:S-${n}`, statusCategory: 'in_progress', owner });
+    await store(db, [story(1, 'alice'), story(2, 'alice'), story(3, 'alice'), story(4, 'bob')]);
+    await evaluateFindings(db, rs, { now: T0, waivers: [] });
+    const before = (await rows(db)).map((r) => [r.ref, r.rule, r.status]);
+
+    // S-1 goes to Bob: Alice (the owner it left) is at the limit again, Bob at it.
+    await store(db, [story(1, 'bob')]);
+    const summary = await evaluateFindings(db, rs, {
+      refs: ['jira-main:S-1'],
+      owners: ['alice'],
+      now: hours(1),
+      waivers: [],
+    });
+    const after = (await rows(db)).map((r) => [r.ref, r.rule, r.status]);
+    // A full evaluation of the same state finds nothing more to change.
+    const full = await evaluateFindings(db, rs, { now: hours(1), waivers: [] });
+
+    const wip = (ref: string, status: string) => [`jira-main:${ref}`, 'wip-per-owner', status];
+    expect({
+      before,
+      after,
+      // S-1 with its four rules; S-2, S-3 (Alice's) and S-4 (Bob's) with the workload rule alone.
+      summary: [summary.evaluated, summary.checks, summary.resolved, summary.changedRefs],
+      full: [full.opened, full.resolved, full.changedRefs],
+    }).toEqual({
+      before: [wip('S-1', 'open'), wip('S-2', 'open'), wip('S-3', 'open')],
+      after: [wip('S-1', 'resolved'), wip('S-2', 'resolved'), wip('S-3', 'resolved')],
+      summary: [4, 4 + 3, 3, ['jira-main:S-1', 'jira-main:S-2', 'jira-main:S-3']],
+      full: [0, 0, []],
     });
   });
 

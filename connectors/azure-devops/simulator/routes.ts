@@ -37,7 +37,8 @@ export function createRoutes({ store, hooks, url, bot }: RouteDeps) {
       for (const name of fields) if (it.fields[name] !== undefined) f[name] = it.fields[name];
     } else Object.assign(f, it.fields);
     const out: Record<string, unknown> = { id: it.id, rev: it.rev, fields: f };
-    if ((expand === 'relations' || expand === 'all') && it.relations.length > 0) out.relations = it.relations;
+    const relations = store.visibleRelations(it);
+    if ((expand === 'relations' || expand === 'all') && relations.length > 0) out.relations = relations;
     if (expand === 'links' || expand === 'all') {
       out._links = {
         self: { href: self },

@@ -188,6 +188,43 @@ describe('responses match the 7.2 spec and the HTTP examples', () => {
   });
 });
 
+describe('the Recycle Bin', () => {
+  test('links to a deleted work item are hidden on the other one, with no revision of its own, until restored', async () => {
+    // Arrange: 2 is a successor of 1 (1 is 2's predecessor).
+    const s = await sim();
+    s.addProject('P', 'Agile');
+    const first = s.store.create({ project: 'P', type: 'User Story', title: 'predecessor' });
+    const second = s.store.create({
+      project: 'P',
+      type: 'User Story',
+      title: 'successor',
+      relations: [
+        {
+          rel: 'System.LinkTypes.Dependency-Reverse',
+          url: s.store.relationUrl(first.id),
+          attributes: { isLocked: false, name: 'Predecessor' },
+        },
+      ],
+    });
+    const read = async () => {
+      const r = await call(s, 'GET', `/_apis/wit/workitems/${second.id}?$expand=relations`);
+      return { rev: r.body!.rev, relations: ((r.body!.relations as { url: string }[]) ?? []).map((x) => x.url) };
+    };
+    const before = await read();
+    // Act
+    s.store.remove(first.id);
+    const deleted = { item: (await call(s, 'GET', `/_apis/wit/workitems/${first.id}`)).status, other: await read() };
+    s.store.restore(first.id);
+    const restored = await read();
+    // Assert
+    expect({ before, deleted, restored }).toEqual({
+      before: { rev: 1, relations: [s.store.relationUrl(first.id)] },
+      deleted: { item: 404, other: { rev: 1, relations: [] } },
+      restored: { rev: 1, relations: [s.store.relationUrl(first.id)] },
+    });
+  });
+});
+
 describe('limits and faults', () => {
   test('WIQL over 20,000 results is refused unless $top bounds it', async () => {
     // Arrange

@@ -169,6 +169,17 @@ export function createStore(opts: StoreOptions) {
 
   const relationUrl = (id: number) => `${opts.baseUrl()}/_apis/wit/workItems/${id}`;
 
+  /**
+   * A work item in the Recycle Bin keeps its links (restoring it brings them back), but the work
+   * items it was linked to no longer show them: their `relations` leave it out, with no new
+   * revision of their own, until it is restored.
+   */
+  const visibleRelations = (it: SimWorkItem): SimRelation[] =>
+    it.relations.filter((r) => {
+      const m = /\/_apis\/wit\/workItems\/(\d+)$/i.exec(r.url);
+      return !(m && items.get(Number(m[1]))?.deleted);
+    });
+
   const store = {
     items,
     projects,
@@ -176,6 +187,7 @@ export function createStore(opts: StoreOptions) {
     statesOf,
     get,
     relationUrl,
+    visibleRelations,
     clock,
 
     addProject(name: string, process: ProcessName, id = `proj-${projects.size + 1}`) {
@@ -266,8 +278,10 @@ export function createStore(opts: StoreOptions) {
       for (const [k, v] of Object.entries(fields)) setField(it, k, v, changes);
       let relChanged = false;
       if (relations?.removeIndexes?.length) {
-        const drop = new Set(relations.removeIndexes);
-        it.relations = it.relations.filter((_, i) => !drop.has(i));
+        // Indexes into the relations as the service shows them (visibleRelations).
+        const shown = visibleRelations(it);
+        const drop = new Set(relations.removeIndexes.map((i) => shown[i]));
+        it.relations = it.relations.filter((r) => !drop.has(r));
         relChanged = true;
       }
       if (relations?.add?.length) {
@@ -312,8 +326,10 @@ export function createStore(opts: StoreOptions) {
       });
     },
 
+    /** Moves a work item to the Recycle Bin: a revision of its own, as in the service. */
     remove(id: number, by: SimIdentity = PERSON) {
       const it = get(id);
+      revise(it, by, {});
       it.deleted = true;
       opts.onChange({ eventType: 'workitem.deleted', item: it, changes: {}, by });
     },

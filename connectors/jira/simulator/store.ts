@@ -269,10 +269,22 @@ export function createStore(opts: {
     return issue;
   }
 
+  /**
+   * Deletes an issue as Jira does: its links go with it (DefaultIssueDeleteHelper removes them
+   * with IssueLinkManager.removeIssueLinksNoChangeItems), so the issues it was linked to no
+   * longer list it in `issuelinks`, with no changelog entry and no `updated` bump on them, and
+   * no event of their own: an incremental pull by `updated` never reads them again for it.
+   */
   function deleteIssue(keyOrId: string, change: ChangeOptions = {}): void {
     const issue = mustGet(keyOrId);
     issues.delete(issue.key);
     byId.delete(issue.id);
+    for (const other of issues.values()) {
+      const links = other.fields.issuelinks as { inwardIssue?: { id: string }; outwardIssue?: { id: string } }[];
+      if (!Array.isArray(links)) continue;
+      const kept = links.filter((l) => (l.inwardIssue ?? l.outwardIssue)?.id !== issue.id);
+      if (kept.length !== links.length) other.fields.issuelinks = kept;
+    }
     version++;
     opts.emit({
       kind: 'issue',
