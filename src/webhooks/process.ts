@@ -15,7 +15,7 @@ import { createQueue } from '../queue/queue.ts';
 import type { SyncPipeline } from '../sync/pipeline.ts';
 import { recordQuarantine, unreadableItems } from '../sync/quarantine.ts';
 import { commitChanges } from '../sync/run.ts';
-import { admitInScope, leaveScope } from '../sync/scope.ts';
+import { admitInScope, leaveScope, rereadDangling } from '../sync/scope.ts';
 import { refreshAggregates as refreshAggregateRollups } from '../sync/steps.ts';
 import { markDeleted, storeItems } from '../sync/store.ts';
 import { PRIORITY_WEBHOOK } from '../writeback/plan.ts';
@@ -186,7 +186,15 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         unreadable.push(row);
       }
     }
-    changed.push(...(await markDeleted(db, [...new Set(gone)])));
+    const deleted = [...new Set(gone)];
+    changed.push(...(await markDeleted(db, deleted)));
+    // The tracker took the deleted items' links off the items linked to them without a change of
+    // theirs that a later pull would see (Jira): those items are read again now, whether the
+    // deleted one was ever stored or not (scope.ts rereadDangling).
+    if (deleted.length > 0) {
+      const again = await rereadDangling(db, connector, new Date(), { targets: deleted });
+      changed.push(...again.stored, ...again.leftScope);
+    }
     return { changed, done, unreadable };
   }
 
