@@ -12,6 +12,8 @@ export default defineConfig({
       'db/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/*.slow.test.ts', 'test/browser/**', 'test/worker/**'],
+    // The migrated templates test databases are copied from (test/helpers/templates.ts).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
