@@ -1,21 +1,27 @@
-// Test databases: in-memory PGlite (pglite.ts) always, and a throwaway database on the real
-// Postgres named by TEST_DATABASE_URL when it is set. Each call gets an isolated, migrated
-// database: a copy of the run's template (test/helpers/templates.ts) where test/global-setup.ts
-// made one, else migrated here.
+// Test databases: in-memory PGlite (pglite.ts), and a throwaway database on the real Postgres
+// named by TEST_DATABASE_URL. Each call gets an isolated, migrated database: a copy of the run's
+// template (test/helpers/templates.ts) where test/global-setup.ts made one, else migrated here.
+//
+// Which targets a run covers: test/helpers/targets.ts (PMO_TEST_TARGETS). This module is how a
+// test reaches Postgres: in a Postgres-only run vitest.config.ts runs only the files importing it.
 import { randomBytes } from 'node:crypto';
 import { afterAll, inject } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { openPglite } from './pglite.ts';
+import { covers, postgresUrl } from './targets.ts';
+
+export { covers, postgresUrl } from './targets.ts';
 
 export interface TestDbTarget {
   name: 'pglite' | 'postgres';
   open(): Promise<Database>;
 }
 
-/** The database kinds every shared DB suite runs on: PGlite, plus Postgres when configured. */
+/** The database kinds every shared DB suite runs on: those this run covers (targets.ts). */
 export function dbTargets(): TestDbTarget[] {
-  const targets: TestDbTarget[] = [{ name: 'pglite', open: openPglite }];
-  const pgUrl = process.env.TEST_DATABASE_URL;
+  const targets: TestDbTarget[] = [];
+  if (covers('pglite')) targets.push({ name: 'pglite', open: openPglite });
+  const pgUrl = postgresUrl();
   if (pgUrl) targets.push({ name: 'postgres', open: () => openIsolatedPostgres(pgUrl) });
   return targets;
 }
