@@ -1,4 +1,5 @@
 import { globSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { parseTargets } from './test/helpers/targets.ts';
 
@@ -31,5 +32,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One test file per core, and at least two: vitest's default leaves a core free (one worker on
+    // two cores), while test files spend much of their time waiting on the processes they start,
+    // on Postgres and on sockets.
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 });
