@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['**/*.slow.test.ts'],
     exclude: ['**/node_modules/**'],
+    // The migrated templates test databases are copied from (test/helpers/templates.ts).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',

@@ -24,6 +24,11 @@ export interface OpenOptions {
   cwd?: string;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /**
+   * memory:// only: start from this dump of a data directory (PGlite's `dumpDataDir`) instead of
+   * an empty cluster, which PGlite would make by running initdb in this process.
+   */
+  loadDataDir?: Blob;
 }
 
 export async function openDatabase(url: string | undefined, opts: OpenOptions = {}): Promise<Database> {
@@ -172,7 +177,7 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   let unlock = () => {};
   const settings = { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] };
   if (/^memory:\/\//i.test(target)) {
-    client = new PGlite(settings);
+    client = new PGlite({ ...settings, loadDataDir: opts.loadDataDir });
     location = 'memory://';
     keepParserUnoptimized(client);
     await client.waitReady;

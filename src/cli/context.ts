@@ -33,6 +33,8 @@ export interface CliDeps {
   sleep?: (ms: number) => Promise<void>;
   /** The agent Microsoft Entra ID requests use: tests trust the simulator's authority with it. */
   entraAgent?: import('node:http').Agent;
+  /** Opens the database the config names: tests start in-memory ones from a migrated copy. */
+  openDatabase?: typeof openDatabase;
 }
 
 export interface GlobalOptions {
@@ -124,7 +126,7 @@ export function createCliContext(io: CliIo, globals: () => GlobalOptions, deps: 
     database() {
       db ??= (async () => {
         const c = ctx.config();
-        const database = await openDatabase(c?.config.database.url, { cwd: io.cwd });
+        const database = await (deps.openDatabase ?? openDatabase)(c?.config.database.url, { cwd: io.cwd });
         closers.push(() => database.close());
         await database.migrate();
         ctx.log().debug({ driver: database.driver, location: database.location }, 'database ready');

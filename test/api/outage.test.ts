@@ -15,6 +15,7 @@ import { SESSION_COOKIE } from '../../src/dashboard/routes.tsx';
 import { createApp } from '../../src/http/app.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 const SECRET = 'outage-hook-secret';
 const TOKEN = `pmo_${'t'.repeat(43)}`;
@@ -95,8 +96,7 @@ function expectNoQueryValues(lines: string[]) {
 
 describe('a database outage', () => {
   it('closed PGlite: 503 with Retry-After everywhere, no query values in the log', async () => {
-    const database = await openDatabase('memory://');
-    await database.migrate();
+    const database = await openPglite();
     const { token } = await createToken(database.db, { scope: 'read' });
     const lines: string[] = [];
     const app = appOver(database, lines);

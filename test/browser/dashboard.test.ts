@@ -8,10 +8,11 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { config, NOW, seed } from '../api/fixture.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -33,8 +34,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     readToken = (await seed(database)).tokens.read;
     const app = createApp({ database, config, log: silentLogger(), now: () => NOW });
     server = await new Promise<ReturnType<typeof serve>>((ok) => {

@@ -8,6 +8,8 @@ export default defineConfig({
   root: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),
   test: {
     include: ['test/browser/**/*.test.ts'],
+    // The migrated templates test databases are copied from (test/helpers/templates.ts).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -11,11 +11,12 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { builtInRules, config, NOW } from '../dashboard/fixture.ts';
 import { BASELINE, PAY1, seedForecasts } from '../dashboard/forecast-fixture.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -45,8 +46,7 @@ describe.skipIf(!available)('workspace in headless Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     token = (await seedForecasts(database)).tokens.read;
     const rules = builtInRules();
     const app = createApp({ database, config, log: silentLogger(), now: () => NOW, rules: async () => rules });

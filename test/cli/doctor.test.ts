@@ -7,7 +7,7 @@ import { type AdoSimulator, startAdoSimulator } from '../../connectors/azure-dev
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { openDatabase } from '../../db/client.ts';
 import { configDir, runCli, spawnCli } from '../helpers/cli.ts';
-import { openIsolatedPostgres } from '../helpers/db.ts';
+import { covers, openIsolatedPostgres, postgresUrl } from '../helpers/db.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const PUBLIC_URL = 'http://127.0.0.1:9/pmo';
@@ -101,7 +101,8 @@ async function doctor(w: World, args: string[] = []) {
 const failures = (checks: Line[]) =>
   checks.filter((c) => c.status !== 'ok').map((c) => ({ scope: c.scope, check: c.check, status: c.status }));
 
-describe('pmo-sync doctor', () => {
+// Skipped in a Postgres-only run: nothing here reaches Postgres (test/helpers/targets.ts).
+describe.runIf(covers('pglite'))('pmo-sync doctor', () => {
   it('passes every check of a good config against both simulators and exits 0', async () => {
     const w = await goodWorld();
 
@@ -501,9 +502,9 @@ describe('pmo-sync doctor', () => {
   });
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('pmo-sync doctor on Postgres', () => {
+describe.runIf(postgresUrl())('pmo-sync doctor on Postgres', () => {
   it('reports migrations not applied, then all applied; and a server that does not answer', async () => {
-    const pg = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!, { migrate: false });
+    const pg = await openIsolatedPostgres(postgresUrl()!, { migrate: false });
     const w = await goodWorld();
     const on = (url: string) =>
       configDir(configYaml(w.jira.url, w.ado.url).replace(`url: ${database}`, `url: "${url}"`));

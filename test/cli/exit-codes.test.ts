@@ -7,7 +7,7 @@ import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
 import { configDir, runCli, spawnCli } from '../helpers/cli.ts';
-import { openIsolatedPostgres } from '../helpers/db.ts';
+import { covers, openIsolatedPostgres, postgresUrl } from '../helpers/db.ts';
 
 const EMAIL = 'pmo-bot@example.com';
 const TOKEN = 'cli-good-token-4711';
@@ -34,7 +34,8 @@ function failureLines(stderr: string) {
   };
 }
 
-describe('exit codes and one-line errors', () => {
+// Skipped in a Postgres-only run: nothing here reaches Postgres (test/helpers/targets.ts).
+describe.runIf(covers('pglite'))('exit codes and one-line errors', () => {
   let jira: JiraSimulator;
   let notJira: Server;
   let notJiraUrl: string;
@@ -149,26 +150,6 @@ describe('exit codes and one-line errors', () => {
     });
   });
 
-  it.runIf(process.env.TEST_DATABASE_URL)(
-    'exits 1 naming a connection another sync holds, since this pass did not sync it',
-    async () => {
-      const db = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
-      const release = await db.tryLock('sync:jira-main');
-      try {
-        const dir = configDir(config([jiraConnection('jira-main', jira.url, TOKEN)], '', db.url));
-        const r = await runCli(['sync', '--dry-run'], { cwd: dir });
-        expect({ code: r.code, stderr: r.stderr }).toEqual({
-          code: 1,
-          stderr:
-            "pmo-sync: connection jira-main: not synced: another sync of it is running (pmo-sync serve's schedule or another sync command); this pass left it as it was, the next one will sync it\n",
-        });
-        expect(r.stdout).toContain('  jira-main (jira): SKIPPED 0 pulled');
-      } finally {
-        await release?.();
-      }
-    },
-  );
-
   it('webhooks install: exit 1 and one line for a connection whose registration failed', async () => {
     const dir = configDir(
       config(
@@ -204,6 +185,34 @@ describe('exit codes and one-line errors', () => {
     for (const argv of [['report'], ['report', '--writes'], ['writes', 'retry'], ['sync']]) {
       const r = await runCli(argv);
       expect({ argv, ...r }).toEqual({ argv, code: 2, stdout: '', stderr: line });
+    }
+  });
+});
+
+describe.runIf(postgresUrl())('exit codes on Postgres', () => {
+  let jira: JiraSimulator;
+  beforeAll(async () => {
+    jira = await startJiraSimulator({ auth: { email: EMAIL, apiToken: TOKEN } });
+    jira.seedPortfolio({ projects: ['PAY'], epics: 2, storiesPerEpic: 3, bugsPerEpic: 0, violationRate: 0.3, seed: 5 });
+  });
+  afterAll(async () => {
+    await jira.close();
+  });
+
+  it('exits 1 naming a connection another sync holds, since this pass did not sync it', async () => {
+    const db = await openIsolatedPostgres(postgresUrl()!);
+    const release = await db.tryLock('sync:jira-main');
+    try {
+      const dir = configDir(config([jiraConnection('jira-main', jira.url, TOKEN)], '', db.url));
+      const r = await runCli(['sync', '--dry-run'], { cwd: dir });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({
+        code: 1,
+        stderr:
+          "pmo-sync: connection jira-main: not synced: another sync of it is running (pmo-sync serve's schedule or another sync command); this pass left it as it was, the next one will sync it\n",
+      });
+      expect(r.stdout).toContain('  jira-main (jira): SKIPPED 0 pulled');
+    } finally {
+      await release?.();
     }
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliDeps, TerminalStream } from '../../src/cli/context.ts';
 import { main } from '../../src/cli/main.ts';
+import { openDatabaseFromTemplate } from './pglite.ts';
 import { tempDir } from './temp.ts';
 
 export interface CliResult {
@@ -43,7 +44,7 @@ export async function runCli(argv: string[], opts: RunOptions = {}): Promise<Cli
       isTTY: false,
       terminal: opts.terminal,
     },
-    { sleep: noSleep, ...opts.deps },
+    { sleep: noSleep, openDatabase: openDatabaseFromTemplate, ...opts.deps },
   );
   return { code, stdout, stderr };
 }

@@ -1,26 +1,29 @@
-// Test databases: in-memory PGlite always, and a fresh schema on the real Postgres named by
-// TEST_DATABASE_URL when it is set. Each call gets an isolated database.
+// Test databases: in-memory PGlite (pglite.ts), and a throwaway database on the real Postgres
+// named by TEST_DATABASE_URL. Each call gets an isolated, migrated database: a copy of the run's
+// template (test/helpers/templates.ts) where test/global-setup.ts made one, else migrated here.
+//
+// Which targets a run covers: test/helpers/targets.ts (PMO_TEST_TARGETS). This module is how a
+// test reaches Postgres: in a Postgres-only run vitest.config.ts runs only the files importing it.
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { type Database, openDatabase } from '../../db/client.ts';
+import { openPglite } from './pglite.ts';
+import { covers, postgresUrl } from './targets.ts';
+
+export { covers, postgresUrl } from './targets.ts';
 
 export interface TestDbTarget {
   name: 'pglite' | 'postgres';
   open(): Promise<Database>;
 }
 
-/** The database kinds every shared DB suite runs on: PGlite, plus Postgres when configured. */
+/** The database kinds every shared DB suite runs on: those this run covers (targets.ts). */
 export function dbTargets(): TestDbTarget[] {
-  const targets: TestDbTarget[] = [{ name: 'pglite', open: () => openMigrated('memory://') }];
-  const pgUrl = process.env.TEST_DATABASE_URL;
+  const targets: TestDbTarget[] = [];
+  if (covers('pglite')) targets.push({ name: 'pglite', open: openPglite });
+  const pgUrl = postgresUrl();
   if (pgUrl) targets.push({ name: 'postgres', open: () => openIsolatedPostgres(pgUrl) });
   return targets;
-}
-
-async function openMigrated(url: string): Promise<Database> {
-  const db = await openDatabase(url);
-  await db.migrate();
-  return db;
 }
 
 /** A throwaway database on the server (CREATE DATABASE), dropped when the test file ends. */
@@ -31,11 +34,14 @@ export async function openIsolatedPostgres(
   const name = `pmo_test_${randomBytes(6).toString('hex')}`;
   const { default: postgres } = await import('postgres');
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  const migrate = options.migrate !== false;
+  const template = inject('postgresTemplate');
+  const copy = migrate && template?.server === baseUrl;
+  await admin.unsafe(copy ? `create database ${name} template ${template.name}` : `create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase(url.toString(), { maxConnections: 5 });
-  if (options.migrate !== false) await db.migrate();
+  if (migrate) await db.migrate();
   const close = db.close;
   let closed: Promise<void> | undefined;
   db.close = () => {

@@ -9,13 +9,13 @@ import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
 import type { Database } from '../../db/client.ts';
-import { openDatabase } from '../../db/client.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
+import { openPglite } from '../helpers/pglite.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const SECRET = 'body-limit-secret';
@@ -73,8 +73,7 @@ connections:
   };
 
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     ({ token } = await createToken(database.db, { scope: 'read' }));
     main = await start(`{ webhookBodyBytes: ${WEBHOOK_LIMIT}, bodiesInFlightBytes: ${IN_FLIGHT} }`);
     hasty = await start('{ bodyTimeoutSeconds: 0.5 }');

@@ -10,7 +10,7 @@ import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/si
 import { type Database, openDatabase } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { configDir, runCli } from '../helpers/cli.ts';
-import { openIsolatedPostgres } from '../helpers/db.ts';
+import { covers, openIsolatedPostgres, postgresUrl } from '../helpers/db.ts';
 
 const env = { JIRA_API_TOKEN: 'dry-jira-token', ADO_PAT: 'dry-ado-pat' };
 
@@ -31,14 +31,14 @@ interface Write {
 }
 
 /** A database URL for the CLI, and how to drop it once the test is done. */
-const targets: { name: string; url: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [
-  { name: 'pglite', url: async () => ({ url: './db', drop: async () => {} }) },
-];
-if (process.env.TEST_DATABASE_URL) {
+const targets: { name: string; url: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [];
+if (covers('pglite')) targets.push({ name: 'pglite', url: async () => ({ url: './db', drop: async () => {} }) });
+const pgUrl = postgresUrl();
+if (pgUrl) {
   targets.push({
     name: 'postgres',
     url: async () => {
-      const db = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
+      const db = await openIsolatedPostgres(pgUrl);
       // The CLI opens its own connections; this one only made the database, and drops it.
       return { url: db.url, drop: () => db.close() };
     },

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findings, syncRuns, webhookInbox, writeAudit, writeOutbox } from '../../db/schema.ts';
 import { createToken } from '../../src/auth/tokens.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { openIsolatedPostgres } from '../helpers/db.ts';
+import { openIsolatedPostgres, postgresUrl } from '../helpers/db.ts';
 import {
   ADO_HOOK,
   ADO_PAT,
@@ -54,12 +54,12 @@ async function until(fn: () => Promise<boolean>, what: string, tries = 600): Pro
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe.runIf(process.env.TEST_DATABASE_URL)('replicas on one Postgres', () => {
+describe.runIf(postgresUrl())('replicas on one Postgres', () => {
   let database: Awaited<ReturnType<typeof openIsolatedPostgres>>;
   let p: Portfolio;
   const replicas: Replica[] = [];
   beforeAll(async () => {
-    database = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
+    database = await openIsolatedPostgres(postgresUrl()!);
     p = await startPortfolio({ database, jiraEpics: 4, adoEpics: 3 });
     await p.sync();
     await p.sync();

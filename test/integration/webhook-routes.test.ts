@@ -12,13 +12,14 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../connectors/index.ts';
 import type { Connector } from '../../connectors/types.ts';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { ServerLimits } from '../../src/config/schema.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 const SECRET = "It's a Secret to Everybody";
 const BASIC = `Basic ${Buffer.from('pmo-sync:hook-password').toString('base64')}`;
@@ -47,8 +48,7 @@ describe('webhook routes', () => {
     clock = new Date(Date.parse(occurred!) + 60_000);
   };
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     const { config } = parseConfig(
       `
 connections:

@@ -6,7 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { appliedState, writeAudit, writeOutbox } from '../../db/schema.ts';
-import { openIsolatedPostgres } from '../helpers/db.ts';
+import { openIsolatedPostgres, postgresUrl } from '../helpers/db.ts';
 import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
 
 const worker = fileURLToPath(new URL('./crash-worker.ts', import.meta.url));
@@ -35,11 +35,11 @@ function runChild(
   });
 }
 
-describe.runIf(process.env.TEST_DATABASE_URL)('write-back crash safety (Postgres)', () => {
+describe.runIf(postgresUrl())('write-back crash safety (Postgres)', () => {
   let database: Database & { url: string };
   let p: Portfolio;
   beforeAll(async () => {
-    database = await openIsolatedPostgres(process.env.TEST_DATABASE_URL!);
+    database = await openIsolatedPostgres(postgresUrl()!);
     p = await startPortfolio({ database, jiraEpics: 5, adoEpics: 3 });
     // Plan every write without sending any, then let killed workers send them.
     await p.sync({ dryRun: true });

@@ -6,11 +6,12 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/simulator/index.ts';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { type RunningServer, startServer } from '../../src/server/start.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 interface Slow {
   socket: Socket;
@@ -78,8 +79,7 @@ describe('HTTP server limits', () => {
 
   async function start(serverYaml: string) {
     jira = await startJiraSimulator();
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     const { config } = parseConfig(configYaml(jira.url, serverYaml), { env: {} });
     const started = await startServer({ config, database, log: silentLogger(), cwd: process.cwd(), schedule: false });
     server = started;

@@ -1,12 +1,13 @@
 // /readyz's per-connection checks: a webhook gap (the tracker changed items within the window
 // but no webhook arrived) makes the service unready, and a recent delivery clears it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { createReadiness } from '../../src/server/readiness.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { oneJiraConnection } from '../helpers/config.ts';
 import { item } from '../helpers/items.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const config = oneJiraConnection(['webhookSecret: hook-secret-for-tests']);
@@ -14,8 +15,7 @@ const config = oneJiraConnection(['webhookSecret: hook-secret-for-tests']);
 describe('readiness', () => {
   let database: Database;
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
   });
   afterAll(async () => {
     await database.close();

@@ -3,19 +3,19 @@
 // up the events stored beside it; late deliveries never regress an item.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { rollups, webhookInbox, workItems } from '../../db/schema.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { item } from '../helpers/items.ts';
+import { openPglite } from '../helpers/pglite.ts';
 import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
 
 describe('webhook processor', () => {
   let database: Database;
   let p: Portfolio;
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     p = await startPortfolio({ database });
   });
   afterAll(async () => {

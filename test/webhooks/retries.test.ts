@@ -8,11 +8,12 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJiraConnector } from '../../connectors/jira/index.ts';
 import { jiraConfig, noRefs, silentLog } from '../../connectors/jira/testing.ts';
-import { type Database, openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { createWebhookReceiver } from '../../src/webhooks/receive.ts';
 import { mountWebhookRoutes } from '../../src/webhooks/routes.ts';
+import { openPglite } from '../helpers/pglite.ts';
 
 const SECRET = 'hook-secret-for-retries';
 const BODY = readFileSync(
@@ -29,8 +30,7 @@ describe('retried Jira webhook deliveries', () => {
   let app: Hono;
   let metrics: ReturnType<typeof createMetrics>;
   beforeAll(async () => {
-    database = await openDatabase('memory://');
-    await database.migrate();
+    database = await openPglite();
     const jira = createJiraConnector({
       config: jiraConfig({ webhookSecret: SECRET }),
       log: silentLog,
