@@ -104,9 +104,17 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   // (BENCHMARKS.md). On Postgres the work_mem keeps the sorts and hashes of a whole portfolio in
   // memory rather than in temporary files; not on PGlite, whose memory is ours and never shrinks
   // (the first sync's memory goal).
-  // Settings local to a transaction need one; inside a caller's they would outlive this
-  // statement, so they go back to the session's values after it (on failure the savepoint's
-  // rollback undoes them). One statement sets them all, one restores them.
+  return withWholeTableSettings(db, (tx) => scopeRows(tx, rootFilter, blocks));
+}
+
+/**
+ * Runs `fn` in a transaction (a savepoint inside the caller's) with the planner settings for
+ * statements over every item: hash joins, no JIT, and on Postgres the work_mem to keep them in
+ * memory (see aggregateScopes). Settings local to a transaction would outlive `fn` inside a
+ * caller's, so they go back to the session's values after it (on failure the savepoint's
+ * rollback undoes them). One statement sets them all, one restores them.
+ */
+export function withWholeTableSettings<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
   const settings: [string, string][] = [
     ['enable_mergejoin', 'off'],
     ['jit', 'off'],
@@ -119,7 +127,7 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
     await tx.execute(
       sql`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`,
     );
-    const result = await scopeRows(tx, rootFilter, blocks);
+    const result = await fn(tx);
     await tx.execute(sql`select set_config(name, reset_val, true) from pg_settings where name = any(${names}::text[])`);
     return result;
   });
