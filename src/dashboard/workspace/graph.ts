@@ -2,12 +2,14 @@
 // dependency graph between them. A link on a story counts for the epic or feature it sits under
 // (up to two levels), since that is the level a roadmap is read at. Violations (a predecessor
 // that finishes after its successor starts) and cycles are worked out here, not in the view.
-import { and, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../../db/client.ts';
 import { queryRows } from '../../../db/query.ts';
-import { itemLinks, rollups, workItems } from '../../../db/schema.ts';
+import { itemLinks, itemRollups, rollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import { filterCondition, type WorkspaceFilter } from './filter.ts';
+import { itemRollupScope } from '../../http/scope.ts';
+import { rollupCondition, type WorkspaceFilter } from './filter.ts';
 import { attachP85 } from './forecast.ts';
 import { type Health, naturalRef } from './load.ts';
 
@@ -84,19 +86,15 @@ const BAR_COLUMNS = {
   due: workItems.due,
 };
 
+/** The epics and features in view (an item_rollups condition), with the columns a bar is drawn from. */
 async function loadBars(db: Db, where: SQL | undefined): Promise<Bar[]> {
+  const r = itemRollups;
   const rows = await db
-    .select({
-      item: BAR_COLUMNS,
-      health: rollups.health,
-      reason: rollups.healthReason,
-      childDue: sql<
-        string | null
-      >`(select max(c.due) from ${workItems} c where c.parent = ${workItems.ref} and c.deleted_at is null and c.status_category <> 'removed')`,
-    })
-    .from(workItems)
-    .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${workItems.ref}`)
-    .where(and(where, inArray(workItems.kind, ROADMAP_KINDS), sql`${workItems.statusCategory} <> 'removed'`));
+    .select({ item: BAR_COLUMNS, health: rollups.health, reason: rollups.healthReason, childDue: r.childDue })
+    .from(r)
+    .innerJoin(workItems, eq(workItems.ref, r.ref))
+    .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${r.ref}`)
+    .where(and(inArray(r.kind, ROADMAP_KINDS), sql`${r.statusCategory} <> 'removed'`, where));
   return rows.map(({ item, health, reason, childDue }) => {
     const start = iso(item.start) ?? iso(item.started) ?? iso(item.created)!;
     const end = iso(item.due) ?? iso(childDue) ?? start;
@@ -120,17 +118,28 @@ async function loadBars(db: Db, where: SQL | undefined): Promise<Bar[]> {
   });
 }
 
-/** Dependency edges lifted to the nearest epic or feature (or the item itself when it has none). */
-async function loadLiftedEdges(db: Db, inView: SQL): Promise<{ from: string; to: string }[]> {
+/**
+ * Dependency edges with an end in view (`inView` of an alias of item_rollups, whose rows are
+ * the live items), lifted to the nearest epic or feature (or the item itself when it has none).
+ */
+async function loadLiftedEdges(
+  db: Db,
+  inView: (t: typeof itemRollups) => SQL | undefined,
+): Promise<{ from: string; to: string }[]> {
   const container = (a: string) =>
     sql.raw(
       `case when ${a}.kind in ('epic','feature') then ${a}.ref when ${a}p.kind in ('epic','feature') then ${a}p.ref when ${a}pp.kind in ('epic','feature') then ${a}pp.ref else ${a}.ref end`,
     );
+  const si = alias(itemRollups, 'si');
+  const ti = alias(itemRollups, 'ti');
+  const sIn = inView(si as unknown as typeof itemRollups) ?? sql`true`;
+  const tIn = inView(ti as unknown as typeof itemRollups) ?? sql`true`;
   const rows = await queryRows<{ a: string; b: string; type: string; relation: string | null }>(
     db,
-    sql`with mine as (select ${workItems.ref} as ref from ${workItems} where ${inView})
-      select distinct ${container('s')} as a, ${container('t')} as b, l.type, l.relation
+    sql`select distinct ${container('s')} as a, ${container('t')} as b, l.type, l.relation
       from ${itemLinks} l
+      join ${itemRollups} si on ${si.ref} = l.source
+      join ${itemRollups} ti on ${ti.ref} = l.target
       join ${workItems} s on s.ref = l.source
       join ${workItems} t on t.ref = l.target
       left join ${workItems} sp on sp.ref = s.parent
@@ -139,8 +148,7 @@ async function loadLiftedEdges(db: Db, inView: SQL): Promise<{ from: string; to:
       left join ${workItems} tpp on tpp.ref = tp.parent
       where (l.type in ('blocks', 'blocked_by', 'depends_on')
           or (l.type = 'cross_tracker' and l.relation in ('blocks', 'blocked_by', 'depends_on')))
-        and s.deleted_at is null and t.deleted_at is null
-        and (l.source in (select ref from mine) or l.target in (select ref from mine))`,
+        and ((${sIn}) or (${tIn}))`,
   );
   const seen = new Set<string>();
   const out: { from: string; to: string }[] = [];
@@ -252,14 +260,14 @@ export async function loadTimeline(
   filter: WorkspaceFilter,
   now: Date,
 ): Promise<Timeline> {
-  const where = filterCondition(config, filter);
-  const bars = (await loadBars(db, where)).sort(
+  const inView = (t: typeof itemRollups) => rollupCondition(config, filter, itemRollupScope(t));
+  const bars = (await loadBars(db, inView(itemRollups))).sort(
     (a, b) =>
       a.start.localeCompare(b.start) || HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref),
   );
   await attachP85(db, bars);
   const shown = new Set(bars.map((b) => b.ref));
-  const raw = (await loadLiftedEdges(db, where)).filter((e) => shown.has(e.from) && shown.has(e.to));
+  const raw = (await loadLiftedEdges(db, inView)).filter((e) => shown.has(e.from) && shown.has(e.to));
   const { edges, cycles } = mark(bars, raw);
   const today = now.toISOString();
   const dates = [today, ...bars.flatMap((b) => (b.p85 ? [b.start, b.end, b.p85] : [b.start, b.end]))].sort();
@@ -293,9 +301,9 @@ export async function loadDependencyMap(
   config: Config | null,
   filter: WorkspaceFilter,
 ): Promise<DependencyMap> {
-  const where = filterCondition(config, filter);
-  const raw = await loadLiftedEdges(db, where);
-  const ours = await loadBars(db, where);
+  const inView = (t: typeof itemRollups) => rollupCondition(config, filter, itemRollupScope(t));
+  const raw = await loadLiftedEdges(db, inView);
+  const ours = await loadBars(db, inView(itemRollups));
   const mine = new Set(ours.map((b) => b.ref));
   const involved = new Set(raw.flatMap((e) => [e.from, e.to]));
   const missing = [...involved].filter((r) => !mine.has(r));

@@ -62,6 +62,7 @@ export function registerWorkspacePages(
     const id = c.req.param('id');
     const { options, filter } = await filterOf(c);
     const after = c.req.query('after');
+    const dependenciesAfter = c.req.query('dependenciesAfter');
     const view = await loadProgram(
       db,
       config,
@@ -69,6 +70,7 @@ export function registerWorkspacePages(
       { ...filter, program: undefined },
       {
         after: after && after.length <= 400 ? after : undefined,
+        dependenciesAfter: dependenciesAfter && dependenciesAfter.length <= 2000 ? dependenciesAfter : undefined,
       },
     );
     if (!view) return missing(c, `No program "${id}".`);

@@ -57,6 +57,8 @@ const programRoute = route(
     query: WorkspaceQuery.extend({
       after: z.string().min(1).max(400).optional(),
       limit: z.coerce.number().int().min(1).max(500).default(100),
+      // The `dependencyPage.next` cursor: dependency rows come 100 at a time, headline over all.
+      dependenciesAfter: z.string().min(1).max(2000).optional(),
     }),
   },
 );
@@ -128,7 +130,11 @@ export function registerWorkspaceRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
       c.req.param('id') ?? '',
       parseFilter((k) => c.req.query(k)),
       // Validated by the route's schema: 1–500, 100 when absent.
-      { after: c.req.query('after'), limit: Number(c.req.query('limit') ?? 100) },
+      {
+        after: c.req.query('after'),
+        limit: Number(c.req.query('limit') ?? 100),
+        dependenciesAfter: c.req.query('dependenciesAfter'),
+      },
     );
     if (!view) throw notFound(`No program "${c.req.param('id') ?? ''}".`);
     return c.json(view as unknown as Record<string, unknown>, 200);
