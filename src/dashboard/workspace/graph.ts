@@ -61,6 +61,9 @@ export interface Edge {
 
 export interface Timeline {
   today: string;
+  /** The dates asked for: the bars are those overlapping them, and every figure counts those bars. */
+  window: TimelineWindow;
+  /** The drawing's first and last date: the bars' own dates and today. */
   from: string;
   to: string;
   bars: Bar[];
@@ -86,15 +89,59 @@ const BAR_COLUMNS = {
   due: workItems.due,
 };
 
-/** The epics and features in view (an item_rollups condition), with the columns a bar is drawn from. */
-async function loadBars(db: Db, where: SQL | undefined): Promise<Bar[]> {
+/** The dates a timeline shows bars for: those that overlap [from, to], whole days (UTC). */
+export interface TimelineWindow {
+  from: string;
+  to: string;
+}
+
+/** Days before and after today the timeline shows when the request names no window. */
+export const WINDOW_DAYS = { before: 182, after: 365 };
+
+const DAY_MS = 86_400_000;
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The window a request asks for (`from`, `to` as YYYY-MM-DD), each bound defaulting to
+ * WINDOW_DAYS around today; a malformed date or one before `from` is ignored.
+ */
+export function timelineWindow(q: { from?: string; to?: string }, now: Date): TimelineWindow {
+  const day = (v: string | undefined) => (v && ISO_DAY.test(v) && !Number.isNaN(Date.parse(v)) ? v : null);
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const from = day(q.from) ?? new Date(today - WINDOW_DAYS.before * DAY_MS).toISOString().slice(0, 10);
+  const asked = day(q.to);
+  const to =
+    asked && asked >= from
+      ? asked
+      : new Date(Math.max(Date.parse(from), today) + WINDOW_DAYS.after * DAY_MS).toISOString().slice(0, 10);
+  return { from, to };
+}
+
+/**
+ * The epics and features in view (an item_rollups condition), with the columns a bar is drawn
+ * from; in a window, only the bars overlapping it (a bar's start and end as loadBars draws them).
+ */
+async function loadBars(db: Db, where: SQL | undefined, window?: TimelineWindow): Promise<Bar[]> {
   const r = itemRollups;
+  const start = sql`coalesce(${workItems.start}, ${workItems.started}, ${workItems.created})`;
+  const end = sql`greatest(coalesce(${workItems.due}, ${r.childDue}, ${start}), ${start})`;
   const rows = await db
     .select({ item: BAR_COLUMNS, health: rollups.health, reason: rollups.healthReason, childDue: r.childDue })
     .from(r)
     .innerJoin(workItems, eq(workItems.ref, r.ref))
     .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${r.ref}`)
-    .where(and(inArray(r.kind, ROADMAP_KINDS), sql`${r.statusCategory} <> 'removed'`, where));
+    .where(
+      and(
+        inArray(r.kind, ROADMAP_KINDS),
+        sql`${r.statusCategory} <> 'removed'`,
+        where,
+        // Whole days in UTC, whatever the session's time zone.
+        window
+          ? sql`${start} < (${window.to}::date + 1)::timestamp at time zone 'UTC'
+              and ${end} >= ${window.from}::date::timestamp at time zone 'UTC'`
+          : undefined,
+      ),
+    );
   return rows.map(({ item, health, reason, childDue }) => {
     const start = iso(item.start) ?? iso(item.started) ?? iso(item.created)!;
     const end = iso(item.due) ?? iso(childDue) ?? start;
@@ -259,9 +306,11 @@ export async function loadTimeline(
   config: Config | null,
   filter: WorkspaceFilter,
   now: Date,
+  asked: { from?: string; to?: string } = {},
 ): Promise<Timeline> {
   const inView = (t: typeof itemRollups) => rollupCondition(config, filter, itemRollupScope(t));
-  const bars = (await loadBars(db, inView(itemRollups))).sort(
+  const window = timelineWindow(asked, now);
+  const bars = (await loadBars(db, inView(itemRollups), window)).sort(
     (a, b) =>
       a.start.localeCompare(b.start) || HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref),
   );
@@ -274,6 +323,7 @@ export async function loadTimeline(
   const violations = edges.filter((e) => e.violation);
   return {
     today,
+    window,
     from: dates[0]!,
     to: dates[dates.length - 1]!,
     bars,

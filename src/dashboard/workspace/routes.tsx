@@ -173,7 +173,7 @@ export function registerWorkspacePages(
   app.get('/timeline', async (c) => {
     if (!(await signedIn(c))) return signIn(c);
     const { options, filter } = await filterOf(c);
-    const view = await loadTimeline(db, config, filter, now());
+    const view = await loadTimeline(db, config, filter, now(), { from: c.req.query('from'), to: c.req.query('to') });
     return c.html(<TimelinePage view={view} filter={filter} options={options} />, 200, opts.headers);
   });
 }

@@ -84,10 +84,17 @@ const findingRoute = route('/api/v1/workspace/findings/{id}', 'A finding with it
       .openapi({ param: { name: 'id', in: 'path' } }),
   }),
 });
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .optional();
 const timelineRoute = route(
   '/api/v1/workspace/timeline',
   'Epics and features by start and target, dependencies, violations and cycles',
-  { query: WorkspaceQuery },
+  {
+    // The window: bars overlapping [from, to]; by default half a year back and a year ahead.
+    query: WorkspaceQuery.extend({ from: day, to: day }),
+  },
   false,
 );
 const slipRoute = route(
@@ -171,6 +178,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
       config,
       parseFilter((k) => c.req.query(k)),
       now(),
+      { from: c.req.query('from'), to: c.req.query('to') },
     );
     return c.json(view as unknown as Record<string, unknown>, 200);
   });
