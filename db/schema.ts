@@ -254,8 +254,9 @@ export const itemRollups = pgTable(
     health: text('health'),
     /** A container's latest due date among its live, not removed children; null for other items. */
     childDue: ts('child_due'),
-    /** What a burn-up counts of leaf work (src/dashboard/workspace/forecast.ts). */
+    /** What a burn-up counts of leaf work (src/dashboard/workspace/forecast.ts), and a timeline bar's dates. */
     points: doublePrecision('points'),
+    start: ts('start'),
     created: ts('created').notNull(),
     started: ts('started'),
     resolved: ts('resolved'),
@@ -281,6 +282,10 @@ export const itemRollups = pgTable(
         t.team,
         t.ownerId,
         t.ownerName,
+        t.start,
+        t.started,
+        t.created,
+        t.childDue,
       )
       .where(sql`${t.kind} in ('initiative', 'epic', 'feature')`),
     index('item_rollups_team_idx').on(t.team).where(sql`${t.team} is not null`),

@@ -91,12 +91,12 @@ async function nearestEpics(db: Db, refs: readonly string[]): Promise<Map<string
 
 /** The columns of an item_rollups row from the live work_items row `w` and what is joined to it. */
 const COLUMNS = sql`(ref, connection, project, tracker, kind, status_category, due, team, owner_id, owner_name,
-  epic, health, child_due, points, created, started, resolved, rule_checks, open_error, open_warning, open_info)`;
+  epic, health, child_due, points, start, created, started, resolved, rule_checks, open_error, open_warning, open_info)`;
 const VALUES = sql`w.ref, w.connection, w.project, w.tracker, w.kind, w.status_category, w.due, w.team, w.owner_id,
-  w.owner_name, e.epic, r.health, case when w.kind in (${containers}) then cd.due end, w.points, w.created, w.started,
-  w.resolved, ic.rule_checks, coalesce(fc.e, 0), coalesce(fc.wa, 0), coalesce(fc.i, 0)`;
+  w.owner_name, e.epic, r.health, case when w.kind in (${containers}) then cd.due end, w.points, w.start, w.created,
+  w.started, w.resolved, ic.rule_checks, coalesce(fc.e, 0), coalesce(fc.wa, 0), coalesce(fc.i, 0)`;
 const ITEM = sql`work_items.ref, work_items.parent, work_items.connection, work_items.project, work_items.tracker,
-  work_items.kind, work_items.status_category, work_items.due, work_items.points, work_items.created,
+  work_items.kind, work_items.status_category, work_items.due, work_items.points, work_items.start, work_items.created,
   work_items.started, work_items.resolved,
   ${teamOf} as team, ${ownerOf}->>'id' as owner_id, ${ownerOf}->>'name' as owner_name`;
 const OPEN = sql`count(*) filter (where severity = 'error')::int as e,

@@ -5,7 +5,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../../db/client.ts';
-import { queryRows } from '../../../db/query.ts';
+import { inList, queryRows } from '../../../db/query.ts';
 import { itemLinks, itemRollups, rollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { itemRollupScope } from '../../http/scope.ts';
@@ -123,8 +123,10 @@ export function timelineWindow(q: { from?: string; to?: string }, now: Date): Ti
  */
 async function loadBars(db: Db, where: SQL | undefined, window?: TimelineWindow): Promise<Bar[]> {
   const r = itemRollups;
-  const start = sql`coalesce(${workItems.start}, ${workItems.started}, ${workItems.created})`;
-  const end = sql`greatest(coalesce(${workItems.due}, ${r.childDue}, ${start}), ${start})`;
+  // From item_rollups alone (its container index holds them), so the window is applied before
+  // any work_items row is read.
+  const start = sql`coalesce(${r.start}, ${r.started}, ${r.created})`;
+  const end = sql`greatest(coalesce(${r.due}, ${r.childDue}, ${start}), ${start})`;
   const rows = await db
     .select({ item: BAR_COLUMNS, health: rollups.health, reason: rollups.healthReason, childDue: r.childDue })
     .from(r)
@@ -353,9 +355,11 @@ export async function loadDependencyMap(
 ): Promise<DependencyMap> {
   const inView = (t: typeof itemRollups) => rollupCondition(config, filter, itemRollupScope(t));
   const raw = await loadLiftedEdges(db, inView);
-  const ours = await loadBars(db, inView(itemRollups));
-  const mine = new Set(ours.map((b) => b.ref));
   const involved = new Set(raw.flatMap((e) => [e.from, e.to]));
+  // The bars of the edges' ends alone, not of every epic and feature in view.
+  const ours =
+    involved.size === 0 ? [] : await loadBars(db, and(inView(itemRollups), inList(itemRollups.ref, [...involved])));
+  const mine = new Set(ours.map((b) => b.ref));
   const missing = [...involved].filter((r) => !mine.has(r));
   const others = missing.length === 0 ? [] : (await loadBarsOf(db, missing)).map((b) => ({ ...b, external: true }));
   const bars = [...ours.filter((b) => involved.has(b.ref)), ...others].sort((a, b) => naturalRef(a.ref, b.ref));
