@@ -63,18 +63,21 @@ export function registerWorkspacePages(
     const { options, filter } = await filterOf(c);
     const after = c.req.query('after');
     const dependenciesAfter = c.req.query('dependenciesAfter');
-    const view = await loadProgram(
-      db,
-      config,
-      id,
-      { ...filter, program: undefined },
-      {
-        after: after && after.length <= 400 ? after : undefined,
-        dependenciesAfter: dependenciesAfter && dependenciesAfter.length <= 2000 ? dependenciesAfter : undefined,
-      },
-    );
+    // The view and the burn-up side by side: neither reads what the other does.
+    const [view, burnUp] = await Promise.all([
+      loadProgram(
+        db,
+        config,
+        id,
+        { ...filter, program: undefined },
+        {
+          after: after && after.length <= 400 ? after : undefined,
+          dependenciesAfter: dependenciesAfter && dependenciesAfter.length <= 2000 ? dependenciesAfter : undefined,
+        },
+      ),
+      loadProgramBurnUp(db, config, id, now()),
+    ]);
     if (!view) return missing(c, `No program "${id}".`);
-    const burnUp = await loadProgramBurnUp(db, config, id, now());
     return c.html(
       <ProgramPage view={view} filter={{ ...filter, program: id }} options={options} burnUp={burnUp} />,
       200,
@@ -99,9 +102,12 @@ export function registerWorkspacePages(
   app.get('/epics/:ref', async (c) => {
     if (!(await signedIn(c))) return signIn(c);
     const ref = c.req.param('ref');
-    const [{ options, filter }, view] = await Promise.all([filterOf(c), loadEpic(db, ref)]);
+    const [{ options, filter }, view, burnUp] = await Promise.all([
+      filterOf(c),
+      loadEpic(db, ref),
+      loadEpicBurnUp(db, ref, now()),
+    ]);
     if (!view) return missing(c, `No item "${ref}".`);
-    const burnUp = await loadEpicBurnUp(db, ref, now());
     return c.html(
       <EpicPage view={view} filter={filter} programs={options.programs} rules={await rules()} burnUp={burnUp} />,
       200,
