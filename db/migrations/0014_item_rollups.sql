@@ -49,12 +49,7 @@ fc AS (
     count(*) FILTER (WHERE severity = 'info')::int AS i
   FROM findings WHERE status = 'open' GROUP BY ref
 ),
-cd AS (
-  SELECT c.parent, max(c.due) AS due FROM work_items c
-  WHERE c.deleted_at IS NULL AND c.status_category <> 'removed'
-    AND c.parent IN (SELECT ref FROM w WHERE kind IN ('initiative', 'epic', 'feature'))
-  GROUP BY c.parent
-)
+cd AS (SELECT parent, max(due) AS due FROM w WHERE status_category <> 'removed' AND parent IS NOT NULL GROUP BY parent)
 SELECT w.ref, w.connection, w.project, w.tracker, w.kind, w.status_category, w.due, w.team, w.owner_id, w.owner_name,
   e.epic, r.health, CASE WHEN w.kind IN ('initiative', 'epic', 'feature') THEN cd.due END, w.points, w.start, w.created,
   w.started, w.resolved, ic.rule_checks,

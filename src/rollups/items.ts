@@ -139,12 +139,7 @@ function allRows(): SQL {
       select c.ref, d.epic from e d join w c on c.parent = d.ref where c.kind <> ${EPIC}
     ),
     fc as (select ref, ${OPEN} from findings where status = 'open' group by ref),
-    cd as (
-      select c.parent, max(c.due) as due from work_items c
-      where c.deleted_at is null and c.status_category <> 'removed'
-        and c.parent in (select ref from w where kind in (${containers}))
-      group by c.parent
-    )
+    cd as (select parent, max(due) as due from w where status_category <> 'removed' and parent is not null group by parent)
     select ${VALUES} from w
     left join e on e.ref = w.ref
     left join rollups r on w.kind in (${containers}) and r.scope = 'epic:' || w.ref
