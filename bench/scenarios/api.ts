@@ -53,6 +53,7 @@ export const WORKSPACE_ROUTES: BenchRoute[] = [
   // The drill-down views' own calls (src/http/routes/workspace.ts).
   { name: 'program view', path: '/api/v1/workspace/programs/payments' },
   { name: 'explorer by owner', path: '/api/v1/workspace/findings?group=owner' },
+  { name: 'explorer by rule', path: '/api/v1/workspace/findings' },
   { name: 'timeline', path: '/api/v1/workspace/timeline?program=payments' },
   { name: 'dependency map', path: '/api/v1/workspace/programs/payments/dependencies' },
   // `{epic}`, `{item}`, `{finding}`: the epic with the most items under it, a story of it, an open finding.
@@ -63,6 +64,7 @@ export const WORKSPACE_ROUTES: BenchRoute[] = [
   { name: 'page: portfolio', path: '/', page: true },
   { name: 'page: program', path: '/programs/payments', page: true },
   { name: 'page: explorer by owner', path: '/findings?group=owner', page: true },
+  { name: 'page: explorer by rule', path: '/findings', page: true },
   { name: 'page: timeline', path: '/timeline?program=payments', page: true },
   { name: 'page: dependency map', path: '/programs/payments/dependencies', page: true },
   { name: 'page: epic', path: '/epics/{epic}', page: true },
