@@ -1,9 +1,11 @@
 // The workspace pages and their API twins over the real app on PGlite: behind the session,
 // page and API agree, hostile tracker text stays text, CSV neutralizes formulas, and the
 // timeline finds the seeded date-order violation and cycle.
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adfToText, renderAdf } from '../../connectors/jira/comment.ts';
 import type { Database } from '../../db/client.ts';
+import { findings } from '../../db/schema.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -212,6 +214,30 @@ describe.each(dbTargets())('workspace pages and API on $name', (target) => {
       (await app.request('/api/v1/workspace/timeline?from=June', { headers: { authorization: `Bearer ${token}` } }))
         .status,
     ).toBe(400);
+  });
+
+  it('counts the open findings of live items alone, also when one is left on an item that is gone', async () => {
+    const before = await api('/api/v1/workspace/findings?group=rule');
+    const portfolio = await page('/');
+    // A finding no commit would leave open: its item is not stored.
+    await database.db.insert(findings).values({
+      ref: 'jira-main:GONE-1',
+      rule: 'owner-required',
+      severity: 'error',
+      status: 'open',
+      message: 'm',
+      firstSeen: NOW.toISOString(),
+      lastSeen: NOW.toISOString(),
+      ruleHash: 'r',
+      itemHash: 'i',
+    });
+    try {
+      const after = await api('/api/v1/workspace/findings?group=rule');
+      expect([after.headline, after.groups]).toEqual([before.headline, before.groups]);
+      expect((await page('/')).html).toBe(portfolio.html);
+    } finally {
+      await database.db.delete(findings).where(eq(findings.ref, 'jira-main:GONE-1'));
+    }
   });
 
   it('filters narrow every workspace view and ride in the URL', async () => {
