@@ -174,7 +174,15 @@ export const findings = pgTable(
     ruleHash: text('rule_hash').notNull(),
     itemHash: text('item_hash').notNull(),
   },
-  (t) => [uniqueIndex('findings_ref_rule_uq').on(t.ref, t.rule), index('findings_status_idx').on(t.status, t.rule)],
+  (t) => [
+    uniqueIndex('findings_ref_rule_uq').on(t.ref, t.rule),
+    index('findings_status_idx').on(t.status, t.rule),
+    // The findings explorer's row order (severity first, then rule and ref): its first page of
+    // the open findings is read in order and stops, rather than sorting every one.
+    index('findings_open_order_idx')
+      .on(sql`(case ${t.severity} when 'error' then 0 when 'warning' then 1 else 2 end)`, t.rule, t.ref)
+      .where(sql`${t.status} = 'open'`),
+  ],
 );
 
 /** Every change of a finding's status, with the hashes that caused it. */
@@ -215,6 +223,74 @@ export const rollupSnapshots = pgTable(
     metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.day, t.scope] })],
+);
+
+/**
+ * Each live item's own roll-up: the columns the workspace filters on and counts, with what its
+ * views would otherwise work out from other rows on every request — its nearest epic (a walk
+ * of the parent chain), its open findings by severity, its rule checks and, for a container,
+ * its rollup's health and its children's latest due date. Narrow, so a headline over a whole
+ * portfolio is one pass over it rather than over every wide work_items row and its findings.
+ * Written by src/rollups/ in the transaction that commits the findings it counts, for the items
+ * that pass touched (src/rollups/items.ts); deleted items have no row.
+ */
+export const itemRollups = pgTable(
+  'item_rollups',
+  {
+    ref: text('ref').primaryKey(),
+    connection: text('connection').notNull(),
+    project: text('project').notNull(),
+    tracker: text('tracker').notNull(),
+    kind: text('kind').notNull(),
+    statusCategory: text('status_category').notNull(),
+    due: ts('due'),
+    /** The item's team (src/http/scope.ts teamOf) and owner, else assignee (ownerOf). */
+    team: text('team'),
+    ownerId: text('owner_id'),
+    ownerName: text('owner_name'),
+    /** The nearest item of kind `epic` at or above it through live parents; itself for an epic. */
+    epic: text('epic'),
+    /** A container's rollup health (`epic:<ref>`); null for other items and before any rollup. */
+    health: text('health'),
+    /** A container's latest due date among its live, not removed children; null for other items. */
+    childDue: ts('child_due'),
+    /** What a burn-up counts of leaf work (src/dashboard/workspace/forecast.ts), and a timeline bar's dates. */
+    points: doublePrecision('points'),
+    start: ts('start'),
+    created: ts('created').notNull(),
+    started: ts('started'),
+    resolved: ts('resolved'),
+    /** Applicable rule checks at the last evaluation (item_checks); null before any. */
+    ruleChecks: integer('rule_checks'),
+    openError: integer('open_error').notNull().default(0),
+    openWarning: integer('open_warning').notNull().default(0),
+    openInfo: integer('open_info').notNull().default(0),
+  },
+  // Few and partial: every index is written for every item a first sync stores. The containers'
+  // holds every column their rows are filtered and counted by (index-only reads of the epics).
+  (t) => [
+    index('item_rollups_container_idx')
+      .on(
+        t.kind,
+        t.connection,
+        t.project,
+        t.ref,
+        t.statusCategory,
+        t.health,
+        t.due,
+        t.tracker,
+        t.team,
+        t.ownerId,
+        t.ownerName,
+        t.start,
+        t.started,
+        t.created,
+        t.childDue,
+      )
+      .where(sql`${t.kind} in ('initiative', 'epic', 'feature')`),
+    index('item_rollups_team_idx').on(t.team).where(sql`${t.team} is not null`),
+    index('item_rollups_owner_idx').on(t.ownerId, t.ownerName).where(sql`${t.ownerId} is not null`),
+  ],
 );
 
 /**

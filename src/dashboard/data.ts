@@ -1,24 +1,23 @@
 // Everything one dashboard page shows, loaded for a filter (program, tracker, project, team,
 // owner: src/workspace/filters.ts), every panel under the whole filter. Uses the
 // API's queries, so the page and /api/v1/portfolio report the same numbers for the same filter.
-import { asc, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import {
   type EpicRow,
   type Freshness,
   type Headline,
   loadEpics,
-  loadHeadline,
   type RuleCount,
   rollupsByPrefix,
   topRules,
 } from '../http/queries.ts';
 import { type ProgramInfo, programsOf } from '../http/scope.ts';
 import { toScopeFilter, type WorkspaceFilter } from '../workspace/filters.ts';
+import { loadHeadlineGroups, sumHeadline } from '../workspace/headline.ts';
 import {
   knownConnections,
+  liveProjects,
   loadFreshnessFor,
   loadProgramRows,
   loadTrend,
@@ -64,13 +63,7 @@ export async function loadDashboard(
     config,
     programRollups.map((r) => r.scope),
   );
-  const projects = (
-    await db
-      .selectDistinct({ connection: workItems.connection, project: workItems.project, tracker: workItems.tracker })
-      .from(workItems)
-      .where(sql`${workItems.deletedAt} is null`)
-      .orderBy(asc(workItems.tracker), asc(workItems.connection), asc(workItems.project))
-  ).map((p) => ({ ...p, value: `${p.connection}:${p.project}` }));
+  const projects = (await liveProjects(db)).map((p) => ({ ...p, value: `${p.connection}:${p.project}` }));
   const trackers = [...new Set(projects.map((p) => p.tracker))].sort();
 
   // Unknown values are dropped (and said so) rather than failing the page: it is a bookmark
@@ -97,16 +90,17 @@ export async function loadDashboard(
   keep('owner', true);
 
   const scope = toScopeFilter(filter);
-  const known = await knownConnections(db, config);
   const from = new Date(now.getTime() - 90 * 86_400_000).toISOString().slice(0, 10);
+  // One pass over the items for the headline and every program row (loadHeadlineGroups).
+  const [known, groups] = await Promise.all([knownConnections(db, config), loadHeadlineGroups(db, config, scope, now)]);
+  const headline = sumHeadline(groups);
   // Every panel reads the whole filter: the Programs table, the trend and the freshness too.
-  const [headline, epics, rules, freshness, trend, programRows] = await Promise.all([
-    loadHeadline(db, config, scope, now),
+  const [epics, rules, freshness, trend, programRows] = await Promise.all([
     loadEpics(db, config, scope, 300, now),
     topRules(db, config, scope, 10),
     loadFreshnessFor(db, config, scope, now, known),
     loadTrend(db, config, scope, from),
-    loadProgramRows(db, config, scope, now, known),
+    loadProgramRows(db, config, scope, now, known, groups),
   ]);
   return {
     filter,

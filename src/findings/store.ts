@@ -183,16 +183,26 @@ export async function countFindings(db: Db): Promise<FindingCounts> {
   return { open, waived, byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))) };
 }
 
-/** Keeps each item's count of applicable rules, which rollups divide open findings by. */
+/**
+ * Keeps each item's count of applicable rules, which rollups divide open findings by, and its
+ * copy in item_rollups (src/rollups/items.ts): an item evaluated only because a neighbour
+ * changed can gain or lose an applicable rule without any finding changing, and then no
+ * rollup pass would look at it again.
+ */
 export function addApplicable(pipeline: Pipeline, db: Db, applicable: Map<string, number>): Promise<unknown>[] {
   const sent: Promise<unknown>[] = [];
   for (const c of chunks([...applicable], 20_000)) {
     sent.push(
       pipeline.add(
-        db.execute(sql`insert into item_checks (ref, rule_checks)
-      select ref, n from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
-      on conflict (ref) do update set rule_checks = excluded.rule_checks
-        where item_checks.rule_checks is distinct from excluded.rule_checks`),
+        db.execute(sql`with changed as (
+        insert into item_checks (ref, rule_checks)
+        select ref, n from jsonb_to_recordset(${JSON.stringify(c.map(([ref, n]) => ({ ref, n })))}::jsonb) as x(ref text, n int)
+        on conflict (ref) do update set rule_checks = excluded.rule_checks
+          where item_checks.rule_checks is distinct from excluded.rule_checks
+        returning ref, rule_checks
+      )
+      update item_rollups r set rule_checks = changed.rule_checks from changed
+      where r.ref = changed.ref and r.rule_checks is distinct from changed.rule_checks`),
       ),
     );
   }

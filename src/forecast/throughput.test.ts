@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publish, roundOnTime } from './compute.ts';
 import {
+  categoriesAt,
   categoryAt,
   compactTransitions,
   compactValues,
@@ -63,6 +64,28 @@ describe('flow', () => {
       categoryAt(it, END - 11 * 86_400_000),
       categoryAt(it, END),
     ]).toEqual([null, 'todo', 'in_progress', 'done']);
+  });
+
+  it('answers for many instants at once exactly as one instant at a time', () => {
+    const ms = (v: string | null) => (v === null ? null : Date.parse(v));
+    const items = [
+      story('a:1', 'A', END - 10 * 86_400_000),
+      story('a:2', 'A', null, { transitions: [] }),
+      story('a:3', 'A', null, { statusCategory: 'removed', resolved: iso(END - 3 * WEEK_MS), transitions: null }),
+      story('a:4', 'A', null, {
+        statusCategory: 'removed',
+        started: iso(END - 5 * WEEK_MS),
+        resolved: iso(END - 3 * WEEK_MS),
+        transitions: null,
+      }),
+      story('a:5', 'A', null, { statusCategory: 'done', resolved: iso(END - WEEK_MS), transitions: null }),
+      story('a:6', 'A', null, { created: iso(END + WEEK_MS), transitions: [[min(END - WEEK_MS), 'r']] }),
+    ];
+    const times = Array.from({ length: 40 }, (_, i) => END - (39 - i) * WEEK_MS + (i % 3) * 60_000);
+    for (const it of items) {
+      const timed = { ...it, created: Date.parse(it.created), started: ms(it.started), resolved: ms(it.resolved) };
+      expect([it.ref, categoriesAt(timed, times)]).toEqual([it.ref, times.map((t) => categoryAt(it, t))]);
+    }
   });
 
   it("shares a team's throughput by the scope's part of its open work", () => {

@@ -89,6 +89,45 @@ export function itemsAsOf(items: readonly FlowItem[], t: number): FlowItem[] {
   );
 }
 
+/** What categoryAt reads of an item, its dates as milliseconds since the epoch. */
+export interface TimedItem {
+  created: number;
+  started: number | null;
+  resolved: number | null;
+  statusCategory: string;
+  transitions: readonly (readonly [number, string])[] | null;
+}
+
+/**
+ * categoryAt at each of `times` (ascending), in one pass over the item's history: a burn-up
+ * asks every leaf of a program about each of its weeks.
+ */
+export function categoriesAt(it: TimedItem, times: readonly number[]): (string | null)[] {
+  const tr = it.transitions;
+  const out: (string | null)[] = [];
+  if (tr && tr.length > 0) {
+    let i = 0;
+    let last: string | null = null;
+    for (const t of times) {
+      if (it.created > t) {
+        out.push(null);
+        continue;
+      }
+      while (i < tr.length && tr[i]![0] * 60_000 <= t) last = tr[i++]![1];
+      out.push(last === null ? 'todo' : (CODE_CATEGORY[last] ?? null));
+    }
+    return out;
+  }
+  const { resolved, started } = it;
+  for (const t of times) {
+    if (it.created > t) out.push(null);
+    else if (resolved !== null && resolved <= t && it.statusCategory === 'done') out.push('done');
+    else if (started !== null && started <= t && it.statusCategory !== 'todo') out.push('in_progress');
+    else out.push(it.statusCategory === 'removed' && resolved !== null && resolved <= t ? 'removed' : 'todo');
+  }
+  return out;
+}
+
 /** When the item last became done, if it is done at `t`. */
 export function doneAt(it: FlowItem, t: number): number | null {
   if (categoryAt(it, t) !== 'done') return null;

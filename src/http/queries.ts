@@ -3,11 +3,12 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, like, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
-import { findings, itemChecks, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
+import { findings, itemRollups, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/rows.ts';
 import { describeHookHealth, type HookHealthState, loadHookHealth } from '../server/hook-health.ts';
-import { compareEpicRows, dayOf, EPIC_KIND, isOverdue } from '../workspace/metrics.ts';
+import { EPIC_PAGE_SIZE, epicScope, loadEpicKeys, pageOf } from '../workspace/epics.ts';
+import { compareEpicRows, isOverdue } from '../workspace/metrics.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { FindingsQuery, ItemsQuery } from './schemas.ts';
 import { type ScopeFilter, scopeCondition } from './scope.ts';
@@ -159,92 +160,7 @@ export async function rollupFor(db: Db, scope: string): Promise<ReportRollup | n
   return row ? toRollup(row) : null;
 }
 
-export interface Headline {
-  epics: { total: number; green: number; amber: number; red: number };
-  compliance: number | null;
-  overdueEpics: number;
-  openFindings: number;
-  items: number;
-}
-
-/**
- * Runs scope aggregates with nested loops off. Without fresh statistics (a fresh PGlite, a
- * just-loaded Postgres) the planner expects one row from a scope filter and probes findings once
- * per item through a bitmap of every open finding: seconds to minutes where hash joins take
- * milliseconds. The setting is local to this read-only transaction.
- */
-function withHashJoins<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
-    await tx.execute(sql`set local enable_nestloop = off`);
-    return fn(tx);
-  });
-}
-
-/**
- * The headline for a scope filter: it summarizes exactly the rows loadEpics lists for the same
- * filter (items of kind `epic`, not removed), by the definitions of src/workspace/metrics.ts —
- * `overdueEpics` is those rows with `overdue`, the health counts those rows by health.
- * Compliance uses the rollups' formula (passed checks ÷ applicable checks), so for no filter it
- * equals the portfolio rollup's compliance.
- */
-export function loadHeadline(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
-  return withHashJoins(db, (tx) => headlineOf(tx, config, f, now));
-}
-
-async function headlineOf(db: Db, config: Config | null, f: ScopeFilter, now: Date): Promise<Headline> {
-  const where = and(live, scopeCondition(config, f));
-  // Overdue by the day, as the rollups judge it (metrics.ts isOverdue).
-  const nowIso = dayOf(now).toISOString();
-  // Plain aggregates and index lookups only: with a scope filter and no fresh statistics (a
-  // fresh PGlite, a just-loaded Postgres) a join on `'epic:' || ref` became a nested loop over
-  // every rollup for every item, and the program page took seconds.
-  const [[row], [fc], epics] = await Promise.all([
-    db
-      .select({
-        items: sql<number>`count(*)::int`,
-        overdue: sql<number>`count(*) filter (where ${workItems.kind} = ${EPIC_KIND} and ${workItems.statusCategory} in ('todo', 'in_progress') and ${workItems.due} < ${nowIso}::timestamptz)::int`,
-        checks: sql<number | null>`sum(${itemChecks.ruleChecks})::int`,
-      })
-      .from(workItems)
-      .leftJoin(itemChecks, eq(itemChecks.ref, workItems.ref))
-      .where(where),
-    db
-      .select({
-        open: sql<number>`count(*)::int`,
-        failed: sql<number>`count(*) filter (where ${itemChecks.ruleChecks} is not null)::int`,
-      })
-      .from(findings)
-      .innerJoin(workItems, eq(workItems.ref, findings.ref))
-      .leftJoin(itemChecks, eq(itemChecks.ref, findings.ref))
-      .where(and(eq(findings.status, 'open'), where)),
-    db
-      .select({ ref: workItems.ref })
-      .from(workItems)
-      .where(and(where, eq(workItems.kind, EPIC_KIND), sql`${workItems.statusCategory} <> 'removed'`)),
-  ]);
-  const health = { green: 0, amber: 0, red: 0 };
-  const byHealth = await db
-    .select({ health: rollups.health, n: sql<number>`count(*)::int` })
-    .from(rollups)
-    .where(
-      inList(
-        rollups.scope,
-        epics.map((e) => `epic:${e.ref}`),
-      ),
-    )
-    .groupBy(rollups.health);
-  for (const r of byHealth) if (r.health in health) health[r.health as keyof typeof health] = Number(r.n);
-  const checks = row?.checks === null || row?.checks === undefined ? null : Number(row.checks);
-  const failed = Number(fc?.failed ?? 0);
-  return {
-    epics: { total: epics.length, ...health },
-    compliance: checks && checks > 0 ? Math.round((Math.max(0, checks - failed) / checks) * 10_000) / 10_000 : null,
-    overdueEpics: Number(row?.overdue ?? 0),
-    openFindings: Number(fc?.open ?? 0),
-    items: Number(row?.items ?? 0),
-  };
-}
+export { type Headline, loadHeadline } from '../workspace/headline.ts';
 
 export interface EpicRow {
   ref: string;
@@ -268,46 +184,54 @@ export interface EpicRow {
   rollup: ReportRollup | null;
 }
 
+export interface EpicRowsPage {
+  epics: EpicRow[];
+  /** The whole list (every epic the headline counts) and where this page sits in it. */
+  page: { first: number; last: number; total: number; size: number; next: string | null };
+}
+
 /**
  * Epics in a scope — items of kind `epic` in both trackers (Azure DevOps Features are not
- * epics), not removed — red first, then amber, green; by natural ref within a colour.
+ * epics), not removed — red first, then amber, green; by natural ref within a colour; a page
+ * at a time after the `next` cursor of the page before.
  */
-export async function loadEpics(
+export async function loadEpicsPage(
   db: Db,
   config: Config | null,
   f: ScopeFilter,
-  max: number,
+  page: { after?: string; limit?: number },
   now: Date,
-): Promise<EpicRow[]> {
-  const rows = await db
-    .select({ item: workItems, rollup: rollups })
-    .from(workItems)
-    .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
-    .where(
-      and(
-        live,
-        eq(workItems.kind, EPIC_KIND),
-        sql`${workItems.statusCategory} <> 'removed'`,
-        scopeCondition(config, f),
-      ),
-    )
-    .orderBy(
-      sql`case ${rollups.health} when 'red' then 0 when 'amber' then 1 when 'green' then 2 else 3 end`,
-      asc(workItems.ref),
-    )
-    .limit(max);
-  const refs = rows.map((r) => r.item.ref);
-  const counts = new Map<string, number>();
-  if (refs.length > 0) {
-    const open = await db
-      .select({ ref: findings.ref, n: sql<number>`count(*)::int` })
-      .from(findings)
-      .where(and(eq(findings.status, 'open'), inArray(findings.ref, refs)))
-      .groupBy(findings.ref);
-    for (const o of open) counts.set(o.ref, Number(o.n));
-  }
-  return rows
-    .map(({ item, rollup }) => {
+): Promise<EpicRowsPage> {
+  const ordered = await loadEpicKeys(db, epicScope(config, f));
+  const { keys, first, last, next } = pageOf(ordered, page);
+  const rows =
+    keys.length === 0
+      ? []
+      : await db
+          .select({
+            ref: workItems.ref,
+            title: workItems.title,
+            tracker: workItems.tracker,
+            connection: workItems.connection,
+            project: workItems.project,
+            status: workItems.status,
+            statusCategory: workItems.statusCategory,
+            due: workItems.due,
+            url: workItems.url,
+            open: sql<number | null>`${itemRollups.openError} + ${itemRollups.openWarning} + ${itemRollups.openInfo}`,
+            rollup: rollups,
+          })
+          .from(workItems)
+          .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
+          .leftJoin(itemRollups, eq(itemRollups.ref, workItems.ref))
+          .where(
+            inList(
+              workItems.ref,
+              keys.map((k) => k.ref),
+            ),
+          );
+  const epics = rows
+    .map(({ rollup, open, ...item }): EpicRow => {
       const due = item.due === null ? null : new Date(item.due).toISOString();
       const metrics = rollup?.metrics as { plannedFinish?: unknown; healthRule?: unknown } | undefined;
       return {
@@ -324,13 +248,26 @@ export async function loadEpics(
         overdue: isOverdue(item.statusCategory, due, now),
         healthRule: typeof metrics?.healthRule === 'string' ? metrics.healthRule : null,
         url: item.url,
-        openFindings: counts.get(item.ref) ?? 0,
+        // The epic's own open findings; its children's are on their own rows and items.
+        openFindings: Number(open ?? 0),
         rollup: rollup ? toRollup(rollup) : null,
       };
     })
     .sort((a, b) =>
       compareEpicRows({ ref: a.ref, health: a.rollup?.health }, { ref: b.ref, health: b.rollup?.health }),
     );
+  return { epics, page: { first, last, total: ordered.length, size: page.limit ?? EPIC_PAGE_SIZE, next } };
+}
+
+/** The first `max` epic rows of a scope (loadEpicsPage's order). */
+export async function loadEpics(
+  db: Db,
+  config: Config | null,
+  f: ScopeFilter,
+  max: number,
+  now: Date,
+): Promise<EpicRow[]> {
+  return (await loadEpicsPage(db, config, f, { limit: max }, now)).epics;
 }
 
 export interface RuleCount {
@@ -339,16 +276,30 @@ export interface RuleCount {
   open: number;
 }
 
+/**
+ * Runs joins over whole tables with nested loops off. Without fresh statistics (PGlite never
+ * analyzes on its own; a just-loaded Postgres has not yet) the planner expects one row from a
+ * scope filter and probes one table once per row of the other: seconds where hash joins take
+ * milliseconds. The setting is local to this read-only transaction.
+ */
+export function withHashJoins<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    await tx.execute(sql`set local enable_nestloop = off`);
+    return fn(tx);
+  });
+}
+
 export function topRules(db: Db, config: Config | null, f: ScopeFilter, max = 10): Promise<RuleCount[]> {
   return withHashJoins(db, (tx) => topRulesOf(tx, config, f, max));
 }
 
 async function topRulesOf(db: Db, config: Config | null, f: ScopeFilter, max: number): Promise<RuleCount[]> {
-  const scope = scopeCondition(config, f);
   const rows = await db
     .select({ rule: findings.rule, severity: sql<string>`max(${findings.severity})`, open: sql<number>`count(*)::int` })
     .from(findings)
-    .where(and(eq(findings.status, 'open'), inArray(findings.ref, liveRefsWhere(scope ?? sql`true`))))
+    .innerJoin(itemRollups, eq(itemRollups.ref, findings.ref))
+    .where(and(eq(findings.status, 'open'), epicScope(config, f)))
     .groupBy(findings.rule)
     .orderBy(desc(sql`count(*)`), asc(findings.rule))
     .limit(max);

@@ -134,6 +134,16 @@ export const EpicSummary = z
   })
   .openapi('EpicSummary');
 
+export const EpicsPage = z
+  .object({
+    first: z.number().int().openapi({ description: "1-based position of the page's first row; 0 when empty." }),
+    last: z.number().int(),
+    total: z.number().int().openapi({ description: 'Every epic row of the filter: the headline counts all of them.' }),
+    size: z.number().int(),
+    next: z.string().nullable().openapi({ description: 'Pass as `after` for the next page; null on the last.' }),
+  })
+  .openapi('EpicsPage');
+
 export const ProgramSummary = z
   .object({
     id: z.string(),
@@ -171,7 +181,10 @@ export const Portfolio = z
     ),
     projects: z.array(Rollup),
     freshness: z.array(Freshness),
-    epics: z.array(EpicSummary).openapi({ description: 'The epics the headline counts (first 500).' }),
+    epics: z
+      .array(EpicSummary)
+      .openapi({ description: 'A page of the epics the headline counts (`limit`, default 100; `epicsPage`).' }),
+    epicsPage: EpicsPage,
     trend: z
       .object({ scope: z.string(), days: z.array(TrendDay) })
       .openapi({ description: 'Last 90 days under the filter (src/workspace/queries.ts loadTrend).' }),
@@ -182,6 +195,7 @@ export const ProgramDetail = ProgramSummary.extend({
   headline: Headline,
   projects: z.array(Rollup),
   epics: z.array(EpicSummary),
+  epicsPage: EpicsPage,
 }).openapi('ProgramDetail');
 
 export const ProjectDetail = z
@@ -191,6 +205,7 @@ export const ProjectDetail = z
     rollup: z.union([Rollup, z.null()]),
     headline: Headline,
     epics: z.array(EpicSummary),
+    epicsPage: EpicsPage,
   })
   .openapi('ProjectDetail');
 
@@ -259,6 +274,17 @@ export const ScopeQuery = z.object({
     .openapi({
       param: { name: 'owner', in: 'query' },
       description: "A person's id or display name (case-insensitive): an item's owner, else its assignee.",
+    }),
+});
+
+/** A scope filter and a page of its epic rows (loadEpicsPage): `after` is the previous page's `next`. */
+export const EpicsQuery = ScopeQuery.extend({
+  limit,
+  after: text(400)
+    .optional()
+    .openapi({
+      param: { name: 'after', in: 'query' },
+      description: 'The `epicsPage.next` of the previous page: epic rows come a page at a time.',
     }),
 });
 

@@ -1,7 +1,7 @@
 // Narrowing by portfolio scope — program, tracker, connection, project — shared by the API and
 // the dashboard, so both count the same items for the same filter.
-import { and, eq, or, type SQL, sql } from 'drizzle-orm';
-import { workItems } from '../../db/schema.ts';
+import { and, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { itemRollups, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { badRequest } from './problem.ts';
 
@@ -27,6 +27,39 @@ export const teamOf = sql<
 /** An item's owner: its owner when set, else its assignee. */
 export const ownerOf = sql`coalesce(${workItems.owner}, ${workItems.assignee})`;
 
+/** The columns a scope filter reads, from whichever table holds them. */
+export interface ScopeColumns {
+  connection: SQLWrapper;
+  project: SQLWrapper;
+  tracker: SQLWrapper;
+  team: SQLWrapper;
+  ownerId: SQLWrapper;
+  ownerName: SQLWrapper;
+}
+
+/** A filter over `work_items`: team and owner worked out from the row (the definitions above). */
+export const WORK_ITEM_SCOPE: ScopeColumns = {
+  connection: workItems.connection,
+  project: workItems.project,
+  tracker: workItems.tracker,
+  team: teamOf,
+  ownerId: sql`${ownerOf}->>'id'`,
+  ownerName: sql`${ownerOf}->>'name'`,
+};
+
+/** A filter over `item_rollups` (or an alias of it), which stores team and owner by the same definitions. */
+export const itemRollupScope = (t: ScopeColumns): ScopeColumns => ({
+  connection: t.connection,
+  project: t.project,
+  tracker: t.tracker,
+  team: t.team,
+  ownerId: t.ownerId,
+  ownerName: t.ownerName,
+});
+
+/** A filter over `item_rollups`: live items only. */
+export const ITEM_ROLLUP_SCOPE: ScopeColumns = itemRollupScope(itemRollups);
+
 export interface ProgramInfo {
   id: string;
   name: string;
@@ -45,8 +78,15 @@ export function findProgram(config: Config | null, id: string): ProgramInfo | un
   return programsOf(config).find((p) => p.id === id);
 }
 
-/** SQL over `work_items` for a scope filter; throws 400 for a program the config does not name. */
-export function scopeCondition(config: Config | null, f: ScopeFilter): SQL | undefined {
+/**
+ * SQL for a scope filter, over `work_items` unless other columns are given; throws 400 for a
+ * program the config does not name.
+ */
+export function scopeCondition(
+  config: Config | null,
+  f: ScopeFilter,
+  c: ScopeColumns = WORK_ITEM_SCOPE,
+): SQL | undefined {
   const parts: (SQL | undefined)[] = [];
   if (f.program !== undefined) {
     const program = findProgram(config, f.program);
@@ -61,20 +101,20 @@ export function scopeCondition(config: Config | null, f: ScopeFilter): SQL | und
         ? sql`false`
         : or(
             ...program.include.map((inc) =>
-              and(eq(workItems.connection, inc.connection), eq(workItems.project, inc.project)),
+              and(sql`${c.connection} = ${inc.connection}`, sql`${c.project} = ${inc.project}`),
             ),
           ),
     );
   }
-  if (f.tracker !== undefined) parts.push(eq(workItems.tracker, f.tracker));
-  if (f.connection !== undefined) parts.push(eq(workItems.connection, f.connection));
-  if (f.project !== undefined) parts.push(eq(workItems.project, f.project));
+  if (f.tracker !== undefined) parts.push(sql`${c.tracker} = ${f.tracker}`);
+  if (f.connection !== undefined) parts.push(sql`${c.connection} = ${f.connection}`);
+  if (f.project !== undefined) parts.push(sql`${c.project} = ${f.project}`);
   if (f.team !== undefined) {
     // starts_with, not LIKE: a path's backslashes and underscores are no patterns.
-    parts.push(sql`(${teamOf} = ${f.team} or starts_with(${teamOf}, ${`${f.team}\\`}))`);
+    parts.push(sql`(${c.team} = ${f.team} or starts_with(${c.team}, ${`${f.team}\\`}))`);
   }
   if (f.owner !== undefined) {
-    parts.push(sql`(${ownerOf}->>'id' = ${f.owner} or lower(${ownerOf}->>'name') = ${f.owner.toLowerCase()})`);
+    parts.push(sql`(${c.ownerId} = ${f.owner} or lower(${c.ownerName}) = ${f.owner.toLowerCase()})`);
   }
   const defined = parts.filter((p): p is SQL => p !== undefined);
   return defined.length === 0 ? undefined : and(...defined);

@@ -5,6 +5,7 @@ import { coversMostItems, inList } from '../../db/query.ts';
 import { forecasts, rollups } from '../../db/schema.ts';
 import { hashOf } from '../core/hash.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
+import { refreshItemRollups } from './items.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
 
 export interface RecomputeOptions {
@@ -117,6 +118,8 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
     const gone = (epicRoots ?? []).map((r) => `epic:${r}`).filter((s) => !present.has(s));
     if (gone.length > 0) await db.delete(rollups).where(inList(rollups.scope, gone));
   }
+  // Each item's own roll-up reads the rollups just stored (a container's health).
+  await refreshItemRollups(db, { refs: epicRoots === undefined ? undefined : opts.changedRefs, containers: epicRoots });
   const changedEpics = computed
     .filter((r) => r.kind === 'epic')
     .filter((r) => {

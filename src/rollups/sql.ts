@@ -105,12 +105,20 @@ export async function aggregateScopes(db: Db, opts: AggregateOptions): Promise<S
   // (BENCHMARKS.md). On Postgres the work_mem keeps the sorts and hashes of a whole portfolio in
   // memory rather than in temporary files; not on PGlite, whose memory is ours and never shrinks
   // (the first sync's memory goal).
+  return withWholeTableSettings(db, (tx) => scopeRows(tx, rootFilter, blocks));
+}
+
+/**
+ * Runs `fn` with the planner settings for statements over every item: hash joins, no JIT, and on
+ * Postgres the work_mem to keep them in memory (see aggregateScopes).
+ */
+export function withWholeTableSettings<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
   const settings: [string, string][] = [
     ['enable_mergejoin', 'off'],
     ['jit', 'off'],
   ];
   if (!isPglite(db)) settings.push(['work_mem', '64MB']);
-  return withSettings(db, settings, (tx) => scopeRows(tx, rootFilter, blocks));
+  return withSettings(db, settings, fn);
 }
 
 /**

@@ -3,7 +3,7 @@
 // `work_items`, so every panel, API route and `report` narrows the same items the same way.
 import type { SQL } from 'drizzle-orm';
 import type { Config } from '../config/schema.ts';
-import { type ScopeFilter, scopeCondition } from '../http/scope.ts';
+import { type ScopeColumns, type ScopeFilter, scopeCondition, WORK_ITEM_SCOPE } from '../http/scope.ts';
 
 export { ownerOf, teamOf } from '../http/scope.ts';
 
@@ -109,9 +109,13 @@ export function toScopeFilter(f: WorkspaceFilter): ScopeFilter {
 }
 
 /**
- * SQL over `work_items` for a filter. An unknown program throws the API's 400 (scope.ts); the
+ * SQL over `work_items` (or the given columns) for a filter. An unknown program throws the API's 400 (scope.ts); the
  * dashboard drops unknown values before calling.
  */
-export function filterCondition(config: Config | null, f: WorkspaceFilter): SQL | undefined {
-  return scopeCondition(config, toScopeFilter(f));
+export function filterCondition(
+  config: Config | null,
+  f: WorkspaceFilter,
+  columns: ScopeColumns = WORK_ITEM_SCOPE,
+): SQL | undefined {
+  return scopeCondition(config, toScopeFilter(f), columns);
 }

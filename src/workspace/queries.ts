@@ -1,21 +1,14 @@
 // The workspace panels that used to ignore part of the filter — the Programs table, the trend and
 // the freshness card — computed for the whole filter, for the API, the dashboard and `report`.
-import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { rollupSnapshots, workItems } from '../../db/schema.ts';
+import { itemRollups, rollupSnapshots } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
-import {
-  type Freshness,
-  type Headline,
-  loadFreshness,
-  loadHeadline,
-  loadHistory,
-  rollupsByPrefix,
-  type SnapshotRow,
-} from '../http/queries.ts';
-import { type ProgramInfo, programsOf, type ScopeFilter, scopeCondition } from '../http/scope.ts';
+import { type Freshness, loadFreshness, loadHistory, rollupsByPrefix, type SnapshotRow } from '../http/queries.ts';
+import { ITEM_ROLLUP_SCOPE, type ProgramInfo, programsOf, type ScopeFilter, scopeCondition } from '../http/scope.ts';
 import type { ReportRollup } from '../report/load.ts';
+import { type Headline, type HeadlineGroup, loadHeadlineGroups, sumHeadline } from './headline.ts';
 import { EPIC_KIND } from './metrics.ts';
 
 export interface ConnectionInfo {
@@ -23,15 +16,45 @@ export interface ConnectionInfo {
   tracker: string;
 }
 
-/** Connections the config names and the database holds items of, with their tracker. */
+/** Connections the config names and the database holds live items of, with their tracker. */
 export async function knownConnections(db: Db, config: Config | null): Promise<ConnectionInfo[]> {
   const out = new Map<string, string>(config?.connections.map((c) => [c.id, c.kind as string]) ?? []);
-  const rows = await db
-    .selectDistinct({ connection: workItems.connection, tracker: workItems.tracker })
-    .from(workItems)
-    .where(isNull(workItems.deletedAt));
-  for (const r of rows) if (!out.has(r.connection)) out.set(r.connection, r.tracker);
+  for (const p of await liveProjects(db)) if (!out.has(p.connection)) out.set(p.connection, p.tracker);
   return [...out].map(([id, tracker]) => ({ id, tracker })).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export interface ProjectInfo {
+  connection: string;
+  project: string;
+  tracker: string;
+}
+
+/**
+ * The tracker projects live items are in, by tracker, connection and project. A loose index
+ * scan of work_items_connection_idx: one probe per project, not a pass over every item.
+ */
+export async function liveProjects(db: Db): Promise<ProjectInfo[]> {
+  return queryRows<{ connection: string; project: string; tracker: string }>(
+    db,
+    sql`with recursive p(connection, project) as (
+        (select connection, project from work_items order by connection, project limit 1)
+        union all
+        select n.connection, n.project from p
+        cross join lateral (
+          select w.connection, w.project from work_items w
+          where (w.connection, w.project) > (p.connection, p.project)
+          order by w.connection, w.project limit 1
+        ) n
+      )
+      select p.connection, p.project, t.tracker from p
+      cross join lateral (
+        -- In index order: the planner otherwise scans the table for the project's first live row.
+        select w.tracker from work_items w
+        where w.connection = p.connection and w.project = p.project and w.deleted_at is null
+        order by w.connection, w.project limit 1
+      ) t
+      order by t.tracker, p.connection, p.project`,
+  );
 }
 
 /** Connections a filter can include (freshness is per connection). Team and owner narrow none. */
@@ -81,6 +104,8 @@ export async function loadProgramRows(
   f: ScopeFilter,
   now: Date,
   known?: readonly ConnectionInfo[],
+  /** The filter's headline groups when the caller has them (its own headline is their sum). */
+  groups?: readonly HeadlineGroup[],
 ): Promise<ProgramRow[]> {
   const connections = known ?? (await knownConnections(db, config));
   const trackerOf = new Map(connections.map((c) => [c.id, c.tracker]));
@@ -97,14 +122,15 @@ export async function loadProgramRows(
         (!f.connection || i.connection === f.connection) &&
         (!f.project || i.project === f.project),
     );
-  return Promise.all(
-    programs.filter(matches).map(async (p) => ({
-      ...p,
-      trackers: [...new Set(p.include.map((i) => trackerOf.get(i.connection) ?? i.connection))].sort(),
-      rollup: byScope.get(`program:${p.id}`) ?? null,
-      headline: await loadHeadline(db, config, { ...f, program: p.id }, now),
-    })),
-  );
+  const shown = programs.filter(matches);
+  // One pass for every row: a program's headline sums its projects' groups under the filter.
+  const sums = groups ?? (shown.length === 0 ? [] : await loadHeadlineGroups(db, config, f, now));
+  return shown.map((p) => ({
+    ...p,
+    trackers: [...new Set(p.include.map((i) => trackerOf.get(i.connection) ?? i.connection))].sort(),
+    rollup: byScope.get(`program:${p.id}`) ?? null,
+    headline: sumHeadline(sums, p.include),
+  }));
 }
 
 export interface TrendDay extends SnapshotRow {
@@ -137,10 +163,9 @@ export function storedScopeOf(f: ScopeFilter): string | null {
  */
 export async function loadTrend(db: Db, config: Config | null, f: ScopeFilter, from: string): Promise<Trend> {
   const where = and(
-    isNull(workItems.deletedAt),
-    eq(workItems.kind, EPIC_KIND),
-    sql`${workItems.statusCategory} <> 'removed'`,
-    scopeCondition(config, f),
+    eq(itemRollups.kind, EPIC_KIND),
+    sql`${itemRollups.statusCategory} <> 'removed'`,
+    scopeCondition(config, f, ITEM_ROLLUP_SCOPE),
   ) as SQL;
   const rows = await queryRows<{
     day: string;
@@ -164,7 +189,7 @@ export async function loadTrend(db: Db, config: Config | null, f: ScopeFilter, f
         sum((s.metrics #>> '{counts,done}')::float8) as done,
         sum((s.metrics #>> '{counts,total}')::float8 - (s.metrics #>> '{counts,removed}')::float8) as counted
       from ${rollupSnapshots} s
-      join ${workItems} on 'epic:' || ${workItems.ref} = s.scope
+      join ${itemRollups} on 'epic:' || ${itemRollups.ref} = s.scope
       where ${where} and s.day >= ${from}::date
       group by s.day order by s.day`,
   );

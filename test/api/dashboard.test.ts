@@ -200,6 +200,7 @@ for (const target of dbTargets()) {
           projects: [],
           freshness: [],
           epics: [],
+          epicsPage: { first: 0, last: 0, total: 0, size: 100, next: null },
           trend: { scope: 'portfolio', days: [] },
         });
       } finally {

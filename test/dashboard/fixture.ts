@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { appliedState, findingHistory, findings, itemLinks, writeAudit } from '../../db/schema.ts';
 import { describeRules, loadRuleSet } from '../../rules/load.ts';
+import { refreshItemRollups } from '../../src/rollups/items.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { NOW, type Seeded, seed } from '../api/fixture.ts';
 import { daysFrom, item } from '../helpers/items.ts';
@@ -112,5 +113,8 @@ export async function seedWorkspace(database: Database): Promise<Seeded> {
     action: 'created',
     httpStatus: 201,
   });
+  // The tables were written directly, not by a sync: bring each item's roll-up up to date, as the
+  // commit that stores findings does.
+  await refreshItemRollups(db, {});
   return seeded;
 }

@@ -1,9 +1,11 @@
 // The workspace pages and their API twins over the real app on PGlite: behind the session,
 // page and API agree, hostile tracker text stays text, CSV neutralizes formulas, and the
 // timeline finds the seeded date-order violation and cycle.
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adfToText, renderAdf } from '../../connectors/jira/comment.ts';
 import type { Database } from '../../db/client.ts';
+import { findings } from '../../db/schema.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -183,6 +185,59 @@ describe.each(dbTargets())('workspace pages and API on $name', (target) => {
     expect(html).toContain('data-testid="today-line"');
     const map = await api('/api/v1/workspace/programs/payments/dependencies');
     expect(map.headline).toEqual({ nodes: 5, edges: 4, crossTracker: 1, external: 1, cycles: 1 });
+  });
+
+  it('timeline: a window shows the bars overlapping it, and every figure counts those alone', async () => {
+    const all = await api('/api/v1/workspace/timeline?from=2000-01-01&to=2100-12-31');
+    const ends = all.bars.map((b: { end: string }) => b.end.slice(0, 10)).sort();
+    const from = ends[Math.floor(ends.length / 2)];
+    const to = new Date(Date.parse(from) + 10 * 86_400_000).toISOString().slice(0, 10);
+    const t = await api(`/api/v1/workspace/timeline?from=${from}&to=${to}`);
+    const overlaps = (b: { start: string; end: string }) => b.start.slice(0, 10) <= to && b.end.slice(0, 10) >= from;
+    expect(t.window).toEqual({ from, to });
+    expect(t.bars.map((b: { ref: string }) => b.ref).sort()).toEqual(
+      all.bars
+        .filter(overlaps)
+        .map((b: { ref: string }) => b.ref)
+        .sort(),
+    );
+    expect(t.bars.length).toBeLessThan(all.bars.length);
+    expect(t.headline.bars).toBe(t.bars.length);
+    const shown = new Set(t.bars.map((b: { ref: string }) => b.ref));
+    expect(t.edges.every((e: { from: string; to: string }) => shown.has(e.from) && shown.has(e.to))).toBe(true);
+    // Without one, half a year back and a year ahead of today.
+    expect((await api('/api/v1/workspace/timeline')).window).toEqual({ from: '2025-12-15', to: '2027-06-15' });
+    const { html } = await page(`/timeline?from=${from}&to=${to}`);
+    expect([...html.matchAll(/data-testid="bar-row"/g)].length).toBe(t.bars.length);
+    expect(html).toContain(`between <b>${from}</b> and <b>${to}</b>`);
+    expect(
+      (await app.request('/api/v1/workspace/timeline?from=June', { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(400);
+  });
+
+  it('counts the open findings of live items alone, also when one is left on an item that is gone', async () => {
+    const before = await api('/api/v1/workspace/findings?group=rule');
+    const portfolio = await page('/');
+    // A finding no commit would leave open: its item is not stored.
+    await database.db.insert(findings).values({
+      ref: 'jira-main:GONE-1',
+      rule: 'owner-required',
+      severity: 'error',
+      status: 'open',
+      message: 'm',
+      firstSeen: NOW.toISOString(),
+      lastSeen: NOW.toISOString(),
+      ruleHash: 'r',
+      itemHash: 'i',
+    });
+    try {
+      const after = await api('/api/v1/workspace/findings?group=rule');
+      expect([after.headline, after.groups]).toEqual([before.headline, before.groups]);
+      expect((await page('/')).html).toBe(portfolio.html);
+    } finally {
+      await database.db.delete(findings).where(eq(findings.ref, 'jira-main:GONE-1'));
+    }
   });
 
   it('filters narrow every workspace view and ride in the URL', async () => {

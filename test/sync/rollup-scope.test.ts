@@ -4,7 +4,7 @@
 import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { rollups } from '../../db/schema.ts';
+import { itemRollups, rollups } from '../../db/schema.ts';
 import { recomputeRollups } from '../../src/rollups/compute.ts';
 import { createSyncPipeline } from '../../src/sync/pipeline.ts';
 import { commitChanges } from '../../src/sync/run.ts';
@@ -42,6 +42,7 @@ for (const target of dbTargets())
       afterAll(async () => {
         await database.close();
       });
+      const itemRows = () => database.db.select().from(itemRollups).orderBy(asc(itemRollups.ref));
       const stored = async () =>
         (await database.db.select().from(rollups).orderBy(asc(rollups.scope))).map((r) => ({
           scope: r.scope,
@@ -75,8 +76,26 @@ for (const target of dbTargets())
         // PAY-11's work-in-progress finding resolved, though nothing under PAY-10 changed.
         expect(info(incremental)).toBe((before ?? 0) - 1);
 
+        const items = await itemRows();
         await recomputeRollups(db, { now, programs: [], thresholds: config.portfolio.health });
         expect(incremental).toEqual(epics(await stored()));
+        expect(items).toEqual(await itemRows());
+      });
+
+      it("keep each item's roll-up as a full refresh would after a story moves to another epic", async () => {
+        const { db } = database;
+        const moved = item('jira-main:PAY-3', {
+          parent: 'jira-main:PAY-10',
+          statusCategory: 'in_progress',
+          owner: alice,
+          revision: '3',
+        });
+        await storeItems(db, [moved], now);
+        await commitChanges(db, pipeline, { refs: [moved.ref], now, dryRun: true, deferAggregates });
+        const incremental = await itemRows();
+        expect(incremental.find((r) => r.ref === moved.ref)?.epic).toBe('jira-main:PAY-10');
+        await recomputeRollups(db, { now, programs: [], thresholds: config.portfolio.health });
+        expect(incremental).toEqual(await itemRows());
       });
     });
   }

@@ -4,18 +4,10 @@
 // figures hold over the whole portfolio, not a page of it.
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
-import { findings, workItems } from '../../../db/schema.ts';
+import { findings, itemRollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import {
-  filterCondition,
-  NO_OWNER,
-  NO_TEAM,
-  ownerIdExpr,
-  ownerKeyExpr,
-  ownerNameExpr,
-  teamExpr,
-  type WorkspaceFilter,
-} from './filter.ts';
+import { withHashJoins } from '../../http/queries.ts';
+import { NO_OWNER, NO_TEAM, rollupCondition, type WorkspaceFilter } from './filter.ts';
 import { type RuleText, ruleTitle } from './load.ts';
 
 export const GROUPS = ['rule', 'owner', 'team', 'project'] as const;
@@ -68,31 +60,39 @@ export const ROW_LIMIT = 500;
 const severityOrder = (a: SeverityCounts, b: SeverityCounts) =>
   b.error - a.error || b.warning - a.warning || b.info - a.info;
 
-function keyExpr(g: GroupBy): SQL<string> {
+const r = itemRollups;
+
+/**
+ * An owner, team or project group's key: the stored owner id or team, or the "none" value the
+ * filter knows. Literals, not parameters: Postgres matches GROUP BY to the select list by text,
+ * and two parameters ($1, $3) never match.
+ */
+function keyExpr(g: Exclude<GroupBy, 'rule'>): SQL<string> {
   switch (g) {
-    case 'rule':
-      return sql<string>`${findings.rule}`;
     case 'owner':
-      return ownerKeyExpr;
+      return sql<string>`coalesce(${r.ownerId}, ${sql.raw(`'${NO_OWNER}'`)})`;
     case 'team':
-      return teamExpr;
+      return sql<string>`coalesce(${r.team}, ${sql.raw(`'${NO_TEAM}'`)})`;
     case 'project':
-      return sql<string>`${workItems.connection} || ':' || ${workItems.project}`;
+      return sql<string>`${r.connection} || ':' || ${r.project}`;
   }
 }
 
-const counts = {
-  error: sql<number>`count(*) filter (where ${findings.severity} = 'error')::int`,
-  warning: sql<number>`count(*) filter (where ${findings.severity} = 'warning')::int`,
-  info: sql<number>`count(*) filter (where ${findings.severity} = 'info')::int`,
-  total: sql<number>`count(*)::int`,
-};
+/** Open findings by severity from the item rows' counts (one severity when the filter names it). */
+function severitySums(severity: string | undefined) {
+  const of = (s: 'error' | 'warning' | 'info', column: SQL | typeof r.openError) =>
+    severity && severity !== s ? sql<number>`0` : sql<number>`coalesce(sum(${column}), 0)::int`;
+  const error = of('error', sql`${r.openError}`);
+  const warning = of('warning', sql`${r.openWarning}`);
+  const info = of('info', sql`${r.openInfo}`);
+  return { error, warning, info, total: sql<number>`(${error} + ${warning} + ${info})` };
+}
 
-const numbers = (r: { error: number; warning: number; info: number; total: number }): SeverityCounts => ({
-  error: Number(r.error),
-  warning: Number(r.warning),
-  info: Number(r.info),
-  total: Number(r.total),
+const numbers = (x: { error: number; warning: number; info: number; total: number }): SeverityCounts => ({
+  error: Number(x.error),
+  warning: Number(x.warning),
+  info: Number(x.info),
+  total: Number(x.total),
 });
 
 export async function loadExplorer(
@@ -101,43 +101,61 @@ export async function loadExplorer(
   filter: WorkspaceFilter,
   opts: { groupBy: GroupBy; severity?: string; rules: Map<string, RuleText>; rowLimit?: number },
 ): Promise<Explorer> {
-  const where = and(
+  const inView = rollupCondition(config, filter);
+  const rowLimit = opts.rowLimit ?? ROW_LIMIT;
+  const sums = severitySums(opts.severity);
+  // Owner, team and project groups add up the item rows' own counts: no finding is read.
+  const grouped = (g: Exclude<GroupBy, 'rule'>) => {
+    const k = keyExpr(g);
+    return db
+      .select({ key: k, name: sql<string | null>`max(${r.ownerName})`, ...sums })
+      .from(r)
+      .where(inView)
+      .groupBy(k)
+      .having(sql`${sums.total} > 0`);
+  };
+  const open = and(
     eq(findings.status, 'open'),
-    filterCondition(config, filter),
+    inView,
     opts.severity ? eq(findings.severity, opts.severity) : undefined,
   );
-  const base = () => db.select(ROW).from(findings).innerJoin(workItems, eq(workItems.ref, findings.ref));
-  const ownerName = sql<string | null>`max(${ownerNameExpr})`;
-  const rowLimit = opts.rowLimit ?? ROW_LIMIT;
-  const grouped = (k: SQL<string>) =>
-    db
-      .select({ key: k, name: ownerName, ...counts })
-      .from(findings)
-      .innerJoin(workItems, eq(workItems.ref, findings.ref))
-      .where(where)
-      .groupBy(k);
-  // Grouped by owner, the groups are the "who must act" list: one pass, not two.
+  const byRule = () =>
+    withHashJoins(db, (tx) =>
+      tx
+        .select({
+          key: findings.rule,
+          name: sql<string | null>`null`,
+          error: sql<number>`count(*) filter (where ${findings.severity} = 'error')::int`,
+          warning: sql<number>`count(*) filter (where ${findings.severity} = 'warning')::int`,
+          info: sql<number>`count(*) filter (where ${findings.severity} = 'info')::int`,
+          total: sql<number>`count(*)::int`,
+        })
+        .from(findings)
+        .innerJoin(r, eq(r.ref, findings.ref))
+        .where(open)
+        .groupBy(findings.rule),
+    );
   // A native promise: a drizzle query runs again each time it is awaited.
-  const byOwner = Promise.resolve(grouped(keyExpr('owner')));
+  const byOwner = Promise.resolve(grouped('owner'));
   const [groupRows, ownerRows, rows] = await Promise.all([
-    opts.groupBy === 'owner' ? byOwner : grouped(keyExpr(opts.groupBy)),
+    opts.groupBy === 'rule' ? byRule() : opts.groupBy === 'owner' ? byOwner : Promise.resolve(grouped(opts.groupBy)),
     byOwner,
-    // The page's ids first, then their columns: the team and owner expressions (which read the
-    // tracker's JSON) are worked out for the rows shown, not for every open finding sorted.
-    base()
-      .where(
-        inArray(
-          findings.id,
-          db
-            .select({ id: findings.id })
-            .from(findings)
-            .innerJoin(workItems, eq(workItems.ref, findings.ref))
-            .where(where)
-            .orderBy(...ROW_ORDER)
-            .limit(rowLimit),
-        ),
-      )
-      .orderBy(...ROW_ORDER),
+    // The page's ids in row order first (findings_open_order_idx), then their columns.
+    db
+      .select({ id: findings.id })
+      .from(findings)
+      .innerJoin(r, eq(r.ref, findings.ref))
+      .where(open)
+      .orderBy(...ROW_ORDER)
+      .limit(rowLimit)
+      .then((ids) =>
+        ids.length === 0
+          ? []
+          : rowsOf(
+              db,
+              ids.map((i) => i.id),
+            ),
+      ),
   ]);
   const label = (g: GroupBy, k: string, name: string | null) =>
     g === 'rule'
@@ -150,7 +168,7 @@ export async function loadExplorer(
           ? 'No team or area path'
           : k;
   const groups = groupRows
-    .map((r) => ({ key: r.key, label: label(opts.groupBy, r.key, r.name), ...numbers(r) }))
+    .map((g) => ({ key: g.key, label: label(opts.groupBy, g.key, g.name), ...numbers(g) }))
     .sort((a, b) => severityOrder(a, b) || a.label.localeCompare(b.label));
   const headline = groups.reduce(
     (s, g) => ({
@@ -167,9 +185,9 @@ export async function loadExplorer(
     headline,
     groups,
     mustAct: ownerRows
-      .map((r) => ({ key: r.key, ownerId: r.key, label: label('owner', r.key, r.name), ...numbers(r) }))
+      .map((o) => ({ key: o.key, ownerId: o.key, label: label('owner', o.key, o.name), ...numbers(o) }))
       .sort((a, b) => severityOrder(a, b) || a.label.localeCompare(b.label)),
-    rows: rows.map((r) => toExplorerRow(r, opts.rules)),
+    rows: rows.map((row) => toExplorerRow(row, opts.rules)),
     rowLimit,
   };
 }
@@ -199,13 +217,24 @@ const ROW = {
     connection: workItems.connection,
     project: workItems.project,
   },
-  team: teamExpr,
-  ownerId: ownerIdExpr,
-  ownerName: ownerNameExpr,
+  team: sql<string>`coalesce(${r.team}, ${sql.raw(`'${NO_TEAM}'`)})`,
+  ownerId: r.ownerId,
+  ownerName: r.ownerName,
 };
 
+/** The rows of the given findings, in row order. */
+function rowsOf(db: Db, ids: number[]) {
+  return db
+    .select(ROW)
+    .from(findings)
+    .innerJoin(workItems, eq(workItems.ref, findings.ref))
+    .innerJoin(r, eq(r.ref, findings.ref))
+    .where(inArray(findings.id, ids))
+    .orderBy(...ROW_ORDER);
+}
+
 function toExplorerRow(
-  r: {
+  row: {
     f: Pick<typeof findings.$inferSelect, 'id' | 'ref' | 'rule' | 'severity' | 'message' | 'firstSeen' | 'waivedUntil'>;
     w: Pick<typeof workItems.$inferSelect, 'title' | 'tracker' | 'connection' | 'project'>;
     team: string;
@@ -214,16 +243,16 @@ function toExplorerRow(
   },
   rules: Map<string, RuleText>,
 ): ExplorerRow {
-  const { f, w } = r;
+  const { f, w } = row;
   return {
     id: f.id,
     ref: f.ref,
     title: w.title,
     tracker: w.tracker,
     project: `${w.connection}:${w.project}`,
-    team: r.team === NO_TEAM ? '' : r.team,
-    owner: r.ownerName,
-    ownerId: r.ownerId,
+    team: row.team === NO_TEAM ? '' : row.team,
+    owner: row.ownerName,
+    ownerId: row.ownerId,
     rule: f.rule,
     ruleTitle: ruleTitle(rules, f.rule),
     severity: f.severity,
@@ -263,10 +292,11 @@ export async function* explorerPages(
       .select(ROW)
       .from(findings)
       .innerJoin(workItems, eq(workItems.ref, findings.ref))
+      .innerJoin(r, eq(r.ref, findings.ref))
       .where(
         and(
           eq(findings.status, 'open'),
-          filterCondition(config, filter),
+          rollupCondition(config, filter),
           opts.severity ? eq(findings.severity, opts.severity) : undefined,
           sql`${findings.id} > ${after}`,
         ),

@@ -5,10 +5,10 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { queryRows } from '../../../db/query.ts';
-import { baselines, forecasts, itemHistory, workItems } from '../../../db/schema.ts';
+import { baselines, forecasts, itemHistory, itemRollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { listBaselines, type SlipRow, slipAgainst } from '../../forecast/baselines.ts';
-import { categoryAt, FLOW_KINDS, type FlowItem } from '../../forecast/throughput.ts';
+import { categoriesAt, FLOW_KINDS, type TimedItem } from '../../forecast/throughput.ts';
 import { compareNatural } from '../../workspace/metrics.ts';
 
 const DAY = 86_400_000;
@@ -45,35 +45,30 @@ export interface BurnUp {
 
 const FLOW_KIND_LIST = [...FLOW_KINDS];
 
+/** A leaf of a burn-up: what categoriesAt reads, and its size. */
+export interface BurnUpLeaf extends TimedItem {
+  points: number | null;
+}
+
 type LeafRow = {
-  ref: string;
-  kind: string;
-  parent: string | null;
   status_category: string;
   points: number | null;
-  created: string;
-  started: string | null;
-  resolved: string | null;
+  created: number;
+  started: number | null;
+  resolved: number | null;
   transitions: [number, string][] | string | null;
 };
 
 const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
 
-function toFlow(r: LeafRow): FlowItem {
-  return {
-    ref: r.ref,
-    team: '',
-    kind: r.kind,
-    parent: r.parent,
-    statusCategory: r.status_category,
-    points: r.points,
-    created: new Date(r.created).toISOString(),
-    started: iso(r.started),
-    resolved: iso(r.resolved),
-    due: null,
-    transitions: typeof r.transitions === 'string' ? JSON.parse(r.transitions) : r.transitions,
-  };
-}
+const toLeaf = (r: LeafRow): BurnUpLeaf => ({
+  statusCategory: r.status_category,
+  points: r.points,
+  created: Number(r.created),
+  started: r.started === null ? null : Number(r.started),
+  resolved: r.resolved === null ? null : Number(r.resolved),
+  transitions: typeof r.transitions === 'string' ? JSON.parse(r.transitions) : r.transitions,
+});
 
 async function storedForecast(db: Db, scope: string): Promise<StoredForecast | null> {
   const [f] = await db
@@ -95,10 +90,13 @@ async function storedForecast(db: Db, scope: string): Promise<StoredForecast | n
   return f ?? null;
 }
 
-const leafColumns = sql`w.ref, w.kind, w.parent, w.status_category, w.points, w.created, w.started, w.resolved, h.transitions`;
+// Dates as milliseconds: a program has tens of thousands of leaves, each read at every week.
+const epochMs = (c: string) => sql.raw(`(extract(epoch from w.${c}) * 1000)::float8 as ${c}`);
+const leafColumns = sql`w.status_category, w.points, ${epochMs('created')}, ${epochMs('started')}, ${epochMs('resolved')},
+  h.transitions`;
 
 /** Leaf work (stories, bugs, tasks) at any depth under the epic or feature. */
-async function epicLeaves(db: Db, ref: string): Promise<FlowItem[]> {
+async function epicLeaves(db: Db, ref: string): Promise<BurnUpLeaf[]> {
   const rows = await queryRows<LeafRow>(
     db,
     sql`with recursive tree(ref, depth) as (
@@ -114,78 +112,153 @@ async function epicLeaves(db: Db, ref: string): Promise<FlowItem[]> {
           sql`, `,
         )})`,
   );
-  return rows.map(toFlow);
+  return rows.map(toLeaf);
 }
 
-/** Leaf work of the program's projects, as the forecaster groups a program. */
-async function programLeaves(db: Db, include: { connection: string; project: string }[]): Promise<FlowItem[]> {
-  if (include.length === 0) return [];
-  const rows = await queryRows<LeafRow>(
-    db,
-    sql`select ${leafColumns} from ${workItems} w left join ${itemHistory} h on h.ref = w.ref
-        where w.deleted_at is null
-          and w.kind in (${sql.join(
-            FLOW_KIND_LIST.map((k) => sql`${k}`),
-            sql`, `,
-          )})
-          and (${sql.join(
-            include.map((i) => sql`(w.connection = ${i.connection} and w.project = ${i.project})`),
-            sql` or `,
-          )})`,
-  );
-  return rows.map(toFlow);
+/**
+ * Leaf work without history, grouped by the weeks (counted back from now, up to MAX_WEEKS)
+ * since it was created, resolved and started: its category at a week's end follows from its
+ * dates alone (categoryAt), so a program's tens of thousands of such leaves reach the series
+ * as a few hundred groups.
+ */
+export type LeafGroup = {
+  /** Left out of the series (removed with no record of when), but counted for its first week. */
+  skip: boolean;
+  /** Weeks back from now at which it existed (created by then); -1: created after now. */
+  created: number;
+  /** Done leaves: weeks back from now at which they were done; null otherwise. */
+  done: number | null;
+  /** Removed leaves: weeks back at which they were resolved, and at which they were started. */
+  removed: number | null;
+  started: number | null;
+  items: number;
+  points: number;
+  /** The earliest creation among them, milliseconds since the epoch. */
+  first: number;
+};
+
+const FLOW = sql.join(
+  FLOW_KIND_LIST.map((k) => sql`${k}`),
+  sql`, `,
+);
+
+/** Leaf work of the program's projects, as the forecaster groups a program, from item_rollups. */
+async function programLeaves(
+  db: Db,
+  include: { connection: string; project: string }[],
+  now: Date,
+): Promise<{ leaves: BurnUpLeaf[]; groups: LeafGroup[] }> {
+  if (include.length === 0) return { leaves: [], groups: [] };
+  const inProgram = sql`w.kind in (${FLOW}) and (${sql.join(
+    include.map((i) => sql`(w.connection = ${i.connection} and w.project = ${i.project})`),
+    sql` or `,
+  )})`;
+  const withHistory = sql`exists (select 1 from ${itemHistory} h where h.ref = w.ref and jsonb_array_length(h.transitions) > 0)`;
+  // Null for no date: least() and greatest() would skip a null and answer their bound.
+  const weeksBack = (column: string) =>
+    sql.raw(
+      `case when w.${column} is not null then greatest(-1, least(${MAX_WEEKS}, floor(date_part('epoch', '${now.toISOString()}'::timestamptz - w.${column}) * 1000 / ${WEEK})))::int end`,
+    );
+  const [rows, groups] = await Promise.all([
+    queryRows<LeafRow>(
+      db,
+      sql`select ${leafColumns} from ${itemRollups} w join ${itemHistory} h on h.ref = w.ref
+        where ${inProgram} and jsonb_array_length(h.transitions) > 0`,
+    ),
+    queryRows<LeafGroup>(
+      db,
+      sql`select w.status_category = 'removed' and w.resolved is null as skip,
+          ${weeksBack('created')} as created,
+          case when w.status_category = 'done' then ${weeksBack('resolved')} end as done,
+          case when w.status_category = 'removed' then ${weeksBack('resolved')} end as removed,
+          case when w.status_category = 'removed' then ${weeksBack('started')} end as started,
+          count(*)::int as items, coalesce(sum(w.points), 0)::float8 as points,
+          (extract(epoch from min(w.created)) * 1000)::float8 as first
+        from ${itemRollups} w where ${inProgram} and not ${withHistory}
+        group by 1, 2, 3, 4, 5`,
+    ),
+  ]);
+  return {
+    leaves: rows.map(toLeaf),
+    groups: groups.map((g) => ({ ...g, items: Number(g.items), points: Number(g.points), first: Number(g.first) })),
+  };
 }
 
 /** Week-end figures from the leaves' history: done by then, and the scope not removed by then. */
 export function burnUpSeries(
-  leaves: readonly FlowItem[],
+  leaves: readonly BurnUpLeaf[],
   unit: 'items' | 'points',
   now: Date,
+  groups: readonly LeafGroup[] = [],
 ): Pick<BurnUp, 'weeks' | 'doneNow' | 'scopeNow'> {
-  const weight = (l: FlowItem) => (unit === 'points' ? (l.points ?? 0) : 1);
-  const at = (t: number) => {
-    let done = 0;
-    let scope = 0;
-    for (const l of leaves) {
-      // Removed with no record of when: the forecaster counts it as never started, but a
-      // burn-up would show scope that is gone today, so it is left out.
-      if (l.statusCategory === 'removed' && !l.resolved && !l.transitions?.length) continue;
-      const c = categoryAt(l, t);
-      if (c === null || c === 'removed') continue;
-      scope += weight(l);
-      if (c === 'done') done += weight(l);
-    }
-    return { done: round(done), scope: round(scope) };
-  };
+  const weight = (l: BurnUpLeaf) => (unit === 'points' ? (l.points ?? 0) : 1);
   const t = now.getTime();
-  const first = Math.min(t, ...leaves.map((l) => Date.parse(l.created)));
+  let first = t;
+  for (const l of leaves) first = Math.min(first, l.created);
+  for (const g of groups) first = Math.min(first, g.first);
   const count = Math.min(MAX_WEEKS, Math.max(1, Math.ceil((t - first) / WEEK)));
-  const weeks: BurnUp['weeks'] = [];
-  for (let i = count; i >= 1; i--) {
-    const w = t - i * WEEK;
-    weeks.push({ at: new Date(w).toISOString(), ...at(w) });
+  // Each week's end, oldest first, then now.
+  const times = [...Array.from({ length: count }, (_, i) => t - (count - i) * WEEK), t];
+  const done = times.map(() => 0);
+  const scope = times.map(() => 0);
+  for (const l of leaves) {
+    // Removed with no record of when: the forecaster counts it as never started, but a
+    // burn-up would show scope that is gone today, so it is left out.
+    if (l.statusCategory === 'removed' && l.resolved === null && !l.transitions?.length) continue;
+    const w = weight(l);
+    categoriesAt(l, times).forEach((c, i) => {
+      if (c === null || c === 'removed') return;
+      scope[i]! += w;
+      if (c === 'done') done[i]! += w;
+    });
   }
-  const nowFigures = at(t);
-  weeks.push({ at: now.toISOString(), ...nowFigures });
-  return { weeks, doneNow: nowFigures.done, scopeNow: nowFigures.scope };
+  for (const g of groups) {
+    if (g.skip) continue;
+    const w = unit === 'points' ? g.points : g.items;
+    for (let i = 0; i < times.length; i++) {
+      // categoryAt from the dates, at `back` weeks before now: created by then; done once
+      // resolved; removed once resolved unless started by then (then it is in progress).
+      const back = times.length - 1 - i;
+      if (back > g.created) continue;
+      if (g.removed !== null && back <= g.removed && !(g.started !== null && back <= g.started)) continue;
+      scope[i]! += w;
+      if (g.done !== null && back <= g.done) done[i]! += w;
+    }
+  }
+  const weeks: BurnUp['weeks'] = times.map((at, i) => ({
+    at: new Date(at).toISOString(),
+    done: round(done[i]!),
+    scope: round(scope[i]!),
+  }));
+  return { weeks, doneNow: weeks.at(-1)!.done, scopeNow: weeks.at(-1)!.scope };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-async function burnUpOf(db: Db, scope: string, leaves: FlowItem[], now: Date): Promise<BurnUp> {
-  const forecast = await storedForecast(db, scope);
+async function burnUpOf(
+  db: Db,
+  scope: string,
+  work: Promise<{ leaves: BurnUpLeaf[]; groups?: LeafGroup[] }>,
+  now: Date,
+): Promise<BurnUp> {
+  const [forecast, { leaves, groups }] = await Promise.all([storedForecast(db, scope), work]);
   const unit = forecast?.unit === 'points' ? 'points' : 'items';
-  return { scope, unit, today: now.toISOString(), ...burnUpSeries(leaves, unit, now), forecast };
+  return { scope, unit, today: now.toISOString(), ...burnUpSeries(leaves, unit, now, groups), forecast };
 }
 
 export async function loadEpicBurnUp(db: Db, ref: string, now: Date): Promise<BurnUp> {
-  return burnUpOf(db, `epic:${ref}`, await epicLeaves(db, ref), now);
+  return burnUpOf(
+    db,
+    `epic:${ref}`,
+    epicLeaves(db, ref).then((leaves) => ({ leaves })),
+    now,
+  );
 }
 
 export async function loadProgramBurnUp(db: Db, config: Config | null, id: string, now: Date): Promise<BurnUp | null> {
   const program = config?.portfolio.programs.find((p) => p.id === id);
   if (!program) return null;
-  return burnUpOf(db, `program:${id}`, await programLeaves(db, program.include), now);
+  return burnUpOf(db, `program:${id}`, programLeaves(db, program.include, now), now);
 }
 
 /**

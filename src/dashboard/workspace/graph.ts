@@ -2,12 +2,14 @@
 // dependency graph between them. A link on a story counts for the epic or feature it sits under
 // (up to two levels), since that is the level a roadmap is read at. Violations (a predecessor
 // that finishes after its successor starts) and cycles are worked out here, not in the view.
-import { and, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../../db/client.ts';
-import { queryRows } from '../../../db/query.ts';
-import { itemLinks, rollups, workItems } from '../../../db/schema.ts';
+import { inList, queryRows } from '../../../db/query.ts';
+import { itemLinks, itemRollups, rollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import { filterCondition, type WorkspaceFilter } from './filter.ts';
+import { itemRollupScope } from '../../http/scope.ts';
+import { rollupCondition, type WorkspaceFilter } from './filter.ts';
 import { attachP85 } from './forecast.ts';
 import { type Health, naturalRef } from './load.ts';
 
@@ -59,6 +61,9 @@ export interface Edge {
 
 export interface Timeline {
   today: string;
+  /** The dates asked for: the bars are those overlapping them, and every figure counts those bars. */
+  window: TimelineWindow;
+  /** The drawing's first and last date: the bars' own dates and today. */
   from: string;
   to: string;
   bars: Bar[];
@@ -84,19 +89,61 @@ const BAR_COLUMNS = {
   due: workItems.due,
 };
 
-async function loadBars(db: Db, where: SQL | undefined): Promise<Bar[]> {
+/** The dates a timeline shows bars for: those that overlap [from, to], whole days (UTC). */
+export interface TimelineWindow {
+  from: string;
+  to: string;
+}
+
+/** Days before and after today the timeline shows when the request names no window. */
+export const WINDOW_DAYS = { before: 182, after: 365 };
+
+const DAY_MS = 86_400_000;
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The window a request asks for (`from`, `to` as YYYY-MM-DD), each bound defaulting to
+ * WINDOW_DAYS around today; a malformed date or one before `from` is ignored.
+ */
+export function timelineWindow(q: { from?: string; to?: string }, now: Date): TimelineWindow {
+  const day = (v: string | undefined) => (v && ISO_DAY.test(v) && !Number.isNaN(Date.parse(v)) ? v : null);
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const from = day(q.from) ?? new Date(today - WINDOW_DAYS.before * DAY_MS).toISOString().slice(0, 10);
+  const asked = day(q.to);
+  const to =
+    asked && asked >= from
+      ? asked
+      : new Date(Math.max(Date.parse(from), today) + WINDOW_DAYS.after * DAY_MS).toISOString().slice(0, 10);
+  return { from, to };
+}
+
+/**
+ * The epics and features in view (an item_rollups condition), with the columns a bar is drawn
+ * from; in a window, only the bars overlapping it (a bar's start and end as loadBars draws them).
+ */
+async function loadBars(db: Db, where: SQL | undefined, window?: TimelineWindow): Promise<Bar[]> {
+  const r = itemRollups;
+  // From item_rollups alone (its container index holds them), so the window is applied before
+  // any work_items row is read.
+  const start = sql`coalesce(${r.start}, ${r.started}, ${r.created})`;
+  const end = sql`greatest(coalesce(${r.due}, ${r.childDue}, ${start}), ${start})`;
   const rows = await db
-    .select({
-      item: BAR_COLUMNS,
-      health: rollups.health,
-      reason: rollups.healthReason,
-      childDue: sql<
-        string | null
-      >`(select max(c.due) from ${workItems} c where c.parent = ${workItems.ref} and c.deleted_at is null and c.status_category <> 'removed')`,
-    })
-    .from(workItems)
-    .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${workItems.ref}`)
-    .where(and(where, inArray(workItems.kind, ROADMAP_KINDS), sql`${workItems.statusCategory} <> 'removed'`));
+    .select({ item: BAR_COLUMNS, health: rollups.health, reason: rollups.healthReason, childDue: r.childDue })
+    .from(r)
+    .innerJoin(workItems, eq(workItems.ref, r.ref))
+    .leftJoin(rollups, sql`${rollups.scope} = 'epic:' || ${r.ref}`)
+    .where(
+      and(
+        inArray(r.kind, ROADMAP_KINDS),
+        sql`${r.statusCategory} <> 'removed'`,
+        where,
+        // Whole days in UTC, whatever the session's time zone.
+        window
+          ? sql`${start} < (${window.to}::date + 1)::timestamp at time zone 'UTC'
+              and ${end} >= ${window.from}::date::timestamp at time zone 'UTC'`
+          : undefined,
+      ),
+    );
   return rows.map(({ item, health, reason, childDue }) => {
     const start = iso(item.start) ?? iso(item.started) ?? iso(item.created)!;
     const end = iso(item.due) ?? iso(childDue) ?? start;
@@ -120,17 +167,28 @@ async function loadBars(db: Db, where: SQL | undefined): Promise<Bar[]> {
   });
 }
 
-/** Dependency edges lifted to the nearest epic or feature (or the item itself when it has none). */
-async function loadLiftedEdges(db: Db, inView: SQL): Promise<{ from: string; to: string }[]> {
+/**
+ * Dependency edges with an end in view (`inView` of an alias of item_rollups, whose rows are
+ * the live items), lifted to the nearest epic or feature (or the item itself when it has none).
+ */
+async function loadLiftedEdges(
+  db: Db,
+  inView: (t: typeof itemRollups) => SQL | undefined,
+): Promise<{ from: string; to: string }[]> {
   const container = (a: string) =>
     sql.raw(
       `case when ${a}.kind in ('epic','feature') then ${a}.ref when ${a}p.kind in ('epic','feature') then ${a}p.ref when ${a}pp.kind in ('epic','feature') then ${a}pp.ref else ${a}.ref end`,
     );
+  const si = alias(itemRollups, 'si');
+  const ti = alias(itemRollups, 'ti');
+  const sIn = inView(si as unknown as typeof itemRollups) ?? sql`true`;
+  const tIn = inView(ti as unknown as typeof itemRollups) ?? sql`true`;
   const rows = await queryRows<{ a: string; b: string; type: string; relation: string | null }>(
     db,
-    sql`with mine as (select ${workItems.ref} as ref from ${workItems} where ${inView})
-      select distinct ${container('s')} as a, ${container('t')} as b, l.type, l.relation
+    sql`select distinct ${container('s')} as a, ${container('t')} as b, l.type, l.relation
       from ${itemLinks} l
+      join ${itemRollups} si on ${si.ref} = l.source
+      join ${itemRollups} ti on ${ti.ref} = l.target
       join ${workItems} s on s.ref = l.source
       join ${workItems} t on t.ref = l.target
       left join ${workItems} sp on sp.ref = s.parent
@@ -139,8 +197,7 @@ async function loadLiftedEdges(db: Db, inView: SQL): Promise<{ from: string; to:
       left join ${workItems} tpp on tpp.ref = tp.parent
       where (l.type in ('blocks', 'blocked_by', 'depends_on')
           or (l.type = 'cross_tracker' and l.relation in ('blocks', 'blocked_by', 'depends_on')))
-        and s.deleted_at is null and t.deleted_at is null
-        and (l.source in (select ref from mine) or l.target in (select ref from mine))`,
+        and ((${sIn}) or (${tIn}))`,
   );
   const seen = new Set<string>();
   const out: { from: string; to: string }[] = [];
@@ -251,21 +308,24 @@ export async function loadTimeline(
   config: Config | null,
   filter: WorkspaceFilter,
   now: Date,
+  asked: { from?: string; to?: string } = {},
 ): Promise<Timeline> {
-  const where = filterCondition(config, filter);
-  const bars = (await loadBars(db, where)).sort(
+  const inView = (t: typeof itemRollups) => rollupCondition(config, filter, itemRollupScope(t));
+  const window = timelineWindow(asked, now);
+  const bars = (await loadBars(db, inView(itemRollups), window)).sort(
     (a, b) =>
       a.start.localeCompare(b.start) || HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref),
   );
   await attachP85(db, bars);
   const shown = new Set(bars.map((b) => b.ref));
-  const raw = (await loadLiftedEdges(db, where)).filter((e) => shown.has(e.from) && shown.has(e.to));
+  const raw = (await loadLiftedEdges(db, inView)).filter((e) => shown.has(e.from) && shown.has(e.to));
   const { edges, cycles } = mark(bars, raw);
   const today = now.toISOString();
   const dates = [today, ...bars.flatMap((b) => (b.p85 ? [b.start, b.end, b.p85] : [b.start, b.end]))].sort();
   const violations = edges.filter((e) => e.violation);
   return {
     today,
+    window,
     from: dates[0]!,
     to: dates[dates.length - 1]!,
     bars,
@@ -293,11 +353,13 @@ export async function loadDependencyMap(
   config: Config | null,
   filter: WorkspaceFilter,
 ): Promise<DependencyMap> {
-  const where = filterCondition(config, filter);
-  const raw = await loadLiftedEdges(db, where);
-  const ours = await loadBars(db, where);
-  const mine = new Set(ours.map((b) => b.ref));
+  const inView = (t: typeof itemRollups) => rollupCondition(config, filter, itemRollupScope(t));
+  const raw = await loadLiftedEdges(db, inView);
   const involved = new Set(raw.flatMap((e) => [e.from, e.to]));
+  // The bars of the edges' ends alone, not of every epic and feature in view.
+  const ours =
+    involved.size === 0 ? [] : await loadBars(db, and(inView(itemRollups), inList(itemRollups.ref, [...involved])));
+  const mine = new Set(ours.map((b) => b.ref));
   const missing = [...involved].filter((r) => !mine.has(r));
   const others = missing.length === 0 ? [] : (await loadBarsOf(db, missing)).map((b) => ({ ...b, external: true }));
   const bars = [...ours.filter((b) => involved.has(b.ref)), ...others].sort((a, b) => naturalRef(a.ref, b.ref));

@@ -1,14 +1,16 @@
 // What the drill-down views show, read once for both the HTML page and its JSON twin under
 // /api/v1/workspace, so a page and its API call always report the same rows. Every headline is
 // counted from the rows it sits above (issue 25.1: a headline equals the rows it summarizes).
-import { and, asc, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, like, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../../db/client.ts';
-import { queryRows } from '../../../db/query.ts';
+import { inList, queryRows } from '../../../db/query.ts';
 import {
   appliedState,
   findingHistory,
   findings,
   itemLinks,
+  itemRollups,
   rollupSnapshots,
   rollups,
   workItems,
@@ -16,11 +18,13 @@ import {
   writeOutbox,
 } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import { type ProgramInfo, programsOf } from '../../http/scope.ts';
+import { itemRollupScope, type ProgramInfo, programsOf } from '../../http/scope.ts';
 import { type ReportFinding, type ReportRollup, toReportItem, toRollup } from '../../report/load.ts';
-import { filterCondition, type WorkspaceFilter } from './filter.ts';
+import { EPIC_PAGE_SIZE, type Health, loadEpicKeys, pageOf } from '../../workspace/epics.ts';
+import { compareEpicRows } from '../../workspace/metrics.ts';
+import { rollupCondition, type WorkspaceFilter } from './filter.ts';
 
-export type Health = 'green' | 'amber' | 'red' | 'none';
+export type { Health };
 export const HEALTHS: Health[] = ['red', 'amber', 'green', 'none'];
 
 export interface RuleText {
@@ -107,27 +111,18 @@ function descendantsSql(root: string) {
 }
 
 /**
- * Open findings per epic: each open finding on an item in view counts for the nearest epic at or
- * above it (up to three levels: epic → feature → story → sub-task). Joins, not a recursive walk:
- * over 150,000 items a walk of every epic's tree took seconds where these hash joins take a pass.
+ * Open findings per epic: each open finding on an item in view counts for its nearest epic at
+ * or above it (item_rollups.epic, src/rollups/items.ts), summed over the items in view.
  */
-async function openFindingsUnder(db: Db, inView: SQL): Promise<Map<string, number>> {
+async function openFindingsUnder(db: Db, inView: SQL | undefined): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const epicOf = (a: string) => `when ${a}.kind = 'epic' then ${a}.ref`;
-  const rows = await queryRows<{ root: string; n: number }>(
-    db,
-    sql`select root, count(*)::int as n from (
-        select case when ${workItems.kind} = 'epic' then ${workItems.ref}
-          ${sql.raw([epicOf('p'), epicOf('pp'), epicOf('ppp')].join(' '))} end as root
-        from ${findings} f
-        join ${workItems} on ${workItems.ref} = f.ref
-        left join ${workItems} p on p.ref = ${workItems.parent}
-        left join ${workItems} pp on pp.ref = p.parent
-        left join ${workItems} ppp on ppp.ref = pp.parent
-        where f.status = 'open' and ${inView}
-      ) x where root is not null group by root`,
-  );
-  for (const r of rows) out.set(r.root, Number(r.n));
+  const r = itemRollups;
+  const rows = await db
+    .select({ epic: r.epic, n: sql<number>`sum(${r.openError} + ${r.openWarning} + ${r.openInfo})::int` })
+    .from(r)
+    .where(and(inView, sql`${r.epic} is not null`, sql`${r.openError} + ${r.openWarning} + ${r.openInfo} > 0`))
+    .groupBy(r.epic);
+  for (const row of rows) if (row.epic) out.set(row.epic, Number(row.n));
   return out;
 }
 
@@ -182,30 +177,12 @@ function toSummary(r: SummaryRow, open: number): EpicSummary {
   };
 }
 
-/** Natural key order: `PAY-2` before `PAY-10`, `ado:9` before `ado:10`. */
-export const naturalRef = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
-const HEALTH_RANK: Record<Health, number> = { red: 0, amber: 1, green: 2, none: 3 };
-export const byHealthThenRef = (a: { health: Health; ref: string }, b: { health: Health; ref: string }) =>
-  HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref);
-
-/** Epics per page of the program view. Headline figures always count every epic of the filter. */
-export const EPIC_PAGE_SIZE = 100;
-
 /**
- * A page's position in the keyset order (health, then natural ref order): `<health>.<ref>` of the
- * last row shown. Keyset, not offset, so a row that changes colour between pages is neither
- * shown twice nor skipped because of rows before it.
+ * Natural key order: `PAY-2` before `PAY-10`, `ado:9` before `ado:10`. One collator for every
+ * comparison: `localeCompare` with options builds one per call, and sorting thousands of rows
+ * spent most of its time doing that.
  */
-export const epicCursor = (e: { health: Health; ref: string }) => `${e.health}.${e.ref}`;
-
-function parseCursor(after: string | undefined): { health: Health; ref: string } | null {
-  if (!after) return null;
-  const at = after.indexOf('.');
-  if (at <= 0) return null;
-  const health = after.slice(0, at);
-  return HEALTH_RANK[health as Health] === undefined ? null : { health: health as Health, ref: after.slice(at + 1) };
-}
-
+export const naturalRef = new Intl.Collator('en', { numeric: true }).compare;
 export interface EpicPage {
   epics: EpicSummary[];
   /** Every epic of the filter, by health; the sum of `openFindings` over all of them. */
@@ -220,9 +197,9 @@ export interface EpicPage {
 }
 
 /**
- * A page of the epics of a filter, in health-then-natural-ref order, and the headline over all
- * of them. Only refs and colours of the whole list are read (the order is natural, which SQL's
- * collations do not give); the shown columns and the findings are read for the page alone.
+ * A page of the epics of a filter (an item_rollups condition), in health-then-natural-ref
+ * order, and the headline over all of them. Only refs and colours of the whole list are read;
+ * the shown columns are read for the page alone.
  */
 export async function loadEpicPage(
   db: Db,
@@ -230,103 +207,157 @@ export async function loadEpicPage(
   page: { after?: string; limit?: number } = {},
   kinds = ['epic'],
 ): Promise<EpicPage> {
-  const inView = and(where, inArray(workItems.kind, kinds), sql`${workItems.statusCategory} <> 'removed'`);
-  const [keys, open] = await Promise.all([
-    db
-      .select({ ref: workItems.ref, health: rollups.health })
-      .from(workItems)
-      .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
-      .where(inView),
-    openFindingsUnder(db, where ?? sql`true`),
-  ]);
-  const ordered = keys.map((k) => ({ ref: k.ref, health: healthOf(k.health) })).sort(byHealthThenRef);
-  const cursor = parseCursor(page.after);
-  const from = cursor ? ordered.findIndex((e) => byHealthThenRef(e, cursor) > 0) : 0;
-  const start = from < 0 ? ordered.length : from;
-  const limit = page.limit ?? EPIC_PAGE_SIZE;
-  const slice = ordered.slice(start, start + limit);
+  const [ordered, open] = await Promise.all([loadEpicKeys(db, where, kinds), openFindingsUnder(db, where)]);
+  const { keys, first, last, next } = pageOf(ordered, page);
   const rows =
-    slice.length === 0
+    keys.length === 0
       ? []
       : await db
           .select(SUMMARY_COLUMNS)
           .from(workItems)
           .leftJoin(rollups, eq(rollups.scope, sql`'epic:' || ${workItems.ref}`))
           .where(
-            inArray(
+            inList(
               workItems.ref,
-              slice.map((e) => e.ref),
+              keys.map((e) => e.ref),
             ),
           );
-  const epics = rows.map((r) => toSummary(r, open.get(r.ref) ?? 0)).sort(byHealthThenRef);
+  const epics = rows.map((r) => toSummary(r, open.get(r.ref) ?? 0)).sort(compareEpicRows);
   let openFindings = 0;
   for (const e of ordered) openFindings += open.get(e.ref) ?? 0;
-  const last = epics.at(-1);
-  return {
-    epics,
-    total: ordered.length,
-    health: countHealth(ordered),
-    openFindings,
-    first: epics.length ? start + 1 : 0,
-    last: start + epics.length,
-    next: last && start + limit < ordered.length ? epicCursor(last) : null,
-  };
+  return { epics, total: ordered.length, health: countHealth(ordered), openFindings, first, last, next };
 }
 
-/** Dependency links with at least one end among `refs`, each side's title and tracker. */
-/**
- * Dependency links with at least one end in view, each side's title and tracker. Links are few
- * next to items, so they are read from each end's side (index lookups on item_links) rather
- * than by testing every link against the whole view.
- */
-export async function loadDependencies(db: Db, inView: SQL): Promise<DependencyRow[]> {
-  const types = inArray(itemLinks.type, DEPENDENCY_TYPES);
-  const link = {
-    source: itemLinks.source,
-    target: itemLinks.target,
-    type: itemLinks.type,
-    relation: itemLinks.relation,
-  };
-  const [fromView, intoView] = await Promise.all([
-    db.select(link).from(itemLinks).innerJoin(workItems, eq(workItems.ref, itemLinks.source)).where(and(types, inView)),
-    db.select(link).from(itemLinks).innerJoin(workItems, eq(workItems.ref, itemLinks.target)).where(and(types, inView)),
-  ]);
-  const key = (l: { source: string; target: string; type: string }) => `${l.source}\n${l.target}\n${l.type}`;
-  const sourceIn = new Set(fromView.map(key));
-  const targetIn = new Set(intoView.map(key));
-  const links = new Map([...fromView, ...intoView].map((l) => [key(l), l]));
-  const ends = [...new Set([...links.values()].flatMap((l) => [l.source, l.target]))];
-  const about = new Map<string, { title: string; tracker: string }>();
-  for (let i = 0; i < ends.length; i += 1000) {
-    const rows = await db
-      .select({ ref: workItems.ref, title: workItems.title, tracker: workItems.tracker })
-      .from(workItems)
-      .where(inArray(workItems.ref, ends.slice(i, i + 1000)));
-    for (const r of rows) about.set(r.ref, r);
+/** Dependency rows per page; the headline counts every one. */
+export const DEPENDENCY_PAGE_SIZE = 100;
+
+export interface DependencyPage {
+  rows: DependencyRow[];
+  /** Every row of the view by direction: what the headline counts. */
+  total: number;
+  in: number;
+  out: number;
+  within: number;
+  first: number;
+  last: number;
+  size: number;
+  /** Pass as the next request's `dependenciesAfter`; null on the last page. */
+  next: string | null;
+}
+
+type LinkKey = { source: string; target: string; type: string };
+const linkOrder = (a: LinkKey, b: LinkKey) =>
+  naturalRef(a.source, b.source) || naturalRef(a.target, b.target) || a.type.localeCompare(b.type);
+
+/** `["<source>","<target>","<type>"]` of the last row shown: the next page starts after it. */
+const dependencyCursor = (l: LinkKey) => JSON.stringify([l.source, l.target, l.type]);
+
+function parseDependencyCursor(after: string | undefined): LinkKey | null {
+  if (!after) return null;
+  try {
+    const v: unknown = JSON.parse(after);
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string'))
+      return { source: v[0], target: v[1], type: v[2] };
+  } catch {
+    // Not a cursor this view issued: the first page.
   }
-  return [...links.entries()]
-    .flatMap(([k, l]) => {
-      const s = about.get(l.source);
-      if (!s) return [];
-      const t = about.get(l.target) ?? null;
-      const sIn = sourceIn.has(k);
-      const tIn = targetIn.has(k);
-      return [
-        {
-          source: l.source,
-          sourceTitle: s.title,
-          sourceTracker: s.tracker,
-          target: l.target,
-          targetTitle: t?.title ?? null,
-          targetTracker: t?.tracker ?? null,
-          type: l.type,
-          relation: l.relation,
-          direction: (sIn && tIn ? 'within' : sIn ? 'out' : 'in') as DependencyRow['direction'],
-          crossTracker: l.type === 'cross_tracker' || (t !== null && t.tracker !== s.tracker),
-        },
-      ];
-    })
-    .sort((a, b) => naturalRef(a.source, b.source) || naturalRef(a.target, b.target) || a.type.localeCompare(b.type));
+  return null;
+}
+
+/**
+ * Dependency links with at least one end in view (`inView` of an alias of item_rollups), a page
+ * at a time in natural order of source, target and type, and the count of every row by
+ * direction. Links are few next to items: each is tested from its own ends (index lookups on
+ * item_rollups), and titles are read for the page's rows alone. A link whose source is no item
+ * at all (never synced) is no row.
+ */
+export async function loadDependencies(
+  db: Db,
+  inView: (t: typeof itemRollups) => SQL | undefined,
+  page: { after?: string; limit?: number } = {},
+): Promise<DependencyPage> {
+  // Each end apart: joined to one link end at a time, the few links are hashed and the items
+  // scanned once, where both ends in one statement hashed every item twice.
+  const end = (side: 'source' | 'target') => {
+    const r = alias(itemRollups, 'r');
+    return db
+      .select({
+        source: itemLinks.source,
+        target: itemLinks.target,
+        type: itemLinks.type,
+        relation: itemLinks.relation,
+        in: sql<boolean>`coalesce(${inView(r as unknown as typeof itemRollups) ?? sql`true`}, false)`,
+      })
+      .from(itemLinks)
+      .innerJoin(r, eq(r.ref, itemLinks[side]))
+      .where(inArray(itemLinks.type, DEPENDENCY_TYPES));
+  };
+  const [bySource, byTarget] = await Promise.all([end('source'), end('target')]);
+  const key = (l: LinkKey) => `${l.source}\n${l.target}\n${l.type}`;
+  const sourceIn = new Map(bySource.map((l) => [key(l), l.in]));
+  const targetIn = new Map(byTarget.map((l) => [key(l), l.in]));
+  const candidates = new Map<string, (typeof bySource)[number]>();
+  for (const l of [...bySource, ...byTarget]) if (l.in) candidates.set(key(l), l);
+  // A link into the view from an item that is not live counts when that item was ever stored.
+  const unknownSources = [
+    ...new Set([...candidates.values()].filter((l) => !sourceIn.has(key(l))).map((l) => l.source)),
+  ];
+  const stored = new Set(
+    unknownSources.length === 0
+      ? []
+      : (await db.select({ ref: workItems.ref }).from(workItems).where(inList(workItems.ref, unknownSources))).map(
+          (r) => r.ref,
+        ),
+  );
+  const links = [...candidates.values()]
+    .filter((l) => sourceIn.has(key(l)) || stored.has(l.source))
+    .map((l) => ({ ...l, sIn: sourceIn.get(key(l)) ?? false, tIn: targetIn.get(key(l)) ?? false }));
+  links.sort(linkOrder);
+  const direction = (l: { sIn: boolean; tIn: boolean }): DependencyRow['direction'] =>
+    l.sIn && l.tIn ? 'within' : l.sIn ? 'out' : 'in';
+  const counts = { in: 0, out: 0, within: 0 };
+  for (const l of links) counts[direction(l)]++;
+  const cursor = parseDependencyCursor(page.after);
+  const from = cursor ? links.findIndex((l) => linkOrder(l, cursor) > 0) : 0;
+  const start = from < 0 ? links.length : from;
+  const size = page.limit ?? DEPENDENCY_PAGE_SIZE;
+  const shown = links.slice(start, start + size);
+  const ends = [...new Set(shown.flatMap((l) => [l.source, l.target]))];
+  const about = new Map(
+    (ends.length === 0
+      ? []
+      : await db
+          .select({ ref: workItems.ref, title: workItems.title, tracker: workItems.tracker })
+          .from(workItems)
+          .where(inList(workItems.ref, ends))
+    ).map((r) => [r.ref, r]),
+  );
+  const rows = shown.map((l): DependencyRow => {
+    const src = about.get(l.source);
+    const tgt = about.get(l.target) ?? null;
+    return {
+      source: l.source,
+      sourceTitle: src?.title ?? l.source,
+      sourceTracker: src?.tracker ?? '',
+      target: l.target,
+      targetTitle: tgt?.title ?? null,
+      targetTracker: tgt?.tracker ?? null,
+      type: l.type,
+      relation: l.relation,
+      direction: direction(l),
+      crossTracker: l.type === 'cross_tracker' || (tgt !== null && src !== undefined && tgt.tracker !== src.tracker),
+    };
+  });
+  const lastShown = shown.at(-1);
+  return {
+    rows,
+    total: links.length,
+    ...counts,
+    first: rows.length ? start + 1 : 0,
+    last: start + rows.length,
+    size,
+    next: lastShown && start + size < links.length ? dependencyCursor(lastShown) : null,
+  };
 }
 
 export function countHealth(rows: readonly { health: Health }[]): Record<Health, number> {
@@ -350,7 +381,17 @@ export interface ProgramView {
   /** One page of the epics, in health-then-natural-ref order; `page` says which and what is next. */
   epics: EpicSummary[];
   page: { first: number; last: number; total: number; size: number; next: string | null };
+  /** One page of the dependency rows (natural order of source, target, type); the headline counts all. */
   dependencies: DependencyRow[];
+  dependencyPage: {
+    first: number;
+    last: number;
+    total: number;
+    /** Rows with both ends in view (neither in nor out). */
+    within: number;
+    size: number;
+    next: string | null;
+  };
 }
 
 export async function loadProgram(
@@ -358,18 +399,20 @@ export async function loadProgram(
   config: Config | null,
   id: string,
   filter: WorkspaceFilter,
-  page: { after?: string; limit?: number } = {},
+  page: { after?: string; limit?: number; dependenciesAfter?: string } = {},
 ): Promise<ProgramView | null> {
-  const programs = programsOf(
-    config,
-    (await db.select({ scope: rollups.scope }).from(rollups)).map((r) => r.scope),
-  );
-  const program = programs.find((p) => p.id === id);
+  // Without a config the programs are those the rollups name.
+  const scopes = config
+    ? []
+    : (await db.select({ scope: rollups.scope }).from(rollups).where(like(rollups.scope, 'program:%'))).map(
+        (r) => r.scope,
+      );
+  const program = programsOf(config, scopes).find((p) => p.id === id);
   if (!program) return null;
-  const where = filterCondition(config, { ...filter, program: id });
+  const inView = (t: typeof itemRollups) => rollupCondition(config, { ...filter, program: id }, itemRollupScope(t));
   const [epics, dependencies, [rollup]] = await Promise.all([
-    loadEpicPage(db, where, page),
-    loadDependencies(db, where),
+    loadEpicPage(db, inView(itemRollups), page),
+    loadDependencies(db, inView, { after: page.dependenciesAfter }),
     db
       .select()
       .from(rollups)
@@ -382,8 +425,8 @@ export async function loadProgram(
       epics: epics.total,
       health: epics.health,
       openFindings: epics.openFindings,
-      dependenciesIn: dependencies.filter((d) => d.direction === 'in').length,
-      dependenciesOut: dependencies.filter((d) => d.direction === 'out').length,
+      dependenciesIn: dependencies.in,
+      dependenciesOut: dependencies.out,
     },
     epics: epics.epics,
     page: {
@@ -393,7 +436,15 @@ export async function loadProgram(
       size: page.limit ?? EPIC_PAGE_SIZE,
       next: epics.next,
     },
-    dependencies,
+    dependencies: dependencies.rows,
+    dependencyPage: {
+      first: dependencies.first,
+      last: dependencies.last,
+      total: dependencies.total,
+      within: dependencies.within,
+      size: dependencies.size,
+      next: dependencies.next,
+    },
   };
 }
 
@@ -491,9 +542,10 @@ export async function loadEpic(db: Db, ref: string): Promise<EpicView | null> {
   const live = children.filter((c) => c.statusCategory !== 'removed');
   const dues = live.map((c) => c.due).filter((d): d is string => d !== null);
   const epicOpen = findingsOf.get(ref)?.length ?? 0;
-  const inView = or(eq(workItems.ref, ref), refs.length ? inArray(workItems.ref, refs) : undefined)!;
+  // Every row: an epic's tree has few links, and its page lists them all.
+  const all = { limit: Number.POSITIVE_INFINITY };
   const [dependencies, history, events] = await Promise.all([
-    loadDependencies(db, inView),
+    loadDependencies(db, (t) => inList(t.ref, [ref, ...refs]), all).then((d) => d.rows),
     db
       .select()
       .from(rollupSnapshots)

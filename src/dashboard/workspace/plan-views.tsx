@@ -303,6 +303,26 @@ function Problems(props: { violations: Edge[]; cycles: string[][]; bars: Map<str
   );
 }
 
+/** The window shown, and the same length of time before and after it. */
+function WindowLinks(props: { t: Timeline; filter: WorkspaceFilter }) {
+  const { window: w } = props.t;
+  const span = Date.parse(w.to) - Date.parse(w.from) + 86_400_000;
+  const shift = (days: number, by: number) =>
+    new Date(Date.parse(days === 0 ? w.from : w.to) + by).toISOString().slice(0, 10);
+  const href = (from: string, to: string) => {
+    const q = filterQuery(props.filter);
+    return `/timeline${q}${q ? '&' : '?'}from=${from}&to=${to}`;
+  };
+  return (
+    <p class="small" data-testid="timeline-window">
+      Epics and features with dates between <b>{w.from}</b> and <b>{w.to}</b>:{' '}
+      <a href={href(shift(0, -span), shift(0, -86_400_000))}>earlier</a> ·{' '}
+      <a href={href(shift(1, 86_400_000), shift(1, span))}>later</a> ·{' '}
+      <a href={`/timeline${filterQuery(props.filter)}`}>around today</a>
+    </p>
+  );
+}
+
 export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; options: FilterOptions }) {
   const { view: t, filter: f } = props;
   const bars = new Map(t.bars.map((b) => [b.ref, b]));
@@ -320,6 +340,7 @@ export function TimelinePage(props: { view: Timeline; filter: WorkspaceFilter; o
         />
         <Stat id="h-cycles" label="Dependency cycles" value={t.headline.cycles} tone={t.headline.cycles ? 'bad' : ''} />
       </section>
+      <WindowLinks t={t} filter={f} />
       <Problems violations={t.violations} cycles={t.cycles} bars={bars} />
       <section class="card">
         <h2>Roadmap</h2>

@@ -62,17 +62,22 @@ export function registerWorkspacePages(
     const id = c.req.param('id');
     const { options, filter } = await filterOf(c);
     const after = c.req.query('after');
-    const view = await loadProgram(
-      db,
-      config,
-      id,
-      { ...filter, program: undefined },
-      {
-        after: after && after.length <= 400 ? after : undefined,
-      },
-    );
+    const dependenciesAfter = c.req.query('dependenciesAfter');
+    // The view and the burn-up side by side: neither reads what the other does.
+    const [view, burnUp] = await Promise.all([
+      loadProgram(
+        db,
+        config,
+        id,
+        { ...filter, program: undefined },
+        {
+          after: after && after.length <= 400 ? after : undefined,
+          dependenciesAfter: dependenciesAfter && dependenciesAfter.length <= 2000 ? dependenciesAfter : undefined,
+        },
+      ),
+      loadProgramBurnUp(db, config, id, now()),
+    ]);
     if (!view) return missing(c, `No program "${id}".`);
-    const burnUp = await loadProgramBurnUp(db, config, id, now());
     return c.html(
       <ProgramPage view={view} filter={{ ...filter, program: id }} options={options} burnUp={burnUp} />,
       200,
@@ -97,9 +102,12 @@ export function registerWorkspacePages(
   app.get('/epics/:ref', async (c) => {
     if (!(await signedIn(c))) return signIn(c);
     const ref = c.req.param('ref');
-    const [{ options, filter }, view] = await Promise.all([filterOf(c), loadEpic(db, ref)]);
+    const [{ options, filter }, view, burnUp] = await Promise.all([
+      filterOf(c),
+      loadEpic(db, ref),
+      loadEpicBurnUp(db, ref, now()),
+    ]);
     if (!view) return missing(c, `No item "${ref}".`);
-    const burnUp = await loadEpicBurnUp(db, ref, now());
     return c.html(
       <EpicPage view={view} filter={filter} programs={options.programs} rules={await rules()} burnUp={burnUp} />,
       200,
@@ -171,7 +179,7 @@ export function registerWorkspacePages(
   app.get('/timeline', async (c) => {
     if (!(await signedIn(c))) return signIn(c);
     const { options, filter } = await filterOf(c);
-    const view = await loadTimeline(db, config, filter, now());
+    const view = await loadTimeline(db, config, filter, now(), { from: c.req.query('from'), to: c.req.query('to') });
     return c.html(<TimelinePage view={view} filter={filter} options={options} />, 200, opts.headers);
   });
 }

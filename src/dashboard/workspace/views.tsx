@@ -29,8 +29,15 @@ import {
   Tracker,
 } from './parts.tsx';
 
-function Dependencies(props: { rows: DependencyRow[]; filter: WorkspaceFilter }) {
+function Dependencies(props: {
+  rows: DependencyRow[];
+  filter: WorkspaceFilter;
+  /** The program view pages its rows: where this page sits, and the link to the next. */
+  page?: ProgramView['dependencyPage'];
+  pageHref?: (after: string | null) => string;
+}) {
   const f = props.filter;
+  const p = props.page;
   return (
     <section class="card">
       <h2>Dependencies in and out</h2>
@@ -74,6 +81,27 @@ function Dependencies(props: { rows: DependencyRow[]; filter: WorkspaceFilter })
           </tbody>
         </table>
       </div>
+      {p && props.pageHref ? (
+        <p class="small" data-testid="dependency-page">
+          Dependencies <span data-testid="dependency-first">{p.first}</span>–
+          <span data-testid="dependency-last">{p.last}</span> of <span data-testid="dependency-total">{p.total}</span>
+          {p.first > 1 ? (
+            <>
+              {' '}
+              · <a href={props.pageHref(null)}>First page</a>
+            </>
+          ) : null}
+          {p.next ? (
+            <>
+              {' '}
+              ·{' '}
+              <a rel="next" data-testid="dependency-next" href={props.pageHref(p.next)}>
+                Next {p.size}
+              </a>
+            </>
+          ) : null}
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -181,7 +209,18 @@ export function ProgramPage(props: {
           ) : null}
         </p>
       </section>
-      <Dependencies rows={v.dependencies} filter={f} />
+      <Dependencies
+        rows={v.dependencies}
+        filter={f}
+        page={v.dependencyPage}
+        pageHref={(next) => {
+          const q = filterQuery({ ...f, program: undefined });
+          const base = `/programs/${encodeURIComponent(id)}`;
+          return next === null
+            ? `${base}${q}`
+            : `${base}${q}${q ? '&' : '?'}dependenciesAfter=${encodeURIComponent(next)}`;
+        }}
+      />
     </Layout>
   );
 }

@@ -57,6 +57,8 @@ const programRoute = route(
     query: WorkspaceQuery.extend({
       after: z.string().min(1).max(400).optional(),
       limit: z.coerce.number().int().min(1).max(500).default(100),
+      // The `dependencyPage.next` cursor: dependency rows come 100 at a time, headline over all.
+      dependenciesAfter: z.string().min(1).max(2000).optional(),
     }),
   },
 );
@@ -82,10 +84,17 @@ const findingRoute = route('/api/v1/workspace/findings/{id}', 'A finding with it
       .openapi({ param: { name: 'id', in: 'path' } }),
   }),
 });
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .optional();
 const timelineRoute = route(
   '/api/v1/workspace/timeline',
   'Epics and features by start and target, dependencies, violations and cycles',
-  { query: WorkspaceQuery },
+  {
+    // The window: bars overlapping [from, to]; by default half a year back and a year ahead.
+    query: WorkspaceQuery.extend({ from: day, to: day }),
+  },
   false,
 );
 const slipRoute = route(
@@ -128,7 +137,11 @@ export function registerWorkspaceRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
       c.req.param('id') ?? '',
       parseFilter((k) => c.req.query(k)),
       // Validated by the route's schema: 1–500, 100 when absent.
-      { after: c.req.query('after'), limit: Number(c.req.query('limit') ?? 100) },
+      {
+        after: c.req.query('after'),
+        limit: Number(c.req.query('limit') ?? 100),
+        dependenciesAfter: c.req.query('dependenciesAfter'),
+      },
     );
     if (!view) throw notFound(`No program "${c.req.param('id') ?? ''}".`);
     return c.json(view as unknown as Record<string, unknown>, 200);
@@ -165,6 +178,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono, deps: AppDeps, now: ()
       config,
       parseFilter((k) => c.req.query(k)),
       now(),
+      { from: c.req.query('from'), to: c.req.query('to') },
     );
     return c.json(view as unknown as Record<string, unknown>, 200);
   });

@@ -1,0 +1,150 @@
+// Each live item's own roll-up (item_rollups, db/schema.ts): what the workspace filters on and
+// counts, stored once per change instead of worked out on every request — the nearest epic (a
+// walk up the parent chain), open findings by severity, rule checks and, for a container, its
+// rollup's health and its children's latest due date. Refreshed with the rollups, in the
+// transaction that commits the findings it counts, for the items a pass touched and everything
+// their change can move: their descendants (whose nearest epic may change with them) and the
+// containers whose rollup was recomputed (health, children's due dates).
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { queryRows, textArray } from '../../db/query.ts';
+import { itemRollups } from '../../db/schema.ts';
+import { ownerOf, teamOf } from '../http/scope.ts';
+import { CONTAINER_KINDS, withWholeTableSettings } from './sql.ts';
+
+const containers = sql.raw(CONTAINER_KINDS.map((k) => `'${k}'`).join(','));
+const EPIC = 'epic';
+
+export interface RefreshItemRollups {
+  /** Items whose content or findings changed; every live item when undefined. */
+  refs?: readonly string[];
+  /** Containers whose rollup was recomputed for them. */
+  containers?: readonly string[];
+}
+
+/** Brings item_rollups up to date with work_items, findings, item_checks and rollups. */
+export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Promise<void> {
+  if (opts.refs === undefined) {
+    await withWholeTableSettings(db, async (tx) => {
+      await tx.delete(itemRollups);
+      await tx.execute(allRows());
+    });
+    return;
+  }
+  if (opts.refs.length === 0 && (opts.containers?.length ?? 0) === 0) return;
+  // A handful of index lookups per level, driven from here: in one recursive statement the
+  // planner cannot know how few rows each level has, and it hashed every item to find them.
+  const targets = [...new Set([...(await liveDescendants(db, opts.refs)), ...(opts.containers ?? [])])];
+  const epics = await nearestEpics(db, targets);
+  const list = textArray(targets);
+  await db.execute(sql`delete from item_rollups where ref = any(${list}::text[])`);
+  await db.execute(someRows(list, epics));
+}
+
+/** The items and their live descendants, level by level (a parent cycle ends at a seen item). */
+async function liveDescendants(db: Db, refs: readonly string[]): Promise<Set<string>> {
+  const seen = new Set(refs);
+  let level = [...seen];
+  while (level.length > 0) {
+    const rows = await queryRows<{ ref: string }>(
+      db,
+      sql`select ref from work_items where parent = any(${textArray(level)}::text[]) and deleted_at is null`,
+    );
+    level = rows.map((r) => r.ref).filter((r) => !seen.has(r));
+    for (const r of level) seen.add(r);
+  }
+  return seen;
+}
+
+/**
+ * Each live item's epic: the first item of kind `epic` on its way up through live parents,
+ * itself for an epic, none when the chain ends (or cycles) without one. Reads the items and
+ * their ancestors level by level.
+ */
+async function nearestEpics(db: Db, refs: readonly string[]): Promise<Map<string, string>> {
+  const items = new Map<string, { kind: string; parent: string | null }>();
+  let level = [...refs];
+  while (level.length > 0) {
+    const rows = await queryRows<{ ref: string; kind: string; parent: string | null }>(
+      db,
+      sql`select ref, kind, parent from work_items where ref = any(${textArray(level)}::text[]) and deleted_at is null`,
+    );
+    for (const r of rows) items.set(r.ref, { kind: r.kind, parent: r.parent });
+    level = [...new Set(rows.filter((r) => r.kind !== EPIC && r.parent && !items.has(r.parent)).map((r) => r.parent!))];
+  }
+  const out = new Map<string, string>();
+  for (const ref of refs) {
+    const passed = new Set<string>();
+    for (let cur: string | null = ref; cur !== null && !passed.has(cur); ) {
+      const item = items.get(cur);
+      if (!item) break;
+      if (item.kind === EPIC) {
+        out.set(ref, cur);
+        break;
+      }
+      passed.add(cur);
+      cur = item.parent;
+    }
+  }
+  return out;
+}
+
+/** The columns of an item_rollups row from the live work_items row `w` and what is joined to it. */
+const COLUMNS = sql`(ref, connection, project, tracker, kind, status_category, due, team, owner_id, owner_name,
+  epic, health, child_due, points, start, created, started, resolved, rule_checks, open_error, open_warning, open_info)`;
+const VALUES = sql`w.ref, w.connection, w.project, w.tracker, w.kind, w.status_category, w.due, w.team, w.owner_id,
+  w.owner_name, e.epic, r.health, case when w.kind in (${containers}) then cd.due end, w.points, w.start, w.created,
+  w.started, w.resolved, ic.rule_checks, coalesce(fc.e, 0), coalesce(fc.wa, 0), coalesce(fc.i, 0)`;
+const ITEM = sql`work_items.ref, work_items.parent, work_items.connection, work_items.project, work_items.tracker,
+  work_items.kind, work_items.status_category, work_items.due, work_items.points, work_items.start, work_items.created,
+  work_items.started, work_items.resolved,
+  ${teamOf} as team, ${ownerOf}->>'id' as owner_id, ${ownerOf}->>'name' as owner_name`;
+const OPEN = sql`count(*) filter (where severity = 'error')::int as e,
+  count(*) filter (where severity = 'warning')::int as wa,
+  count(*) filter (where severity = 'info')::int as i`;
+
+/** The rows of the live items in `list` (a text[] literal), with their epics worked out above. */
+function someRows(list: string, epics: Map<string, string>): SQL {
+  const any = sql`any(${list}::text[])`;
+  return sql`insert into item_rollups ${COLUMNS}
+    with w as materialized (select ${ITEM} from work_items where work_items.ref = ${any} and work_items.deleted_at is null),
+    e(ref, epic) as (select * from unnest(${textArray([...epics.keys()])}::text[], ${textArray([...epics.values()])}::text[])),
+    fc as (select ref, ${OPEN} from findings where status = 'open' and ref = ${any} group by ref),
+    cd as (
+      select parent, max(due) as due from work_items
+      where parent = ${any} and deleted_at is null and status_category <> 'removed' group by parent
+    ),
+    r as (select scope, health from rollups where scope = any(array(select 'epic:' || unnest(${list}::text[])))),
+    ic as (select ref, rule_checks from item_checks where ref = ${any})
+    select ${VALUES} from w
+    left join e on e.ref = w.ref
+    left join r on w.kind in (${containers}) and r.scope = 'epic:' || w.ref
+    left join cd on cd.parent = w.ref
+    left join ic on ic.ref = w.ref
+    left join fc on fc.ref = w.ref`;
+}
+
+/**
+ * Every live item's row. The epics come down from every epic through live children that are
+ * not epics: an item's single parent chain meets exactly one such epic first, the one
+ * nearestEpics finds going up, and each item is visited once rather than once per level.
+ */
+function allRows(): SQL {
+  return sql`insert into item_rollups ${COLUMNS}
+    with recursive
+    w as materialized (select ${ITEM} from work_items where work_items.deleted_at is null),
+    e(ref, epic) as (
+      select ref, ref from w where kind = ${EPIC}
+      union all
+      select c.ref, d.epic from e d join w c on c.parent = d.ref where c.kind <> ${EPIC}
+    ),
+    fc as (select ref, ${OPEN} from findings where status = 'open' group by ref),
+    cd as (select parent, max(due) as due from w where status_category <> 'removed' and parent is not null group by parent)
+    select ${VALUES} from w
+    left join e on e.ref = w.ref
+    left join rollups r on w.kind in (${containers}) and r.scope = 'epic:' || w.ref
+    left join cd on cd.parent = w.ref
+    left join item_checks ic on ic.ref = w.ref
+    left join fc on fc.ref = w.ref
+    order by w.ref`;
+}
