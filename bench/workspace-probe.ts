@@ -1,7 +1,7 @@
 // Times the workspace's API calls and pages in-process (the real app, no socket) against an
 // existing database, one kept by BENCH_KEEP_DATABASE=1: for finding where a route's time goes
 // between full bench runs.
-//   npx tsx bench/workspace-probe.ts <postgres url> [requests per route] [route name prefix]
+//   node scripts/node24.mjs node_modules/tsx/dist/cli.mjs bench/workspace-probe.ts <postgres url> [n] [route prefix]
 import { openDatabase } from '../db/client.ts';
 import { describeRules, loadRuleSet } from '../rules/load.ts';
 import { silentLogger } from '../src/core/log.ts';
