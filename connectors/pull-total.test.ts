@@ -37,7 +37,8 @@ describe('a pull’s total', () => {
   let sim: JiraSimulator;
   const jira = async () => {
     sim = await startJiraSimulator();
-    sim.seedPortfolio({ projects: ['PAY', 'OPS'], epics: 3, storiesPerEpic: 40, bugsPerEpic: 2, seed: 11 });
+    // More than one page of issues: a search whose first page is its last needs no count.
+    sim.seedPortfolio({ projects: ['PAY', 'OPS'], epics: 3, storiesPerEpic: 80, bugsPerEpic: 2, seed: 11 });
     const connector = createJiraConnector({
       config: jiraConfig({ scope: { projects: ['PAY', 'OPS'] } }),
       log: silentLogger(),
@@ -51,18 +52,26 @@ describe('a pull’s total', () => {
     return connector;
   };
 
-  it('Jira: the approximate count of every project searched, one request per search', async () => {
+  it('Jira: the approximate count of the whole pull in one request, none when one page holds it', async () => {
     const connector = await jira();
     const r = await pull(connector, null, true);
     expect({ totals: r.totals, items: r.items, counts: sim.requestCounts()['POST search/approximate-count'] }).toEqual({
       totals: [sim.store.all().length],
       items: sim.store.all().length,
-      counts: 2,
+      counts: 1,
     });
-    // An incremental pull counts only what its window holds.
+    // An incremental pull's one page is its exact size: no count request.
     sim.store.updateIssue(sim.store.all()[0]!.key, { summary: 'renamed' });
     const next = await pull(connector, r.cursor, true);
-    expect({ totals: next.totals, items: next.items }).toEqual({ totals: [1], items: 1 });
+    expect({
+      totals: next.totals,
+      items: next.items,
+      counts: sim.requestCounts()['POST search/approximate-count'],
+    }).toEqual({
+      totals: [1],
+      items: 1,
+      counts: 1,
+    });
   });
 
   it('Jira: no count request when nobody listens, and a failed count costs only the total', async () => {

@@ -17,14 +17,16 @@ import { createLogger } from '../../src/core/log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { configDir, runCli } from '../helpers/cli.ts';
 import { openIsolatedPostgres } from '../helpers/db.ts';
+import { covers, postgresUrl } from '../helpers/targets.ts';
 
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Where the CLI and the test meet: a PGlite folder beside the config, or a fresh Postgres database. */
-const targets: { name: string; url: () => Promise<string> }[] = [{ name: 'pglite', url: async () => './db' }];
-if (process.env.TEST_DATABASE_URL) {
-  const base = process.env.TEST_DATABASE_URL;
+const targets: { name: string; url: () => Promise<string> }[] = [];
+if (covers('pglite')) targets.push({ name: 'pglite', url: async () => './db' });
+const base = postgresUrl();
+if (base) {
   targets.push({
     name: 'postgres',
     url: async () => {
