@@ -158,4 +158,44 @@ describe('Azure DevOps status history', () => {
     const [moved] = await connector.fetchItems([story.key]);
     expect(moved!.parent).toBe(feature.ref);
   });
+  it('dates a state when it was entered, so edits that leave it alone add no transition', async () => {
+    // Arrange: a story closed long ago and an open one; read past the horizon set at "now", after
+    // which pmo-sync's own write-back tags the closed story and a person starts the open one.
+    const { sim, connector } = await simulatedConnector(
+      (s) =>
+        s.seedPortfolio({
+          process: 'Agile',
+          project: 'Payments',
+          epics: 2,
+          featuresPerEpic: 2,
+          storiesPerFeature: 3,
+          seed: 8,
+        }),
+      {},
+      (...f) => cleanups.push(...f),
+    );
+    const { items } = await pullAll(connector, null);
+    const closed = items.find((it) => it.kind === 'story' && it.statusCategory === 'done')!;
+    const open = items.find((it) => it.kind === 'story' && it.statusCategory === 'todo')!;
+    const since = new Date(sim.store.clock()).toISOString();
+    sim.store.update(Number(closed.key), { 'System.Tags': 'pmo-compliant' });
+    sim.store.update(Number(open.key), { 'System.State': 'Active' });
+    const started = String(sim.store.get(Number(open.key)).fields['System.ChangedDate']);
+
+    // Act
+    const seen = new Map<string, ItemHistory>();
+    await connector.history!({
+      items: [],
+      since,
+      cursor: null,
+      onHistories: async (hs) => {
+        for (const h of hs) seen.set(h.key, h);
+      },
+    });
+
+    // Assert: the tag made a revision, which shows the state entered when the story was closed.
+    expect(closed.resolved! < since).toBe(true);
+    expect(seen.get(closed.key)?.transitions).toEqual([{ at: closed.resolved, to: 'done' }]);
+    expect(seen.get(open.key)?.transitions).toEqual([{ at: new Date(started).toISOString(), to: 'in_progress' }]);
+  });
 });

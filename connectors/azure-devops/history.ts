@@ -2,9 +2,15 @@
 // (`GET {project}/_apis/wit/reporting/workitemrevisions`), which streams every revision of a
 // project past a watermark, oldest first, in batches. The first read starts at the horizon
 // (`startDateTime`); the continuation token it ends with is the cursor, so each later read
-// brings only the revisions made since. Only the fields a history needs are asked for: the state,
-// the target date and the parent. A revision carries each field's value then (a field it leaves
-// out was empty), so the same batches give all three.
+// brings only the revisions made since. Only the fields a history needs are asked for: the state
+// with its StateChangeDate, the target date and the parent. A revision carries each field's value
+// then (a field it leaves out was empty), so the same batches give all three.
+//
+// Every edit makes a revision (pmo-sync's own write-back included), and a stream past the horizon
+// starts at whatever revision came first, so a revision's state is not a transition at that
+// revision: it is the state entered at its StateChangeDate, which the service sets on creation and
+// on every state change. Dated so, revisions that leave the state alone repeat a transition already
+// known and collapse into it.
 
 import type { FieldValue, HistoryOptions, ItemHistory } from '../types.ts';
 import { validateReply } from '../validate.ts';
@@ -24,6 +30,7 @@ const FIELDS = [
   'System.State',
   'System.ChangedDate',
   'System.Parent',
+  'Microsoft.VSTS.Common.StateChangeDate',
 ];
 
 /** A revision's date field as a day (`YYYY-MM-DD`), as the forecasts compare target dates. */
@@ -37,6 +44,16 @@ function parentOf(v: unknown): string | null {
   return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d+$/.test(v))
     ? String(v)
     : null;
+}
+
+/**
+ * When the revision's state was entered: its StateChangeDate, unless that is missing (a type
+ * without the field) or later than the revision itself; then the revision's own date.
+ */
+function enteredAt(stateChange: unknown, changed: string): string {
+  if (typeof stateChange !== 'string') return changed;
+  const ms = Date.parse(stateChange);
+  return Number.isNaN(ms) || ms > Date.parse(changed) ? changed : new Date(ms).toISOString();
 }
 
 interface Cursor {
@@ -103,7 +120,7 @@ export function createAdoHistory(deps: { client: AdoClient; config: AdoConnectio
           if (typeof state !== 'string' || typeof type !== 'string') continue;
           const owner = typeof f['System.TeamProject'] === 'string' ? f['System.TeamProject'] : project;
           const to = statusCategoryOf((await states.get(owner, type)).get(state));
-          if (to) h.transitions.push({ at, to });
+          if (to) h.transitions.push({ at: enteredAt(f['Microsoft.VSTS.Common.StateChangeDate'], at), to });
         }
         if (byItem.size > 0) await opts.onHistories([...byItem.values()]);
         token = batch.continuationToken ?? token;

@@ -2,11 +2,12 @@
 // watermark. The store keeps each item's current fields and its edits since creation, so an
 // item's revisions are derived from them, consistently with what every other route shows: created
 // in the type's first state, moved to an in-progress state at Microsoft.VSTS.Common.ActivatedDate,
-// to its current state at ClosedDate, and a last revision at System.ChangedDate when the current
-// state differs from all that (a change made through the API or as a person); plus a revision at
-// each edit (a target date moved, a new parent). Every revision shows each field as it was then.
+// to the state it was seeded with at ClosedDate (or at its StateChangeDate when its dates do not
+// reach that state); then a revision at each edit, a state change made through the API or as a
+// person included. Every revision shows each field as it was then, and the StateChangeDate of the
+// state it shows.
 import { apiError, type SimRequest, type SimResponse } from './protocol.ts';
-import type { SimStore, SimWorkItem } from './store.ts';
+import { type SimStore, type SimWorkItem, STATE_CHANGE_DATE } from './store.ts';
 
 /** The most revisions one batch returns; a larger $maxPageSize is lowered to it. */
 export const REVISIONS_PAGE_MAX = 1000;
@@ -15,7 +16,6 @@ const TRANSITION_DATES = [
   'Microsoft.VSTS.Common.ActivatedDate',
   'Microsoft.VSTS.Common.ResolvedDate',
   'Microsoft.VSTS.Common.ClosedDate',
-  'Microsoft.VSTS.Common.StateChangeDate',
 ];
 
 interface Rev {
@@ -30,20 +30,29 @@ function revisionsOf(store: SimStore, it: SimWorkItem): Rev[] {
   const project = String(f['System.TeamProject']);
   const type = String(f['System.WorkItemType']);
   const states = store.statesOf(project, type);
-  const current = String(f['System.State']);
-  const category = states.find((s) => s.name === current)?.category;
+  const stateEdits = it.edits.filter((e) => e.field === 'System.State');
+  // The state it was created or seeded with: before its first logged state change, if any.
+  const seeded = stateEdits.length > 0 ? String(stateEdits[0]!.from) : String(f['System.State']);
+  const category = states.find((s) => s.name === seeded)?.category;
   const steps: { at: number; state: string }[] = [
     { at: Date.parse(String(f['System.CreatedDate'])), state: states[0]!.name },
   ];
   const activated = f['Microsoft.VSTS.Common.ActivatedDate'];
   if (typeof activated === 'string' && category !== 'Proposed') {
-    const active = category === 'InProgress' ? current : states.find((s) => s.category === 'InProgress')?.name;
+    const active = category === 'InProgress' ? seeded : states.find((s) => s.category === 'InProgress')?.name;
     if (active) steps.push({ at: Date.parse(activated), state: active });
   }
   const closed = f['Microsoft.VSTS.Common.ClosedDate'];
   if (typeof closed === 'string' && (category === 'Completed' || category === 'Resolved'))
-    steps.push({ at: Date.parse(closed), state: current });
-  if (steps.at(-1)!.state !== current) steps.push({ at: Date.parse(String(f['System.ChangedDate'])), state: current });
+    steps.push({ at: Date.parse(closed), state: seeded });
+  // Seeded in a state its dates do not reach: it entered it when its StateChangeDate says.
+  if (steps.at(-1)!.state !== seeded) {
+    const entered = stateEdits.length > 0 ? undefined : f[STATE_CHANGE_DATE];
+    steps.push({ at: Date.parse(String(entered ?? f['System.CreatedDate'])), state: seeded });
+  }
+  for (const e of stateEdits) steps.push({ at: e.at, state: String(e.to) });
+  steps.sort((a, b) => a.at - b.at);
+  const stateAt = (at: number) => steps.findLast((s) => s.at <= at) ?? steps[0]!;
   const times = [...new Set([...steps.map((s) => s.at), ...it.edits.map((e) => e.at)])].sort((a, b) => a - b);
   return times.map((at, i) => {
     const fields: Record<string, unknown> = { ...f };
@@ -52,6 +61,7 @@ function revisionsOf(store: SimStore, it: SimWorkItem): Rev[] {
     for (const [k, v] of Object.entries(fields)) if (v === undefined || v === null) delete fields[k];
     // Dates the service sets on a transition are not there before it.
     for (const k of TRANSITION_DATES) if (typeof fields[k] === 'string' && Date.parse(fields[k]) > at) delete fields[k];
+    const state = stateAt(at);
     return {
       id: it.id,
       rev: i + 1,
@@ -62,7 +72,8 @@ function revisionsOf(store: SimStore, it: SimWorkItem): Rev[] {
         'System.Rev': i + 1,
         'System.WorkItemType': type,
         'System.TeamProject': project,
-        'System.State': (steps.findLast((s) => s.at <= at) ?? steps[0]!).state,
+        'System.State': state.state,
+        [STATE_CHANGE_DATE]: new Date(state.at).toISOString(),
         'System.ChangedDate': new Date(at).toISOString(),
       },
     };

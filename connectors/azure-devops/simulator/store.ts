@@ -41,25 +41,39 @@ export interface SimWorkItem {
   relations: SimRelation[];
   deleted: boolean;
   comments: SimComment[];
-  /** Edits of its fields after creation, oldest first (bookkeeping fields and the state aside). */
+  /** Edits of its fields after creation, the state's included, oldest first (bookkeeping aside). */
   edits: SimEdit[];
 }
 
-/**
- * Fields whose edits the reporting stream shows as revisions of their own: the schedule and the
- * parent, which a history reads. Edits of other fields (tags, pmo-sync's own field writes) make
- * no revision there yet: with them, a second enforce run re-planned epic comments whose forecast
- * line had moved, for a cause not yet found (see BENCHMARKS.md / issue 26).
- */
-const LOGGED = new Set([
-  'Microsoft.VSTS.Scheduling.TargetDate',
-  'Microsoft.VSTS.Scheduling.DueDate',
-  'Microsoft.VSTS.Scheduling.StartDate',
-  'System.Parent',
+/** Set by the service when a work item is created and whenever its state changes. */
+export const STATE_CHANGE_DATE = 'Microsoft.VSTS.Common.StateChangeDate';
+
+/** Fields every revision sets or that the reporting stream derives otherwise: not logged as edits. */
+const UNLOGGED = new Set([
+  'System.Rev',
+  'System.ChangedDate',
+  'System.ChangedBy',
+  'System.AuthorizedDate',
+  'System.CommentCount',
+  STATE_CHANGE_DATE,
 ]);
 
 const PARENT_REL = 'System.LinkTypes.Hierarchy-Reverse';
 const CHILD_REL = 'System.LinkTypes.Hierarchy-Forward';
+
+/**
+ * When a seeded item (placed in the past with its transition dates) entered its state: closed at
+ * ClosedDate, activated at ActivatedDate, else at its creation.
+ */
+function seededStateChange(it: SimWorkItem, states: readonly SimState[]): string {
+  const f = it.fields;
+  const category = states.find((s) => s.name === f['System.State'])?.category;
+  const closed = f['Microsoft.VSTS.Common.ClosedDate'];
+  const activated = f['Microsoft.VSTS.Common.ActivatedDate'];
+  if ((category === 'Completed' || category === 'Resolved') && typeof closed === 'string') return closed;
+  if (category !== undefined && category !== 'Proposed' && typeof activated === 'string') return activated;
+  return String(f['System.CreatedDate']);
+}
 
 export type SimEventType =
   | 'workitem.created'
@@ -249,6 +263,7 @@ export function createStore(opts: StoreOptions) {
         edits: [],
       };
       for (const [k, v] of Object.entries(input.fields ?? {})) if (v !== null && v !== undefined) it.fields[k] = v;
+      if (it.fields[STATE_CHANGE_DATE] === undefined) it.fields[STATE_CHANGE_DATE] = seededStateChange(it, states);
       if (input.parentId !== undefined) {
         it.fields['System.Parent'] = input.parentId;
         it.relations.push({
@@ -299,8 +314,9 @@ export function createStore(opts: StoreOptions) {
       }
       if (Object.keys(changes).length === 0 && !relChanged) return false;
       const date = clock();
+      if (changes['System.State']) setField(it, STATE_CHANGE_DATE, date, changes);
       for (const [k, c] of Object.entries(changes))
-        if (LOGGED.has(k)) it.edits.push({ at: Date.parse(date), field: k, from: c.oldValue, to: c.newValue });
+        if (!UNLOGGED.has(k)) it.edits.push({ at: Date.parse(date), field: k, from: c.oldValue, to: c.newValue });
       revise(it, by, changes, date);
       opts.onChange({ eventType: 'workitem.updated', item: it, changes, by });
       return true;
