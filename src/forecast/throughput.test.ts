@@ -66,6 +66,26 @@ describe('flow', () => {
     ]).toEqual([null, 'todo', 'in_progress', 'done']);
   });
 
+  it('takes an item whose history starts after its start date as in progress from that date', () => {
+    // Arrange: started before the horizon, so its history holds only its close (an Azure DevOps
+    // stream shows such an item first at the revision it was closed in, or at a later edit).
+    const done = END - 5 * 86_400_000;
+    const it = story('a:1', 'A', null, {
+      statusCategory: 'done',
+      started: iso(END - 60 * 86_400_000),
+      resolved: iso(done),
+      transitions: [[min(done), 'd']],
+    });
+
+    // Act
+    const stood = [90, 30, 1].map((days) => categoryAt(it, END - days * 86_400_000));
+    const flow = teamFlowOf([it], END, 4);
+
+    // Assert
+    expect(stood).toEqual(['todo', 'in_progress', 'done']);
+    expect(flow.get('A')!.cycleTimeDays).toEqual({ n: 1, p50: 55, p85: 55, p95: 55 });
+  });
+
   it('answers for many instants at once exactly as one instant at a time', () => {
     const ms = (v: string | null) => (v === null ? null : Date.parse(v));
     const items = [
@@ -80,6 +100,12 @@ describe('flow', () => {
       }),
       story('a:5', 'A', null, { statusCategory: 'done', resolved: iso(END - WEEK_MS), transitions: null }),
       story('a:6', 'A', null, { created: iso(END + WEEK_MS), transitions: [[min(END - WEEK_MS), 'r']] }),
+      story('a:7', 'A', null, {
+        statusCategory: 'done',
+        started: iso(END - 9 * WEEK_MS),
+        resolved: iso(END - 2 * WEEK_MS),
+        transitions: [[min(END - 2 * WEEK_MS), 'd']],
+      }),
     ];
     const times = Array.from({ length: 40 }, (_, i) => END - (39 - i) * WEEK_MS + (i % 3) * 60_000);
     for (const it of items) {

@@ -52,9 +52,7 @@ export function categoryAt(it: FlowItem, t: number): string | null {
       last = code;
     }
     if (last !== null) return CODE_CATEGORY[last] ?? null;
-    // Nothing recorded by `t` but changes after it: it had not moved yet, unless it was done
-    // before the horizon (then its history would start with a later reopening, which is rare).
-    return 'todo';
+    return beforeHistory(tr, ms(it.started), t);
   }
   // No history within the horizon: its dates say where it stood.
   const resolved = ms(it.resolved);
@@ -89,6 +87,17 @@ export function itemsAsOf(items: readonly FlowItem[], t: number): FlowItem[] {
   );
 }
 
+/**
+ * Where an item stood at `t`, before the first transition its history records. A history that
+ * starts with the item created knows it was to do; one that starts later (the item began before
+ * the horizon, or an Azure DevOps stream first showed it at a later state) knows only what its
+ * start date says: in progress from then, unless it was done before the horizon and its history
+ * starts with a later reopening, which is rare.
+ */
+function beforeHistory(tr: readonly (readonly [number, string])[], started: number | null, t: number): string {
+  return tr[0]![1] !== 't' && started !== null && started <= t ? 'in_progress' : 'todo';
+}
+
 /** What categoryAt reads of an item, its dates as milliseconds since the epoch. */
 export interface TimedItem {
   created: number;
@@ -114,7 +123,7 @@ export function categoriesAt(it: TimedItem, times: readonly number[]): (string |
         continue;
       }
       while (i < tr.length && tr[i]![0] * 60_000 <= t) last = tr[i++]![1];
-      out.push(last === null ? 'todo' : (CODE_CATEGORY[last] ?? null));
+      out.push(last === null ? beforeHistory(tr, it.started, t) : (CODE_CATEGORY[last] ?? null));
     }
     return out;
   }
@@ -143,11 +152,16 @@ export function doneAt(it: FlowItem, t: number): number | null {
   return ms(it.resolved);
 }
 
-/** When work on the item first started, as known at `t`. */
+/**
+ * When work on the item first started, as known at `t`: its start date when its history begins
+ * later than that (the work began before the history's first transition), else the history's
+ * first move to in progress or done.
+ */
 export function startedAt(it: FlowItem, t: number): number | null {
   const tr = it.transitions;
-  if (tr) for (const [min, code] of tr) if (min * 60_000 <= t && (code === 'p' || code === 'd')) return min * 60_000;
   const s = ms(it.started);
+  if (s !== null && s <= t && (!tr || tr.length === 0 || (tr[0]![1] !== 't' && s < tr[0]![0] * 60_000))) return s;
+  if (tr) for (const [min, code] of tr) if (min * 60_000 <= t && (code === 'p' || code === 'd')) return min * 60_000;
   return s !== null && s <= t ? s : null;
 }
 
