@@ -36,7 +36,7 @@ export function createAdoConnector(deps: AdoConnectorDeps, options: AdoConnector
   });
   const states = createStateCategoryCache(client);
   const hookHealth = createHookHealth({ client, config, events: WEBHOOK_EVENTS });
-  const iterations = createIterationCache(client);
+  const iterations = createIterationCache(client, { now: options.client?.now });
   const revisions = createAdoHistory({ client, config, states });
   const projects = new Map<string, string>();
   const reader = createReader({ client, config, log, resolveRef, states, iterations, projects });

@@ -87,7 +87,8 @@ describe('incremental pull by System.ChangedDate', () => {
       ],
       third: 0,
       fourth: [['7', 'Later the same day']],
-      requests: { 'POST wit/wiql': 3, 'POST wit/workitemsbatch': 2, 'GET wit/classificationnodes/iterations': 2 },
+      // The iteration tree read by the first pull serves the later ones: no sprint is new.
+      requests: { 'POST wit/wiql': 3, 'POST wit/workitemsbatch': 2 },
     });
   });
 });
@@ -311,5 +312,68 @@ describe('service hooks', () => {
       second: Array(5).fill('unchanged'),
       subs: 5,
     });
+  });
+});
+
+describe('the iteration tree across pulls', () => {
+  test('is read again for a new sprint, once the cache is old, and on every full pull', async () => {
+    // Arrange: a connector on a clock the test moves, after a first full pull.
+    let skew = 0;
+    const { sim, connector } = await simulatedConnector(
+      (s) =>
+        s.seedPortfolio({
+          process: 'Agile',
+          project: 'Payments',
+          epics: 2,
+          featuresPerEpic: 1,
+          storiesPerFeature: 3,
+          seed: 3,
+        }),
+      { now: () => Date.now() + skew },
+      (...fns) => cleanup.push(...fns),
+    );
+    const first = await pullAll(connector, null);
+    const [a, b, c] = first.items.filter((i) => i.kind === 'story');
+    let cursor = first.cursor;
+    const pull = async () => {
+      const r = await pullAll(connector, cursor);
+      cursor = r.cursor;
+      return r.items;
+    };
+    const treeReads = () => sim.requestCounts()['GET wit/classificationnodes/iterations'] ?? 0;
+    const reads: number[] = [];
+    const sprint7 = { name: 'Payments\\Sprint 7', start: '2027-01-04T00:00:00.000Z', end: '2027-01-15T00:00:00.000Z' };
+    sim.resetCounts();
+
+    // Act
+    // 1. An edit in a known sprint.
+    sim.store.update(Number(a!.key), { 'System.IterationPath': 'Payments\\Sprint 2' });
+    await pull();
+    reads.push(treeReads());
+    // 2. A sprint added since, named by two items, two minutes after the tree was read.
+    sim.store.project('Payments').iterations.push({
+      name: 'Sprint 7',
+      startDate: sprint7.start,
+      finishDate: sprint7.end,
+    });
+    skew += 2 * 60_000;
+    for (const it of [b!, c!]) sim.store.update(Number(it.key), { 'System.IterationPath': sprint7.name });
+    const moved = await pull();
+    reads.push(treeReads());
+    // 3. An hour later, any change.
+    skew += 61 * 60_000;
+    sim.store.update(Number(a!.key), { 'System.Title': 'Renamed an hour later' });
+    await pull();
+    reads.push(treeReads());
+    // 4. A full pull (the reconcile sweep).
+    await pullAll(connector, null);
+    reads.push(treeReads());
+
+    // Assert: the tree read 0, 1, 1 and 1 more times; the moved items carry the new sprint's dates.
+    expect(reads).toEqual([0, 1, 2, 3]);
+    expect(moved.map((i) => [i.key, i.iteration])).toEqual([
+      [b!.key, sprint7],
+      [c!.key, sprint7],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
-// Iteration (sprint) dates per project from the classification node tree, read once per pull and
-// shared by concurrent callers: work items carry only System.IterationPath, the dates live here.
+// Iteration (sprint) dates per project from the classification node tree, shared by concurrent
+// callers and kept across pulls: work items carry only System.IterationPath, the dates live here.
+// A tree is read again when it is old, on a full pull, or when an item names a sprint it lacks.
 import type { Iteration } from '../../src/core/work-item.ts';
 import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
@@ -9,10 +10,23 @@ import { AdoClassificationNode } from './schema.ts';
 export type IterationDates = ReadonlyMap<string, Pick<Iteration, 'start' | 'end'>>;
 
 export interface IterationCache {
-  get(project: string): Promise<IterationDates>;
-  /** Forget what was read, so the next pull sees renamed or re-dated sprints. */
-  reset(): void;
+  /**
+   * The project's iteration dates. Read again when the last read is older than the cache's
+   * maximum age, or when `path` names an iteration the last read lacked, unless that read is
+   * less than a minute old (a new sprint is read once, however many items name it).
+   */
+  get(project: string, path?: string): Promise<IterationDates>;
+  /** A pull starts; a full one (no cursor) reads every tree again. */
+  newPull(full: boolean): void;
 }
+
+/**
+ * How long a tree read serves: a sprint re-dated or renamed without its items changing shows on
+ * the items read after the next read, which every full pull (the reconcile sweep) also makes.
+ */
+export const ITERATIONS_MAX_AGE_MS = 60 * 60_000;
+/** A tree read this recently is not read again for a sprint it lacks. */
+const MISSING_REREAD_MS = 60_000;
 
 const iso = (v: string | null | undefined) => (v ? new Date(v).toISOString() : null);
 
@@ -27,35 +41,55 @@ export function flattenIterations(root: AdoClassificationNode): Map<string, Pick
   return out;
 }
 
-export function createIterationCache(client: AdoClient): IterationCache {
-  const cache = new Map<string, Promise<IterationDates>>();
+export function createIterationCache(
+  client: AdoClient,
+  opts: { now?: () => number; maxAgeMs?: number } = {},
+): IterationCache {
+  const now = opts.now ?? Date.now;
+  const maxAgeMs = opts.maxAgeMs ?? ITERATIONS_MAX_AGE_MS;
+  interface Entry {
+    dates: Promise<IterationDates>;
+    readAt: number;
+  }
+  const cache = new Map<string, Entry>();
   const l = LOCATIONS.classificationNodes;
+
+  const read = (project: string, k: string): Entry => {
+    const dates = client
+      .call({
+        method: 'GET',
+        area: l.area,
+        locationId: l.id,
+        apiVersion: l.apiVersion,
+        routeValues: { project, structureGroup: 'Iterations' },
+        query: { $depth: 20 },
+        what: `read the iterations of ${project}`,
+      })
+      .then((r) => flattenIterations(validateReply(AdoClassificationNode, r.body, 'iteration tree', client.source)));
+    const entry = { dates, readAt: now() };
+    cache.set(k, entry);
+    dates.catch(() => {
+      if (cache.get(k) === entry) cache.delete(k);
+    });
+    return entry;
+  };
+
+  const get = async (project: string, path?: string): Promise<IterationDates> => {
+    const k = project.toLowerCase();
+    const entry = cache.get(k);
+    if (!entry || now() - entry.readAt >= maxAgeMs) return read(project, k).dates;
+    const dates = await entry.dates;
+    if (path === undefined || path === project || dates.has(path)) return dates;
+    if (now() - entry.readAt < MISSING_REREAD_MS) return dates;
+    // A sprint the tree lacked: the first caller reads it again, the others wait for that read.
+    const current = cache.get(k);
+    return (current && current !== entry ? current : read(project, k)).dates;
+  };
+
   return {
-    get(project) {
-      const k = project.toLowerCase();
-      let p = cache.get(k);
-      if (!p) {
-        const fetched = client
-          .call({
-            method: 'GET',
-            area: l.area,
-            locationId: l.id,
-            apiVersion: l.apiVersion,
-            routeValues: { project, structureGroup: 'Iterations' },
-            query: { $depth: 20 },
-            what: `read the iterations of ${project}`,
-          })
-          .then((r) =>
-            flattenIterations(validateReply(AdoClassificationNode, r.body, 'iteration tree', client.source)),
-          );
-        p = fetched;
-        cache.set(k, fetched);
-        fetched.catch(() => {
-          if (cache.get(k) === fetched) cache.delete(k);
-        });
-      }
-      return p;
+    get,
+    newPull(full) {
+      if (full) cache.clear();
     },
-    reset: () => cache.clear(),
   };
 }

@@ -171,7 +171,11 @@ export function createReader(deps: ReaderDeps) {
     const project = String(raw.fields['System.TeamProject'] ?? '');
     const type = String(raw.fields['System.WorkItemType'] ?? '');
     projects.set(String(raw.id), project);
-    const [categories, sprints] = await Promise.all([states.get(project, type), iterations.get(project)]);
+    const path = raw.fields['System.IterationPath'];
+    const [categories, sprints] = await Promise.all([
+      states.get(project, type),
+      iterations.get(project, typeof path === 'string' ? path : undefined),
+    ]);
     const state = String(raw.fields['System.State'] ?? '');
     const unknownKey = `${project}\u0000${type}\u0000${state}`;
     if (!categories.has(state) && !unknownStates.has(unknownKey)) {
@@ -195,7 +199,7 @@ export function createReader(deps: ReaderDeps) {
   };
 
   async function pull({ cursor, onPage, onTotal, onUnreadable, signal }: PullOptions): Promise<PullResult> {
-    iterations.reset();
+    iterations.newPull(cursor === null);
     const since = decodeCursor(cursor);
     let newest = since.changedSince;
     // The WIQL's ids are the pull's items; a scope past one slice's cap grows slice by slice.

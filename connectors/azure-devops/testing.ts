@@ -74,7 +74,7 @@ export function nockTaskMetadata(scope: nock.Scope, states: unknown): nock.Scope
 /** The connector against a fresh simulator over real HTTP; `onCleanup` receives what to close. */
 export async function simulatedConnector(
   seed: (sim: AdoSimulator) => void,
-  opts: { slowdownBelow?: number; concurrency?: number },
+  opts: { slowdownBelow?: number; concurrency?: number; now?: () => number },
   onCleanup: (...fns: (() => Promise<void>)[]) => void,
 ): Promise<{ sim: AdoSimulator; connector: Connector }> {
   const sim = await startAdoSimulator();
@@ -89,7 +89,7 @@ export async function simulatedConnector(
       resolveRef: () => null,
       baseUrl: sim.url,
     },
-    { client: { retry: { baseDelayMs: 5 }, slowdownBelow: opts.slowdownBelow } },
+    { client: { retry: { baseDelayMs: 5 }, slowdownBelow: opts.slowdownBelow, now: opts.now } },
   );
   onCleanup(
     () => sim.close(),
