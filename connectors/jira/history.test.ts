@@ -6,6 +6,7 @@ import type { WorkItem } from '../../src/core/work-item.ts';
 import type { Connector, ItemHistory } from '../types.ts';
 import { createJiraConnector } from './index.ts';
 import { CHANGELOG_ISSUES_MAX } from './read.ts';
+import { STATUSES } from './simulator/catalog.ts';
 import { type JiraSimulator, startJiraSimulator } from './simulator/index.ts';
 import { jiraConfig, noRefs, silentLog } from './testing.ts';
 
@@ -89,7 +90,8 @@ describe('Jira status history', () => {
     const next = await read([todo], first.cursor);
 
     // Assert
-    expect(sim.requestCounts()).toEqual({ 'GET status': 1, 'POST changelog/bulkfetch': 1 });
+    // The status list read by the first call serves this one.
+    expect(sim.requestCounts()).toEqual({ 'POST changelog/bulkfetch': 1 });
     expect(next.histories.get(todo.key)).toEqual({
       key: todo.key,
       mode: 'replace',
@@ -185,5 +187,56 @@ describe('Jira status history', () => {
     // Assert
     const all = [...out.values()].flatMap((h) => h.transitions);
     expect(all.every((t) => t.at >= late)).toBe(true);
+  });
+  it('reads the status list again for a status it lacks, and once it is an hour old', async () => {
+    // Arrange: a connector on a clock the test moves; a first read; then a status added to the
+    // site's workflow, and an issue moved into it.
+    let clock = NOW;
+    const timed = createJiraConnector(
+      { config: jiraConfig(), log: silentLog, resolveRef: noRefs, baseUrl: sim.url },
+      { now: () => clock },
+    );
+    sim.seedPortfolio({ epics: 1, storiesPerEpic: 3, seed: 5 });
+    const items: WorkItem[] = [];
+    await timed.pull({ cursor: null, onPage: async (p) => void items.push(...p) });
+    const todo = items.find((it) => it.statusCategory === 'todo')!;
+    const readOf = async (its: WorkItem[]) => {
+      const out = new Map<string, ItemHistory>();
+      await timed.history!({
+        items: its.map((it) => ({ key: it.key, id: idOf(it) })),
+        since: HORIZON,
+        cursor: null,
+        onHistories: async (hs) => {
+          for (const h of hs) out.set(h.key, h);
+        },
+      });
+      return out;
+    };
+    await readOf(items);
+    STATUSES['Awaiting QA'] = { id: '10077', category: 'indeterminate', categoryId: 4, categoryName: 'In Progress' };
+    try {
+      sim.store.updateIssue(todo.key, { status: 'Awaiting QA' }, { at: NOW - 3_600_000 });
+      const statusReads: number[] = [];
+      sim.resetCounts();
+
+      // Act
+      const moved = await readOf([todo]);
+      statusReads.push(sim.requestCounts()['GET status'] ?? 0);
+      await readOf([todo]);
+      statusReads.push(sim.requestCounts()['GET status'] ?? 0);
+      clock += 61 * 60_000;
+      await readOf([todo]);
+      statusReads.push(sim.requestCounts()['GET status'] ?? 0);
+
+      // Assert: read for the new status (which is then known), not again, then once the hour is up.
+      expect(moved.get(todo.key)!.transitions.at(-1)).toEqual({
+        at: new Date(NOW - 3_600_000).toISOString(),
+        to: 'in_progress',
+      });
+      expect(statusReads).toEqual([1, 1, 2]);
+    } finally {
+      delete STATUSES['Awaiting QA'];
+      await timed.close();
+    }
   });
 });

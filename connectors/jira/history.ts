@@ -1,7 +1,7 @@
 // Histories from Jira's changelog: `POST /rest/api/3/changelog/bulkfetch` for up to 1,000 issues a
 // request, pages of up to 10,000 change histories, only the fields a history needs asked for
 // (status, the due date, the parent). Status ids in the changelog are turned into categories
-// through `GET /rest/api/3/status`, read once per call: a status no current issue has still has a
+// through `GET /rest/api/3/status`, kept across calls: a status no current issue has still has a
 // category there.
 import { z } from 'zod';
 import type { FieldValue, HistoryOptions, ItemHistory, StatusTransition } from '../types.ts';
@@ -25,6 +25,8 @@ export const JiraStatusList = z.array(
 const PARENT_NAMES = new Set(['issueparentassociation', 'parent', 'parent issue', 'epic link']);
 /** The bulk changelog filters by field id; a parent change is asked for under both its names. */
 const PARENT_FIELD_IDS = ['parent', 'IssueParentAssociation'];
+/** How long the site's status list serves before it is read again. */
+const STATUSES_MAX_AGE_MS = 60 * 60_000;
 const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-\d+$/;
 const DAY = /^\d{4}-\d{2}-\d{2}/;
 
@@ -66,7 +68,19 @@ export function createJiraHistory(deps: {
 }) {
   const { api, config } = deps;
 
-  async function categories() {
+  type CategoryOf = (
+    id: string | null | undefined,
+    name: string | null | undefined,
+  ) => StatusTransition['to'] | undefined;
+  let statuses: { readAt: number; categoryOf: CategoryOf } | null = null;
+
+  /**
+   * Status categories by id (and name): the site's status list, read when first needed, again
+   * when an hour old, and again when a changelog names a status the list lacked (a status added
+   * to a workflow since).
+   */
+  async function categories(refresh: boolean): Promise<CategoryOf> {
+    if (statuses && !refresh && deps.now() - statuses.readAt < STATUSES_MAX_AGE_MS) return statuses.categoryOf;
     const list = validateReply(JiraStatusList, await api.workflowStatuses.getStatuses(), 'GET status', {
       tracker: 'jira',
       connection: config.id,
@@ -77,8 +91,10 @@ export function createJiraHistory(deps: {
       byId.set(s.id, statusCategoryOf(s.statusCategory.key));
       byName.set(s.name.toLowerCase(), statusCategoryOf(s.statusCategory.key));
     }
-    return (id: string | null | undefined, name: string | null | undefined) =>
+    const categoryOf: CategoryOf = (id, name) =>
       (id ? byId.get(id) : undefined) ?? (name ? byName.get(name.toLowerCase()) : undefined);
+    statuses = { readAt: deps.now(), categoryOf };
+    return categoryOf;
   }
 
   /**
@@ -89,7 +105,8 @@ export function createJiraHistory(deps: {
   async function history(opts: HistoryOptions): Promise<{ cursor: string }> {
     const readAt = new Date(deps.now()).toISOString();
     if (opts.items.length === 0) return { cursor: JSON.stringify({ v: 1, readAt } satisfies Cursor) };
-    const categoryOf = await categories();
+    let categoryOf = await categories(false);
+    let refreshed = false;
     const epicLink = (await deps.fieldIds()).epicLink;
     const fieldIds = ['status', 'duedate', ...PARENT_FIELD_IDS, ...(epicLink ? [epicLink] : [])];
     const isParent = (item: ChangeItem) =>
@@ -108,6 +125,12 @@ export function createJiraHistory(deps: {
           parent: { at: string; from: ParentRef; to: ParentRef }[];
         }
       >();
+      const statusChanges: {
+        h: { transitions: StatusTransition[] };
+        at: string;
+        id: string | null;
+        name: string | null;
+      }[] = [];
       let token: string | undefined;
       do {
         opts.signal?.throwIfAborted();
@@ -131,8 +154,7 @@ export function createJiraHistory(deps: {
             for (const item of change.items) {
               const field = item.fieldId ?? item.field;
               if (field === 'status') {
-                const to = categoryOf(item.to, item.toString);
-                if (to) h.transitions.push({ at, to });
+                statusChanges.push({ h, at, id: item.to ?? null, name: item.toString ?? null });
               } else if (field === 'duedate') {
                 h.due.push({ at, from: dueOf(item.from, item.fromString), to: dueOf(item.to, item.toString) });
               } else if (isParent(item)) {
@@ -148,6 +170,14 @@ export function createJiraHistory(deps: {
         }
         token = page.nextPageToken ?? undefined;
       } while (token);
+      if (!refreshed && statusChanges.some((c) => categoryOf(c.id, c.name) === undefined)) {
+        categoryOf = await categories(true);
+        refreshed = true;
+      }
+      for (const c of statusChanges) {
+        const to = categoryOf(c.id, c.name);
+        if (to) c.h.transitions.push({ at: c.at, to });
+      }
       const keyOf = await parentKeys([...byIssue.values()].flatMap((h) => h.parent.flatMap((c) => [c.from, c.to])));
       // The changelog names issues by id; an item asked for by key (id unknown) is matched by key.
       const out: ItemHistory[] = batch.map(({ key, id }) => {
