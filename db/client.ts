@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError } from '../src/core/errors.ts';
+import { JSON_OIDS, parseJson } from '../src/core/json.ts';
 import { DatabaseError, describeSystemError, storageHint } from './errors.ts';
 import { lockPgliteDir } from './pglite-lock.ts';
 import { keepParserUnoptimized } from './pglite-parser.ts';
@@ -175,7 +176,11 @@ async function openPglite(target: string, opts: OpenOptions): Promise<Database> 
   let client: PGlite;
   let location: string;
   let unlock = () => {};
-  const settings = { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] };
+  const settings = {
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+    // json and jsonb through parseJson: V8's JSON.parse can misread escaped keys (src/core/json.ts).
+    parsers: Object.fromEntries(JSON_OIDS.map((oid) => [oid, parseJson])),
+  };
   if (/^memory:\/\//i.test(target)) {
     client = new PGlite({ ...settings, loadDataDir: opts.loadDataDir });
     location = 'memory://';

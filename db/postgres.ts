@@ -1,6 +1,7 @@
 // Postgres through postgres.js. Kept apart from the PGlite driver so runtimes without a file
 // system (Cloudflare Workers through Hyperdrive) can use it alone.
 import type { Sql } from 'postgres';
+import { JSON_OIDS, parseJson } from '../src/core/json.ts';
 import * as schema from './schema.ts';
 import { type Database, type Db, lockKey, redactUrl } from './types.ts';
 
@@ -26,6 +27,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     // spilled to disk at the default 4 MB of work memory.
     connection: { jit: 'off', work_mem: '64MB' },
   });
+  // json and jsonb through parseJson: V8's JSON.parse can misread escaped keys (src/core/json.ts).
+  for (const oid of JSON_OIDS) sql.options.parsers[oid] = parseJson;
   const db = drizzle({ client: sql, schema }) as unknown as Db;
   return {
     db,

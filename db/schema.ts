@@ -16,6 +16,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { parseJson } from '../src/core/json.ts';
 import type { ItemLink, Iteration, Person } from '../src/core/work-item.ts';
 import { decodeTrackerJson, storableText, storableValue, trackerJsonText } from './storable.ts';
 
@@ -45,7 +46,7 @@ const jsonb = customType<{ data: unknown; driverData: string }>({
 const trackerJson = customType<{ data: unknown; driverData: unknown }>({
   dataType: () => 'jsonb',
   toDriver: (v) => trackerJsonText(v),
-  fromDriver: (v) => decodeTrackerJson(typeof v === 'string' ? JSON.parse(v) : v),
+  fromDriver: (v) => decodeTrackerJson(typeof v === 'string' ? parseJson(v) : v),
 });
 
 /** Normalized work items (the common model) with the tracker's raw JSON beside them. */

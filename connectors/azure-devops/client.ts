@@ -24,6 +24,7 @@ import {
   RateLimitError,
   SchemaError,
 } from '../../src/core/errors.ts';
+import { parseJson } from '../../src/core/json.ts';
 import { describeNetworkError } from '../http/net-errors.ts';
 import {
   abortableSleep,
@@ -447,7 +448,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
         let body: unknown = null;
         if (raw.text) {
           try {
-            body = JSON.parse(raw.text);
+            body = parseJson(raw.text);
           } catch {
             throw new SchemaError(c.what, [{ path: '', message: 'body is not JSON' }], errOpts(raw.status));
           }

@@ -2,6 +2,7 @@
 // turns a `workitem.*` delivery into a TrackerEvent. Framework-free: it takes Headers and the raw body.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
+import { parseJson } from '../../src/core/json.ts';
 import type { Person } from '../../src/core/work-item.ts';
 import type { TrackerEvent, WebhookEventKind, WebhookRequest } from '../types.ts';
 import type { AdoConnection } from './config.ts';
@@ -59,7 +60,7 @@ function isoOrNull(v: unknown): string | null {
 export function parseServiceHook(req: WebhookRequest, selfIds: ReadonlySet<string>): TrackerEvent {
   let json: unknown;
   try {
-    json = JSON.parse(req.rawBody.replace(/^\uFEFF/, ''));
+    json = parseJson(req.rawBody.replace(/^\uFEFF/, ''));
   } catch {
     throw new WebhookPayloadError('service hook body is not JSON');
   }

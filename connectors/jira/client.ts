@@ -19,6 +19,7 @@ import {
   RateLimitError,
   SchemaError,
 } from '../../src/core/errors.ts';
+import { parseJson } from '../../src/core/json.ts';
 import { describeNetworkError } from '../http/net-errors.ts';
 import {
   abortableSleep,
@@ -494,7 +495,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
         const text = await res.text();
         if (text.length === 0) return undefined as T;
         try {
-          return JSON.parse(text) as T;
+          return parseJson(text) as T;
         } catch {
           throw new SchemaError(sent.label, [{ path: '', message: 'response is not JSON' }], errOpts(res.status));
         }

@@ -3,6 +3,7 @@
 // body exactly as received.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookPayloadError, WebhookVerificationError } from '../../src/core/errors.ts';
+import { parseJson } from '../../src/core/json.ts';
 import type { Person } from '../../src/core/work-item.ts';
 import type { TrackerEvent, WebhookEventKind, WebhookRequest } from '../types.ts';
 import { isoInstant } from './map.ts';
@@ -66,7 +67,7 @@ function occurredAt(ts: number | string | undefined): string | null {
 export function parseJiraWebhook(req: WebhookRequest, selfAccountId: string | null): TrackerEvent {
   let json: unknown;
   try {
-    json = JSON.parse(req.rawBody);
+    json = parseJson(req.rawBody);
   } catch {
     throw new WebhookPayloadError('webhook body is not JSON');
   }

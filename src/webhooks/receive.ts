@@ -14,6 +14,7 @@ import type { Connector, TrackerEvent } from '../../connectors/types.ts';
 import type { Db } from '../../db/client.ts';
 import { webhookInbox } from '../../db/schema.ts';
 import { WebhookVerificationError } from '../core/errors.ts';
+import { parseJson } from '../core/json.ts';
 import type { Logger } from '../core/log.ts';
 import type { Tracker } from '../core/work-item.ts';
 import { classifyDbError } from '../http/db-errors.ts';
@@ -107,7 +108,7 @@ function prepare(connector: Connector, req: { headers: Headers; rawBody: string 
     throw new UnusableBody(`the body nests deeper than ${MAX_BODY_DEPTH} levels`);
   }
   const event = connector.parseWebhook(req);
-  const payload = storable(JSON.parse(req.rawBody.replace(/^\uFEFF/, '')));
+  const payload = storable(parseJson(req.rawBody.replace(/^\uFEFF/, '')));
   for (const s of [event.deliveryId, ...event.keys]) {
     if (!usableText(s))
       throw new UnusableBody('the body names an item key or delivery id that holds a NUL or broken UTF-16');

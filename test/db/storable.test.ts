@@ -165,6 +165,32 @@ for (const target of dbTargets()) {
       ).toEqual([{ error: `jira-main: bad ${R}`, summary: { warnings: [R] } }]);
     });
 
+    it('reads back a key it escaped after reading a key its escape spells', async () => {
+      // V8's JSON.parse (nodejs/node#63785) read the escaped "\\0" + U+200F of the second body's
+      // key as the first body's key, backslash backslash 0, once that one had been parsed.
+      const { db } = database;
+      const bodies = [
+        { event: { kind: 'updated' }, payload: { '': '', '\\\\0': false } },
+        { event: { kind: 'updated' }, payload: { '': '', '\u0000\u200f': false } },
+      ];
+      const read = [];
+      for (const [i, body] of bodies.entries()) {
+        const deliveryId = `v8-key-${i}`;
+        await db
+          .insert(webhookInbox)
+          .values({ connection: 'jira-main', tracker: 'jira', deliveryId, event: 'updated', keys: [], body });
+        const [row] = await db
+          .select({ body: webhookInbox.body })
+          .from(webhookInbox)
+          .where(eq(webhookInbox.deliveryId, deliveryId));
+        read.push(row!.body);
+      }
+      expect(read.map((b) => Object.keys((b as { payload: object }).payload))).toEqual([
+        ['', '\\\\0'],
+        ['', '\u0000\u200f'],
+      ]);
+    });
+
     it('copies text and JSON holding U+0000 and lone surrogates, sanitized', async () => {
       const { db } = database;
       await db.execute(sql.raw('drop table if exists storable_probe'));

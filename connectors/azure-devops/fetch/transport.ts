@@ -5,6 +5,8 @@
 // authenticated request (a PAT, or an Entra ID token) — sent only within the organization (origins.ts), redirects followed
 // by hand within it. Retries, pacing and typed errors stay in client.ts, which this plugs into
 // (`transport: 'fetch'`); it answers in the same raw shape.
+
+import { parseJson } from '../../../src/core/json.ts';
 import { fetchWithinPolicy } from '../../http/redirects.ts';
 import { endpointLabel } from '../endpoint.ts';
 import { checkOrigin, createOrgPolicy } from '../origins.ts';
@@ -104,7 +106,7 @@ export function createFetchTransport(opts: FetchTransportOptions): AdoTransport 
       const signal = opts.closing ? AbortSignal.any([opts.closing, timeout]) : timeout;
       p = exchange({ method: 'OPTIONS', url: `${base}/_apis/${area}` }, signal).then((raw) => {
         if (raw.status < 200 || raw.status >= 300) return { ...raw, discovery: true };
-        const list = (JSON.parse(raw.text) as { value?: AdoResourceLocation[] }).value ?? [];
+        const list = (parseJson(raw.text) as { value?: AdoResourceLocation[] }).value ?? [];
         return new Map(list.map((l) => [l.id.toLowerCase(), l]));
       });
       areas.set(area, p);
