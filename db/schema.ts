@@ -213,6 +213,10 @@ export const rollups = pgTable('rollups', {
   computedAt: ts('computed_at').notNull().defaultNow(),
 });
 
+/** A number of a snapshot's metrics, as the trend sums it; null where the metrics have none. */
+const snapshotFigure = (name: string, path: string) =>
+  doublePrecision(name).generatedAlwaysAs(sql.raw(`("metrics" #>> '{${path}}')::float8`));
+
 /** One rollup per scope per day, for trends. */
 export const rollupSnapshots = pgTable(
   'rollup_snapshots',
@@ -222,8 +226,30 @@ export const rollupSnapshots = pgTable(
     percentComplete: doublePrecision('percent_complete'),
     health: text('health').notNull(),
     metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
+    // The figures a trend adds up over every epic's day (src/workspace/queries.ts loadTrend),
+    // generated from the metrics so no writer can set them apart: summing them reads the index
+    // below, not each row's JSON.
+    pointsDone: snapshotFigure('points_done', 'points,done'),
+    pointsTotal: snapshotFigure('points_total', 'points,total'),
+    countsDone: snapshotFigure('counts_done', 'counts,done'),
+    countsTotal: snapshotFigure('counts_total', 'counts,total'),
+    countsRemoved: snapshotFigure('counts_removed', 'counts,removed'),
   },
-  (t) => [primaryKey({ columns: [t.day, t.scope] })],
+  (t) => [
+    primaryKey({ columns: [t.day, t.scope] }),
+    // A scope's days in order, with every figure the trend sums: an index-only read per epic
+    // (or of the whole index for a portfolio) and a scope's history without the other scopes.
+    index('rollup_snapshots_scope_idx').on(
+      t.scope,
+      t.day,
+      t.health,
+      t.pointsDone,
+      t.pointsTotal,
+      t.countsDone,
+      t.countsTotal,
+      t.countsRemoved,
+    ),
+  ],
 );
 
 /**

@@ -179,15 +179,17 @@ export async function loadTrend(db: Db, config: Config | null, f: ScopeFilter, f
     counted: number | null;
   }>(
     db,
+    // Every epic's day of the window: the figures are the snapshot's generated columns, read
+    // from rollup_snapshots_scope_idx one epic at a time without the rows or their JSON.
     sql`select s.day::text as day,
         count(*) filter (where s.health = 'green')::int as green,
         count(*) filter (where s.health = 'amber')::int as amber,
         count(*) filter (where s.health = 'red')::int as red,
         count(*)::int as total,
-        sum((s.metrics #>> '{points,done}')::float8) as points_done,
-        sum((s.metrics #>> '{points,total}')::float8) as points_total,
-        sum((s.metrics #>> '{counts,done}')::float8) as done,
-        sum((s.metrics #>> '{counts,total}')::float8 - (s.metrics #>> '{counts,removed}')::float8) as counted
+        sum(s.points_done) as points_done,
+        sum(s.points_total) as points_total,
+        sum(s.counts_done) as done,
+        sum(s.counts_total - s.counts_removed) as counted
       from ${rollupSnapshots} s
       join ${itemRollups} on 'epic:' || ${itemRollups.ref} = s.scope
       where ${where} and s.day >= ${from}::date
