@@ -57,6 +57,11 @@ const cases: [WorkItem, [number, string][] | null][] = [
     item('jira-main:PAY-13', { created: at(8), statusCategory: 'removed' }),
     [[Math.floor(Date.parse(at(2)) / 60_000), 'r']],
   ],
+  // A history that starts after the work did: its start date says where it stood before.
+  [
+    item('jira-main:PAY-15', { created: at(9), statusCategory: 'done', started: at(7), resolved: at(2), points: 2 }),
+    [[Math.floor(Date.parse(at(5)) / 60_000), 'd']],
+  ],
   // An empty history is no history.
   [item('jira-main:PAY-14', { created: at(7), statusCategory: 'removed', resolved: null }), []],
   ...Array.from({ length: 30 }, (_, i): [WorkItem, null] => [
