@@ -605,6 +605,26 @@ export const forecasts = pgTable('forecasts', {
   computedAt: ts('computed_at').notNull().defaultNow(),
 });
 
+/**
+ * A program's burn-up as steps in time (src/forecast/burnup.ts): the figures up to `cutoff` as
+ * one base, each later change of scope or done work at its instant. Refreshed with the program
+ * rollups; `membership` tells a row computed for other projects than the program has now.
+ */
+export const burnUps = pgTable('burn_ups', {
+  /** `program:<id>`, as forecasts and rollups name it. */
+  scope: text('scope').primaryKey(),
+  membership: text('membership').notNull(),
+  /** Milliseconds since the epoch. */
+  cutoff: doublePrecision('cutoff').notNull(),
+  /** The earliest creation among the leaves, milliseconds since the epoch; null without leaves. */
+  first: doublePrecision('first'),
+  /** [scope items, done items, scope points, done points] at `cutoff`. */
+  base: jsonb('base').$type<[number, number, number, number]>().notNull(),
+  /** `[at, …the same four changes]`, ascending by `at`. */
+  steps: jsonb('steps').$type<[number, number, number, number, number][]>().notNull(),
+  computedAt: ts('computed_at').notNull(),
+});
+
 /** A named baseline: each epic's target and scope as they were when it was taken. */
 export const baselines = pgTable(
   'baselines',

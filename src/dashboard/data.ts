@@ -91,15 +91,20 @@ export async function loadDashboard(
 
   const scope = toScopeFilter(filter);
   const from = new Date(now.getTime() - 90 * 86_400_000).toISOString().slice(0, 10);
-  // One pass over the items for the headline and every program row (loadHeadlineGroups).
-  const [known, groups] = await Promise.all([knownConnections(db, config), loadHeadlineGroups(db, config, scope, now)]);
-  const headline = sumHeadline(groups);
-  // Every panel reads the whole filter: the Programs table, the trend and the freshness too.
-  const [epics, rules, freshness, trend, programRows] = await Promise.all([
+  // One pass over the items for the headline and every program row (loadHeadlineGroups). Every
+  // panel reads the whole filter: the Programs table, the trend and the freshness too. The panels
+  // that need neither the groups nor the connections start with them: the top rules count every
+  // open finding, the longest read of the page, and waiting for the groups first added their times.
+  const [known, groups, epics, rules, trend] = await Promise.all([
+    knownConnections(db, config),
+    loadHeadlineGroups(db, config, scope, now),
     loadEpics(db, config, scope, 300, now),
     topRules(db, config, scope, 10),
-    loadFreshnessFor(db, config, scope, now, known),
     loadTrend(db, config, scope, from),
+  ]);
+  const headline = sumHeadline(groups);
+  const [freshness, programRows] = await Promise.all([
+    loadFreshnessFor(db, config, scope, now, known),
     loadProgramRows(db, config, scope, now, known, groups),
   ]);
   return {

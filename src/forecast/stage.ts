@@ -8,6 +8,7 @@ import { forecasts } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import { refreshBoards } from './boards.ts';
+import { refreshBurnUps } from './burnup.ts';
 import { refreshForecasts } from './compute.ts';
 import { syncHistory } from './history.ts';
 
@@ -28,6 +29,7 @@ export async function forecastStage(
 ): Promise<string[]> {
   const f = opts.config.forecast;
   let changes = opts.changedRefs === undefined ? 1 : opts.changedRefs.length;
+  let histories = 0;
   for (const [id, connector] of opts.connectors) {
     try {
       const [summary] = await syncHistory(db, new Map([[id, connector]]), {
@@ -37,6 +39,7 @@ export async function forecastStage(
       });
       if (summary) {
         changes += summary.items;
+        histories += summary.items;
         opts.log.info(summary, 'status history read');
       }
     } catch (err) {
@@ -57,6 +60,9 @@ export async function forecastStage(
     if (boards.read > 0) opts.log.info(boards, 'board issues read');
     changes += boards.changed;
   }
+  // Histories moved while no item did: no rollup follows in this pass, and the burn-ups read them.
+  if (histories > 0 && opts.changedRefs?.length === 0)
+    await refreshBurnUps(db, { programs: opts.config.portfolio.programs, now: opts.now });
   // Nothing changed and today's forecasts are stored: they would come out the same.
   if (changes === 0 && (await forecastedOn(db)) === opts.now.toISOString().slice(0, 10)) return [];
   const r = await refreshForecasts(db, { now: opts.now, programs: opts.config.portfolio.programs, settings: f });

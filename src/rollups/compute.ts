@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { coversMostItems, inList } from '../../db/query.ts';
 import { forecasts, rollups } from '../../db/schema.ts';
 import { hashOf } from '../core/hash.ts';
+import { refreshBurnUps } from '../forecast/burnup.ts';
 import { buildRollup, type HealthThresholds, type Rollup } from './health.ts';
 import { refreshItemRollups } from './items.ts';
 import { aggregateScopes, ancestorContainers, type ProgramMembership } from './sql.ts';
@@ -120,6 +121,8 @@ export async function recomputeRollups(db: Db, opts: RecomputeOptions): Promise<
   }
   // Each item's own roll-up reads the rollups just stored (a container's health).
   await refreshItemRollups(db, { refs: epicRoots === undefined ? undefined : opts.changedRefs, containers: epicRoots });
+  // The programs' burn-ups read the leaves' rows just stored, as the program rollups read every item.
+  if (withAggregates) await refreshBurnUps(db, { programs: opts.programs, now: new Date(computedAt) });
   const changedEpics = computed
     .filter((r) => r.kind === 'epic')
     .filter((r) => {

@@ -8,6 +8,7 @@ import { forecasts, itemHistory } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { WorkItem } from '../../src/core/work-item.ts';
 import { type BurnUpLeaf, burnUpSeries, loadProgramBurnUp } from '../../src/dashboard/workspace/forecast.ts';
+import { refreshBurnUps, seriesOfSteps, storedBurnUpSteps } from '../../src/forecast/burnup.ts';
 import { refreshItemRollups } from '../../src/rollups/items.ts';
 import { storeItems } from '../../src/sync/store.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -16,16 +17,18 @@ import { item } from '../helpers/items.ts';
 const now = new Date('2026-06-15T12:00:00.000Z');
 const WEEK = 7 * 86_400_000;
 const at = (weeksBack: number, ms = 0) => new Date(now.getTime() - weeksBack * WEEK + ms).toISOString();
-const config = parseConfig(
-  `
+const configWith = (include: string) =>
+  parseConfig(
+    `
 connections:
   - { id: jira-main, kind: jira, baseUrl: https://x.test, auth: { email: a@x.test, apiToken: t }, scope: { projects: [PAY] } }
 portfolio:
   programs:
-    - { id: payments, name: Payments, include: [{ connection: jira-main, project: PAY }] }
+    - { id: payments, name: Payments, include: [${include}] }
 `,
-  { env: {} },
-).config;
+    { env: {} },
+  ).config;
+const config = configWith('{ connection: jira-main, project: PAY }');
 
 /** [item, its history or null]: one leaf per case, then many alike (they share a group). */
 const cases: [WorkItem, [number, string][] | null][] = [
@@ -53,6 +56,11 @@ const cases: [WorkItem, [number, string][] | null][] = [
   [
     item('jira-main:PAY-13', { created: at(8), statusCategory: 'removed' }),
     [[Math.floor(Date.parse(at(2)) / 60_000), 'r']],
+  ],
+  // A history that starts after the work did: its start date says where it stood before.
+  [
+    item('jira-main:PAY-15', { created: at(9), statusCategory: 'done', started: at(7), resolved: at(2), points: 2 }),
+    [[Math.floor(Date.parse(at(5)) / 60_000), 'd']],
   ],
   // An empty history is no history.
   [item('jira-main:PAY-14', { created: at(7), statusCategory: 'removed', resolved: null }), []],
@@ -121,6 +129,45 @@ for (const target of dbTargets()) {
       expect(b && { weeks: b.weeks, doneNow: b.doneNow, scopeNow: b.scopeNow }).toEqual(
         burnUpSeries(leaves, 'points', now),
       );
+    });
+
+    it('stores steps that give the same series at the instant stored and at any later one', async () => {
+      // Arrange
+      await refreshBurnUps(database.db, { programs: config.portfolio.programs, now });
+      const program = config.portfolio.programs[0]!;
+      // Act
+      const steps = await storedBurnUpSteps(database.db, program);
+      // Assert: to the millisecond after a week's end, a day on, three weeks on, for both units.
+      expect(steps).not.toBeNull();
+      for (const later of [0, 1, 86_400_000 + 37, 3 * WEEK]) {
+        const t = new Date(now.getTime() + later);
+        for (const unit of ['items', 'points'] as const)
+          expect(seriesOfSteps(steps!, unit, t)).toEqual(burnUpSeries(leaves, unit, t));
+      }
+      const b = await loadProgramBurnUp(database.db, config, 'payments', now);
+      expect(b && { weeks: b.weeks, doneNow: b.doneNow, scopeNow: b.scopeNow }).toEqual(
+        b && burnUpSeries(leaves, b.unit, now),
+      );
+    });
+
+    it('reads live when the stored steps do not reach back far enough or were for other projects', async () => {
+      // Arrange: steps stored three weeks on; a program that took in a project since.
+      await refreshBurnUps(database.db, {
+        programs: config.portfolio.programs,
+        now: new Date(now.getTime() + 3 * WEEK),
+      });
+      const wider = configWith('{ connection: jira-main, project: PAY }, { connection: jira-main, project: WEB }');
+      // Act
+      const early = await loadProgramBurnUp(database.db, config, 'payments', now);
+      const other = await storedBurnUpSteps(database.db, wider.portfolio.programs[0]!);
+      // Assert
+      expect(
+        seriesOfSteps((await storedBurnUpSteps(database.db, config.portfolio.programs[0]!))!, 'items', now),
+      ).toBeNull();
+      expect(early && { weeks: early.weeks, doneNow: early.doneNow, scopeNow: early.scopeNow }).toEqual(
+        early && burnUpSeries(leaves, early.unit, now),
+      );
+      expect(other).toBeNull();
     });
   });
 }

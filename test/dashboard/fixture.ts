@@ -5,9 +5,10 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { appliedState, findingHistory, findings, itemLinks, writeAudit } from '../../db/schema.ts';
 import { describeRules, loadRuleSet } from '../../rules/load.ts';
+import { refreshBurnUps } from '../../src/forecast/burnup.ts';
 import { refreshItemRollups } from '../../src/rollups/items.ts';
 import { storeItems } from '../../src/sync/store.ts';
-import { NOW, type Seeded, seed } from '../api/fixture.ts';
+import { config, NOW, type Seeded, seed } from '../api/fixture.ts';
 import { daysFrom, item } from '../helpers/items.ts';
 
 export { config, NOW } from '../api/fixture.ts';
@@ -113,8 +114,9 @@ export async function seedWorkspace(database: Database): Promise<Seeded> {
     action: 'created',
     httpStatus: 201,
   });
-  // The tables were written directly, not by a sync: bring each item's roll-up up to date, as the
-  // commit that stores findings does.
+  // The tables were written directly, not by a sync: bring each item's roll-up and the programs'
+  // burn-ups up to date, as the commit that stores findings does.
   await refreshItemRollups(db, {});
+  await refreshBurnUps(db, { programs: config.portfolio.programs, now: NOW });
   return seeded;
 }

@@ -8,13 +8,20 @@ import { queryRows } from '../../../db/query.ts';
 import { baselines, forecasts, itemHistory, itemRollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { listBaselines, type SlipRow, slipAgainst } from '../../forecast/baselines.ts';
-import { categoriesAt, FLOW_KINDS, type TimedItem } from '../../forecast/throughput.ts';
+import {
+  BURN_UP_WEEKS,
+  type BurnUpLeaf,
+  leftOut,
+  round,
+  seriesOfSteps,
+  storedBurnUpSteps,
+} from '../../forecast/burnup.ts';
+import { categoriesAt, FLOW_KINDS } from '../../forecast/throughput.ts';
 import { compareNatural } from '../../workspace/metrics.ts';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
-/** The burn-up looks a quarter back at most: older weeks squeeze the cone into a sliver. */
-const MAX_WEEKS = 13;
+const MAX_WEEKS = BURN_UP_WEEKS;
 
 export interface StoredForecast {
   status: string;
@@ -45,10 +52,7 @@ export interface BurnUp {
 
 const FLOW_KIND_LIST = [...FLOW_KINDS];
 
-/** A leaf of a burn-up: what categoriesAt reads, and its size. */
-export interface BurnUpLeaf extends TimedItem {
-  points: number | null;
-}
+export type { BurnUpLeaf };
 
 type LeafRow = {
   status_category: string;
@@ -204,7 +208,7 @@ export function burnUpSeries(
   for (const l of leaves) {
     // Removed with no record of when: the forecaster counts it as never started, but a
     // burn-up would show scope that is gone today, so it is left out.
-    if (l.statusCategory === 'removed' && l.resolved === null && !l.transitions?.length) continue;
+    if (leftOut(l)) continue;
     const w = weight(l);
     categoriesAt(l, times).forEach((c, i) => {
       if (c === null || c === 'removed') return;
@@ -233,8 +237,6 @@ export function burnUpSeries(
   return { weeks, doneNow: weeks.at(-1)!.done, scopeNow: weeks.at(-1)!.scope };
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
-
 async function burnUpOf(
   db: Db,
   scope: string,
@@ -255,10 +257,28 @@ export async function loadEpicBurnUp(db: Db, ref: string, now: Date): Promise<Bu
   );
 }
 
-export async function loadProgramBurnUp(db: Db, config: Config | null, id: string, now: Date): Promise<BurnUp | null> {
+/**
+ * A program's burn-up: from its stored steps (src/forecast/burnup.ts) when they were computed for
+ * its projects as they are and reach back to `now`'s first week, else (or with `live`) from every
+ * leaf of the program.
+ */
+export async function loadProgramBurnUp(
+  db: Db,
+  config: Config | null,
+  id: string,
+  now: Date,
+  opts: { live?: boolean } = {},
+): Promise<BurnUp | null> {
   const program = config?.portfolio.programs.find((p) => p.id === id);
   if (!program) return null;
-  return burnUpOf(db, `program:${id}`, programLeaves(db, program.include, now), now);
+  const scope = `program:${id}`;
+  if (!opts.live) {
+    const [forecast, steps] = await Promise.all([storedForecast(db, scope), storedBurnUpSteps(db, program)]);
+    const unit = forecast?.unit === 'points' ? 'points' : 'items';
+    const series = steps && seriesOfSteps(steps, unit, now);
+    if (series) return { scope, unit, today: now.toISOString(), ...series, forecast };
+  }
+  return burnUpOf(db, scope, programLeaves(db, program.include, now), now);
 }
 
 /**
