@@ -15,6 +15,7 @@ import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { burnUps, itemHistory, itemRollups } from '../../db/schema.ts';
 import { hashOf } from '../core/hash.ts';
+import { parseJson } from '../core/json.ts';
 import { categoriesAt, FLOW_KINDS, type TimedItem, WEEK_MS } from './throughput.ts';
 
 /** The burn-up looks a quarter back at most: older weeks squeeze the cone into a sliver. */
@@ -162,16 +163,27 @@ export interface ProgramProjects {
 const membershipOf = (p: ProgramProjects) =>
   hashOf([...p.include].map((i) => [i.connection, i.project]).sort((a, b) => (a.join('\0') < b.join('\0') ? -1 : 1)));
 
-type LeafRow = {
-  connection: string;
-  project: string;
+/** A leaf as the burn-up reads it from item_rollups and item_history (times in epoch ms). */
+export type BurnUpLeafRow = {
   status_category: string;
   points: number | null;
   created: number;
   started: number | null;
   resolved: number | null;
-  transitions: [number, string][] | string;
+  transitions: [number, string][] | string | null;
 };
+
+/** A leaf row as a burn-up leaf (a driver may hand the history over as JSON text). */
+export const burnUpLeafOf = (r: BurnUpLeafRow): BurnUpLeaf => ({
+  statusCategory: r.status_category,
+  points: r.points,
+  created: Number(r.created),
+  started: r.started === null ? null : Number(r.started),
+  resolved: r.resolved === null ? null : Number(r.resolved),
+  transitions: typeof r.transitions === 'string' ? (parseJson(r.transitions) as [number, string][]) : r.transitions,
+});
+
+type LeafRow = BurnUpLeafRow & { connection: string; project: string };
 
 type GroupRow = {
   connection: string;
@@ -244,15 +256,7 @@ async function projectLeaves(
     ),
   ]);
   return {
-    leaves: rows.map((r) => ({
-      key: `${r.connection}\0${r.project}`,
-      statusCategory: r.status_category,
-      points: r.points,
-      created: Number(r.created),
-      started: r.started === null ? null : Number(r.started),
-      resolved: r.resolved === null ? null : Number(r.resolved),
-      transitions: typeof r.transitions === 'string' ? JSON.parse(r.transitions) : r.transitions,
-    })),
+    leaves: rows.map((r) => ({ key: `${r.connection}\0${r.project}`, ...burnUpLeafOf(r) })),
     groups,
   };
 }

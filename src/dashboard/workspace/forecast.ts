@@ -11,6 +11,8 @@ import { listBaselines, type SlipRow, slipAgainst } from '../../forecast/baselin
 import {
   BURN_UP_WEEKS,
   type BurnUpLeaf,
+  type BurnUpLeafRow,
+  burnUpLeafOf,
   leftOut,
   round,
   seriesOfSteps,
@@ -54,25 +56,10 @@ const FLOW_KIND_LIST = [...FLOW_KINDS];
 
 export type { BurnUpLeaf };
 
-type LeafRow = {
-  status_category: string;
-  points: number | null;
-  created: number;
-  started: number | null;
-  resolved: number | null;
-  transitions: [number, string][] | string | null;
-};
+type LeafRow = BurnUpLeafRow;
 
 const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
 
-const toLeaf = (r: LeafRow): BurnUpLeaf => ({
-  statusCategory: r.status_category,
-  points: r.points,
-  created: Number(r.created),
-  started: r.started === null ? null : Number(r.started),
-  resolved: r.resolved === null ? null : Number(r.resolved),
-  transitions: typeof r.transitions === 'string' ? JSON.parse(r.transitions) : r.transitions,
-});
 
 async function storedForecast(db: Db, scope: string): Promise<StoredForecast | null> {
   const [f] = await db
@@ -116,7 +103,7 @@ async function epicLeaves(db: Db, ref: string): Promise<BurnUpLeaf[]> {
           sql`, `,
         )})`,
   );
-  return rows.map(toLeaf);
+  return rows.map(burnUpLeafOf);
 }
 
 /**
@@ -183,7 +170,7 @@ async function programLeaves(
     ),
   ]);
   return {
-    leaves: rows.map(toLeaf),
+    leaves: rows.map(burnUpLeafOf),
     groups: groups.map((g) => ({ ...g, items: Number(g.items), points: Number(g.points), first: Number(g.first) })),
   };
 }
