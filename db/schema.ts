@@ -14,6 +14,7 @@ import {
   pgTable,
   primaryKey,
   timestamp,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { parseJson } from '../src/core/json.ts';
@@ -292,6 +293,8 @@ export const itemRollups = pgTable(
     openError: integer('open_error').notNull().default(0),
     openWarning: integer('open_warning').notNull().default(0),
     openInfo: integer('open_info').notNull().default(0),
+    /** Its open findings' rules, each with its severity (`{"rule-id": "error"}`): open_finding_counts' terms. */
+    openRules: jsonb('open_rules').notNull().default(sql`'{}'::jsonb`),
   },
   // Few and partial: every index is written for every item a first sync stores. The containers'
   // holds every column their rows are filtered and counted by (index-only reads of the epics).
@@ -317,6 +320,33 @@ export const itemRollups = pgTable(
       .where(sql`${t.kind} in ('initiative', 'epic', 'feature')`),
     index('item_rollups_team_idx').on(t.team).where(sql`${t.team} is not null`),
     index('item_rollups_owner_idx').on(t.ownerId, t.ownerName).where(sql`${t.ownerId} is not null`),
+  ],
+);
+
+/**
+ * Open findings of live items counted by rule and severity, per combination of the columns the
+ * workspace filter reads (src/http/scope.ts): the explorer's default grouping and the top rules
+ * sum a few rows instead of joining every open finding to its item. Kept by refreshItemRollups
+ * (src/rollups/items.ts) from item_rollups' open rules, in the same transaction; a row may hold 0
+ * until a later refresh removes it.
+ */
+export const openFindingCounts = pgTable(
+  'open_finding_counts',
+  {
+    connection: text('connection').notNull(),
+    project: text('project').notNull(),
+    tracker: text('tracker').notNull(),
+    team: text('team'),
+    ownerId: text('owner_id'),
+    ownerName: text('owner_name'),
+    rule: text('rule').notNull(),
+    severity: text('severity').notNull(),
+    open: integer('open').notNull(),
+  },
+  (t) => [
+    unique('open_finding_counts_key')
+      .on(t.connection, t.project, t.tracker, t.team, t.ownerId, t.ownerName, t.rule, t.severity)
+      .nullsNotDistinct(),
   ],
 );
 

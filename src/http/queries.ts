@@ -3,7 +3,15 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, like, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
-import { findings, itemRollups, rollupSnapshots, rollups, syncRuns, workItems } from '../../db/schema.ts';
+import {
+  findings,
+  itemRollups,
+  openFindingCounts,
+  rollupSnapshots,
+  rollups,
+  syncRuns,
+  workItems,
+} from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type ReportFinding, type ReportItem, type ReportRollup, toReportItem, toRollup } from '../report/rows.ts';
 import { describeHookHealth, type HookHealthState, loadHookHealth } from '../server/hook-health.ts';
@@ -11,7 +19,7 @@ import { EPIC_PAGE_SIZE, epicScope, loadEpicKeys, pageOf } from '../workspace/ep
 import { compareEpicRows, isOverdue } from '../workspace/metrics.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { FindingsQuery, ItemsQuery } from './schemas.ts';
-import { type ScopeFilter, scopeCondition } from './scope.ts';
+import { OPEN_FINDING_COUNT_SCOPE, type ScopeFilter, scopeCondition } from './scope.ts';
 
 export const DEFAULT_LIMIT = 100;
 /** CSV exports read in pages of this size so one export never holds a huge result set twice. */
@@ -290,18 +298,17 @@ export function withHashJoins<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T>
   });
 }
 
-export function topRules(db: Db, config: Config | null, f: ScopeFilter, max = 10): Promise<RuleCount[]> {
-  return withHashJoins(db, (tx) => topRulesOf(tx, config, f, max));
-}
-
-async function topRulesOf(db: Db, config: Config | null, f: ScopeFilter, max: number): Promise<RuleCount[]> {
+/** The rules with the most open findings of live items in scope (open_finding_counts' sums). */
+export async function topRules(db: Db, config: Config | null, f: ScopeFilter, max = 10): Promise<RuleCount[]> {
+  const c = openFindingCounts;
+  const open = sql<number>`sum(${c.open})::int`;
   const rows = await db
-    .select({ rule: findings.rule, severity: sql<string>`max(${findings.severity})`, open: sql<number>`count(*)::int` })
-    .from(findings)
-    .innerJoin(itemRollups, eq(itemRollups.ref, findings.ref))
-    .where(and(eq(findings.status, 'open'), epicScope(config, f)))
-    .groupBy(findings.rule)
-    .orderBy(desc(sql`count(*)`), asc(findings.rule))
+    .select({ rule: c.rule, severity: sql<string>`max(${c.severity})`, open })
+    .from(c)
+    .where(scopeCondition(config, f, OPEN_FINDING_COUNT_SCOPE))
+    .groupBy(c.rule)
+    .having(sql`${open} > 0`)
+    .orderBy(desc(open), asc(c.rule))
     .limit(max);
   return rows.map((r) => ({ rule: r.rule, severity: r.severity, open: Number(r.open) }));
 }

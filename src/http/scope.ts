@@ -1,7 +1,7 @@
 // Narrowing by portfolio scope — program, tracker, connection, project — shared by the API and
 // the dashboard, so both count the same items for the same filter.
 import { and, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
-import { itemRollups, workItems } from '../../db/schema.ts';
+import { itemRollups, openFindingCounts, workItems } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { badRequest } from './problem.ts';
 
@@ -59,6 +59,9 @@ export const itemRollupScope = (t: ScopeColumns): ScopeColumns => ({
 
 /** A filter over `item_rollups`: live items only. */
 export const ITEM_ROLLUP_SCOPE: ScopeColumns = itemRollupScope(itemRollups);
+
+/** A filter over `open_finding_counts`, whose rows carry item_rollups' columns. */
+export const OPEN_FINDING_COUNT_SCOPE: ScopeColumns = itemRollupScope(openFindingCounts);
 
 export interface ProgramInfo {
   id: string;

@@ -4,14 +4,17 @@
 // rollup's health and its children's latest due date. Refreshed with the rollups, in the
 // transaction that commits the findings it counts, for the items a pass touched and everything
 // their change can move: their descendants (whose nearest epic may change with them) and the
-// containers whose rollup was recomputed (health, children's due dates).
+// containers whose rollup was recomputed (health, children's due dates). With them it keeps
+// open_finding_counts, the open findings by rule summed per filterable combination of project,
+// tracker, team and owner: the refreshed rows' open rules, as they were and as they are.
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { queryRows, textArray } from '../../db/query.ts';
-import { itemRollups } from '../../db/schema.ts';
+import { itemRollups, openFindingCounts } from '../../db/schema.ts';
 import { ownerOf, teamOf } from '../http/scope.ts';
 import { CONTAINER_KINDS, withWholeTableSettings } from './sql.ts';
 
+const COUNT_COLUMNS = sql.raw('(connection, project, tracker, team, owner_id, owner_name, rule, severity, open)');
 const containers = sql.raw(CONTAINER_KINDS.map((k) => `'${k}'`).join(','));
 const EPIC = 'epic';
 
@@ -28,6 +31,8 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
     await withWholeTableSettings(db, async (tx) => {
       await tx.delete(itemRollups);
       await tx.execute(allRows());
+      await tx.delete(openFindingCounts);
+      await tx.execute(ALL_COUNTS);
     });
     return;
   }
@@ -37,8 +42,76 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
   const targets = [...new Set([...(await liveDescendants(db, opts.refs)), ...(opts.containers ?? [])])];
   const epics = await nearestEpics(db, targets);
   const list = textArray(targets);
-  await db.execute(sql`delete from item_rollups where ref = any(${list}::text[])`);
-  await db.execute(someRows(list, epics));
+  const before = await countsOf(db, sql`delete from item_rollups where ref = any(${list}::text[])`);
+  const after = await countsOf(db, someRows(list, epics));
+  await addCounts(db, before, after);
+}
+
+/** Every live item's open rules summed per combination (migration 0019 fills the table the same way). */
+const ALL_COUNTS = sql`insert into open_finding_counts ${COUNT_COLUMNS}
+  select i.connection, i.project, i.tracker, i.team, i.owner_id, i.owner_name, r.key, r.value, count(*)::int
+  from item_rollups i, jsonb_each_text(i.open_rules) r
+  group by 1, 2, 3, 4, 5, 6, 7, 8`;
+
+type CountRow = {
+  connection: string;
+  project: string;
+  tracker: string;
+  team: string | null;
+  owner_id: string | null;
+  owner_name: string | null;
+  rule: string;
+  severity: string;
+  open: number;
+};
+
+/** Runs `change` (a delete or insert of item_rollups rows) and sums its rows' open rules per combination. */
+function countsOf(db: Db, change: SQL): Promise<CountRow[]> {
+  return queryRows<CountRow>(
+    db,
+    sql`with i as (${change} returning connection, project, tracker, team, owner_id, owner_name, open_rules)
+    select i.connection, i.project, i.tracker, i.team, i.owner_id, i.owner_name, r.key as rule,
+      r.value as severity, count(*)::int as open
+    from i, jsonb_each_text(i.open_rules) r
+    group by 1, 2, 3, 4, 5, 6, 7, 8`,
+  );
+}
+
+const countKey = (r: CountRow) =>
+  JSON.stringify([r.connection, r.project, r.tracker, r.team, r.owner_id, r.owner_name, r.rule, r.severity]);
+
+/**
+ * Adds the difference between the refreshed rows' counts before and after. One statement, its
+ * rows in key order: two transactions touching the same combinations lock them in the same
+ * order, never each waiting on the other. Rows left at 0 are removed unless another transaction
+ * holds them (a later refresh removes those).
+ */
+async function addCounts(db: Db, before: CountRow[], after: CountRow[]): Promise<void> {
+  const delta = new Map<string, CountRow>();
+  for (const [rows, sign] of [
+    [before, -1],
+    [after, 1],
+  ] as const) {
+    for (const r of rows) {
+      const k = countKey(r);
+      const d = delta.get(k) ?? { ...r, open: 0 };
+      d.open += sign * Number(r.open);
+      delta.set(k, d);
+    }
+  }
+  const changed = [...delta.entries()]
+    .filter(([, r]) => r.open !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
+  if (changed.length === 0) return;
+  await db.execute(sql`insert into open_finding_counts ${COUNT_COLUMNS}
+    select v->>'connection', v->>'project', v->>'tracker', v->>'team', v->>'owner_id', v->>'owner_name', v->>'rule',
+      v->>'severity', (v->>'open')::int
+    from jsonb_array_elements(${JSON.stringify(changed)}::jsonb) with ordinality as d(v, n)
+    order by n
+    on conflict on constraint open_finding_counts_key do update set open = open_finding_counts.open + excluded.open`);
+  await db.execute(sql`delete from open_finding_counts
+    where ctid = any(array(select ctid from open_finding_counts where open = 0 for update skip locked))`);
 }
 
 /** The items and their live descendants, level by level (a parent cycle ends at a seen item). */
@@ -91,17 +164,20 @@ async function nearestEpics(db: Db, refs: readonly string[]): Promise<Map<string
 
 /** The columns of an item_rollups row from the live work_items row `w` and what is joined to it. */
 const COLUMNS = sql`(ref, connection, project, tracker, kind, status_category, due, team, owner_id, owner_name,
-  epic, health, child_due, points, start, created, started, resolved, rule_checks, open_error, open_warning, open_info)`;
+  epic, health, child_due, points, start, created, started, resolved, rule_checks, open_error, open_warning, open_info,
+  open_rules)`;
 const VALUES = sql`w.ref, w.connection, w.project, w.tracker, w.kind, w.status_category, w.due, w.team, w.owner_id,
   w.owner_name, e.epic, r.health, case when w.kind in (${containers}) then cd.due end, w.points, w.start, w.created,
-  w.started, w.resolved, ic.rule_checks, coalesce(fc.e, 0), coalesce(fc.wa, 0), coalesce(fc.i, 0)`;
+  w.started, w.resolved, ic.rule_checks, coalesce(fc.e, 0), coalesce(fc.wa, 0), coalesce(fc.i, 0),
+  coalesce(fc.rules, '{}'::jsonb)`;
 const ITEM = sql`work_items.ref, work_items.parent, work_items.connection, work_items.project, work_items.tracker,
   work_items.kind, work_items.status_category, work_items.due, work_items.points, work_items.start, work_items.created,
   work_items.started, work_items.resolved,
   ${teamOf} as team, ${ownerOf}->>'id' as owner_id, ${ownerOf}->>'name' as owner_name`;
 const OPEN = sql`count(*) filter (where severity = 'error')::int as e,
   count(*) filter (where severity = 'warning')::int as wa,
-  count(*) filter (where severity = 'info')::int as i`;
+  count(*) filter (where severity = 'info')::int as i,
+  jsonb_object_agg(rule, severity) as rules`;
 
 /** The rows of the live items in `list` (a text[] literal), with their epics worked out above. */
 function someRows(list: string, epics: Map<string, string>): SQL {

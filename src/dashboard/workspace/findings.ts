@@ -4,9 +4,9 @@
 // figures hold over the whole portfolio, not a page of it.
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
-import { findings, itemRollups, workItems } from '../../../db/schema.ts';
+import { findings, itemRollups, openFindingCounts, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
-import { withHashJoins } from '../../http/queries.ts';
+import { OPEN_FINDING_COUNT_SCOPE } from '../../http/scope.ts';
 import { NO_OWNER, NO_TEAM, rollupCondition, type WorkspaceFilter } from './filter.ts';
 import { type RuleText, ruleTitle } from './load.ts';
 
@@ -119,22 +119,31 @@ export async function loadExplorer(
     inView,
     opts.severity ? eq(findings.severity, opts.severity) : undefined,
   );
+  // Rule groups sum open_finding_counts (src/rollups/items.ts): no finding is read either.
+  const c = openFindingCounts;
+  const bySeverity = (s: 'error' | 'warning' | 'info') =>
+    opts.severity && opts.severity !== s
+      ? sql<number>`0`
+      : sql<number>`coalesce(sum(${c.open}) filter (where ${c.severity} = ${sql.raw(`'${s}'`)}), 0)::int`;
   const byRule = () =>
-    withHashJoins(db, (tx) =>
-      tx
-        .select({
-          key: findings.rule,
-          name: sql<string | null>`null`,
-          error: sql<number>`count(*) filter (where ${findings.severity} = 'error')::int`,
-          warning: sql<number>`count(*) filter (where ${findings.severity} = 'warning')::int`,
-          info: sql<number>`count(*) filter (where ${findings.severity} = 'info')::int`,
-          total: sql<number>`count(*)::int`,
-        })
-        .from(findings)
-        .innerJoin(r, eq(r.ref, findings.ref))
-        .where(open)
-        .groupBy(findings.rule),
-    );
+    db
+      .select({
+        key: c.rule,
+        name: sql<string | null>`null`,
+        error: bySeverity('error'),
+        warning: bySeverity('warning'),
+        info: bySeverity('info'),
+        total: sql<number>`sum(${c.open})::int`,
+      })
+      .from(c)
+      .where(
+        and(
+          rollupCondition(config, filter, OPEN_FINDING_COUNT_SCOPE),
+          opts.severity ? eq(c.severity, opts.severity) : undefined,
+        ),
+      )
+      .groupBy(c.rule)
+      .having(sql`sum(${c.open}) > 0`);
   // A native promise: a drizzle query runs again each time it is awaited.
   const byOwner = Promise.resolve(grouped('owner'));
   const [groupRows, ownerRows, rows] = await Promise.all([
