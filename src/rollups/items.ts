@@ -29,6 +29,7 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
       await tx.delete(itemRollups);
       await tx.execute(allRows());
     });
+    await syncTrendMembers(db);
     return;
   }
   if (opts.refs.length === 0 && (opts.containers?.length ?? 0) === 0) return;
@@ -39,6 +40,16 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
   const list = textArray(targets);
   await db.execute(sql`delete from item_rollups where ref = any(${list}::text[])`);
   await db.execute(someRows(list, epics));
+  await syncTrendMembers(db);
+}
+
+/**
+ * Moves the trend's groups after the epics whose filter attributes item_rollups now gives
+ * otherwise (trend_sync_members, db/migrations/0019_trend_groups.sql): an epic deleted and
+ * written again unchanged does not move.
+ */
+async function syncTrendMembers(db: Db): Promise<void> {
+  await db.execute(sql`select trend_sync_members()`);
 }
 
 /** The items and their live descendants, level by level (a parent cycle ends at a seen item). */
