@@ -11,6 +11,7 @@ import {
   doublePrecision,
   index,
   integer,
+  numeric,
   pgTable,
   primaryKey,
   timestamp,
@@ -346,6 +347,53 @@ export const openFindingCounts = pgTable(
   (t) => [
     unique('open_finding_counts_key')
       .on(t.connection, t.project, t.tracker, t.team, t.ownerId, t.ownerName, t.rule, t.severity)
+      .nullsNotDistinct(),
+  ],
+);
+
+/**
+ * The epics the trend's groups hold (src/workspace/queries.ts loadTrend): each live, not removed epic with
+ * the filter attributes of its item_rollups row when its snapshots were last added to a group.
+ * A row that differs from item_rollups is a moved epic: the trend corrects for it from its own
+ * snapshots until trend_sync_members() (db/migrations/0020_trend_groups.sql) moves its history.
+ */
+export const trendMembers = pgTable('trend_members', {
+  ref: text('ref').primaryKey(),
+  connection: text('connection').notNull(),
+  project: text('project').notNull(),
+  tracker: text('tracker').notNull(),
+  team: text('team'),
+  ownerId: text('owner_id'),
+  ownerName: text('owner_name'),
+});
+
+/**
+ * Each day's epic snapshots summed per group of trend members with the same filter attributes,
+ * kept by triggers on rollup_snapshots (every writer) and by trend_sync_members(): the trend
+ * reads groups × days, not epics × days. Sums are numeric so adding and taking away is exact.
+ */
+export const trendGroupDays = pgTable(
+  'trend_group_days',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    connection: text('connection').notNull(),
+    project: text('project').notNull(),
+    tracker: text('tracker').notNull(),
+    team: text('team'),
+    ownerId: text('owner_id'),
+    ownerName: text('owner_name'),
+    epics: integer('epics').notNull(),
+    green: integer('green').notNull(),
+    amber: integer('amber').notNull(),
+    red: integer('red').notNull(),
+    pointsDone: numeric('points_done').notNull(),
+    pointsTotal: numeric('points_total').notNull(),
+    countsDone: numeric('counts_done').notNull(),
+    counted: numeric('counted').notNull(),
+  },
+  (t) => [
+    unique('trend_group_days_key')
+      .on(t.day, t.connection, t.project, t.tracker, t.team, t.ownerId, t.ownerName)
       .nullsNotDistinct(),
   ],
 );

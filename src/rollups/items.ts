@@ -34,6 +34,7 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
       await tx.delete(openFindingCounts);
       await tx.execute(ALL_COUNTS);
     });
+    await syncTrendMembers(db);
     return;
   }
   if (opts.refs.length === 0 && (opts.containers?.length ?? 0) === 0) return;
@@ -45,6 +46,16 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
   const before = await countsOf(db, sql`delete from item_rollups where ref = any(${list}::text[])`);
   const after = await countsOf(db, someRows(list, epics));
   await addCounts(db, before, after);
+  await syncTrendMembers(db);
+}
+
+/**
+ * Moves the trend's groups after the epics whose filter attributes item_rollups now gives
+ * otherwise (trend_sync_members, db/migrations/0020_trend_groups.sql): an epic deleted and
+ * written again unchanged does not move.
+ */
+async function syncTrendMembers(db: Db): Promise<void> {
+  await db.execute(sql`select trend_sync_members()`);
 }
 
 /** Every live item's open rules summed per combination (migration 0019 fills the table the same way). */

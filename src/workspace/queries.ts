@@ -1,12 +1,19 @@
 // The workspace panels that used to ignore part of the filter — the Programs table, the trend and
 // the freshness card — computed for the whole filter, for the API, the dashboard and `report`.
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { itemRollups, rollupSnapshots } from '../../db/schema.ts';
+import { itemRollups, rollupSnapshots, trendGroupDays, trendMembers } from '../../db/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { type Freshness, loadFreshness, loadHistory, rollupsByPrefix, type SnapshotRow } from '../http/queries.ts';
-import { ITEM_ROLLUP_SCOPE, type ProgramInfo, programsOf, type ScopeFilter, scopeCondition } from '../http/scope.ts';
+import {
+  ITEM_ROLLUP_SCOPE,
+  type ProgramInfo,
+  programsOf,
+  type ScopeColumns,
+  type ScopeFilter,
+  scopeCondition,
+} from '../http/scope.ts';
 import type { ReportRollup } from '../report/load.ts';
 import { type Headline, type HeadlineGroup, loadHeadlineGroups, sumHeadline } from './headline.ts';
 import { EPIC_KIND } from './metrics.ts';
@@ -154,6 +161,79 @@ export function storedScopeOf(f: ScopeFilter): string | null {
   return null;
 }
 
+export type TrendSums = {
+  day: string;
+  green: number;
+  amber: number;
+  red: number;
+  total: number;
+  points_done: number | string | null;
+  points_total: number | string | null;
+  done: number | string | null;
+  counted: number | string | null;
+};
+
+/** A filter over trend_group_days or trend_members (both hold an epic's attributes by these names). */
+const groupScope = (alias: string): ScopeColumns => ({
+  connection: sql.raw(`${alias}.connection`),
+  project: sql.raw(`${alias}.project`),
+  tracker: sql.raw(`${alias}.tracker`),
+  team: sql.raw(`${alias}.team`),
+  ownerId: sql.raw(`${alias}.owner_id`),
+  ownerName: sql.raw(`${alias}.owner_name`),
+});
+
+/**
+ * Each day's sums over the snapshots of the epics the filter includes today (live, not removed,
+ * as item_rollups gives them): the groups of trend_group_days the filter includes, read
+ * groups × days rather than epics × days, corrected for the epics trend_members records with
+ * other attributes than item_rollups has (moved, new or gone since trend_sync_members last ran):
+ * their snapshots are taken from the group they were summed in and added where they are now.
+ */
+export function trendSums(config: Config | null, f: ScopeFilter, from: string): SQL {
+  const inGroup = scopeCondition(config, f, groupScope('g')) ?? sql`true`;
+  const wasIn = scopeCondition(config, f, groupScope('m')) ?? sql`true`;
+  const isIn = scopeCondition(config, f, ITEM_ROLLUP_SCOPE) ?? sql`true`;
+  const r = itemRollups;
+  const snapshotFigures = (sign: number) =>
+    sql.raw(`s.day, ${sign} as total,
+      ${sign} * (s.health = 'green')::int as green, ${sign} * (s.health = 'amber')::int as amber,
+      ${sign} * (s.health = 'red')::int as red, ${sign} * s.points_done::numeric as points_done,
+      ${sign} * s.points_total::numeric as points_total, ${sign} * s.counts_done::numeric as done,
+      ${sign} * (s.counts_total - s.counts_removed)::numeric as counted`);
+  return sql`with live as (
+        select ${r.ref} as ref, ${r.connection} as connection, ${r.project} as project,
+          ${r.tracker} as tracker, ${r.team} as team, ${r.ownerId} as owner_id, ${r.ownerName} as owner_name
+        from ${r} where ${r.kind} = ${EPIC_KIND} and ${r.statusCategory} <> 'removed'
+      ),
+      moved as (
+        select coalesce(c.ref, m.ref) as ref, m.ref is not null as was_in, c.ref is not null as is_in
+        from live c full join ${trendMembers} m on m.ref = c.ref
+        where c.ref is null or m.ref is null
+          or (c.connection, c.project, c.tracker, c.team, c.owner_id, c.owner_name)
+            is distinct from (m.connection, m.project, m.tracker, m.team, m.owner_id, m.owner_name)
+      ),
+      parts as (
+        select g.day, g.epics as total, g.green, g.amber, g.red, g.points_done, g.points_total,
+          g.counts_done as done, g.counted
+        from ${trendGroupDays} g where g.day >= ${from}::date and ${inGroup}
+        union all
+        select ${snapshotFigures(-1)}
+        from moved d join ${trendMembers} m on m.ref = d.ref
+        join ${rollupSnapshots} s on s.scope = 'epic:' || d.ref
+        where d.was_in and s.day >= ${from}::date and ${wasIn}
+        union all
+        select ${snapshotFigures(1)}
+        from moved d join ${r} on ${r.ref} = d.ref
+        join ${rollupSnapshots} s on s.scope = 'epic:' || d.ref
+        where d.is_in and s.day >= ${from}::date and ${isIn}
+      )
+      select day::text as day, sum(green)::int as green, sum(amber)::int as amber, sum(red)::int as red,
+        sum(total)::int as total, sum(points_done) as points_done, sum(points_total) as points_total,
+        sum(done) as done, sum(counted) as counted
+      from parts group by day having sum(total) > 0 order by day`;
+}
+
 /**
  * The trend of a filter, day by day from `from`: the epic health counts come from the daily
  * snapshots of the epics the filter includes today (the headline's epics); % complete and
@@ -162,39 +242,7 @@ export function storedScopeOf(f: ScopeFilter): string | null {
  * colour of its epics.
  */
 export async function loadTrend(db: Db, config: Config | null, f: ScopeFilter, from: string): Promise<Trend> {
-  const where = and(
-    eq(itemRollups.kind, EPIC_KIND),
-    sql`${itemRollups.statusCategory} <> 'removed'`,
-    scopeCondition(config, f, ITEM_ROLLUP_SCOPE),
-  ) as SQL;
-  const rows = await queryRows<{
-    day: string;
-    green: number;
-    amber: number;
-    red: number;
-    total: number;
-    points_done: number | null;
-    points_total: number | null;
-    done: number | null;
-    counted: number | null;
-  }>(
-    db,
-    // Every epic's day of the window: the figures are the snapshot's generated columns, read
-    // from rollup_snapshots_scope_idx one epic at a time without the rows or their JSON.
-    sql`select s.day::text as day,
-        count(*) filter (where s.health = 'green')::int as green,
-        count(*) filter (where s.health = 'amber')::int as amber,
-        count(*) filter (where s.health = 'red')::int as red,
-        count(*)::int as total,
-        sum(s.points_done) as points_done,
-        sum(s.points_total) as points_total,
-        sum(s.counts_done) as done,
-        sum(s.counts_total - s.counts_removed) as counted
-      from ${rollupSnapshots} s
-      join ${itemRollups} on 'epic:' || ${itemRollups.ref} = s.scope
-      where ${where} and s.day >= ${from}::date
-      group by s.day order by s.day`,
-  );
+  const rows = await queryRows<TrendSums>(db, trendSums(config, f, from));
   const stored = storedScopeOf(f);
   const scoped = stored ? new Map((await loadHistory(db, stored, { from })).map((d) => [d.day, d])) : null;
   const days = new Set([...rows.map((r) => String(r.day).slice(0, 10)), ...(scoped?.keys() ?? [])]);
