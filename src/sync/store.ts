@@ -14,10 +14,19 @@ import { clearQuarantine, ofRefs, type QuarantinedItem, REREAD_STAGES, recordQua
 
 /**
  * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
- * that only bumps them (our own comment, say) must not trigger re-evaluation.
+ * that only bumps them (our own comment, say) must not trigger re-evaluation. What is read from
+ * `raw` itself is in: the Azure DevOps area path, an item's team where no team field is mapped
+ * (src/http/scope.ts teamOf, the forecast's team match).
  */
 export function contentHash(item: WorkItem): string {
-  return hashText(itemContent(item as unknown as Record<string, unknown>));
+  return hashText(itemContent(item as unknown as Record<string, unknown>) + rawRead(item));
+}
+
+/** The part of the tracker's JSON that rollups and the workspace read, as hashed text. */
+function rawRead(item: WorkItem): string {
+  const fields = (item.raw as { fields?: Record<string, unknown> } | null | undefined)?.fields;
+  const area = fields?.['System.AreaPath'];
+  return typeof area === 'string' ? `\u0000${JSON.stringify(area)}` : '';
 }
 
 /**
@@ -96,7 +105,7 @@ export function storableItem(item: WorkItem): Storable {
   // the item is the one the hash needs anyway.
   const text = itemContent(item as unknown as Record<string, unknown>);
   if (!jsonNeedsEscaping(text) && storable(item.updated) && storable(item.revision))
-    return { item, sanitized: [], hash: hashText(text) };
+    return { item, sanitized: [], hash: hashText(text + rawRead(item)) };
   let out: WorkItem | null = null;
   const sanitized: string[] = [];
   for (const key of NORMALIZED) {
