@@ -325,6 +325,19 @@ export const itemRollups = pgTable(
 );
 
 /**
+ * What the workspace's filters read of an item (src/http/scope.ts): its connection, project and
+ * tracker, its team and its owner. Each table kept per combination of them has these columns.
+ */
+const filterColumns = () => ({
+  connection: text('connection').notNull(),
+  project: text('project').notNull(),
+  tracker: text('tracker').notNull(),
+  team: text('team'),
+  ownerId: text('owner_id'),
+  ownerName: text('owner_name'),
+});
+
+/**
  * Open findings of live items counted by rule and severity, per combination of the columns the
  * workspace filter reads (src/http/scope.ts): the explorer's default grouping and the top rules
  * sum a few rows instead of joining every open finding to its item. Kept by refreshItemRollups
@@ -334,12 +347,7 @@ export const itemRollups = pgTable(
 export const openFindingCounts = pgTable(
   'open_finding_counts',
   {
-    connection: text('connection').notNull(),
-    project: text('project').notNull(),
-    tracker: text('tracker').notNull(),
-    team: text('team'),
-    ownerId: text('owner_id'),
-    ownerName: text('owner_name'),
+    ...filterColumns(),
     rule: text('rule').notNull(),
     severity: text('severity').notNull(),
     open: integer('open').notNull(),
@@ -359,12 +367,7 @@ export const openFindingCounts = pgTable(
  */
 export const trendMembers = pgTable('trend_members', {
   ref: text('ref').primaryKey(),
-  connection: text('connection').notNull(),
-  project: text('project').notNull(),
-  tracker: text('tracker').notNull(),
-  team: text('team'),
-  ownerId: text('owner_id'),
-  ownerName: text('owner_name'),
+  ...filterColumns(),
 });
 
 /**
@@ -376,12 +379,7 @@ export const trendGroupDays = pgTable(
   'trend_group_days',
   {
     day: date('day', { mode: 'string' }).notNull(),
-    connection: text('connection').notNull(),
-    project: text('project').notNull(),
-    tracker: text('tracker').notNull(),
-    team: text('team'),
-    ownerId: text('owner_id'),
-    ownerName: text('owner_name'),
+    ...filterColumns(),
     epics: integer('epics').notNull(),
     green: integer('green').notNull(),
     amber: integer('amber').notNull(),
