@@ -118,6 +118,14 @@ export const itemLinks = pgTable(
     target: text('target').notNull(),
     type: text('type').notNull(),
     relation: text('relation'),
+    /**
+     * Where each end sits on a roadmap (link_end_container, migration 0021): the end itself if
+     * it is an epic or feature, else its parent or grandparent that is one, else the end; null
+     * while the end is not a live item. Kept by the store and by refreshItemRollups, which
+     * reaches every item whose parent chain moved.
+     */
+    sourceContainer: text('source_container'),
+    targetContainer: text('target_container'),
   },
   (t) => [primaryKey({ columns: [t.source, t.target, t.type] }), index('item_links_target_idx').on(t.target)],
 );

@@ -6,7 +6,9 @@
 // their change can move: their descendants (whose nearest epic may change with them) and the
 // containers whose rollup was recomputed (health, children's due dates). With them it keeps
 // open_finding_counts, the open findings by rule summed per filterable combination of project,
-// tracker, team and owner: the refreshed rows' open rules, as they were and as they are.
+// tracker, team and owner: the refreshed rows' open rules, as they were and as they are; and
+// where the links of the refreshed items (as either end) sit on a roadmap (item_links'
+// containers, which the same descendants cover: an end's container is its parent or grandparent).
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { queryRows, textArray } from '../../db/query.ts';
@@ -34,6 +36,7 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
       await tx.delete(openFindingCounts);
       await tx.execute(ALL_COUNTS);
     });
+    await refreshLinkContainers(db, sql`true`);
     await syncTrendMembers(db);
     return;
   }
@@ -46,7 +49,23 @@ export async function refreshItemRollups(db: Db, opts: RefreshItemRollups): Prom
   const before = await countsOf(db, sql`delete from item_rollups where ref = any(${list}::text[])`);
   const after = await countsOf(db, someRows(list, epics));
   await addCounts(db, before, after);
+  await refreshLinkContainers(db, sql`(source = any(${list}::text[]) or target = any(${list}::text[]))`);
   await syncTrendMembers(db);
+}
+
+/**
+ * Reads again where the links matching `which` sit on a roadmap (link_end_container, migration
+ * 0021), changing only the rows that moved. The rows are locked in key order first, so two
+ * passes refreshing overlapping links never each wait on the other.
+ */
+async function refreshLinkContainers(db: Db, which: SQL): Promise<void> {
+  await db.execute(sql`with c as (
+      select source, target, type, link_end_container(source) as s, link_end_container(target) as t
+      from item_links where ${which} order by source, target, type for update
+    )
+    update item_links l set source_container = c.s, target_container = c.t from c
+    where l.source = c.source and l.target = c.target and l.type = c.type
+      and (l.source_container, l.target_container) is distinct from (c.s, c.t)`);
 }
 
 /**

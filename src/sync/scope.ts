@@ -62,6 +62,10 @@ export async function leaveScope(db: Db, refs: readonly string[]): Promise<strin
         returning ref, parent, owner->>'id' as owner
       ), links_out as (
         delete from item_links where source in (select ref from gone) returning target
+      ), links_in as (
+        -- Not the rows links_out deletes: one statement may change a row only once.
+        update item_links set target_container = null
+        where target in (select ref from gone) and source not in (select ref from gone)
       ), affected as (
         select ref from gone
         union select parent from gone where parent is not null

@@ -396,8 +396,10 @@ async function replaceLinks(db: Db, items: WorkItem[]): Promise<void> {
     }
   }
   if (rows.size === 0) return;
-  await db.execute(sql`insert into item_links (source, target, type, relation)
-    select source, target, type, relation
+  // Where each end sits on a roadmap, as the items stand now (refreshItemRollups reads it again
+  // for every item whose parent chain moves later).
+  await db.execute(sql`insert into item_links (source, target, type, relation, source_container, target_container)
+    select source, target, type, relation, link_end_container(source), link_end_container(target)
     from jsonb_to_recordset(${JSON.stringify([...rows.values()])}::jsonb) as x(source text, target text, type text, relation text)
     on conflict do nothing`);
 }

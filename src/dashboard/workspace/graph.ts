@@ -5,7 +5,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../../db/client.ts';
-import { inList, queryRows } from '../../../db/query.ts';
+import { inList, queryRows, textArray } from '../../../db/query.ts';
 import { itemLinks, itemRollups, rollups, workItems } from '../../../db/schema.ts';
 import type { Config } from '../../config/schema.ts';
 import { itemRollupScope } from '../../http/scope.ts';
@@ -13,8 +13,13 @@ import { rollupCondition, type WorkspaceFilter } from './filter.ts';
 import { attachP85 } from './forecast.ts';
 import { type Health, naturalRef } from './load.ts';
 
+/** The kinds a roadmap shows; link_end_container (migration 0021) lifts links to the same. */
 export const ROADMAP_KINDS = ['epic', 'feature'];
 const ORDERED_TYPES = ['blocks', 'blocked_by', 'depends_on'];
+/** A link of item_links that orders two items, directly or across trackers. */
+const ORDERED_LINK = sql.raw(
+  `(type in ('blocks', 'blocked_by', 'depends_on') or (type = 'cross_tracker' and relation in ('blocks', 'blocked_by', 'depends_on')))`,
+);
 
 export interface Bar {
   ref: string;
@@ -169,36 +174,50 @@ async function loadBars(db: Db, where: SQL | undefined, window?: TimelineWindow)
 
 /**
  * Dependency edges with an end in view (`inView` of an alias of item_rollups, whose rows are
- * the live items), lifted to the nearest epic or feature (or the item itself when it has none).
+ * the live items), lifted to the nearest epic or feature (or the item itself when it has none):
+ * the containers item_links keeps for each end (migration 0021, link_end_container).
  */
 async function loadLiftedEdges(
   db: Db,
   inView: (t: typeof itemRollups) => SQL | undefined,
 ): Promise<{ from: string; to: string }[]> {
-  const container = (a: string) =>
-    sql.raw(
-      `case when ${a}.kind in ('epic','feature') then ${a}.ref when ${a}p.kind in ('epic','feature') then ${a}p.ref when ${a}pp.kind in ('epic','feature') then ${a}pp.ref else ${a}.ref end`,
-    );
   const si = alias(itemRollups, 'si');
   const ti = alias(itemRollups, 'ti');
   const sIn = inView(si as unknown as typeof itemRollups) ?? sql`true`;
   const tIn = inView(ti as unknown as typeof itemRollups) ?? sql`true`;
-  const rows = await queryRows<{ a: string; b: string; type: string; relation: string | null }>(
-    db,
-    sql`select distinct ${container('s')} as a, ${container('t')} as b, l.type, l.relation
+  return orderedEdges(
+    await queryRows<LiftedLink>(
+      db,
+      sql`select distinct l.source_container as a, l.target_container as b, l.type, l.relation
       from ${itemLinks} l
       join ${itemRollups} si on ${si.ref} = l.source
       join ${itemRollups} ti on ${ti.ref} = l.target
-      join ${workItems} s on s.ref = l.source
-      join ${workItems} t on t.ref = l.target
-      left join ${workItems} sp on sp.ref = s.parent
-      left join ${workItems} spp on spp.ref = sp.parent
-      left join ${workItems} tp on tp.ref = t.parent
-      left join ${workItems} tpp on tpp.ref = tp.parent
-      where (l.type in ('blocks', 'blocked_by', 'depends_on')
-          or (l.type = 'cross_tracker' and l.relation in ('blocks', 'blocked_by', 'depends_on')))
-        and ((${sIn}) or (${tIn}))`,
+      where ${ORDERED_LINK} and ((${sIn}) or (${tIn}))`,
+    ),
   );
+}
+
+/**
+ * Dependency edges between the epics and features in `refs`, from the containers item_links
+ * keeps for each end (migration 0021: the same lifting as loadLiftedEdges, stored): a link counts
+ * when both its ends are live and sit under two of them, whoever owns the items linked.
+ */
+async function loadEdgesBetween(db: Db, refs: readonly string[]): Promise<{ from: string; to: string }[]> {
+  if (refs.length === 0) return [];
+  const list = textArray(refs);
+  return orderedEdges(
+    await queryRows<LiftedLink>(
+      db,
+      sql`select distinct source_container as a, target_container as b, type, relation from ${itemLinks}
+      where source_container = any(${list}::text[]) and target_container = any(${list}::text[]) and ${ORDERED_LINK}`,
+    ),
+  );
+}
+
+type LiftedLink = { a: string; b: string; type: string; relation: string | null };
+
+/** Lifted links as edges from the work that must finish first, once each, in natural key order. */
+function orderedEdges(rows: readonly LiftedLink[]): { from: string; to: string }[] {
   const seen = new Set<string>();
   const out: { from: string; to: string }[] = [];
   for (const r of rows) {
@@ -316,9 +335,13 @@ export async function loadTimeline(
     (a, b) =>
       a.start.localeCompare(b.start) || HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || naturalRef(a.ref, b.ref),
   );
-  await attachP85(db, bars);
-  const shown = new Set(bars.map((b) => b.ref));
-  const raw = (await loadLiftedEdges(db, inView)).filter((e) => shown.has(e.from) && shown.has(e.to));
+  const [raw] = await Promise.all([
+    loadEdgesBetween(
+      db,
+      bars.map((b) => b.ref),
+    ),
+    attachP85(db, bars),
+  ]);
   const { edges, cycles } = mark(bars, raw);
   const today = now.toISOString();
   const dates = [today, ...bars.flatMap((b) => (b.p85 ? [b.start, b.end, b.p85] : [b.start, b.end]))].sort();
