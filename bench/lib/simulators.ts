@@ -51,6 +51,8 @@ export async function startSimulators(o: SimulatorOptions): Promise<Seeded> {
       storiesPerEpic: 16,
       bugsPerEpic: 1,
       subtasksPerStory: 2,
+      // A third of the epics wait on another: the timeline and dependency map draw arrows.
+      epicLinkRate: 0.3,
       violationRate: o.violationRate ?? 0.2,
       seed: (o.seed ?? 1) * 31 + i,
     });

@@ -25,6 +25,11 @@ export interface PortfolioOptions {
   violationRate?: number;
   /** Share of stories (0..1) blocked by the story before them in their epic. Default 0.1. */
   linkRate?: number;
+  /**
+   * Share of epics (0..1) waiting on the epic generated before them: the epic's first story
+   * blocked by that epic's last story, a dependency a roadmap shows. Default 0.
+   */
+  epicLinkRate?: number;
   seed?: number;
   /** "Today" for the generated dates; every item was last updated at least an hour before it. */
   now?: number;
@@ -76,7 +81,9 @@ export function seedPortfolio(store: JiraSimStore, site: string, opts: Portfolio
   };
   // Links draw from their own sequence, so adding them leaves every other generated value as it was.
   const linkRng = createRng((opts.seed ?? 1) ^ 0x5eed);
+  const epicLinkRng = createRng((opts.seed ?? 1) ^ 0xe91c);
   let linkId = 20_000;
+  let lastStory: ReturnType<typeof store.insertRaw> | null = null;
   const counters = new Map<string, number>();
   let historyId = 500_000;
 
@@ -272,6 +279,14 @@ export function seedPortfolio(store: JiraSimStore, site: string, opts: Portfolio
       (to.fields.issuelinks as unknown[]).push(onDestination);
       manifest.links.push({ from: from.key, to: to.key, type: 'Blocks' });
     }
+    if (lastStory && stories.length > 0 && epicLinkRng() < (opts.epicLinkRate ?? 0)) {
+      const [from, to] = [lastStory, stories[0]!];
+      const { onSource, onDestination } = linkEntries(linkId++, 'Blocks', from, to, site);
+      (from.fields.issuelinks as unknown[]).push(onSource);
+      (to.fields.issuelinks as unknown[]).push(onDestination);
+      manifest.links.push({ from: from.key, to: to.key, type: 'Blocks' });
+    }
+    lastStory = stories[stories.length - 1] ?? lastStory;
   }
   return manifest;
 }
