@@ -13,6 +13,7 @@ import type { SyncPipeline } from '../../src/sync/pipeline.ts';
 import { buildSyncPipeline } from '../../src/sync/pipeline.ts';
 import { runSync, type SyncOptions } from '../../src/sync/run.ts';
 import type { SyncSummary } from '../../src/sync/summary.ts';
+import { createWebhookProcessor, type WebhookProcessorDeps } from '../../src/webhooks/process.ts';
 
 export const JIRA_TOKEN = 'jira-test-token-0001';
 export const ADO_PAT = 'ado-test-pat-0001';
@@ -36,6 +37,8 @@ export interface Portfolio {
   edit(ref: string, edit: SimEdit): void;
   /** Waits until every simulator's deliveries in flight have been answered. */
   flushDeliveries(): Promise<void>;
+  /** The webhook processor over this portfolio, sending writes, with no debounce unless `opts` says. */
+  webhookProcessor(opts?: Partial<WebhookProcessorDeps>): ReturnType<typeof createWebhookProcessor>;
   /** Bot comments on an item in its simulator. */
   botComments(ref: string): string[];
   close(): Promise<void>;
@@ -132,6 +135,17 @@ ${opts.extraYaml ?? ''}
     async flushDeliveries() {
       for (const sim of simulators.values()) await sim.flushDeliveries();
     },
+    webhookProcessor: (o = {}) =>
+      createWebhookProcessor({
+        database: opts.database,
+        connectors,
+        config,
+        log,
+        pipeline,
+        send: true,
+        debounceMs: 0,
+        ...o,
+      }),
     config,
     connectors,
     pipeline,

@@ -12,7 +12,6 @@ import { PEOPLE } from '../../connectors/jira/simulator/index.ts';
 import type { Database } from '../../db/client.ts';
 import { findings, workItems } from '../../db/schema.ts';
 import { runSync, type SyncOptions } from '../../src/sync/run.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { startHookServer } from '../helpers/hook-server.ts';
 import { JIRA_HOOK_SECRET, type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
@@ -183,15 +182,7 @@ for (const target of dbTargets()) {
           p.jira.store.deleteIssue(s.blocker);
           await p.jira.flushDeliveries();
           await hooks.close();
-          const r = await createWebhookProcessor({
-            database: p.database,
-            connectors: p.connectors,
-            config: p.config,
-            log: p.log,
-            pipeline: p.pipeline,
-            send: true,
-            debounceMs: 0,
-          }).drain();
+          const r = await p.webhookProcessor().drain();
           expect({ processed: r.processed > 0, dead: r.dead }).toEqual({ processed: true, dead: 0 });
           const [row] = await p.database.db
             .select({ links: workItems.links, deletedAt: workItems.deletedAt })

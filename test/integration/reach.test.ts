@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE } from '../../connectors/jira/simulator/index.ts';
 import type { Database } from '../../db/client.ts';
 import { findings } from '../../db/schema.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
 import { JIRA_HOOK_SECRET, type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
@@ -32,15 +31,7 @@ for (const target of dbTargets()) {
           return;
         }
         await p.jira.flushDeliveries();
-        const r = await createWebhookProcessor({
-          database,
-          connectors: p.connectors,
-          config: p.config,
-          log: p.log,
-          pipeline: p.pipeline,
-          send: true,
-          debounceMs: 0,
-        }).drain();
+        const r = await p.webhookProcessor().drain();
         expect(r.dead).toBe(0);
       };
       const open = async (key: string, rule: string) =>

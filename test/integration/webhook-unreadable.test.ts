@@ -5,7 +5,6 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings, quarantine, webhookInbox } from '../../db/schema.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
 import { JIRA_HOOK_SECRET, type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
@@ -41,15 +40,7 @@ for (const target of dbTargets()) {
       const bad = p.jira.store.createIssue({ project: 'PAY', issuetype: 'Story', summary: 'x', status: 'To Do' }).key;
       p.jira.store.updateIssue(bad, { summary: 42 });
       await p.jira.flushDeliveries();
-      const r = await createWebhookProcessor({
-        database,
-        connectors: p.connectors,
-        config: p.config,
-        log: p.log,
-        pipeline: p.pipeline,
-        send: true,
-        debounceMs: 0,
-      }).drain();
+      const r = await p.webhookProcessor().drain();
       expect({ retried: r.retried, dead: r.dead }).toEqual({ retried: 0, dead: 0 });
       const events = await database.db.select({ status: webhookInbox.status }).from(webhookInbox);
       expect(events.every((e) => e.status === 'done')).toBe(true);

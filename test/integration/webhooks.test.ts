@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { findings, webhookInbox, writeAudit } from '../../db/schema.ts';
 import { loadReport } from '../../src/report/load.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { NONCOMPLIANT_LABEL } from '../../src/writeback/desired.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
@@ -19,16 +18,7 @@ for (const target of dbTargets()) {
     let hooks: HookServer;
     let jiraRef: string;
     let adoRef: string;
-    const processor = () =>
-      createWebhookProcessor({
-        database,
-        connectors: p.connectors,
-        config: p.config,
-        log: p.log,
-        pipeline: p.pipeline,
-        send: true,
-        debounceMs: 0,
-      });
+    const processor = () => p.webhookProcessor();
     const settle = async () => {
       await p.flushDeliveries();
       await processor().drain();

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { rollups, webhookInbox, workItems } from '../../db/schema.ts';
 import { storeItems } from '../../src/sync/store.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { item } from '../helpers/items.ts';
 import { openPglite } from '../helpers/pglite.ts';
 import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
@@ -55,23 +54,11 @@ describe('webhook processor', () => {
       sql`update webhook_inbox set next_attempt_at = now() where delivery_id = ${deliveryId} and status = 'pending'`,
     );
 
-  const processorWith = (opts: Partial<Parameters<typeof createWebhookProcessor>[0]>) =>
-    createWebhookProcessor({
-      database,
-      connectors: p.connectors,
-      config: p.config,
-      log: p.log,
-      pipeline: p.pipeline,
-      send: true,
-      debounceMs: 0,
-      ...opts,
-    });
-
   it('dead-letters a poison event after its retries while its neighbours go through', async () => {
     const good = String(p.adoIds[0]);
     await inbox('ado-main', 'good-1', [good]);
     await inbox('ado-main', 'poison-1', ['not-a-work-item-id']);
-    const processor = processorWith({ maxAttempts: 2 });
+    const processor = p.webhookProcessor({ maxAttempts: 2 });
     const first = await processor.drain();
     expect({ processed: first.processed, retried: first.retried, dead: first.dead }).toEqual({
       processed: 1,
@@ -92,7 +79,7 @@ describe('webhook processor', () => {
 
   it('retries an item that is not readable yet, then treats it as gone', async () => {
     await inbox('jira-main', 'lag-1', ['PAY-9999'], 'created');
-    const processor = processorWith({ unreadableRetries: 1 });
+    const processor = p.webhookProcessor({ unreadableRetries: 1 });
     const first = await processor.drain();
     expect(first.retried).toBe(1);
     expect(await status('lag-1')).toMatchObject({ status: 'pending', attempts: 1 });
@@ -111,7 +98,7 @@ describe('webhook processor', () => {
   it('charges an event nothing for processors that died holding it', async () => {
     await inbox('ado-main', 'orphan-1', ['not-a-work-item-either']);
     await diedHolding('orphan-1', 5);
-    const processor = processorWith({ maxAttempts: 2 });
+    const processor = p.webhookProcessor({ maxAttempts: 2 });
     const first = await processor.drain();
     // Its one real failure so far: retried with the first backoff step, not dead after six claims.
     expect({ retried: first.retried, dead: first.dead }).toEqual({ retried: 1, dead: 0 });
@@ -125,7 +112,7 @@ describe('webhook processor', () => {
   it('dead-letters an event that every processor taking it dies on', async () => {
     await inbox('ado-main', 'killer-1', [String(p.adoIds[1])]);
     await diedHolding('killer-1', 3);
-    const r = await processorWith({ maxLeaseExpiries: 3 }).drain();
+    const r = await p.webhookProcessor({ maxLeaseExpiries: 3 }).drain();
     expect(r.processed).toBe(0);
     expect(await status('killer-1')).toEqual({ status: 'dead', attempts: 3 });
     expect((await inboxRow('killer-1'))?.lastError).toMatch(/lease expired 3 times/);
@@ -164,7 +151,7 @@ describe('webhook processor', () => {
     };
     const stories = p.adoIds.filter((id) => p.ado.store.get(id).fields['System.WorkItemType'] === 'User Story');
     const points = (id: number) => Number(p.ado.store.get(id).fields['Microsoft.VSTS.Scheduling.StoryPoints'] ?? 0);
-    const processor = processorWith({ aggregateEveryMs: 60_000 });
+    const processor = p.webhookProcessor({ aggregateEveryMs: 60_000 });
     const before = await portfolioPoints();
     // First batch: the aggregates have never been refreshed by this processor, so they are now.
     const first = stories[0]!;

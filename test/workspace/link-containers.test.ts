@@ -10,7 +10,6 @@ import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { loadTimeline } from '../../src/dashboard/workspace/graph.ts';
 import { leaveScope } from '../../src/sync/scope.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
 import { JIRA_HOOK_SECRET, type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
@@ -115,15 +114,7 @@ for (const target of dbTargets()) {
       const [e0, e1, , e3] = epics as [string, string, string, string];
       p.jira.store.updateIssue(storiesOf.get(e1)![0]!, { parent: e3 });
       await p.flushDeliveries();
-      await createWebhookProcessor({
-        database,
-        connectors: p.connectors,
-        config: p.config,
-        log: p.log,
-        pipeline: p.pipeline,
-        send: true,
-        debounceMs: 0,
-      }).drain();
+      await p.webhookProcessor().drain();
       await sameAsReference();
       const now = await edges();
       expect(now).toContain(`${jira(e0)} -> ${jira(e3)}`);

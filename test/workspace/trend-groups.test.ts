@@ -10,7 +10,6 @@ import { queryRows } from '../../db/query.ts';
 import { itemRollups, rollupSnapshots } from '../../db/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { ITEM_ROLLUP_SCOPE, type ScopeFilter, scopeCondition } from '../../src/http/scope.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { type TrendSums, trendSums } from '../../src/workspace/queries.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
@@ -166,15 +165,7 @@ for (const target of dbTargets()) {
       p.jira.store.updateIssue(jiraEpic!.ref.split(':')[1]!, { assignee: null });
       p.ado.store.update(Number(adoEpic!.ref.split(':')[1]), { 'System.AreaPath': 'Payments\\Hooked' });
       await p.flushDeliveries();
-      await createWebhookProcessor({
-        database,
-        connectors: p.connectors,
-        config: p.config,
-        log: p.log,
-        pipeline: p.pipeline,
-        send: true,
-        debounceMs: 0,
-      }).drain();
+      await p.webhookProcessor().drain();
       const after = new Map((await epicsNow()).map((e) => [e.ref, e]));
       expect(after.get(adoEpic!.ref)?.team).toBe('Payments\\Hooked');
       expect(after.get(jiraEpic!.ref)?.owner_id).not.toBe(jiraEpic!.owner_id);
