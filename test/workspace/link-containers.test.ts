@@ -4,11 +4,13 @@
 // epic without touching the item the link is stored under, through the webhook path, and after
 // the target is deleted or leaves the connection's scope. The timeline draws its arrows from the stored containers alone, so its
 // edges must follow each move.
+import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../db/client.ts';
+import { type Database, MIGRATIONS_FOLDER } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { loadTimeline } from '../../src/dashboard/workspace/graph.ts';
+import { refreshItemRollups } from '../../src/rollups/items.ts';
 import { leaveScope } from '../../src/sync/scope.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type HookServer, startHookServer } from '../helpers/hook-server.ts';
@@ -139,6 +141,19 @@ for (const target of dbTargets()) {
       const rows = await sameAsReference();
       expect(rows.filter((r) => r.target === gone).map((r) => r.t)).toEqual([null]);
       expect(await edges()).not.toContain(`${jira(e0)} -> ${jira(e1)}`);
+    });
+
+    it('is filled by its migration on stored links, and by a full refresh', async () => {
+      const before = await sameAsReference();
+      const fill = readFileSync(`${MIGRATIONS_FOLDER}/0021_link_containers.sql`, 'utf8')
+        .split('--> statement-breakpoint')
+        .at(-1)!;
+      await database.db.execute(sql`update item_links set source_container = null, target_container = 'stale'`);
+      await database.db.execute(sql.raw(fill));
+      expect(await sameAsReference()).toEqual(before);
+      await database.db.execute(sql`update item_links set source_container = 'stale', target_container = null`);
+      await database.db.transaction((tx) => refreshItemRollups(tx as never, {}));
+      expect(await sameAsReference()).toEqual(before);
     });
   });
 }
