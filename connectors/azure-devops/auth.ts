@@ -12,6 +12,7 @@
 import type { Agent } from 'node:http';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { AuthError } from '../../src/core/errors.ts';
+import { scrubSecrets } from '../secrets.ts';
 import type { AdoAuth } from './config.ts';
 
 /** Azure DevOps' application id in Microsoft Entra ID: the resource its tokens are issued for. */
@@ -132,8 +133,7 @@ export function createTokenCredential(
   let token: { header: string; renewAt: number; expiresAt: number } | null = null;
   let pending: Promise<string> | null = null;
   const issued: string[] = [];
-  const scrub = (s: string) =>
-    [...configuredSecrets, ...issued].reduce((acc, x) => (x ? acc.split(x).join('[redacted]') : acc), s);
+  const scrub = (s: string) => scrubSecrets(s, [...configuredSecrets, ...issued], '[redacted]');
 
   /**
    * When to renew and when it expires, on the connection's clock. The library's timestamps are on

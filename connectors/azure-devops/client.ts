@@ -39,6 +39,7 @@ import {
   type Sleep,
 } from '../http/pacing.ts';
 import { TooManyRedirectsError } from '../http/redirects.ts';
+import { scrubSecrets } from '../secrets.ts';
 import type { ConnectorStats } from '../types.ts';
 import type { ReplySource } from '../validate.ts';
 import type { AdoCredential } from './auth.ts';
@@ -181,7 +182,7 @@ export function createAdoClient(opts: AdoClientOptions): AdoClient {
   });
   const credential = opts.credential;
   // Read each time: an Entra credential adds every token it obtains.
-  const scrub = (s: string) => credential.secrets().reduce((acc, f) => (f ? acc.split(f).join('[redacted]') : acc), s);
+  const scrub = (s: string) => scrubSecrets(s, credential.secrets(), '[redacted]');
   const warnings: Record<string, number> = {};
   const warn = (message: string) => {
     warnings[message] = (warnings[message] ?? 0) + 1;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { AuthError, ConnectorError, type ConnectorErrorOptions } from '../../src/core/errors.ts';
 import { describeNetworkError } from '../http/net-errors.ts';
 import { fetchWithinPolicy } from '../http/redirects.ts';
+import { scrubSecrets } from '../secrets.ts';
 import type { JiraConnection } from './config.ts';
 
 /**
@@ -96,7 +97,7 @@ export function createJiraCredentials(deps: CredentialDeps): JiraCredentials {
     cause,
   });
   const secrets: string[] = [];
-  const scrub = (s: string) => secrets.reduce((acc, x) => acc.split(x).join('***'), s);
+  const scrub = (s: string) => scrubSecrets(s, secrets, '***');
 
   let cloudId: Promise<string> | null = null;
   /** The cloud id, read once from the site (again after a failure). No credential goes with it. */

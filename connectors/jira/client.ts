@@ -34,6 +34,7 @@ import {
   type Sleep,
 } from '../http/pacing.ts';
 import { fetchWithinPolicy, TooManyRedirectsError } from '../http/redirects.ts';
+import { scrubSecrets } from '../secrets.ts';
 import type { ConnectorStats } from '../types.ts';
 import { createJiraCredentials, type JiraTokenStore } from './auth.ts';
 import type { JiraConnection } from './config.ts';
@@ -218,7 +219,7 @@ export function createJiraTransport(opts: TransportOptions): JiraTransport {
   const scope = createSignalScope();
   const closing = new AbortController();
 
-  const redact = (s: string) => creds.secrets().reduce((acc, secret) => acc.split(secret).join('***'), s);
+  const redact = (s: string) => scrubSecrets(s, creds.secrets(), '***');
   const errOpts = (httpStatus?: number, cause?: unknown): ConnectorErrorOptions => ({
     tracker: 'jira',
     connection: opts.connection,

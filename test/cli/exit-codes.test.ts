@@ -90,6 +90,15 @@ describe.runIf(covers('pglite'))('exit codes and one-line errors', () => {
     });
   }
 
+  it('keeps the error line whole when the token is a single letter', async () => {
+    const dir = configDir(config([jiraConnection('jira-main', refusedUrl, 't')]));
+    const r = await runCli(['sync'], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('pmo-sync: '))).toEqual([
+      expect.stringMatching(/refused the connection \(ECONNREFUSED\); check the host and port in baseUrl/),
+    ]);
+  });
+
   it('reports each failed connection once while the others sync, and exits 1', async () => {
     const dir = configDir(
       config([
