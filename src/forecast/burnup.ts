@@ -10,7 +10,7 @@
 // Written with the program rollups (src/rollups/compute.ts, whenever they are computed: every
 // sync pass with changes and the webhook path's deferred refresh) and by the forecast step when
 // only histories moved; a row whose program's projects changed since is not used.
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inList, queryRows } from '../../db/query.ts';
 import { burnUps, itemHistory, itemRollups } from '../../db/schema.ts';
@@ -325,19 +325,16 @@ export async function refreshBurnUps(db: Db, opts: { programs: readonly ProgramP
 
 /** The program's stored burn-up steps, or null when none is stored for its projects as they are. */
 export async function storedBurnUpSteps(db: Db, program: ProgramProjects): Promise<BurnUpSteps | null> {
-  const [row] = await queryRows<{
-    membership: string;
-    cutoff: number;
-    first: number | null;
-    base: BurnUpFigures | string;
-    steps: BurnUpSteps['steps'] | string;
-  }>(db, sql`select membership, cutoff, first, base, steps from ${burnUps} where scope = ${`program:${program.id}`}`);
+  const [row] = await db
+    .select({
+      membership: burnUps.membership,
+      cutoff: burnUps.cutoff,
+      first: burnUps.first,
+      base: burnUps.base,
+      steps: burnUps.steps,
+    })
+    .from(burnUps)
+    .where(eq(burnUps.scope, `program:${program.id}`));
   if (!row || row.membership !== membershipOf(program)) return null;
-  const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-  return {
-    cutoff: Number(row.cutoff),
-    first: row.first === null ? null : Number(row.first),
-    base: json(row.base),
-    steps: json(row.steps),
-  };
+  return { cutoff: row.cutoff, first: row.first, base: row.base, steps: row.steps };
 }

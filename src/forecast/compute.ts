@@ -9,7 +9,7 @@ import { forecasts, itemHistory, teamFlow, workItems } from '../../db/schema.ts'
 import type { ForecastConfig, ForecastTeam } from '../config/schema.ts';
 import { hashOf } from '../core/hash.ts';
 import { makeRef } from '../core/work-item.ts';
-import { teamOf } from '../http/scope.ts';
+import { areaPathOf, teamOf } from '../http/scope.ts';
 import type { ProgramMembership } from '../rollups/sql.ts';
 import { boardsByRef } from './boards.ts';
 import { dayNumber, dayString, type Forecast, forecast, seedFor } from './forecaster.ts';
@@ -74,12 +74,12 @@ export async function loadFlowItems(
     parent_changes: [number, string | null][] | string | null;
   }>(
     db,
-    // No alias for work_items: teamOf names its columns by the table's own name.
+    // No alias for work_items: teamOf and areaPathOf name its columns by the table's own name.
     sql`select work_items.ref, work_items.connection, work_items.project, work_items.kind, work_items.parent,
                work_items.status_category, work_items.points, work_items.created, work_items.started,
                work_items.resolved, work_items.due, h.transitions,
                ${teamOf} as team_of,
-               nullif(work_items.raw #>> '{fields,System.AreaPath}', '') as area_path,
+               ${areaPathOf} as area_path,
                ${needLabels ? sql`work_items.labels` : sql`null`} as labels,
                ${needFields ? sql`work_items.fields` : sql`null`} as fields,
                ${opts.asOf ? sql`h.due_changes` : sql`null`} as due_changes,

@@ -17,12 +17,34 @@ export interface ScopeFilter {
 }
 
 /**
+ * What the workspace and the forecasts read from an item's tracker JSON (`raw`) instead of its
+ * normalized fields, as paths into it: the Azure DevOps area path. The content hash covers each
+ * (src/sync/store.ts rawReadText), so an item moved by one alone is counted as changed: a read
+ * of `raw` goes through here or the rollups it feeds go stale.
+ */
+export const RAW_READS = { areaPath: ['fields', 'System.AreaPath'] } as const;
+
+/** The values of RAW_READS in `raw`, as text for the content hash ('' when it holds none). */
+export function rawReadText(raw: unknown): string {
+  let out = '';
+  for (const path of Object.values(RAW_READS)) {
+    let v: unknown = raw;
+    for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    if (typeof v === 'string') out += `\u0000${JSON.stringify(v)}`;
+  }
+  return out;
+}
+
+/** An item's Azure DevOps area path; null when it has none. */
+export const areaPathOf = sql<
+  string | null
+>`nullif(${workItems.raw} #>> ${sql.raw(`'{${RAW_READS.areaPath.join(',')}}'`)}, '')`;
+
+/**
  * An item's team: a configured `team` field when the connection maps one, else the Azure
  * DevOps area path. Null when neither is set (such items match no team filter).
  */
-export const teamOf = sql<
-  string | null
->`coalesce(nullif(${workItems.fields}->>'team', ''), nullif(${workItems.raw} #>> '{fields,System.AreaPath}', ''))`;
+export const teamOf = sql<string | null>`coalesce(nullif(${workItems.fields}->>'team', ''), ${areaPathOf})`;
 
 /** An item's owner: its owner when set, else its assignee. */
 export const ownerOf = sql`coalesce(${workItems.owner}, ${workItems.assignee})`;

@@ -10,24 +10,21 @@ import { isStorableText, jsonNeedsEscaping, storableText, storableValue, tracker
 import { hashText, shapeStringifier } from '../core/hash.ts';
 import { parseInstant } from '../core/instant.ts';
 import type { WorkItem } from '../core/work-item.ts';
+import { rawReadText } from '../http/scope.ts';
 import { clearQuarantine, ofRefs, type QuarantinedItem, REREAD_STAGES, recordQuarantine } from './quarantine.ts';
 
 /**
  * Hash of what rules and rollups read. `updated`, `revision` and `raw` are left out: a change
  * that only bumps them (our own comment, say) must not trigger re-evaluation. What is read from
- * `raw` itself is in: the Azure DevOps area path, an item's team where no team field is mapped
- * (src/http/scope.ts teamOf, the forecast's team match).
+ * `raw` itself is in (RAW_READS: the Azure DevOps area path, an item's team where no team field
+ * is mapped).
  */
 export function contentHash(item: WorkItem): string {
-  return hashText(itemContent(item as unknown as Record<string, unknown>) + rawRead(item));
+  return hashOfContent(itemContent(item as unknown as Record<string, unknown>), item);
 }
 
-/** The part of the tracker's JSON that rollups and the workspace read, as hashed text. */
-function rawRead(item: WorkItem): string {
-  const fields = (item.raw as { fields?: Record<string, unknown> } | null | undefined)?.fields;
-  const area = fields?.['System.AreaPath'];
-  return typeof area === 'string' ? `\u0000${JSON.stringify(area)}` : '';
-}
+/** The content hash from the item's normalized content as text (itemContent). */
+const hashOfContent = (content: string, item: WorkItem) => hashText(content + rawReadText(item.raw));
 
 /**
  * The model's fields and the work_items column each is stored in, in one table: the hash, the
@@ -105,7 +102,7 @@ export function storableItem(item: WorkItem): Storable {
   // the item is the one the hash needs anyway.
   const text = itemContent(item as unknown as Record<string, unknown>);
   if (!jsonNeedsEscaping(text) && storable(item.updated) && storable(item.revision))
-    return { item, sanitized: [], hash: hashText(text + rawRead(item)) };
+    return { item, sanitized: [], hash: hashOfContent(text, item) };
   let out: WorkItem | null = null;
   const sanitized: string[] = [];
   for (const key of NORMALIZED) {

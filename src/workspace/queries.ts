@@ -1,6 +1,7 @@
 // The workspace panels that used to ignore part of the filter — the Programs table, the trend and
 // the freshness card — computed for the whole filter, for the API, the dashboard and `report`.
 import { type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
 import { itemRollups, rollupSnapshots, trendGroupDays, trendMembers } from '../../db/schema.ts';
@@ -8,9 +9,9 @@ import type { Config } from '../config/schema.ts';
 import { type Freshness, loadFreshness, loadHistory, rollupsByPrefix, type SnapshotRow } from '../http/queries.ts';
 import {
   ITEM_ROLLUP_SCOPE,
+  itemRollupScope,
   type ProgramInfo,
   programsOf,
-  type ScopeColumns,
   type ScopeFilter,
   scopeCondition,
 } from '../http/scope.ts';
@@ -173,16 +174,6 @@ export type TrendSums = {
   counted: number | string | null;
 };
 
-/** A filter over trend_group_days or trend_members (both hold an epic's attributes by these names). */
-const groupScope = (alias: string): ScopeColumns => ({
-  connection: sql.raw(`${alias}.connection`),
-  project: sql.raw(`${alias}.project`),
-  tracker: sql.raw(`${alias}.tracker`),
-  team: sql.raw(`${alias}.team`),
-  ownerId: sql.raw(`${alias}.owner_id`),
-  ownerName: sql.raw(`${alias}.owner_name`),
-});
-
 /**
  * Each day's sums over the snapshots of the epics the filter includes today (live, not removed,
  * as item_rollups gives them): the groups of trend_group_days the filter includes, read
@@ -191,8 +182,11 @@ const groupScope = (alias: string): ScopeColumns => ({
  * their snapshots are taken from the group they were summed in and added where they are now.
  */
 export function trendSums(config: Config | null, f: ScopeFilter, from: string): SQL {
-  const inGroup = scopeCondition(config, f, groupScope('g')) ?? sql`true`;
-  const wasIn = scopeCondition(config, f, groupScope('m')) ?? sql`true`;
+  // Aliases for the columns the filter reads; both tables name an epic's filter attributes as item_rollups does.
+  const g = alias(trendGroupDays, 'g');
+  const m = alias(trendMembers, 'm');
+  const inGroup = scopeCondition(config, f, itemRollupScope(g)) ?? sql`true`;
+  const wasIn = scopeCondition(config, f, itemRollupScope(m)) ?? sql`true`;
   const isIn = scopeCondition(config, f, ITEM_ROLLUP_SCOPE) ?? sql`true`;
   const r = itemRollups;
   const snapshotFigures = (sign: number) =>

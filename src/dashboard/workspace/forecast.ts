@@ -23,7 +23,6 @@ import { compareNatural } from '../../workspace/metrics.ts';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
-const MAX_WEEKS = BURN_UP_WEEKS;
 
 export interface StoredForecast {
   status: string;
@@ -54,10 +53,6 @@ export interface BurnUp {
 
 const FLOW_KIND_LIST = [...FLOW_KINDS];
 
-export type { BurnUpLeaf };
-
-type LeafRow = BurnUpLeafRow;
-
 const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
 
 async function storedForecast(db: Db, scope: string): Promise<StoredForecast | null> {
@@ -87,7 +82,7 @@ const leafColumns = sql`w.status_category, w.points, ${epochMs('created')}, ${ep
 
 /** Leaf work (stories, bugs, tasks) at any depth under the epic or feature. */
 async function epicLeaves(db: Db, ref: string): Promise<BurnUpLeaf[]> {
-  const rows = await queryRows<LeafRow>(
+  const rows = await queryRows<BurnUpLeafRow>(
     db,
     sql`with recursive tree(ref, depth) as (
           select ${workItems.ref}, 0 from ${workItems} where ${workItems.parent} = ${ref} and ${workItems.deletedAt} is null
@@ -106,7 +101,7 @@ async function epicLeaves(db: Db, ref: string): Promise<BurnUpLeaf[]> {
 }
 
 /**
- * Leaf work without history, grouped by the weeks (counted back from now, up to MAX_WEEKS)
+ * Leaf work without history, grouped by the weeks (counted back from now, up to BURN_UP_WEEKS)
  * since it was created, resolved and started: its category at a week's end follows from its
  * dates alone (categoryAt), so a program's tens of thousands of such leaves reach the series
  * as a few hundred groups.
@@ -147,10 +142,10 @@ async function programLeaves(
   // Null for no date: least() and greatest() would skip a null and answer their bound.
   const weeksBack = (column: string) =>
     sql.raw(
-      `case when w.${column} is not null then greatest(-1, least(${MAX_WEEKS}, floor(date_part('epoch', '${now.toISOString()}'::timestamptz - w.${column}) * 1000 / ${WEEK})))::int end`,
+      `case when w.${column} is not null then greatest(-1, least(${BURN_UP_WEEKS}, floor(date_part('epoch', '${now.toISOString()}'::timestamptz - w.${column}) * 1000 / ${WEEK})))::int end`,
     );
   const [rows, groups] = await Promise.all([
-    queryRows<LeafRow>(
+    queryRows<BurnUpLeafRow>(
       db,
       sql`select ${leafColumns} from ${itemRollups} w join ${itemHistory} h on h.ref = w.ref
         where ${inProgram} and jsonb_array_length(h.transitions) > 0`,
@@ -186,7 +181,7 @@ export function burnUpSeries(
   let first = t;
   for (const l of leaves) first = Math.min(first, l.created);
   for (const g of groups) first = Math.min(first, g.first);
-  const count = Math.min(MAX_WEEKS, Math.max(1, Math.ceil((t - first) / WEEK)));
+  const count = Math.min(BURN_UP_WEEKS, Math.max(1, Math.ceil((t - first) / WEEK)));
   // Each week's end, oldest first, then now.
   const times = [...Array.from({ length: count }, (_, i) => t - (count - i) * WEEK), t];
   const done = times.map(() => 0);

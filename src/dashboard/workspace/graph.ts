@@ -17,9 +17,10 @@ import { type Health, naturalRef } from './load.ts';
 export const ROADMAP_KINDS = ['epic', 'feature'];
 const ORDERED_TYPES = ['blocks', 'blocked_by', 'depends_on'];
 /** A link of item_links that orders two items, directly or across trackers. */
-const ORDERED_LINK = sql.raw(
-  `(type in ('blocks', 'blocked_by', 'depends_on') or (type = 'cross_tracker' and relation in ('blocks', 'blocked_by', 'depends_on')))`,
-);
+const ORDERED_LINK = (() => {
+  const types = sql.raw(ORDERED_TYPES.map((t) => `'${t}'`).join(', '));
+  return sql`(type in (${types}) or (type = 'cross_tracker' and relation in (${types})))`;
+})();
 
 export interface Bar {
   ref: string;
@@ -216,13 +217,12 @@ async function loadEdgesBetween(db: Db, refs: readonly string[]): Promise<{ from
 
 type LiftedLink = { a: string; b: string; type: string; relation: string | null };
 
-/** Lifted links as edges from the work that must finish first, once each, in natural key order. */
+/** Lifted links (ORDERED_LINK rows) as edges from the work that must finish first, once each, in natural key order. */
 function orderedEdges(rows: readonly LiftedLink[]): { from: string; to: string }[] {
   const seen = new Set<string>();
   const out: { from: string; to: string }[] = [];
   for (const r of rows) {
     const kind = r.type === 'cross_tracker' ? r.relation! : r.type;
-    if (!ORDERED_TYPES.includes(kind)) continue;
     // `A blocks B`: A first. `A blocked_by B` / `A depends_on B`: B first.
     const [from, to] = kind === 'blocks' ? [r.a, r.b] : [r.b, r.a];
     if (from === to) continue;
