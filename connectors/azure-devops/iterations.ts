@@ -2,6 +2,7 @@
 // callers and kept across pulls: work items carry only System.IterationPath, the dates live here.
 // A tree is read again when it is old, on a full pull, or when an item names a sprint it lacks.
 import type { Iteration } from '../../src/core/work-item.ts';
+import { type KeptRead, keptRead } from '../kept-read.ts';
 import { validateReply } from '../validate.ts';
 import type { AdoClient } from './client.ts';
 import { LOCATIONS } from './locations.ts';
@@ -47,49 +48,36 @@ export function createIterationCache(
 ): IterationCache {
   const now = opts.now ?? Date.now;
   const maxAgeMs = opts.maxAgeMs ?? ITERATIONS_MAX_AGE_MS;
-  interface Entry {
-    dates: Promise<IterationDates>;
-    readAt: number;
-  }
-  const cache = new Map<string, Entry>();
   const l = LOCATIONS.classificationNodes;
-
-  const read = (project: string, k: string): Entry => {
-    const dates = client
-      .call({
-        method: 'GET',
-        area: l.area,
-        locationId: l.id,
-        apiVersion: l.apiVersion,
-        routeValues: { project, structureGroup: 'Iterations' },
-        query: { $depth: 20 },
-        what: `read the iterations of ${project}`,
-      })
-      .then((r) => flattenIterations(validateReply(AdoClassificationNode, r.body, 'iteration tree', client.source)));
-    const entry = { dates, readAt: now() };
-    cache.set(k, entry);
-    dates.catch(() => {
-      if (cache.get(k) === entry) cache.delete(k);
+  const trees = new Map<string, KeptRead<IterationDates>>();
+  const readTree = async (project: string) => {
+    const r = await client.call({
+      method: 'GET',
+      area: l.area,
+      locationId: l.id,
+      apiVersion: l.apiVersion,
+      routeValues: { project, structureGroup: 'Iterations' },
+      query: { $depth: 20 },
+      what: `read the iterations of ${project}`,
     });
-    return entry;
-  };
-
-  const get = async (project: string, path?: string): Promise<IterationDates> => {
-    const k = project.toLowerCase();
-    const entry = cache.get(k);
-    if (!entry || now() - entry.readAt >= maxAgeMs) return read(project, k).dates;
-    const dates = await entry.dates;
-    if (path === undefined || path === project || dates.has(path)) return dates;
-    if (now() - entry.readAt < MISSING_REREAD_MS) return dates;
-    // A sprint the tree lacked: the first caller reads it again, the others wait for that read.
-    const current = cache.get(k);
-    return (current && current !== entry ? current : read(project, k)).dates;
+    return flattenIterations(validateReply(AdoClassificationNode, r.body, 'iteration tree', client.source));
   };
 
   return {
-    get,
+    async get(project, path) {
+      const k = project.toLowerCase();
+      let tree = trees.get(k);
+      if (!tree) {
+        tree = keptRead(() => readTree(project), now);
+        trees.set(k, tree);
+      }
+      const dates = await tree.get(maxAgeMs);
+      if (path === undefined || path === project || dates.has(path)) return dates;
+      // A sprint the tree lacks: the first caller past the minute reads it again, the others share that read.
+      return tree.get(MISSING_REREAD_MS);
+    },
     newPull(full) {
-      if (full) cache.clear();
+      if (full) trees.clear();
     },
   };
 }

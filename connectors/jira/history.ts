@@ -4,6 +4,7 @@
 // through `GET /rest/api/3/status`, kept across calls: a status no current issue has still has a
 // category there.
 import { z } from 'zod';
+import { keptRead } from '../kept-read.ts';
 import type { FieldValue, HistoryOptions, ItemHistory, StatusTransition } from '../types.ts';
 import { validateReply } from '../validate.ts';
 import type { JiraApi } from './client.ts';
@@ -72,15 +73,15 @@ export function createJiraHistory(deps: {
     id: string | null | undefined,
     name: string | null | undefined,
   ) => StatusTransition['to'] | undefined;
-  let statuses: { readAt: number; categoryOf: CategoryOf } | null = null;
-
   /**
    * Status categories by id (and name): the site's status list, read when first needed, again
    * when an hour old, and again when a changelog names a status the list lacked (a status added
-   * to a workflow since).
+   * to a workflow since: `categories(true)`).
    */
-  async function categories(refresh: boolean): Promise<CategoryOf> {
-    if (statuses && !refresh && deps.now() - statuses.readAt < STATUSES_MAX_AGE_MS) return statuses.categoryOf;
+  const statusList = keptRead(readCategories, deps.now);
+  const categories = (refresh: boolean) => statusList.get(refresh ? 0 : STATUSES_MAX_AGE_MS);
+
+  async function readCategories(): Promise<CategoryOf> {
     const list = validateReply(JiraStatusList, await api.workflowStatuses.getStatuses(), 'GET status', {
       tracker: 'jira',
       connection: config.id,
@@ -91,10 +92,7 @@ export function createJiraHistory(deps: {
       byId.set(s.id, statusCategoryOf(s.statusCategory.key));
       byName.set(s.name.toLowerCase(), statusCategoryOf(s.statusCategory.key));
     }
-    const categoryOf: CategoryOf = (id, name) =>
-      (id ? byId.get(id) : undefined) ?? (name ? byName.get(name.toLowerCase()) : undefined);
-    statuses = { readAt: deps.now(), categoryOf };
-    return categoryOf;
+    return (id, name) => (id ? byId.get(id) : undefined) ?? (name ? byName.get(name.toLowerCase()) : undefined);
   }
 
   /**

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { WorkItem } from '../../src/core/work-item.ts';
+import { keptRead } from '../kept-read.ts';
 import { withoutOrderBy } from '../query-text.ts';
 import type { FetchOptions, PullOptions, PullResult, RefResolver, UnreadableItem } from '../types.ts';
 import { checkReply, validateReply } from '../validate.ts';
@@ -140,26 +141,21 @@ export function createReader(deps: ReaderDeps) {
     Object.entries(config.fields).filter(([name]) => !(MODEL_FIELD_NAMES as readonly string[]).includes(name)),
   );
   let context: Promise<MapContext> | null = null;
-  let siteFieldList: { at: number; list: Promise<JiraField[]> } | null = null;
+  const siteFieldList = keptRead(
+    async () =>
+      validateReply(JiraFieldList, await api.issueFields.getFields(), 'GET field', {
+        tracker: 'jira',
+        connection: config.id,
+      }),
+    deps.now,
+  );
 
   /**
    * The site's field list, shared by discovery and mapping checks so one run asks once;
    * `maxAgeMs` lets a long-lived process notice fields that changed since.
    */
-  function siteFields(maxAgeMs = Number.POSITIVE_INFINITY): Promise<JiraField[]> {
-    if (!siteFieldList || deps.now() - siteFieldList.at > maxAgeMs) {
-      const list = (async () =>
-        validateReply(JiraFieldList, await api.issueFields.getFields(), 'GET field', {
-          tracker: 'jira',
-          connection: config.id,
-        }))();
-      const entry = { at: deps.now(), list };
-      siteFieldList = entry;
-      list.catch(() => {
-        if (siteFieldList === entry) siteFieldList = null;
-      });
-    }
-    return siteFieldList.list;
+  function siteFields(maxAgeMs?: number): Promise<JiraField[]> {
+    return siteFieldList.get(maxAgeMs);
   }
 
   /** Field ids, discovered at most once per connector (concurrent callers share the request). */
