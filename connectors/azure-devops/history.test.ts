@@ -14,22 +14,17 @@ describe('Azure DevOps status history', () => {
   afterEach(async () => {
     for (const f of cleanups.splice(0).reverse()) await f();
   });
-
-  it('backfills in ⌈revisions/1000⌉ batches and agrees with the items', async () => {
-    // Arrange
-    const { sim, connector } = await simulatedConnector(
-      (s) =>
-        s.seedPortfolio({
-          process: 'Agile',
-          project: 'Payments',
-          epics: 30,
-          featuresPerEpic: 3,
-          storiesPerFeature: 8,
-          seed: 4,
-        }),
+  /** A connector over an Agile "Payments" project seeded with epics, features and stories. */
+  const payments = (size: { epics: number; featuresPerEpic: number; storiesPerFeature: number; seed: number }) =>
+    simulatedConnector(
+      (s) => s.seedPortfolio({ process: 'Agile', project: 'Payments', ...size }),
       {},
       (...f) => cleanups.push(...f),
     );
+
+  it('backfills in ⌈revisions/1000⌉ batches and agrees with the items', async () => {
+    // Arrange
+    const { sim, connector } = await payments({ epics: 30, featuresPerEpic: 3, storiesPerFeature: 8, seed: 4 });
     const { items } = await pullAll(connector, null);
     sim.resetCounts();
 
@@ -65,19 +60,7 @@ describe('Azure DevOps status history', () => {
 
   it('continues from its cursor with only the revisions made since', async () => {
     // Arrange
-    const { sim, connector } = await simulatedConnector(
-      (s) =>
-        s.seedPortfolio({
-          process: 'Agile',
-          project: 'Payments',
-          epics: 2,
-          featuresPerEpic: 2,
-          storiesPerFeature: 3,
-          seed: 8,
-        }),
-      {},
-      (...f) => cleanups.push(...f),
-    );
+    const { sim, connector } = await payments({ epics: 2, featuresPerEpic: 2, storiesPerFeature: 3, seed: 8 });
     const first = await connector.history!({ items: [], since: SINCE, cursor: null, onHistories: async () => {} });
     const { items } = await pullAll(connector, null);
     const story = items.find((it) => it.kind === 'story' && it.statusCategory !== 'done')!;
@@ -102,19 +85,7 @@ describe('Azure DevOps status history', () => {
 
   it("reads each revision's target date and parent from the same batches", async () => {
     // Arrange: after a first read, an epic's target date moves and a story moves to another feature.
-    const { sim, connector } = await simulatedConnector(
-      (s) =>
-        s.seedPortfolio({
-          process: 'Agile',
-          project: 'Payments',
-          epics: 2,
-          featuresPerEpic: 2,
-          storiesPerFeature: 2,
-          seed: 8,
-        }),
-      {},
-      (...f) => cleanups.push(...f),
-    );
+    const { sim, connector } = await payments({ epics: 2, featuresPerEpic: 2, storiesPerFeature: 2, seed: 8 });
     const { items } = await pullAll(connector, null);
     const backfill = new Map<string, ItemHistory>();
     const first = await connector.history!({
@@ -161,19 +132,7 @@ describe('Azure DevOps status history', () => {
   it('dates a state when it was entered, so edits that leave it alone add no transition', async () => {
     // Arrange: a story closed long ago and an open one; read past the horizon set at "now", after
     // which pmo-sync's own write-back tags the closed story and a person starts the open one.
-    const { sim, connector } = await simulatedConnector(
-      (s) =>
-        s.seedPortfolio({
-          process: 'Agile',
-          project: 'Payments',
-          epics: 2,
-          featuresPerEpic: 2,
-          storiesPerFeature: 3,
-          seed: 8,
-        }),
-      {},
-      (...f) => cleanups.push(...f),
-    );
+    const { sim, connector } = await payments({ epics: 2, featuresPerEpic: 2, storiesPerFeature: 3, seed: 8 });
     const { items } = await pullAll(connector, null);
     const closed = items.find((it) => it.kind === 'story' && it.statusCategory === 'done')!;
     const open = items.find((it) => it.kind === 'story' && it.statusCategory === 'todo')!;

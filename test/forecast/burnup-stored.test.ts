@@ -5,10 +5,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { webhookInbox } from '../../db/schema.ts';
 import { loadProgramBurnUp } from '../../src/dashboard/workspace/forecast.ts';
 import { seriesOfSteps, storedBurnUpSteps } from '../../src/forecast/burnup.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { type Portfolio, startPortfolio } from '../helpers/portfolio.ts';
 
@@ -82,27 +80,8 @@ for (const target of dbTargets()) {
       const [ac, adoId] = await openLeaf('azure-devops');
       p.edit(`${jc}:${jiraKey}`, { status: 'Done' });
       p.edit(`${ac}:${adoId}`, { status: 'Closed' });
-      for (const [connection, key] of [
-        [jc, jiraKey],
-        [ac, adoId],
-      ] as const)
-        await database.db.insert(webhookInbox).values({
-          connection,
-          tracker: connection.startsWith('ado') ? 'azure-devops' : 'jira',
-          deliveryId: `burn-up-${key}`,
-          event: 'updated',
-          keys: [key],
-          body: {},
-        });
-      const processor = createWebhookProcessor({
-        database,
-        connectors: p.connectors,
-        config: p.config,
-        log: p.log,
-        pipeline: p.pipeline,
-        send: false,
-        debounceMs: 0,
-      });
+      await p.queueUpdates([`${jc}:${jiraKey}`, `${ac}:${adoId}`], 'burn-up');
+      const processor = p.webhookProcessor({ send: false });
       // Act: drain takes the events, then finds the inbox empty and refreshes the aggregates.
       await processor.drain();
       // Assert

@@ -6,6 +6,7 @@ import { type JiraSimulator, startJiraSimulator } from '../../connectors/jira/si
 import type { SimEdit, TrackerSimulator } from '../../connectors/simulator.ts';
 import type { Connector } from '../../connectors/types.ts';
 import type { Database } from '../../db/client.ts';
+import { webhookInbox } from '../../db/schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
@@ -37,6 +38,11 @@ export interface Portfolio {
   edit(ref: string, edit: SimEdit): void;
   /** Waits until every simulator's deliveries in flight have been answered. */
   flushDeliveries(): Promise<void>;
+  /**
+   * An "updated" event for each ref (`connection:key`) in the webhook inbox, as the receiver
+   * leaves one (delivery id `${tag}-${key}`), for the processor to take.
+   */
+  queueUpdates(refs: readonly string[], tag: string): Promise<void>;
   /** The webhook processor over this portfolio, sending writes, with no debounce unless `opts` says. */
   webhookProcessor(opts?: Partial<WebhookProcessorDeps>): ReturnType<typeof createWebhookProcessor>;
   /** Bot comments on an item in its simulator. */
@@ -134,6 +140,22 @@ ${opts.extraYaml ?? ''}
     },
     async flushDeliveries() {
       for (const sim of simulators.values()) await sim.flushDeliveries();
+    },
+    async queueUpdates(refs, tag) {
+      for (const ref of refs) {
+        const at = ref.indexOf(':');
+        const [connection, key] = [ref.slice(0, at), ref.slice(at + 1)];
+        const sim = simulators.get(connection);
+        if (!sim) throw new Error(`portfolio: no simulator for "${ref}"`);
+        await opts.database.db.insert(webhookInbox).values({
+          connection,
+          tracker: sim.tracker,
+          deliveryId: `${tag}-${key}`,
+          event: 'updated',
+          keys: [key],
+          body: {},
+        });
+      }
     },
     webhookProcessor: (o = {}) =>
       createWebhookProcessor({

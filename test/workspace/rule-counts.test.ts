@@ -7,12 +7,11 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, MIGRATIONS_FOLDER } from '../../db/client.ts';
 import { queryRows } from '../../db/query.ts';
-import { findings, itemRollups, webhookInbox } from '../../db/schema.ts';
+import { findings, itemRollups } from '../../db/schema.ts';
 import { NO_OWNER, NO_TEAM, rollupCondition, type WorkspaceFilter } from '../../src/dashboard/workspace/filter.ts';
 import { loadExplorer } from '../../src/dashboard/workspace/findings.ts';
 import { topRules } from '../../src/http/queries.ts';
 import { refreshItemRollups } from '../../src/rollups/items.ts';
-import { createWebhookProcessor } from '../../src/webhooks/process.ts';
 import { epicScope } from '../../src/workspace/epics.ts';
 import { toScopeFilter } from '../../src/workspace/filters.ts';
 import { dbTargets } from '../helpers/db.ts';
@@ -182,26 +181,8 @@ for (const target of dbTargets()) {
     it('follows webhook changes through the processor', async () => {
       const before = await table();
       const refs = await change();
-      for (const ref of refs) {
-        const [connection, key] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
-        await database.db.insert(webhookInbox).values({
-          connection,
-          tracker: connection.startsWith('ado') ? 'azure-devops' : 'jira',
-          deliveryId: `rule-counts-${key}`,
-          event: 'updated',
-          keys: [key],
-          body: {},
-        });
-      }
-      const processor = createWebhookProcessor({
-        database,
-        connectors: p.connectors,
-        config: p.config,
-        log: p.log,
-        pipeline: p.pipeline,
-        send: false,
-        debounceMs: 0,
-      });
+      await p.queueUpdates(refs, 'rule-counts');
+      const processor = p.webhookProcessor({ send: false });
       await processor.drain();
       const { counted, reference } = await compare();
       expect(counted).toEqual(reference);
